@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Swerl",
+    products: [
+        // The Swift API: `import Swerl`.
+        .library(name: "Swerl", targets: ["Swerl"]),
+        // libswerl.so: the C ABI of include/swerl.h. The Makefile builds it with
+        // -static-stdlib, the version script and the soname (see DESIGN.md).
+        .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
+        .executable(name: "swerl-bench", targets: ["SwerlBench"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .systemLibrary(name: "CSwerl", path: "include"),
+        .target(name: "CSwerlSupport"),
+        .target(
+            name: "Swerl",
+            dependencies: ["CLibUV", "CSwerl", "CSwerlSupport"]
+        ),
+        .target(
+            name: "SwerlCABI",
+            dependencies: ["Swerl", "CSwerl"]
+        ),
+        .executableTarget(
+            name: "SwerlBench",
+            dependencies: ["Swerl", "CSwerl"],
+            path: "Benchmarks/SwerlBench"
+        ),
+        .testTarget(
+            name: "SwerlTests",
+            dependencies: ["Swerl", "CSwerl"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

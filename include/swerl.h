@@ -1,0 +1,521 @@
+/*
+ * swerl.h — the C interface of Swerl, version 1.
+ *
+ * Swerl gives C, Python and Swift programs what Erlang gives its own:
+ * lightweight isolated processes that share nothing, talk only by sending
+ * byte messages (copies), watch each other through links and monitors, and
+ * are restarted by supervisors when they fail.
+ *
+ * This header is the contract. A reader of this file alone can use the
+ * library. It is C99 and C++ clean and only ever grows: functions, constants
+ * and error codes are added, never changed or renumbered. Public structs start
+ * with `uint32_t size`, filled by their `_init` function, so they can grow.
+ *
+ * Conventions that hold for every function below:
+ *   - Return value: 0 on success or a negative SWERL_E* code. swerl_strerror()
+ *     and swerl_err_name() describe any code.
+ *   - Threads: any function may be called from any thread, including threads
+ *     the library did not create, unless it takes a `swerl_ctx *`. A ctx is
+ *     valid only inside the callback that received it, on that thread; used
+ *     anywhere else it gives SWERL_ECTX.
+ *   - Ownership: data passed in is copied before the call returns (a send
+ *     copies the bytes). Data handed to a callback is borrowed for the
+ *     duration of that callback. Buffers the library returns are freed with
+ *     swerl_buffer_free(), which accepts NULL and empty buffers.
+ *   - Bad input (NULL pointers, pid 0, dead or stale pids, unknown refs, bad
+ *     sizes, calls after swerl_runtime_stop) returns a documented error and
+ *     changes nothing.
+ *   - A memory fault in C code (a wild pointer, a stack overflow) cannot be
+ *     isolated: it takes the whole host process down. Swerl isolates failures
+ *     that a handler reports (a negative return, swerl_fail()).
+ *
+ * Differences from Erlang, on purpose:
+ *   - swerl_send() to a dead pid returns SWERL_ENOPROC (and counts a dead
+ *     letter) instead of succeeding silently.
+ *   - Mailboxes may be bounded per process (swerl_spawn_opts.mailbox_limit).
+ *   - A receive is a handler called once per message; selective receive is
+ *     the handler returning SWERL_SKIP.
+ */
+#ifndef SWERL_H
+#define SWERL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define SWERL_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define SWERL_API __attribute__((visibility("default")))
+#else
+#  define SWERL_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define SWERL_VERSION_MAJOR 1
+#define SWERL_VERSION_MINOR 0
+#define SWERL_VERSION_PATCH 0
+/* 0xMMmmpp: compare with swerl_version() at run time. Same major: same ABI. */
+#define SWERL_VERSION_HEX \
+    ((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)
+
+/* The library's version as SWERL_VERSION_HEX would spell it. Any thread.
+   Since 1.0. */
+SWERL_API unsigned int swerl_version(void);
+
+/* The library's version as "MAJOR.MINOR.PATCH", a static string. Any thread.
+   Since 1.0. */
+SWERL_API const char *swerl_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* One table: each code, its number (never renumbered) and its meaning. */
+#define SWERL_ERRNO_MAP(XX)                                                   \
+    XX(EINVAL,     -1,  "invalid argument")                                   \
+    XX(ENOPROC,    -2,  "no such process")                                    \
+    XX(ETIMEDOUT,  -3,  "timed out")                                          \
+    XX(ENAMETAKEN, -4,  "name already registered")                            \
+    XX(EHASNAME,   -5,  "process already has a registered name")              \
+    XX(ENONAME,    -6,  "name not registered")                                \
+    XX(EFULL,      -7,  "mailbox full")                                       \
+    XX(ETOOBIG,    -8,  "message too large")                                  \
+    XX(ENOMEM,     -9,  "out of memory")                                      \
+    XX(ESTOPPED,   -10, "runtime stopped")                                    \
+    XX(ECTX,       -11, "context used outside its callback")                  \
+    XX(EREF,       -12, "unknown or expired reference")                       \
+    XX(ECALLSELF,  -13, "a process called itself")                            \
+    XX(EEXITED,    -14, "the server exited before replying")                  \
+    XX(ELIMIT,     -15, "process limit reached")                              \
+    XX(EINPROC,    -16, "not allowed inside a process callback")              \
+    XX(ENOTSUP,    -17, "not supported")
+
+enum {
+#define SWERL_ERRNO_ENUM_(name, code, text) SWERL_##name = (code),
+    SWERL_ERRNO_MAP(SWERL_ERRNO_ENUM_)
+#undef SWERL_ERRNO_ENUM_
+    SWERL_OK = 0
+};
+
+/* A human-readable description of `code` (0 or any SWERL_E*), a static
+   string, never NULL ("unknown error" for codes this version does not know).
+   Any thread. Since 1.0. */
+SWERL_API const char *swerl_strerror(int code);
+
+/* The code's name without the SWERL_ prefix ("ENOPROC", "OK"), a static
+   string, never NULL ("UNKNOWN" for codes this version does not know).
+   Any thread. Since 1.0. */
+SWERL_API const char *swerl_err_name(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Basic types and constants                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A process id: slot, generation and a node field (0 for local processes).
+   0 is never a pid. A pid whose process has exited never reaches another
+   process, even one that reuses its slot. */
+typedef uint64_t swerl_pid;
+/* A reference to a monitor, a timer or a call. 0 is never a valid ref. */
+typedef uint64_t swerl_ref;
+
+typedef struct swerl_runtime swerl_runtime; /* opaque */
+typedef struct swerl_ctx swerl_ctx;         /* valid only inside the callback that got it */
+
+/* "No timeout" for every timeout in this header (receive, call, shutdown). */
+#define SWERL_INFINITY UINT32_MAX
+
+/* Longest registered name, in bytes, without the terminating NUL. */
+#define SWERL_NAME_MAX 255
+
+/* Exit reasons. Reasons are a code plus optional detail bytes (a C message,
+   a Python traceback). Codes below 256 are reserved; user codes start at
+   SWERL_REASON_USER. Every reason other than NORMAL is abnormal, and
+   SHUTDOWN is the reason of an orderly stop. */
+enum {
+    SWERL_REASON_NORMAL   = 0,   /* finished; linked processes survive it */
+    SWERL_REASON_SHUTDOWN = 1,   /* asked to stop (supervisor, runtime stop) */
+    SWERL_REASON_KILL     = 2,   /* with swerl_exit: untrappable, becomes KILLED */
+    SWERL_REASON_KILLED   = 3,   /* the process was killed */
+    SWERL_REASON_NOPROC   = 4,   /* the other process did not exist */
+    SWERL_REASON_ERROR    = 5,   /* a crash; the detail says why */
+    SWERL_REASON_USER     = 256  /* first user-defined reason */
+};
+
+/* Message kinds (swerl_message.kind). */
+enum {
+    SWERL_MESSAGE = 0,  /* bytes sent with swerl_send / swerl_send_after */
+    SWERL_EXIT    = 1,  /* a trapped exit signal: from, reason, detail */
+    SWERL_DOWN    = 2,  /* a monitor fired: from (the monitored pid), ref, reason, detail */
+    SWERL_TIMEOUT = 3,  /* the receive timeout expired (swerl_receive_timeout) */
+    SWERL_CALL    = 4,  /* a request: answer it with swerl_reply(rt, ref, ...) */
+    SWERL_REPLY   = 5   /* the answer to swerl_call_async: ref, reason 0 or an error */
+};
+
+/* What a handle callback returns. A negative value is a crash (reason
+   SWERL_REASON_ERROR, or the reason given to swerl_fail). */
+enum {
+    SWERL_CONTINUE = 0, /* message consumed; wait for the next one */
+    SWERL_SKIP     = 1, /* selective receive: leave it in the mailbox, in its place */
+    SWERL_STOP     = 2  /* exit: reason NORMAL, or the one set by swerl_fail */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct swerl_config {
+    uint32_t size;                  /* sizeof(swerl_config), set by swerl_config_init */
+    uint32_t schedulers;            /* scheduler threads; 0: one per CPU */
+    uint32_t max_processes;         /* 0: default (4,194,304); at most 16,777,215 */
+    uint64_t max_message_size;      /* bytes; 0: default (64 MiB) */
+    void (*on_thread_start)(void *user);   /* on each scheduler thread, first; may be NULL */
+    void (*on_thread_stop)(void *user);    /* on each scheduler thread, last; may be NULL */
+    void *thread_user;              /* passed to both hooks */
+} swerl_config;
+
+/* Fill `cfg` with defaults (size included). NULL is a no-op. Any thread.
+   Since 1.0. */
+SWERL_API void swerl_config_init(swerl_config *cfg);
+
+/* Start a runtime: its scheduler threads, each with its own libuv loop.
+   `cfg` may be NULL (defaults); it is read during the call only.
+   On success *out holds the runtime; free it with swerl_runtime_free.
+   Errors: EINVAL (out NULL, cfg->size too small, max_processes too large),
+   ENOMEM. Any thread. Since 1.0. */
+SWERL_API int swerl_runtime_start(const swerl_config *cfg, swerl_runtime **out);
+
+/* Stop a runtime in OTP's order: every process gets an exit signal with
+   reason SHUTDOWN (trapping processes see an EXIT message and are expected to
+   stop; their terminate callbacks run); processes still alive after
+   `timeout_ms` (SWERL_INFINITY: no limit) are killed. Then the scheduler
+   threads end and every message, timer and pending call is released
+   (blocked swerl_call callers return ESTOPPED). Afterwards every function
+   taking `rt` returns ESTOPPED, except swerl_runtime_stop (ESTOPPED again)
+   and swerl_runtime_free.
+   Errors: EINVAL (rt NULL), ESTOPPED (already stopped), EINPROC (called
+   inside a process callback: it would wait for itself), ETIMEDOUT (a
+   handler did not return even after the kill; the threads are left running
+   and swerl_runtime_free will wait for them).
+   Any thread outside the runtime's callbacks. Since 1.0. */
+SWERL_API int swerl_runtime_stop(swerl_runtime *rt, uint32_t timeout_ms);
+
+/* Stop the runtime if it is running (as swerl_runtime_stop with a 5000 ms
+   timeout) and free it. NULL is a no-op. `rt` must not be used afterwards.
+   Must not be called inside a process callback (it would wait for itself:
+   the call is then ignored). Any other thread. Since 1.0. */
+SWERL_API void swerl_runtime_free(swerl_runtime *rt);
+
+typedef struct swerl_stats {
+    uint32_t size;                  /* set by the caller: sizeof(swerl_stats) */
+    uint32_t schedulers;            /* scheduler threads */
+    uint64_t processes;             /* alive now */
+    uint64_t spawned;               /* since start */
+    uint64_t exited;                /* since start */
+    uint64_t messages_sent;         /* accepted by swerl_send and friends */
+    uint64_t dead_letters;          /* sends to dead or stale pids */
+    uint64_t messages_dropped;      /* lost to a bounded mailbox's DROP_OLDEST */
+} swerl_stats;
+
+/* Counters of the runtime (a consistent-enough snapshot: each counter is
+   read atomically, not all at once). `out->size` must be set by the caller
+   (at least the size of this 1.0 struct).
+   Errors: EINVAL (rt or out NULL, size too small). Works after stop.
+   Any thread. Since 1.0. */
+SWERL_API int swerl_runtime_stats(swerl_runtime *rt, swerl_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Processes                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A message as a handler sees it. Everything it points to is borrowed for
+   the duration of the callback. */
+typedef struct swerl_message {
+    uint32_t  kind;     /* SWERL_MESSAGE, _EXIT, _DOWN, _TIMEOUT, _CALL, _REPLY */
+    int32_t   reason;   /* EXIT, DOWN: exit reason code; REPLY: 0 or a SWERL_E* error */
+    swerl_pid from;     /* sender; 0 when sent from outside any process or by a timer */
+    swerl_ref ref;      /* DOWN: monitor; CALL, REPLY: the call; MESSAGE from a timer: the timer; else 0 */
+    const void *data;   /* payload, or a reason's detail bytes; NULL when len is 0 */
+    size_t    len;
+} swerl_message;
+
+/* init: runs first, in the new process. Set *state (it starts as `arg`).
+   Return 0, or nonzero to fail: the process exits with reason ERROR (or the
+   reason given to swerl_fail), and its links and monitors see it. */
+typedef int  (*swerl_init_fn)(swerl_ctx *ctx, void *arg, void **state);
+/* handle: one message at a time. Returns SWERL_CONTINUE, SWERL_SKIP,
+   SWERL_STOP, or < 0 (crash). */
+typedef int  (*swerl_handle_fn)(swerl_ctx *ctx, const swerl_message *msg, void *state);
+/* terminate: runs last, in the process, when it exits for any reason except
+   being killed (KILLED) and except a failed init. `reason` is the exit
+   reason code. Release the state here. */
+typedef void (*swerl_terminate_fn)(swerl_ctx *ctx, int32_t reason, void *state);
+
+typedef struct swerl_behavior {
+    uint32_t size;                  /* sizeof(swerl_behavior) */
+    swerl_init_fn init;             /* NULL: state = arg */
+    swerl_handle_fn handle;         /* required */
+    swerl_terminate_fn terminate;   /* NULL: nothing to clean */
+} swerl_behavior;
+
+/* Spawn flags. LINK and MONITOR tie the new process to the calling process,
+   so they need swerl_spawn to be called inside a handler (else EINVAL). */
+enum {
+    SWERL_SPAWN_LINK      = 1u << 0,  /* spawn_link: link created atomically with the process */
+    SWERL_SPAWN_MONITOR   = 1u << 1,  /* spawn_monitor: ref in *monitor_ref */
+    SWERL_SPAWN_TRAP_EXIT = 1u << 2   /* the new process starts trapping exits */
+};
+
+/* What a bounded mailbox does when a message would exceed mailbox_limit. */
+enum {
+    SWERL_OVERFLOW_REJECT      = 0,   /* the sender gets SWERL_EFULL; nothing is queued */
+    SWERL_OVERFLOW_DROP_OLDEST = 1,   /* the oldest waiting message is dropped (counted) */
+    SWERL_OVERFLOW_KILL        = 2    /* the receiver is killed with SWERL_REASON_MAILBOX_FULL */
+};
+#define SWERL_REASON_MAILBOX_FULL 6   /* exit reason of SWERL_OVERFLOW_KILL */
+
+typedef struct swerl_spawn_opts {
+    uint32_t size;                  /* sizeof(swerl_spawn_opts), set by swerl_spawn_opts_init */
+    uint32_t flags;                 /* SWERL_SPAWN_LINK | _MONITOR | _TRAP_EXIT */
+    const char *name;               /* registered atomically with the spawn, or NULL; copied */
+    uint32_t mailbox_limit;         /* messages waiting at most; 0: unbounded */
+    uint32_t overflow;              /* SWERL_OVERFLOW_REJECT, _DROP_OLDEST, _KILL */
+    swerl_ref *monitor_ref;         /* out, with SWERL_SPAWN_MONITOR (required then) */
+} swerl_spawn_opts;
+
+/* Fill `opts` with defaults. NULL is a no-op. Any thread. Since 1.0. */
+SWERL_API void swerl_spawn_opts_init(swerl_spawn_opts *opts);
+
+/* Create a process and return its pid at once; init runs concurrently in the
+   new process, before any message (OTP-1). `b` is copied (it may be a
+   temporary); `arg` is handed to init as is. Called inside a handler, the
+   new process starts on the caller's scheduler, and LINK/MONITOR tie it to
+   the caller with no window in which it could die unobserved (OTP-3, OTP-4).
+   Errors: EINVAL (rt, b, b->handle or out NULL, b->size or opts->size too
+   small, unknown flags or overflow, LINK/MONITOR outside a handler, MONITOR
+   without monitor_ref, a name that is empty or longer than SWERL_NAME_MAX),
+   ENAMETAKEN (opts->name is in use: nothing was spawned), ELIMIT
+   (max_processes alive), ESTOPPED, ENOMEM.
+   Any thread. Since 1.0. */
+SWERL_API int swerl_spawn(swerl_runtime *rt, const swerl_behavior *b, void *arg,
+                          const swerl_spawn_opts *opts, swerl_pid *out);
+
+/* The calling process's pid, or 0 if ctx is not valid here. Since 1.0. */
+SWERL_API swerl_pid swerl_self(const swerl_ctx *ctx);
+
+/* The runtime the calling process belongs to, or NULL if ctx is not valid
+   here. Since 1.0. */
+SWERL_API swerl_runtime *swerl_ctx_runtime(const swerl_ctx *ctx);
+
+/* Set the reason the calling process exits with when its callback returns
+   SWERL_STOP or a negative value (or init returns nonzero). `detail` (may
+   be NULL when len is 0) is copied; links and monitors receive it.
+   Returns 0, EINVAL (detail NULL with len > 0), ETOOBIG, ECTX. Since 1.0. */
+SWERL_API int swerl_fail(swerl_ctx *ctx, int32_t reason, const void *detail, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Send a copy of `data` to `to`. Called inside a handler, the receiver sees
+   the caller as `from`; otherwise `from` is 0. Signals from one sender to one
+   receiver arrive in the order they were sent (OTP-7). Lock-free.
+   Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG (len above
+   max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid: a
+   dead letter is counted), EFULL (bounded mailbox, REJECT policy), ENOMEM,
+   ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_send(swerl_runtime *rt, swerl_pid to, const void *data, size_t len);
+
+/* Send to the process registered as `name` (looked up once, at the call).
+   Errors: as swerl_send, and EINVAL (name NULL), ENONAME (no such name:
+   Erlang's badarg). Any thread. Since 1.0. */
+SWERL_API int swerl_send_named(swerl_runtime *rt, const char *name,
+                               const void *data, size_t len);
+
+/* Set the receive timeout of the calling process: if no message is accepted
+   (handled with SWERL_CONTINUE or SWERL_STOP) within `ms` after the current
+   callback returns, the handler gets a SWERL_TIMEOUT message. 0 is a poll:
+   TIMEOUT comes at once unless a message is already waiting. SWERL_INFINITY
+   clears it. Accepting a message clears it too (set it again to keep it).
+   Returns 0 or ECTX. Since 1.0. */
+SWERL_API int swerl_receive_timeout(swerl_ctx *ctx, uint32_t ms);
+
+/* ------------------------------------------------------------------------ */
+/* Links and exit signals                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Link the calling process with `pid` (bidirectional; at most one link per
+   pair; linking twice or to yourself does nothing). If `pid` is not alive:
+   a caller that traps exits gets an EXIT message with reason NOPROC and
+   0 is returned; otherwise ENOPROC is returned and nothing changes (OTP-17).
+   Errors: ECTX, ENOPROC. Since 1.0. */
+SWERL_API int swerl_link(swerl_ctx *ctx, swerl_pid pid);
+
+/* Remove the link between the calling process and `pid`, if any. Once it
+   returns the link has no further effect; an EXIT from `pid` may already be
+   waiting in the mailbox (OTP-18). Returns 0 or ECTX. Since 1.0. */
+SWERL_API int swerl_unlink(swerl_ctx *ctx, swerl_pid pid);
+
+/* Turn exit signals into EXIT messages (on != 0) or not. Returns the
+   previous value (0 or 1), or ECTX. Since 1.0. */
+SWERL_API int swerl_trap_exit(swerl_ctx *ctx, int on);
+
+/* Send an exit signal (Erlang's exit/2) to `pid`, from the calling process
+   when called inside a handler, else from 0. The receiver applies OTP's table
+   (OTP-21): KILL is untrappable and becomes KILLED; NORMAL is ignored unless
+   it comes from the receiver itself; a trapping receiver gets an EXIT
+   message; anything else terminates it with `reason`. `detail` is copied.
+   Errors: EINVAL (rt NULL, detail NULL with len > 0), ETOOBIG, ENOPROC,
+   ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_exit(swerl_runtime *rt, swerl_pid pid, int32_t reason,
+                         const void *detail, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Monitors                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define SWERL_DEMONITOR_FLUSH 1u  /* also remove a DOWN for this ref from the mailbox */
+#define SWERL_DEMONITOR_INFO  2u  /* return 1 if the monitor was active, 0 if not */
+
+/* Monitor `pid` from the calling process. Each call creates an independent
+   monitor that fires once: a DOWN message with the real exit reason, or
+   NOPROC at once if `pid` is not alive (OTP-23..26). Never fails for a dead
+   pid. Errors: EINVAL (out NULL), ECTX. Since 1.0. */
+SWERL_API int swerl_monitor(swerl_ctx *ctx, swerl_pid pid, swerl_ref *out);
+
+/* Remove a monitor of the calling process. Once it returns no DOWN for `ref`
+   will be added to the mailbox (one may already be there: FLUSH removes it).
+   Returns 0 — or, with SWERL_DEMONITOR_INFO, 1 if the monitor was active
+   and 0 if it was not found (OTP-28). Errors: EINVAL (unknown flags), ECTX.
+   Since 1.0. */
+SWERL_API int swerl_demonitor(swerl_ctx *ctx, swerl_ref ref, uint32_t flags);
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Register `name` (1..SWERL_NAME_MAX bytes, copied) for the live process
+   `pid`. The name is released automatically when the process exits, before
+   its links and monitors are notified (OTP-10, OTP-33).
+   Errors: EINVAL (rt or name NULL, empty or too long), ENOPROC (pid not
+   alive), ENAMETAKEN, EHASNAME (the process already has a name), ESTOPPED.
+   Any thread. Since 1.0. */
+SWERL_API int swerl_register(swerl_runtime *rt, const char *name, swerl_pid pid);
+
+/* Remove a registration. Errors: EINVAL, ENONAME, ESTOPPED. Any thread.
+   Since 1.0. */
+SWERL_API int swerl_unregister(swerl_runtime *rt, const char *name);
+
+/* Look up a name. Errors: EINVAL (rt, name or out NULL), ENONAME (*out is
+   set to 0), ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_whereis(swerl_runtime *rt, const char *name, swerl_pid *out);
+
+/* Every registered name, in a buffer the library allocates: `*count`
+   NUL-terminated names back to back (free it with swerl_buffer_free).
+   Errors: EINVAL, ENOMEM, ESTOPPED. Any thread. Since 1.0. */
+typedef struct swerl_buffer { void *data; size_t len; } swerl_buffer;
+SWERL_API int swerl_registered(swerl_runtime *rt, swerl_buffer *out, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Timers                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Deliver a copy of `data` to `to` as a MESSAGE (from 0, ref = the timer)
+   after at least `ms` milliseconds (OTP-34). The timer is cancelled
+   automatically if `to` exits first (OTP-35).
+   Errors: EINVAL (rt or out NULL, data NULL with len > 0, ms is
+   SWERL_INFINITY), ETOOBIG, ENOPROC (to is not alive), ENOMEM, ESTOPPED.
+   Any thread. Since 1.0. */
+SWERL_API int swerl_send_after(swerl_runtime *rt, swerl_pid to, uint32_t ms,
+                               const void *data, size_t len, swerl_ref *out);
+
+/* Cancel a timer. On success *remaining_ms (may be NULL) holds the time it
+   had left. A timer that already fired, was cancelled, never existed or
+   whose target exited gives EREF (Erlang's false); a message it already
+   delivered stays in the mailbox (OTP-36).
+   Errors: EINVAL (rt NULL), EREF, ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_cancel_timer(swerl_runtime *rt, swerl_ref timer, uint32_t *remaining_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Request / reply                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Send `req` to `to` as a CALL message and block the calling thread until
+   the reply, at most `timeout_ms` (SWERL_INFINITY: no limit). The server
+   answers with swerl_reply(rt, msg->ref, ...), at once or later, from any
+   process or thread. On success *reply holds a copy of the answer, owned by
+   the caller: free it with swerl_buffer_free. A reply that comes after the
+   timeout is discarded: it never arrives anywhere (OTP-56).
+   Errors: EINVAL (rt or reply NULL, req NULL with len > 0), ETOOBIG,
+   ENOPROC (`to` not alive), ETIMEDOUT, EEXITED (the server exited before
+   replying), EINPROC (called inside a process callback: use
+   swerl_call_async), ESTOPPED (before or during the call).
+   Threads outside the runtime's callbacks. Since 1.0. */
+SWERL_API int swerl_call(swerl_runtime *rt, swerl_pid to, const void *req, size_t len,
+                         uint32_t timeout_ms, swerl_buffer *reply);
+
+/* Send `req` to `to` as a CALL message without waiting; the answer arrives
+   in the caller's mailbox as a REPLY message with the same ref: reason 0 and
+   the reply bytes, or reason ETIMEDOUT (after `timeout_ms`), ENOPROC (`to`
+   was not alive) or EEXITED (the server exited before replying; the data
+   holds its exit detail). Exactly one REPLY arrives per call.
+   Errors: EINVAL (out NULL, req NULL with len > 0), ETOOBIG, ECALLSELF (`to`
+   is the caller: OTP's calling_self), ECTX. Since 1.0. */
+SWERL_API int swerl_call_async(swerl_ctx *ctx, swerl_pid to, const void *req, size_t len,
+                               uint32_t timeout_ms, swerl_ref *out);
+
+/* Answer the call `call` (a CALL message's ref) with a copy of `data`. May
+   be deferred: called later, from any process or thread.
+   Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG, EREF (unknown
+   ref, already answered, or the caller gave up: the reply is discarded),
+   ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_reply(swerl_runtime *rt, swerl_ref call, const void *data, size_t len);
+
+/* Free a buffer the library returned and set it to {NULL, 0}. NULL and
+   empty buffers are no-ops. Any thread. Since 1.0. */
+SWERL_API void swerl_buffer_free(swerl_buffer *buf);
+
+/* ------------------------------------------------------------------------ */
+/* Introspection                                                             */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    SWERL_STATUS_WAITING  = 0,  /* nothing to do */
+    SWERL_STATUS_RUNNABLE = 1,  /* in a run queue */
+    SWERL_STATUS_RUNNING  = 2,  /* in a callback now */
+    SWERL_STATUS_EXITING  = 3   /* on its way out */
+};
+
+typedef struct swerl_process_info {
+    uint32_t size;                  /* set by the caller: sizeof(swerl_process_info) */
+    uint32_t status;                /* SWERL_STATUS_* */
+    uint64_t message_queue_len;     /* messages waiting */
+    uint64_t messages_handled;      /* callbacks run (Erlang's reductions) */
+    uint64_t memory;                /* bytes: control block, waiting messages, tables */
+    uint32_t links, monitors, monitored_by, trap_exit;
+    char name[SWERL_NAME_MAX + 1];  /* registered name, or "" */
+} swerl_process_info;
+
+/* Describe a live process (OTP-37, OTP-38). Values are a snapshot read
+   without stopping the process.
+   Errors: EINVAL (rt or out NULL, size too small), ENOPROC (not alive:
+   Erlang's undefined), ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_process_get_info(swerl_runtime *rt, swerl_pid pid, swerl_process_info *out);
+
+/* Write up to `cap` live pids into `buf` (may be NULL when cap is 0) and the
+   number of live processes into *count (which may exceed cap: call again
+   with a larger buffer). Errors: EINVAL (rt or count NULL, buf NULL with
+   cap > 0), ESTOPPED. Any thread. Since 1.0. */
+SWERL_API int swerl_processes(swerl_runtime *rt, swerl_pid *buf, size_t cap, size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWERL_H */
