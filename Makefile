@@ -1,0 +1,318 @@
+# Swerl — the entry point C users expect (GNU make).
+#
+#   make                     build build/lib/libswerl.so.1 (+ libswerl.so symlink)
+#   make install PREFIX=DIR  header, library, pkg-config file (DESTDIR honoured)
+#   make test                every test, stage by stage, then a summary
+#   make demo                build and run the demo against a staged install
+#   make help                all targets
+#
+# `make test` and `make demo` work on a fresh Debian 12 machine as root (with
+# the Swift toolchain on PATH): they run `make deps` first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := lib
+# Stages depend on each other through the build tree; never run them at once.
+.NOTPARALLEL:
+
+SWIFT   ?= swift
+PYTHON  ?= python3
+# CC is make's default (cc); for CXX use c++ rather than make's g++, unless
+# the user chose one.
+ifeq ($(origin CXX),default)
+CXX := c++
+endif
+
+# --- install locations -------------------------------------------------------
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# --- the library -------------------------------------------------------------
+SONAME      := libswerl.so.1
+LIB_SCRATCH := .build-lib
+LIB_BUILT   := $(LIB_SCRATCH)/release/libswerl.so
+LIB_OUT     := build/lib/$(SONAME)
+# MAJOR.MINOR.PATCH, read from the header (the one source of truth).
+VERSION := $(shell awk '$$1 ~ /define$$/ && $$2 ~ /^SWERL_VERSION_(MAJOR|MINOR|PATCH)$$/ { v[$$2] = $$3; n++ } \
+	END { if (n == 3) print v["SWERL_VERSION_MAJOR"] "." v["SWERL_VERSION_MINOR"] "." v["SWERL_VERSION_PATCH"] }' include/swerl.h)
+ifeq ($(VERSION),)
+$(error cannot read SWERL_VERSION_MAJOR/MINOR/PATCH from include/swerl.h)
+endif
+
+# --- tests -------------------------------------------------------------------
+STAGE       := $(CURDIR)/build/stage
+LOGDIR      := build/test-logs
+TEST_STAGES := deps lib stage abi-check test-c test-swift test-python
+HEADER_WARNINGS := -Wall -Wextra -Werror -pedantic
+
+# --- demo and benchmarks -----------------------------------------------------
+DEMO_SRC    ?= examples/demo/demo.c
+DEMO_BIN    := build/demo/demo
+BENCH_ARGS  ?=
+
+# `make test` runs each stage in its own sub-make, in order, after the stages
+# before it; NO_PREREQS=1 tells a stage not to redo them.
+ifeq ($(NO_PREREQS),1)
+LIB_PREREQ   :=
+STAGE_PREREQ :=
+else
+LIB_PREREQ   := lib
+STAGE_PREREQ := stage
+endif
+
+RULE := ==========================================================================
+# $(call banner,TARGET,what it does)
+banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
+
+.PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
+        test-c test-swift test-python demo bench clean distclean help
+
+all: lib
+
+help:
+	@echo 'make                     build $(LIB_OUT) (default target: lib)'
+	@echo 'make install PREFIX=DIR  install header, library and swerl.pc (default PREFIX=/usr/local; DESTDIR honoured)'
+	@echo 'make uninstall PREFIX=DIR'
+	@echo 'make deps                install what the build and tests need (Debian, as root); fast when present'
+	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python; then a summary'
+	@echo 'make abi-check           exports == abi/symbols.txt; header compiles as C99, C11, C++17'
+	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
+	@echo 'make test-c | test-swift | test-python'
+	@echo 'make demo                build $(DEMO_SRC) against the staged install and run it'
+	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
+	@echo 'make clean | distclean'
+
+# -----------------------------------------------------------------------------
+# The shared library: the Swift runtime embedded (-static-stdlib), exactly the
+# swerl_* symbols exported (abi/swerl.map), soname libswerl.so.1.
+lib:
+	$(call banner,lib,build $(LIB_OUT))
+	$(SWIFT) build -c release --product swerl -Xswiftc -static-stdlib \
+	    -Xlinker --version-script=$(CURDIR)/abi/swerl.map -Xlinker -soname=$(SONAME) \
+	    --scratch-path $(LIB_SCRATCH)
+	@mkdir -p build/lib
+	@# Replace, never overwrite in place: a running program may map the old file.
+	install -m 755 $(LIB_BUILT) $(LIB_OUT).tmp
+	mv -f $(LIB_OUT).tmp $(LIB_OUT)
+	ln -sfn $(SONAME) build/lib/libswerl.so
+	@deps=$$(ldd $(LIB_OUT)); \
+	echo "ldd $(LIB_OUT):"; printf '%s\n' "$$deps" | sed 's/^[[:space:]]*/    /'; \
+	if printf '%s\n' "$$deps" | grep -Eq 'libswift|libFoundation|libdispatch|libBlocksRuntime'; then \
+	    echo "error: $(LIB_OUT) links the Swift runtime dynamically; it must embed it (-Xswiftc -static-stdlib)" >&2; \
+	    exit 1; \
+	fi; \
+	if printf '%s\n' "$$deps" | grep -q 'not found'; then \
+	    echo "error: $(LIB_OUT) needs a library that is not installed (see 'not found' above)" >&2; \
+	    exit 1; \
+	fi; \
+	soname=$$(readelf -d $(LIB_OUT) | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p'); \
+	if [ "$$soname" != "$(SONAME)" ]; then \
+	    echo "error: $(LIB_OUT) has soname '$$soname', expected $(SONAME)" >&2; \
+	    exit 1; \
+	fi; \
+	echo "ok: $(LIB_OUT) (soname $(SONAME), $$(du -h $(LIB_OUT) | cut -f1), no Swift runtime library needed)"
+
+# -----------------------------------------------------------------------------
+# Install. $(call install_to,DESTDIR,PREFIX,LIBDIR,INCLUDEDIR,PKGCONFIGDIR)
+# swerl.pc gets paths relative to ${prefix} where it can (pkg-config's
+# --define-prefix can then relocate it).
+define install_to
+	install -d '$(1)$(3)' '$(1)$(4)' '$(1)$(5)'
+	install -m 644 include/swerl.h '$(1)$(4)/swerl.h'
+	install -m 755 $(LIB_OUT) '$(1)$(3)/$(SONAME).tmp'
+	mv -f '$(1)$(3)/$(SONAME).tmp' '$(1)$(3)/$(SONAME)'
+	ln -sfn $(SONAME) '$(1)$(3)/libswerl.so'
+	@libdir='$(3)'; incdir='$(4)'; \
+	case "$$libdir" in '$(2)'/*) libdir="\$${prefix}$${libdir#'$(2)'}";; esac; \
+	case "$$incdir" in '$(2)'/*) incdir="\$${prefix}$${incdir#'$(2)'}";; esac; \
+	sed -e "s|@PREFIX@|$(2)|g" -e "s|@LIBDIR@|$$libdir|g" \
+	    -e "s|@INCLUDEDIR@|$$incdir|g" -e "s|@VERSION@|$(VERSION)|g" \
+	    swerl.pc.in > '$(1)$(5)/swerl.pc.tmp'; \
+	chmod 644 '$(1)$(5)/swerl.pc.tmp'; mv -f '$(1)$(5)/swerl.pc.tmp' '$(1)$(5)/swerl.pc'; \
+	echo "installed: $(1)$(4)/swerl.h, $(1)$(3)/$(SONAME), $(1)$(3)/libswerl.so, $(1)$(5)/swerl.pc"
+endef
+
+install: $(LIB_PREREQ)
+	$(call banner,install,PREFIX=$(PREFIX)$(if $(DESTDIR), DESTDIR=$(DESTDIR)))
+	@test -f $(LIB_OUT) || { echo "error: $(LIB_OUT) is missing: run 'make' first" >&2; exit 1; }
+	$(call install_to,$(DESTDIR),$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(PKGCONFIGDIR))
+	@# Refresh the loader cache when the library went where the loader looks,
+	@# as root, for real (no DESTDIR).
+	@libdir=$$(readlink -m '$(LIBDIR)'); \
+	known=$$( { printf '%s\n' /lib /usr/lib /lib64 /usr/lib64; \
+	            cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -v '^[[:space:]]*\(#\|include\)'; } \
+	          | xargs -r -n1 readlink -m 2>/dev/null || true); \
+	if [ -z '$(DESTDIR)' ] && printf '%s\n' "$$known" | grep -qxF "$$libdir"; then \
+	    if [ "$$(id -u)" -eq 0 ]; then echo "ldconfig"; ldconfig; \
+	    else echo "note: run ldconfig as root so the loader finds $$libdir/$(SONAME)"; fi; \
+	elif [ -z '$(DESTDIR)' ]; then \
+	    echo "note: $$libdir is not in the loader's path: use LD_LIBRARY_PATH=$$libdir, -Wl,-rpath,$$libdir, or add it to /etc/ld.so.conf.d/"; \
+	fi
+
+uninstall:
+	rm -f '$(DESTDIR)$(INCLUDEDIR)/swerl.h' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
+	      '$(DESTDIR)$(LIBDIR)/libswerl.so' '$(DESTDIR)$(PKGCONFIGDIR)/swerl.pc'
+
+# A private install for the tests and the demo.
+stage: $(LIB_PREREQ)
+	$(call banner,stage,install into $(STAGE))
+	@test -f $(LIB_OUT) || { echo "error: $(LIB_OUT) is missing: run 'make' first" >&2; exit 1; }
+	@rm -rf '$(STAGE)'
+	$(call install_to,,$(STAGE),$(STAGE)/lib,$(STAGE)/include,$(STAGE)/lib/pkgconfig)
+	@flags=$$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl); \
+	echo "pkg-config --cflags --libs swerl: $$flags"
+
+# -----------------------------------------------------------------------------
+# What a fresh Debian 12 machine (root) needs; nothing when it is all there.
+# The Swift toolchain itself is not a Debian package: it must be on PATH.
+deps:
+	$(call banner,deps,build and test dependencies)
+	@command -v $(SWIFT) >/dev/null || { \
+	    echo "error: no '$(SWIFT)' on PATH: install a Swift 6.3 toolchain (swift.org) first" >&2; exit 1; }
+	@missing=(); pip_pytest=0; \
+	command -v $(CC) >/dev/null  || missing+=(gcc); \
+	command -v $(CXX) >/dev/null || missing+=(g++); \
+	command -v nm >/dev/null && command -v readelf >/dev/null || missing+=(binutils); \
+	command -v pkg-config >/dev/null || missing+=(pkg-config); \
+	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
+	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest); \
+	elif ! $(PYTHON) -c 'import pytest' 2>/dev/null; then \
+	    if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-pytest); \
+	    else pip_pytest=1; fi; \
+	fi; \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	    sudo=; if [ "$$(id -u)" -ne 0 ]; then \
+	        command -v sudo >/dev/null || { echo "error: need root to install: $${missing[*]}" >&2; exit 1; }; \
+	        sudo=sudo; fi; \
+	    export DEBIAN_FRONTEND=noninteractive; updated=0; \
+	    need_update=0; \
+	    ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || need_update=1; \
+	    for p in "$${missing[@]}"; do apt-cache show "$$p" >/dev/null 2>&1 || need_update=1; done; \
+	    if [ $$need_update -eq 1 ]; then echo "apt-get update"; $$sudo apt-get update -q; updated=1; fi; \
+	    echo "apt-get install -y $${missing[*]}"; \
+	    if ! $$sudo apt-get install -y -q --no-install-recommends "$${missing[@]}"; then \
+	        [ $$updated -eq 0 ] || exit 1; \
+	        echo "apt-get update (the package lists were stale)"; $$sudo apt-get update -q; \
+	        $$sudo apt-get install -y -q --no-install-recommends "$${missing[@]}"; \
+	    fi; \
+	fi; \
+	if [ $$pip_pytest -eq 1 ]; then \
+	    echo "$(PYTHON) -m pip install pytest"; $(PYTHON) -m pip install -q pytest; \
+	fi; \
+	pkg-config --exists libuv || { echo "error: libuv not found by pkg-config" >&2; exit 1; }; \
+	$(PYTHON) -c 'import pytest' || { echo "error: $(PYTHON) cannot import pytest" >&2; exit 1; }; \
+	echo "deps ok: $$($(SWIFT) --version 2>/dev/null | head -n1); libuv $$(pkg-config --modversion libuv);" \
+	     "pytest $$($(PYTHON) -c 'import pytest; print(pytest.__version__)') ($$(command -v $(PYTHON)))"
+
+# -----------------------------------------------------------------------------
+# ABI: the exports match abi/symbols.txt, which matches the header; the header
+# compiles cleanly as C99, C11 and C++17; the README's C example compiles.
+abi-check: $(LIB_PREREQ)
+	$(call banner,abi-check,exported symbols and header hygiene)
+	@mkdir -p build; abi/list-symbols.sh include/swerl.h > build/symbols.header.txt; \
+	if ! diff -u --label abi/symbols.txt --label 'include/swerl.h (abi/list-symbols.sh)' \
+	        abi/symbols.txt build/symbols.header.txt; then \
+	    echo "error: abi/symbols.txt is out of date with include/swerl.h: run 'make abi-symbols' and commit it" >&2; \
+	    exit 1; \
+	fi; \
+	echo "abi/symbols.txt matches include/swerl.h ($$(wc -l < abi/symbols.txt) functions)"
+	abi/check-exports.sh $(LIB_OUT) abi/symbols.txt
+	echo '#include <swerl.h>' | $(CC)  -std=c99   $(HEADER_WARNINGS) -Wstrict-prototypes -Iinclude -fsyntax-only -x c -
+	echo '#include <swerl.h>' | $(CC)  -std=c11   $(HEADER_WARNINGS) -Wstrict-prototypes -Iinclude -fsyntax-only -x c -
+	echo '#include <swerl.h>' | $(CXX) -std=c++17 $(HEADER_WARNINGS) -Iinclude -fsyntax-only -x c++ -
+	awk '/^```c$$/ { f = 1; next } /^```$$/ { if (f) exit } f' README.md \
+	    | $(CC) -std=c99 $(HEADER_WARNINGS) -Iinclude -fsyntax-only -x c -
+	@echo "ok: header clean as C99, C11, C++17; README example compiles"
+
+abi-symbols:
+	abi/list-symbols.sh include/swerl.h > abi/symbols.txt
+	@echo "abi/symbols.txt: $$(wc -l < abi/symbols.txt) functions"
+
+# -----------------------------------------------------------------------------
+# Test stages; each also works on its own.
+test-c: $(STAGE_PREREQ)
+	$(call banner,test-c,C tests against the staged install)
+	@test -f Tests/c/run.sh || { echo "error: Tests/c/run.sh is missing" >&2; exit 1; }
+	@mkdir -p $(LOGDIR)
+	bash Tests/c/run.sh $(STAGE) 2>&1 | tee $(LOGDIR)/test-c.log
+
+test-swift:
+	$(call banner,test-swift,swift test)
+	@mkdir -p $(LOGDIR)
+	$(SWIFT) test 2>&1 | tee $(LOGDIR)/test-swift.log
+
+test-python: $(LIB_PREREQ)
+	$(call banner,test-python,pytest bindings/python/tests)
+	@mkdir -p $(LOGDIR)
+	SWERL_LIBRARY=$(CURDIR)/$(LIB_OUT) PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
+	    $(PYTHON) -m pytest -q bindings/python/tests 2>&1 | tee $(LOGDIR)/test-python.log
+
+# Every stage in order; the first failure stops the run. Then a summary, with
+# each test runner's own closing line and the sum of the tests that passed.
+# (make -n test still runs the sub-makes, as make does for any $(MAKE) line,
+# but they only print their commands; then no summary.)
+DRY_RUN = $(findstring n,$(firstword -$(MAKEFLAGS)))
+test:
+ifneq ($(DRY_RUN),)
+	@for s in $(TEST_STAGES); do $(MAKE) --no-print-directory NO_PREREQS=1 $$s; done
+else
+	@rm -rf $(LOGDIR); mkdir -p $(LOGDIR); : > $(LOGDIR)/summary; \
+	summary() { \
+	    printf '\n%s\n== summary\n%s\n' '$(RULE)' '$(RULE)'; \
+	    cat $(LOGDIR)/summary; \
+	}; \
+	for s in $(TEST_STAGES); do \
+	    start=$$(date +%s); \
+	    if $(MAKE) --no-print-directory NO_PREREQS=1 $$s; then \
+	        printf '%-12s ok      %4ss\n' "$$s" "$$(( $$(date +%s) - start ))" >> $(LOGDIR)/summary; \
+	    else \
+	        printf '%-12s FAILED  %4ss  (output above; test logs in $(LOGDIR)/)\n' "$$s" "$$(( $$(date +%s) - start ))" >> $(LOGDIR)/summary; \
+	        summary; echo "make test: FAILED at stage $$s"; exit 1; \
+	    fi; \
+	done; \
+	total=0; unknown=; \
+	c=$$(grep -E '^(.*: )?[0-9]+ passed, [0-9]+ failed' $(LOGDIR)/test-c.log | tail -n1 || true); \
+	if [ -n "$$c" ]; then total=$$(( total + $$(sed -E 's/^(.*: )?([0-9]+) passed, .*/\2/' <<<"$$c") )); else unknown+=" test-c"; fi; \
+	st=$$(grep -Eo 'Test run with [0-9]+ tests?.* passed.*' $(LOGDIR)/test-swift.log | tail -n1 || true); \
+	xc=$$(grep -Eo 'Executed [0-9]+ tests?, with 0 failures.*' $(LOGDIR)/test-swift.log | tail -n1 || true); \
+	if [ -n "$$st" ]; then total=$$(( total + $$(sed -E 's/Test run with ([0-9]+).*/\1/' <<<"$$st") )); fi; \
+	if [ -n "$$xc" ]; then total=$$(( total + $$(sed -E 's/Executed ([0-9]+).*/\1/' <<<"$$xc") )); fi; \
+	[ -n "$$st$$xc" ] || unknown+=" test-swift"; \
+	py=$$(grep -E '^=* ?[0-9]+ passed' $(LOGDIR)/test-python.log | tail -n1 || true); \
+	if [ -n "$$py" ]; then total=$$(( total + $$(sed -E 's/^=* ?([0-9]+) passed.*/\1/' <<<"$$py") )); else unknown+=" test-python"; fi; \
+	{ echo; \
+	  echo "C:      $${c:-(no closing line found)}"; \
+	  echo "Swift:  $${st:-(no Swift Testing closing line)}"; \
+	  echo "XCTest: $${xc:-(no XCTest closing line)}"; \
+	  echo "Python: $${py:-(no closing line found)}"; \
+	  [ -z "$$unknown" ] || echo "note: no test count could be read from:$$unknown (not included below)"; \
+	  echo "total: $$total passed, 0 failed"; } >> $(LOGDIR)/summary; \
+	summary
+endif
+
+# -----------------------------------------------------------------------------
+# The demo: C and Python processes under a supervisor (built against the
+# staged install, exactly as a user's program would be, via pkg-config).
+demo: deps $(STAGE_PREREQ)
+	$(call banner,demo,build $(DEMO_SRC) and run it)
+	@test -f $(DEMO_SRC) || { echo "error: $(DEMO_SRC) does not exist yet" >&2; exit 1; }
+	@mkdir -p $(dir $(DEMO_BIN))
+	$(CC) -std=c99 -Wall -Wextra -O2 -o $(DEMO_BIN) $(DEMO_SRC) \
+	    $$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl) -Wl,-rpath,'$(STAGE)/lib'
+	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
+	    ./$(DEMO_BIN)
+
+bench: deps
+	$(call banner,bench,swift run -c release swerl-bench $(BENCH_ARGS))
+	$(SWIFT) run -c release --scratch-path .build-bench swerl-bench $(BENCH_ARGS)
+
+# -----------------------------------------------------------------------------
+clean:
+	rm -rf build $(LIB_SCRATCH) .build-bench
+
+# Also the default SwiftPM build folder (debug builds, swift test).
+distclean: clean
+	rm -rf .build
