@@ -252,9 +252,11 @@ typedef int  (*swerl_init_fn)(swerl_ctx *ctx, void *arg, void **state);
 /* handle: one message at a time. Returns SWERL_CONTINUE, SWERL_SKIP,
    SWERL_STOP, or < 0 (crash). */
 typedef int  (*swerl_handle_fn)(swerl_ctx *ctx, const swerl_message *msg, void *state);
-/* terminate: runs last, in the process, when it exits for any reason except
-   being killed (KILLED) and except a failed init. `reason` is the exit
-   reason code. Release the state here. */
+/* terminate: runs last, in the process, whenever it exits after a
+   successful init, whatever the reason -- KILLED included (unlike Erlang's
+   gen_server: C has no garbage collector, so the state must always be
+   released). Not called when init failed: init cleans up after itself.
+   `reason` is the exit reason code. Release the state here. */
 typedef void (*swerl_terminate_fn)(swerl_ctx *ctx, int32_t reason, void *state);
 
 typedef struct swerl_behavior {

@@ -23,7 +23,17 @@ static inline void swerlrt_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
+/* Error texts and names, generated from the header's SWERL_ERRNO_MAP: the
+   one table every code, name and description comes from. */
+const char *swerlrt_strerror(int code);
+const char *swerlrt_err_name(int code);
+
 #endif
 }
+
+/* Error texts and names, generated from the header's SWERL_ERRNO_MAP: the
+   one table every code, name and description comes from. */
+const char *swerlrt_strerror(int code);
+const char *swerlrt_err_name(int code);
 
 #endif

@@ -1,0 +1,64 @@
+// Entry points for operations that take a swerl_ctx: each validates the
+// context (valid only inside its callback, on its thread) and returns ECTX
+// otherwise.
+
+import CSwerl
+
+extension Engine {
+    package static func contextPid(_ raw: UnsafeRawPointer?) -> UInt64? {
+        CallbackContexts.validate(raw)?.selfPid
+    }
+
+    package static func contextEngine(_ raw: UnsafeRawPointer?) -> Engine? {
+        CallbackContexts.validate(raw)?.engine
+    }
+
+    /// Whether the calling thread is inside one of this runtime's callbacks.
+    package var isInsideCallback: Bool {
+        CallbackContexts.current?.engine === self
+    }
+
+    package static func fail(_ raw: UnsafeRawPointer?, reason: Int32, detail: UnsafeRawBufferPointer) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        if detail.count > context.engine.maxMessageSize { return Code.tooBig }
+        context.fail(reason: reason, detail: detail)
+        return Code.ok
+    }
+
+    package static func setReceiveTimeout(_ raw: UnsafeRawPointer?, millis: UInt32) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        context.setReceiveTimeout(millis)
+        return Code.ok
+    }
+
+    package static func link(_ raw: UnsafeRawPointer?, _ pid: UInt64) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        return context.link(pid)
+    }
+
+    package static func unlink(_ raw: UnsafeRawPointer?, _ pid: UInt64) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        return context.unlink(pid)
+    }
+
+    package static func trapExit(_ raw: UnsafeRawPointer?, _ on: Bool) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        return context.trapExit(on)
+    }
+
+    package static func monitor(_ raw: UnsafeRawPointer?, _ pid: UInt64) -> (Int32, UInt64) {
+        guard let context = CallbackContexts.validate(raw) else { return (Code.badContext, 0) }
+        return context.monitor(pid)
+    }
+
+    package static func demonitor(_ raw: UnsafeRawPointer?, _ ref: UInt64, flush: Bool, info: Bool) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
+        return context.demonitor(ref, flush: flush, info: info)
+    }
+
+    package static func callAsync(_ raw: UnsafeRawPointer?, _ to: UInt64, request: UnsafeRawBufferPointer,
+                                  timeoutMillis: UInt32) -> (Int32, UInt64) {
+        guard let context = CallbackContexts.validate(raw) else { return (Code.badContext, 0) }
+        return context.callAsync(to, request: request, timeoutMillis: timeoutMillis)
+    }
+}

@@ -1,0 +1,362 @@
+// The runtime: schedulers, the pid table, names, timers and pending calls,
+// and the operations every front end (C, Swift) is built on.
+//
+// Operations return 0 or a negative SWERL_E* code (Int32) so the C exports
+// can pass them straight through; the Swift API turns them into errors.
+
+import CLibUV
+import CSwerl
+import CSwerlSupport
+import Glibc
+import Synchronization
+
+package final class Engine: @unchecked Sendable {
+    enum State: Int { case running = 0, stopping = 1, stopped = 2 }
+
+    let config: swerl_config
+    let maxMessageSize: Int
+    let table: ProcessTable
+    private(set) var schedulers: [Scheduler] = []
+    let registry = Registry()
+    let timerTable = TimerTable()
+    let waiters = Waiters()
+
+    let state = Atomic<Int>(State.running.rawValue)
+    let schedulersShouldExit = Atomic<Bool>(false)
+    private let nextRef = Atomic<UInt64>(1)
+    private let roundRobin = Atomic<Int>(0)
+    private let stopLock = Mutex<Bool>(false)
+
+    // Counters (see swerl_stats).
+    let spawned = Atomic<UInt64>(0)
+    let exited = Atomic<UInt64>(0)
+    let foreignSent = Atomic<UInt64>(0)
+    let deadLetters = Atomic<UInt64>(0)
+    let messagesDropped = Atomic<UInt64>(0)
+
+    static let defaultMaxProcesses = 4_194_304
+    static let defaultMaxMessageSize = 64 << 20
+
+    package init(config: swerl_config) {
+        self.config = config
+        let capacity = config.max_processes == 0 ? Self.defaultMaxProcesses : Int(config.max_processes)
+        table = ProcessTable(capacity: capacity)
+        maxMessageSize = config.max_message_size == 0 || config.max_message_size > UInt64(Int.max)
+            ? Self.defaultMaxMessageSize : Int(config.max_message_size)
+        var count = Int(config.schedulers)
+        if count == 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+        schedulers = []
+        waiters.engine = self
+        schedulers = (0..<count).map { Scheduler(index: $0, engine: self) }
+    }
+
+    /// Validates a configuration: 0 or an error code.
+    package static func validate(_ config: swerl_config) -> Int32 {
+        if config.size < UInt32(MemoryLayout<swerl_config>.size) { return Code.invalid }
+        if Int(config.max_processes) > Pids.maxSlots { return Code.invalid }
+        if config.schedulers > 1024 { return Code.invalid }
+        return Code.ok
+    }
+
+    package func start() {
+        for scheduler in schedulers { scheduler.start() }
+    }
+
+    deinit {
+        table.destroy()
+    }
+
+    package var isStopped: Bool { state.load(ordering: .acquiring) == State.stopped.rawValue }
+    var acceptsSpawns: Bool { state.load(ordering: .acquiring) == State.running.rawValue }
+
+    @inline(__always)
+    func newRef() -> UInt64 { nextRef.add(1, ordering: .relaxed).oldValue }
+
+    // MARK: Scheduling
+
+    /// Makes a process whose scheduling token the caller took runnable.
+    @inline(__always)
+    func schedule(_ process: ProcessPointer) {
+        if let raw = swerlrt_get_scheduler() {
+            let current = Unmanaged<Scheduler>.fromOpaque(raw).takeUnretainedValue()
+            if current.engine === self {
+                current.pushLocal(process)
+                return
+            }
+        }
+        let index = process.pointee.lastScheduler.load(ordering: .relaxed)
+        schedulers[index].pushRemote(process)
+    }
+
+    /// Pushes a node into a live process's mailbox and schedules it if it
+    /// was idle. The node's target must be the pid `process` was found by.
+    @inline(__always)
+    func deliver(_ node: NodePointer, to process: ProcessPointer) {
+        if InboundQueue.push(process.pointee.inbound, UnsafeMutableRawPointer(node)) == InboundQueue.idle {
+            schedule(process)
+        }
+    }
+
+    /// Sends a signal to `to` if it is alive; silently drops it otherwise
+    /// (exit and down signals to the dead have nobody to inform).
+    func signal(_ kind: UInt32, to: UInt64, from: UInt64, ref: UInt64 = 0, aux: UInt64 = 0,
+                reason: Int32 = 0, detail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        guard let process = table.lookup(to) else { return }
+        guard let node = Nodes.make(kind: kind, target: to, from: from, ref: ref, aux: aux, reason: reason,
+                                    data: detail.baseAddress, len: detail.count) else { return }
+        deliver(node, to: process)
+    }
+
+    @inline(__always)
+    func countSent() {
+        if let context = CallbackContexts.current, let scheduler = context.pointee.scheduler {
+            scheduler.takeUnretainedValue().countSent()
+        } else {
+            foreignSent.add(1, ordering: .relaxed)
+        }
+    }
+
+    // MARK: Send
+
+    /// swerl_send: a copy of `data` to `to`, from the calling process if any.
+    @inline(__always)
+    package func send(to: UInt64, data: UnsafeRawPointer?, count: Int) -> Int32 {
+        if count > maxMessageSize { return Code.tooBig }
+        if isStopped { return Code.stopped }
+        guard let process = table.lookup(to) else {
+            deadLetters.add(1, ordering: .relaxed)
+            return Code.noProcess
+        }
+        let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
+        var counted: UInt64 = 0
+        let limit = process.pointee.mailboxLimit.load(ordering: .relaxed)
+        if limit != 0 {
+            let waiting = process.pointee.queued.add(1, ordering: .relaxed).newValue
+            if waiting > Int(limit) {
+                switch UInt32(process.pointee.overflow.load(ordering: .relaxed)) {
+                case UInt32(SWERL_OVERFLOW_REJECT):
+                    process.pointee.queued.subtract(1, ordering: .relaxed)
+                    return Code.full
+                case UInt32(SWERL_OVERFLOW_KILL):
+                    process.pointee.queued.subtract(1, ordering: .relaxed)
+                    signal(NodeKind.sigExit, to: to, from: 0, aux: 2, reason: Reason.mailboxFull)
+                    return Code.full
+                default:
+                    break  // DROP_OLDEST: the receiver drops when it drains.
+                }
+            }
+            counted = 1
+        }
+        guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, aux: counted,
+                                    data: data, len: count) else {
+            if counted != 0 { process.pointee.queued.subtract(1, ordering: .relaxed) }
+            return Code.noMemory
+        }
+        deliver(node, to: process)
+        countSent()
+        return Code.ok
+    }
+
+    /// swerl_exit (exit/2): an exit signal with the link flag not set.
+    package func exit(_ pid: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) -> Int32 {
+        if detail.count > maxMessageSize { return Code.tooBig }
+        if isStopped { return Code.stopped }
+        guard let process = table.lookup(pid) else { return Code.noProcess }
+        let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
+        guard let node = Nodes.make(kind: NodeKind.sigExit, target: pid, from: from, reason: reason,
+                                    data: detail.baseAddress, len: detail.count) else { return Code.noMemory }
+        deliver(node, to: process)
+        return Code.ok
+    }
+
+    // MARK: Spawn
+
+    struct InitParameters {
+        var behavior: swerl_behavior
+        var arg: UnsafeMutableRawPointer?
+        var flags: UInt32
+        var parent: UInt64
+        var monitorRef: UInt64
+    }
+
+    /// swerl_spawn. `name` is already validated. Returns the pid or an error.
+    package func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
+                       name: String?, mailboxLimit: UInt32, overflow: UInt32,
+                       monitorRef: UnsafeMutablePointer<UInt64>?) -> (Int32, UInt64) {
+        if !acceptsSpawns { return (Code.stopped, 0) }
+        let context = CallbackContexts.current
+        let parentBlock = context.flatMap { $0.pointee.engine.takeUnretainedValue() === self ? $0.pointee.process : nil }
+        let tiesToParent = flags & UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR) != 0
+        if tiesToParent && parentBlock == nil { return (Code.invalid, 0) }
+
+        if table.live.add(1, ordering: .relaxed).newValue > table.capacity {
+            table.live.subtract(1, ordering: .relaxed)
+            return (Code.limit, 0)
+        }
+        guard let block = table.reserveSlot() else {
+            table.live.subtract(1, ordering: .relaxed)
+            return (Code.limit, 0)
+        }
+        let previousWord = block.pointee.pidWord.load(ordering: .acquiring)
+        let pid = Pids.next(after: previousWord, slot: Int(block.pointee.slot))
+        let parent = parentBlock?.pointee.ownPid ?? 0
+        let ref = flags & UInt32(SWERL_SPAWN_MONITOR) != 0 ? newRef() : 0
+        var parameters = InitParameters(behavior: behavior, arg: arg, flags: flags, parent: parent, monitorRef: ref)
+        let made = withUnsafeBytes(of: &parameters) { bytes in
+            Nodes.make(kind: NodeKind.sigInit, target: pid, from: parent, data: bytes.baseAddress, len: bytes.count)
+        }
+        guard let initNode = made else {
+            table.releaseSlot(block.pointee.slot)
+            table.live.subtract(1, ordering: .relaxed)
+            return (Code.noMemory, 0)
+        }
+        // Written before the pid is published: senders read them after
+        // acquiring the pid word.
+        block.pointee.mailboxLimit.store(mailboxLimit, ordering: .relaxed)
+        block.pointee.overflow.store(overflow, ordering: .relaxed)
+        block.pointee.queued.store(0, ordering: .relaxed)
+        if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
+            block.pointee.lastScheduler.store(scheduler.index, ordering: .relaxed)
+        } else {
+            let next = roundRobin.add(1, ordering: .relaxed).oldValue
+            block.pointee.lastScheduler.store(next % schedulers.count, ordering: .relaxed)
+        }
+
+        var tookToken = false
+        let publish = {
+            // The INIT goes first so that nothing can overtake it, then the pid
+            // becomes visible. The compare-exchange fails only if this very
+            // incarnation already ran and exited: then it stays dead.
+            tookToken = InboundQueue.push(block.pointee.inbound, UnsafeMutableRawPointer(initNode)) == InboundQueue.idle
+            _ = block.pointee.pidWord.compareExchange(expected: previousWord, desired: pid,
+                                                      ordering: .acquiringAndReleasing)
+        }
+        if let name {
+            if !registry.registerAtSpawn(name: name, pid: pid, publish: publish) {
+                Nodes.release(initNode)
+                table.releaseSlot(block.pointee.slot)
+                table.live.subtract(1, ordering: .relaxed)
+                return (Code.nameTaken, 0)
+            }
+        } else {
+            publish()
+        }
+        if tookToken { schedule(block) }
+        spawned.add(1, ordering: .relaxed)
+
+        if let parentBlock {
+            if flags & UInt32(SWERL_SPAWN_LINK) != 0 {
+                parentBlock.pointee.links.append(pid)
+            }
+            if flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
+                parentBlock.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+                monitorRef?.pointee = ref
+            }
+            parentBlock.publishRelations()
+        }
+        return (Code.ok, pid)
+    }
+
+    // MARK: Introspection
+
+    package func processInfo(_ pid: UInt64, _ out: UnsafeMutablePointer<swerl_process_info>) -> Int32 {
+        if isStopped { return Code.stopped }
+        guard let block = table.lookup(pid) else { return Code.noProcess }
+        let size = out.pointee.size
+        var info = swerl_process_info()
+        info.size = size
+        info.status = block.pointee.infoStatus.load(ordering: .relaxed)
+        info.message_queue_len = block.pointee.infoQueueLength.load(ordering: .relaxed)
+        if InboundQueue.hasNodes(block.pointee.inbound) && info.status == UInt32(SWERL_STATUS_WAITING) {
+            info.status = UInt32(SWERL_STATUS_RUNNABLE)
+        }
+        info.messages_handled = block.pointee.infoHandled.load(ordering: .relaxed)
+        info.memory = block.pointee.infoMemory.load(ordering: .relaxed)
+        info.links = block.pointee.infoLinks.load(ordering: .relaxed)
+        info.monitors = block.pointee.infoMonitors.load(ordering: .relaxed)
+        info.monitored_by = block.pointee.infoMonitoredBy.load(ordering: .relaxed)
+        info.trap_exit = block.pointee.infoTrapExit.load(ordering: .relaxed)
+        if let name = registry.name(of: pid) {
+            withUnsafeMutableBytes(of: &info.name) { buffer in
+                let utf8 = Array(name.utf8.prefix(Int(SWERL_NAME_MAX)))
+                buffer.copyBytes(from: utf8)
+                buffer[utf8.count] = 0
+            }
+        }
+        // Still alive after the snapshot? Otherwise it is Erlang's undefined.
+        guard table.lookup(pid) != nil else { return Code.noProcess }
+        out.pointee = info
+        return Code.ok
+    }
+
+    package func livePids() -> [UInt64] {
+        var pids: [UInt64] = []
+        table.forEachLive { pids.append($0) }
+        return pids
+    }
+
+    package func stats() -> swerl_stats {
+        var stats = swerl_stats()
+        stats.size = UInt32(MemoryLayout<swerl_stats>.size)
+        stats.schedulers = UInt32(schedulers.count)
+        stats.processes = UInt64(max(0, table.live.load(ordering: .relaxed)))
+        stats.spawned = spawned.load(ordering: .relaxed)
+        stats.exited = exited.load(ordering: .relaxed)
+        stats.messages_sent = schedulers.reduce(foreignSent.load(ordering: .relaxed)) {
+            $0 &+ $1.messagesSent.load(ordering: .relaxed)
+        }
+        stats.dead_letters = deadLetters.load(ordering: .relaxed)
+        stats.messages_dropped = messagesDropped.load(ordering: .relaxed)
+        return stats
+    }
+
+    // MARK: Stop
+
+    /// swerl_runtime_stop: SHUTDOWN to everyone, then KILL after the timeout,
+    /// then the threads end and everything pending is released.
+    package func stop(timeoutMillis: UInt32) -> Int32 {
+        if CallbackContexts.current != nil { return Code.inProcess }
+        return stopLock.withLock { alreadyStopped -> Int32 in
+            if alreadyStopped { return Code.stopped }
+            state.store(State.stopping.rawValue, ordering: .releasing)
+            var result = Code.ok
+            for pid in livePids() { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            if !waitForNoProcesses(timeoutMillis: timeoutMillis) {
+                for pid in livePids() { _ = exit(pid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
+                if !waitForNoProcesses(timeoutMillis: 5000) { result = Code.timedOut }
+            }
+            state.store(State.stopped.rawValue, ordering: .releasing)
+            if result == Code.ok {
+                schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
+                for scheduler in schedulers { scheduler.wakeUp() }
+                for scheduler in schedulers { scheduler.join() }
+                timerTable.removeAll()
+            }
+            waiters.failAll(code: Code.stopped)
+            alreadyStopped = true
+            return result
+        }
+    }
+
+    /// Whether stop finished and the threads are gone.
+    package var threadsJoined: Bool { schedulersShouldExit.load(ordering: .acquiring) }
+
+    /// Waits for threads left running by a stop that timed out.
+    package func joinAfterTimeout() {
+        _ = waitForNoProcesses(timeoutMillis: SWERL_INFINITY)
+        schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
+        for scheduler in schedulers { scheduler.wakeUp() }
+        for scheduler in schedulers { scheduler.join() }
+        timerTable.removeAll()
+    }
+
+    private func waitForNoProcesses(timeoutMillis: UInt32) -> Bool {
+        let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
+            : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        while table.live.load(ordering: .acquiring) > 0 {
+            if monotonicNanos() >= deadline { return false }
+            usleep(500)
+        }
+        return true
+    }
+}

@@ -1,0 +1,33 @@
+import CSwerl
+
+/// The C error codes, as Int32, for the runtime's internal results.
+enum Code {
+    static let ok: Int32 = 0
+    static let invalid = Int32(SWERL_EINVAL)
+    static let noProcess = Int32(SWERL_ENOPROC)
+    static let timedOut = Int32(SWERL_ETIMEDOUT)
+    static let nameTaken = Int32(SWERL_ENAMETAKEN)
+    static let hasName = Int32(SWERL_EHASNAME)
+    static let noName = Int32(SWERL_ENONAME)
+    static let full = Int32(SWERL_EFULL)
+    static let tooBig = Int32(SWERL_ETOOBIG)
+    static let noMemory = Int32(SWERL_ENOMEM)
+    static let stopped = Int32(SWERL_ESTOPPED)
+    static let badContext = Int32(SWERL_ECTX)
+    static let badRef = Int32(SWERL_EREF)
+    static let callSelf = Int32(SWERL_ECALLSELF)
+    static let exited = Int32(SWERL_EEXITED)
+    static let limit = Int32(SWERL_ELIMIT)
+    static let inProcess = Int32(SWERL_EINPROC)
+    static let notSupported = Int32(SWERL_ENOTSUP)
+}
+
+enum Reason {
+    static let normal = Int32(SWERL_REASON_NORMAL)
+    static let shutdown = Int32(SWERL_REASON_SHUTDOWN)
+    static let kill = Int32(SWERL_REASON_KILL)
+    static let killed = Int32(SWERL_REASON_KILLED)
+    static let noproc = Int32(SWERL_REASON_NOPROC)
+    static let error = Int32(SWERL_REASON_ERROR)
+    static let mailboxFull = Int32(SWERL_REASON_MAILBOX_FULL)
+}

@@ -1,0 +1,101 @@
+// A message or signal in flight: one malloc'd block, header then payload.
+//
+// Every signal (user message, exit, link, monitor, down, call, reply, timer,
+// init) travels as a MessageNode through the receiver's inbound queue, so
+// signals from one sender arrive in the order they were sent (OTP-7). A
+// signal that turns into a message (a trapped exit, a DOWN, a CALL) is
+// converted in place: one allocation per message, header and payload
+// together.
+
+import CSwerl
+import Glibc
+import Synchronization
+
+/// Internal node kinds. Values 0...5 equal the public swerl_message kinds and
+/// are what a handler sees; the others are signals applied by the receiver.
+enum NodeKind {
+    static let message: UInt32 = 0
+    static let exit: UInt32 = 1
+    static let down: UInt32 = 2
+    static let timeout: UInt32 = 3
+    static let call: UInt32 = 4
+    static let reply: UInt32 = 5
+    /// The first signal of every incarnation: the spawn's parameters.
+    static let sigInit: UInt32 = 16
+    /// An exit signal. aux: 1 when sent because of a link, else 0 (exit/2).
+    static let sigExit: UInt32 = 17
+    static let sigLink: UInt32 = 18
+    static let sigUnlink: UInt32 = 19
+    /// ref: the monitor; aux: the owner pid (0: an external waiter).
+    static let sigMonitor: UInt32 = 20
+    static let sigDemonitor: UInt32 = 21
+    /// A monitor fired; becomes DOWN if the owner still has the monitor.
+    static let sigDown: UInt32 = 22
+    /// The receive-timeout timer fired. aux: the timeout's sequence number.
+    static let sigTimeout: UInt32 = 23
+    /// A call: registers an external-waiter monitor, then becomes CALL.
+    static let sigCall: UInt32 = 24
+    /// A send_after timer fired; becomes MESSAGE.
+    static let sigTimer: UInt32 = 25
+    /// The answer to this process's swerl_call_async; becomes REPLY.
+    static let sigReply: UInt32 = 26
+}
+
+struct MessageNode: ~Copyable {
+    /// Intrusive link. Must stay the first field: queues address it at offset 0.
+    let link: Atomic<UInt>
+    var target: UInt64
+    var from: UInt64
+    var ref: UInt64
+    var aux: UInt64
+    var len: Int
+    var kind: UInt32
+    var reason: Int32
+}
+
+typealias NodePointer = UnsafeMutablePointer<MessageNode>
+
+enum Nodes {
+    static let headerSize = (MemoryLayout<MessageNode>.stride + 15) & ~15
+
+    /// Allocates a node and copies `len` bytes from `data` into it; nil when
+    /// out of memory.
+    @inline(__always)
+    static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
+                     aux: UInt64 = 0, reason: Int32 = 0,
+                     data: UnsafeRawPointer?, len: Int) -> NodePointer? {
+        guard let raw = malloc(headerSize + len) else { return nil }
+        let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
+        node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
+                                        aux: aux, len: len, kind: kind, reason: reason))
+        if len > 0, let data {
+            (raw + headerSize).copyMemory(from: data, byteCount: len)
+        }
+        return node
+    }
+
+    @inline(__always)
+    static func payload(_ node: NodePointer) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(node) + headerSize
+    }
+
+    @inline(__always)
+    static func bytes(_ node: NodePointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: node.pointee.len > 0 ? UnsafeRawPointer(payload(node)) : nil,
+                               count: node.pointee.len)
+    }
+
+    @inline(__always)
+    static func release(_ node: NodePointer) {
+        free(UnsafeMutableRawPointer(node))
+    }
+
+    /// Frees a chain linked through `link` (owner-side, already detached).
+    static func releaseChain(_ first: NodePointer?) {
+        var cursor = first
+        while let node = cursor {
+            cursor = NodePointer(bitPattern: node.pointee.link.load(ordering: .relaxed))
+            release(node)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// What a running process may do to itself and its relations: the
+// operations that take a swerl_ctx. All run on the process's own scheduler
+// thread, inside one of its callbacks, so they touch its block directly.
+
+import CSwerl
+import Synchronization
+
+extension UnsafeMutablePointer where Pointee == CallbackContext {
+    @inline(__always) var engine: Engine { pointee.engine.takeUnretainedValue() }
+    @inline(__always) var process: ProcessPointer { pointee.process! }
+    @inline(__always) var selfPid: UInt64 { pointee.process!.pointee.ownPid }
+
+    /// OTP-15, OTP-17.
+    func link(_ pid: UInt64) -> Int32 {
+        let me = process
+        if pid == me.pointee.ownPid || me.pointee.links.contains(pid) { return Code.ok }
+        guard let other = engine.table.lookup(pid),
+              let node = Nodes.make(kind: NodeKind.sigLink, target: pid, from: me.pointee.ownPid, data: nil, len: 0)
+        else {
+            if engine.table.lookup(pid) != nil { return Code.noMemory }
+            guard me.pointee.trapExit else { return Code.noProcess }
+            // A trapping caller is told by an exit signal from the absent process.
+            if let exit = Nodes.make(kind: NodeKind.exit, target: me.pointee.ownPid, from: pid,
+                                     reason: Reason.noproc, data: nil, len: 0) {
+                me.appendMail(exit)
+            }
+            return Code.ok
+        }
+        me.pointee.links.append(pid)
+        me.publishRelations()
+        engine.deliver(node, to: other)
+        return Code.ok
+    }
+
+    /// OTP-18.
+    func unlink(_ pid: UInt64) -> Int32 {
+        let me = process
+        guard let index = me.pointee.links.firstIndex(of: pid) else { return Code.ok }
+        me.pointee.links.remove(at: index)
+        me.publishRelations()
+        engine.signal(NodeKind.sigUnlink, to: pid, from: me.pointee.ownPid)
+        return Code.ok
+    }
+
+    /// OTP-20. Returns the previous value.
+    func trapExit(_ on: Bool) -> Int32 {
+        let me = process
+        let previous: Int32 = me.pointee.trapExit ? 1 : 0
+        me.pointee.trapExit = on
+        me.publishRelations()
+        return previous
+    }
+
+    /// OTP-23..26.
+    func monitor(_ pid: UInt64) -> (Int32, UInt64) {
+        let me = process
+        let ref = engine.newRef()
+        if let other = engine.table.lookup(pid),
+           let node = Nodes.make(kind: NodeKind.sigMonitor, target: pid, from: me.pointee.ownPid, ref: ref,
+                                 aux: me.pointee.ownPid, data: nil, len: 0) {
+            me.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+            me.publishRelations()
+            engine.deliver(node, to: other)
+            return (Code.ok, ref)
+        }
+        // Not alive: the DOWN comes at once with reason noproc (OTP-25).
+        guard let down = Nodes.make(kind: NodeKind.down, target: me.pointee.ownPid, from: pid, ref: ref,
+                                    reason: Reason.noproc, data: nil, len: 0) else { return (Code.noMemory, 0) }
+        me.appendMail(down)
+        return (Code.ok, ref)
+    }
+
+    /// OTP-28. With `info`: 1 if the monitor was active, else 0.
+    func demonitor(_ ref: UInt64, flush: Bool, info: Bool) -> Int32 {
+        let me = process
+        var found = false
+        if let index = me.pointee.monitors.firstIndex(where: { $0.ref == ref }) {
+            let target = me.pointee.monitors.remove(at: index).pid
+            me.publishRelations()
+            engine.signal(NodeKind.sigDemonitor, to: target, from: me.pointee.ownPid, ref: ref)
+            found = true
+        }
+        if flush, let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.pointee.ref == ref }) {
+            Nodes.release(queued)
+        }
+        return info ? (found ? 1 : 0) : Code.ok
+    }
+
+    func setReceiveTimeout(_ millis: UInt32) {
+        process.pointee.timeoutRequest = millis
+    }
+
+    func fail(reason: Int32, detail: UnsafeRawBufferPointer) {
+        process.pointee.failReason = reason
+        process.pointee.failDetail = Array(detail)
+    }
+
+    /// swerl_call_async: the answer comes back as a REPLY message.
+    func callAsync(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32) -> (Int32, UInt64) {
+        let me = process
+        if to == me.pointee.ownPid { return (Code.callSelf, 0) }
+        if request.count > engine.maxMessageSize { return (Code.tooBig, 0) }
+        let ref = engine.newRef()
+        engine.waiters.register(ref, Waiter(kind: .process(me.pointee.ownPid), server: to, isCall: true))
+        me.pointee.pendingCalls.append(ref)
+        guard let server = engine.table.lookup(to) else {
+            engine.waiters.fail(ref, code: Code.noProcess)
+            return (Code.ok, ref)
+        }
+        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: me.pointee.ownPid, ref: ref,
+                                    data: request.baseAddress, len: request.count) else {
+            _ = engine.waiters.remove(ref)
+            me.pointee.pendingCalls.removeLast()
+            return (Code.noMemory, 0)
+        }
+        engine.deliver(node, to: server)
+        engine.countSent()
+        if timeoutMillis != SWERL_INFINITY, let scheduler = pointee.scheduler?.takeUnretainedValue() {
+            scheduler.heap.insert(TimerEntry(deadline: monotonicNanos() + UInt64(timeoutMillis) * 1_000_000,
+                                             kind: .callTimeout, id: ref))
+        }
+        return (Code.ok, ref)
+    }
+}

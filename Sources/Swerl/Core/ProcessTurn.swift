@@ -1,0 +1,418 @@
+// One turn of a process on its scheduler: take what arrived, apply signals
+// in arrival order, offer messages to the handler (selective receive), and
+// give the scheduling token back — or exit.
+//
+// Signals (exit, link, monitor, down, ...) are applied the moment they are
+// taken from the inbound queue, before any further message is handled, yet
+// in the order each sender sent them, so a message sent before an exit
+// signal is still queued ahead of the EXIT/DOWN it precedes (OTP-7..9).
+
+import CSwerl
+import Synchronization
+
+extension Scheduler {
+    func runTurn(_ process: ProcessPointer) {
+        if process.pointee.lastScheduler.load(ordering: .relaxed) != index {
+            process.pointee.lastScheduler.store(index, ordering: .relaxed)
+        }
+        let context = enterContext(process)
+        process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNING), ordering: .relaxed)
+        drain(process, context)
+        var budget = Self.turnBudget
+        while !process.pointee.dying && process.pointee.ownPid != 0 {
+            guard let node = process.nextOffer() else {
+                if InboundQueue.hasNodes(process.pointee.inbound) {
+                    drain(process, context)
+                    continue
+                }
+                if checkReceiveTimeout(process, context) { continue }
+                break
+            }
+            offer(node, to: process, context)
+            budget -= 1
+            if budget == 0 { break }
+        }
+        if process.pointee.dying { finishExit(process, context) }
+        leaveContext(context)
+
+        let alive = process.pointee.ownPid != 0
+        if alive {
+            process.publishInfo()
+            if process.nextOffer() != nil {
+                process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
+                pushLocal(process)
+                return
+            }
+            process.pointee.infoStatus.store(UInt32(SWERL_STATUS_WAITING), ordering: .relaxed)
+        }
+        if !InboundQueue.tryIdle(process.pointee.inbound) {
+            pushLocal(process)  // more arrived meanwhile: keep the token
+        }
+    }
+
+    // MARK: Inbound signals
+
+    private func drain(_ process: ProcessPointer, _ context: ContextPointer) {
+        guard let chain = InboundQueue.takeAll(process.pointee.inbound, leave: InboundQueue.activeEmpty) else { return }
+        var cursor: NodePointer? = chain.first.assumingMemoryBound(to: MessageNode.self)
+        while let node = cursor {
+            cursor = NodePointer(bitPattern: node.pointee.link.load(ordering: .relaxed))
+            if node.pointee.kind == NodeKind.sigInit {
+                startIncarnation(process, node, context)
+            } else if node.pointee.target != process.pointee.ownPid {
+                engine.bounce(node)
+            } else {
+                apply(node, to: process)
+            }
+        }
+        process.publishInfo()
+    }
+
+    private func apply(_ node: NodePointer, to process: ProcessPointer) {
+        let dying = process.pointee.dying
+        switch node.pointee.kind {
+        case NodeKind.message:
+            if dying { return dropMessage(node, of: process) }
+            process.appendMail(node)
+            enforceDropOldest(process)
+        case NodeKind.sigExit:
+            applyExitSignal(node, to: process)
+        case NodeKind.sigLink:
+            let from = node.pointee.from
+            if from != process.pointee.ownPid && !process.pointee.links.contains(from) {
+                process.pointee.links.append(from)
+                process.publishRelations()
+            }
+            Nodes.release(node)
+        case NodeKind.sigUnlink:
+            if let index = process.pointee.links.firstIndex(of: node.pointee.from) {
+                process.pointee.links.remove(at: index)
+                process.publishRelations()
+            }
+            Nodes.release(node)
+        case NodeKind.sigMonitor:
+            process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: node.pointee.aux))
+            process.publishRelations()
+            Nodes.release(node)
+        case NodeKind.sigDemonitor:
+            let ref = node.pointee.ref
+            if let index = process.pointee.monitoredBy.firstIndex(where: { $0.ref == ref }) {
+                process.pointee.monitoredBy.remove(at: index)
+                process.publishRelations()
+            }
+            Nodes.release(node)
+        case NodeKind.sigDown:
+            let ref = node.pointee.ref
+            guard let index = process.pointee.monitors.firstIndex(where: { $0.ref == ref }) else {
+                return Nodes.release(node)  // demonitored: OTP-28
+            }
+            process.pointee.monitors.remove(at: index)
+            process.publishRelations()
+            if dying { return Nodes.release(node) }
+            node.pointee.kind = NodeKind.down
+            process.appendMail(node)
+        case NodeKind.sigTimeout:
+            process.pointee.timeoutInFlight = false
+            Nodes.release(node)
+        case NodeKind.sigCall:
+            // The caller waits on a monitor of this process (OTP-54).
+            process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: 0))
+            if dying { return Nodes.release(node) }
+            node.pointee.kind = NodeKind.call
+            process.appendMail(node)
+        case NodeKind.sigTimer:
+            if let index = process.pointee.timers.firstIndex(of: node.pointee.ref) {
+                process.pointee.timers.remove(at: index)
+            }
+            if dying { return Nodes.release(node) }
+            node.pointee.kind = NodeKind.message
+            process.appendMail(node)
+        case NodeKind.sigReply:
+            if let index = process.pointee.pendingCalls.firstIndex(of: node.pointee.ref) {
+                process.pointee.pendingCalls.remove(at: index)
+            }
+            if dying { return Nodes.release(node) }
+            node.pointee.kind = NodeKind.reply
+            process.appendMail(node)
+        default:
+            Nodes.release(node)
+        }
+    }
+
+    /// OTP-21: what an exit signal does to its receiver.
+    private func applyExitSignal(_ node: NodePointer, to process: ProcessPointer) {
+        defer { process.publishRelations() }
+        if process.pointee.dying { return Nodes.release(node) }
+        let from = node.pointee.from
+        let reason = node.pointee.reason
+        let viaLink = node.pointee.aux & 1 != 0
+        let untrappable = node.pointee.aux & 2 != 0  // bounded mailbox overflow kill
+        if viaLink {
+            // 21a: a link already removed (unlink) drops the signal.
+            guard let index = process.pointee.links.firstIndex(of: from) else { return Nodes.release(node) }
+            process.pointee.links.remove(at: index)
+        }
+        if untrappable {
+            die(process, reason: reason, detail: [])
+            return Nodes.release(node)
+        }
+        if !viaLink && reason == Reason.kill {
+            die(process, reason: Reason.killed, detail: [])  // 21e: untrappable, becomes killed
+            return Nodes.release(node)
+        }
+        if process.pointee.trapExit {
+            node.pointee.kind = NodeKind.exit  // 21b,c,d,f,g,h with trap_exit
+            process.appendMail(node)
+            return
+        }
+        if reason == Reason.normal {
+            if !viaLink && from == process.pointee.ownPid {
+                die(process, reason: Reason.normal, detail: [])  // 21d: exit(self(), normal)
+            }
+            return Nodes.release(node)  // 21b, 21c
+        }
+        die(process, reason: reason, detail: Array(Nodes.bytes(node)))  // 21f, g, h
+        Nodes.release(node)
+    }
+
+    private func dropMessage(_ node: NodePointer, of process: ProcessPointer) {
+        if node.pointee.aux != 0 { process.pointee.queued.subtract(1, ordering: .relaxed) }
+        Nodes.release(node)
+    }
+
+    /// SWERL_OVERFLOW_DROP_OLDEST: keep at most mailbox_limit counted messages.
+    private func enforceDropOldest(_ process: ProcessPointer) {
+        let limit = process.pointee.mailboxLimit.load(ordering: .relaxed)
+        guard limit != 0, process.pointee.overflow.load(ordering: .relaxed) == UInt32(SWERL_OVERFLOW_DROP_OLDEST) else { return }
+        while process.pointee.queued.load(ordering: .relaxed) > Int(limit) {
+            guard let oldest = process.removeMail(where: { $0.pointee.aux != 0 }) else { break }
+            dropMessage(oldest, of: process)
+            engine.messagesDropped.add(1, ordering: .relaxed)
+        }
+    }
+
+    // MARK: Incarnations
+
+    private func startIncarnation(_ process: ProcessPointer, _ node: NodePointer, _ context: ContextPointer) {
+        let parameters = Nodes.payload(node).loadUnaligned(as: Engine.InitParameters.self)
+        let pid = node.pointee.target
+        Nodes.release(node)
+        process.pointee.ownPid = pid
+        process.pointee.behavior = parameters.behavior
+        process.pointee.state = parameters.arg
+        process.pointee.trapExit = parameters.flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0
+        process.pointee.initialized = false
+        process.pointee.dying = false
+        process.pointee.failReason = nil
+        process.pointee.failDetail = []
+        process.pointee.handled = 0
+        process.pointee.timeoutArmed = false
+        process.pointee.timeoutInFlight = false
+        process.pointee.timeoutRequest = nil
+        if parameters.flags & UInt32(SWERL_SPAWN_LINK) != 0 {
+            process.pointee.links.append(parameters.parent)  // OTP-3: linked from birth
+        }
+        if parameters.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
+            // OTP-4: monitored from birth, so a DOWN carries the real reason.
+            process.pointee.monitoredBy.append(MonitorEntry(ref: parameters.monitorRef, pid: parameters.parent))
+        }
+        process.publishRelations()
+        guard let initialize = parameters.behavior.`init` else {
+            process.pointee.initialized = true
+            return
+        }
+        var state = parameters.arg
+        let result = initialize(OpaquePointer(context), parameters.arg, &state)
+        process.pointee.state = state
+        if result != 0 {
+            die(process, reason: process.pointee.failReason ?? Reason.error, detail: process.pointee.failDetail)
+            return
+        }
+        process.pointee.initialized = true
+        if let request = process.pointee.timeoutRequest { armReceiveTimeout(process, request) }
+    }
+
+    func die(_ process: ProcessPointer, reason: Int32, detail: [UInt8]) {
+        guard !process.pointee.dying else { return }
+        process.pointee.dying = true
+        process.pointee.exitReason = reason
+        process.pointee.exitDetail = detail
+    }
+
+    // MARK: Handling messages
+
+    private func offer(_ node: NodePointer, to process: ProcessPointer, _ context: ContextPointer) {
+        var message = swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
+                                    ref: node.pointee.ref,
+                                    data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
+                                    len: node.pointee.len)
+        process.pointee.timeoutRequest = nil
+        let result = process.pointee.behavior.handle!(OpaquePointer(context), &message, process.pointee.state)
+        process.pointee.handled &+= 1
+        if result == SWERL_SKIP {
+            process.pointee.offerAfter = node  // OTP-11: it keeps its place
+            if let request = process.pointee.timeoutRequest { armReceiveTimeout(process, request) }
+            return
+        }
+        process.unlinkMail(node, previous: process.pointee.offerAfter)
+        if node.pointee.aux != 0 && node.pointee.kind == NodeKind.message {
+            process.pointee.queued.subtract(1, ordering: .relaxed)
+        }
+        Nodes.release(node)
+        process.pointee.offerAfter = nil  // the next offer starts from the oldest
+        concludeCallback(process, result: result)
+    }
+
+    /// After a callback that accepted something: the receive timeout and the
+    /// handler's verdict.
+    private func concludeCallback(_ process: ProcessPointer, result: Int32) {
+        if let request = process.pointee.timeoutRequest {
+            armReceiveTimeout(process, request)
+        } else {
+            process.pointee.timeoutArmed = false
+        }
+        if result == SWERL_CONTINUE || result == SWERL_SKIP { return }
+        if result == SWERL_STOP {
+            die(process, reason: process.pointee.failReason ?? Reason.normal, detail: process.pointee.failDetail)
+        } else if result < 0 {
+            die(process, reason: process.pointee.failReason ?? Reason.error, detail: process.pointee.failDetail)
+        } else {
+            die(process, reason: Reason.error, detail: Array("handler returned \(result)".utf8))
+        }
+    }
+
+    // MARK: Receive timeout (OTP-13)
+
+    private func armReceiveTimeout(_ process: ProcessPointer, _ millis: UInt32) {
+        process.pointee.timeoutRequest = nil
+        if millis == SWERL_INFINITY {
+            process.pointee.timeoutArmed = false
+            return
+        }
+        process.pointee.timeoutArmed = true
+        process.pointee.timeoutDeadline = monotonicNanos() + UInt64(millis) * 1_000_000
+    }
+
+    /// At the point where the process would wait: deliver TIMEOUT if due,
+    /// else make sure one timer entry will wake it. true: TIMEOUT delivered.
+    private func checkReceiveTimeout(_ process: ProcessPointer, _ context: ContextPointer) -> Bool {
+        guard process.pointee.timeoutArmed else { return false }
+        let now = monotonicNanos()
+        if now >= process.pointee.timeoutDeadline {
+            process.pointee.timeoutArmed = false
+            var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0)
+            process.pointee.timeoutRequest = nil
+            let result = process.pointee.behavior.handle!(OpaquePointer(context), &message, process.pointee.state)
+            process.pointee.handled &+= 1
+            concludeCallback(process, result: result)
+            return true
+        }
+        if !process.pointee.timeoutInFlight {
+            process.pointee.timeoutInFlight = true
+            heap.insert(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
+                                   id: process.pointee.ownPid))
+        }
+        return false
+    }
+
+    // MARK: Exit
+
+    /// The process is done: terminate callback, then it becomes unreachable,
+    /// its name goes (before anyone is told, OTP-10), and its links,
+    /// monitors, timers and calls are settled. The block returns to the free
+    /// list last; this turn keeps the scheduling token until it gives it back.
+    private func finishExit(_ process: ProcessPointer, _ context: ContextPointer) {
+        let pid = process.pointee.ownPid
+        let reason = process.pointee.exitReason
+        let detail = process.pointee.exitDetail
+        process.pointee.infoStatus.store(UInt32(SWERL_STATUS_EXITING), ordering: .relaxed)
+        if process.pointee.initialized, let terminate = process.pointee.behavior.terminate {
+            terminate(OpaquePointer(context), reason, process.pointee.state)
+        }
+        // sequentiallyConsistent: pairs with the registry's and the timer
+        // table's counters (see Registry.releaseName, TimerTable).
+        process.pointee.pidWord.store(pid | Pids.deadBit, ordering: .sequentiallyConsistent)
+        engine.registry.releaseName(of: pid)
+        engine.timerTable.cancelAll(of: pid)
+        for ref in process.pointee.pendingCalls { engine.waiters.abandon(ref) }
+
+        detail.withUnsafeBytes { detailBytes in
+            for partner in process.pointee.links {
+                engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: 1, reason: reason, detail: detailBytes)
+            }
+            for watcher in process.pointee.monitoredBy {
+                if watcher.pid != 0 {
+                    engine.signal(NodeKind.sigDown, to: watcher.pid, from: pid, ref: watcher.ref,
+                                  reason: reason, detail: detailBytes)
+                } else {
+                    engine.waiters.down(watcher.ref, reason: reason, detail: detailBytes)
+                }
+            }
+        }
+        for monitor in process.pointee.monitors {
+            engine.signal(NodeKind.sigDemonitor, to: monitor.pid, from: pid, ref: monitor.ref)  // OTP-29
+        }
+        process.releaseAllMail()
+        process.pointee.links = []
+        process.pointee.monitors = []
+        process.pointee.monitoredBy = []
+        process.pointee.timers = []
+        process.pointee.pendingCalls = []
+        process.pointee.exitDetail = []
+        process.pointee.failDetail = []
+        process.pointee.state = nil
+        process.pointee.behavior = swerl_behavior()
+        process.pointee.ownPid = 0
+        process.pointee.dying = false
+        process.pointee.initialized = false
+        process.pointee.timeoutArmed = false
+        process.publishRelations()
+        process.publishInfo()
+        engine.exited.add(1, ordering: .relaxed)
+        engine.table.live.subtract(1, ordering: .releasing)
+        engine.table.releaseSlot(process.pointee.slot)
+    }
+}
+
+extension Engine {
+    /// A signal reached a block whose addressee is gone. Answer as the dead
+    /// would in Erlang: a link gets an exit signal `noproc`, a monitor or a
+    /// call a `noproc` DOWN; a user message is a dead letter.
+    func bounce(_ node: NodePointer) {
+        let deadPid = node.pointee.target
+        switch node.pointee.kind {
+        case NodeKind.message:
+            deadLetters.add(1, ordering: .relaxed)
+        case NodeKind.sigLink:
+            signal(NodeKind.sigExit, to: node.pointee.from, from: deadPid, aux: 1, reason: Reason.noproc)
+        case NodeKind.sigMonitor:
+            if node.pointee.aux != 0 {
+                signal(NodeKind.sigDown, to: node.pointee.aux, from: deadPid, ref: node.pointee.ref, reason: Reason.noproc)
+            } else {
+                waiters.down(node.pointee.ref, reason: Reason.noproc, detail: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+        case NodeKind.sigCall:
+            waiters.fail(node.pointee.ref, code: Code.noProcess)
+        default:
+            break
+        }
+        Nodes.release(node)
+    }
+
+    /// A scheduler's timer entry is due.
+    func fire(_ entry: TimerEntry) {
+        switch entry.kind {
+        case .receiveTimeout:
+            signal(NodeKind.sigTimeout, to: entry.id, from: 0)
+        case .sendAfter:
+            guard let node = timerTable.take(entry.id) else { return }
+            if let process = table.lookup(node.pointee.target) {
+                deliver(node, to: process)
+            } else {
+                Nodes.release(node)
+            }
+        case .callTimeout:
+            waiters.fail(entry.id, code: Code.timedOut)
+        }
+    }
+}

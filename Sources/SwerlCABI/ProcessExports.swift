@@ -1,0 +1,124 @@
+// Processes, messages, links, monitors (swerl.h).
+
+import CSwerl
+import Swerl
+
+@c public func swerl_spawn_opts_init(_ opts: UnsafeMutablePointer<swerl_spawn_opts>?) {
+    guard let opts else { return }
+    opts.pointee = swerl_spawn_opts()
+    opts.pointee.size = UInt32(MemoryLayout<swerl_spawn_opts>.size)
+}
+
+@c public func swerl_spawn(_ rt: OpaquePointer?, _ behavior: UnsafePointer<swerl_behavior>?,
+                           _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
+                           _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
+    guard let engine = engine(rt), let behavior, let out else { return CInt(SWERL_EINVAL) }
+    guard behavior.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size), behavior.pointee.handle != nil else {
+        return CInt(SWERL_EINVAL)
+    }
+    var options = swerl_spawn_opts()
+    swerl_spawn_opts_init(&options)
+    if let opts {
+        guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size) else { return CInt(SWERL_EINVAL) }
+        options = opts.pointee
+    }
+    let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT)
+    guard options.flags & ~known == 0, options.overflow <= UInt32(SWERL_OVERFLOW_KILL) else { return CInt(SWERL_EINVAL) }
+    if options.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 && options.monitor_ref == nil { return CInt(SWERL_EINVAL) }
+    var registered: String? = nil
+    if options.name != nil {
+        guard let valid = name(options.name) else { return CInt(SWERL_EINVAL) }
+        registered = valid
+    }
+    let (code, pid) = engine.spawn(behavior: behavior.pointee, arg: arg, flags: options.flags, name: registered,
+                                   mailboxLimit: options.mailbox_limit, overflow: options.overflow,
+                                   monitorRef: options.monitor_ref)
+    if code == 0 { out.pointee = pid }
+    return code
+}
+
+@c public func swerl_self(_ ctx: OpaquePointer?) -> swerl_pid {
+    Engine.contextPid(UnsafeRawPointer(ctx)) ?? 0
+}
+
+@c public func swerl_ctx_runtime(_ ctx: OpaquePointer?) -> OpaquePointer? {
+    guard let engine = Engine.contextEngine(UnsafeRawPointer(ctx)) else { return nil }
+    return OpaquePointer(Unmanaged.passUnretained(engine).toOpaque())
+}
+
+@c public func swerl_fail(_ ctx: OpaquePointer?, _ reason: Int32, _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
+    guard let detail = bytes(detail, len) else {
+        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
+    }
+    return Engine.fail(UnsafeRawPointer(ctx), reason: reason, detail: detail)
+}
+
+@c public func swerl_send(_ rt: OpaquePointer?, _ to: swerl_pid, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
+    guard let engine = engine(rt), len == 0 || data != nil else { return CInt(SWERL_EINVAL) }
+    return engine.send(to: to, data: data, count: len)
+}
+
+@c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,
+                                _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
+    guard let engine = engine(rt), len == 0 || data != nil, let registered = name(rawName) else {
+        return CInt(SWERL_EINVAL)
+    }
+    return engine.sendNamed(registered, data: data, count: len)
+}
+
+@c public func swerl_receive_timeout(_ ctx: OpaquePointer?, _ ms: UInt32) -> CInt {
+    Engine.setReceiveTimeout(UnsafeRawPointer(ctx), millis: ms)
+}
+
+@c public func swerl_link(_ ctx: OpaquePointer?, _ pid: swerl_pid) -> CInt {
+    Engine.link(UnsafeRawPointer(ctx), pid)
+}
+
+@c public func swerl_unlink(_ ctx: OpaquePointer?, _ pid: swerl_pid) -> CInt {
+    Engine.unlink(UnsafeRawPointer(ctx), pid)
+}
+
+@c public func swerl_trap_exit(_ ctx: OpaquePointer?, _ on: CInt) -> CInt {
+    Engine.trapExit(UnsafeRawPointer(ctx), on != 0)
+}
+
+@c public func swerl_exit(_ rt: OpaquePointer?, _ pid: swerl_pid, _ reason: Int32,
+                          _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
+    guard let engine = engine(rt), let detail = bytes(detail, len) else { return CInt(SWERL_EINVAL) }
+    return engine.exit(pid, reason: reason, detail: detail)
+}
+
+@c public func swerl_monitor(_ ctx: OpaquePointer?, _ pid: swerl_pid, _ out: UnsafeMutablePointer<swerl_ref>?) -> CInt {
+    guard let out else {
+        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
+    }
+    let (code, ref) = Engine.monitor(UnsafeRawPointer(ctx), pid)
+    if code == 0 { out.pointee = ref }
+    return code
+}
+
+@c public func swerl_demonitor(_ ctx: OpaquePointer?, _ ref: swerl_ref, _ flags: UInt32) -> CInt {
+    let known = UInt32(SWERL_DEMONITOR_FLUSH | SWERL_DEMONITOR_INFO)
+    guard flags & ~known == 0 else {
+        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
+    }
+    return Engine.demonitor(UnsafeRawPointer(ctx), ref, flush: flags & UInt32(SWERL_DEMONITOR_FLUSH) != 0,
+                            info: flags & UInt32(SWERL_DEMONITOR_INFO) != 0)
+}
+
+@c public func swerl_process_get_info(_ rt: OpaquePointer?, _ pid: swerl_pid,
+                                      _ out: UnsafeMutablePointer<swerl_process_info>?) -> CInt {
+    guard let engine = engine(rt), let out,
+          out.pointee.size >= UInt32(MemoryLayout<swerl_process_info>.size) else { return CInt(SWERL_EINVAL) }
+    return engine.processInfo(pid, out)
+}
+
+@c public func swerl_processes(_ rt: OpaquePointer?, _ buffer: UnsafeMutablePointer<swerl_pid>?, _ capacity: Int,
+                               _ count: UnsafeMutablePointer<Int>?) -> CInt {
+    guard let engine = engine(rt), let count, capacity == 0 || buffer != nil else { return CInt(SWERL_EINVAL) }
+    if engine.isStopped { return CInt(SWERL_ESTOPPED) }
+    let pids = engine.livePids()
+    for (index, pid) in pids.prefix(capacity).enumerated() { buffer![index] = pid }
+    count.pointee = pids.count
+    return 0
+}

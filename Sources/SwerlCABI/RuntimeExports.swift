@@ -1,0 +1,70 @@
+// Version, errors and the runtime's lifecycle (swerl.h, first sections).
+
+import CSwerl
+import CSwerlSupport
+import Swerl
+
+private let versionString: StaticString = "1.0.0"
+
+@c public func swerl_version() -> CUnsignedInt {
+    CUnsignedInt((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)
+}
+
+@c public func swerl_version_string() -> UnsafePointer<CChar>? {
+    UnsafeRawPointer(versionString.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c public func swerl_strerror(_ code: CInt) -> UnsafePointer<CChar>? {
+    swerlrt_strerror(code)
+}
+
+@c public func swerl_err_name(_ code: CInt) -> UnsafePointer<CChar>? {
+    swerlrt_err_name(code)
+}
+
+@c public func swerl_config_init(_ cfg: UnsafeMutablePointer<swerl_config>?) {
+    guard let cfg else { return }
+    cfg.pointee = swerl_config()
+    cfg.pointee.size = UInt32(MemoryLayout<swerl_config>.size)
+}
+
+@c public func swerl_runtime_start(_ cfg: UnsafePointer<swerl_config>?,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> CInt {
+    guard let out else { return CInt(SWERL_EINVAL) }
+    var config = swerl_config()
+    if let cfg {
+        config = cfg.pointee
+    } else {
+        swerl_config_init(&config)
+    }
+    let valid = Engine.validate(config)
+    if valid != 0 { return valid }
+    let engine = Engine(config: config)
+    engine.start()
+    out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
+    return 0
+}
+
+@c public func swerl_runtime_stop(_ rt: OpaquePointer?, _ timeoutMillis: UInt32) -> CInt {
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    return engine.stop(timeoutMillis: timeoutMillis)
+}
+
+@c public func swerl_runtime_free(_ rt: OpaquePointer?) {
+    guard let rt, let engine = engine(rt) else { return }
+    if engine.isInsideCallback { return }  // it would wait for itself
+    let result = engine.stop(timeoutMillis: 5000)
+    if result == CInt(SWERL_ETIMEDOUT) || (result == CInt(SWERL_ESTOPPED) && !engine.threadsJoined) {
+        engine.joinAfterTimeout()
+    }
+    Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt)).release()
+}
+
+@c public func swerl_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<swerl_stats>?) -> CInt {
+    guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
+    guard out.pointee.size >= UInt32(MemoryLayout<swerl_stats>.size) else { return CInt(SWERL_EINVAL) }
+    let size = out.pointee.size
+    out.pointee = engine.stats()
+    out.pointee.size = size
+    return 0
+}
