@@ -18,6 +18,11 @@ extension Engine {
         CallbackContexts.current?.engine === self
     }
 
+    /// The detail bytes of the reason the calling process exits with.
+    package static func exitDetail(_ raw: UnsafeRawPointer?) -> [UInt8] {
+        CallbackContexts.validate(raw)?.process.pointee.exitDetail ?? []
+    }
+
     package static func fail(_ raw: UnsafeRawPointer?, reason: Int32, detail: UnsafeRawBufferPointer) -> Int32 {
         guard let context = CallbackContexts.validate(raw) else { return Code.badContext }
         if detail.count > context.engine.maxMessageSize { return Code.tooBig }

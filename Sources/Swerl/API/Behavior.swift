@@ -1,0 +1,94 @@
+import CSwerl
+
+/// What a handler wants next.
+public enum Next: Sendable {
+    /// The message is consumed; wait for the next one.
+    case `continue`
+    /// Selective receive: leave the message in the mailbox, in its place.
+    case skip
+    /// Exit with reason `normal`.
+    case stop
+    /// Exit with this reason.
+    case exit(ExitReason)
+}
+
+/// A process's code and state. The runtime calls it from one thread at a
+/// time; a thrown error is a crash whose reason detail is the error's text.
+public protocol Behavior {
+    /// Runs first, in the new process, before any message.
+    mutating func start(_ context: Context) throws
+    /// One message at a time.
+    mutating func handle(_ message: Message, _ context: Context) throws -> Next
+    /// Runs last, whatever the reason (unless `start` failed).
+    mutating func terminate(_ reason: ExitReason, _ context: Context)
+}
+
+extension Behavior {
+    public mutating func start(_ context: Context) throws {}
+    public mutating func terminate(_ reason: ExitReason, _ context: Context) {}
+}
+
+/// A behaviour made of a closure, for processes that need no other state.
+public struct Handler: Behavior {
+    let body: (Message, Context) throws -> Next
+
+    public init(_ body: @escaping (Message, Context) throws -> Next) { self.body = body }
+
+    public mutating func handle(_ message: Message, _ context: Context) throws -> Next {
+        try body(message, context)
+    }
+}
+
+/// Holds a Swift behaviour behind the C calling convention the runtime uses.
+final class BehaviorBox {
+    var behavior: any Behavior
+    init(_ behavior: any Behavior) { self.behavior = behavior }
+
+    static let table: swerl_behavior = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: { ctx, arg, state in
+            let box = Unmanaged<BehaviorBox>.fromOpaque(arg!).takeUnretainedValue()
+            do {
+                try box.behavior.start(Context(ctx))
+                state?.pointee = arg
+                return 0
+            } catch {
+                crash(ctx, error)
+                Unmanaged<BehaviorBox>.fromOpaque(arg!).release()
+                return -1
+            }
+        },
+        handle: { ctx, message, state in
+            let box = Unmanaged<BehaviorBox>.fromOpaque(state!).takeUnretainedValue()
+            do {
+                switch try box.behavior.handle(Message(message!), Context(ctx)) {
+                case .continue: return Int32(SWERL_CONTINUE)
+                case .skip: return Int32(SWERL_SKIP)
+                case .stop: return Int32(SWERL_STOP)
+                case .exit(let reason):
+                    reason.detail.withUnsafeBytes { detail in
+                        _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
+                    }
+                    return Int32(SWERL_STOP)
+                }
+            } catch {
+                crash(ctx, error)
+                return -1
+            }
+        },
+        terminate: { ctx, reason, state in
+            let unmanaged = Unmanaged<BehaviorBox>.fromOpaque(state!)
+            let box = unmanaged.takeUnretainedValue()
+            let detail = Engine.exitDetail(UnsafeRawPointer(ctx))
+            box.behavior.terminate(ExitReason(code: reason, detail: detail), Context(ctx))
+            unmanaged.release()
+        }
+    )
+
+    /// Records a thrown error as the crash reason.
+    private static func crash(_ ctx: OpaquePointer?, _ error: any Error) {
+        Array(String(describing: error).utf8).withUnsafeBytes { detail in
+            _ = Engine.fail(UnsafeRawPointer(ctx), reason: Int32(SWERL_REASON_ERROR), detail: detail)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import CSwerl
+
+/// What a running process can do. Valid only during the callback that
+/// received it: used afterwards, every operation throws
+/// `contextOutsideCallback`.
+public struct Context: @unchecked Sendable {
+    let raw: OpaquePointer?
+
+    init(_ raw: OpaquePointer?) { self.raw = raw }
+
+    private var pointer: UnsafeRawPointer? { UnsafeRawPointer(raw) }
+
+    private func checked() throws(SwerlError) -> ContextPointer {
+        guard let context = CallbackContexts.validate(pointer) else { throw SwerlError(.contextOutsideCallback) }
+        return context
+    }
+
+    /// The calling process.
+    public var pid: Pid { Pid(rawValue: Engine.contextPid(pointer) ?? 0) }
+
+    /// The runtime the process belongs to.
+    public var runtime: Runtime {
+        get throws(SwerlError) { Runtime(attachedTo: try checked().engine) }
+    }
+
+    /// Sends a copy of `bytes`; the receiver sees this process as `from`.
+    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) {
+        let engine = try checked().engine
+        let result = bytes.withPayloadBytes { engine.send(to: pid.rawValue, data: $0.baseAddress, count: $0.count) }
+        try SwerlError.check(result)
+    }
+
+    /// Spawns a process; `link` and `monitor` tie it to this one atomically.
+    /// With `monitor`, the monitor's ref is returned too.
+    @discardableResult
+    public func spawn(_ behavior: some Behavior, options: SpawnOptions = SpawnOptions()) throws(SwerlError)
+        -> (pid: Pid, monitor: Ref?)
+    {
+        let engine = try checked().engine
+        return try Runtime.spawn(on: engine, behavior, options: options)
+    }
+
+    /// Links with `pid` (OTP-15, OTP-17).
+    public func link(_ pid: Pid) throws(SwerlError) { try SwerlError.check(Engine.link(pointer, pid.rawValue)) }
+
+    public func unlink(_ pid: Pid) throws(SwerlError) { try SwerlError.check(Engine.unlink(pointer, pid.rawValue)) }
+
+    /// Turns exit signals into EXIT messages; returns the previous setting.
+    @discardableResult
+    public func trapExits(_ on: Bool) throws(SwerlError) -> Bool {
+        let result = Engine.trapExit(pointer, on)
+        try SwerlError.check(result)
+        return result == 1
+    }
+
+    /// Monitors `pid`: one DOWN message when it exits (noproc if it is not alive).
+    public func monitor(_ pid: Pid) throws(SwerlError) -> Ref {
+        let (result, ref) = Engine.monitor(pointer, pid.rawValue)
+        try SwerlError.check(result)
+        return Ref(rawValue: ref)
+    }
+
+    /// Removes a monitor; `flush` also drops a DOWN already queued. Returns
+    /// whether the monitor was still active.
+    @discardableResult
+    public func demonitor(_ ref: Ref, flush: Bool = false) throws(SwerlError) -> Bool {
+        let result = Engine.demonitor(pointer, ref.rawValue, flush: flush, info: true)
+        try SwerlError.check(result)
+        return result == 1
+    }
+
+    /// A TIMEOUT message if nothing is accepted within `milliseconds` after
+    /// this callback; nil clears it.
+    public func setReceiveTimeout(milliseconds: UInt32?) throws(SwerlError) {
+        try SwerlError.check(Engine.setReceiveTimeout(pointer, millis: milliseconds ?? SWERL_INFINITY))
+    }
+
+    /// Sends an exit signal (exit/2) from this process.
+    public func exit(_ pid: Pid, reason: ExitReason) throws(SwerlError) {
+        let engine = try checked().engine
+        let result = reason.detail.withPayloadBytes { engine.exit(pid.rawValue, reason: reason.code, detail: $0) }
+        try SwerlError.check(result)
+    }
+
+    /// Answers a CALL message (now, or keep its `ref` and use `Runtime.reply`).
+    public func reply(to call: Message, with bytes: some MessagePayload) throws(SwerlError) {
+        guard call.kind == .call, let ref = call.ref else { throw SwerlError(.invalidArgument) }
+        let engine = try checked().engine
+        try SwerlError.check(bytes.withPayloadBytes { engine.reply(ref.rawValue, data: $0) })
+    }
+
+    /// Calls `pid` without blocking: the answer arrives as a `.reply` message
+    /// with the returned ref.
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+        throws(SwerlError) -> Ref
+    {
+        let (result, ref) = request.withPayloadBytes {
+            Engine.callAsync(pointer, pid.rawValue, request: $0, timeoutMillis: timeoutMilliseconds)
+        }
+        try SwerlError.check(result)
+        return Ref(rawValue: ref)
+    }
+}
+
+/// How to spawn a process.
+public struct SpawnOptions: Sendable {
+    /// Link to the spawning process (spawn_link). Only inside a process.
+    public var link: Bool
+    /// Monitor from the spawning process (spawn_monitor). Only inside a process.
+    public var monitor: Bool
+    public var trapExits: Bool
+    /// Registered atomically with the spawn.
+    public var name: String?
+    /// 0: unbounded.
+    public var mailboxLimit: UInt32
+    public var overflow: Overflow
+
+    public enum Overflow: UInt32, Sendable {
+        case reject = 0, dropOldest = 1, kill = 2
+    }
+
+    public init(link: Bool = false, monitor: Bool = false, trapExits: Bool = false, name: String? = nil,
+                mailboxLimit: UInt32 = 0, overflow: Overflow = .reject) {
+        self.link = link
+        self.monitor = monitor
+        self.trapExits = trapExits
+        self.name = name
+        self.mailboxLimit = mailboxLimit
+        self.overflow = overflow
+    }
+}

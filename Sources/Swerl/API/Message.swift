@@ -1,0 +1,53 @@
+import CSwerl
+
+/// One message as a handler sees it. Its bytes are borrowed from the
+/// runtime for the duration of the callback; `bytes` copies them.
+public struct Message: @unchecked Sendable {
+    public enum Kind: UInt32, Sendable {
+        /// Bytes sent with `send` or a timer.
+        case message = 0
+        /// A trapped exit signal: `from`, `reason`.
+        case exit = 1
+        /// A monitor fired: `from` (the monitored pid), `ref`, `reason`.
+        case down = 2
+        /// The receive timeout expired.
+        case timeout = 3
+        /// A request: answer with `context.reply(to:with:)`.
+        case call = 4
+        /// The answer to `context.call(...)`: `ref`, `error` or `bytes`.
+        case reply = 5
+    }
+
+    public let kind: Kind
+    /// The sender; nil when sent from outside any process or by a timer.
+    public let from: Pid?
+    /// The monitor (DOWN), the call (CALL, REPLY) or the timer; else nil.
+    public let ref: Ref?
+    /// The payload (or, for EXIT/DOWN, the reason's detail), valid during the callback.
+    public let payload: UnsafeRawBufferPointer
+    let rawReason: Int32
+
+    init(_ raw: UnsafePointer<swerl_message>) {
+        kind = Kind(rawValue: raw.pointee.kind) ?? .message
+        from = raw.pointee.from == 0 ? nil : Pid(rawValue: raw.pointee.from)
+        ref = raw.pointee.ref == 0 ? nil : Ref(rawValue: raw.pointee.ref)
+        payload = UnsafeRawBufferPointer(start: raw.pointee.data, count: raw.pointee.len)
+        rawReason = raw.pointee.reason
+    }
+
+    /// A copy of the payload.
+    public var bytes: [UInt8] { Array(payload) }
+
+    /// The payload as UTF-8 text.
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+
+    /// EXIT and DOWN: the exit reason, with its detail.
+    public var reason: ExitReason? {
+        kind == .exit || kind == .down ? ExitReason(code: rawReason, detail: bytes) : nil
+    }
+
+    /// REPLY: the failure (timed out, no process, server exited), or nil.
+    public var error: SwerlError? {
+        kind == .reply && rawReason < 0 ? SwerlError(.init(rawValue: rawReason)) : nil
+    }
+}

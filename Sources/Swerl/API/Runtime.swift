@@ -1,0 +1,219 @@
+import CSwerl
+
+/// A Swerl runtime: scheduler threads running lightweight processes.
+///
+/// ```swift
+/// let runtime = try Runtime()
+/// let echo = try runtime.spawn(Handler { message, context in
+///     if message.kind == .call { try context.reply(to: message, with: message.bytes) }
+///     return .continue
+/// })
+/// let answer = try await runtime.call(echo, Array("hi".utf8))
+/// ```
+public final class Runtime: Sendable {
+    let engine: Engine
+    private let owned: Bool
+
+    /// Starts a runtime. `schedulers` 0: one per CPU.
+    public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0) throws(SwerlError) {
+        var config = swerl_config()
+        config.size = UInt32(MemoryLayout<swerl_config>.size)
+        guard schedulers >= 0, maxProcesses >= 0, maxMessageSize >= 0,
+              maxProcesses <= Int(UInt32.max) else { throw SwerlError(.invalidArgument) }
+        config.schedulers = UInt32(clamping: schedulers)
+        config.max_processes = UInt32(maxProcesses)
+        config.max_message_size = UInt64(maxMessageSize)
+        try SwerlError.check(Engine.validate(config))
+        engine = Engine(config: config)
+        owned = true
+        engine.start()
+    }
+
+    init(attachedTo engine: Engine) {
+        self.engine = engine
+        owned = false
+    }
+
+    deinit {
+        guard owned, !engine.isInsideCallback else { return }
+        let result = engine.stop(timeoutMillis: 5000)
+        if result == Int32(SWERL_ETIMEDOUT) || !engine.threadsJoined { engine.joinAfterTimeout() }
+    }
+
+    /// Stops every process (SHUTDOWN, then KILL after `timeoutMilliseconds`)
+    /// and the scheduler threads.
+    public func stop(timeoutMilliseconds: UInt32 = 5000) throws(SwerlError) {
+        try SwerlError.check(engine.stop(timeoutMillis: timeoutMilliseconds))
+    }
+
+    /// Spawns a process from outside any process.
+    @discardableResult
+    public func spawn(_ behavior: some Behavior, options: SpawnOptions = SpawnOptions()) throws(SwerlError) -> Pid {
+        try Self.spawn(on: engine, behavior, options: options).pid
+    }
+
+    static func spawn(on engine: Engine, _ behavior: some Behavior, options: SpawnOptions) throws(SwerlError)
+        -> (pid: Pid, monitor: Ref?)
+    {
+        var flags: UInt32 = 0
+        if options.link { flags |= UInt32(SWERL_SPAWN_LINK) }
+        if options.monitor { flags |= UInt32(SWERL_SPAWN_MONITOR) }
+        if options.trapExits { flags |= UInt32(SWERL_SPAWN_TRAP_EXIT) }
+        if let name = options.name, name.isEmpty || name.utf8.count > Int(SWERL_NAME_MAX) {
+            throw SwerlError(.invalidArgument)
+        }
+        let box = Unmanaged.passRetained(BehaviorBox(behavior))
+        var monitorRef: UInt64 = 0
+        let (result, pid) = engine.spawn(behavior: BehaviorBox.table, arg: box.toOpaque(), flags: flags,
+                                         name: options.name, mailboxLimit: options.mailboxLimit,
+                                         overflow: options.overflow.rawValue, monitorRef: &monitorRef)
+        if result < 0 {
+            box.release()
+            throw SwerlError(.init(rawValue: result))
+        }
+        return (Pid(rawValue: pid), options.monitor ? Ref(rawValue: monitorRef) : nil)
+    }
+
+    /// Sends a copy of `bytes` to `pid`.
+    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) {
+        let result = bytes.withPayloadBytes { engine.send(to: pid.rawValue, data: $0.baseAddress, count: $0.count) }
+        try SwerlError.check(result)
+    }
+
+    /// Sends to a registered name.
+    public func send(_ bytes: some MessagePayload, to name: String) throws(SwerlError) {
+        let result = bytes.withPayloadBytes { engine.sendNamed(name, data: $0.baseAddress, count: $0.count) }
+        try SwerlError.check(result)
+    }
+
+    /// exit/2 from outside any process.
+    public func exit(_ pid: Pid, reason: ExitReason) throws(SwerlError) {
+        let result = reason.detail.withPayloadBytes { engine.exit(pid.rawValue, reason: reason.code, detail: $0) }
+        try SwerlError.check(result)
+    }
+
+    public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
+        guard !name.isEmpty, name.utf8.count <= Int(SWERL_NAME_MAX) else { throw SwerlError(.invalidArgument) }
+        try SwerlError.check(engine.register(name: name, pid: pid.rawValue))
+    }
+
+    public func unregister(_ name: String) throws(SwerlError) {
+        try SwerlError.check(engine.unregister(name: name))
+    }
+
+    public func whereis(_ name: String) -> Pid? {
+        engine.whereis(name).map(Pid.init(rawValue:))
+    }
+
+    public var registeredNames: [String] { engine.registeredNames() }
+
+    /// Delivers `bytes` to `pid` after `milliseconds`.
+    @discardableResult
+    public func sendAfter(milliseconds: UInt32, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
+        guard milliseconds != SWERL_INFINITY else { throw SwerlError(.invalidArgument) }
+        let (result, ref) = bytes.withPayloadBytes { engine.sendAfter(to: pid.rawValue, millis: milliseconds, data: $0) }
+        try SwerlError.check(result)
+        return Ref(rawValue: ref)
+    }
+
+    /// Cancels a timer: the milliseconds it had left, or nil if it already
+    /// fired, was cancelled, or its target exited.
+    @discardableResult
+    public func cancelTimer(_ ref: Ref) -> UInt32? {
+        let (result, remaining) = engine.cancelTimer(ref.rawValue)
+        return result == 0 ? remaining : nil
+    }
+
+    /// Answers a call later, from anywhere (a deferred reply).
+    public func reply(_ call: Ref, with bytes: some MessagePayload) throws(SwerlError) {
+        try SwerlError.check(bytes.withPayloadBytes { engine.reply(call.rawValue, data: $0) })
+    }
+
+    /// Sends `request` as a CALL and waits for the answer without blocking a thread.
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+        async throws(SwerlError) -> [UInt8]
+    {
+        let engine = self.engine
+        let outcome: Result<[UInt8], SwerlError> = await withCheckedContinuation { continuation in
+            request.withPayloadBytes { bytes in
+                engine.call(pid.rawValue, request: bytes, timeoutMillis: timeoutMilliseconds) { code, reply in
+                    continuation.resume(returning: code == 0 ? .success(reply) : .failure(SwerlError(.init(rawValue: code))))
+                }
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Waits until `pid` exits and returns its reason (`noProcess` if it is
+    /// not alive).
+    public func waitForExit(_ pid: Pid) async -> ExitReason {
+        let engine = self.engine
+        return await withCheckedContinuation { continuation in
+            engine.watchExit(pid.rawValue) { code, detail in
+                continuation.resume(returning: ExitReason(code: code, detail: detail))
+            }
+        }
+    }
+
+    /// A snapshot of a live process, or nil.
+    public func info(_ pid: Pid) -> ProcessInfo? {
+        var raw = swerl_process_info()
+        raw.size = UInt32(MemoryLayout<swerl_process_info>.size)
+        guard engine.processInfo(pid.rawValue, &raw) == 0 else { return nil }
+        return ProcessInfo(raw)
+    }
+
+    /// Every live process.
+    public var processes: [Pid] { engine.livePids().map(Pid.init(rawValue:)) }
+
+    public var statistics: Statistics { Statistics(engine.stats()) }
+}
+
+/// A process's introspection snapshot (process_info).
+public struct ProcessInfo: Sendable {
+    public enum Status: UInt32, Sendable { case waiting = 0, runnable, running, exiting }
+    public let status: Status
+    public let messageQueueLength: Int
+    public let messagesHandled: UInt64
+    public let memory: Int
+    public let links: Int
+    public let monitors: Int
+    public let monitoredBy: Int
+    public let trapsExits: Bool
+    public let name: String?
+
+    init(_ raw: swerl_process_info) {
+        status = Status(rawValue: raw.status) ?? .waiting
+        messageQueueLength = Int(raw.message_queue_len)
+        messagesHandled = raw.messages_handled
+        memory = Int(raw.memory)
+        links = Int(raw.links)
+        monitors = Int(raw.monitors)
+        monitoredBy = Int(raw.monitored_by)
+        trapsExits = raw.trap_exit != 0
+        var copy = raw
+        let text = withUnsafeBytes(of: &copy.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        name = text.isEmpty ? nil : text
+    }
+}
+
+/// Runtime counters.
+public struct Statistics: Sendable {
+    public let schedulers: Int
+    public let processes: Int
+    public let spawned: UInt64
+    public let exited: UInt64
+    public let messagesSent: UInt64
+    public let deadLetters: UInt64
+    public let messagesDropped: UInt64
+
+    init(_ raw: swerl_stats) {
+        schedulers = Int(raw.schedulers)
+        processes = Int(raw.processes)
+        spawned = raw.spawned
+        exited = raw.exited
+        messagesSent = raw.messages_sent
+        deadLetters = raw.dead_letters
+        messagesDropped = raw.messages_dropped
+    }
+}
