@@ -67,11 +67,12 @@ struct ProcessBlock: ~Copyable {
     var mailLast: NodePointer? = nil
     var mailCount = 0
     var offerAfter: NodePointer? = nil
+    /// The message the handler is looking at now: never removed under it.
+    var offering: NodePointer? = nil
 
     var links: [UInt64] = []
     var monitors: [MonitorEntry] = []
     var monitoredBy: [MonitorEntry] = []
-    var timers: [UInt64] = []
     var pendingCalls: [UInt64] = []
 
     /// Receive timeout (swerl_receive_timeout).
@@ -146,7 +147,7 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         var previous: NodePointer? = nil
         var cursor = pointee.mailFirst
         while let node = cursor {
-            if predicate(node) {
+            if node != pointee.offering && predicate(node) {
                 unlinkMail(node, previous: previous)
                 return node
             }
@@ -176,7 +177,7 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         pointee.infoMonitors.store(UInt32(pointee.monitors.count), ordering: .relaxed)
         pointee.infoMonitoredBy.store(UInt32(pointee.monitoredBy.count), ordering: .relaxed)
         pointee.infoTrapExit.store(pointee.trapExit ? 1 : 0, ordering: .relaxed)
-        let tables = (pointee.links.capacity + pointee.timers.capacity + pointee.pendingCalls.capacity) * 8
+        let tables = (pointee.links.capacity + pointee.pendingCalls.capacity) * 8
             + (pointee.monitors.capacity + pointee.monitoredBy.capacity) * 16
         pointee.infoMemory.store(UInt64(MemoryLayout<ProcessBlock>.stride + tables), ordering: .relaxed)
     }

@@ -121,9 +121,6 @@ extension Scheduler {
             node.pointee.kind = NodeKind.call
             process.appendMail(node)
         case NodeKind.sigTimer:
-            if let index = process.pointee.timers.firstIndex(of: node.pointee.ref) {
-                process.pointee.timers.remove(at: index)
-            }
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.message
             process.appendMail(node)
@@ -247,7 +244,9 @@ extension Scheduler {
                                     data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
                                     len: node.pointee.len)
         process.pointee.timeoutRequest = nil
+        process.pointee.offering = node
         let result = process.pointee.behavior.handle!(OpaquePointer(context), &message, process.pointee.state)
+        process.pointee.offering = nil
         process.pointee.handled &+= 1
         if result == SWERL_SKIP {
             process.pointee.offerAfter = node  // OTP-11: it keeps its place
@@ -356,7 +355,6 @@ extension Scheduler {
         process.pointee.links = []
         process.pointee.monitors = []
         process.pointee.monitoredBy = []
-        process.pointee.timers = []
         process.pointee.pendingCalls = []
         process.pointee.exitDetail = []
         process.pointee.failDetail = []
