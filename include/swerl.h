@@ -246,8 +246,11 @@ typedef struct swerl_message {
 } swerl_message;
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).
-   Return 0, or nonzero to fail: the process exits with reason ERROR (or the
-   reason given to swerl_fail), and its links and monitors see it. */
+   Return 0; or SWERL_IGNORE: the process exits with reason NORMAL at once
+   (under a supervisor the child is kept with no pid, OTP-42); or any other
+   value to fail: the process exits with reason ERROR (or the reason given
+   to swerl_fail), and its links and monitors see it. */
+#define SWERL_IGNORE 3
 typedef int  (*swerl_init_fn)(swerl_ctx *ctx, void *arg, void **state);
 /* handle: one message at a time. Returns SWERL_CONTINUE, SWERL_SKIP,
    SWERL_STOP, or < 0 (crash). */

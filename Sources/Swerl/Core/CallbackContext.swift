@@ -8,6 +8,8 @@ struct CallbackContext {
     var process: ProcessPointer?
     var engine: Unmanaged<Engine>
     var scheduler: Unmanaged<Scheduler>?
+    /// The context this one interrupted (nested callbacks), restored on leave.
+    var previous: UnsafeMutableRawPointer?
 }
 
 typealias ContextPointer = UnsafeMutablePointer<CallbackContext>

@@ -183,19 +183,39 @@ package final class Engine: @unchecked Sendable {
     package func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
                        name: String?, mailboxLimit: UInt32, overflow: UInt32,
                        monitorRef: UnsafeMutablePointer<UInt64>?) -> (Int32, UInt64) {
-        if !acceptsSpawns { return (Code.stopped, 0) }
+        let result = spawn(behavior: behavior, arg: arg, flags: flags, name: name, mailboxLimit: mailboxLimit,
+                           overflow: overflow, monitorRef: monitorRef, startNow: false, supervisor: false)
+        return (result.code, result.pid)
+    }
+
+    struct SpawnResult {
+        var code: Int32
+        var pid: UInt64
+        /// With startNow: how init went.
+        var start: StartOutcome = .started
+    }
+
+    /// spawn, and with `startNow` (inside a callback only) run the new
+    /// process's init at once on this thread, nested in the caller's
+    /// callback, as OTP's start_link waits for init: supervisors start
+    /// children this way. `supervisor` marks the process for the
+    /// supervisor API.
+    func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
+               name: String?, mailboxLimit: UInt32, overflow: UInt32,
+               monitorRef: UnsafeMutablePointer<UInt64>?, startNow: Bool, supervisor: Bool) -> SpawnResult {
+        if !acceptsSpawns { return SpawnResult(code: Code.stopped, pid: 0) }
         let context = CallbackContexts.current
         let parentBlock = context.flatMap { $0.pointee.engine.takeUnretainedValue() === self ? $0.pointee.process : nil }
         let tiesToParent = flags & UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR) != 0
-        if tiesToParent && parentBlock == nil { return (Code.invalid, 0) }
+        if (tiesToParent || startNow) && parentBlock == nil { return SpawnResult(code: Code.invalid, pid: 0) }
 
         if table.live.add(1, ordering: .relaxed).newValue > table.capacity {
             table.live.subtract(1, ordering: .relaxed)
-            return (Code.limit, 0)
+            return SpawnResult(code: Code.limit, pid: 0)
         }
-        guard let block = table.reserveSlot() else {
+        guard let block = reserveBlock(takingToken: startNow) else {
             table.live.subtract(1, ordering: .relaxed)
-            return (Code.limit, 0)
+            return SpawnResult(code: Code.limit, pid: 0)
         }
         let previousWord = block.pointee.pidWord.load(ordering: .acquiring)
         let pid = Pids.next(after: previousWord, slot: Int(block.pointee.slot))
@@ -206,15 +226,17 @@ package final class Engine: @unchecked Sendable {
             Nodes.make(kind: NodeKind.sigInit, target: pid, from: parent, data: bytes.baseAddress, len: bytes.count)
         }
         guard let initNode = made else {
+            if startNow { _ = InboundQueue.tryIdle(block.pointee.inbound) }
             table.releaseSlot(block.pointee.slot)
             table.live.subtract(1, ordering: .relaxed)
-            return (Code.noMemory, 0)
+            return SpawnResult(code: Code.noMemory, pid: 0)
         }
         // Written before the pid is published: senders read them after
         // acquiring the pid word.
         block.pointee.mailboxLimit.store(mailboxLimit, ordering: .relaxed)
         block.pointee.overflow.store(overflow, ordering: .relaxed)
         block.pointee.queued.store(0, ordering: .relaxed)
+        block.pointee.isSupervisor.store(supervisor, ordering: .relaxed)
         if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
             block.pointee.lastScheduler.store(scheduler.index, ordering: .relaxed)
         } else {
@@ -234,9 +256,10 @@ package final class Engine: @unchecked Sendable {
         if let name {
             if !registry.registerAtSpawn(name: name, pid: pid, publish: publish) {
                 Nodes.release(initNode)
+                if startNow { _ = InboundQueue.tryIdle(block.pointee.inbound) }
                 table.releaseSlot(block.pointee.slot)
                 table.live.subtract(1, ordering: .relaxed)
-                return (Code.nameTaken, 0)
+                return SpawnResult(code: Code.nameTaken, pid: 0)
             }
         } else {
             publish()
@@ -254,7 +277,27 @@ package final class Engine: @unchecked Sendable {
             }
             parentBlock.publishRelations()
         }
-        return (Code.ok, pid)
+        if startNow, let scheduler = context?.pointee.scheduler?.takeUnretainedValue() {
+            return SpawnResult(code: Code.ok, pid: pid, start: scheduler.startNow(block))
+        }
+        return SpawnResult(code: Code.ok, pid: pid)
+    }
+
+    /// A free block; with `takingToken`, one whose scheduling token is free
+    /// so the caller can run it at once (a slot whose last incarnation is
+    /// still being cleaned up by another thread is skipped).
+    private func reserveBlock(takingToken: Bool) -> ProcessPointer? {
+        guard takingToken else { return table.reserveSlot() }
+        var busy: [ProcessPointer] = []
+        defer { for block in busy { table.releaseSlot(block.pointee.slot) } }
+        while let block = table.reserveSlot() {
+            if block.pointee.inbound.compareExchange(expected: InboundQueue.idle, desired: InboundQueue.activeEmpty,
+                                                     ordering: .acquiringAndReleasing).exchanged {
+                return block
+            }
+            busy.append(block)
+        }
+        return nil
     }
 
     // MARK: Introspection

@@ -34,6 +34,8 @@ struct ProcessBlock: ~Copyable {
     let queued: Atomic<Int>
     let mailboxLimit: Atomic<UInt32>
     let overflow: Atomic<UInt32>
+    /// Whether this incarnation is a supervisor (for the supervisor API).
+    let isSupervisor: Atomic<Bool>
     // Introspection snapshot, written by the owner with relaxed stores.
     let infoStatus: Atomic<UInt32>
     let infoHandled: Atomic<UInt64>
@@ -53,6 +55,8 @@ struct ProcessBlock: ~Copyable {
     var trapExit = false
     var initialized = false
     var dying = false
+    /// init returned SWERL_IGNORE (OTP-42).
+    var ignoredStart = false
     var exitReason: Int32 = 0
     var exitDetail: [UInt8] = []
     /// Set by swerl_fail: the reason for the next STOP or crash.
@@ -90,6 +94,7 @@ struct ProcessBlock: ~Copyable {
         self.queued = Atomic(0)
         self.mailboxLimit = Atomic(0)
         self.overflow = Atomic(0)
+        self.isSupervisor = Atomic(false)
         self.infoStatus = Atomic(UInt32(SWERL_STATUS_WAITING))
         self.infoHandled = Atomic(0)
         self.infoQueueLength = Atomic(0)

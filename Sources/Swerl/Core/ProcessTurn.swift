@@ -10,6 +10,14 @@
 import CSwerl
 import Synchronization
 
+/// How a process started by Scheduler.startNow came out of its init.
+enum StartOutcome {
+    case started
+    /// init returned SWERL_IGNORE: the process exited normal.
+    case ignored
+    case failed(Int32, [UInt8])
+}
+
 extension Scheduler {
     func runTurn(_ process: ProcessPointer) {
         if process.pointee.lastScheduler.load(ordering: .relaxed) != index {
@@ -34,7 +42,12 @@ extension Scheduler {
         }
         if process.pointee.dying { finishExit(process, context) }
         leaveContext(context)
+        releaseToken(process)
+    }
 
+    /// Ends a turn: keep the process queued if it has work, else give the
+    /// scheduling token back.
+    private func releaseToken(_ process: ProcessPointer) {
         let alive = process.pointee.ownPid != 0
         if alive {
             process.publishInfo()
@@ -48,6 +61,22 @@ extension Scheduler {
         if !InboundQueue.tryIdle(process.pointee.inbound) {
             pushLocal(process)  // more arrived meanwhile: keep the token
         }
+    }
+
+    /// Runs the init of a process spawned by the current callback, nested
+    /// in it (the caller holds the new process's token): OTP's start_link.
+    func startNow(_ process: ProcessPointer) -> StartOutcome {
+        let context = enterContext(process)
+        drain(process, context)
+        var outcome = StartOutcome.started
+        if process.pointee.dying {
+            outcome = process.pointee.ignoredStart
+                ? .ignored : .failed(process.pointee.exitReason, process.pointee.exitDetail)
+            finishExit(process, context)
+        }
+        leaveContext(context)
+        releaseToken(process)
+        return outcome
     }
 
     // MARK: Inbound signals
@@ -200,6 +229,7 @@ extension Scheduler {
         process.pointee.trapExit = parameters.flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0
         process.pointee.initialized = false
         process.pointee.dying = false
+        process.pointee.ignoredStart = false
         process.pointee.failReason = nil
         process.pointee.failDetail = []
         process.pointee.handled = 0
@@ -221,6 +251,11 @@ extension Scheduler {
         var state = parameters.arg
         let result = initialize(OpaquePointer(context), parameters.arg, &state)
         process.pointee.state = state
+        if result == SWERL_IGNORE {
+            process.pointee.ignoredStart = true
+            die(process, reason: Reason.normal, detail: [])
+            return
+        }
         if result != 0 {
             die(process, reason: process.pointee.failReason ?? Reason.error, detail: process.pointee.failDetail)
             return

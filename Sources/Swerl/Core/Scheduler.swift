@@ -72,7 +72,7 @@ final class Scheduler: @unchecked Sendable {
         let unmanagedEngine = Unmanaged.passUnretained(engine)
         for slot in 0..<Self.contextRing {
             (contexts + slot).initialize(to: CallbackContext(process: nil, engine: unmanagedEngine,
-                                                             scheduler: nil))
+                                                             scheduler: nil, previous: nil))
         }
     }
 
@@ -281,11 +281,18 @@ final class Scheduler: @unchecked Sendable {
 
     // MARK: Contexts
 
+    /// Enters a callback context for `process`. Contexts nest (a supervisor
+    /// starting a child runs the child's init inside its own callback), so a
+    /// slot still in use is skipped and the previous context is restored on
+    /// leaving.
     @inline(__always)
     func enterContext(_ process: ProcessPointer) -> UnsafeMutablePointer<CallbackContext> {
-        contextCursor = (contextCursor + 1) & (Self.contextRing - 1)
+        repeat {
+            contextCursor = (contextCursor + 1) & (Self.contextRing - 1)
+        } while contexts[contextCursor].process != nil
         let context = contexts + contextCursor
         context.pointee.process = process
+        context.pointee.previous = swerlrt_get_ctx()
         swerlrt_set_ctx(UnsafeMutableRawPointer(context))
         return context
     }
@@ -293,6 +300,7 @@ final class Scheduler: @unchecked Sendable {
     @inline(__always)
     func leaveContext(_ context: UnsafeMutablePointer<CallbackContext>) {
         context.pointee.process = nil
-        swerlrt_set_ctx(nil)
+        swerlrt_set_ctx(context.pointee.previous)
+        context.pointee.previous = nil
     }
 }
