@@ -49,8 +49,6 @@ TEST_STAGES := deps lib stage abi-check test-c test-swift test-python
 HEADER_WARNINGS := -Wall -Wextra -Werror -pedantic
 
 # --- demo and benchmarks -----------------------------------------------------
-DEMO_SRC    ?= examples/demo/demo.c
-DEMO_BIN    := build/demo/demo
 BENCH_ARGS  ?=
 
 # `make test` runs each stage in its own sub-make, in order, after the stages
@@ -81,7 +79,7 @@ help:
 	@echo 'make abi-check           exports == abi/symbols.txt; header compiles as C99, C11, C++17'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
 	@echo 'make test-c | test-swift | test-python'
-	@echo 'make demo                build $(DEMO_SRC) against the staged install and run it'
+	@echo 'make demo                run the demo: C and Python processes in one runtime'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make clean | distclean'
 
@@ -297,13 +295,12 @@ endif
 # The demo: C and Python processes under a supervisor (built against the
 # staged install, exactly as a user's program would be, via pkg-config).
 demo: deps $(STAGE_PREREQ)
-	$(call banner,demo,build $(DEMO_SRC) and run it)
-	@test -f $(DEMO_SRC) || { echo "error: $(DEMO_SRC) does not exist yet" >&2; exit 1; }
-	@mkdir -p $(dir $(DEMO_BIN))
-	$(CC) -std=c99 -Wall -Wextra -O2 -o $(DEMO_BIN) $(DEMO_SRC) \
+	$(call banner,demo,C and Python processes in one runtime)
+	@mkdir -p build/demo
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -o build/demo/libdemo_workers.so examples/demo/demo_workers.c \
 	    $$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl) -Wl,-rpath,'$(STAGE)/lib'
-	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
-	    ./$(DEMO_BIN)
+	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' SWERL_DEMO_WORKERS='$(CURDIR)/build/demo/libdemo_workers.so' \
+	    $(PYTHON) examples/demo/demo.py
 
 bench: deps
 	$(call banner,bench,swift run -c release swerl-bench $(BENCH_ARGS))
