@@ -95,7 +95,17 @@ SWERL_API const char *swerl_version_string(void);
     XX(EEXITED,    -14, "the server exited before replying")                  \
     XX(ELIMIT,     -15, "process limit reached")                              \
     XX(EINPROC,    -16, "not allowed inside a process callback")              \
-    XX(ENOTSUP,    -17, "not supported")
+    XX(ENOTSUP,    -17, "not supported")                                      \
+    XX(ENOTSUPERVISOR, -18, "not a supervisor")                               \
+    XX(EDUPLICATE, -19, "duplicate child id")                                 \
+    XX(EBADSPEC,   -20, "invalid supervisor or child spec")                   \
+    XX(ESTART,     -21, "a child failed to start")                            \
+    XX(ENOTFOUND,  -22, "no such child")                                      \
+    XX(EPRESENT,   -23, "child spec already present, not running")            \
+    XX(ESTARTED,   -24, "child already started")                              \
+    XX(ERUNNING,   -25, "child is running")                                   \
+    XX(ERESTARTING, -26, "child is restarting")                               \
+    XX(ESIMPLE,    -27, "not allowed on a simple_one_for_one supervisor")
 
 enum {
 #define SWERL_ERRNO_ENUM_(name, code, text) SWERL_##name = (code),
@@ -178,7 +188,15 @@ typedef struct swerl_config {
     void (*on_thread_start)(void *user);   /* on each scheduler thread, first; may be NULL */
     void (*on_thread_stop)(void *user);    /* on each scheduler thread, last; may be NULL */
     void *thread_user;              /* passed to both hooks */
+    /* Reports (supervisor restarts, escalations, shutdown errors): called on
+       a scheduler thread with a static level and a message valid during the
+       call. NULL: reports are only counted (swerl_stats). */
+    void (*on_log)(void *user, int level, const char *message, size_t len);
+    void *log_user;                 /* passed to on_log */
 } swerl_config;
+
+/* on_log levels. */
+enum { SWERL_LOG_ERROR = 0, SWERL_LOG_WARNING = 1, SWERL_LOG_INFO = 2 };
 
 /* Fill `cfg` with defaults (size included). NULL is a no-op. Any thread.
    Since 1.0. */
@@ -221,6 +239,8 @@ typedef struct swerl_stats {
     uint64_t messages_sent;         /* accepted by swerl_send and friends */
     uint64_t dead_letters;          /* sends to dead or stale pids */
     uint64_t messages_dropped;      /* lost to a bounded mailbox's DROP_OLDEST */
+    uint64_t restarts;              /* children restarted by supervisors */
+    uint64_t escalations;           /* supervisors that gave up (intensity reached) */
 } swerl_stats;
 
 /* Counters of the runtime (a consistent-enough snapshot: each counter is
@@ -485,6 +505,149 @@ SWERL_API int swerl_reply(swerl_runtime *rt, swerl_ref call, const void *data, s
 /* Free a buffer the library returned and set it to {NULL, 0}. NULL and
    empty buffers are no-ops. Any thread. Since 1.0. */
 SWERL_API void swerl_buffer_free(swerl_buffer *buf);
+
+/* ------------------------------------------------------------------------ */
+/* Supervisors (OTP-40..53)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A supervisor is a process that traps exits, starts its children in order,
+   restarts them by its strategy, and gives up (exits SHUTDOWN, which its own
+   supervisor sees as a failure) when more than `intensity` restarts happen
+   within `period_ms` (OTP-49, OTP-50). Specs are validated before anything
+   starts; on success the supervisor owns each child's `arg` and calls
+   `arg_free` once when that spec is deleted (delete_child, a temporary
+   child's exit, the supervisor's exit). On a validation error nothing is
+   taken. The management functions are synchronous calls to the supervisor
+   process: call them from threads outside the runtime's callbacks (inside a
+   callback they return EINPROC). */
+
+enum { SWERL_ONE_FOR_ONE, SWERL_ONE_FOR_ALL, SWERL_REST_FOR_ONE, SWERL_SIMPLE_ONE_FOR_ONE };
+enum { SWERL_PERMANENT, SWERL_TRANSIENT, SWERL_TEMPORARY };
+enum { SWERL_WORKER, SWERL_SUPERVISOR };
+enum { SWERL_AUTO_SHUTDOWN_NEVER, SWERL_AUTO_SHUTDOWN_ANY_SIGNIFICANT, SWERL_AUTO_SHUTDOWN_ALL_SIGNIFICANT };
+#define SWERL_BRUTAL_KILL 0u    /* shutdown_ms: kill at once */
+/* SWERL_INFINITY as shutdown_ms: send SHUTDOWN and wait forever. */
+
+typedef struct swerl_supervisor_spec swerl_supervisor_spec;
+
+typedef struct swerl_child_spec {
+    uint32_t size;                        /* sizeof(swerl_child_spec), set by swerl_child_spec_init */
+    const char *id;                       /* 1..SWERL_NAME_MAX bytes, unique; copied */
+    const swerl_behavior *behavior;       /* a worker's behaviour; copied */
+    void *arg;                            /* given to init at every (re)start */
+    void (*arg_free)(void *arg);          /* called once when the spec is deleted; may be NULL */
+    uint32_t restart;                     /* SWERL_PERMANENT */
+    uint32_t shutdown_ms;                 /* 5000 (worker), SWERL_INFINITY (supervisor), SWERL_BRUTAL_KILL */
+    uint32_t type;                        /* SWERL_WORKER */
+    uint32_t significant;                 /* 0 */
+    const swerl_supervisor_spec *supervisor; /* the nested tree, when type is SWERL_SUPERVISOR; copied */
+} swerl_child_spec;
+
+struct swerl_supervisor_spec {
+    uint32_t size;                        /* sizeof(swerl_supervisor_spec), set by swerl_supervisor_spec_init */
+    uint32_t strategy;                    /* SWERL_ONE_FOR_ONE */
+    uint32_t intensity;                   /* 1 */
+    uint32_t period_ms;                   /* 5000; must be > 0 */
+    uint32_t auto_shutdown;               /* SWERL_AUTO_SHUTDOWN_NEVER */
+    const swerl_child_spec *children;     /* copied at start; simple_one_for_one: exactly one, the template */
+    size_t n_children;
+};
+
+/* OTP's defaults (one_for_one, 1 restart in 5000 ms, auto_shutdown never,
+   no children). NULL is a no-op. Any thread. Since 1.0. */
+SWERL_API void swerl_supervisor_spec_init(swerl_supervisor_spec *spec);
+
+/* OTP's defaults: permanent worker, shutdown 5000 ms, not significant. For a
+   supervisor child set type = SWERL_SUPERVISOR and shutdown_ms =
+   SWERL_INFINITY. NULL is a no-op. Any thread. Since 1.0. */
+SWERL_API void swerl_child_spec_init(swerl_child_spec *spec);
+
+/* Start a supervisor and its children, left to right; returns once all are
+   started (OTP-44). If a child fails to start, those already started are
+   stopped in reverse order and ESTART is returned. `opts` (may be NULL)
+   gives a name; LINK/MONITOR are not allowed here (EINVAL).
+   Errors: EINVAL (NULL, bad sizes or enum values, a worker without
+   behavior->handle, a SUPERVISOR child without a nested spec, period_ms 0),
+   EDUPLICATE (two children with one id), EBADSPEC (significant with
+   permanent or with auto_shutdown never; simple_one_for_one without exactly
+   one child), ESTART, ENAMETAKEN, ELIMIT, ENOMEM, ESTOPPED, EINPROC.
+   Threads outside the runtime's callbacks. Since 1.0. */
+SWERL_API int swerl_supervisor_start(swerl_runtime *rt, const swerl_supervisor_spec *spec,
+                                     const swerl_spawn_opts *opts, swerl_pid *out);
+
+/* Add and start a child (OTP-52). *out (may be NULL) gets its pid, or 0 if
+   its init returned SWERL_IGNORE. On success the supervisor owns spec->arg.
+   Errors: EINVAL, EBADSPEC, EPRESENT (id known, not running), ESTARTED (id
+   running; *out gets its pid), ESTART (init failed: nothing kept, arg not
+   taken), ESIMPLE (use swerl_supervisor_spawn_child), ENOPROC,
+   ENOTSUPERVISOR, ESTOPPED, EINPROC. Since 1.0. */
+SWERL_API int swerl_supervisor_start_child(swerl_runtime *rt, swerl_pid sup,
+                                           const swerl_child_spec *spec, swerl_pid *out);
+
+/* simple_one_for_one: start a child from the template with `arg` in place of
+   the template's arg (released with the template's arg_free when that child
+   is gone for good). Errors: as start_child, and ESIMPLE when `sup` is not
+   simple_one_for_one. Since 1.0. */
+SWERL_API int swerl_supervisor_spawn_child(swerl_runtime *rt, swerl_pid sup, void *arg,
+                                           swerl_pid *out);
+
+/* Stop a child by its shutdown spec and keep its spec (a temporary child's
+   spec is deleted). Errors: EINVAL, ENOTFOUND, ESIMPLE (use
+   swerl_supervisor_terminate_pid), ENOPROC, ENOTSUPERVISOR, ESTOPPED,
+   EINPROC. Since 1.0. */
+SWERL_API int swerl_supervisor_terminate_child(swerl_runtime *rt, swerl_pid sup, const char *id);
+
+/* simple_one_for_one: stop the child `pid` (OTP's terminate_child with a
+   pid). Errors: ENOTFOUND, ESIMPLE (not simple_one_for_one), and as above.
+   Since 1.0. */
+SWERL_API int swerl_supervisor_terminate_pid(swerl_runtime *rt, swerl_pid sup, swerl_pid pid);
+
+/* Start a child whose spec is kept but which is not running. *out (may be
+   NULL) gets the pid (0 if init returned SWERL_IGNORE). Errors: ENOTFOUND,
+   ERUNNING, ERESTARTING, ESIMPLE, ESTART, and as above. Since 1.0. */
+SWERL_API int swerl_supervisor_restart_child(swerl_runtime *rt, swerl_pid sup, const char *id,
+                                             swerl_pid *out);
+
+/* Delete the spec of a child that is not running (arg_free runs).
+   Errors: ENOTFOUND, ERUNNING, ERESTARTING, ESIMPLE, and as above.
+   Since 1.0. */
+SWERL_API int swerl_supervisor_delete_child(swerl_runtime *rt, swerl_pid sup, const char *id);
+
+typedef struct swerl_child_counts {
+    uint32_t size;                        /* set by the caller */
+    uint32_t specs, active, supervisors, workers;
+} swerl_child_counts;
+
+/* OTP's count_children. Errors: EINVAL, ENOPROC, ENOTSUPERVISOR, ESTOPPED,
+   EINPROC. Since 1.0. */
+SWERL_API int swerl_supervisor_count_children(swerl_runtime *rt, swerl_pid sup, swerl_child_counts *out);
+
+enum { SWERL_CHILD_RUNNING = 0, SWERL_CHILD_RESTARTING = 1, SWERL_CHILD_UNDEFINED = 2 };
+
+typedef struct swerl_child_info {
+    uint32_t size;                        /* set by the caller for buf[0]; every record has this size */
+    uint32_t state;                       /* SWERL_CHILD_RUNNING, _RESTARTING, _UNDEFINED (no pid) */
+    uint32_t type;                        /* SWERL_WORKER or SWERL_SUPERVISOR */
+    uint32_t restart;                     /* SWERL_PERMANENT, ... */
+    swerl_pid pid;                        /* 0 unless running */
+    uint64_t restarts;                    /* times this child was restarted */
+    char id[SWERL_NAME_MAX + 1];          /* "" for simple_one_for_one children */
+} swerl_child_info;
+
+/* OTP's which_children, in start order: up to `cap` records into `buf`
+   (buf[0].size set by the caller), the number of children into *count (may
+   exceed cap). Errors: EINVAL, ENOPROC, ENOTSUPERVISOR, ESTOPPED, EINPROC.
+   Since 1.0. */
+SWERL_API int swerl_supervisor_which_children(swerl_runtime *rt, swerl_pid sup,
+                                              swerl_child_info *buf, size_t cap, size_t *count);
+
+enum { SWERL_TREE_JSON = 0, SWERL_TREE_DOT = 1 };
+
+/* The supervision tree under `sup` (supervisors, children, pids, states,
+   restart counts) as JSON or Graphviz DOT text, NUL-terminated, in a buffer
+   the caller frees with swerl_buffer_free. Errors: EINVAL, ENOPROC,
+   ENOTSUPERVISOR, ENOMEM, ESTOPPED, EINPROC. Since 1.0. */
+SWERL_API int swerl_supervisor_tree(swerl_runtime *rt, swerl_pid sup, uint32_t format, swerl_buffer *out);
 
 /* ------------------------------------------------------------------------ */
 /* Introspection                                                             */

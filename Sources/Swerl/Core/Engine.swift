@@ -33,12 +33,21 @@ package final class Engine: @unchecked Sendable {
     let foreignSent = Atomic<UInt64>(0)
     let deadLetters = Atomic<UInt64>(0)
     let messagesDropped = Atomic<UInt64>(0)
+    let restarts = Atomic<UInt64>(0)
+    let escalations = Atomic<UInt64>(0)
+    /// Supervisors started with swerl_supervisor_start: stopped first.
+    let rootSupervisors = Mutex<Set<UInt64>>([])
+    let logCallback: (@convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, Int) -> Void)?
+    let logUser: UnsafeMutableRawPointer?
 
     static let defaultMaxProcesses = 4_194_304
     static let defaultMaxMessageSize = 64 << 20
 
     package init(config: swerl_config) {
         self.config = config
+        let hasLog = Int(config.size) >= MemoryLayout<swerl_config>.offset(of: \.log_user)! + MemoryLayout<UnsafeMutableRawPointer?>.size
+        logCallback = hasLog ? config.on_log : nil
+        logUser = hasLog ? config.log_user : nil
         let capacity = config.max_processes == 0 ? Self.defaultMaxProcesses : Int(config.max_processes)
         table = ProcessTable(capacity: capacity)
         maxMessageSize = config.max_message_size == 0 || config.max_message_size > UInt64(Int.max)
@@ -52,7 +61,10 @@ package final class Engine: @unchecked Sendable {
 
     /// Validates a configuration: 0 or an error code.
     package static func validate(_ config: swerl_config) -> Int32 {
-        if config.size < UInt32(MemoryLayout<swerl_config>.size) { return Code.invalid }
+        // 1.0 callers may predate the log fields: accept any size that
+        // reaches the thread hooks.
+        let minimum = MemoryLayout<swerl_config>.offset(of: \.thread_user)! + MemoryLayout<UnsafeMutableRawPointer?>.size
+        if Int(config.size) < minimum { return Code.invalid }
         if Int(config.max_processes) > Pids.maxSlots { return Code.invalid }
         if config.schedulers > 1024 { return Code.invalid }
         return Code.ok
@@ -350,6 +362,8 @@ package final class Engine: @unchecked Sendable {
         }
         stats.dead_letters = deadLetters.load(ordering: .relaxed)
         stats.messages_dropped = messagesDropped.load(ordering: .relaxed)
+        stats.restarts = restarts.load(ordering: .relaxed)
+        stats.escalations = escalations.load(ordering: .relaxed)
         return stats
     }
 
@@ -363,8 +377,18 @@ package final class Engine: @unchecked Sendable {
             if alreadyStopped { return Code.stopped }
             state.store(State.stopping.rawValue, ordering: .releasing)
             var result = Code.ok
+            let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
+                : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+            // Supervision trees first, each shutting its children down in
+            // order; then everything else.
+            let roots = rootSupervisors.withLock { $0 }
+            for pid in roots { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            while !rootSupervisors.withLock({ $0.isEmpty }) && monotonicNanos() < deadline { usleep(500) }
             for pid in livePids() { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            if !waitForNoProcesses(timeoutMillis: timeoutMillis) {
+            let now = monotonicNanos()
+            let left = deadline == UInt64.max ? SWERL_INFINITY
+                : UInt32(min(UInt64(UInt32.max - 1), deadline > now ? (deadline - now) / 1_000_000 : 0))
+            if !waitForNoProcesses(timeoutMillis: left) {
                 for pid in livePids() { _ = exit(pid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
                 if !waitForNoProcesses(timeoutMillis: 5000) { result = Code.timedOut }
             }

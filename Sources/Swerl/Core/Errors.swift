@@ -20,6 +20,16 @@ enum Code {
     static let limit = Int32(SWERL_ELIMIT)
     static let inProcess = Int32(SWERL_EINPROC)
     static let notSupported = Int32(SWERL_ENOTSUP)
+    static let notSupervisor = Int32(SWERL_ENOTSUPERVISOR)
+    static let duplicate = Int32(SWERL_EDUPLICATE)
+    static let badSpec = Int32(SWERL_EBADSPEC)
+    static let startFailed = Int32(SWERL_ESTART)
+    static let notFound = Int32(SWERL_ENOTFOUND)
+    static let present = Int32(SWERL_EPRESENT)
+    static let started = Int32(SWERL_ESTARTED)
+    static let running = Int32(SWERL_ERUNNING)
+    static let restarting = Int32(SWERL_ERESTARTING)
+    static let simple = Int32(SWERL_ESIMPLE)
 }
 
 enum Reason {
