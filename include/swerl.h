@@ -586,7 +586,8 @@ SWERL_API int swerl_supervisor_start_child(swerl_runtime *rt, swerl_pid sup,
 
 /* simple_one_for_one: start a child from the template with `arg` in place of
    the template's arg (released with the template's arg_free when that child
-   is gone for good). Errors: as start_child, and ESIMPLE when `sup` is not
+   is gone for good; NULL: the template's own arg, which stays the
+   template's). Errors: as start_child, and ESIMPLE when `sup` is not
    simple_one_for_one. Since 1.0. */
 SWERL_API int swerl_supervisor_spawn_child(swerl_runtime *rt, swerl_pid sup, void *arg,
                                            swerl_pid *out);

@@ -612,16 +612,17 @@ extension SupervisorState {
         case .spawnChild(let arg):
             guard spec.isSimple, let template = spec.children.first else { return answer(Code.simple) }
             var childSpec = template
-            childSpec.argument = template.argument.sibling(arg)
+            // NULL: the template's own argument, owned by the template.
+            childSpec.argument = arg == nil ? template.argument : template.argument.sibling(arg)
             let child = ChildRecord(spec: childSpec, serial: nextSerialNumber())
             start(child) { outcome in
                 switch outcome {
                 case .started:
-                    child.spec.argument.arm()
+                    if arg != nil { child.spec.argument.arm() }
                     request.pid = child.pid
                     answer(Code.ok)
                 case .ignored:
-                    child.spec.argument.arm()  // dropped at once: released now
+                    if arg != nil { child.spec.argument.arm() }  // dropped at once: released now
                     answer(Code.ok)
                 case .failed(let reason, let detail):
                     request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)

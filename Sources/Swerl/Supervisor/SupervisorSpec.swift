@@ -14,12 +14,17 @@ final class ChildArgument: @unchecked Sendable {
     let release: Release?
     private let armed = Atomic<Bool>(false)
 
-    init(_ pointer: UnsafeMutableRawPointer?, release: Release?) {
+    /// `armed`: owned from the start (arguments the Swift API creates).
+    init(_ pointer: UnsafeMutableRawPointer?, release: Release?, armed: Bool = false) {
         self.pointer = pointer
         self.release = release
+        self.armed.store(armed, ordering: .relaxed)
     }
 
     func arm() { armed.store(true, ordering: .releasing) }
+
+    /// Hands ownership to whoever took the pointer (a supervisor's copy).
+    func disown() { armed.store(false, ordering: .releasing) }
 
     deinit {
         if armed.load(ordering: .acquiring) { release?(pointer) }

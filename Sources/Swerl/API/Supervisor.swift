@@ -1,0 +1,267 @@
+import CSwerl
+
+/// Supervisors: processes that start, watch and restart other processes
+/// with Erlang/OTP's exact semantics.
+///
+/// ```swift
+/// let spec = Supervisor.Spec(strategy: .oneForOne, intensity: 3, periodMilliseconds: 5000, children: [
+///     ChildSpec(id: "cache") { Cache() },
+///     ChildSpec(id: "workers", supervisor: Supervisor.Spec(strategy: .simpleOneForOne,
+///                                                          children: [ChildSpec(id: "worker") { Worker() }])),
+/// ])
+/// let root = try runtime.startSupervisor(spec)
+/// ```
+public enum Supervisor {
+    /// How a supervisor reacts when a child exits (OTP-48).
+    public struct Strategy: Hashable, Sendable {
+        let raw: UInt32
+        /// Restart only the child that exited.
+        public static let oneForOne = Strategy(raw: UInt32(SWERL_ONE_FOR_ONE))
+        /// Stop the others, then restart all.
+        public static let oneForAll = Strategy(raw: UInt32(SWERL_ONE_FOR_ALL))
+        /// Stop the children started after it, then restart those and it.
+        public static let restForOne = Strategy(raw: UInt32(SWERL_REST_FOR_ONE))
+        /// One template; children are added with `spawnChild`.
+        public static let simpleOneForOne = Strategy(raw: UInt32(SWERL_SIMPLE_ONE_FOR_ONE))
+    }
+
+    /// When a supervisor stops by itself after significant children end (OTP-51).
+    public struct AutoShutdown: Hashable, Sendable {
+        let raw: UInt32
+        public static let never = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_NEVER))
+        public static let anySignificant = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_ANY_SIGNIFICANT))
+        public static let allSignificant = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_ALL_SIGNIFICANT))
+    }
+
+    /// A supervisor's flags and children. Defaults are OTP's: one_for_one,
+    /// at most 1 restart in 5 seconds.
+    public struct Spec: Sendable {
+        public var strategy: Strategy
+        public var intensity: UInt32
+        public var periodMilliseconds: UInt32
+        public var autoShutdown: AutoShutdown
+        public var children: [ChildSpec]
+
+        public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, periodMilliseconds: UInt32 = 5000,
+                    autoShutdown: AutoShutdown = .never, children: [ChildSpec] = []) {
+            self.strategy = strategy
+            self.intensity = intensity
+            self.periodMilliseconds = periodMilliseconds
+            self.autoShutdown = autoShutdown
+            self.children = children
+        }
+
+        func specification() -> SupervisorSpecification {
+            SupervisorSpecification(strategy: strategy.raw, intensity: intensity, periodMillis: periodMilliseconds,
+                                    autoShutdown: autoShutdown.raw, children: children.map { $0.specification() })
+        }
+    }
+
+    /// One child as `whichChildren` reports it.
+    public struct Child: Sendable, Hashable {
+        public enum State: Sendable, Hashable { case running, restarting, undefined }
+        /// Empty for simple_one_for_one children.
+        public let id: String
+        public let pid: Pid?
+        public let state: State
+        public let isSupervisor: Bool
+        public let restarts: UInt64
+    }
+
+    public struct Counts: Sendable, Hashable {
+        public let specs: Int
+        public let active: Int
+        public let supervisors: Int
+        public let workers: Int
+    }
+
+    public enum TreeFormat: Sendable { case json, dot }
+}
+
+/// When a child is restarted (OTP-47).
+public struct Restart: Hashable, Sendable {
+    let raw: UInt32
+    /// Always.
+    public static let permanent = Restart(raw: UInt32(SWERL_PERMANENT))
+    /// Only after an abnormal exit.
+    public static let transient = Restart(raw: UInt32(SWERL_TRANSIENT))
+    /// Never; its spec goes when it exits.
+    public static let temporary = Restart(raw: UInt32(SWERL_TEMPORARY))
+}
+
+/// How a child is stopped (OTP-46).
+public struct Shutdown: Hashable, Sendable {
+    let milliseconds: UInt32
+    /// Killed at once.
+    public static let brutalKill = Shutdown(milliseconds: SWERL_BRUTAL_KILL)
+    /// Asked to stop, waited for forever (the default for supervisors).
+    public static let infinity = Shutdown(milliseconds: SWERL_INFINITY)
+    /// Asked to stop, killed after `milliseconds`.
+    public static func timeout(milliseconds: UInt32) -> Shutdown {
+        Shutdown(milliseconds: max(1, min(milliseconds, SWERL_INFINITY - 1)))
+    }
+}
+
+/// A child of a supervisor: a worker made by `start` at every (re)start, or
+/// a nested supervisor.
+public struct ChildSpec: Sendable {
+    public var id: String
+    public var restart: Restart
+    public var shutdown: Shutdown
+    public var significant: Bool
+    let start: Start
+
+    enum Start: Sendable {
+        case worker(@Sendable () -> any Behavior)
+        case supervisor(Supervisor.Spec)
+    }
+
+    /// A worker; `start` makes a fresh behaviour at every (re)start.
+    public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(milliseconds: 5000),
+                significant: Bool = false, start: @escaping @Sendable () -> any Behavior) {
+        self.id = id
+        self.restart = restart
+        self.shutdown = shutdown
+        self.significant = significant
+        self.start = .worker(start)
+    }
+
+    /// A nested supervisor.
+    public init(id: String, supervisor: Supervisor.Spec, restart: Restart = .permanent,
+                shutdown: Shutdown = .infinity, significant: Bool = false) {
+        self.id = id
+        self.restart = restart
+        self.shutdown = shutdown
+        self.significant = significant
+        self.start = .supervisor(supervisor)
+    }
+
+    func specification() -> ChildSpecification {
+        switch start {
+        case .worker(let make):
+            return ChildSpecification(id: id, behavior: FactoryBox.table, argument: FactoryBox.argument(make),
+                                      nested: nil, restart: restart.raw, shutdownMillis: shutdown.milliseconds,
+                                      isSupervisor: false, significant: significant)
+        case .supervisor(let spec):
+            return ChildSpecification(id: id, behavior: SupervisorProcess.behavior,
+                                      argument: ChildArgument(nil, release: nil), nested: spec.specification(),
+                                      restart: restart.raw, shutdownMillis: shutdown.milliseconds,
+                                      isSupervisor: true, significant: significant)
+        }
+    }
+}
+
+/// A running supervisor: its management API. Each call is a synchronous
+/// call to the supervisor process; call them from outside processes.
+public struct SupervisorHandle: Sendable {
+    public let pid: Pid
+    let engine: Engine
+
+    /// OTP's start_child. Returns the new pid (nil if the child's start ignored it).
+    @discardableResult
+    public func startChild(_ spec: ChildSpec) throws(SwerlError) -> Pid? {
+        let (code, pid) = engine.supervisorStartChild(self.pid.rawValue, spec.specification())
+        try SwerlError.check(code)
+        return pid == 0 ? nil : Pid(rawValue: pid)
+    }
+
+    /// simple_one_for_one: a new child from the template, or from `start`.
+    @discardableResult
+    public func spawnChild(_ start: (@Sendable () -> any Behavior)? = nil) throws(SwerlError) -> Pid? {
+        let argument = start.map { FactoryBox.argument($0) }
+        let (code, pid) = engine.supervisorSpawnChild(self.pid.rawValue, arg: argument?.pointer)
+        if code == 0 { argument?.disown() }
+        try SwerlError.check(code)
+        return pid == 0 ? nil : Pid(rawValue: pid)
+    }
+
+    public func terminateChild(_ id: String) throws(SwerlError) {
+        try SwerlError.check(engine.supervisorTerminateChild(pid.rawValue, id: id))
+    }
+
+    /// simple_one_for_one: stop the child `child`.
+    public func terminateChild(_ child: Pid) throws(SwerlError) {
+        try SwerlError.check(engine.supervisorTerminatePid(pid.rawValue, pid: child.rawValue))
+    }
+
+    @discardableResult
+    public func restartChild(_ id: String) throws(SwerlError) -> Pid? {
+        let (code, child) = engine.supervisorRestartChild(pid.rawValue, id: id)
+        try SwerlError.check(code)
+        return child == 0 ? nil : Pid(rawValue: child)
+    }
+
+    public func deleteChild(_ id: String) throws(SwerlError) {
+        try SwerlError.check(engine.supervisorDeleteChild(pid.rawValue, id: id))
+    }
+
+    public func whichChildren() throws(SwerlError) -> [Supervisor.Child] {
+        let (code, infos) = engine.supervisorWhichChildren(pid.rawValue)
+        try SwerlError.check(code)
+        return infos.map { info in
+            var copy = info
+            let id = withUnsafeBytes(of: &copy.id) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let state: Supervisor.Child.State = info.state == UInt32(SWERL_CHILD_RUNNING) ? .running
+                : info.state == UInt32(SWERL_CHILD_RESTARTING) ? .restarting : .undefined
+            return Supervisor.Child(id: id, pid: info.pid == 0 ? nil : Pid(rawValue: info.pid), state: state,
+                                    isSupervisor: info.type == UInt32(SWERL_SUPERVISOR), restarts: info.restarts)
+        }
+    }
+
+    public func countChildren() throws(SwerlError) -> Supervisor.Counts {
+        let (code, counts) = engine.supervisorCountChildren(pid.rawValue)
+        try SwerlError.check(code)
+        return Supervisor.Counts(specs: Int(counts.specs), active: Int(counts.active),
+                                 supervisors: Int(counts.supervisors), workers: Int(counts.workers))
+    }
+
+    /// The tree under this supervisor as JSON or Graphviz DOT.
+    public func tree(_ format: Supervisor.TreeFormat = .json) throws(SwerlError) -> String {
+        let (code, text) = engine.supervisionTree(pid.rawValue, format: format == .json ? UInt32(SWERL_TREE_JSON)
+                                                                                           : UInt32(SWERL_TREE_DOT))
+        try SwerlError.check(code)
+        return text
+    }
+}
+
+extension Runtime {
+    /// Starts a supervision tree; returns once every child has started
+    /// (OTP-44). Call from outside processes.
+    public func startSupervisor(_ spec: Supervisor.Spec, name: String? = nil) throws(SwerlError) -> SupervisorHandle {
+        let specification = spec.specification()
+        let valid = specification.validate()
+        try SwerlError.check(valid)
+        let (code, pid, _) = engine.startSupervisor(specification, name: name)
+        try SwerlError.check(code)
+        return SupervisorHandle(pid: Pid(rawValue: pid), engine: engine)
+    }
+
+    /// The management API of a running supervisor.
+    public func supervisor(_ pid: Pid) -> SupervisorHandle {
+        SupervisorHandle(pid: pid, engine: engine)
+    }
+}
+
+/// Makes a fresh Swift behaviour at every (re)start of a child.
+final class FactoryBox: @unchecked Sendable {
+    let make: @Sendable () -> any Behavior
+    init(_ make: @escaping @Sendable () -> any Behavior) { self.make = make }
+
+    /// An argument owning a new factory box.
+    static func argument(_ make: @escaping @Sendable () -> any Behavior) -> ChildArgument {
+        ChildArgument(Unmanaged.passRetained(FactoryBox(make)).toOpaque(), release: { raw in
+            Unmanaged<FactoryBox>.fromOpaque(raw!).release()
+        }, armed: true)
+    }
+
+    static let table = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: { ctx, arg, state in
+            let factory = Unmanaged<FactoryBox>.fromOpaque(arg!).takeUnretainedValue()
+            let box = Unmanaged.passRetained(BehaviorBox(factory.make())).toOpaque()
+            return BehaviorBox.table.`init`!(ctx, box, state)
+        },
+        handle: BehaviorBox.table.handle,
+        terminate: BehaviorBox.table.terminate
+    )
+}
