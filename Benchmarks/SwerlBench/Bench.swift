@@ -1,0 +1,112 @@
+// The benchmark list and the order they run in.
+
+import Glibc
+import Swerl
+
+enum Bench {
+    static let ids = [
+        "spawn.process", "spawn.main",
+        "pingpong.core", "pingpong.swift",
+        "counting.core", "counting.core-flow", "counting.main", "counting.swift", "counting.swift-main",
+    ]
+
+    static func main(_ arguments: [String]) {
+        let options = Options.parse(arguments, ids: ids)
+        let harness = Harness(options: options)
+        print("swerl-bench: \(Machine.cpuModel), \(Machine.onlineCPUs) CPUs, load average \(Format.fixed(Machine.loadAverage, 2)); "
+              + (options.quick ? "QUICK sizes (not a result); " : "")
+              + "\(options.warmups) warm-up + \(options.runs) runs, each >= \(options.minSeconds) s"
+              + (options.fixedN.map { "; fixed n=\(Format.grouped($0))" } ?? ""))
+        print("")
+
+        spawn(harness, options)
+        pingPong(harness, options)
+        counting(harness, options)
+
+        print("")
+        harness.printTable()
+        print("load average at the end: \(Format.fixed(Machine.loadAverage, 2)) (other processes on the machine skew the numbers)")
+        if let path = options.jsonPath {
+            harness.writeJSON(to: path, header: [
+                ("cpu", Machine.cpuModel), ("cpus", String(Machine.onlineCPUs)),
+                ("mode", options.quick ? "quick" : options.fixedN != nil ? "fixed-n" : "full"),
+            ])
+        }
+    }
+
+    // MARK: Spawn 1M idle processes (one scheduler per CPU)
+
+    static func spawn(_ harness: Harness, _ options: Options) {
+        let spawnCount = options.fixedN ?? options.spawnCount
+        var accounted: [Double] = []
+        for fromProcess in [true, false] {
+            let id = fromProcess ? "spawn.process" : "spawn.main"
+            let origin = fromProcess ? "from a process" : "from main thread"
+            var coldRSS: Double? = nil
+            let results = harness.measure(
+                id: id, title: "spawn idle, \(origin) (µs/spawn)",
+                unit: "µs", better: .lower, target: Targets.spawn,
+                initialN: spawnCount, quickN: spawnCount, calibrate: false
+            ) { n in
+                let outcome = CoreSpawn.run(n: n, fromProcess: fromProcess, options: options)
+                if coldRSS == nil { coldRSS = outcome.rssBytesPerProcess }
+                return outcome.result
+            }
+            guard !results.isEmpty else { continue }
+            let rss = results.compactMap { $0.extras.first { $0.0 == "rss-B/proc" }?.1 }
+            accounted += results.compactMap { $0.extras.first { $0.0 == "info.memory-B" }?.1 }
+            var row = Row(id: "memory.rss-\(fromProcess ? "process" : "main")",
+                          title: "idle process memory, RSS, spawned \(origin)", unit: "B",
+                          better: .lower, target: Targets.memory, n: spawnCount, summary: Summary(values: rss))
+            row.note = "RSS (/proc/self/statm) with all \(Format.grouped(spawnCount)) processes alive minus RSS "
+                + "before the runtime started, / n; nothing else subtracted"
+                + (coldRSS.map { "; first (coldest) run \(Format.fixed($0, 0)) B" } ?? "")
+            harness.record(row)
+        }
+        guard !accounted.isEmpty else { return }
+        var row = Row(id: "memory.info", title: "idle process memory, process_info.memory", unit: "B",
+                      better: .lower, target: Targets.memory, n: spawnCount, summary: Summary(values: accounted))
+        row.note = "the runtime's own accounting for one idle child (swerl_process_info.memory)"
+        harness.record(row)
+    }
+
+    // MARK: Ping-pong on one scheduler
+
+    static func pingPong(_ harness: Harness, _ options: Options) {
+        harness.measure(id: "pingpong.core", title: "ping-pong round trip, core (1 sched)", unit: "ns",
+                        better: .lower, target: Targets.pingPong, initialN: 500_000, quickN: 100_000) {
+            CorePingPong.run(n: $0, options: options)
+        }
+        harness.measure(id: "pingpong.swift", title: "ping-pong round trip, Swift API (1 sched)", unit: "ns",
+                        better: .lower, target: Targets.pingPong, initialN: 500_000, quickN: 100_000) {
+            SwiftPingPong.run(n: $0, options: options)
+        }
+    }
+
+    // MARK: Counting on one scheduler
+
+    static func counting(_ harness: Harness, _ options: Options) {
+        let initial = 2_000_000
+        let quick = 300_000
+        harness.measure(id: "counting.core", title: "counting, core, process sender (1 sched)", unit: "M msg/s",
+                        better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
+            CoreCounting.run(n: $0, sender: .process, options: options)
+        }
+        harness.measure(id: "counting.core-flow", title: "counting, core, flow-controlled sender", unit: "M msg/s",
+                        better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
+            CoreCounting.run(n: $0, sender: .flowControlled, options: options)
+        }
+        harness.measure(id: "counting.main", title: "counting, core, main-thread sender", unit: "M msg/s",
+                        better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
+            CoreCounting.run(n: $0, sender: .mainThread, options: options)
+        }
+        harness.measure(id: "counting.swift", title: "counting, Swift API, process sender", unit: "M msg/s",
+                        better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
+            SwiftCounting.run(n: $0, fromMainThread: false, options: options)
+        }
+        harness.measure(id: "counting.swift-main", title: "counting, Swift API, main-thread sender", unit: "M msg/s",
+                        better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
+            SwiftCounting.run(n: $0, fromMainThread: true, options: options)
+        }
+    }
+}

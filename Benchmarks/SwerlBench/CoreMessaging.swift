@@ -1,0 +1,273 @@
+// Ping-pong and counting on one scheduler, written as a C user would:
+// swerl_behavior tables of @convention(c) functions whose state is a plain
+// struct, sending with the Engine call behind swerl_send.
+//
+// Progress counters are atomics written with relaxed load/store pairs (plain
+// moves on x86) so a stuck run can say how far it got without slowing the
+// hot path down with read-modify-writes.
+
+import CSwerl
+import Glibc
+import Swerl
+import Synchronization
+
+// MARK: - Ping-pong
+
+enum CorePingPong {
+    struct Ping: ~Copyable {
+        let engine: Unmanaged<Engine>
+        let peer: UInt64
+        /// Round trips still to start.
+        let remaining: Atomic<Int>
+        let error = Atomic<Int32>(0)
+        let latch: Unmanaged<Latch>
+    }
+
+    struct Pong: ~Copyable {
+        let engine: Unmanaged<Engine>
+        let handled = Atomic<Int>(0)
+        let error = Atomic<Int32>(0)
+        let latch: Unmanaged<Latch>
+    }
+
+    /// Every message (the kick from main, then each pong) starts the next
+    /// round trip; when none remain, the run is over.
+    static let ping = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { _, _, state in
+            let me = state!.assumingMemoryBound(to: Ping.self)
+            let remaining = me.pointee.remaining.load(ordering: .relaxed)
+            if remaining == 0 {
+                me.pointee.latch.takeUnretainedValue().signal()
+                return Int32(SWERL_CONTINUE)
+            }
+            me.pointee.remaining.store(remaining - 1, ordering: .relaxed)
+            var ball = UInt64(remaining)
+            let code = withUnsafeBytes(of: &ball) {
+                me.pointee.engine.takeUnretainedValue().send(to: me.pointee.peer, data: $0.baseAddress, count: $0.count)
+            }
+            if code != 0 {
+                me.pointee.error.store(code, ordering: .relaxed)
+                me.pointee.latch.takeUnretainedValue().signal()
+            }
+            return Int32(SWERL_CONTINUE)
+        },
+        terminate: nil
+    )
+
+    /// Sends every message back to its sender.
+    static let pong = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { _, message, state in
+            let me = state!.assumingMemoryBound(to: Pong.self)
+            let message = message!
+            let code = me.pointee.engine.takeUnretainedValue().send(to: message.pointee.from, data: message.pointee.data,
+                                                                     count: message.pointee.len)
+            me.pointee.handled.store(me.pointee.handled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            if code != 0 {
+                me.pointee.error.store(code, ordering: .relaxed)
+                me.pointee.latch.takeUnretainedValue().signal()
+            }
+            return Int32(SWERL_CONTINUE)
+        },
+        terminate: nil
+    )
+
+    static func run(n: Int, options: Options) -> RunResult {
+        let label = "pingpong.core"
+        let engine = CoreRuntime.start(schedulers: 1)
+        let latch = Latch()
+        let pongState = UnsafeMutablePointer<Pong>.allocate(capacity: 1)
+        pongState.initialize(to: Pong(engine: .passUnretained(engine), latch: .passUnretained(latch)))
+        let pongPid = CoreRuntime.spawn(engine, pong, UnsafeMutableRawPointer(pongState))
+        let pingState = UnsafeMutablePointer<Ping>.allocate(capacity: 1)
+        pingState.initialize(to: Ping(engine: .passUnretained(engine), peer: pongPid, remaining: Atomic(n),
+                                      latch: .passUnretained(latch)))
+        let pingPid = CoreRuntime.spawn(engine, ping, UnsafeMutableRawPointer(pingState))
+
+        let start = Clock.now()
+        CoreRuntime.kick(engine, pingPid)
+        let done = CoreRuntime.wait(latch, label, timeoutSeconds: options.timeoutSeconds, engine: engine) {
+            "round trips left \(pingState.pointee.remaining.load(ordering: .relaxed)) of \(n), "
+                + "pong handled \(pongState.pointee.handled.load(ordering: .relaxed))"
+        }
+        for code in [pingState.pointee.error.load(ordering: .relaxed), pongState.pointee.error.load(ordering: .relaxed)]
+            where code != 0 { fail("\(label): send returned \(CoreRuntime.errorName(code))") }
+        let handled = pongState.pointee.handled.load(ordering: .relaxed)
+        if handled != n { fail("\(label): pong handled \(handled) of \(n)") }
+        CoreRuntime.stop(engine, label, timeoutSeconds: options.timeoutSeconds)
+        pingState.deinitialize(count: 1)
+        pingState.deallocate()
+        pongState.deinitialize(count: 1)
+        pongState.deallocate()
+        withExtendedLifetime(latch) {}
+
+        let seconds = Clock.seconds(done - start)
+        return RunResult(seconds: seconds, metric: seconds * 1e9 / Double(n))
+    }
+}
+
+// MARK: - Counting
+
+enum CoreCounting {
+    enum Sender { case process, flowControlled, mainThread }
+
+    struct Counter: ~Copyable {
+        let target: Int
+        /// Flow control: acknowledge every `ackEvery` messages (0: never).
+        let ackEvery: Int
+        let engine: Unmanaged<Engine>
+        let received = Atomic<Int>(0)
+        /// Messages until the next acknowledgement (flow control only).
+        var untilAck: Int
+        /// Messages that did not carry the next sequence number (FIFO check).
+        let disorder = Atomic<Int>(0)
+        let latch: Unmanaged<Latch>
+    }
+
+    /// Counts; checks that the 8-byte sequence numbers arrive in order.
+    static let counter = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { _, message, state in
+            let me = state!.assumingMemoryBound(to: Counter.self)
+            let message = message!
+            let count = me.pointee.received.load(ordering: .relaxed)
+            if message.pointee.len != 8 || message.pointee.data!.loadUnaligned(as: UInt64.self) != UInt64(count) {
+                me.pointee.disorder.store(me.pointee.disorder.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            }
+            me.pointee.received.store(count + 1, ordering: .relaxed)
+            if count + 1 == me.pointee.target {
+                me.pointee.latch.takeUnretainedValue().signal()
+            } else if me.pointee.ackEvery != 0 {
+                me.pointee.untilAck -= 1
+                if me.pointee.untilAck == 0 {
+                    me.pointee.untilAck = me.pointee.ackEvery
+                    _ = me.pointee.engine.takeUnretainedValue().send(to: message.pointee.from, data: nil, count: 0)
+                }
+            }
+            return Int32(SWERL_CONTINUE)
+        },
+        terminate: nil
+    )
+
+    struct Producer: ~Copyable {
+        let engine: Unmanaged<Engine>
+        let counter: UInt64
+        let total: Int
+        /// Messages sent per callback (no flow control) or per credit.
+        let batch: Int
+        let flowControlled: Bool
+        let sent = Atomic<Int>(0)
+        let error = Atomic<Int32>(0)
+        let latch: Unmanaged<Latch>
+    }
+
+    /// Without flow control: sends `batch` messages, then a message to
+    /// itself to continue later (like a BEAM process running out of
+    /// reductions), so the counter gets turns in between.
+    /// With flow control: sends `batch` messages at the kick, then
+    /// `batch / 2` per acknowledgement, never more than `batch` in flight.
+    static let producer = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { ctx, message, state in
+            let me = state!.assumingMemoryBound(to: Producer.self)
+            let engine = me.pointee.engine.takeUnretainedValue()
+            let counter = me.pointee.counter
+            var next = me.pointee.sent.load(ordering: .relaxed)
+            let flow = me.pointee.flowControlled
+            let quota = flow && message!.pointee.from != 0 ? me.pointee.batch / 2 : me.pointee.batch
+            let end = min(me.pointee.total, next + quota)
+            while next < end {
+                var value = UInt64(next)
+                let code = withUnsafeBytes(of: &value) { engine.send(to: counter, data: $0.baseAddress, count: 8) }
+                if code != 0 {
+                    me.pointee.error.store(code, ordering: .relaxed)
+                    me.pointee.latch.takeUnretainedValue().signal()
+                    return Int32(SWERL_STOP)
+                }
+                next += 1
+            }
+            me.pointee.sent.store(end, ordering: .relaxed)
+            if !flow && end < me.pointee.total {
+                let code = engine.send(to: Engine.contextPid(UnsafeRawPointer(ctx)) ?? 0, data: nil, count: 0)
+                if code != 0 {
+                    me.pointee.error.store(code, ordering: .relaxed)
+                    me.pointee.latch.takeUnretainedValue().signal()
+                    return Int32(SWERL_STOP)
+                }
+            }
+            return Int32(SWERL_CONTINUE)
+        },
+        terminate: nil
+    )
+
+    static func run(n: Int, sender: Sender, options: Options) -> RunResult {
+        let label: String
+        switch sender {
+        case .process: label = "counting.core"
+        case .flowControlled: label = "counting.core-flow"
+        case .mainThread: label = "counting.main"
+        }
+        let batch = max(2, options.senderBatch)
+        let engine = CoreRuntime.start(schedulers: 1)
+        let latch = Latch()
+        let counterState = UnsafeMutablePointer<Counter>.allocate(capacity: 1)
+        let ackEvery = sender == .flowControlled ? batch / 2 : 0
+        counterState.initialize(to: Counter(target: n, ackEvery: ackEvery, engine: .passUnretained(engine),
+                                            untilAck: ackEvery, latch: .passUnretained(latch)))
+        let counterPid = CoreRuntime.spawn(engine, counter, UnsafeMutableRawPointer(counterState))
+        var producerState: UnsafeMutablePointer<Producer>? = nil
+        let progress = {
+            "counter received \(counterState.pointee.received.load(ordering: .relaxed)) of \(n)"
+                + (producerState.map { ", producer sent \($0.pointee.sent.load(ordering: .relaxed))" } ?? "")
+        }
+
+        let start: UInt64
+        var sendEnd: UInt64 = 0
+        if sender == .mainThread {
+            start = Clock.now()
+            Watchdog.shared.guarding("\(label): send loop on the main thread", seconds: options.timeoutSeconds,
+                                     diagnose: CoreRuntime.diagnosis(engine)) {
+                for index in 0..<n {
+                    var value = UInt64(index)
+                    let code = withUnsafeBytes(of: &value) { engine.send(to: counterPid, data: $0.baseAddress, count: 8) }
+                    if code != 0 { fail("\(label): send #\(index) returned \(CoreRuntime.errorName(code))") }
+                }
+            }
+            sendEnd = Clock.now()
+        } else {
+            let state = UnsafeMutablePointer<Producer>.allocate(capacity: 1)
+            state.initialize(to: Producer(engine: .passUnretained(engine), counter: counterPid, total: n, batch: batch,
+                                          flowControlled: sender == .flowControlled, latch: .passUnretained(latch)))
+            producerState = state
+            let producerPid = CoreRuntime.spawn(engine, producer, UnsafeMutableRawPointer(state))
+            start = Clock.now()
+            CoreRuntime.kick(engine, producerPid)
+        }
+        let done = CoreRuntime.wait(latch, label, timeoutSeconds: options.timeoutSeconds, engine: engine,
+                                    progress: progress)
+        if let code = producerState?.pointee.error.load(ordering: .relaxed), code != 0 {
+            fail("\(label): send returned \(CoreRuntime.errorName(code))")
+        }
+        let received = counterState.pointee.received.load(ordering: .relaxed)
+        let disorder = counterState.pointee.disorder.load(ordering: .relaxed)
+        if received != n || disorder != 0 { fail("\(label): received \(received) of \(n), \(disorder) out of order") }
+        CoreRuntime.stop(engine, label, timeoutSeconds: options.timeoutSeconds)
+        producerState?.deinitialize(count: 1)
+        producerState?.deallocate()
+        counterState.deinitialize(count: 1)
+        counterState.deallocate()
+        withExtendedLifetime(latch) {}
+
+        let seconds = Clock.seconds(done - start)
+        var extras: [(String, Double)] = []
+        if sender == .mainThread {
+            extras.append(("send-loop-Mmsg/s", Double(n) / Clock.seconds(sendEnd - start) / 1e6))
+        }
+        return RunResult(seconds: seconds, metric: Double(n) / seconds / 1e6, extras: extras)
+    }
+}

@@ -1,0 +1,188 @@
+// Repetition, calibration and the results table.
+//
+// Method: a benchmark is a function of its size n returning one run's wall
+// time and its metric. Unless --n fixes the size, n grows until a run takes
+// at least --min-time (those calibration runs are the warm-up), then --runs
+// measured runs give the median, min and max.
+
+import Glibc
+
+struct RunResult {
+    /// Wall time of the measured part of the run.
+    var seconds: Double
+    /// The run's result in the row's unit.
+    var metric: Double
+    /// Secondary numbers, printed after the run (same keys every run).
+    var extras: [(String, Double)] = []
+}
+
+enum Better { case lower, higher }
+
+struct Target {
+    var limit: Double
+    var beam: Double
+}
+
+struct Row {
+    var id: String
+    var title: String
+    var unit: String
+    var better: Better
+    var target: Target?
+    var n: Int
+    var summary: Summary
+    var note: String = ""
+
+    var meetsTarget: Bool? {
+        guard let target, summary.median.isFinite else { return nil }
+        return better == .lower ? summary.median <= target.limit : summary.median >= target.limit
+    }
+
+    /// How many times better than BEAM (> 1: faster or smaller).
+    var versusBeam: Double? {
+        guard let target, summary.median.isFinite, summary.median > 0 else { return nil }
+        return better == .lower ? target.beam / summary.median : summary.median / target.beam
+    }
+}
+
+enum Targets {
+    static let spawn = Target(limit: 0.5, beam: 2.5)            // µs per spawn
+    static let memory = Target(limit: 512, beam: 2640)          // bytes per idle process
+    static let pingPong = Target(limit: 250, beam: 421)         // ns per round trip
+    static let counting = Target(limit: 30, beam: 18)           // M msgs/s
+}
+
+final class Harness {
+    let options: Options
+    private(set) var rows: [Row] = []
+
+    init(options: Options) { self.options = options }
+
+    /// Runs a benchmark (if selected) and records its row.
+    /// - initialN: the first calibration size (quickN with --quick).
+    /// - calibrate: false for fixed-size benchmarks (spawn 1M).
+    @discardableResult
+    func measure(id: String, title: String, unit: String, better: Better, target: Target?,
+                 initialN: Int, quickN: Int, calibrate: Bool = true,
+                 _ run: (Int) -> RunResult) -> [RunResult] {
+        guard options.selects(id) else { return [] }
+        var n = options.fixedN ?? (options.quick ? quickN : initialN)
+        print("\(id): \(title)")
+        fflush(nil)
+        var warmupsDone = 0
+        if calibrate && options.fixedN == nil {
+            while true {
+                let result = run(n)
+                warmupsDone += 1
+                printRun("calibrate", n: n, result, unit: unit)
+                // A margin, so measured runs that come out a little faster
+                // than the calibration still take at least --min-time.
+                if result.seconds >= options.minSeconds * 1.2 { break }
+                let factor = Swift.min(10, Swift.max(1.5, options.minSeconds * 1.5 / Swift.max(result.seconds, 1e-6)))
+                n = roundedSize(Double(n) * factor)
+            }
+        }
+        while warmupsDone < options.warmups {
+            printRun("warm-up", n: n, run(n), unit: unit)
+            warmupsDone += 1
+        }
+        var results: [RunResult] = []
+        for index in 0..<options.runs {
+            let result = run(n)
+            results.append(result)
+            printRun("run \(index + 1)", n: n, result, unit: unit)
+        }
+        let summary = Summary(values: results.map(\.metric))
+        print("  => median \(Format.value(summary.median)) \(unit)  (min \(Format.value(summary.min)), max \(Format.value(summary.max)), n=\(Format.grouped(n)), \(results.count) runs)\n")
+        fflush(nil)
+        rows.append(Row(id: id, title: title, unit: unit, better: better, target: target, n: n, summary: summary))
+        return results
+    }
+
+    /// Records a row computed from other runs (memory per process).
+    func record(_ row: Row) { rows.append(row) }
+
+    private func printRun(_ label: String, n: Int, _ result: RunResult, unit: String) {
+        var line = "  \(Format.pad(label, 10)) n=\(Format.pad(Format.grouped(n), 11)) \(Format.pad(Format.fixed(result.seconds, 3), 7, right: true)) s  \(Format.pad(Format.value(result.metric), 8, right: true)) \(unit)"
+        for (key, value) in result.extras { line += "  \(key) \(Format.value(value))" }
+        print(line)
+        fflush(nil)
+    }
+
+    private func roundedSize(_ value: Double) -> Int {
+        // Two significant digits keep the sizes readable.
+        var magnitude = 1.0
+        while value / magnitude >= 100 { magnitude *= 10 }
+        return Int((value / magnitude).rounded(.up) * magnitude)
+    }
+
+    // MARK: The table
+
+    func printTable() {
+        guard !rows.isEmpty else { return }
+        let headers = ["benchmark", "median", "min .. max", "unit", "target", "BEAM", "x BEAM", "ok"]
+        var lines: [[String]] = []
+        for row in rows {
+            let range = "\(Format.value(row.summary.min)) .. \(Format.value(row.summary.max))"
+            let target = row.target.map { (row.better == .lower ? "<= " : ">= ") + Format.value($0.limit) } ?? "-"
+            let beam = row.target.map { Format.value($0.beam) } ?? "-"
+            let versus = row.versusBeam.map { Format.fixed($0, 2) + "x" } ?? "-"
+            let ok = row.meetsTarget.map { $0 ? "yes" : "NO" } ?? "-"
+            lines.append([row.title, Format.value(row.summary.median), range, row.unit, target, beam, versus, ok])
+        }
+        var widths = headers.map(\.count)
+        for line in lines { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                Format.pad(cell, widths[index], right: index == 1 || index == 2 || index == 5 || index == 6)
+            }.joined(separator: "  ")
+        }
+        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+        print("Swerl runtime core — results (median of \(options.runs) runs; x BEAM > 1 means better than BEAM)")
+        print(rule)
+        print(render(headers))
+        print(rule)
+        for line in lines { print(render(line)) }
+        print(rule)
+        for row in rows where !row.note.isEmpty { print("  \(row.title): \(row.note)") }
+        fflush(nil)
+    }
+
+    func writeJSON(to path: String, header: [(String, String)]) {
+        var text = "{\n"
+        for (key, value) in header { text += "  \"\(key)\": \"\(escape(value))\",\n" }
+        text += "  \"results\": [\n"
+        text += rows.map { row in
+            var fields = [
+                "\"id\": \"\(row.id)\"", "\"title\": \"\(escape(row.title))\"", "\"unit\": \"\(escape(row.unit))\"",
+                "\"n\": \(row.n)", "\"median\": \(json(row.summary.median))", "\"min\": \(json(row.summary.min))",
+                "\"max\": \(json(row.summary.max))",
+                "\"runs\": [\(row.summary.values.map(json).joined(separator: ", "))]",
+                "\"better\": \"\(row.better == .lower ? "lower" : "higher")\"",
+            ]
+            if let target = row.target {
+                fields.append("\"target\": \(json(target.limit))")
+                fields.append("\"beam\": \(json(target.beam))")
+            }
+            return "    {" + fields.joined(separator: ", ") + "}"
+        }.joined(separator: ",\n")
+        text += "\n  ]\n}\n"
+        guard let file = fopen(path, "w") else { fail("cannot write \(path)") }
+        fputs(text, file)
+        fclose(file)
+        print("results written to \(path)")
+    }
+
+    private func json(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+    private func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
