@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
         .executable(name: "swerl-bench", targets: ["SwerlBench"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibUV",
@@ -21,7 +24,7 @@ let package = Package(
         .target(name: "CSwerlSupport"),
         .target(
             name: "Swerl",
-            dependencies: ["CLibUV", "CSwerl", "CSwerlSupport"]
+            dependencies: ["CLibUV", "CSwerl", "CSwerlSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SwerlCABI",

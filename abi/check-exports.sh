@@ -21,7 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 nm -D --defined-only "$lib" > "$tmp/nm"
 status=0
 
-awk -v v="$version" '$2 == "A" && $3 == v { next } { print }' "$tmp/nm" > "$tmp/exports"
+# Lower-case types are local bindings (the version script's `local: *`):
+# present in .dynsym for relocations, invisible to the dynamic linker.
+awk -v v="$version" '$2 == "A" && $3 == v { next } $2 ~ /^[a-z]$/ && $2 != "i" { next } { print }' "$tmp/nm" > "$tmp/exports"
 # Functions: T (text), W (weak), i (indirect). Anything else is an exported
 # variable, which the ABI does not have.
 awk '$2 !~ /^[TWi]$/' "$tmp/exports" > "$tmp/nonfunc"

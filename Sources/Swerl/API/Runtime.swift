@@ -1,4 +1,5 @@
 import CSwerl
+import Logging
 
 /// A Swerl runtime: scheduler threads running lightweight processes.
 ///
@@ -13,11 +14,19 @@ import CSwerl
 public final class Runtime: Sendable {
     let engine: Engine
     private let owned: Bool
+    private let loggerBox: LoggerBox?
 
-    /// Starts a runtime. `schedulers` 0: one per CPU.
-    public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0) throws(SwerlError) {
+    /// Starts a runtime. `schedulers` 0: one per CPU. Crash reports,
+    /// restarts and escalations go to `logger`.
+    public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0,
+                logger: Logger? = nil) throws(SwerlError) {
         var config = swerl_config()
         config.size = UInt32(MemoryLayout<swerl_config>.size)
+        loggerBox = logger.map(LoggerBox.init)
+        if let loggerBox {
+            config.on_log = LoggerBox.callback
+            config.log_user = Unmanaged.passUnretained(loggerBox).toOpaque()
+        }
         guard schedulers >= 0, maxProcesses >= 0, maxMessageSize >= 0,
               maxProcesses <= Int(UInt32.max) else { throw SwerlError(.invalidArgument) }
         config.schedulers = UInt32(clamping: schedulers)
@@ -32,6 +41,7 @@ public final class Runtime: Sendable {
     init(attachedTo engine: Engine) {
         self.engine = engine
         owned = false
+        loggerBox = nil
     }
 
     deinit {
