@@ -1,10 +1,10 @@
-"""Swerl demo: C and Python processes in one runtime, messages flowing, a
-crash noticed and the crashed process restarted.
+"""Swerl demo: C and Python processes under one supervisor, messages
+flowing, a crash restarted.
 
 The C `counter` comes from a small shared object (demo_workers.c); the
-`keeper` and the `greeter` are Python processes driven through ctypes. The
-keeper traps exits and restarts the counter when it crashes, the way a
-supervisor does (Swerl's own supervisors arrive with issue 3).
+`greeter` is a Python process driven through ctypes. Both are children of a
+Swerl supervisor (one_for_one): when the counter crashes, the supervisor
+restarts it, and its report arrives through the runtime's log hook.
 
 Run it with `make demo`.
 """
@@ -36,30 +36,49 @@ class Behavior(Structure):
     _fields_ = [("size", c_uint32), ("init", INIT), ("handle", HANDLE), ("terminate", TERMINATE)]
 
 
-class SpawnOpts(Structure):
-    _fields_ = [("size", c_uint32), ("flags", c_uint32), ("name", c_char_p), ("mailbox_limit", c_uint32),
-                ("overflow", c_uint32), ("monitor_ref", POINTER(c_uint64))]
-
-
 class Buffer(Structure):
     _fields_ = [("data", c_void_p), ("len", c_size_t)]
 
 
+class Config(Structure):
+    _fields_ = [("size", c_uint32), ("schedulers", c_uint32), ("max_processes", c_uint32),
+                ("max_message_size", c_uint64), ("on_thread_start", c_void_p), ("on_thread_stop", c_void_p),
+                ("thread_user", c_void_p), ("on_log", CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)),
+                ("log_user", c_void_p)]
+
+
+class ChildSpec(Structure):
+    _fields_ = [("size", c_uint32), ("id", c_char_p), ("behavior", c_void_p), ("arg", c_void_p),
+                ("arg_free", c_void_p), ("restart", c_uint32), ("shutdown_ms", c_uint32), ("type", c_uint32),
+                ("significant", c_uint32), ("supervisor", c_void_p)]
+
+
+class SupervisorSpec(Structure):
+    _fields_ = [("size", c_uint32), ("strategy", c_uint32), ("intensity", c_uint32), ("period_ms", c_uint32),
+                ("auto_shutdown", c_uint32), ("children", POINTER(ChildSpec)), ("n_children", c_size_t)]
+
+
+class ChildInfo(Structure):
+    _fields_ = [("size", c_uint32), ("state", c_uint32), ("type", c_uint32), ("restart", c_uint32),
+                ("pid", c_uint64), ("restarts", c_uint64), ("id", ctypes.c_char * 256)]
+
+
 for name, args, res in [
-    ("swerl_runtime_start", [c_void_p, POINTER(c_void_p)], c_int),
+    ("swerl_runtime_start", [POINTER(Config), POINTER(c_void_p)], c_int),
+    ("swerl_config_init", [POINTER(Config)], None),
+    ("swerl_supervisor_spec_init", [POINTER(SupervisorSpec)], None),
+    ("swerl_child_spec_init", [POINTER(ChildSpec)], None),
+    ("swerl_supervisor_start", [c_void_p, POINTER(SupervisorSpec), c_void_p, POINTER(swerl_pid)], c_int),
+    ("swerl_supervisor_which_children", [c_void_p, swerl_pid, POINTER(ChildInfo), c_size_t, POINTER(c_size_t)], c_int),
+    ("swerl_supervisor_tree", [c_void_p, swerl_pid, c_uint32, POINTER(Buffer)], c_int),
     ("swerl_runtime_stop", [c_void_p, c_uint32], c_int),
     ("swerl_runtime_free", [c_void_p], None),
-    ("swerl_spawn", [c_void_p, c_void_p, c_void_p, POINTER(SpawnOpts), POINTER(swerl_pid)], c_int),
-    ("swerl_spawn_opts_init", [POINTER(SpawnOpts)], None),
     ("swerl_send", [c_void_p, swerl_pid, c_char_p, c_size_t], c_int),
-    ("swerl_send_named", [c_void_p, c_char_p, c_char_p, c_size_t], c_int),
     ("swerl_call", [c_void_p, swerl_pid, c_char_p, c_size_t, c_uint32, POINTER(Buffer)], c_int),
     ("swerl_reply", [c_void_p, c_uint64, c_char_p, c_size_t], c_int),
     ("swerl_buffer_free", [POINTER(Buffer)], None),
-    ("swerl_whereis", [c_void_p, c_char_p, POINTER(swerl_pid)], c_int),
     ("swerl_ctx_runtime", [c_void_p], c_void_p),
     ("swerl_self", [c_void_p], swerl_pid),
-    ("swerl_trap_exit", [c_void_p, c_int], c_int),
     ("swerl_fail", [c_void_p, c_int32, c_char_p, c_size_t], c_int),
     ("swerl_strerror", [c_int], c_char_p),
 ]:
@@ -67,9 +86,8 @@ for name, args, res in [
     getattr(lib, name).restype = res
 workers.demo_counter_behavior.restype = c_void_p
 
-SWERL_CALL, SWERL_EXIT, SWERL_MESSAGE = 4, 1, 0
-SWERL_CONTINUE, SWERL_STOP = 0, 2
-SWERL_SPAWN_LINK = 1
+SWERL_CALL = 4
+SWERL_CONTINUE = 0
 keep = []  # ctypes callbacks live as long as the runtime
 events = queue.Queue()
 
@@ -97,41 +115,9 @@ def python_behavior(handle, init=None):
     return behavior
 
 
-def spawn_counter(ctx_or_none, rt):
-    opts = SpawnOpts()
-    lib.swerl_spawn_opts_init(byref(opts))
-    opts.name = b"counter"
-    opts.flags = SWERL_SPAWN_LINK if ctx_or_none else 0
-    pid = swerl_pid()
-    rc = lib.swerl_spawn(rt, workers.demo_counter_behavior(), None, byref(opts), byref(pid))
-    if rc != 0:
-        raise RuntimeError(lib.swerl_strerror(rc).decode())
-    return pid.value
-
-
 def show(pid):
     """Erlang's way to print a pid: <node.slot.generation>."""
     return f"<0.{pid & 0xFFFFFF}.{(pid >> 24) & 0x3FFFFFFF}>"
-
-
-def keeper_init(ctx):
-    lib.swerl_trap_exit(ctx, 1)
-    spawn_counter(ctx, lib.swerl_ctx_runtime(ctx))
-    events.put("counter started")
-    return 0
-
-
-def keeper_handle(ctx, msg):
-    if msg.kind != SWERL_EXIT:
-        return SWERL_CONTINUE
-    if msg.sender == 0:
-        return SWERL_STOP  # the runtime is stopping: so do we (and the counter, linked)
-    if msg.reason != 0:
-        detail = ctypes.string_at(msg.data, msg.len).decode() if msg.len else ""
-        print(f"  [Python keeper] counter {show(msg.sender)} exited (reason {msg.reason}: {detail}); restarting it")
-        spawn_counter(ctx, lib.swerl_ctx_runtime(ctx))
-        events.put("restarted")
-    return SWERL_CONTINUE
 
 
 def greeter_handle(ctx, msg):
@@ -139,7 +125,7 @@ def greeter_handle(ctx, msg):
         who = ctypes.string_at(msg.data, msg.len).decode()
         answer = f"hello {who}, from Python process {show(lib.swerl_self(ctx))}".encode()
         lib.swerl_reply(lib.swerl_ctx_runtime(ctx), msg.ref, answer, len(answer))
-    return 0
+    return SWERL_CONTINUE
 
 
 def call(rt, pid, request):
@@ -153,38 +139,64 @@ def call(rt, pid, request):
         lib.swerl_buffer_free(byref(reply))
 
 
-def whereis(rt, name):
-    pid = swerl_pid()
-    return pid.value if lib.swerl_whereis(rt, name, byref(pid)) == 0 else 0
+def children(rt, sup):
+    infos = (ChildInfo * 8)()
+    infos[0].size = ctypes.sizeof(ChildInfo)
+    count = c_size_t()
+    assert lib.swerl_supervisor_which_children(rt, sup, infos, 8, byref(count)) == 0
+    return {infos[i].id.decode(): infos[i].pid for i in range(count.value)}
+
+
+def on_log(user, level, message, length):
+    text = ctypes.string_at(message, length).decode()
+    print(f"  [supervisor report] {text}")
+    if "restarting counter" in text:
+        events.put("restarted")
 
 
 def main():
+    config = Config()
+    lib.swerl_config_init(byref(config))
+    config.on_log = config._fields_[7][1](on_log)
+    keep.append(config.on_log)
     rt = c_void_p()
-    assert lib.swerl_runtime_start(None, byref(rt)) == 0
-    print("Swerl demo: one runtime, C and Python processes")
-    pid = swerl_pid()
-    assert lib.swerl_spawn(rt, byref(python_behavior(keeper_handle, keeper_init)), None, None, byref(pid)) == 0
-    assert lib.swerl_spawn(rt, byref(python_behavior(greeter_handle)), None, None, byref(pid)) == 0
-    greeter = pid.value
-    print(" ", call(rt, greeter, b"C and Python"))
+    assert lib.swerl_runtime_start(byref(config), byref(rt)) == 0
+    print("Swerl demo: a supervisor with a C child and a Python child")
 
-    assert events.get(timeout=10) == "counter started"
-    counter = whereis(rt, b"counter")
+    specs = (ChildSpec * 2)()
+    for spec in specs:
+        lib.swerl_child_spec_init(byref(spec))
+    specs[0].id, specs[0].behavior = b"counter", workers.demo_counter_behavior()
+    specs[1].id, specs[1].behavior = b"greeter", ctypes.addressof(python_behavior(greeter_handle))
+    tree = SupervisorSpec()
+    lib.swerl_supervisor_spec_init(byref(tree))
+    tree.intensity, tree.children, tree.n_children = 3, specs, 2
+    sup = swerl_pid()
+    assert lib.swerl_supervisor_start(rt, byref(tree), None, byref(sup)) == 0
+    kids = children(rt, sup.value)
+    print(f"  supervisor {show(sup.value)} started counter {show(kids['counter'])} and greeter {show(kids['greeter'])}")
+
+    print(" ", call(rt, kids["greeter"], b"C and Python"))
     for _ in range(1000):
-        lib.swerl_send_named(rt, b"counter", b"tick", 4)
-    print(f"  sent 1000 messages to the C counter {show(counter)}: {call(rt, counter, b'?')}")
+        lib.swerl_send(rt, kids["counter"], b"tick", 4)
+    print(f"  sent 1000 messages to the C counter: {call(rt, kids['counter'], b'?')}")
 
     print("  asking the C counter to crash...")
-    lib.swerl_send(rt, counter, b"crash", 5)
+    lib.swerl_send(rt, kids["counter"], b"crash", 5)
     assert events.get(timeout=10) == "restarted"
-    restarted = whereis(rt, b"counter")
+    restarted = children(rt, sup.value)["counter"]
     for _ in range(3):
-        lib.swerl_send_named(rt, b"counter", b"tick", 4)
-    print(f"  the new counter {show(restarted)} works: {call(rt, restarted, b'?')}")
+        lib.swerl_send(rt, restarted, b"tick", 4)
+    print(f"  the restarted counter {show(restarted)} works: {call(rt, restarted, b'?')}")
+
+    text = Buffer()
+    assert lib.swerl_supervisor_tree(rt, sup.value, 0, byref(text)) == 0
+    print("  the tree as JSON:", ctypes.string_at(text.data, text.len).decode())
+    lib.swerl_buffer_free(byref(text))
 
     assert lib.swerl_runtime_stop(rt, 5000) == 0
     lib.swerl_runtime_free(rt)
-    print("demo finished: messages flowed between C and Python, a crash was restarted")
+    print("demo finished: messages flowed between C and Python, a crash was restarted by the supervisor")
     return 0
 
 
