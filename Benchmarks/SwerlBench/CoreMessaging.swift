@@ -160,6 +160,10 @@ enum CoreCounting {
         /// Messages sent per callback (no flow control) or per credit.
         let batch: Int
         let flowControlled: Bool
+        /// The counter's state, read once: how many of the messages were
+        /// still waiting when the last one was sent (the mailbox's backlog).
+        let counterState: UnsafeMutablePointer<Counter>
+        let backlogAtEnd = Atomic<Int>(0)
         let sent = Atomic<Int>(0)
         let error = Atomic<Int32>(0)
         let latch: Unmanaged<Latch>
@@ -192,6 +196,10 @@ enum CoreCounting {
                 next += 1
             }
             me.pointee.sent.store(end, ordering: .relaxed)
+            if end == me.pointee.total {
+                let received = me.pointee.counterState.pointee.received.load(ordering: .relaxed)
+                me.pointee.backlogAtEnd.store(end - received, ordering: .relaxed)
+            }
             if !flow && end < me.pointee.total {
                 let code = engine.send(to: Engine.contextPid(UnsafeRawPointer(ctx)) ?? 0, data: nil, count: 0)
                 if code != 0 {
@@ -228,6 +236,7 @@ enum CoreCounting {
 
         let start: UInt64
         var sendEnd: UInt64 = 0
+        var backlog = 0
         if sender == .mainThread {
             start = Clock.now()
             Watchdog.shared.guarding("\(label): send loop on the main thread", seconds: options.timeoutSeconds,
@@ -239,10 +248,12 @@ enum CoreCounting {
                 }
             }
             sendEnd = Clock.now()
+            backlog = n - counterState.pointee.received.load(ordering: .relaxed)
         } else {
             let state = UnsafeMutablePointer<Producer>.allocate(capacity: 1)
             state.initialize(to: Producer(engine: .passUnretained(engine), counter: counterPid, total: n, batch: batch,
-                                          flowControlled: sender == .flowControlled, latch: .passUnretained(latch)))
+                                          flowControlled: sender == .flowControlled, counterState: counterState,
+                                          latch: .passUnretained(latch)))
             producerState = state
             let producerPid = CoreRuntime.spawn(engine, producer, UnsafeMutableRawPointer(state))
             start = Clock.now()
@@ -253,6 +264,7 @@ enum CoreCounting {
         if let code = producerState?.pointee.error.load(ordering: .relaxed), code != 0 {
             fail("\(label): send returned \(CoreRuntime.errorName(code))")
         }
+        if let producerState { backlog = producerState.pointee.backlogAtEnd.load(ordering: .relaxed) }
         let received = counterState.pointee.received.load(ordering: .relaxed)
         let disorder = counterState.pointee.disorder.load(ordering: .relaxed)
         if received != n || disorder != 0 { fail("\(label): received \(received) of \(n), \(disorder) out of order") }
@@ -264,7 +276,7 @@ enum CoreCounting {
         withExtendedLifetime(latch) {}
 
         let seconds = Clock.seconds(done - start)
-        var extras: [(String, Double)] = []
+        var extras: [(String, Double)] = [("backlog-at-last-send", Double(backlog))]
         if sender == .mainThread {
             extras.append(("send-loop-Mmsg/s", Double(n) / Clock.seconds(sendEnd - start) / 1e6))
         }
