@@ -25,7 +25,6 @@ enum Bench {
 
         print("")
         harness.printTable()
-        print("load average at the end: \(Format.fixed(Machine.loadAverage, 2)) (other processes on the machine skew the numbers)")
         if let path = options.jsonPath {
             harness.writeJSON(to: path, header: [
                 ("cpu", Machine.cpuModel), ("cpus", String(Machine.onlineCPUs)),

@@ -32,6 +32,8 @@ struct Row {
     var n: Int
     var summary: Summary
     var note: String = ""
+    /// CPUs' worth of other processes' work during the measured runs.
+    var othersLoad: Double = .nan
 
     var meetsTarget: Bool? {
         guard let target, summary.median.isFinite else { return nil }
@@ -87,15 +89,18 @@ final class Harness {
             warmupsDone += 1
         }
         var results: [RunResult] = []
+        let before = Machine.CPUSnapshot.take()
         for index in 0..<options.runs {
             let result = run(n)
             results.append(result)
             printRun("run \(index + 1)", n: n, result, unit: unit)
         }
+        let othersLoad = before.othersLoad(until: Machine.CPUSnapshot.take())
         let summary = Summary(values: results.map(\.metric))
-        print("  => median \(Format.value(summary.median)) \(unit)  (min \(Format.value(summary.min)), max \(Format.value(summary.max)), n=\(Format.grouped(n)), \(results.count) runs)\n")
+        print("  => median \(Format.value(summary.median)) \(unit)  (min \(Format.value(summary.min)), max \(Format.value(summary.max)), n=\(Format.grouped(n)), \(results.count) runs; other processes used \(Format.fixed(othersLoad, 2)) CPU)\n")
         fflush(nil)
-        rows.append(Row(id: id, title: title, unit: unit, better: better, target: target, n: n, summary: summary))
+        rows.append(Row(id: id, title: title, unit: unit, better: better, target: target, n: n, summary: summary,
+                        othersLoad: othersLoad))
         return results
     }
 
@@ -120,7 +125,7 @@ final class Harness {
 
     func printTable() {
         guard !rows.isEmpty else { return }
-        let headers = ["benchmark", "median", "min .. max", "unit", "target", "BEAM", "x BEAM", "ok"]
+        let headers = ["benchmark", "median", "min .. max", "unit", "target", "BEAM", "x BEAM", "ok", "others"]
         var lines: [[String]] = []
         for row in rows {
             let range = "\(Format.value(row.summary.min)) .. \(Format.value(row.summary.max))"
@@ -128,13 +133,14 @@ final class Harness {
             let beam = row.target.map { Format.value($0.beam) } ?? "-"
             let versus = row.versusBeam.map { Format.fixed($0, 2) + "x" } ?? "-"
             let ok = row.meetsTarget.map { $0 ? "yes" : "NO" } ?? "-"
-            lines.append([row.title, Format.value(row.summary.median), range, row.unit, target, beam, versus, ok])
+            let others = row.othersLoad.isFinite ? Format.fixed(row.othersLoad, 2) : ""
+            lines.append([row.title, Format.value(row.summary.median), range, row.unit, target, beam, versus, ok, others])
         }
         var widths = headers.map(\.count)
         for line in lines { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
         func render(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                Format.pad(cell, widths[index], right: index == 1 || index == 2 || index == 5 || index == 6)
+                Format.pad(cell, widths[index], right: [1, 2, 5, 6, 8].contains(index))
             }.joined(separator: "  ")
         }
         let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
@@ -144,6 +150,8 @@ final class Harness {
         print(rule)
         for line in lines { print(render(line)) }
         print(rule)
+        print("  others: CPUs' worth of other processes' work during the measured runs (from /proc/stat); "
+              + "above ~0.1 the numbers are skewed")
         for row in rows where !row.note.isEmpty { print("  \(row.title): \(row.note)") }
         fflush(nil)
     }
@@ -159,6 +167,7 @@ final class Harness {
                 "\"max\": \(json(row.summary.max))",
                 "\"runs\": [\(row.summary.values.map(json).joined(separator: ", "))]",
                 "\"better\": \"\(row.better == .lower ? "lower" : "higher")\"",
+                "\"others_cpu\": \(json(row.othersLoad))",
             ]
             if let target = row.target {
                 fields.append("\"target\": \(json(target.limit))")

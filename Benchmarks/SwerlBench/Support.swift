@@ -256,6 +256,47 @@ enum Machine {
 
     static var onlineCPUs: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
+    /// CPU time of the whole machine and of this process, in clock ticks,
+    /// to tell how much other processes ran during a measurement.
+    struct CPUSnapshot {
+        var machineBusy: Double
+        var ownBusy: Double
+        var wall: UInt64
+
+        static func take() -> CPUSnapshot {
+            var machine = 0.0
+            if let line = firstLine("/proc/stat") {
+                // cpu user nice system idle iowait irq softirq steal ...
+                let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+                if fields.count >= 8 { machine = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7] }
+            }
+            var own = 0.0
+            if let line = firstLine("/proc/self/stat"), let close = line.lastIndex(of: ")") {
+                // Fields after the command name: state is field 3; utime and stime are 14 and 15.
+                let fields = line[line.index(after: close)...].split(separator: " ")
+                if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) { own = user + system }
+            }
+            return CPUSnapshot(machineBusy: machine, ownBusy: own, wall: Clock.now())
+        }
+
+        /// CPUs' worth of time other processes used between `self` and `later`.
+        func othersLoad(until later: CPUSnapshot) -> Double {
+            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+            let seconds = Clock.seconds(later.wall - wall)
+            guard seconds > 0, ticks > 0 else { return .nan }
+            let others = (later.machineBusy - machineBusy) - (later.ownBusy - ownBusy)
+            return Swift.max(0, others / ticks / seconds)
+        }
+    }
+
+    private static func firstLine(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 1024)
+        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+        return String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The 1-minute load average: other work on a 2-core machine skews
     /// every number here, so the report prints it.
     static var loadAverage: Double {
