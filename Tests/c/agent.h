@@ -46,7 +46,8 @@ enum {
     OP_CALL_MODE,        /* set the agent's call mode to i1 */
     OP_BLOCK,            /* only block (see block_after) */
     OP_SEND_BIG,         /* rc = swerl_send(rt, p1, buf, u1) with a buffer of u1 bytes */
-    OP_SEND_AFTER        /* rc = swerl_send_after(rt, p1, u1 ms, data, &ref); u1 = ref */
+    OP_SEND_AFTER,       /* rc = swerl_send_after(rt, p1, u1 ms, data, &ref); u1 = ref */
+    OP_FN                /* rc = ((agent_fn)p2)(ctx, agent, cmd): anything, inside a callback */
 };
 
 /* What an agent does with a CALL message. */
@@ -64,6 +65,10 @@ typedef struct agent_cmd {
     uint32_t dlen, pad;
     unsigned char data[CHECK_EVENT_DATA];
 } agent_cmd;
+
+struct agent;
+struct agent_cmd;
+typedef int (*agent_fn)(swerl_ctx *ctx, struct agent *a, const struct agent_cmd *c);
 
 typedef struct agent {
     const char *label;
@@ -91,6 +96,7 @@ typedef struct agent {
     unsigned block_limit_ms;  /* safety: a blocked handler gives up after this */
     int gate_timeouts;        /* atomic: how often the safety fired */
     int init_state_was_arg;   /* atomic: *state == arg at init */
+    int freed;                /* atomic: arg_free calls (supervisor tests) */
 } agent;
 
 static inline agent *agent_new(swerl_runtime *rt, const char *label)
@@ -349,6 +355,9 @@ static int agent_exec_(swerl_ctx *ctx, agent *a, const agent_cmd *c)
         free(buf);
         break;
     }
+    case OP_FN:
+        e.rc = ((agent_fn)(uintptr_t)c->p2)(ctx, a, c);
+        break;
     case OP_SEND_AFTER:
         e.rc = swerl_send_after(rt, c->p1, (uint32_t)c->u1, c->dlen ? c->data : NULL, c->dlen,
                                 &ref);

@@ -229,7 +229,10 @@ typedef struct check_event {
     size_t len;          /* msg->len (data holds at most CHECK_EVENT_DATA bytes) */
     unsigned char data[CHECK_EVENT_DATA];
     double t_ms;         /* check_now_ms() when posted */
+    uint64_t seq;        /* a program-wide order of posts (all mailboxes) */
 } check_event;
+
+static uint64_t check_event_seq_ = 0;
 
 static inline void check_event_set_data(check_event *e, const void *data, size_t len)
 {
@@ -279,6 +282,7 @@ static inline void mbox_post(check_mailbox *mb, const check_event *e)
     }
     mb->ev[mb->n] = *e;
     mb->ev[mb->n].t_ms = check_now_ms();
+    mb->ev[mb->n].seq = AT_ADD(&check_event_seq_, 1);
     mb->n++;
     mb->posted++;
     pthread_cond_broadcast(&mb->cv);
