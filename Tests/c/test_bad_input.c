@@ -908,7 +908,23 @@ static void t_stale_ctx(void)
             CTX_PROBE_CHECK(v, "a's ctx used in a's next callback");
             CHECK_EQ_U64(r.u1, a->pid);
         }
-        /* a ctx from init, used later */
+        /* from a later callback of the same process in the same turn: both
+           commands wait in the mailbox while a is busy, then run back to back */
+        {
+            agent_cmd blk = cmd_new(OP_BLOCK), c = cmd_p(OP_PROBE_CTX, t->pid);
+            blk.block_after = 1;
+            c.p2 = (uint64_t)(uintptr_t)a;
+            CHECK_EQ_INT(agent_send_cmd(a, blk), 0);
+            agent_take(a, em(EV_RESULT, OP_BLOCK), &r);
+            CHECK_EQ_INT(agent_send_cmd(a, cmd_new(OP_SAVE_CTX)), 0);
+            CHECK_EQ_INT(agent_send_cmd(a, c), 0);
+            agent_release(a);
+            agent_take(a, em(EV_RESULT, OP_SAVE_CTX), &r);
+            if (agent_take(a, em(EV_RESULT, OP_PROBE_CTX), &r)) {
+                memcpy(v, r.data, sizeof v);
+                CTX_PROBE_CHECK(v, "a's ctx used in a's next callback of the same turn");
+            }
+        }
         /* after the process exited */
         {
             agent *w = spawn_new("w");
