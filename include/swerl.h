@@ -514,10 +514,12 @@ SWERL_API void swerl_buffer_free(swerl_buffer *buf);
    restarts them by its strategy, and gives up (exits SHUTDOWN, which its own
    supervisor sees as a failure) when more than `intensity` restarts happen
    within `period_ms` (OTP-49, OTP-50). Specs are validated before anything
-   starts; on success the supervisor owns each child's `arg` and calls
-   `arg_free` once when that spec is deleted (delete_child, a temporary
-   child's exit, the supervisor's exit). On a validation error nothing is
-   taken. The management functions are synchronous calls to the supervisor
+   starts. When swerl_supervisor_start returns 0 the supervisor owns each
+   child's `arg` and calls `arg_free` once when that spec is deleted
+   (delete_child, a temporary child's exit, the supervisor's exit); on any
+   error nothing is taken. The specs of a nested tree belong to its parent's
+   child spec (it restarts the tree from them), so they are released with
+   that spec. The management functions are synchronous calls to the supervisor
    process: call them from threads outside the runtime's callbacks (inside a
    callback they return EINPROC). */
 

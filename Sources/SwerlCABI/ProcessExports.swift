@@ -47,6 +47,9 @@ import Swerl
 }
 
 @c public func swerl_fail(_ ctx: OpaquePointer?, _ reason: Int32, _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
+    if len < 0 {  // above SSIZE_MAX as a size_t
+        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_ETOOBIG)
+    }
     guard let detail = bytes(detail, len) else {
         return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
     }
@@ -54,15 +57,17 @@ import Swerl
 }
 
 @c public func swerl_send(_ rt: OpaquePointer?, _ to: swerl_pid, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt), len == 0 || data != nil else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard len == 0 || data != nil else { return CInt(SWERL_EINVAL) }
     return engine.send(to: to, data: data, count: len)
 }
 
 @c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,
                                 _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt), len == 0 || data != nil, let registered = name(rawName) else {
-        return CInt(SWERL_EINVAL)
-    }
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard len == 0 || data != nil, let registered = name(rawName) else { return CInt(SWERL_EINVAL) }
     return engine.sendNamed(registered, data: data, count: len)
 }
 
@@ -84,7 +89,9 @@ import Swerl
 
 @c public func swerl_exit(_ rt: OpaquePointer?, _ pid: swerl_pid, _ reason: Int32,
                           _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt), let detail = bytes(detail, len) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard let detail = bytes(detail, len) else { return CInt(SWERL_EINVAL) }
     return engine.exit(pid, reason: reason, detail: detail)
 }
 

@@ -51,9 +51,9 @@ import Swerl
 
 @c public func swerl_send_after(_ rt: OpaquePointer?, _ to: swerl_pid, _ ms: UInt32, _ data: UnsafeRawPointer?,
                                 _ len: Int, _ out: UnsafeMutablePointer<swerl_ref>?) -> CInt {
-    guard let engine = engine(rt), let out, let payload = bytes(data, len), ms != SWERL_INFINITY else {
-        return CInt(SWERL_EINVAL)
-    }
+    guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard let payload = bytes(data, len), ms != SWERL_INFINITY else { return CInt(SWERL_EINVAL) }
     let (code, ref) = engine.sendAfter(to: to, millis: ms, data: payload)
     if code == 0 { out.pointee = ref }
     return code
@@ -69,7 +69,10 @@ import Swerl
 
 @c public func swerl_call(_ rt: OpaquePointer?, _ to: swerl_pid, _ request: UnsafeRawPointer?, _ len: Int,
                           _ timeoutMillis: UInt32, _ reply: UnsafeMutablePointer<swerl_buffer>?) -> CInt {
-    guard let engine = engine(rt), let reply, let payload = bytes(request, len) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt), let reply else { return CInt(SWERL_EINVAL) }
+    reply.pointee = swerl_buffer(data: nil, len: 0)
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard let payload = bytes(request, len) else { return CInt(SWERL_EINVAL) }
     reply.pointee = swerl_buffer(data: nil, len: 0)
     let (code, data, count) = engine.call(to, request: payload, timeoutMillis: timeoutMillis)
     if code == 0 { reply.pointee = swerl_buffer(data: data, len: count) } else if let data { free(data) }
@@ -78,16 +81,18 @@ import Swerl
 
 @c public func swerl_call_async(_ ctx: OpaquePointer?, _ to: swerl_pid, _ request: UnsafeRawPointer?, _ len: Int,
                                 _ timeoutMillis: UInt32, _ out: UnsafeMutablePointer<swerl_ref>?) -> CInt {
-    guard let out, let payload = bytes(request, len) else {
-        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
-    }
+    guard Engine.contextPid(UnsafeRawPointer(ctx)) != nil else { return CInt(SWERL_ECTX) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard let out, let payload = bytes(request, len) else { return CInt(SWERL_EINVAL) }
     let (code, ref) = Engine.callAsync(UnsafeRawPointer(ctx), to, request: payload, timeoutMillis: timeoutMillis)
     if code == 0 { out.pointee = ref }
     return code
 }
 
 @c public func swerl_reply(_ rt: OpaquePointer?, _ call: swerl_ref, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt), let payload = bytes(data, len) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }
+    guard let payload = bytes(data, len) else { return CInt(SWERL_EINVAL) }
     return engine.reply(call, data: payload)
 }
 

@@ -1,6 +1,8 @@
-// The `swerl_ctx` handed to callbacks: which process is running, on which
-// scheduler. It is valid only while its callback runs, on that thread: the
-// thread-local current context must be this very pointer.
+// The context of a callback: which process is running, on which scheduler.
+// C sees a `swerl_ctx *` that is only a token, new for every callback: it is
+// valid while it equals the thread's current token, that is only inside its
+// own callback, on its own thread. The context itself is found through the
+// thread-local pointer, never through the token.
 
 import CSwerlSupport
 
@@ -10,6 +12,7 @@ struct CallbackContext {
     var scheduler: Unmanaged<Scheduler>?
     /// The context this one interrupted (nested callbacks), restored on leave.
     var previous: UnsafeMutableRawPointer?
+    var previousToken: UInt = 0
 }
 
 typealias ContextPointer = UnsafeMutablePointer<CallbackContext>
@@ -18,11 +21,9 @@ enum CallbackContexts {
     /// The context if `raw` is the one of the callback running on this thread.
     @inline(__always)
     static func validate(_ raw: UnsafeRawPointer?) -> ContextPointer? {
-        guard let raw, let current = swerlrt_get_ctx(), UnsafeMutableRawPointer(mutating: raw) == current,
-              let context = Optional(current.assumingMemoryBound(to: CallbackContext.self)),
-              context.pointee.process != nil
-        else { return nil }
-        return context
+        guard let raw, UInt(bitPattern: raw) == swerlrt_get_token(), let current = swerlrt_get_ctx() else { return nil }
+        let context = current.assumingMemoryBound(to: CallbackContext.self)
+        return context.pointee.process == nil ? nil : context
     }
 
     /// The context of the callback running on this thread, if any.

@@ -50,8 +50,8 @@ package final class Engine: @unchecked Sendable {
         logUser = hasLog ? config.log_user : nil
         let capacity = config.max_processes == 0 ? Self.defaultMaxProcesses : Int(config.max_processes)
         table = ProcessTable(capacity: capacity)
-        maxMessageSize = config.max_message_size == 0 || config.max_message_size > UInt64(Int.max)
-            ? Self.defaultMaxMessageSize : Int(config.max_message_size)
+        maxMessageSize = config.max_message_size == 0 ? Self.defaultMaxMessageSize
+            : config.max_message_size > UInt64(Int.max) ? Int.max : Int(config.max_message_size)
         var count = Int(config.schedulers)
         if count == 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
         schedulers = []
@@ -140,28 +140,24 @@ package final class Engine: @unchecked Sendable {
             return Code.noProcess
         }
         let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
-        var counted: UInt64 = 0
-        let limit = process.pointee.mailboxLimit.load(ordering: .relaxed)
-        if limit != 0 {
-            let waiting = process.pointee.queued.add(1, ordering: .relaxed).newValue
-            if waiting > Int(limit) {
-                switch UInt32(process.pointee.overflow.load(ordering: .relaxed)) {
-                case UInt32(SWERL_OVERFLOW_REJECT):
-                    process.pointee.queued.subtract(1, ordering: .relaxed)
-                    return Code.full
-                case UInt32(SWERL_OVERFLOW_KILL):
-                    process.pointee.queued.subtract(1, ordering: .relaxed)
-                    signal(NodeKind.sigExit, to: to, from: 0, aux: 2, reason: Reason.mailboxFull)
-                    return Code.full
-                default:
-                    break  // DROP_OLDEST: the receiver drops when it drains.
-                }
+        let waiting = process.arrive(count)
+        if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
+            switch process.pointee.overflow.load(ordering: .relaxed) {
+            case UInt32(SWERL_OVERFLOW_DROP_OLDEST):
+                process.pointee.dropsRequested.wrappingAdd(1, ordering: .relaxed)
+                messagesDropped.add(1, ordering: .relaxed)
+            case UInt32(SWERL_OVERFLOW_KILL):
+                process.unarrive(count)
+                signal(NodeKind.sigExit, to: to, from: 0, aux: 2, reason: Reason.mailboxFull)
+                return Code.full
+            default:
+                process.unarrive(count)
+                return Code.full
             }
-            counted = 1
         }
-        guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, aux: counted,
+        guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, counted: true,
                                     data: data, len: count) else {
-            if counted != 0 { process.pointee.queued.subtract(1, ordering: .relaxed) }
+            process.unarrive(count)
             return Code.noMemory
         }
         deliver(node, to: process)
@@ -247,7 +243,6 @@ package final class Engine: @unchecked Sendable {
         // acquiring the pid word.
         block.pointee.mailboxLimit.store(mailboxLimit, ordering: .relaxed)
         block.pointee.overflow.store(overflow, ordering: .relaxed)
-        block.pointee.queued.store(0, ordering: .relaxed)
         block.pointee.isSupervisor.store(supervisor, ordering: .relaxed)
         if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
             block.pointee.lastScheduler.store(scheduler.index, ordering: .relaxed)
@@ -321,12 +316,14 @@ package final class Engine: @unchecked Sendable {
         var info = swerl_process_info()
         info.size = size
         info.status = block.pointee.infoStatus.load(ordering: .relaxed)
-        info.message_queue_len = block.pointee.infoQueueLength.load(ordering: .relaxed)
+        let waiting = block.waiting()
+        info.message_queue_len = UInt64(waiting.count)
         if InboundQueue.hasNodes(block.pointee.inbound) && info.status == UInt32(SWERL_STATUS_WAITING) {
             info.status = UInt32(SWERL_STATUS_RUNNABLE)
         }
         info.messages_handled = block.pointee.infoHandled.load(ordering: .relaxed)
         info.memory = block.pointee.infoMemory.load(ordering: .relaxed)
+            + waiting.bytes + UInt64(waiting.count * Nodes.headerSize)
         info.links = block.pointee.infoLinks.load(ordering: .relaxed)
         info.monitors = block.pointee.infoMonitors.load(ordering: .relaxed)
         info.monitored_by = block.pointee.infoMonitoredBy.load(ordering: .relaxed)

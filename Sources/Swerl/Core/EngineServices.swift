@@ -52,7 +52,8 @@ extension Engine {
 
     package func cancelTimer(_ ref: UInt64) -> (Int32, UInt32) {
         if isStopped { return (Code.stopped, 0) }
-        guard let remaining = timerTable.cancel(ref, now: monotonicNanos()) else { return (Code.badRef, 0) }
+        guard let remaining = timerTable.cancel(ref, now: monotonicNanos(), targetAlive: { self.table.lookup($0) != nil })
+        else { return (Code.badRef, 0) }
         return (Code.ok, remaining)
     }
 
@@ -78,11 +79,12 @@ extension Engine {
         let ref = newRef()
         let waiter = ThreadSignal()
         waiters.register(ref, Waiter(kind: .thread(waiter), server: to, isCall: true))
-        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: 0, ref: ref,
+        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: 0, ref: ref, counted: true,
                                     data: request.baseAddress, len: request.count) else {
             _ = waiters.remove(ref)
             return (Code.noMemory, nil, 0)
         }
+        _ = server.arrive(request.count)
         deliver(node, to: server)
         countSent()
         let deadline = timeoutMillis == SWERL_INFINITY ? nil : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
@@ -116,11 +118,12 @@ extension Engine {
             }
         }), server: to, isCall: true))
         let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
-        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: from, ref: ref,
+        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: from, ref: ref, counted: true,
                                     data: request.baseAddress, len: request.count) else {
             if waiters.remove(ref) != nil { completion(Code.noMemory, []) }
             return
         }
+        _ = server.arrive(request.count)
         deliver(node, to: server)
         countSent()
         if timeoutMillis != SWERL_INFINITY {

@@ -51,6 +51,8 @@ struct MessageNode: ~Copyable {
     var len: Int
     var kind: UInt32
     var reason: Int32
+    /// Counted in the receiver's mailbox accounting (MailboxAccounting).
+    var counted: Bool
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
@@ -62,12 +64,12 @@ enum Nodes {
     /// out of memory.
     @inline(__always)
     static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
-                     aux: UInt64 = 0, reason: Int32 = 0,
+                     aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false,
                      data: UnsafeRawPointer?, len: Int) -> NodePointer? {
-        guard let raw = malloc(headerSize + len) else { return nil }
+        guard len <= Int.max - headerSize, let raw = malloc(headerSize + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
         node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
-                                        aux: aux, len: len, kind: kind, reason: reason))
+                                        aux: aux, len: len, kind: kind, reason: reason, counted: counted))
         if len > 0, let data {
             (raw + headerSize).copyMemory(from: data, byteCount: len)
         }

@@ -30,8 +30,13 @@ struct ProcessBlock: ~Copyable {
     let pidWord: Atomic<UInt64>
     /// The scheduler that last ran it: where outside senders wake it.
     let lastScheduler: Atomic<Int>
-    /// Bounded mailboxes only: messages waiting (counted by senders).
-    let queued: Atomic<Int>
+    /// Mailbox accounting (see MailboxAccounting): weights of the messages
+    /// that arrived (senders add) and that left (the owner publishes).
+    let mailboxIn: Atomic<UInt64>
+    let mailboxOut: Atomic<UInt64>
+    /// DROP_OLDEST: drops senders asked for, and drops the owner made.
+    let dropsRequested: Atomic<UInt64>
+    let dropsDone: Atomic<UInt64>
     let mailboxLimit: Atomic<UInt32>
     let overflow: Atomic<UInt32>
     /// Whether this incarnation is a supervisor (for the supervisor API).
@@ -39,7 +44,6 @@ struct ProcessBlock: ~Copyable {
     // Introspection snapshot, written by the owner with relaxed stores.
     let infoStatus: Atomic<UInt32>
     let infoHandled: Atomic<UInt64>
-    let infoQueueLength: Atomic<UInt64>
     let infoLinks: Atomic<UInt32>
     let infoMonitors: Atomic<UInt32>
     let infoMonitoredBy: Atomic<UInt32>
@@ -91,13 +95,15 @@ struct ProcessBlock: ~Copyable {
         self.inbound = Atomic(InboundQueue.idle)
         self.pidWord = Atomic(0)
         self.lastScheduler = Atomic(0)
-        self.queued = Atomic(0)
+        self.mailboxIn = Atomic(0)
+        self.mailboxOut = Atomic(0)
+        self.dropsRequested = Atomic(0)
+        self.dropsDone = Atomic(0)
         self.mailboxLimit = Atomic(0)
         self.overflow = Atomic(0)
         self.isSupervisor = Atomic(false)
         self.infoStatus = Atomic(UInt32(SWERL_STATUS_WAITING))
         self.infoHandled = Atomic(0)
-        self.infoQueueLength = Atomic(0)
         self.infoLinks = Atomic(0)
         self.infoMonitors = Atomic(0)
         self.infoMonitoredBy = Atomic(0)
@@ -163,7 +169,11 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
     }
 
     func releaseAllMail() {
-        Nodes.releaseChain(pointee.mailFirst)
+        var cursor = pointee.mailFirst
+        while let node = cursor {
+            cursor = NodePointer(bitPattern: node.pointee.link.load(ordering: .relaxed))
+            discard(node)
+        }
         pointee.mailFirst = nil
         pointee.mailLast = nil
         pointee.mailCount = 0
@@ -174,7 +184,6 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
     @inline(__always)
     func publishInfo() {
         pointee.infoHandled.store(pointee.handled, ordering: .relaxed)
-        pointee.infoQueueLength.store(UInt64(pointee.mailCount), ordering: .relaxed)
     }
 
     func publishRelations() {

@@ -81,7 +81,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
             found = true
         }
         if flush, let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.pointee.ref == ref }) {
-            Nodes.release(queued)
+            me.discard(queued)
         }
         return info ? (found ? 1 : 0) : Code.ok
     }
@@ -108,11 +108,12 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
             return (Code.ok, ref)
         }
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: me.pointee.ownPid, ref: ref,
-                                    data: request.baseAddress, len: request.count) else {
+                                    counted: true, data: request.baseAddress, len: request.count) else {
             _ = engine.waiters.remove(ref)
             me.pointee.pendingCalls.removeLast()
             return (Code.noMemory, 0)
         }
+        _ = server.arrive(request.count)
         engine.deliver(node, to: server)
         engine.countSent()
         if timeoutMillis != SWERL_INFINITY, let scheduler = pointee.scheduler?.takeUnretainedValue() {

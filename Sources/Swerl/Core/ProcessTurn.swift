@@ -89,11 +89,13 @@ extension Scheduler {
             if node.pointee.kind == NodeKind.sigInit {
                 startIncarnation(process, node, context)
             } else if node.pointee.target != process.pointee.ownPid {
+                process.depart(node)
                 engine.bounce(node)
             } else {
                 apply(node, to: process)
             }
         }
+        process.makeRequestedDrops()
         process.publishInfo()
     }
 
@@ -101,9 +103,8 @@ extension Scheduler {
         let dying = process.pointee.dying
         switch node.pointee.kind {
         case NodeKind.message:
-            if dying { return dropMessage(node, of: process) }
+            if dying { return process.discard(node) }
             process.appendMail(node)
-            enforceDropOldest(process)
         case NodeKind.sigExit:
             applyExitSignal(node, to: process)
         case NodeKind.sigLink:
@@ -139,6 +140,7 @@ extension Scheduler {
             process.publishRelations()
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.down
+            process.arriveConverted(node)
             process.appendMail(node)
         case NodeKind.sigTimeout:
             process.pointee.timeoutInFlight = false
@@ -146,11 +148,11 @@ extension Scheduler {
         case NodeKind.sigCall:
             // The caller waits on a monitor of this process (OTP-54).
             process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: 0))
-            if dying { return Nodes.release(node) }
+            if dying { return process.discard(node) }
             node.pointee.kind = NodeKind.call
             process.appendMail(node)
         case NodeKind.sigTimer:
-            if dying { return Nodes.release(node) }
+            if dying { return process.discard(node) }
             node.pointee.kind = NodeKind.message
             process.appendMail(node)
         case NodeKind.sigReply:
@@ -159,6 +161,7 @@ extension Scheduler {
             }
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.reply
+            process.arriveConverted(node)
             process.appendMail(node)
         default:
             Nodes.release(node)
@@ -188,6 +191,7 @@ extension Scheduler {
         }
         if process.pointee.trapExit {
             node.pointee.kind = NodeKind.exit  // 21b,c,d,f,g,h with trap_exit
+            process.arriveConverted(node)
             process.appendMail(node)
             return
         }
@@ -199,22 +203,6 @@ extension Scheduler {
         }
         die(process, reason: reason, detail: Array(Nodes.bytes(node)))  // 21f, g, h
         Nodes.release(node)
-    }
-
-    private func dropMessage(_ node: NodePointer, of process: ProcessPointer) {
-        if node.pointee.aux != 0 { process.pointee.queued.subtract(1, ordering: .relaxed) }
-        Nodes.release(node)
-    }
-
-    /// SWERL_OVERFLOW_DROP_OLDEST: keep at most mailbox_limit counted messages.
-    private func enforceDropOldest(_ process: ProcessPointer) {
-        let limit = process.pointee.mailboxLimit.load(ordering: .relaxed)
-        guard limit != 0, process.pointee.overflow.load(ordering: .relaxed) == UInt32(SWERL_OVERFLOW_DROP_OLDEST) else { return }
-        while process.pointee.queued.load(ordering: .relaxed) > Int(limit) {
-            guard let oldest = process.removeMail(where: { $0.pointee.aux != 0 }) else { break }
-            dropMessage(oldest, of: process)
-            engine.messagesDropped.add(1, ordering: .relaxed)
-        }
     }
 
     // MARK: Incarnations
@@ -249,7 +237,7 @@ extension Scheduler {
             return
         }
         var state = parameters.arg
-        let result = initialize(OpaquePointer(context), parameters.arg, &state)
+        let result = initialize(callbackToken(context), parameters.arg, &state)
         process.pointee.state = state
         if result == SWERL_IGNORE {
             process.pointee.ignoredStart = true
@@ -280,18 +268,17 @@ extension Scheduler {
                                     len: node.pointee.len)
         process.pointee.timeoutRequest = nil
         process.pointee.offering = node
-        let result = process.pointee.behavior.handle!(OpaquePointer(context), &message, process.pointee.state)
+        process.depart(node)  // being handled is not waiting
+        let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)
         process.pointee.offering = nil
         process.pointee.handled &+= 1
         if result == SWERL_SKIP {
+            process.returnToWaiting(node)
             process.pointee.offerAfter = node  // OTP-11: it keeps its place
             if let request = process.pointee.timeoutRequest { armReceiveTimeout(process, request) }
             return
         }
         process.unlinkMail(node, previous: process.pointee.offerAfter)
-        if node.pointee.aux != 0 && node.pointee.kind == NodeKind.message {
-            process.pointee.queued.subtract(1, ordering: .relaxed)
-        }
         Nodes.release(node)
         process.pointee.offerAfter = nil  // the next offer starts from the oldest
         concludeCallback(process, result: result)
@@ -336,7 +323,7 @@ extension Scheduler {
             process.pointee.timeoutArmed = false
             var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0)
             process.pointee.timeoutRequest = nil
-            let result = process.pointee.behavior.handle!(OpaquePointer(context), &message, process.pointee.state)
+            let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)
             process.pointee.handled &+= 1
             concludeCallback(process, result: result)
             return true
@@ -361,7 +348,7 @@ extension Scheduler {
         let detail = process.pointee.exitDetail
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_EXITING), ordering: .relaxed)
         if process.pointee.initialized, let terminate = process.pointee.behavior.terminate {
-            terminate(OpaquePointer(context), reason, process.pointee.state)
+            terminate(callbackToken(context), reason, process.pointee.state)
         }
         // sequentiallyConsistent: pairs with the registry's and the timer
         // table's counters (see Registry.releaseName, TimerTable).
@@ -440,6 +427,8 @@ extension Engine {
         case .sendAfter:
             guard let node = timerTable.take(entry.id) else { return }
             if let process = table.lookup(node.pointee.target) {
+                node.pointee.counted = true
+                _ = process.arrive(node.pointee.len)
                 deliver(node, to: process)
             } else {
                 Nodes.release(node)

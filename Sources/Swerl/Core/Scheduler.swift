@@ -48,6 +48,8 @@ final class Scheduler: @unchecked Sendable {
     let contexts: UnsafeMutablePointer<CallbackContext>
     private var contextCursor = 0
     static let contextRing = 64
+    /// Counts callbacks, to make each one's ctx token unique.
+    private var callbackCount: UInt = 0
 
     let loop: UnsafeMutablePointer<uv_loop_t>
     let wake: UnsafeMutablePointer<uv_async_t>
@@ -72,7 +74,7 @@ final class Scheduler: @unchecked Sendable {
         let unmanagedEngine = Unmanaged.passUnretained(engine)
         for slot in 0..<Self.contextRing {
             (contexts + slot).initialize(to: CallbackContext(process: nil, engine: unmanagedEngine,
-                                                             scheduler: nil, previous: nil))
+                                                             scheduler: nil, previous: nil, previousToken: 0))
         }
     }
 
@@ -211,8 +213,15 @@ final class Scheduler: @unchecked Sendable {
         }
         if let deadline = heap.nextDeadline {
             let now = monotonicNanos()
-            let millis = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
-            uv_timer_start(timer, { _ in }, millis, 0)
+            guard deadline > now else {
+                sleeping.store(false, ordering: .relaxed)
+                return
+            }
+            // The callback stops the loop: a timer that expires before uv_run
+            // polls would otherwise fire in its pre-poll phase and leave the
+            // poll waiting forever.
+            uv_update_time(loop)
+            uv_timer_start(timer, { handle in uv_stop(handle!.pointee.loop) }, (deadline - now + 999_999) / 1_000_000, 0)
         } else {
             uv_timer_stop(timer)
         }
@@ -293,14 +302,27 @@ final class Scheduler: @unchecked Sendable {
         let context = contexts + contextCursor
         context.pointee.process = process
         context.pointee.previous = swerlrt_get_ctx()
+        context.pointee.previousToken = swerlrt_get_token()
         swerlrt_set_ctx(UnsafeMutableRawPointer(context))
         return context
+    }
+
+    /// The `swerl_ctx *` for the next callback in `context`: a fresh token
+    /// (scheduler index in the high bits, a callback count below), so a ctx
+    /// kept from an earlier callback no longer validates.
+    @inline(__always)
+    func callbackToken(_ context: UnsafeMutablePointer<CallbackContext>) -> OpaquePointer {
+        callbackCount &+= 1
+        let token = (UInt(index + 1) << 44) | (callbackCount & ((1 << 44) - 1))
+        swerlrt_set_token(token)
+        return OpaquePointer(bitPattern: token)!
     }
 
     @inline(__always)
     func leaveContext(_ context: UnsafeMutablePointer<CallbackContext>) {
         context.pointee.process = nil
         swerlrt_set_ctx(context.pointee.previous)
+        swerlrt_set_token(context.pointee.previousToken)
         context.pointee.previous = nil
     }
 }

@@ -50,11 +50,15 @@ final class TimerTable: @unchecked Sendable {
         }
     }
 
-    /// Cancels a timer: the remaining milliseconds, or nil.
-    func cancel(_ ref: UInt64, now: UInt64) -> UInt32? {
+    /// Cancels a timer: the remaining milliseconds, or nil. A timer whose
+    /// target is no longer alive was cancelled with it (OTP-35), even if its
+    /// exit has not reached this table yet.
+    func cancel(_ ref: UInt64, now: UInt64, targetAlive: (UInt64) -> Bool) -> UInt32? {
         let deadline = maps.withLock { $0.byRef[ref]?.deadline }
         guard let deadline, let node = take(ref) else { return nil }
+        let alive = targetAlive(node.pointee.target)
         Nodes.release(node)
+        guard alive else { return nil }
         let remaining = deadline > now ? (deadline - now) / 1_000_000 : 0
         return UInt32(min(remaining, UInt64(UInt32.max - 1)))
     }

@@ -69,7 +69,9 @@ final class Waiters: @unchecked Sendable {
     func down(_ ref: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) {
         guard let waiter = remove(ref) else { return }
         if waiter.isCall {
-            let code = reason == Reason.noproc ? Code.noProcess : Code.exited
+            // A server shut down by swerl_runtime_stop: the caller sees the stop.
+            let stopping = engine.state.load(ordering: .acquiring) != Engine.State.running.rawValue
+            let code = reason == Reason.noproc ? Code.noProcess : stopping ? Code.stopped : Code.exited
             settle(waiter, ref: ref, outcome: .failure(code, detail))
         } else {
             settle(waiter, ref: ref, outcome: .exited(reason, detail))

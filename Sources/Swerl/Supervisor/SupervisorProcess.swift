@@ -99,10 +99,32 @@ enum SupervisorMessage {
     }
 }
 
+/// What a running supervisor keeps of its spec: the flags and the
+/// simple_one_for_one template. Its children's specs live in their records,
+/// so a deleted child's argument is released (OTP-47, OTP-52).
+struct SupervisorFlags {
+    let strategy: UInt32
+    let intensity: UInt32
+    let periodMillis: UInt32
+    let autoShutdown: UInt32
+    let template: ChildSpecification?
+
+    init(_ spec: SupervisorSpecification) {
+        strategy = spec.strategy
+        intensity = spec.intensity
+        periodMillis = spec.periodMillis
+        autoShutdown = spec.autoShutdown
+        template = spec.isSimple ? spec.children.first : nil
+    }
+
+    var isSimple: Bool { strategy == UInt32(SWERL_SIMPLE_ONE_FOR_ONE) }
+}
+
 final class SupervisorState {
     unowned(unsafe) let engine: Engine
-    let spec: SupervisorSpecification
-    let launch: SupervisorLaunch
+    let spec: SupervisorFlags
+    let starter: SupervisorStarter
+    let isRoot: Bool
     var selfPid: UInt64 = 0
     /// The callback context while a callback runs.
     var context: UnsafeRawPointer? = nil
@@ -115,18 +137,21 @@ final class SupervisorState {
     var window: RestartWindow
     var job: Job? = nil
     var acknowledged = false
+    /// Specs deleted before the start was acknowledged: released only if it succeeds.
+    var droppedWhileStarting: [ChildSpecification] = []
     /// Set when the supervisor must exit once the current callback returns.
     var exitReason: (Int32, [UInt8])? = nil
 
     init(engine: Engine, launch: SupervisorLaunch) {
         self.engine = engine
-        self.launch = launch
-        self.spec = launch.spec
+        spec = SupervisorFlags(launch.spec)
+        starter = launch.starter
+        isRoot = launch.isRoot
         window = RestartWindow(intensity: launch.spec.intensity, periodMillis: launch.spec.periodMillis)
     }
 
     var parent: UInt64 {
-        if case .parent(let pid) = launch.starter { return pid }
+        if case .parent(let pid) = starter { return pid }
         return 0
     }
 }
@@ -165,7 +190,7 @@ enum SupervisorProcess {
             state?.pointee = Unmanaged.passRetained(supervisor).toOpaque()
             _ = Engine.trapExit(UnsafeRawPointer(ctx), true)  // OTP-43
             if launch.isRoot { engine.addRootSupervisor(supervisor.selfPid) }
-            supervisor.inCallback(ctx) { supervisor.startInitialChildren() }
+            supervisor.inCallback(ctx) { supervisor.startInitialChildren(launch.spec.children) }
             if supervisor.exitReason != nil {
                 // The start failed and nothing was left to stop: exit now
                 // (init failing means no terminate callback, so clean up here).
@@ -188,7 +213,7 @@ enum SupervisorProcess {
             if !supervisor.acknowledged {
                 supervisor.acknowledge(code: Code.startFailed, detail: Array("supervisor exited while starting".utf8))
             }
-            if supervisor.launch.isRoot { supervisor.engine.removeRootSupervisor(supervisor.selfPid) }
+            if supervisor.isRoot { supervisor.engine.removeRootSupervisor(supervisor.selfPid) }
             unmanaged.release()
         }
     )
@@ -226,12 +251,12 @@ extension SupervisorState {
 
     // MARK: Start (OTP-44)
 
-    func startInitialChildren() {
+    func startInitialChildren(_ specs: [ChildSpecification]) {
         if spec.isSimple {
             acknowledge(code: Code.ok, detail: [])
             return
         }
-        children = spec.children.map { ChildRecord(spec: $0, serial: nextSerialNumber()) }
+        children = specs.map { ChildRecord(spec: $0, serial: nextSerialNumber()) }
         startInOrder(children[...]) { failure in
             guard let (child, reason, detail) = failure else {
                 self.acknowledge(code: Code.ok, detail: [])
@@ -250,7 +275,15 @@ extension SupervisorState {
     func acknowledge(code: Int32, detail: [UInt8]) {
         guard !acknowledged else { return }
         acknowledged = true
-        switch launch.starter {
+        if code == Code.ok {
+            // The start succeeded: the supervisor now owns every argument
+            // (a failed start leaves them with the caller).
+            for child in children { child.spec.arm() }
+            spec.template?.arm()
+            for dropped in droppedWhileStarting { dropped.arm() }
+        }
+        droppedWhileStarting = []
+        switch starter {
         case .thread(let signal):
             signal.complete(code: code, detail: detail)
         case .parent(let parent):
@@ -322,6 +355,7 @@ extension SupervisorState {
                 done(.started)
             }
         case .ignored:
+            if child.isTemporary { deleteSpec(child) }  // OTP-42: nothing to keep
             done(.ignored)
         case .failed(let reason, let detail):
             done(.failed(reason, detail))
@@ -426,6 +460,7 @@ extension SupervisorState {
     }
 
     private func deleteSpec(_ child: ChildRecord) {
+        if !acknowledged { droppedWhileStarting.append(child.spec) }
         if spec.isSimple {
             dynamic[child.serial] = nil
         } else if let index = children.firstIndex(where: { $0 === child }) {
@@ -465,7 +500,6 @@ extension SupervisorState {
 
     private func restart(after child: ChildRecord) {
         engine.countRestart()
-        child.restarts += 1
         engine.report(level: SWERL_LOG_INFO, "supervisor \(Pid(rawValue: selfPid)): restarting \(child.spec.id.isEmpty ? "child" : child.spec.id)")
         switch spec.strategy {
         case UInt32(SWERL_ONE_FOR_ALL):
@@ -484,6 +518,7 @@ extension SupervisorState {
     }
 
     private func restartOne(_ child: ChildRecord) {
+        child.restarts += 1
         if spec.isSimple { dynamic[child.serial] = child }
         start(child) { outcome in
             switch outcome {
@@ -503,6 +538,7 @@ extension SupervisorState {
     private func restartGroup(_ group: ArraySlice<ChildRecord>, failed: ChildRecord) {
         for member in group where member.isTemporary && member.pid == 0 { deleteSpec(member) }
         let startable = group.filter { !($0.isTemporary) }
+        for member in startable where member.pid == 0 { member.restarts += 1 }
         startInOrder(startable[...]) { failure in
             if let (child, _, _) = failure { self.retryLater(child) }
             for member in startable where member.pid != 0 { member.restarting = false }
@@ -526,7 +562,6 @@ extension SupervisorState {
               child.restarting, child.pid == 0 else { return }
         guard window.add(nowMillis: monotonicNanos() / 1_000_000) else { return escalate() }
         engine.countRestart()
-        child.restarts += 1
         switch spec.strategy {
         case UInt32(SWERL_ONE_FOR_ALL):
             restartGroup(children[...], failed: child)
@@ -610,7 +645,7 @@ extension SupervisorState {
                 }
             }
         case .spawnChild(let arg):
-            guard spec.isSimple, let template = spec.children.first else { return answer(Code.simple) }
+            guard spec.isSimple, let template = spec.template else { return answer(Code.simple) }
             var childSpec = template
             // NULL: the template's own argument, owned by the template.
             childSpec.argument = arg == nil ? template.argument : template.argument.sibling(arg)
@@ -633,6 +668,7 @@ extension SupervisorState {
             if spec.isSimple { return answer(Code.simple) }
             guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
             if child.pid == 0 {
+                child.restarting = false  // a pending retry finds nothing to do
                 if child.isTemporary { deleteSpec(child) }
                 return answer(Code.ok)
             }

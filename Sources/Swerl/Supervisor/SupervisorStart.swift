@@ -18,7 +18,6 @@ extension Engine {
     func startSupervisor(_ spec: SupervisorSpecification, name: String?) -> (Int32, UInt64, [UInt8]) {
         if CallbackContexts.current != nil { return (Code.inProcess, 0, []) }
         if isStopped { return (Code.stopped, 0, []) }
-        spec.arm()
         let signal = StartSignal()
         let launch = Unmanaged.passRetained(SupervisorLaunch(spec: spec, starter: .thread(signal), isRoot: true))
         let result = spawn(behavior: SupervisorProcess.behavior, arg: launch.toOpaque(), flags: 0, name: name,
