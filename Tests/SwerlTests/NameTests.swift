@@ -1,0 +1,117 @@
+// OTP-30..33: registered names.
+
+import Swerl
+import Testing
+
+@Suite("Names (OTP-30..33)", .timeLimit(.minutes(1)))
+struct NameTests {
+    @Test("OTP-30: register succeeds for a live process without a name")
+    func registerSucceeds() async throws {
+        try await withRuntime { runtime in
+            let agent = try Agent.spawn(runtime)
+            try runtime.register("worker", agent.pid)
+            #expect(runtime.whereis("worker") == agent.pid)
+            #expect(runtime.info(agent.pid)?.name == "worker")
+            let longest = String(repeating: "n", count: 255)
+            let other = try Agent.spawn(runtime)
+            try runtime.register(longest, other.pid)
+            #expect(runtime.whereis(longest) == other.pid)
+        }
+    }
+
+    @Test("OTP-30: register refuses a dead pid, a taken name, a process that has a name, and an invalid name")
+    func registerErrors() async throws {
+        try await withRuntime { runtime in
+            let dead = try runtime.spawn(Probe.exits())
+            let watch = try await watch(dead, on: runtime)
+            try runtime.send("stop", to: dead)
+            #expect(await watch.reason() == .normal)
+            #expect(throws: SwerlError(.noProcess)) { try runtime.register("ghost", dead) }
+            #expect(runtime.whereis("ghost") == nil)
+
+            let first = try Agent.spawn(runtime)
+            let second = try Agent.spawn(runtime)
+            try runtime.register("taken", first.pid)
+            #expect(throws: SwerlError(.nameTaken)) { try runtime.register("taken", second.pid) }
+            #expect(runtime.whereis("taken") == first.pid)
+            #expect(throws: SwerlError(.alreadyNamed)) { try runtime.register("second-name", first.pid) }
+            #expect(runtime.whereis("second-name") == nil)
+            #expect(throws: SwerlError(.invalidArgument)) { try runtime.register("", second.pid) }
+            #expect(throws: SwerlError(.invalidArgument)) {
+                try runtime.register(String(repeating: "n", count: 256), second.pid)
+            }
+            #expect(runtime.info(second.pid)?.name == nil)
+        }
+    }
+
+    @Test("OTP-30: spawn with a taken name fails and spawns nothing")
+    func spawnWithTakenName() async throws {
+        try await withRuntime { runtime in
+            let holder = try Agent.spawn(runtime, options: SpawnOptions(name: "unique"))
+            let before = runtime.statistics
+            #expect(throws: SwerlError(.nameTaken)) { try runtime.spawn(Probe(), options: SpawnOptions(name: "unique")) }
+            #expect(runtime.statistics.spawned == before.spawned)
+            #expect(runtime.statistics.processes == before.processes)
+            #expect(runtime.whereis("unique") == holder.pid)
+        }
+    }
+
+    @Test("OTP-31: whereis returns the pid or nil; registeredNames lists the names")
+    func whereisAndRegistered() async throws {
+        try await withRuntime { runtime in
+            #expect(runtime.whereis("alpha") == nil)
+            #expect(runtime.registeredNames.isEmpty)
+            let a = try Agent.spawn(runtime, options: SpawnOptions(name: "alpha"))
+            let b = try Agent.spawn(runtime)
+            try runtime.register("beta", b.pid)
+            #expect(runtime.whereis("alpha") == a.pid)
+            #expect(runtime.whereis("beta") == b.pid)
+            #expect(Set(runtime.registeredNames) == ["alpha", "beta"])
+            try runtime.send("by name", to: "beta")
+            #expect(await b.inbox.first { $0.isMessage("by name") } != nil)
+        }
+    }
+
+    @Test("OTP-32: unregister removes the name (the process lives on); an unknown name throws nameNotRegistered")
+    func unregister() async throws {
+        try await withRuntime { runtime in
+            let agent = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
+            let lookedUp = try #require(runtime.whereis("temp"))
+            try runtime.unregister("temp")
+            // A pid looked up before still reaches the process.
+            try runtime.send("via the old lookup", to: lookedUp)
+            #expect(await agent.inbox.first { $0.isMessage("via the old lookup") } != nil)
+            #expect(runtime.whereis("temp") == nil)
+            #expect(runtime.registeredNames.isEmpty)
+            #expect(runtime.info(agent.pid)?.name == nil)
+            #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.unregister("temp") }
+            #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "temp") }
+            #expect(await agent.isResponsive)
+            // It may take a new name now, and the old one is free for others.
+            try runtime.register("renamed", agent.pid)
+            let other = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
+            #expect(runtime.whereis("temp") == other.pid)
+        }
+    }
+
+    @Test("OTP-33: a name is removed automatically when its process terminates, and can be taken again")
+    func nameReleasedOnExit() async throws {
+        try await withRuntime { runtime in
+            for round in 0..<10 {
+                let named = try Agent.spawn(runtime, options: SpawnOptions(name: "transient"))
+                let watch = try await watch(named.pid, on: runtime)
+                if round.isMultiple(of: 2) {
+                    try runtime.exit(named.pid, reason: .kill)
+                } else {
+                    try await named.crash(Boom("crash \(round)"))
+                }
+                #expect(await watch.reason() != nil)
+                #expect(runtime.whereis("transient") == nil)
+                #expect(!runtime.registeredNames.contains("transient"))
+                #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "transient") }
+            }
+            let again = try Agent.spawn(runtime, options: SpawnOptions(name: "transient"))
+            #expect(runtime.whereis("transient") == again.pid)
+        }
+    }
+}
