@@ -1640,6 +1640,8 @@ static void t_otp47_temporary_siblings(void)
     CHECK_WAIT(AT_LOAD(&dt->freed) == 1);
     CHECK_WAIT(AT_LOAD(&tmp->freed) == 1);
     CHECK_EQ_INT(swerl_exit(rt, sup, SWERL_REASON_SHUTDOWN, NULL, 0), 0);
+    CHECK_WAIT(!check_alive(rt, sup));   /* its children are gone too, traced */
+    CHECK_WAIT(AT_LOAD(&a->terms) == 2 && AT_LOAD(&c->terms) == 2);
 
     /* rest_for_one: r1, r2, tmp, r4: a crash of r2 stops r4 and tmp; only
        r2 and r4 start again; r1 is untouched. */
