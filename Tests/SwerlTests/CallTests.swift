@@ -74,6 +74,7 @@ struct CallTests {
             let ref = try await caller.run { context in try context.call(server, "inside") }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
+            #expect(reply.from == server)
             #expect(reply.error == nil)
             #expect(reply.text == "re: inside")
             #expect(calls.all.first?.from == caller.pid)

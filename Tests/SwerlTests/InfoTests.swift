@@ -39,6 +39,50 @@ struct InfoTests {
         }
     }
 
+    @Test("OTP-37: info is ordered after the caller's own sends: the queue length counts a message once send returns")
+    func infoOrderedAfterSends() async throws {
+        try await withRuntime { runtime in
+            let agent = try Agent.spawn(runtime)
+            // Keep the agent busy so nothing is taken from its mailbox meanwhile.
+            let entered = Flag()
+            let release = Flag()
+            let job = Task { try await agent.run { _ in
+                entered.raise()
+                _ = release.block()
+            } }
+            #expect(await waitUntil { entered.isRaised })
+            for index in 1...3 {
+                try runtime.send("m\(index)", to: agent.pid)
+                #expect(runtime.info(agent.pid)?.messageQueueLength == index)
+            }
+            release.raise()
+            try await job.value
+            #expect(await agent.inbox.waitForCount(3) { $0.kind == .message })
+            #expect(await waitUntil { agent.queueLength == 0 })
+        }
+    }
+
+    @Test("OTP-37: info right after spawn reflects the spawn: trap_exit, the link and the monitor")
+    func infoOrderedAfterSpawn() async throws {
+        try await withRuntime { runtime in
+            let parent = try Agent.spawn(runtime)
+            // Inside the parent's callback the child cannot have run yet: it
+            // starts on the parent's scheduler thread once the callback returns.
+            let seen = try await parent.run { context -> (links: Int, monitoredBy: Int, trapsExits: Bool)? in
+                let child = try context.spawn(Probe(onHandle: { message, _ in message.kind == .exit ? .stop : .continue }),
+                                              options: SpawnOptions(link: true, monitor: true, trapExits: true))
+                guard let info = try context.runtime.info(child.pid) else { return nil }
+                return (info.links, info.monitoredBy, info.trapsExits)
+            }
+            let info = try #require(seen)
+            #expect(info.links == 1)
+            #expect(info.monitoredBy == 1)
+            #expect(info.trapsExits)
+            #expect(runtime.info(parent.pid)?.links == 1)
+            #expect(runtime.info(parent.pid)?.monitors == 1)
+        }
+    }
+
     @Test("OTP-38: message queue length counts the messages waiting, skipped ones included")
     func queueLength() async throws {
         try await withRuntime { runtime in

@@ -114,6 +114,31 @@ struct ReceiveTests {
         }
     }
 
+    @Test("OTP-13: a receive timeout set while handling the last of many queued messages still fires",
+          arguments: [255, 256, 257, 512])
+    func timeoutAfterManyQueuedMessages(_ count: Int) async throws {
+        try await withRuntime { runtime in
+            // All messages are queued before the first is offered; each handler
+            // sets the timeout again, so it runs from the last one.
+            let gate = Flag()
+            let handled = Box(0)
+            let timeouts = Box(0)
+            let pid = try runtime.spawn(Probe(onStart: { _ in _ = gate.block() }, onHandle: { message, context in
+                if message.kind == .timeout {
+                    timeouts.update { $0 += 1 }
+                } else {
+                    handled.update { $0 += 1 }
+                    try context.setReceiveTimeout(milliseconds: 50)
+                }
+                return .continue
+            }))
+            for index in 0..<count { try runtime.send("m\(index)", to: pid) }
+            gate.raise()
+            #expect(await waitUntil { handled.value == count })
+            #expect(await waitUntil { timeouts.value == 1 }, "no TIMEOUT after \(count) queued messages")
+        }
+    }
+
     @Test("OTP-13: a receive timeout set in start applies before the first message")
     func timeoutFromStart() async throws {
         try await withRuntime { runtime in

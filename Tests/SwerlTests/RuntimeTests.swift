@@ -122,6 +122,17 @@ struct RuntimeTests {
         #expect(runtime.statistics.processes == 0)
     }
 
+    @Test("Runtime stop: a call still waiting for its answer fails with stopped")
+    func stopCutsPendingCall() async throws {
+        let runtime = try Runtime(schedulers: 2)
+        let pending = Box<[Ref]>([])
+        let server = try runtime.spawn(Probe.silentServer(pending: pending))
+        let call = Task { try await runtime.guardedCall(server, "wait", timeoutMilliseconds: UInt32.max) }
+        #expect(await waitUntil { pending.value.count == 1 })
+        try runtime.stop()
+        await #expect(throws: SwerlError(.stopped)) { try await call.value }
+    }
+
     @Test("Runtime stop kills a trapping process that ignores the shutdown after the timeout; its terminate sees killed")
     func stopKillsStragglers() async throws {
         let runtime = try Runtime(schedulers: 2)
