@@ -3,6 +3,7 @@
 _Thread_local void *swerlrt_current_ctx = 0;
 _Thread_local void *swerlrt_current_scheduler = 0;
 _Thread_local uintptr_t swerlrt_current_token = 0;
+_Thread_local void *swerlrt_current_pool = 0;
 
 #include "../../include/swerl.h"  /* the one error table */
 

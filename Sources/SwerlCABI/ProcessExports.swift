@@ -57,10 +57,13 @@ import Swerl
 }
 
 @c public func swerl_send(_ rt: OpaquePointer?, _ to: swerl_pid, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    guard let rt else { return CInt(SWERL_EINVAL) }
     if len < 0 { return CInt(SWERL_ETOOBIG) }
     guard len == 0 || data != nil else { return CInt(SWERL_EINVAL) }
-    return engine.send(to: to, data: data, count: len)
+    // The hot path: a guaranteed reference, no retain/release of the runtime.
+    return Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt))._withUnsafeGuaranteedRef {
+        $0.send(to: to, data: data, count: len)
+    }
 }
 
 @c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,

@@ -12,6 +12,10 @@ extern _Thread_local void *swerlrt_current_ctx;
 /* The swerl_ctx value handed to the callback running now: a token, new for
    every callback, so a ctx kept past its callback no longer matches. */
 extern _Thread_local uintptr_t swerlrt_current_token;
+/* This scheduler thread's message node pool (NULL on other threads). */
+extern _Thread_local void *swerlrt_current_pool;
+static inline void *swerlrt_get_pool(void) { return swerlrt_current_pool; }
+static inline void swerlrt_set_pool(void *pool) { swerlrt_current_pool = pool; }
 /* The scheduler running on this thread (NULL on other threads). */
 extern _Thread_local void *swerlrt_current_scheduler;
 

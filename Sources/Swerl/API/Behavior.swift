@@ -23,6 +23,12 @@ public protocol Behavior {
     mutating func terminate(_ reason: ExitReason, _ context: Context)
 }
 
+/// Thrown from `start`: the process exits `normal` at once, and a
+/// supervisor keeps the child's spec with no pid (OTP-42's `ignore`).
+public struct IgnoreStart: Error, Sendable {
+    public init() {}
+}
+
 extension Behavior {
     public mutating func start(_ context: Context) throws {}
     public mutating func terminate(_ reason: ExitReason, _ context: Context) {}
@@ -52,6 +58,9 @@ final class BehaviorBox {
                 try box.behavior.start(Context(ctx))
                 state?.pointee = arg
                 return 0
+            } catch is IgnoreStart {
+                Unmanaged<BehaviorBox>.fromOpaque(arg!).release()
+                return Int32(SWERL_IGNORE)
             } catch {
                 crash(ctx, error)
                 Unmanaged<BehaviorBox>.fromOpaque(arg!).release()

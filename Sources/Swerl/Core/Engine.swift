@@ -90,11 +90,13 @@ package final class Engine: @unchecked Sendable {
     @inline(__always)
     func schedule(_ process: ProcessPointer) {
         if let raw = swerlrt_get_scheduler() {
-            let current = Unmanaged<Scheduler>.fromOpaque(raw).takeUnretainedValue()
-            if current.engine === self {
+            // Guaranteed reference: no retain/release on this path.
+            let pushed = Unmanaged<Scheduler>.fromOpaque(raw)._withUnsafeGuaranteedRef { current -> Bool in
+                guard current.engine === self else { return false }
                 current.pushLocal(process)
-                return
+                return true
             }
+            if pushed { return }
         }
         let index = process.pointee.lastScheduler.load(ordering: .relaxed)
         schedulers[index].pushRemote(process)
@@ -122,7 +124,7 @@ package final class Engine: @unchecked Sendable {
     @inline(__always)
     func countSent() {
         if let context = CallbackContexts.current, let scheduler = context.pointee.scheduler {
-            scheduler.takeUnretainedValue().countSent()
+            scheduler._withUnsafeGuaranteedRef { $0.countSent() }
         } else {
             foreignSent.add(1, ordering: .relaxed)
         }
@@ -244,6 +246,13 @@ package final class Engine: @unchecked Sendable {
         block.pointee.mailboxLimit.store(mailboxLimit, ordering: .relaxed)
         block.pointee.overflow.store(overflow, ordering: .relaxed)
         block.pointee.isSupervisor.store(supervisor, ordering: .relaxed)
+        // Introspection reflects the spawn at once (OTP-37), before init runs.
+        block.pointee.infoLinks.store(flags & UInt32(SWERL_SPAWN_LINK) != 0 ? 1 : 0, ordering: .relaxed)
+        block.pointee.infoMonitors.store(0, ordering: .relaxed)
+        block.pointee.infoMonitoredBy.store(flags & UInt32(SWERL_SPAWN_MONITOR) != 0 ? 1 : 0, ordering: .relaxed)
+        block.pointee.infoTrapExit.store(flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0 ? 1 : 0, ordering: .relaxed)
+        block.pointee.infoHandled.store(0, ordering: .relaxed)
+        block.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
         if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
             block.pointee.lastScheduler.store(scheduler.index, ordering: .relaxed)
         } else {
@@ -382,12 +391,9 @@ package final class Engine: @unchecked Sendable {
             for pid in roots { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
             while !rootSupervisors.withLock({ $0.isEmpty }) && monotonicNanos() < deadline { usleep(500) }
             for pid in livePids() { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            let now = monotonicNanos()
-            let left = deadline == UInt64.max ? SWERL_INFINITY
-                : UInt32(min(UInt64(UInt32.max - 1), deadline > now ? (deadline - now) / 1_000_000 : 0))
-            if !waitForNoProcesses(timeoutMillis: left) {
+            if !waitForNoProcesses(until: deadline) {
                 for pid in livePids() { _ = exit(pid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-                if !waitForNoProcesses(timeoutMillis: 5000) { result = Code.timedOut }
+                if !waitForNoProcesses(until: monotonicNanos() + 5_000_000_000) { result = Code.timedOut }
             }
             state.store(State.stopped.rawValue, ordering: .releasing)
             if result == Code.ok {
@@ -407,16 +413,15 @@ package final class Engine: @unchecked Sendable {
 
     /// Waits for threads left running by a stop that timed out.
     package func joinAfterTimeout() {
-        _ = waitForNoProcesses(timeoutMillis: SWERL_INFINITY)
+        _ = waitForNoProcesses(until: UInt64.max)
         schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
         for scheduler in schedulers { scheduler.wakeUp() }
         for scheduler in schedulers { scheduler.join() }
         timerTable.removeAll()
     }
 
-    private func waitForNoProcesses(timeoutMillis: UInt32) -> Bool {
-        let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
-            : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+    /// Waits until no process is alive or the monotonic `deadline` passed.
+    private func waitForNoProcesses(until deadline: UInt64) -> Bool {
         while table.live.load(ordering: .acquiring) > 0 {
             if monotonicNanos() >= deadline { return false }
             usleep(500)

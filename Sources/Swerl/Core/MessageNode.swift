@@ -66,7 +66,7 @@ enum Nodes {
     static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
                      aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false,
                      data: UnsafeRawPointer?, len: Int) -> NodePointer? {
-        guard len <= Int.max - headerSize, let raw = malloc(headerSize + len) else { return nil }
+        guard len <= Int.max - headerSize, let raw = NodePool.allocate(headerSize + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
         node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
                                         aux: aux, len: len, kind: kind, reason: reason, counted: counted))
@@ -89,7 +89,7 @@ enum Nodes {
 
     @inline(__always)
     static func release(_ node: NodePointer) {
-        free(UnsafeMutableRawPointer(node))
+        NodePool.release(UnsafeMutableRawPointer(node), total: headerSize + node.pointee.len)
     }
 
     /// Frees a chain linked through `link` (owner-side, already detached).

@@ -36,9 +36,10 @@ extension Scheduler {
                 if checkReceiveTimeout(process, context) { continue }
                 break
             }
+            let sentBefore = messagesSent.load(ordering: .relaxed)
             offer(node, to: process, context)
-            budget -= 1
-            if budget == 0 { break }
+            budget -= 1 + Int(truncatingIfNeeded: messagesSent.load(ordering: .relaxed) &- sentBefore)
+            if budget <= 0 { break }
         }
         if process.pointee.dying { finishExit(process, context) }
         leaveContext(context)
@@ -51,7 +52,7 @@ extension Scheduler {
         let alive = process.pointee.ownPid != 0
         if alive {
             process.publishInfo()
-            if process.nextOffer() != nil {
+            if process.nextOffer() != nil || receiveTimeoutDue(process) {
                 process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
                 pushLocal(process)
                 return
@@ -148,6 +149,7 @@ extension Scheduler {
         case NodeKind.sigCall:
             // The caller waits on a monitor of this process (OTP-54).
             process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: 0))
+            process.publishRelations()
             if dying { return process.discard(node) }
             node.pointee.kind = NodeKind.call
             process.appendMail(node)
@@ -314,6 +316,19 @@ extension Scheduler {
         process.pointee.timeoutDeadline = monotonicNanos() + UInt64(millis) * 1_000_000
     }
 
+    /// A process about to wait with a receive timeout armed: true if it is
+    /// due (run again), else make sure a timer entry will wake it.
+    private func receiveTimeoutDue(_ process: ProcessPointer) -> Bool {
+        guard process.pointee.timeoutArmed else { return false }
+        if monotonicNanos() >= process.pointee.timeoutDeadline { return true }
+        if !process.pointee.timeoutInFlight {
+            process.pointee.timeoutInFlight = true
+            heap.insert(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
+                                   id: process.pointee.ownPid))
+        }
+        return false
+    }
+
     /// At the point where the process would wait: deliver TIMEOUT if due,
     /// else make sure one timer entry will wake it. true: TIMEOUT delivered.
     private func checkReceiveTimeout(_ process: ProcessPointer, _ context: ContextPointer) -> Bool {
@@ -321,6 +336,7 @@ extension Scheduler {
         let now = monotonicNanos()
         if now >= process.pointee.timeoutDeadline {
             process.pointee.timeoutArmed = false
+            process.pointee.offerAfter = nil  // the timeout ends the receive: next offer from the oldest
             var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0)
             process.pointee.timeoutRequest = nil
             let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)

@@ -56,8 +56,10 @@ final class Scheduler: @unchecked Sendable {
     let timer: UnsafeMutablePointer<uv_timer_t>
     private var thread = pthread_t()
 
-    /// Messages a process may handle in one turn before others get a chance.
-    static let turnBudget = 256
+    /// Work a process may do in one turn before others get a chance, counted
+    /// like BEAM's reductions: one per callback plus one per message it sent
+    /// (so a sender cannot flood a receiver that handles one per unit).
+    static let turnBudget = 4000
     /// How long an idle scheduler spins before it sleeps.
     static let spinNanos: UInt64 = 40_000
 
@@ -121,6 +123,12 @@ final class Scheduler: @unchecked Sendable {
 
     private func run() {
         swerlrt_set_scheduler(Unmanaged.passUnretained(self).toOpaque())
+        let pool = NodePool.makePool()
+        swerlrt_set_pool(pool)
+        defer {
+            swerlrt_set_pool(nil)
+            NodePool.destroyPool(pool)
+        }
         engine.config.on_thread_start?(engine.config.thread_user)
         var turns = 0
         while true {

@@ -93,7 +93,9 @@ extension ChildSpecification {
     }
 
     func validate(autoShutdown: UInt32) -> Int32 {
-        guard restart <= UInt32(SWERL_TEMPORARY) else { return Code.invalid }
+        guard restart <= UInt32(SWERL_TEMPORARY), !id.isEmpty, id.utf8.count <= Int(SWERL_NAME_MAX) else {
+            return Code.invalid
+        }
         if isSupervisor ? nested == nil : behavior.handle == nil { return Code.invalid }
         if significant {
             if restart == UInt32(SWERL_PERMANENT) { return Code.badSpec }
