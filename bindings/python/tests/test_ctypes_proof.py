@@ -118,6 +118,8 @@ class SwerlConfig(Structure):
         ("on_thread_start", THREAD_FN),
         ("on_thread_stop", THREAD_FN),
         ("thread_user", c_void_p),
+        ("on_log", CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)),
+        ("log_user", c_void_p),
     ]
 
 
@@ -487,9 +489,10 @@ def test_struct_layouts_match_header(lib):
     assert ctypes.sizeof(SwerlBehavior) == 32
     assert [SwerlBehavior.init.offset, SwerlBehavior.handle.offset,
             SwerlBehavior.terminate.offset] == [8, 16, 24]
-    assert ctypes.sizeof(SwerlConfig) == 48
+    assert ctypes.sizeof(SwerlConfig) == 64
     assert [SwerlConfig.max_message_size.offset, SwerlConfig.on_thread_start.offset,
-            SwerlConfig.on_thread_stop.offset, SwerlConfig.thread_user.offset] == [16, 24, 32, 40]
+            SwerlConfig.on_thread_stop.offset, SwerlConfig.thread_user.offset,
+            SwerlConfig.on_log.offset, SwerlConfig.log_user.offset] == [16, 24, 32, 40, 48, 56]
     assert ctypes.sizeof(SwerlSpawnOpts) == 32
     assert [SwerlSpawnOpts.name.offset, SwerlSpawnOpts.mailbox_limit.offset,
             SwerlSpawnOpts.overflow.offset, SwerlSpawnOpts.monitor_ref.offset] == [8, 16, 20, 24]
