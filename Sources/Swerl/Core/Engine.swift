@@ -285,7 +285,7 @@ package final class Engine: @unchecked Sendable {
 
         if let parentBlock {
             if flags & UInt32(SWERL_SPAWN_LINK) != 0 {
-                parentBlock.pointee.links.append(pid)
+                parentBlock.pointee.links.insert(pid)
             }
             if flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
                 parentBlock.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))

@@ -78,7 +78,7 @@ struct ProcessBlock: ~Copyable {
     /// The message the handler is looking at now: never removed under it.
     var offering: NodePointer? = nil
 
-    var links: [UInt64] = []
+    var links = PidSet()
     var monitors: [MonitorEntry] = []
     var monitoredBy: [MonitorEntry] = []
     var pendingCalls: [UInt64] = []
@@ -191,7 +191,7 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         pointee.infoMonitors.store(UInt32(pointee.monitors.count), ordering: .relaxed)
         pointee.infoMonitoredBy.store(UInt32(pointee.monitoredBy.count), ordering: .relaxed)
         pointee.infoTrapExit.store(pointee.trapExit ? 1 : 0, ordering: .relaxed)
-        let tables = (pointee.links.capacity + pointee.pendingCalls.capacity) * 8
+        let tables = pointee.links.memory + pointee.pendingCalls.capacity * 8
             + (pointee.monitors.capacity + pointee.monitoredBy.capacity) * 16
         pointee.infoMemory.store(UInt64(MemoryLayout<ProcessBlock>.stride + tables), ordering: .relaxed)
     }

@@ -26,7 +26,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
             }
             return Code.ok
         }
-        me.pointee.links.append(pid)
+        me.pointee.links.insert(pid)
         me.publishRelations()
         engine.deliver(node, to: other)
         return Code.ok
@@ -35,8 +35,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
     /// OTP-18.
     func unlink(_ pid: UInt64) -> Int32 {
         let me = process
-        guard let index = me.pointee.links.firstIndex(of: pid) else { return Code.ok }
-        me.pointee.links.remove(at: index)
+        guard me.pointee.links.remove(pid) else { return Code.ok }
         me.publishRelations()
         engine.signal(NodeKind.sigUnlink, to: pid, from: me.pointee.ownPid)
         return Code.ok

@@ -110,14 +110,12 @@ extension Scheduler {
             applyExitSignal(node, to: process)
         case NodeKind.sigLink:
             let from = node.pointee.from
-            if from != process.pointee.ownPid && !process.pointee.links.contains(from) {
-                process.pointee.links.append(from)
+            if from != process.pointee.ownPid && process.pointee.links.insert(from) {
                 process.publishRelations()
             }
             Nodes.release(node)
         case NodeKind.sigUnlink:
-            if let index = process.pointee.links.firstIndex(of: node.pointee.from) {
-                process.pointee.links.remove(at: index)
+            if process.pointee.links.remove(node.pointee.from) {
                 process.publishRelations()
             }
             Nodes.release(node)
@@ -180,8 +178,7 @@ extension Scheduler {
         let untrappable = node.pointee.aux & 2 != 0  // bounded mailbox overflow kill
         if viaLink {
             // 21a: a link already removed (unlink) drops the signal.
-            guard let index = process.pointee.links.firstIndex(of: from) else { return Nodes.release(node) }
-            process.pointee.links.remove(at: index)
+            guard process.pointee.links.remove(from) else { return Nodes.release(node) }
         }
         if untrappable {
             die(process, reason: reason, detail: [])
@@ -227,7 +224,7 @@ extension Scheduler {
         process.pointee.timeoutInFlight = false
         process.pointee.timeoutRequest = nil
         if parameters.flags & UInt32(SWERL_SPAWN_LINK) != 0 {
-            process.pointee.links.append(parameters.parent)  // OTP-3: linked from birth
+            process.pointee.links.insert(parameters.parent)  // OTP-3: linked from birth
         }
         if parameters.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
             // OTP-4: monitored from birth, so a DOWN carries the real reason.
@@ -374,7 +371,7 @@ extension Scheduler {
         for ref in process.pointee.pendingCalls { engine.waiters.abandon(ref) }
 
         detail.withUnsafeBytes { detailBytes in
-            for partner in process.pointee.links {
+            process.pointee.links.forEach { partner in
                 engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: 1, reason: reason, detail: detailBytes)
             }
             for watcher in process.pointee.monitoredBy {
@@ -390,7 +387,7 @@ extension Scheduler {
             engine.signal(NodeKind.sigDemonitor, to: monitor.pid, from: pid, ref: monitor.ref)  // OTP-29
         }
         process.releaseAllMail()
-        process.pointee.links = []
+        process.pointee.links.removeAll()
         process.pointee.monitors = []
         process.pointee.monitoredBy = []
         process.pointee.pendingCalls = []

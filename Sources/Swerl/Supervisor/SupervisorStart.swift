@@ -43,9 +43,9 @@ extension Engine {
 
     /// Sends a report to the configured log callback (crash reports,
     /// restarts, escalations).
-    func report(level: Int, _ text: String) {
-        guard let log = logCallback else { return }
-        var message = text
+    func report(level: Int, _ text: @autoclosure () -> String) {
+        guard let log = logCallback else { return }  // no text is built without a listener
+        var message = text()
         message.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { log(logUser, Int32(level), $0.baseAddress, $0.count) }
         }
