@@ -608,6 +608,21 @@ extension SupervisorState {
 
     // MARK: Management requests (OTP-52)
 
+    /// Answers a request whose work was starting `child`.
+    private func conclude(_ request: SupervisorRequest, _ child: ChildRecord, _ outcome: StartOutcome,
+                          _ answer: (Int32) -> Void) {
+        switch outcome {
+        case .started:
+            request.pid = child.pid
+            answer(Code.ok)
+        case .ignored:
+            answer(Code.ok)
+        case .failed(let reason, let detail):
+            request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)
+            answer(Code.startFailed)
+        }
+    }
+
     private func onRequest(_ message: swerl_message) {
         let ref = message.ref
         guard let request = SupervisorRequest.decode(UnsafeRawBufferPointer(start: message.data, count: message.len)) else {
@@ -629,20 +644,11 @@ extension SupervisorState {
             }
             let child = ChildRecord(spec: childSpec, serial: nextSerialNumber())
             start(child) { outcome in
-                switch outcome {
-                case .started:
-                    child.spec.arm()
-                    self.children.append(child)
-                    request.pid = child.pid
-                    answer(Code.ok)
-                case .ignored:
-                    child.spec.arm()
-                    if !child.isTemporary { self.children.append(child) }
-                    answer(Code.ok)
-                case .failed(let reason, let detail):
-                    request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)
-                    answer(Code.startFailed)
+                if case .failed = outcome {} else {
+                    child.spec.arm()  // kept: the supervisor owns its argument now
+                    if child.pid != 0 || !child.isTemporary { self.children.append(child) }
                 }
+                self.conclude(request, child, outcome, answer)
             }
         case .spawnChild(let arg):
             guard spec.isSimple, let template = spec.template else { return answer(Code.simple) }
@@ -651,18 +657,9 @@ extension SupervisorState {
             childSpec.argument = arg == nil ? template.argument : template.argument.sibling(arg)
             let child = ChildRecord(spec: childSpec, serial: nextSerialNumber())
             start(child) { outcome in
-                switch outcome {
-                case .started:
-                    if arg != nil { child.spec.argument.arm() }
-                    request.pid = child.pid
-                    answer(Code.ok)
-                case .ignored:
-                    if arg != nil { child.spec.argument.arm() }  // dropped at once: released now
-                    answer(Code.ok)
-                case .failed(let reason, let detail):
-                    request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)
-                    answer(Code.startFailed)
-                }
+                // Kept (or, ignored, dropped at once and so released now).
+                if case .failed = outcome {} else if arg != nil { child.spec.argument.arm() }
+                self.conclude(request, child, outcome, answer)
             }
         case .terminate(let id):
             if spec.isSimple { return answer(Code.simple) }
@@ -686,18 +683,7 @@ extension SupervisorState {
             guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
             if child.pid != 0 { return answer(Code.running) }
             if child.restarting { return answer(Code.restarting) }
-            start(child) { outcome in
-                switch outcome {
-                case .started:
-                    request.pid = child.pid
-                    answer(Code.ok)
-                case .ignored:
-                    answer(Code.ok)
-                case .failed(let reason, let detail):
-                    request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)
-                    answer(Code.startFailed)
-                }
-            }
+            start(child) { self.conclude(request, child, $0, answer) }
         case .delete(let id):
             if spec.isSimple { return answer(Code.simple) }
             guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
