@@ -9,7 +9,11 @@
  * This header is the contract. A reader of this file alone can use the
  * library. It is C99 and C++ clean and only ever grows: functions, constants
  * and error codes are added, never changed or renumbered. Public structs start
- * with `uint32_t size`, filled by their `_init` function, so they can grow.
+ * with `uint32_t size`, filled by their `_init` function, so they can grow:
+ * the library reads and writes only the fields a caller's `size` covers, and
+ * an `_init` function always writes exactly the layout of the version that
+ * introduced it (a release that adds fields adds an `_init` that knows
+ * them), so a program built against an older header stays safe.
  *
  * Conventions that hold for every function below:
  *   - Return value: 0 on success or a negative SWERL_E* code. swerl_strerror()
