@@ -8,6 +8,8 @@ enum Bench {
         "spawn.process", "spawn.main",
         "pingpong.core", "pingpong.swift",
         "counting.core", "counting.core-flow", "counting.main", "counting.swift", "counting.swift-main",
+        "restart.storm", "restart.storm-multi", "restart.short", "restart.short-multi",
+        "restart.storm-100", "restart.storm-10k", "restart.scaling",
     ]
 
     static func main(_ arguments: [String]) {
@@ -22,6 +24,7 @@ enum Bench {
         spawn(harness, options)
         pingPong(harness, options)
         counting(harness, options)
+        restarts(harness, options)
 
         print("")
         harness.printTable()
@@ -107,5 +110,53 @@ enum Bench {
                         better: .higher, target: Targets.counting, initialN: initial, quickN: quick) {
             SwiftCounting.run(n: $0, fromMainThread: true, options: options)
         }
+    }
+
+    // MARK: Supervisor restart storms
+
+    static func restarts(_ harness: Harness, _ options: Options) {
+        let cpus = "\(Machine.onlineCPUs) sched"
+        for (id, schedulers, placement) in [("restart.storm", 1, "1 sched"), ("restart.storm-multi", 0, cpus)] {
+            harness.measure(id: id, title: "restart storm, 1,000 children, one_for_one (\(placement))",
+                            unit: "restarts/s", better: .higher, target: Targets.restartStorm,
+                            initialN: 20_000, quickN: 5_000) {
+                CoreSupervisor.run(label: id, children: 1_000, kind: .sustained(restarts: $0),
+                                   schedulers: UInt32(schedulers), options: options)
+            }
+        }
+        // 100 children x 10 crashes; --n N: N / 10 children x 10 crashes.
+        for (id, schedulers, placement) in [("restart.short", 1, "1 sched"), ("restart.short-multi", 0, cpus)] {
+            harness.measure(id: id, title: "short storm, 100 children x 10 crashes (\(placement))",
+                            unit: "restarts/s", better: .higher, target: Targets.restartShort,
+                            initialN: 1_000, quickN: 1_000, calibrate: false) {
+                CoreSupervisor.run(label: id, children: max(1, $0 / 10), kind: .short(crashes: 10),
+                                   schedulers: UInt32(schedulers), options: options)
+            }
+        }
+        // O(1) per restart: the same storm with 100 and with 10,000 children,
+        // their runs interleaved so that the ratio compares like with like.
+        let sizes = [(id: "restart.storm-100", children: 100, initial: 20_000, quick: 5_000),
+                     (id: "restart.storm-10k", children: 10_000, initial: 50_000, quick: 20_000)]
+        let results = harness.measureInterleaved(sizes.map { size in
+            Harness.Measurement(
+                id: size.id, title: "restart storm, \(Format.grouped(size.children)) children (1 sched)",
+                unit: "restarts/s", better: .higher, target: Targets.restartStorm,
+                initialN: size.initial, quickN: size.quick, neededBy: "restart.scaling"
+            ) {
+                CoreSupervisor.run(label: size.id, children: size.children, kind: .sustained(restarts: $0),
+                                   schedulers: 1, options: options)
+            }
+        })
+        guard options.selects("restart.scaling"), !results[0].isEmpty, !results[1].isEmpty else { return }
+        let ratios = zip(results[0], results[1]).map { small, large in large.metric / small.metric }
+        let summary = Summary(values: ratios)
+        print("restart.scaling: restarts/s with 10,000 children / with 100, per pair of interleaved runs: "
+              + ratios.map { Format.fixed($0, 2) }.joined(separator: " ")
+              + "; median \(Format.fixed(summary.median, 2))\n")
+        var row = Row(id: "restart.scaling", title: "restart storm, 10,000 / 100 children", unit: "ratio",
+                      better: .higher, target: Targets.restartScaling, n: 10_000, summary: summary)
+        row.note = "restarts/s with 10,000 children over restarts/s with 100 (1 sched), one ratio per pair of "
+            + "interleaved runs; 1.0: the cost of a restart does not depend on the number of children"
+        harness.record(row)
     }
 }

@@ -42,7 +42,7 @@ struct Row {
 
     /// How many times better than BEAM (> 1: faster or smaller).
     var versusBeam: Double? {
-        guard let target, summary.median.isFinite, summary.median > 0 else { return nil }
+        guard let target, target.beam.isFinite, summary.median.isFinite, summary.median > 0 else { return nil }
         return better == .lower ? target.beam / summary.median : summary.median / target.beam
     }
 }
@@ -52,6 +52,9 @@ enum Targets {
     static let memory = Target(limit: 512, beam: 2640)          // bytes per idle process
     static let pingPong = Target(limit: 250, beam: 421)         // ns per round trip
     static let counting = Target(limit: 30, beam: 18)           // M msgs/s
+    static let restartStorm = Target(limit: 100_000, beam: 8_300)  // restarts/s, sustained
+    static let restartShort = Target(limit: 75_000, beam: 75_000)  // restarts/s: at least BEAM
+    static let restartScaling = Target(limit: 0.8, beam: .nan)     // restarts/s, 10,000 / 100 children
 }
 
 final class Harness {
@@ -60,55 +63,103 @@ final class Harness {
 
     init(options: Options) { self.options = options }
 
+    /// One benchmark as the harness runs it.
+    struct Measurement {
+        var id: String
+        var title: String
+        var unit: String
+        var better: Better
+        var target: Target?
+        /// The first calibration size (quickN with --quick).
+        var initialN: Int
+        var quickN: Int
+        /// false for fixed-size benchmarks (spawn 1M).
+        var calibrate = true
+        /// A derived row's id that also selects this one.
+        var neededBy: String? = nil
+        var run: (Int) -> RunResult
+    }
+
     /// Runs a benchmark (if selected) and records its row.
-    /// - initialN: the first calibration size (quickN with --quick).
-    /// - calibrate: false for fixed-size benchmarks (spawn 1M).
     @discardableResult
     func measure(id: String, title: String, unit: String, better: Better, target: Target?,
-                 initialN: Int, quickN: Int, calibrate: Bool = true,
+                 initialN: Int, quickN: Int, calibrate: Bool = true, neededBy: String? = nil,
                  _ run: (Int) -> RunResult) -> [RunResult] {
-        guard options.selects(id) else { return [] }
-        var n = options.fixedN ?? (options.quick ? quickN : initialN)
-        print("\(id): \(title)")
-        fflush(nil)
-        var warmupsDone = 0
-        if calibrate && options.fixedN == nil {
-            while true {
-                let result = run(n)
+        withoutActuallyEscaping(run) { run in
+            measureInterleaved([Measurement(id: id, title: title, unit: unit, better: better, target: target,
+                                            initialN: initialN, quickN: quickN, calibrate: calibrate,
+                                            neededBy: neededBy, run: run)])[0]
+        }
+    }
+
+    /// Runs the selected benchmarks of `list`, each calibrated and warmed up
+    /// on its own, then their measured runs in turn (run 1 of each, run 2 of
+    /// each, ...) so that a slow spell of the machine falls on all of them
+    /// alike; records a row for each. Returns the measured runs per entry of
+    /// `list` (empty when not selected).
+    @discardableResult
+    func measureInterleaved(_ list: [Measurement]) -> [[RunResult]] {
+        let selected = list.indices.filter {
+            options.selects(list[$0].id) || list[$0].neededBy.map(options.selects) == true
+        }
+        var sizes: [Int: Int] = [:]
+        for index in selected {
+            let item = list[index]
+            var n = options.fixedN ?? (options.quick ? item.quickN : item.initialN)
+            print("\(item.id): \(item.title)")
+            fflush(nil)
+            var warmupsDone = 0
+            if item.calibrate && options.fixedN == nil {
+                while true {
+                    let result = item.run(n)
+                    warmupsDone += 1
+                    printRun("calibrate", n: n, result, unit: item.unit)
+                    // A margin, so measured runs that come out a little faster
+                    // than the calibration still take at least --min-time.
+                    if result.seconds >= options.minSeconds * 1.2 { break }
+                    let factor = Swift.min(10, Swift.max(1.5, options.minSeconds * 1.5 / Swift.max(result.seconds, 1e-6)))
+                    n = roundedSize(Double(n) * factor)
+                }
+            }
+            while warmupsDone < options.warmups {
+                printRun("warm-up", n: n, item.run(n), unit: item.unit)
                 warmupsDone += 1
-                printRun("calibrate", n: n, result, unit: unit)
-                // A margin, so measured runs that come out a little faster
-                // than the calibration still take at least --min-time.
-                if result.seconds >= options.minSeconds * 1.2 { break }
-                let factor = Swift.min(10, Swift.max(1.5, options.minSeconds * 1.5 / Swift.max(result.seconds, 1e-6)))
-                n = roundedSize(Double(n) * factor)
+            }
+            sizes[index] = n
+        }
+        var results = [[RunResult]](repeating: [], count: list.count)
+        guard !selected.isEmpty else { return results }
+        let interleaved = selected.count > 1
+        if interleaved { print("measured runs, interleaved: \(selected.map { list[$0].id }.joined(separator: ", "))") }
+        let before = Machine.CPUSnapshot.take()
+        for run in 0..<options.runs {
+            for index in selected {
+                let result = list[index].run(sizes[index]!)
+                results[index].append(result)
+                printRun("run \(run + 1)", n: sizes[index]!, result, unit: list[index].unit,
+                         tag: interleaved ? list[index].id : nil)
             }
         }
-        while warmupsDone < options.warmups {
-            printRun("warm-up", n: n, run(n), unit: unit)
-            warmupsDone += 1
-        }
-        var results: [RunResult] = []
-        let before = Machine.CPUSnapshot.take()
-        for index in 0..<options.runs {
-            let result = run(n)
-            results.append(result)
-            printRun("run \(index + 1)", n: n, result, unit: unit)
-        }
         let othersLoad = before.othersLoad(until: Machine.CPUSnapshot.take())
-        let summary = Summary(values: results.map(\.metric))
-        print("  => median \(Format.value(summary.median)) \(unit)  (min \(Format.value(summary.min)), max \(Format.value(summary.max)), n=\(Format.grouped(n)), \(results.count) runs; other processes used \(Format.fixed(othersLoad, 2)) CPU)\n")
+        for index in selected {
+            let item = list[index]
+            let n = sizes[index]!
+            let summary = Summary(values: results[index].map(\.metric))
+            print("  => \(interleaved ? item.id + " " : "")median \(Format.value(summary.median)) \(item.unit)  (min \(Format.value(summary.min)), max \(Format.value(summary.max)), n=\(Format.grouped(n)), \(results[index].count) runs; other processes used \(Format.fixed(othersLoad, 2)) CPU)")
+            rows.append(Row(id: item.id, title: item.title, unit: item.unit, better: item.better, target: item.target,
+                            n: n, summary: summary, othersLoad: othersLoad))
+        }
+        print("")
         fflush(nil)
-        rows.append(Row(id: id, title: title, unit: unit, better: better, target: target, n: n, summary: summary,
-                        othersLoad: othersLoad))
         return results
     }
 
     /// Records a row computed from other runs (memory per process).
     func record(_ row: Row) { rows.append(row) }
 
-    private func printRun(_ label: String, n: Int, _ result: RunResult, unit: String) {
+    private func printRun(_ label: String, n: Int, _ result: RunResult, unit: String, tag: String? = nil) {
         var line = "  \(Format.pad(label, 10)) n=\(Format.pad(Format.grouped(n), 11)) \(Format.pad(Format.fixed(result.seconds, 3), 7, right: true)) s  \(Format.pad(Format.value(result.metric), 8, right: true)) \(unit)"
+        if let tag { line += "  [\(tag)]" }
         for (key, value) in result.extras { line += "  \(key) \(Format.value(value))" }
         print(line)
         fflush(nil)

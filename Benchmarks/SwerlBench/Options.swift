@@ -23,16 +23,20 @@ struct Options {
       --quick            smaller sizes and 3 runs (a smoke test, not a result)
       --only LIST        comma-separated benchmark ids or prefixes, e.g.
                          --only counting   --only pingpong.core,spawn.main
-      --n N              fixed size (messages, round trips or spawns): no
-                         calibration, 0 warm-ups and 1 run unless --warmup or
-                         --runs say otherwise. For valgrind --tool=callgrind:
+      --n N              fixed size (messages, round trips, spawns or
+                         restarts; restart.short: N / 10 children x 10
+                         crashes): no calibration, 0 warm-ups and 1 run
+                         unless --warmup or --runs say otherwise. For
+                         valgrind --tool=callgrind:
                            swerl-bench --only counting.core --n 200000
+                           swerl-bench --only restart.storm --n 100000
       --runs R           measured runs per benchmark (default 5)
       --warmup W         warm-up runs (default 1; calibration runs count)
       --min-time S       seconds each measured run must at least take (0.3)
       --spawn N          processes per spawn run (default 1,000,000)
       --spawn-schedulers S  scheduler threads for the spawn runs (default 0:
-                         one per CPU; ping-pong and counting always use 1)
+                         one per CPU; ping-pong and counting always use 1;
+                         the restart rows say theirs in their titles)
       --batch B          messages a sender process sends per callback (1000)
       --timeout S        seconds any single wait may take before the run is
                          declared stuck (default 60)
