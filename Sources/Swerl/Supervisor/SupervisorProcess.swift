@@ -8,9 +8,9 @@
 // Everything that must wait for another process is a `Job` instead:
 // stopping children (monitor, exit signal, DOWN or timeout then kill) and
 // starting a child supervisor (its start acknowledgement). While a job runs
-// the supervisor accepts only what the job waits for and SKIPs everything
-// else, which stays queued in order: exactly the selective receive OTP's
-// supervisor does in shutdown/2.
+// the supervisor acts only on what the job waits for and sets everything
+// else aside, in order, for when the job is done: the selective receive
+// OTP's supervisor does in shutdown/2, without rescanning the mailbox.
 
 import CSwerl
 import Synchronization
@@ -137,6 +137,9 @@ final class SupervisorState {
     var window: RestartWindow
     var job: Job? = nil
     var acknowledged = false
+    /// Messages that came while a job ran, handled once it is done.
+    var deferred: [DeferredMessage] = []
+    var deferredHead = 0
     /// Specs deleted before the start was acknowledged: released only if it succeeds.
     var droppedWhileStarting: [ChildSpecification] = []
     /// Set when the supervisor must exit once the current callback returns.
@@ -156,6 +159,23 @@ final class SupervisorState {
     }
 }
 
+/// A message kept for after the current job.
+struct DeferredMessage {
+    var kind: UInt32
+    var reason: Int32
+    var from: UInt64
+    var ref: UInt64
+    var payload: [UInt8]
+
+    init(_ message: swerl_message) {
+        kind = message.kind
+        reason = message.reason
+        from = message.from
+        ref = message.ref
+        payload = message.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: message.data, count: message.len))
+    }
+}
+
 /// Work that waits for other processes.
 enum Job {
     case stopping(StopJob)
@@ -170,6 +190,8 @@ final class StopJob {
     /// Monitor ref -> child, for the children being stopped now.
     var waiting: [UInt64: ChildRecord] = [:]
     var killed = false
+    /// When the children being stopped get killed (nil: no time limit).
+    var deadline: UInt64? = nil
     let then: () -> Void
 
     init(queue: [ChildRecord], parallel: Bool, then: @escaping () -> Void) {
@@ -233,16 +255,52 @@ extension SupervisorState {
     func handle(_ raw: UnsafePointer<swerl_message>) -> Int32 {
         let message = raw.pointee
         if let job {
-            guard accept(message, into: job) else { return Int32(SWERL_SKIP) }
+            if !accept(message, into: job) {
+                // Not what the job waits for: keep it in order for later. (A
+                // SKIP would leave it in the mailbox, to be rescanned after
+                // every DOWN: quadratic for a long mailbox.)
+                deferred.append(DeferredMessage(message))
+            }
         } else {
-            switch message.kind {
-            case UInt32(SWERL_EXIT): onExit(from: message.from, reason: message.reason, detail: bytes(message))
-            case UInt32(SWERL_CALL): onRequest(message)
-            case UInt32(SWERL_MESSAGE): onInternal(message)
-            default: break  // stray DOWN or TIMEOUT from an earlier job
+            dispatch(message)
+        }
+        runDeferred()
+        rearmStopTimeout()
+        return exitReason == nil ? Int32(SWERL_CONTINUE) : Int32(SWERL_STOP)
+    }
+
+    private func dispatch(_ message: swerl_message) {
+        switch message.kind {
+        case UInt32(SWERL_EXIT): onExit(from: message.from, reason: message.reason, detail: bytes(message))
+        case UInt32(SWERL_CALL): onRequest(message)
+        case UInt32(SWERL_MESSAGE): onInternal(message)
+        default: break  // stray DOWN or TIMEOUT from an earlier job
+        }
+    }
+
+    /// Handles what arrived during a job, in order, until a new job starts.
+    private func runDeferred() {
+        while job == nil && exitReason == nil && deferredHead < deferred.count {
+            let item = deferred[deferredHead]
+            deferredHead += 1
+            item.payload.withUnsafeBytes { payload in
+                dispatch(swerl_message(kind: item.kind, reason: item.reason, from: item.from, ref: item.ref,
+                                       data: payload.baseAddress, len: payload.count))
             }
         }
-        return exitReason == nil ? Int32(SWERL_CONTINUE) : Int32(SWERL_STOP)
+        if deferredHead == deferred.count && deferredHead > 0 {
+            deferred.removeAll(keepingCapacity: true)
+            deferredHead = 0
+        }
+    }
+
+    /// Accepting any message clears the receive timeout; a stop job still
+    /// waiting on its shutdown time sets it again to what is left.
+    private func rearmStopTimeout() {
+        guard case .stopping(let stop) = job, !stop.killed, let deadline = stop.deadline else { return }
+        let now = monotonicNanos()
+        let left = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
+        _ = Engine.setReceiveTimeout(context, millis: UInt32(min(left, UInt64(SWERL_INFINITY - 1))))
     }
 
     private func bytes(_ message: swerl_message) -> [UInt8] {
@@ -426,6 +484,7 @@ extension SupervisorState {
             let batch = stop.parallel ? stop.queue : [stop.queue.removeFirst()]
             if stop.parallel { stop.queue.removeAll() }
             stop.killed = false
+            stop.deadline = nil
             var longest: UInt32 = 0
             for child in batch where child.pid != 0 {
                 // Monitor rather than trust the link: a child that unlinked cannot hang us.
@@ -439,6 +498,7 @@ extension SupervisorState {
                 stop.waiting[ref] = child
             }
             if !stop.waiting.isEmpty && longest != 0 && longest != SWERL_INFINITY {
+                stop.deadline = monotonicNanos() + UInt64(longest) * 1_000_000
                 _ = Engine.setReceiveTimeout(context, millis: longest)
             }
         }
@@ -494,6 +554,9 @@ extension SupervisorState {
             if child.spec.significant { significantChildGone() }
             return
         }
+        // The runtime is stopping: this tree is about to be shut down, and
+        // nothing can be spawned any more; a restart would only fail.
+        guard engine.acceptsSpawns else { return }
         guard window.add(nowMillis: monotonicNanos() / 1_000_000) else { return escalate() }
         restart(after: child)
     }
@@ -559,7 +622,7 @@ extension SupervisorState {
               header.kind == SupervisorMessage.tryAgain else { return }
         let serial = Int(header.value)
         guard let child = spec.isSimple ? dynamic[serial] : children.first(where: { $0.serial == serial }),
-              child.restarting, child.pid == 0 else { return }
+              child.restarting, child.pid == 0, engine.acceptsSpawns else { return }
         guard window.add(nowMillis: monotonicNanos() / 1_000_000) else { return escalate() }
         engine.countRestart()
         switch spec.strategy {
