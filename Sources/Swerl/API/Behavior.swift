@@ -46,50 +46,61 @@ public struct Handler: Behavior {
 }
 
 /// Holds a Swift behaviour behind the C calling convention the runtime uses.
-final class BehaviorBox {
-    var behavior: any Behavior
-    init(_ behavior: any Behavior) { self.behavior = behavior }
+/// A subclass specialized to the behaviour's type overrides these methods,
+/// so a message reaches the behaviour through one class dispatch: no
+/// existential, no runtime exclusivity check, no retain on the way.
+class BehaviorBox {
+    func start(_ context: Context) throws {}
+    func handle(_ message: Message, _ context: Context) throws -> Next { .continue }
+    func terminate(_ reason: ExitReason, _ context: Context) {}
+
+    /// A box for `behavior`, specialized to its concrete type.
+    static func make<B: Behavior>(_ behavior: B) -> BehaviorBox { TypedBehaviorBox(behavior) }
 
     static let table: swerl_behavior = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: { ctx, arg, state in
-            let box = Unmanaged<BehaviorBox>.fromOpaque(arg!).takeUnretainedValue()
-            do {
-                try box.behavior.start(Context(ctx))
-                state?.pointee = arg
-                return 0
-            } catch is IgnoreStart {
-                Unmanaged<BehaviorBox>.fromOpaque(arg!).release()
-                return Int32(SWERL_IGNORE)
-            } catch {
-                crash(ctx, error)
-                Unmanaged<BehaviorBox>.fromOpaque(arg!).release()
-                return -1
+            let outcome: Int32 = Unmanaged<BehaviorBox>.fromOpaque(arg!)._withUnsafeGuaranteedRef { box in
+                do {
+                    try box.start(Context(ctx))
+                    return 0
+                } catch is IgnoreStart {
+                    return Int32(SWERL_IGNORE)
+                } catch {
+                    crash(ctx, error)
+                    return -1
+                }
             }
+            if outcome == 0 {
+                state?.pointee = arg
+            } else {
+                Unmanaged<BehaviorBox>.fromOpaque(arg!).release()  // no terminate after a failed init
+            }
+            return outcome
         },
         handle: { ctx, message, state in
-            let box = Unmanaged<BehaviorBox>.fromOpaque(state!).takeUnretainedValue()
-            do {
-                switch try box.behavior.handle(Message(message!), Context(ctx)) {
-                case .continue: return Int32(SWERL_CONTINUE)
-                case .skip: return Int32(SWERL_SKIP)
-                case .stop: return Int32(SWERL_STOP)
-                case .exit(let reason):
-                    reason.detail.withUnsafeBytes { detail in
-                        _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
+            Unmanaged<BehaviorBox>.fromOpaque(state!)._withUnsafeGuaranteedRef { box in
+                do {
+                    switch try box.handle(Message(message!), Context(ctx)) {
+                    case .continue: return Int32(SWERL_CONTINUE)
+                    case .skip: return Int32(SWERL_SKIP)
+                    case .stop: return Int32(SWERL_STOP)
+                    case .exit(let reason):
+                        reason.detail.withUnsafeBytes { detail in
+                            _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
+                        }
+                        return Int32(SWERL_STOP)
                     }
-                    return Int32(SWERL_STOP)
+                } catch {
+                    crash(ctx, error)
+                    return -1
                 }
-            } catch {
-                crash(ctx, error)
-                return -1
             }
         },
         terminate: { ctx, reason, state in
             let unmanaged = Unmanaged<BehaviorBox>.fromOpaque(state!)
-            let box = unmanaged.takeUnretainedValue()
             let detail = Engine.exitDetail(UnsafeRawPointer(ctx))
-            box.behavior.terminate(ExitReason(code: reason, detail: detail), Context(ctx))
+            unmanaged._withUnsafeGuaranteedRef { $0.terminate(ExitReason(code: reason, detail: detail), Context(ctx)) }
             unmanaged.release()
         }
     )
@@ -100,4 +111,20 @@ final class BehaviorBox {
             _ = Engine.fail(UnsafeRawPointer(ctx), reason: Int32(SWERL_REASON_ERROR), detail: detail)
         }
     }
+}
+
+final class TypedBehaviorBox<B: Behavior>: BehaviorBox {
+    /// Unchecked: the runtime never runs two callbacks of one process at
+    /// once, and a callback never re-enters its own behaviour.
+    @exclusivity(unchecked) var behavior: B
+
+    init(_ behavior: B) { self.behavior = behavior }
+
+    override func start(_ context: Context) throws { try behavior.start(context) }
+
+    override func handle(_ message: Message, _ context: Context) throws -> Next {
+        try behavior.handle(message, context)
+    }
+
+    override func terminate(_ reason: ExitReason, _ context: Context) { behavior.terminate(reason, context) }
 }

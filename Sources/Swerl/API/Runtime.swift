@@ -72,7 +72,7 @@ public final class Runtime: Sendable {
         if let name = options.name, name.isEmpty || name.utf8.count > Int(SWERL_NAME_MAX) {
             throw SwerlError(.invalidArgument)
         }
-        let box = Unmanaged.passRetained(BehaviorBox(behavior))
+        let box = Unmanaged.passRetained(BehaviorBox.make(behavior))
         var monitorRef: UInt64 = 0
         let (result, pid) = engine.spawn(behavior: BehaviorBox.table, arg: box.toOpaque(), flags: flags,
                                          name: options.name, mailboxLimit: options.mailboxLimit,

@@ -258,7 +258,7 @@ final class FactoryBox: @unchecked Sendable {
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: { ctx, arg, state in
             let factory = Unmanaged<FactoryBox>.fromOpaque(arg!).takeUnretainedValue()
-            let box = Unmanaged.passRetained(BehaviorBox(factory.make())).toOpaque()
+            let box = Unmanaged.passRetained(BehaviorBox.make(factory.make())).toOpaque()
             return BehaviorBox.table.`init`!(ctx, box, state)
         },
         handle: BehaviorBox.table.handle,
