@@ -25,7 +25,7 @@ package final class Engine: @unchecked Sendable {
     let schedulersShouldExit = Atomic<Bool>(false)
     private let nextRef = Atomic<UInt64>(1)
     private let roundRobin = Atomic<Int>(0)
-    private let stopLock = Mutex<Bool>(false)
+    private let stopLock = Lock<Bool>(false)
 
     // Counters (see swerl_stats).
     let spawned = Atomic<UInt64>(0)
@@ -36,7 +36,7 @@ package final class Engine: @unchecked Sendable {
     let restarts = Atomic<UInt64>(0)
     let escalations = Atomic<UInt64>(0)
     /// Supervisors started with swerl_supervisor_start: stopped first.
-    let rootSupervisors = Mutex<Set<UInt64>>([])
+    let rootSupervisors = Lock<Set<UInt64>>([])
     let logCallback: (@convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, Int) -> Void)?
     let logUser: UnsafeMutableRawPointer?
 

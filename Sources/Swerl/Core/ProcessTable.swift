@@ -16,7 +16,7 @@ final class ProcessTable: @unchecked Sendable {
     private let chunkCount: Int
     /// Chunk base addresses (UnsafeMutablePointer<ProcessBlock> bits), 0 until allocated.
     private let chunks: UnsafeMutablePointer<Atomic<UInt>>
-    private let free = Mutex(FreeSlots())
+    private let free = Lock(FreeSlots())
     /// Processes alive (spawned and not yet exited).
     let live = Atomic<Int>(0)
 

@@ -14,7 +14,7 @@ final class Registry: @unchecked Sendable {
         var pidByName: [String: UInt64] = [:]
         var nameByPid: [UInt64: String] = [:]
     }
-    private let maps = Mutex(Maps())
+    private let maps = Lock(Maps())
     private let count = Atomic<Int>(0)
 
     enum Outcome { case ok, nameTaken, hasName, noProcess }

@@ -33,7 +33,7 @@ final class Scheduler: @unchecked Sendable {
     /// Local queue length, published for thieves (relaxed).
     let publishedLoad = Atomic<Int>(0)
     /// Timers added from other threads, merged into `heap` by this thread.
-    let foreignTimers = Mutex<[TimerEntry]>([])
+    let foreignTimers = Lock<[TimerEntry]>([])
     let hasForeignTimers = Atomic<Bool>(false)
     /// Messages sent from this thread (owner stores, anyone loads).
     let messagesSent = Atomic<UInt64>(0)

@@ -17,7 +17,7 @@ final class TimerTable: @unchecked Sendable {
         var byRef: [UInt64: Entry] = [:]
         var byTarget: [UInt64: Set<UInt64>] = [:]
     }
-    private let maps = Mutex(Maps())
+    private let maps = Lock(Maps())
     /// Timers pending; lets an exit skip the lock when there are none.
     private let count = Atomic<Int>(0)
 

@@ -38,7 +38,7 @@ struct Waiter {
 
 final class Waiters: @unchecked Sendable {
     private final class Shard: Sendable {
-        let table = Mutex<[UInt64: Waiter]>([:])
+        let table = Lock<[UInt64: Waiter]>([:])
     }
     private static let shardCount = 16
     private let shards: [Shard] = (0..<shardCount).map { _ in Shard() }

@@ -40,7 +40,7 @@ final class SupervisorLaunch: @unchecked Sendable {
 /// The start result a thread waits for.
 final class StartSignal: @unchecked Sendable {
     private let signal = ThreadSignal()
-    private let detailBox = Mutex<[UInt8]>([])
+    private let detailBox = Lock<[UInt8]>([])
 
     func complete(code: Int32, detail: [UInt8]) {
         detailBox.withLock { $0 = detail }

@@ -44,7 +44,7 @@ final class SupervisorRequest: @unchecked Sendable {
     init(_ operation: Operation) { self.operation = operation }
 
     private static let tag: UInt64 = 0x5357_4552_4C52_4551  // "SWERLREQ"
-    private static let issued = Mutex<Set<UInt>>([])
+    private static let issued = Lock<Set<UInt>>([])
 
     /// The CALL payload for this request; valid until `retire`.
     func encode() -> [UInt8] {
