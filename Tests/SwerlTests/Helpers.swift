@@ -1,6 +1,6 @@
 // Test helpers: collectors shared with runtime threads, a wait that polls
 // instead of sleeping, and small behaviours. Behaviours run on scheduler
-// threads, so everything they share with a test is Sendable: Mutex-protected
+// threads, so everything they share with a test is Sendable: lock-protected
 // final classes.
 
 import Glibc
@@ -39,9 +39,9 @@ func withRuntime(_ body: (Runtime) async throws -> Void) async throws {
 
 /// A value shared between a test and its processes.
 final class Box<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
+    private let mutex: TestLock<Value>
 
-    init(_ value: Value) { mutex = Mutex(value) }
+    init(_ value: Value) { mutex = TestLock(value) }
 
     var value: Value { mutex.withLock { $0 } }
 
@@ -56,7 +56,7 @@ final class Box<Value: Sendable>: Sendable {
 /// A one-way flag a process thread can block on (a scheduler thread, never
 /// the test's task).
 final class Flag: Sendable {
-    private let raised = Mutex(false)
+    private let raised = TestLock(false)
 
     func raise() { raised.withLock { $0 = true } }
 
@@ -116,7 +116,7 @@ struct Event: Sendable, CustomStringConvertible {
 
 /// The events a process accepted, in the order it accepted them.
 final class Inbox: Sendable {
-    private let events = Mutex<[Event]>([])
+    private let events = TestLock<[Event]>([])
 
     func append(_ event: Event) { events.withLock { $0.append(event) } }
 
@@ -216,13 +216,13 @@ final class AgentControl: Sendable {
         var reaction: Reaction?
     }
 
-    private let state: Mutex<State>
+    private let state: TestLock<State>
     /// Every event the agent accepted (jobs excluded).
     let inbox = Inbox()
     /// The reason its terminate callback saw.
     let terminated = Box<ExitReason?>(nil)
 
-    init(reaction: Reaction?) { state = Mutex(State(reaction: reaction)) }
+    init(reaction: Reaction?) { state = TestLock(State(reaction: reaction)) }
 
     var reaction: Reaction? {
         get { state.withLock { $0.reaction } }
@@ -480,5 +480,33 @@ extension Agent {
     /// Whether the agent still runs jobs (it is alive and handling messages).
     var isResponsive: Bool {
         get async { (try? await run { _ in true }) ?? false }
+    }
+}
+
+// MARK: - A lock ThreadSanitizer can see
+
+/// What the tests share with runtime threads is guarded by a pthread mutex:
+/// Synchronization.Mutex waits on a raw futex, which ThreadSanitizer does not
+/// see, so `swift test --sanitize=thread` would report every critical section.
+final class TestLock<Value>: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
     }
 }

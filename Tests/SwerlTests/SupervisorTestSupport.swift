@@ -82,7 +82,7 @@ final class SupTrace: Sendable {
         let at: ContinuousClock.Instant
     }
 
-    private let entries = Mutex<[Entry]>([])
+    private let entries = TestLock<[Entry]>([])
 
     func add(_ kind: Kind, _ id: String, pid: Pid? = nil, from: Pid? = nil, reason: ExitReason? = nil) {
         let entry = Entry(kind: kind, id: id, pid: pid, from: from, reason: reason, at: .now)
@@ -152,10 +152,10 @@ final class SupWorkerState: Sendable {
         var unlinked = false
     }
 
-    private let values: Mutex<Values>
+    private let values: TestLock<Values>
 
     init(failStart: Bool = false, trap: Bool = false, onExit: SupOnExit = .follow) {
-        values = Mutex(Values(failStart: failStart, trap: trap, onExit: onExit))
+        values = TestLock(Values(failStart: failStart, trap: trap, onExit: onExit))
     }
 
     func read<R: Sendable>(_ body: (Values) -> R) -> R { values.withLock { body($0) } }
@@ -249,7 +249,7 @@ struct SupWorker: Behavior {
 /// A test's workers by id, all writing to one trace.
 final class SupLab: Sendable {
     let trace = SupTrace()
-    private let states = Mutex<[String: SupWorkerState]>([:])
+    private let states = TestLock<[String: SupWorkerState]>([:])
 
     /// The state of worker `id` (created on first use).
     func state(_ id: String) -> SupWorkerState {
@@ -393,8 +393,8 @@ struct SupWatcherTimeout: Error {}
 
 /// A value shared between a test and process threads.
 final class SupBox<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
+    private let mutex: TestLock<Value>
+    init(_ value: Value) { mutex = TestLock(value) }
     var value: Value { mutex.withLock { $0 } }
     func set(_ value: Value) { mutex.withLock { $0 = value } }
     func update(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
@@ -402,9 +402,9 @@ final class SupBox<Value: Sendable>: Sendable {
 
 final class SupWatcherControl: Sendable {
     let trace: SupTrace?
-    let jobs = Mutex<[SupWatcher.Job]>([])
-    let names = Mutex<[Ref: String]>([:])
-    let downs = Mutex<[Ref: ExitReason]>([:])
+    let jobs = TestLock<[SupWatcher.Job]>([])
+    let names = TestLock<[Ref: String]>([:])
+    let downs = TestLock<[Ref: ExitReason]>([:])
 
     init(trace: SupTrace?) { self.trace = trace }
 
