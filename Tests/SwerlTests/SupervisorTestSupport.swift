@@ -11,32 +11,7 @@ import Swerl
 import Synchronization
 import Testing
 
-// MARK: - Waiting
-
-/// Polls `condition` every millisecond until it holds or `timeout` passes.
-@discardableResult
-func supWait(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while true {
-        if condition() { return true }
-        if clock.now >= deadline { return false }
-        try? await Task.sleep(for: .milliseconds(1))
-    }
-}
-
-/// A fresh two-scheduler runtime for one test, stopped at the end (also when
-/// the test throws).
-func withSupRuntime(_ body: (Runtime) async throws -> Void) async throws {
-    let runtime = try Runtime(schedulers: 2)
-    do {
-        try await body(runtime)
-    } catch {
-        try? runtime.stop()
-        throw error
-    }
-    try runtime.stop()
-}
+// Waiting and fresh runtimes: `waitUntil` and `withRuntime` (Helpers.swift).
 
 /// The C error code a Swerl call failed with (0 when it did not throw).
 func supCode(_ body: () throws -> Void) -> Int32 {
@@ -352,7 +327,7 @@ final class SupWatcher: Sendable {
         })
         try runtime.send(SupWatcherBehavior.marker, to: pid)
         var value: T? = nil
-        await supWait {
+        await waitUntil {
             value = result.value
             return value != nil
         }
@@ -376,7 +351,7 @@ final class SupWatcher: Sendable {
     /// The reason of the DOWN for `ref`, once it comes (nil after 10 s).
     func down(_ ref: Ref) async -> ExitReason? {
         var reason: ExitReason?
-        await supWait {
+        await waitUntil {
             reason = control.downs.withLock { $0[ref] }
             return reason != nil
         }
@@ -461,8 +436,8 @@ extension SupervisorHandle {
                  sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let before = lab.state(id).terminates
         let pid = try supSend(runtime, id, command, sourceLocation: sourceLocation)
-        #expect(await supWait { lab.state(id).terminates == before + 1 }, sourceLocation: sourceLocation)
-        #expect(await supWait { (try? self.supPid(id)) != pid }, sourceLocation: sourceLocation)
+        #expect(await waitUntil { lab.state(id).terminates == before + 1 }, sourceLocation: sourceLocation)
+        #expect(await waitUntil { (try? self.supPid(id)) != pid }, sourceLocation: sourceLocation)
     }
 
     /// Crashes `victim`, waits for the starts `expected` announces, then
@@ -473,7 +448,7 @@ extension SupervisorHandle {
         let mark = lab.trace.mark
         let starts = expected.split(separator: " ").filter { $0.hasPrefix("+") }.count
         try supSend(runtime, victim, sourceLocation: sourceLocation)
-        #expect(await supWait {
+        #expect(await waitUntil {
             lab.trace.count(.start, since: mark) >= starts && lab.trace.count(.terminate, victim, since: mark) == 1
         }, sourceLocation: sourceLocation)
         supSync()

@@ -22,7 +22,7 @@ struct SupervisorTests {
         #expect(spec.periodMilliseconds == 5000)
         #expect(spec.autoShutdown == .never)
         #expect(spec.children.isEmpty)
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let base = runtime.processes.count
             // Zero children are allowed for one_for_one.
             let sup = try runtime.startSupervisor(spec)
@@ -58,7 +58,7 @@ struct SupervisorTests {
         let nested = ChildSpec(id: "sub", supervisor: Supervisor.Spec())
         #expect(nested.shutdown == .infinity)
         #expect(nested.restart == .permanent)
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let base = runtime.processes.count
             // Duplicate ids.
             #expect(supCode {
@@ -86,7 +86,7 @@ struct SupervisorTests {
                 _ = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne,
                                                                 children: [lab.worker("t1"), lab.worker("t2")]))
             } == SupErr.badSpec)
-            #expect(await supWait { runtime.processes.count == base })
+            #expect(await waitUntil { runtime.processes.count == base })
             #expect(lab.trace.text() == "")
             // Valid: significant transient under any_significant.
             let sup = try runtime.startSupervisor(Supervisor.Spec(autoShutdown: .anySignificant, children: [
@@ -111,7 +111,7 @@ struct SupervisorTests {
         #expect(spec.intensity == 1)
         #expect(spec.intensity != 3)
         #expect(spec.periodMilliseconds == 5000)
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [lab.worker("t")]))
             #expect(try sup.spawnChild() != nil)
@@ -121,7 +121,7 @@ struct SupervisorTests {
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup2.pid, as: "sup2")
             try sup2.supSend(runtime, "a")
-            #expect(await supWait { lab2.state("a").starts == 2 })
+            #expect(await waitUntil { lab2.state("a").starts == 2 })
             sup2.supSync()
             try sup2.supSend(runtime, "a")
             #expect(await watcher.exitCode(ref) == SupReason.shutdown)
@@ -132,12 +132,12 @@ struct SupervisorTests {
 
     @Test("OTP-42: the child is created linked to the supervisor; a failing start is an error (ESTART), nothing kept")
     func startFunction() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), lab.worker("b")]))
             let a = try #require(try sup.supPid("a"))
-            #expect(await supWait { runtime.info(a)?.links == 1 })
-            #expect(await supWait { runtime.info(sup.pid)?.links == 2 })
+            #expect(await waitUntil { runtime.info(a)?.links == 1 })
+            #expect(await waitUntil { runtime.info(sup.pid)?.links == 2 })
             #expect(supCode { try sup.startChild(lab.worker("bad", failStart: true)) } == SupErr.startFailed)
             #expect(lab.state("bad").failedStarts == 1)
             #expect(try sup.supIds() == "a,b")
@@ -152,7 +152,7 @@ struct SupervisorTests {
 
     @Test("OTP-43: the supervisor traps exits; a stranger's exit signal does not kill it")
     func supervisorTrapsExits() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(children: [
                 lab.worker("a"), ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x")])),
@@ -180,7 +180,7 @@ struct SupervisorTests {
 
     @Test("OTP-44: children start left to right before start returns; a failure rolls back in reverse (ESTART)")
     func startOrderAndRollback() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let watcher = try SupWatcher.spawn(runtime)
             let base = runtime.processes.count
             let lab = SupLab()
@@ -200,7 +200,7 @@ struct SupervisorTests {
                 ]))
             } == SupErr.startFailed)
             #expect(lab.trace.text(since: mark) == "+a +b !c -b/1 -a/1")
-            #expect(await supWait { runtime.processes.count == base })
+            #expect(await waitUntil { runtime.processes.count == base })
             #expect(lab.state("d").starts == 0)
 
             // The same inside a nested supervisor.
@@ -213,7 +213,7 @@ struct SupervisorTests {
                 ]))
             } == SupErr.startFailed)
             #expect(lab.trace.text(since: mark2) == "+a +x !y -x/1 -a/1")
-            #expect(await supWait { runtime.processes.count == base })
+            #expect(await waitUntil { runtime.processes.count == base })
         }
     }
 
@@ -221,7 +221,7 @@ struct SupervisorTests {
 
     @Test("OTP-45: children stop right to left, one at a time; runtime stop shuts a nested tree down in order")
     func stopOrder() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             // A child restarted by hand keeps its place in the order.
@@ -250,7 +250,7 @@ struct SupervisorTests {
 
     @Test("OTP-45: simple_one_for_one stops its children in parallel: all are asked before any is killed")
     func simpleStopsInParallel() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let template = ChildSpec(id: "t", shutdown: .timeout(milliseconds: 300),
                                      start: lab.factory("t", trap: true, onExit: .ignore))
@@ -277,7 +277,7 @@ struct SupervisorTests {
 
     @Test("OTP-46: shutdown: timeout then kill, brutal_kill, infinity, a child that unlinked")
     func shutdownProtocol() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
                 lab.worker("slow", shutdown: .timeout(milliseconds: 300), trap: true, onExit: .ignore),
@@ -312,8 +312,8 @@ struct SupervisorTests {
             let unlinker = try #require(try sup.supPid("unlinker"))
             lab.state("unlinker").update { $0.supervisor = sup.pid }
             try runtime.send("unlink", to: unlinker)
-            #expect(await supWait { lab.state("unlinker").read { $0.unlinked } })
-            #expect(await supWait { runtime.info(unlinker)?.links == 0 })
+            #expect(await waitUntil { lab.state("unlinker").read { $0.unlinked } })
+            #expect(await waitUntil { runtime.info(unlinker)?.links == 0 })
             try sup.terminateChild("unlinker")
             #expect(lab.state("unlinker").lastReason == .shutdown)
             #expect(runtime.info(unlinker) == nil)
@@ -327,7 +327,7 @@ struct SupervisorTests {
 
     @Test("OTP-47: permanent always restarts, transient only after an abnormal exit, temporary never (spec deleted)")
     func restartTypes() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: [
                 lab.worker("p"), lab.worker("t", restart: .transient), lab.worker("tmp", restart: .temporary),
@@ -335,7 +335,7 @@ struct SupervisorTests {
             var mark = lab.trace.mark
             for (command, starts) in [("stop", 2), ("shutdown", 3), ("crash", 4)] {
                 try await sup.supExit(runtime, lab, "p", command)
-                #expect(await supWait { lab.state("p").starts == starts })
+                #expect(await waitUntil { lab.state("p").starts == starts })
             }
             sup.supSync()
             #expect(lab.trace.text(since: mark) == "-p/0 +p -p/1 +p -p/5 +p")
@@ -350,7 +350,7 @@ struct SupervisorTests {
             #expect(try sup.supChild("t")?.state == .undefined)
             try sup.restartChild("t")
             try await sup.supExit(runtime, lab, "t", "crash")
-            #expect(await supWait { lab.state("t").starts == 4 })
+            #expect(await waitUntil { lab.state("t").starts == 4 })
             sup.supSync()
             #expect(lab.trace.text(since: mark) == "-t/0 +t -t/1 +t -t/5 +t")
             #expect(try sup.supChild("t")?.state == .running)
@@ -368,7 +368,7 @@ struct SupervisorTests {
 
     @Test("OTP-47: temporary children are not restarted by one_for_all or rest_for_one, and their specs go")
     func temporarySiblings() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let all = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 10, children: [
                 lab.worker("a"), lab.worker("tmp", restart: .temporary), lab.worker("c"),
@@ -388,7 +388,7 @@ struct SupervisorTests {
 
     @Test("OTP-48: one_for_one restarts only the failed child (first, middle, last)")
     func oneForOne() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 +a", restarted: ["a"])
@@ -399,7 +399,7 @@ struct SupervisorTests {
 
     @Test("OTP-48: one_for_all stops the others right to left, then starts all left to right")
     func oneForAll() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let all: Set<String> = ["a", "b", "c", "d"]
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 100,
@@ -419,7 +419,7 @@ struct SupervisorTests {
 
     @Test("OTP-48: rest_for_one restarts the failed child and those started after it")
     func restForOne() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .restForOne, intensity: 100,
                                                                   children: ["a", "b", "c", "d"].map { lab.worker($0) }))
@@ -431,7 +431,7 @@ struct SupervisorTests {
 
     @Test("OTP-48: simple_one_for_one starts nothing at init and restarts each child alone")
     func simpleOneForOne() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, intensity: 100,
                                                                   children: [lab.worker("template")]))
@@ -449,7 +449,7 @@ struct SupervisorTests {
             for victim in ["s1", "s3", "s4"] {
                 let mark = lab.trace.mark
                 try runtime.send("crash", to: #require(pids[victim]))
-                #expect(await supWait { lab.state(victim).starts == 2 })
+                #expect(await waitUntil { lab.state(victim).starts == 2 })
                 sup.supSync()
                 #expect(lab.trace.text(since: mark) == "-\(victim)/5 +\(victim)")
                 let new = try #require(lab.state(victim).pid)
@@ -493,7 +493,7 @@ struct SupervisorTests {
 
     @Test("OTP-49: exactly `intensity` restarts within the period survive; one more makes the supervisor exit shutdown")
     func intensityBoundary() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             // Defaults: 1 restart in 5 s.
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
@@ -522,7 +522,7 @@ struct SupervisorTests {
 
     @Test("OTP-49: intensity 0: the first restart-worthy exit kills the supervisor")
     func intensityZero() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
                 lab.worker("a"), lab.worker("t", restart: .transient)]))
@@ -541,7 +541,7 @@ struct SupervisorTests {
     @Test("OTP-49: a one_for_all or rest_for_one restart counts once, however many children restart")
     func groupRestartCountsOnce() async throws {
         for (strategy, name) in [(Supervisor.Strategy.oneForAll, "one_for_all"), (.restForOne, "rest_for_one")] {
-            try await withSupRuntime { runtime in
+            try await withRuntime { runtime in
                 let lab = SupLab()
                 let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: strategy, intensity: 1, periodMilliseconds: 60000,
                                                                       children: [lab.worker("a"), lab.worker("b"), lab.worker("c")]))
@@ -562,7 +562,7 @@ struct SupervisorTests {
 
     @Test("OTP-49: exits that are not restarted (transient normal, temporary) do not count")
     func nonRestartsDoNotCount() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, periodMilliseconds: 60000, children: [
                 lab.worker("p"), lab.worker("t", restart: .transient)]))
@@ -582,7 +582,7 @@ struct SupervisorTests {
 
     @Test("OTP-49: a failing restart is retried (restarting), each retry counting, until intensity is exhausted")
     func failingRestartExhausts() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, periodMilliseconds: 60000,
                                                                   children: [lab.worker("a"), lab.worker("b")]))
@@ -598,7 +598,7 @@ struct SupervisorTests {
 
     @Test("OTP-49: the window slides: a restart older than the period no longer counts (period 200 ms)")
     func windowSlides() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, periodMilliseconds: 200, children: [lab.worker("a")]))
             let watcher = try SupWatcher.spawn(runtime)
@@ -606,21 +606,21 @@ struct SupervisorTests {
             let clock = ContinuousClock()
             let mark = lab.trace.mark
             try sup.supSend(runtime, "a")
-            #expect(await supWait { lab.state("a").starts == 2 })
+            #expect(await waitUntil { lab.state("a").starts == 2 })
             let restarted = try #require(lab.trace.all(since: mark).first { $0.kind == .start }).at
             // A bounded wait past the period, measured from the observed restart.
             let elapsed = clock.now - restarted
             if elapsed < .milliseconds(260) { try await Task.sleep(for: .milliseconds(260) - elapsed) }
             let sentSecond = clock.now
             try sup.supSend(runtime, "a")
-            #expect(await supWait { lab.state("a").starts == 3 })
+            #expect(await waitUntil { lab.state("a").starts == 3 })
             sup.supSync()
             #expect(!watcher.hasDown(ref))
             // A third crash at once: two restarts within 200 ms is one too many.
             // Restart 2 came after sentSecond and restart 3 before `seen`, so
             // surviving is acceptable only if more than 200 ms separate them.
             try sup.supSend(runtime, "a")
-            await supWait { watcher.hasDown(ref) || lab.state("a").starts == 4 }
+            await waitUntil { watcher.hasDown(ref) || lab.state("a").starts == 4 }
             let seen = clock.now
             if lab.state("a").starts == 4 && !watcher.hasDown(ref) {
                 #expect(seen - sentSecond > .milliseconds(200),
@@ -636,7 +636,7 @@ struct SupervisorTests {
 
     @Test("OTP-50: past the intensity the supervisor stops its children right to left and exits shutdown")
     func givesUp() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             let w4 = try SupWatcher.spawn(runtime)
@@ -650,7 +650,7 @@ struct SupervisorTests {
 
     @Test("OTP-50: escalation three levels deep: each supervisor gives up in turn, inner to outer")
     func escalationThreeLevels() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let inner = Supervisor.Spec(intensity: 0, children: [lab.worker("w1"), lab.worker("w2")])
             let mid = Supervisor.Spec(intensity: 0, children: [lab.worker("m1"), ChildSpec(id: "inner", supervisor: inner), lab.worker("m2")])
@@ -679,7 +679,7 @@ struct SupervisorTests {
 
     @Test("OTP-50: an inner supervisor giving up is a restart for its parent when the parent has room")
     func escalationAbsorbed() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let inner = Supervisor.Spec(intensity: 0, children: [lab.worker("w1"), lab.worker("w2")])
             let mid = Supervisor.Spec(intensity: 1, children: [lab.worker("m1"), ChildSpec(id: "inner", supervisor: inner)])
@@ -693,7 +693,7 @@ struct SupervisorTests {
             let mark = lab.trace.mark
             try runtime.supervisor(innerPid).supSend(runtime, "w1")
             #expect(await watcher.exitCode(innerRef) == SupReason.shutdown)
-            #expect(await supWait { lab.state("w1").starts == 2 && lab.state("w2").starts == 2 })
+            #expect(await waitUntil { lab.state("w1").starts == 2 && lab.state("w2").starts == 2 })
             midSup.supSync()
             #expect(lab.trace.text(since: mark) == "-w1/5 -w2/1 +w1 +w2")
             let record = try #require(try midSup.supChild("inner"))
@@ -708,7 +708,7 @@ struct SupervisorTests {
 
     @Test("OTP-51: any_significant / all_significant shut the supervisor down when significant children are gone")
     func autoShutdown() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let any = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, autoShutdown: .anySignificant, children: [
                 lab.worker("a", restart: .transient, significant: true), lab.worker("b"),
@@ -753,7 +753,7 @@ struct SupervisorTests {
 
     @Test("OTP-52: start_child: pid, ESTARTED (with the pid), EPRESENT, ESTART; terminate/restart/delete and their errors")
     func managementCalls() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
                 lab.worker("a"), lab.worker("tmp", restart: .temporary)]))
@@ -794,26 +794,26 @@ struct SupervisorTests {
 
     @Test("OTP-52: ERESTARTING while a restart keeps failing; terminate_child ends the retries")
     func restartingChild() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1_000_000, periodMilliseconds: 1,
                                                                   children: [lab.worker("a"), lab.worker("b")]))
             lab.state("a").failStart = true
             try sup.supSend(runtime, "a")
-            #expect(await supWait { lab.state("a").failedStarts >= 3 })
+            #expect(await waitUntil { lab.state("a").failedStarts >= 3 })
             #expect(try sup.supChild("a")?.state == .restarting)
             #expect(try sup.supChild("a")?.pid == nil)
             #expect(supCode { try sup.restartChild("a") } == SupErr.restarting)
             #expect(supCode { try sup.deleteChild("a") } == SupErr.restarting)
             lab.state("a").failStart = false
-            #expect(await supWait { (try? sup.supChild("a"))?.state == .running })
+            #expect(await waitUntil { (try? sup.supChild("a"))?.state == .running })
 
             // OTP: terminate_child makes the pid undefined; the pending retry
             // then finds nothing to do.
             lab.state("a").failStart = true
             try sup.supSend(runtime, "a")
             let failed = lab.state("a").failedStarts
-            #expect(await supWait { lab.state("a").failedStarts >= failed + 3 })
+            #expect(await waitUntil { lab.state("a").failedStarts >= failed + 3 })
             try sup.terminateChild("a")
             #expect(try sup.supChild("a")?.state == .undefined)
             lab.state("a").failStart = false
@@ -826,7 +826,7 @@ struct SupervisorTests {
 
     @Test("OTP-52: ESIMPLE both ways; simple_one_for_one terminate by pid (ENOTFOUND for strangers)")
     func simpleOnlyCalls() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let simple = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne,
                                                                      children: [lab.worker("t", restart: .temporary)]))
@@ -895,7 +895,7 @@ struct SupervisorTests {
 
     @Test("OTP-52: which_children in start order (\"\" ids for simple children), count_children, the tree as JSON and DOT")
     func introspection() async throws {
-        try await withSupRuntime { runtime in
+        try await withRuntime { runtime in
             let lab = SupLab()
             let sub = Supervisor.Spec(strategy: .restForOne, intensity: 2, periodMilliseconds: 3000,
                                       children: [lab.worker("x"), lab.worker("y", restart: .transient)])
