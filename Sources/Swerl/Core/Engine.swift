@@ -141,7 +141,10 @@ package final class Engine: @unchecked Sendable {
             deadLetters.add(1, ordering: .relaxed)
             return Code.noProcess
         }
-        let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
+        // One look at the calling context serves both the sender's pid and
+        // the message counter.
+        let context = CallbackContexts.current
+        let from = context?.pointee.process?.pointee.ownPid ?? 0
         let waiting = process.arrive(count)
         if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
             switch process.pointee.overflow.load(ordering: .relaxed) {
@@ -163,7 +166,11 @@ package final class Engine: @unchecked Sendable {
             return Code.noMemory
         }
         deliver(node, to: process)
-        countSent()
+        if let scheduler = context?.pointee.scheduler {
+            scheduler._withUnsafeGuaranteedRef { $0.countSent() }
+        } else {
+            foreignSent.add(1, ordering: .relaxed)
+        }
         return Code.ok
     }
 

@@ -96,7 +96,7 @@ extension Scheduler {
                 apply(node, to: process)
             }
         }
-        process.makeRequestedDrops()
+        if process.pointee.mailboxLimit.load(ordering: .relaxed) != 0 { process.makeRequestedDrops() }
         process.publishInfo()
     }
 
@@ -285,6 +285,7 @@ extension Scheduler {
 
     /// After a callback that accepted something: the receive timeout and the
     /// handler's verdict.
+    @inline(__always)
     private func concludeCallback(_ process: ProcessPointer, result: Int32) {
         if let request = process.pointee.timeoutRequest {
             armReceiveTimeout(process, request)
@@ -292,6 +293,10 @@ extension Scheduler {
             process.pointee.timeoutArmed = false
         }
         if result == SWERL_CONTINUE || result == SWERL_SKIP { return }
+        concludeExit(process, result: result)
+    }
+
+    private func concludeExit(_ process: ProcessPointer, result: Int32) {
         if result == SWERL_STOP {
             die(process, reason: process.pointee.failReason ?? Reason.normal, detail: process.pointee.failDetail)
         } else if result < 0 {
