@@ -45,7 +45,8 @@ public final class Runtime: Sendable {
     }
 
     deinit {
-        guard owned, !engine.isInsideCallback else { return }
+        guard owned else { return }
+        if engine.isInsideCallback { return engine.stopInBackground() }
         let result = engine.stop(timeoutMillis: 5000)
         if result == Int32(SWERL_ETIMEDOUT) || !engine.threadsJoined { engine.joinAfterTimeout() }
     }

@@ -418,6 +418,24 @@ package final class Engine: @unchecked Sendable {
     /// Whether stop finished and the threads are gone.
     package var threadsJoined: Bool { schedulersShouldExit.load(ordering: .acquiring) }
 
+    /// Stops the runtime from a new thread: for a release that happens inside
+    /// one of its own callbacks, which cannot wait for itself.
+    package func stopInBackground() {
+        let retained = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            let engine = Unmanaged<Engine>.fromOpaque(raw!).takeRetainedValue()
+            let result = engine.stop(timeoutMillis: 5000)
+            if result == Code.timedOut || !engine.threadsJoined { engine.joinAfterTimeout() }
+            return nil
+        }, retained)
+        if status == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<Engine>.fromOpaque(retained).release()
+        }
+    }
+
     /// Waits for threads left running by a stop that timed out.
     package func joinAfterTimeout() {
         _ = waitForNoProcesses(until: UInt64.max)

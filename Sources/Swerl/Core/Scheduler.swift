@@ -99,9 +99,13 @@ final class Scheduler: @unchecked Sendable {
             contexts[slot].scheduler = Unmanaged.passUnretained(self)
         }
         let me = Unmanaged.passRetained(self).toOpaque()
+        // The thread keeps the runtime alive while it runs, so the runtime is
+        // never freed under a scheduler, whoever lets go of it last.
+        _ = Unmanaged.passRetained(engine)
         let status = pthread_create(&thread, nil, { raw in
             let scheduler = Unmanaged<Scheduler>.fromOpaque(raw!).takeRetainedValue()
             scheduler.run()
+            Unmanaged.passUnretained(scheduler.engine).release()
             return nil
         }, me)
         precondition(status == 0, "swerl: cannot create a scheduler thread (\(status))")
