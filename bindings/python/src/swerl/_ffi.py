@@ -1,0 +1,356 @@
+"""The one place that knows the C ABI of libswerl.so.1 (include/swerl.h).
+
+* finds and loads the library: ``$SWERL_LIBRARY``, then a ``libswerl.so.1``
+  bundled next to this package, then ``libswerl.so.1`` from the system;
+* checks that its ABI major is 1 (clear :class:`LibraryError` otherwise);
+* declares ``argtypes``/``restype`` of every function of swerl.h in one table
+  (``SIGNATURES``) and fails loudly if the library lacks one;
+* defines ctypes structures laid out exactly as the header's (natural
+  alignment on LP64; ``size`` fields set to ``ctypes.sizeof``).
+
+``swerl_ctx *``, ``swerl_runtime *`` and ``void *`` travel as ``c_void_p``
+(Python ints). The library is a :class:`ctypes.CDLL`: the GIL is released
+during every call, so blocking calls (``swerl_call``, ``swerl_runtime_stop``)
+let the scheduler threads run Python callbacks.
+"""
+
+import ctypes
+import os
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char,
+    c_char_p,
+    c_int,
+    c_int32,
+    c_size_t,
+    c_uint,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from typing import Any, Dict, List, Optional, Tuple
+
+ABI_MAJOR = 1
+LIBRARY_NAME = "libswerl.so.1"
+
+# ---------------------------------------------------------------------------
+# Constants of swerl.h
+# ---------------------------------------------------------------------------
+
+SWERL_INFINITY = 0xFFFFFFFF
+SWERL_NAME_MAX = 255
+
+SWERL_CONTINUE, SWERL_SKIP, SWERL_STOP = 0, 1, 2
+SWERL_IGNORE = 3
+
+SWERL_SPAWN_LINK = 1 << 0
+SWERL_SPAWN_MONITOR = 1 << 1
+SWERL_SPAWN_TRAP_EXIT = 1 << 2
+
+SWERL_OVERFLOW_REJECT, SWERL_OVERFLOW_DROP_OLDEST, SWERL_OVERFLOW_KILL = 0, 1, 2
+
+SWERL_DEMONITOR_FLUSH = 1
+SWERL_DEMONITOR_INFO = 2
+
+SWERL_TREE_JSON, SWERL_TREE_DOT = 0, 1
+
+# ---------------------------------------------------------------------------
+# Types of swerl.h
+# ---------------------------------------------------------------------------
+
+swerl_pid = c_uint64
+swerl_ref = c_uint64
+
+
+class SwerlMessage(Structure):
+    _fields_ = [
+        ("kind", c_uint32),
+        ("reason", c_int32),
+        ("from_", swerl_pid),  # `from` in C
+        ("ref", swerl_ref),
+        ("data", c_void_p),
+        ("len", c_size_t),
+    ]
+
+
+INIT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
+HANDLE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(SwerlMessage), c_void_p)
+TERMINATE_FN = CFUNCTYPE(None, c_void_p, c_int32, c_void_p)
+THREAD_FN = CFUNCTYPE(None, c_void_p)
+LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
+ARG_FREE_FN = CFUNCTYPE(None, c_void_p)
+
+
+class SwerlBehavior(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("init", INIT_FN),
+        ("handle", HANDLE_FN),
+        ("terminate", TERMINATE_FN),
+    ]
+
+
+class SwerlConfig(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("schedulers", c_uint32),
+        ("max_processes", c_uint32),
+        ("max_message_size", c_uint64),
+        ("on_thread_start", THREAD_FN),
+        ("on_thread_stop", THREAD_FN),
+        ("thread_user", c_void_p),
+        ("on_log", LOG_FN),
+        ("log_user", c_void_p),
+    ]
+
+
+class SwerlSpawnOpts(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("flags", c_uint32),
+        ("name", c_char_p),
+        ("mailbox_limit", c_uint32),
+        ("overflow", c_uint32),
+        ("monitor_ref", POINTER(swerl_ref)),
+    ]
+
+
+class SwerlStats(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("schedulers", c_uint32),
+        ("processes", c_uint64),
+        ("spawned", c_uint64),
+        ("exited", c_uint64),
+        ("messages_sent", c_uint64),
+        ("dead_letters", c_uint64),
+        ("messages_dropped", c_uint64),
+        ("restarts", c_uint64),
+        ("escalations", c_uint64),
+    ]
+
+
+class SwerlBuffer(Structure):
+    _fields_ = [("data", c_void_p), ("len", c_size_t)]
+
+
+class SwerlSupervisorSpec(Structure):
+    pass  # fields below: SwerlChildSpec refers to it
+
+
+class SwerlChildSpec(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("id", c_char_p),
+        ("behavior", POINTER(SwerlBehavior)),
+        ("arg", c_void_p),
+        ("arg_free", ARG_FREE_FN),
+        ("restart", c_uint32),
+        ("shutdown_ms", c_uint32),
+        ("type", c_uint32),
+        ("significant", c_uint32),
+        ("supervisor", POINTER(SwerlSupervisorSpec)),
+    ]
+
+
+SwerlSupervisorSpec._fields_ = [
+    ("size", c_uint32),
+    ("strategy", c_uint32),
+    ("intensity", c_uint32),
+    ("period_ms", c_uint32),
+    ("auto_shutdown", c_uint32),
+    ("children", POINTER(SwerlChildSpec)),
+    ("n_children", c_size_t),
+]
+
+
+class SwerlChildCounts(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("specs", c_uint32),
+        ("active", c_uint32),
+        ("supervisors", c_uint32),
+        ("workers", c_uint32),
+    ]
+
+
+class SwerlChildInfo(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("state", c_uint32),
+        ("type", c_uint32),
+        ("restart", c_uint32),
+        ("pid", swerl_pid),
+        ("restarts", c_uint64),
+        ("id", c_char * (SWERL_NAME_MAX + 1)),
+    ]
+
+
+class SwerlProcessInfo(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("status", c_uint32),
+        ("message_queue_len", c_uint64),
+        ("messages_handled", c_uint64),
+        ("memory", c_uint64),
+        ("links", c_uint32),
+        ("monitors", c_uint32),
+        ("monitored_by", c_uint32),
+        ("trap_exit", c_uint32),
+        ("name", c_char * (SWERL_NAME_MAX + 1)),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Every function of swerl.h: name -> (restype, argtypes)
+# ---------------------------------------------------------------------------
+
+_rt = c_void_p  # swerl_runtime *
+_ctx = c_void_p  # swerl_ctx *
+
+SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
+    # version, errors
+    "swerl_version": (c_uint, []),
+    "swerl_version_string": (c_char_p, []),
+    "swerl_strerror": (c_char_p, [c_int]),
+    "swerl_err_name": (c_char_p, [c_int]),
+    # runtime
+    "swerl_config_init": (None, [POINTER(SwerlConfig)]),
+    "swerl_runtime_start": (c_int, [POINTER(SwerlConfig), POINTER(c_void_p)]),
+    "swerl_runtime_stop": (c_int, [_rt, c_uint32]),
+    "swerl_runtime_free": (None, [_rt]),
+    "swerl_runtime_stats": (c_int, [_rt, POINTER(SwerlStats)]),
+    # processes
+    "swerl_spawn_opts_init": (None, [POINTER(SwerlSpawnOpts)]),
+    "swerl_spawn": (c_int, [_rt, POINTER(SwerlBehavior), c_void_p, POINTER(SwerlSpawnOpts),
+                            POINTER(swerl_pid)]),
+    "swerl_self": (swerl_pid, [_ctx]),
+    "swerl_ctx_runtime": (c_void_p, [_ctx]),
+    "swerl_fail": (c_int, [_ctx, c_int32, c_void_p, c_size_t]),
+    # messages
+    "swerl_send": (c_int, [_rt, swerl_pid, c_void_p, c_size_t]),
+    "swerl_send_named": (c_int, [_rt, c_char_p, c_void_p, c_size_t]),
+    "swerl_receive_timeout": (c_int, [_ctx, c_uint32]),
+    # links and exits
+    "swerl_link": (c_int, [_ctx, swerl_pid]),
+    "swerl_unlink": (c_int, [_ctx, swerl_pid]),
+    "swerl_trap_exit": (c_int, [_ctx, c_int]),
+    "swerl_exit": (c_int, [_rt, swerl_pid, c_int32, c_void_p, c_size_t]),
+    # monitors
+    "swerl_monitor": (c_int, [_ctx, swerl_pid, POINTER(swerl_ref)]),
+    "swerl_demonitor": (c_int, [_ctx, swerl_ref, c_uint32]),
+    # names
+    "swerl_register": (c_int, [_rt, c_char_p, swerl_pid]),
+    "swerl_unregister": (c_int, [_rt, c_char_p]),
+    "swerl_whereis": (c_int, [_rt, c_char_p, POINTER(swerl_pid)]),
+    "swerl_registered": (c_int, [_rt, POINTER(SwerlBuffer), POINTER(c_size_t)]),
+    # timers
+    "swerl_send_after": (c_int, [_rt, swerl_pid, c_uint32, c_void_p, c_size_t,
+                                 POINTER(swerl_ref)]),
+    "swerl_cancel_timer": (c_int, [_rt, swerl_ref, POINTER(c_uint32)]),
+    # request / reply
+    "swerl_call": (c_int, [_rt, swerl_pid, c_void_p, c_size_t, c_uint32, POINTER(SwerlBuffer)]),
+    "swerl_call_async": (c_int, [_ctx, swerl_pid, c_void_p, c_size_t, c_uint32,
+                                 POINTER(swerl_ref)]),
+    "swerl_reply": (c_int, [_rt, swerl_ref, c_void_p, c_size_t]),
+    "swerl_buffer_free": (None, [POINTER(SwerlBuffer)]),
+    # supervisors
+    "swerl_supervisor_spec_init": (None, [POINTER(SwerlSupervisorSpec)]),
+    "swerl_child_spec_init": (None, [POINTER(SwerlChildSpec)]),
+    "swerl_supervisor_start": (c_int, [_rt, POINTER(SwerlSupervisorSpec), POINTER(SwerlSpawnOpts),
+                                       POINTER(swerl_pid)]),
+    "swerl_supervisor_start_child": (c_int, [_rt, swerl_pid, POINTER(SwerlChildSpec),
+                                             POINTER(swerl_pid)]),
+    "swerl_supervisor_spawn_child": (c_int, [_rt, swerl_pid, c_void_p, POINTER(swerl_pid)]),
+    "swerl_supervisor_terminate_child": (c_int, [_rt, swerl_pid, c_char_p]),
+    "swerl_supervisor_terminate_pid": (c_int, [_rt, swerl_pid, swerl_pid]),
+    "swerl_supervisor_restart_child": (c_int, [_rt, swerl_pid, c_char_p, POINTER(swerl_pid)]),
+    "swerl_supervisor_delete_child": (c_int, [_rt, swerl_pid, c_char_p]),
+    "swerl_supervisor_count_children": (c_int, [_rt, swerl_pid, POINTER(SwerlChildCounts)]),
+    "swerl_supervisor_which_children": (c_int, [_rt, swerl_pid, POINTER(SwerlChildInfo), c_size_t,
+                                                POINTER(c_size_t)]),
+    "swerl_supervisor_tree": (c_int, [_rt, swerl_pid, c_uint32, POINTER(SwerlBuffer)]),
+    # introspection
+    "swerl_process_get_info": (c_int, [_rt, swerl_pid, POINTER(SwerlProcessInfo)]),
+    "swerl_processes": (c_int, [_rt, POINTER(swerl_pid), c_size_t, POINTER(c_size_t)]),
+}
+
+
+class LibraryError(ImportError):
+    """libswerl.so.1 could not be found, loaded, or has the wrong ABI."""
+
+
+def _candidates() -> List[Tuple[str, str]]:
+    out = []
+    env = os.environ.get("SWERL_LIBRARY")
+    if env:
+        out.append(("SWERL_LIBRARY", env))
+    bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)
+    if os.path.exists(bundled):
+        out.append(("bundled", bundled))
+    out.append(("system", LIBRARY_NAME))
+    return out
+
+
+def check_version(version: int, where: str = LIBRARY_NAME) -> None:
+    """Raise LibraryError unless `version` (0xMMmmpp) has ABI major 1."""
+    major = version >> 16
+    if major != ABI_MAJOR:
+        raise LibraryError(
+            "%s is version %d.%d.%d (swerl_version() = %#08x), but this swerl package "
+            "needs ABI major %d: install a libswerl.so.%d or a matching swerl package"
+            % (where, major, (version >> 8) & 0xFF, version & 0xFF, version, ABI_MAJOR, ABI_MAJOR)
+        )
+
+
+def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    """Set argtypes/restype of every function; LibraryError if one is missing."""
+    missing = []
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    if missing:
+        raise LibraryError("%s does not export: %s" % (lib._name, ", ".join(missing)))
+    return lib
+
+
+def load(path: Optional[str] = None) -> ctypes.CDLL:
+    """Load, version-check and declare libswerl. `path` overrides the lookup."""
+    tried = []
+    candidates = [("path", path)] if path else _candidates()
+    for origin, candidate in candidates:
+        if origin == "SWERL_LIBRARY" and not os.path.exists(candidate):
+            raise LibraryError(
+                "SWERL_LIBRARY=%s does not exist (build it with `make`, or unset "
+                "SWERL_LIBRARY to use the bundled or system libswerl.so.1)" % candidate
+            )
+        try:
+            lib = ctypes.CDLL(candidate)
+        except OSError as e:
+            if origin in ("SWERL_LIBRARY", "path"):
+                raise LibraryError("cannot load %s=%s: %s" % (origin, candidate, e)) from None
+            tried.append("%s (%s): %s" % (candidate, origin, e))
+            continue
+        try:
+            version_fn = lib.swerl_version
+        except AttributeError:
+            raise LibraryError("%s is not libswerl: no swerl_version()" % candidate) from None
+        version_fn.restype = c_uint
+        version_fn.argtypes = []
+        check_version(version_fn(), candidate)
+        return declare(lib)
+    raise LibraryError(
+        "cannot find libswerl.so.1. Set SWERL_LIBRARY=/path/to/libswerl.so.1, install "
+        "the library (make install), or install a swerl wheel that bundles it. Tried: "
+        + "; ".join(tried)
+    )
+
+
+lib = load()
