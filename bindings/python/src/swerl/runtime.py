@@ -54,10 +54,7 @@ class Reason(enum.IntEnum):
 
 
 def _reason(code: int) -> Union[Reason, int]:
-    try:
-        return Reason(code)
-    except ValueError:
-        return code
+    return _REASONS.get(code, code)
 
 
 class Pid(int):
@@ -138,17 +135,17 @@ class Message:
             self.kind.name, self.reason, self.sender, self.ref, self.data)
 
 
+_KINDS = {int(k): k for k in Kind}
+_REASONS = {int(r): r for r in Reason}
+
+
 def _message(m: _ffi.SwerlMessage) -> Message:
-    data = ctypes.string_at(m.data, m.len) if m.len else b""
-    kind = m.kind
-    try:
-        kind = Kind(kind)
-    except ValueError:
-        pass
-    if kind in (Kind.EXIT, Kind.DOWN):
-        reason: Union[Reason, int] = _reason(m.reason)
-    else:
-        reason = m.reason
+    n = m.len
+    data = ctypes.string_at(m.data, n) if n else b""
+    kind = _KINDS.get(m.kind, m.kind)
+    reason = m.reason
+    if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
+        reason = _REASONS.get(reason, reason)
     return Message(kind, reason, Pid(m.from_), m.ref, data)
 
 
