@@ -1,6 +1,7 @@
 // Conversions between the C handles and the runtime. No logic of its own.
 
 import CSwerl
+import Glibc
 import Swerl
 
 @inline(__always)
@@ -22,8 +23,6 @@ func name(_ raw: UnsafePointer<CChar>?) -> String? {
     guard length > 0 && length <= Int(SWERL_NAME_MAX) else { return nil }
     return String(validatingCString: raw)
 }
-
-import Glibc
 
 @inline(__always)
 func strnlenShim(_ raw: UnsafePointer<CChar>, _ limit: Int) -> Int { strnlen(raw, limit) }

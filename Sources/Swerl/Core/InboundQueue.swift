@@ -18,6 +18,7 @@
 // Nodes are any memory whose first word is an Atomic<UInt> link.
 
 import CSwerlSupport
+import Glibc
 import Synchronization
 
 enum InboundQueue {
@@ -90,7 +91,6 @@ enum InboundQueue {
     }
 }
 
-import Glibc
-
+/// Gives the CPU to a producer preempted between its exchange and its link.
 @inline(__always)
 func sched_yield_shim() { _ = sched_yield() }

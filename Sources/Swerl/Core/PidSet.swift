@@ -8,7 +8,6 @@ struct PidSet {
     static let smallLimit = 16
 
     var count: Int { large?.count ?? small.count }
-    var isEmpty: Bool { count == 0 }
 
     /// Bytes the set holds beyond the process block.
     var memory: Int { large.map { $0.capacity * 16 } ?? small.capacity * 8 }

@@ -201,8 +201,7 @@ final class Scheduler: @unchecked Sendable {
 
     private func idle() {
         publishedLoad.store(0, ordering: .relaxed)
-        let victimRequest = stealRequest.exchange(-1, ordering: .relaxed)
-        _ = victimRequest  // nothing to hand over
+        stealRequest.store(-1, ordering: .relaxed)  // an idle scheduler has nothing to hand over
         if hasForeignTimers.load(ordering: .acquiring) { mergeForeignTimers() }
         if !heap.isEmpty {
             fireDueTimers(now: monotonicNanos())

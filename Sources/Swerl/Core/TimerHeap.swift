@@ -20,7 +20,6 @@ struct TimerHeap {
     private var entries: [TimerEntry] = []
 
     var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
     var nextDeadline: UInt64? { entries.first?.deadline }
 
     mutating func insert(_ entry: TimerEntry) {

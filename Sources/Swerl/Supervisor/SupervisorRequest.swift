@@ -5,6 +5,7 @@
 // supervisor cannot make it dereference anything.
 
 import CSwerl
+import Glibc
 import Synchronization
 
 struct ChildSnapshot: Sendable {
@@ -83,5 +84,3 @@ extension Engine {
         return code == Code.ok ? request.code : code
     }
 }
-
-import Glibc
