@@ -30,6 +30,7 @@ from .runtime import (
     Ref,
     Runtime,
 )
+from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 
 
 def version() -> str:
@@ -47,5 +48,6 @@ __version__ = "1.0.0"
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process",
     "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
+    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
 ] + [n for n in errors.__all__ if n not in ("SwerlError", "check", "error_class", "ERRORS")]

@@ -317,6 +317,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._procs: Dict[int, Any] = {}  # key (C arg/state) -> process object
         self._keys = itertools.count(1)
+        self._factories: Dict[int, Any] = {}  # key (supervisor child arg) -> process factory
         self._thread_state: Dict[int, int] = {}
         self.callback_errors: List[str] = []  # errors C could not be told about (terminate, hooks)
         self.stop_timeout = stop_timeout
@@ -417,6 +418,7 @@ class Runtime:
             lib.swerl_runtime_free(ptr)  # waits for the scheduler threads
             # Only now can nothing call back into Python.
             self._procs.clear()
+            self._factories.clear()
             _live_runtimes.discard(self)
 
     def __del__(self) -> None:
@@ -645,6 +647,14 @@ class Runtime:
             return None
         check(rc, "cancel_timer")
         return remaining.value / 1000.0
+
+    # -- supervisors -----------------------------------------------------------
+
+    def start_supervisor(self, spec: Any, name: Optional[str] = None) -> Any:
+        """Start a supervisor from a swerl.SupervisorSpec (and its children,
+        left to right); returns a swerl.Supervisor. See swerl.supervisor."""
+        from .supervisor import start_supervisor
+        return start_supervisor(self, spec, name)
 
     # -- introspection ---------------------------------------------------------
 

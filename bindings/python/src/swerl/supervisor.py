@@ -1,0 +1,398 @@
+"""Supervisors declared with dataclasses over swerl_supervisor_* (swerl.h).
+
+    import swerl
+    from swerl import ChildSpec, SupervisorSpec
+
+    spec = SupervisorSpec(strategy="one_for_one", intensity=3, period=5.0, children=[
+        ChildSpec("cache", Cache),                       # a Process class
+        ChildSpec("conn", lambda: Conn("db"), restart="transient"),
+        ChildSpec("pool", SupervisorSpec([...], strategy="one_for_all")),
+    ])
+    sup = rt.start_supervisor(spec, name="top")
+    sup.which_children(); sup.tree("dot")
+
+A Python worker child is a fresh process object at every (re)start: the C
+child's ``arg`` is a key into the runtime's factory table, and the child's
+init calls the factory (a class or a no-argument callable) to build the
+object, which then lives in the runtime's process table like any spawned
+process. The supervisor owns the keys once ``swerl_supervisor_start`` (or
+``start_child``/``spawn_child``) returned 0 and releases them with
+``arg_free``; on an error this module releases them itself.
+"""
+
+import ctypes
+import functools
+import json
+import traceback
+from ctypes import byref, c_size_t
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Union
+
+from . import _ffi
+from ._ffi import lib
+from .errors import InvalidArgument, check
+
+__all__ = ["ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo"]
+
+_STRATEGIES = {"one_for_one": 0, "one_for_all": 1, "rest_for_one": 2, "simple_one_for_one": 3}
+_RESTARTS = {"permanent": 0, "transient": 1, "temporary": 2}
+_AUTO_SHUTDOWN = {"never": 0, "any_significant": 1, "all_significant": 2}
+_STATES = {0: "running", 1: "restarting", 2: "undefined"}
+_RESTART_NAMES = {v: k for k, v in _RESTARTS.items()}
+_WORKER, _SUPERVISOR = 0, 1
+
+
+def _choice(table: Dict[str, int], value: Any, what: str) -> int:
+    if isinstance(value, str) and value in table:
+        return table[value]
+    raise InvalidArgument("%s must be one of %s, not %r" % (what, ", ".join(sorted(table)), value))
+
+
+def _shutdown_ms(shutdown: Any) -> int:
+    if shutdown == "brutal_kill":
+        return 0  # SWERL_BRUTAL_KILL
+    if shutdown is None:
+        return _ffi.SWERL_INFINITY
+    if isinstance(shutdown, bool) or not isinstance(shutdown, (int, float)):
+        raise TypeError("shutdown is seconds, \"brutal_kill\" or None (infinity), not %r"
+                        % (shutdown,))
+    if shutdown <= 0:
+        raise InvalidArgument("shutdown must be > 0 seconds (or \"brutal_kill\"): %r" % (shutdown,))
+    ms = max(1, int(round(shutdown * 1000)))
+    if ms >= _ffi.SWERL_INFINITY:
+        raise InvalidArgument("shutdown is too long: %r s (use None for infinity)" % (shutdown,))
+    return ms
+
+
+@dataclass
+class ChildSpec:
+    """One child: ``start`` is a Process class, a no-argument factory
+    returning a process object (or a handle(msg, ctx) function), or a nested
+    :class:`SupervisorSpec`. ``shutdown`` is seconds, ``"brutal_kill"`` or
+    None (infinity)."""
+
+    id: str
+    start: Any
+    restart: str = "permanent"
+    shutdown: Union[float, str, None] = 5.0
+    significant: bool = False
+
+    @property
+    def is_supervisor(self) -> bool:
+        return isinstance(self.start, SupervisorSpec)
+
+
+@dataclass
+class SupervisorSpec:
+    """A supervisor: its children (ChildSpec or dicts of ChildSpec keyword
+    arguments), strategy, at most ``intensity`` restarts in ``period`` s."""
+
+    children: Sequence[Any] = field(default_factory=list)
+    strategy: str = "one_for_one"
+    intensity: int = 1
+    period: float = 5.0
+    auto_shutdown: str = "never"
+
+
+class ChildInfo(NamedTuple):
+    """A record of which_children (a tuple: id, pid, state, is_supervisor, restarts)."""
+
+    id: str
+    pid: Optional[int]
+    state: str  # "running", "restarting", "undefined"
+    is_supervisor: bool
+    restarts: int
+
+
+def _child(c: Any) -> ChildSpec:
+    if isinstance(c, ChildSpec):
+        return c
+    if isinstance(c, dict):
+        return ChildSpec(**c)
+    raise TypeError("a child is a swerl.ChildSpec (or a dict of its fields), not %r" % (c,))
+
+
+def _make_process(factory: Any) -> Any:
+    """Build one fresh process object from a ChildSpec's start."""
+    from .runtime import _FunctionProcess
+
+    proc = factory()
+    if not callable(getattr(proc, "handle", None)):
+        if callable(proc):
+            return _FunctionProcess(proc)
+        raise TypeError("child factory %r returned %r: expected an object with a handle(msg, ctx)"
+                        " method" % (factory, proc))
+    return proc
+
+
+class _Glue:
+    """Per runtime: the child behaviour (an init that builds a fresh process
+    object from the factory behind `arg`) and arg_free (forget the key)."""
+
+    def __init__(self, rt: Any) -> None:
+        factories = rt._factories
+        procs = rt._procs
+        keys = rt._keys
+
+        def child_init(ctx: int, arg: Any, state: Any) -> int:
+            try:
+                proc = _make_process(factories[arg or 0])
+            except BaseException:
+                return rt._crash(ctx, "init")
+            key = next(keys)
+            procs[key] = proc
+            state[0] = key
+            return rt._on_init(ctx, key, state)
+
+        def arg_free(arg: Any) -> None:
+            try:
+                factories.pop(arg or 0, None)
+            except BaseException:  # pragma: no cover
+                rt.callback_errors.append(traceback.format_exc())
+
+        self.c_init = _ffi.INIT_FN(child_init)
+        self.c_arg_free = _ffi.ARG_FREE_FN(arg_free)
+        b = _ffi.SwerlBehavior()
+        b.size = ctypes.sizeof(_ffi.SwerlBehavior)
+        b.init, b.handle, b.terminate = self.c_init, rt._c_handle, rt._c_terminate
+        self.behavior = b
+
+
+def _glue(rt: Any) -> _Glue:
+    g = rt.__dict__.get("_sup_glue")
+    if g is None:
+        with rt._lock:
+            g = rt.__dict__.get("_sup_glue")
+            if g is None:
+                g = rt._sup_glue = _Glue(rt)
+    return g
+
+
+class _Builder:
+    """C structures of a spec tree, alive as long as this object; `keys` are
+    the factory keys it registered (to release if C does not take them)."""
+
+    def __init__(self, rt: Any) -> None:
+        self.rt = rt
+        self.glue = _glue(rt)
+        self.keep: List[Any] = []
+        self.keys: List[int] = []
+
+    def factory_key(self, factory: Any) -> int:
+        key = next(self.rt._keys)
+        self.rt._factories[key] = factory
+        self.keys.append(key)
+        return key
+
+    def release(self) -> None:
+        for k in self.keys:
+            self.rt._factories.pop(k, None)
+        self.keys = []
+
+    def child(self, c: Any, out: _ffi.SwerlChildSpec) -> None:
+        c = _child(c)
+        lib.swerl_child_spec_init(byref(out))
+        if not isinstance(c.id, str):
+            raise TypeError("a child id is a str, not %r" % (c.id,))
+        cid = c.id.encode("utf-8")
+        if not 0 < len(cid) <= _ffi.SWERL_NAME_MAX or b"\0" in cid:
+            raise InvalidArgument("a child id is 1..%d bytes without NUL: %r"
+                                  % (_ffi.SWERL_NAME_MAX, c.id))
+        self.keep.append(cid)
+        out.id = cid
+        out.restart = _choice(_RESTARTS, c.restart, "restart")
+        out.shutdown_ms = _shutdown_ms(c.shutdown)
+        out.significant = 1 if c.significant else 0
+        if isinstance(c.start, SupervisorSpec):
+            out.type = _SUPERVISOR
+            out.supervisor = ctypes.pointer(self.spec(c.start))
+        elif callable(c.start):
+            out.type = _WORKER
+            out.behavior = ctypes.pointer(self.glue.behavior)
+            out.arg = self.factory_key(c.start)
+            out.arg_free = self.glue.c_arg_free
+        else:
+            raise TypeError("ChildSpec.start is a Process class, a factory or a SupervisorSpec, "
+                            "not %r (a process object could not be rebuilt at a restart)"
+                            % (c.start,))
+
+    def spec(self, s: SupervisorSpec) -> _ffi.SwerlSupervisorSpec:
+        if not isinstance(s, SupervisorSpec):
+            raise TypeError("expected a swerl.SupervisorSpec, not %r" % (s,))
+        out = _ffi.SwerlSupervisorSpec()
+        lib.swerl_supervisor_spec_init(byref(out))
+        out.strategy = _choice(_STRATEGIES, s.strategy, "strategy")
+        out.auto_shutdown = _choice(_AUTO_SHUTDOWN, s.auto_shutdown, "auto_shutdown")
+        if isinstance(s.intensity, bool) or not isinstance(s.intensity, int) or not (
+                0 <= s.intensity < 1 << 32):
+            raise InvalidArgument("intensity is an int >= 0, not %r" % (s.intensity,))
+        out.intensity = s.intensity
+        if s.period is None or _shutdown_ms(s.period) == _ffi.SWERL_INFINITY:
+            raise InvalidArgument("period is a number of seconds > 0, not %r" % (s.period,))
+        out.period_ms = _shutdown_ms(s.period)
+        children = list(s.children)
+        arr = (_ffi.SwerlChildSpec * max(1, len(children)))()
+        for i, c in enumerate(children):
+            self.child(c, arr[i])
+        self.keep.extend([arr, out])
+        out.children = ctypes.cast(arr, ctypes.POINTER(_ffi.SwerlChildSpec))
+        out.n_children = len(children)
+        return out
+
+
+class Supervisor:
+    """A running supervisor (from Runtime.start_supervisor). Every method is
+    a synchronous call to it: use them outside process callbacks."""
+
+    def __init__(self, rt: Any, pid: int, spec: SupervisorSpec, name: Optional[str]) -> None:
+        from .runtime import Pid
+
+        self.runtime = rt
+        self.pid = Pid(pid)
+        self.spec = spec
+        self.name = name
+
+    def __repr__(self) -> str:
+        return "<swerl.Supervisor %r %s%s>" % (self.pid, self.spec.strategy,
+                                              " %r" % self.name if self.name else "")
+
+    def _pid_or_none(self, v: int) -> Optional[int]:
+        from .runtime import Pid
+
+        return Pid(v) if v else None
+
+    def start_child(self, spec: Any) -> Optional[int]:
+        """Add and start a child; its pid, or None if its init returned IGNORE."""
+        b = _Builder(self.runtime)
+        cs = _ffi.SwerlChildSpec()
+        try:
+            b.child(spec, cs)
+            out = _ffi.swerl_pid()
+            rc = lib.swerl_supervisor_start_child(self.runtime._p(), self.pid, byref(cs), byref(out))
+        except BaseException:
+            b.release()
+            raise
+        if rc < 0:
+            b.release()  # on any error the supervisor took nothing
+            check(rc, "start_child")
+        return self._pid_or_none(out.value)
+
+    def spawn_child(self, *args: Any, **kwargs: Any) -> Optional[int]:
+        """simple_one_for_one: start a child from the template. With
+        arguments, its process object is ``template.start(*args, **kwargs)``
+        (kept alive by the supervisor until that child is gone for good);
+        without, the template's factory is called alone."""
+        arg = 0
+        rt = self.runtime
+        if args or kwargs:
+            children = list(self.spec.children)
+            tmpl = _child(children[0]) if len(children) == 1 else None
+            if tmpl is None or tmpl.is_supervisor or not callable(tmpl.start):
+                raise InvalidArgument("spawn_child arguments need a simple_one_for_one "
+                                      "supervisor whose template starts a Python worker")
+            arg = next(rt._keys)
+            rt._factories[arg] = functools.partial(tmpl.start, *args, **kwargs)
+        out = _ffi.swerl_pid()
+        try:
+            rc = lib.swerl_supervisor_spawn_child(rt._p(), self.pid, arg or None, byref(out))
+        except BaseException:
+            rt._factories.pop(arg, None)
+            raise
+        if rc < 0:
+            rt._factories.pop(arg, None)
+            check(rc, "spawn_child")
+        return self._pid_or_none(out.value)
+
+    def terminate_child(self, id_or_pid: Union[str, int]) -> None:
+        """Stop a child by id (its spec is kept) or, on simple_one_for_one, by pid."""
+        if isinstance(id_or_pid, str):
+            check(lib.swerl_supervisor_terminate_child(self.runtime._p(), self.pid,
+                                                       id_or_pid.encode("utf-8")), "terminate_child")
+        else:
+            from .runtime import _pid
+
+            check(lib.swerl_supervisor_terminate_pid(self.runtime._p(), self.pid, _pid(id_or_pid)),
+                  "terminate_child")
+
+    def restart_child(self, id: str) -> Optional[int]:
+        """Start a kept, not running child; its pid (None: init returned IGNORE)."""
+        out = _ffi.swerl_pid()
+        check(lib.swerl_supervisor_restart_child(self.runtime._p(), self.pid, _id(id), byref(out)),
+              "restart_child")
+        return self._pid_or_none(out.value)
+
+    def delete_child(self, id: str) -> None:
+        """Forget the spec of a child that is not running."""
+        check(lib.swerl_supervisor_delete_child(self.runtime._p(), self.pid, _id(id)),
+              "delete_child")
+
+    def count_children(self) -> Dict[str, int]:
+        """{"specs", "active", "supervisors", "workers"} (OTP's count_children)."""
+        c = _ffi.SwerlChildCounts()
+        c.size = ctypes.sizeof(c)
+        check(lib.swerl_supervisor_count_children(self.runtime._p(), self.pid, byref(c)),
+              "count_children")
+        return {"specs": c.specs, "active": c.active, "supervisors": c.supervisors,
+                "workers": c.workers}
+
+    def which_children(self) -> List[ChildInfo]:
+        """(id, pid or None, state, is_supervisor, restarts) per child, in start order."""
+        count = c_size_t()
+        cap = 16
+        while True:
+            buf = (_ffi.SwerlChildInfo * cap)()
+            buf[0].size = ctypes.sizeof(_ffi.SwerlChildInfo)
+            check(lib.swerl_supervisor_which_children(self.runtime._p(), self.pid, buf, cap,
+                                                      byref(count)), "which_children")
+            if count.value <= cap:
+                break
+            cap = count.value + 16
+        return [ChildInfo(r.id.decode("utf-8", "replace"), self._pid_or_none(r.pid),
+                          _STATES.get(r.state, str(r.state)), r.type == _SUPERVISOR, r.restarts)
+                for r in buf[: count.value]]
+
+    def tree(self, format: str = "json") -> str:
+        """The supervision tree under this supervisor as JSON or DOT text."""
+        fmt = _choice({"json": _ffi.SWERL_TREE_JSON, "dot": _ffi.SWERL_TREE_DOT}, format, "format")
+        buf = _ffi.SwerlBuffer()
+        check(lib.swerl_supervisor_tree(self.runtime._p(), self.pid, fmt, byref(buf)), "tree")
+        try:
+            raw = ctypes.string_at(buf.data, buf.len) if buf.len else b""
+        finally:
+            lib.swerl_buffer_free(byref(buf))
+        return raw.rstrip(b"\0").decode("utf-8", "replace")
+
+    def tree_dict(self) -> Any:
+        """The JSON tree, parsed."""
+        return json.loads(self.tree("json"))
+
+    def is_alive(self) -> bool:
+        return self.runtime.process_info(self.pid) is not None
+
+
+def _id(id: Any) -> bytes:
+    if not isinstance(id, str):
+        raise TypeError("a child id is a str, not %r" % (id,))
+    return id.encode("utf-8")
+
+
+def start_supervisor(rt: Any, spec: SupervisorSpec, name: Optional[str] = None) -> Supervisor:
+    """Runtime.start_supervisor: start `spec`'s supervisor and children."""
+    from .runtime import _name
+
+    b = _Builder(rt)
+    try:
+        cspec = b.spec(spec)
+        opts = _ffi.SwerlSpawnOpts()
+        lib.swerl_spawn_opts_init(byref(opts))
+        if name is not None:
+            opts.name = _name(name)
+        out = _ffi.swerl_pid()
+        rc = lib.swerl_supervisor_start(rt._p(), byref(cspec), byref(opts), byref(out))
+    except BaseException:
+        b.release()
+        raise
+    if rc < 0:
+        b.release()  # on any error the supervisor took nothing
+        check(rc, "start_supervisor")
+    return Supervisor(rt, out.value, spec, name)
