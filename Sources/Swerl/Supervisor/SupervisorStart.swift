@@ -3,6 +3,7 @@
 // every tree shuts down in order.
 
 import CSwerl
+import Glibc
 import Synchronization
 
 extension Engine {
@@ -27,6 +28,15 @@ extension Engine {
             return (result.code, 0, [])
         }
         let (code, detail) = signal.wait()
+        if code != Code.ok {
+            // The supervisor acknowledged its failed start and is exiting: let
+            // it finish (name released, OTP-33) so the caller can retry at once.
+            let deadline = monotonicNanos() + 5_000_000_000
+            while (table.lookup(result.pid) != nil || name.map { registry.whereis($0) == result.pid } == true)
+                    && monotonicNanos() < deadline {
+                usleep(100)
+            }
+        }
         return (code, code == Code.ok ? result.pid : 0, detail)
     }
 
