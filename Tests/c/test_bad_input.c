@@ -22,14 +22,10 @@
  *   OTP-17/25/30/37/57 for pid 0 and dead pids.
  */
 #include "check.h"
-#include "agent.h"
+#include "agent_pool.h"
 
 #include <stddef.h>
 
-#define MAX_AGENTS 128
-static agent *g_agents[MAX_AGENTS];
-static int g_nagents;
-static swerl_runtime *g_rt;
 #define info_field(p, w) info_field_rt(g_rt, (p), (w))
 
 static swerl_runtime *rt_begin_cfg(uint32_t max_processes, uint64_t max_message_size)
@@ -49,32 +45,11 @@ static swerl_runtime *rt_begin(void) { return rt_begin_cfg(0, 0); }
 
 static void rt_end(void)
 {
-    int i;
     if (g_rt) swerl_runtime_free(g_rt);
     g_rt = NULL;
-    for (i = 0; i < g_nagents; i++) {
-        CHECK_MSG(AT_LOAD(&g_agents[i]->gate_timeouts) == 0, "agent %s blocked past its limit",
-                  g_agents[i]->label);
-        agent_free(g_agents[i]);
-    }
-    g_nagents = 0;
+    agents_free_all();
 }
 
-static agent *mk(const char *label)
-{
-    agent *a = agent_new(g_rt, label);
-    if (g_nagents >= MAX_AGENTS) abort();
-    g_agents[g_nagents++] = a;
-    return a;
-}
-
-static agent *up_opts(agent *a, const swerl_spawn_opts *o)
-{
-    check_event e;
-    if (CHECK_EQ_INT(agent_spawn(a, o), 0)) agent_take(a, em(EV_INIT, -1), &e);
-    return a;
-}
-static agent *spawn_new(const char *label) { return up_opts(mk(label), NULL); }
 
 static swerl_stats stats_now(void)
 {

@@ -19,16 +19,12 @@
  * (OTP-7: a later signal from the same sender, or a ping) rather than a sleep.
  */
 #include "check.h"
-#include "agent.h"
+#include "agent_pool.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define MAX_AGENTS 256
-static agent *g_agents[MAX_AGENTS];
-static int g_nagents;
-static swerl_runtime *g_rt;
 
 static swerl_runtime *rt_begin(void)
 {
@@ -39,35 +35,12 @@ static swerl_runtime *rt_begin(void)
 
 static void rt_end(void)
 {
-    int i;
     if (g_rt) swerl_runtime_free(g_rt);
     g_rt = NULL;
-    for (i = 0; i < g_nagents; i++) {
-        CHECK_MSG(AT_LOAD(&g_agents[i]->gate_timeouts) == 0,
-                  "agent %s blocked past its safety limit", g_agents[i]->label);
-        agent_free(g_agents[i]);
-    }
-    g_nagents = 0;
+    agents_free_all();
 }
 
-/* A new agent (not spawned), freed by rt_end. */
-static agent *mk(const char *label)
-{
-    agent *a = agent_new(g_rt, label);
-    if (g_nagents >= MAX_AGENTS) abort();
-    g_agents[g_nagents++] = a;
-    return a;
-}
-
-/* Spawn it from main and wait for its init. */
-static agent *up_opts(agent *a, const swerl_spawn_opts *o)
-{
-    check_event e;
-    if (CHECK_EQ_INT(agent_spawn(a, o), 0)) agent_take(a, em(EV_INIT, -1), &e);
-    return a;
-}
 static agent *up(agent *a) { return up_opts(a, NULL); }
-static agent *spawn_new(const char *label) { return up(mk(label)); }
 
 static agent *spawn_trapping(const char *label)
 {

@@ -20,12 +20,8 @@
  * Statements: OTP-40..52 (53 is Elixir's defaults: not applicable).
  */
 #include "check.h"
-#include "agent.h"
+#include "agent_pool.h"
 
-#define MAX_AGENTS 128
-static agent *g_agents[MAX_AGENTS];
-static int g_nagents;
-static swerl_runtime *g_rt;
 #define info_field(p, w) info_field_rt(g_rt, (p), (w))
 
 static swerl_behavior g_agent_b;
@@ -62,33 +58,11 @@ static swerl_runtime *rt_begin(void) { return rt_begin_cfg(0); }
 
 static void rt_end(void)
 {
-    int i;
     if (g_rt) swerl_runtime_free(g_rt);
     g_rt = NULL;
     CHECK_EQ_INT(AT_LOAD(&g_log_bad_user), 0);
     CHECK_EQ_INT(AT_LOAD(&g_log_bad_msg), 0);
-    for (i = 0; i < g_nagents; i++) {
-        CHECK_MSG(AT_LOAD(&g_agents[i]->gate_timeouts) == 0, "agent %s blocked past its limit",
-                  g_agents[i]->label);
-        agent_free(g_agents[i]);
-    }
-    g_nagents = 0;
-}
-
-static agent *mk(const char *label)
-{
-    agent *a = agent_new(g_rt, label);
-    if (g_nagents >= MAX_AGENTS) abort();
-    g_agents[g_nagents++] = a;
-    return a;
-}
-
-static agent *spawn_new(const char *label)
-{
-    agent *a = mk(label);
-    check_event e;
-    if (CHECK_EQ_INT(agent_spawn(a, NULL), 0)) agent_take(a, em(EV_INIT, -1), &e);
-    return a;
+    agents_free_all();
 }
 
 static void arg_free_fn(void *arg) { AT_ADD(&((agent *)arg)->freed, 1); }
