@@ -600,8 +600,6 @@ def test_non_int_return_is_a_crash_not_garbage(runtime):
 
 
 def test_exception_in_init_is_a_crash_seen_by_spawn_monitor(runtime):
-    lib = runtime.lib
-
     class Child(Process):
         def init(self, ctx, arg):
             raise RuntimeError("init exploded")

@@ -4,7 +4,9 @@ Every wait is bounded (queue.get(timeout=TIMEOUT)); nothing sleeps and hopes.
 """
 
 import gc
+import os
 import queue
+import re
 import threading
 import time
 import weakref
@@ -14,24 +16,10 @@ import pytest
 import swerl
 from swerl import _ffi, errors
 
-TIMEOUT = 10
+HEADER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "swerl.h")
 
+from conftest import TIMEOUT, get
 
-def get(q):
-    try:
-        return q.get(timeout=TIMEOUT)
-    except queue.Empty:
-        raise AssertionError("nothing arrived within %ss" % TIMEOUT) from None
-
-
-@pytest.fixture
-def rt():
-    r = swerl.Runtime(schedulers=2)
-    try:
-        yield r
-    finally:
-        r.close()
-    assert not r.callback_errors, "\n".join(r.callback_errors)
 
 
 class Echo(swerl.Process):
@@ -87,11 +75,7 @@ def test_version_check():
 
 
 def test_every_header_function_is_declared():
-    import os
-    import re
-
-    header = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "swerl.h")
-    with open(header) as f:
+    with open(HEADER) as f:
         declared = set(re.findall(r"SWERL_API\s+[^;(]*?\b(swerl_\w+)\s*\(", f.read()))
     assert declared and declared == set(_ffi.SIGNATURES)
     for name in declared:
@@ -103,9 +87,17 @@ def test_bad_library_path_is_a_clear_error(tmp_path):
         _ffi.load(str(tmp_path / "nothing.so"))
 
 
-def test_error_table_matches_library():
-    for name, code, text, cname, _ in errors._ERRORS:
-        cls = getattr(swerl, cname)
+def test_error_classes_match_header_and_library():
+    # Every code of the header's SWERL_ERRNO_MAP has its class, exported by
+    # name from the package, with the header's name and text.
+    with open(HEADER) as f:
+        table = re.findall(r'XX\(\s*(E\w+)\s*,\s*(-\d+)\s*,\s*"([^"]*)"\s*\)', f.read())
+    assert len(table) >= 27
+    assert sorted(errors.ERRORS) == sorted(int(code) for _, code, _ in table)
+    for name, code, text in table:
+        code = int(code)
+        cls = errors.ERRORS[code]
+        assert getattr(swerl, cls.__name__) is cls and cls.__name__ in swerl.__all__
         assert issubclass(cls, swerl.SwerlError)
         assert (cls.code, cls.name, cls.text) == (code, name, text)
         assert _ffi.lib.swerl_err_name(code).decode() == name

@@ -7,7 +7,6 @@ deadline); nothing sleeps and hopes.
 import gc
 import json
 import queue
-import time
 import weakref
 
 import pytest
@@ -15,35 +14,8 @@ import pytest
 import swerl
 from swerl import ChildSpec, SupervisorSpec, errors
 
-TIMEOUT = 10
+from conftest import TIMEOUT, get, wait_until
 
-
-def get(q):
-    try:
-        return q.get(timeout=TIMEOUT)
-    except queue.Empty:
-        raise AssertionError("nothing arrived within %ss" % TIMEOUT) from None
-
-
-def wait_until(fn, what="condition"):
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("%s not reached within %ss" % (what, TIMEOUT))
-        time.sleep(0.005)
-
-
-@pytest.fixture
-def rt():
-    r = swerl.Runtime(schedulers=2)
-    try:
-        yield r
-    finally:
-        r.close()
-    assert not r.callback_errors, "\n".join(r.callback_errors)
 
 
 class Worker(swerl.Process):

@@ -13,8 +13,13 @@
 
 from . import errors
 from ._ffi import LibraryError, lib as _lib
-from .errors import *  # noqa: F401,F403  (SwerlError and one subclass per code)
-from .errors import SwerlError, check
+from .errors import (  # SwerlError and one subclass per SWERL_E* code
+    SwerlError, check, InvalidArgument, NoProcess, Timeout, NameTaken, AlreadyNamed, NoName,
+    MailboxFull, MessageTooBig, OutOfMemory, Stopped, ContextInvalid, BadReference,
+    CallSelf, ServerExited, ProcessLimit, InProcess, NotSupported, NotSupervisor,
+    DuplicateChild, BadSpec, StartFailed, ChildNotFound, ChildPresent, ChildStarted,
+    ChildRunning, ChildRestarting, SimpleOneForOne,
+)
 from .runtime import (
     CONTINUE,
     IGNORE,
@@ -30,6 +35,7 @@ from .runtime import (
     Ref,
     Runtime,
 )
+from .native import NativeProcess
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 
 
@@ -46,8 +52,13 @@ def version_hex() -> int:
 __version__ = "1.0.0"
 
 __all__ = [
-    "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process",
+    "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
     "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
     "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
-] + [n for n in errors.__all__ if n not in ("SwerlError", "check", "error_class", "ERRORS")]
+    "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
+    "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",
+    "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported",
+    "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound",
+    "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne",
+]

@@ -1,14 +1,13 @@
 """Swerl error codes as Python exceptions.
 
 Every negative ``SWERL_E*`` code of ``swerl.h`` has a subclass of
-:class:`SwerlError`, generated from the single table ``_ERRORS`` below (it
-mirrors ``SWERL_ERRNO_MAP``: numbers are never renumbered). :func:`check`
+:class:`SwerlError`, written out below so that type checkers and editors
+see them. They mirror ``SWERL_ERRNO_MAP`` (a test checks them against the
+header; numbers are never renumbered). :func:`check`
 is the one place that turns a return code into an exception.
 """
 
-from typing import Dict, Optional, Tuple, Type
-
-__all__ = ["SwerlError", "check", "error_class", "ERRORS"]
+from typing import Dict, Optional, Type
 
 
 class SwerlError(Exception):
@@ -33,54 +32,172 @@ class SwerlError(Exception):
         return "%s (%s %d)" % (self.message, self.name, self.code)
 
 
-# name in swerl.h, code, text (as swerl.h), Python class name, extra base class
-_ERRORS: Tuple[Tuple[str, int, str, str, Optional[type]], ...] = (
-    ("EINVAL", -1, "invalid argument", "InvalidArgument", ValueError),
-    ("ENOPROC", -2, "no such process", "NoProcess", None),
-    ("ETIMEDOUT", -3, "timed out", "Timeout", TimeoutError),
-    ("ENAMETAKEN", -4, "name already registered", "NameTaken", None),
-    ("EHASNAME", -5, "process already has a registered name", "AlreadyNamed", None),
-    ("ENONAME", -6, "name not registered", "NoName", None),
-    ("EFULL", -7, "mailbox full", "MailboxFull", None),
-    ("ETOOBIG", -8, "message too large", "MessageTooBig", None),
-    ("ENOMEM", -9, "out of memory", "OutOfMemory", MemoryError),
-    ("ESTOPPED", -10, "runtime stopped", "Stopped", None),
-    ("ECTX", -11, "context used outside its callback", "ContextInvalid", None),
-    ("EREF", -12, "unknown or expired reference", "BadReference", None),
-    ("ECALLSELF", -13, "a process called itself", "CallSelf", None),
-    ("EEXITED", -14, "the server exited before replying", "ServerExited", None),
-    ("ELIMIT", -15, "process limit reached", "ProcessLimit", None),
-    ("EINPROC", -16, "not allowed inside a process callback", "InProcess", None),
-    ("ENOTSUP", -17, "not supported", "NotSupported", None),
-    ("ENOTSUPERVISOR", -18, "not a supervisor", "NotSupervisor", None),
-    ("EDUPLICATE", -19, "duplicate child id", "DuplicateChild", None),
-    ("EBADSPEC", -20, "invalid supervisor or child spec", "BadSpec", None),
-    ("ESTART", -21, "a child failed to start", "StartFailed", None),
-    ("ENOTFOUND", -22, "no such child", "ChildNotFound", None),
-    ("EPRESENT", -23, "child spec already present, not running", "ChildPresent", None),
-    ("ESTARTED", -24, "child already started", "ChildStarted", None),
-    ("ERUNNING", -25, "child is running", "ChildRunning", None),
-    ("ERESTARTING", -26, "child is restarting", "ChildRestarting", None),
-    ("ESIMPLE", -27, "not allowed on a simple_one_for_one supervisor", "SimpleOneForOne", None),
-)
+class InvalidArgument(SwerlError, ValueError):
+    """EINVAL (-1): invalid argument."""
+
+    code, name, text = -1, "EINVAL", "invalid argument"
+
+
+class NoProcess(SwerlError):
+    """ENOPROC (-2): no such process."""
+
+    code, name, text = -2, "ENOPROC", "no such process"
+
+
+class Timeout(SwerlError, TimeoutError):
+    """ETIMEDOUT (-3): timed out."""
+
+    code, name, text = -3, "ETIMEDOUT", "timed out"
+
+
+class NameTaken(SwerlError):
+    """ENAMETAKEN (-4): name already registered."""
+
+    code, name, text = -4, "ENAMETAKEN", "name already registered"
+
+
+class AlreadyNamed(SwerlError):
+    """EHASNAME (-5): process already has a registered name."""
+
+    code, name, text = -5, "EHASNAME", "process already has a registered name"
+
+
+class NoName(SwerlError):
+    """ENONAME (-6): name not registered."""
+
+    code, name, text = -6, "ENONAME", "name not registered"
+
+
+class MailboxFull(SwerlError):
+    """EFULL (-7): mailbox full."""
+
+    code, name, text = -7, "EFULL", "mailbox full"
+
+
+class MessageTooBig(SwerlError):
+    """ETOOBIG (-8): message too large."""
+
+    code, name, text = -8, "ETOOBIG", "message too large"
+
+
+class OutOfMemory(SwerlError, MemoryError):
+    """ENOMEM (-9): out of memory."""
+
+    code, name, text = -9, "ENOMEM", "out of memory"
+
+
+class Stopped(SwerlError):
+    """ESTOPPED (-10): runtime stopped."""
+
+    code, name, text = -10, "ESTOPPED", "runtime stopped"
+
+
+class ContextInvalid(SwerlError):
+    """ECTX (-11): context used outside its callback."""
+
+    code, name, text = -11, "ECTX", "context used outside its callback"
+
+
+class BadReference(SwerlError):
+    """EREF (-12): unknown or expired reference."""
+
+    code, name, text = -12, "EREF", "unknown or expired reference"
+
+
+class CallSelf(SwerlError):
+    """ECALLSELF (-13): a process called itself."""
+
+    code, name, text = -13, "ECALLSELF", "a process called itself"
+
+
+class ServerExited(SwerlError):
+    """EEXITED (-14): the server exited before replying."""
+
+    code, name, text = -14, "EEXITED", "the server exited before replying"
+
+
+class ProcessLimit(SwerlError):
+    """ELIMIT (-15): process limit reached."""
+
+    code, name, text = -15, "ELIMIT", "process limit reached"
+
+
+class InProcess(SwerlError):
+    """EINPROC (-16): not allowed inside a process callback."""
+
+    code, name, text = -16, "EINPROC", "not allowed inside a process callback"
+
+
+class NotSupported(SwerlError):
+    """ENOTSUP (-17): not supported."""
+
+    code, name, text = -17, "ENOTSUP", "not supported"
+
+
+class NotSupervisor(SwerlError):
+    """ENOTSUPERVISOR (-18): not a supervisor."""
+
+    code, name, text = -18, "ENOTSUPERVISOR", "not a supervisor"
+
+
+class DuplicateChild(SwerlError):
+    """EDUPLICATE (-19): duplicate child id."""
+
+    code, name, text = -19, "EDUPLICATE", "duplicate child id"
+
+
+class BadSpec(SwerlError):
+    """EBADSPEC (-20): invalid supervisor or child spec."""
+
+    code, name, text = -20, "EBADSPEC", "invalid supervisor or child spec"
+
+
+class StartFailed(SwerlError):
+    """ESTART (-21): a child failed to start."""
+
+    code, name, text = -21, "ESTART", "a child failed to start"
+
+
+class ChildNotFound(SwerlError):
+    """ENOTFOUND (-22): no such child."""
+
+    code, name, text = -22, "ENOTFOUND", "no such child"
+
+
+class ChildPresent(SwerlError):
+    """EPRESENT (-23): child spec already present, not running."""
+
+    code, name, text = -23, "EPRESENT", "child spec already present, not running"
+
+
+class ChildStarted(SwerlError):
+    """ESTARTED (-24): child already started."""
+
+    code, name, text = -24, "ESTARTED", "child already started"
+
+
+class ChildRunning(SwerlError):
+    """ERUNNING (-25): child is running."""
+
+    code, name, text = -25, "ERUNNING", "child is running"
+
+
+class ChildRestarting(SwerlError):
+    """ERESTARTING (-26): child is restarting."""
+
+    code, name, text = -26, "ERESTARTING", "child is restarting"
+
+
+class SimpleOneForOne(SwerlError):
+    """ESIMPLE (-27): not allowed on a simple_one_for_one supervisor."""
+
+    code, name, text = -27, "ESIMPLE", "not allowed on a simple_one_for_one supervisor"
+
 
 #: code -> exception class
-ERRORS: Dict[int, Type[SwerlError]] = {}
+ERRORS: Dict[int, Type[SwerlError]] = {c.code: c for c in SwerlError.__subclasses__()}
 
-
-def _make(cname: str, name: str, code: int, text: str, extra: Optional[type]) -> Type[SwerlError]:
-    bases: Tuple[type, ...] = (SwerlError,) if extra is None else (SwerlError, extra)
-    doc = "%s (%d): %s." % (name, code, text)
-    return type(cname, bases, {"code": code, "name": name, "text": text, "__doc__": doc,
-                               "__module__": __name__})
-
-
-for _name, _code, _text, _cname, _extra in _ERRORS:
-    _cls = _make(_cname, _name, _code, _text, _extra)
-    globals()[_cname] = _cls
-    ERRORS[_code] = _cls
-    __all__.append(_cname)
-del _name, _code, _text, _cname, _extra, _cls
+__all__ = ["SwerlError", "check", "error_class", "ERRORS", "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName", "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid", "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne"]
 
 
 def error_class(code: int) -> Type[SwerlError]:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import _ffi
 from ._ffi import lib
-from .errors import InProcess, InvalidArgument, SwerlError, Stopped, check
+from .errors import InProcess, InvalidArgument, Stopped, check
 
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process",
@@ -318,6 +318,8 @@ class Runtime:
         self._procs: Dict[int, Any] = {}  # key (C arg/state) -> process object
         self._keys = itertools.count(1)
         self._factories: Dict[int, Any] = {}  # key (supervisor child arg) -> process factory
+        self._natives: Dict[int, Any] = {}  # NativeProcess objects C may start, until close
+        self._bridge: Any = None  # swerl.aio.Bridge, made by the first call_async
         self._thread_state: Dict[int, int] = {}
         self.callback_errors: List[str] = []  # errors C could not be told about (terminate, hooks)
         self.stop_timeout = stop_timeout
@@ -419,6 +421,7 @@ class Runtime:
             # Only now can nothing call back into Python.
             self._procs.clear()
             self._factories.clear()
+            self._natives.clear()
             _live_runtimes.discard(self)
 
     def __del__(self) -> None:
@@ -486,7 +489,7 @@ class Runtime:
             if r is None:
                 return 0
             if isinstance(r, (bytes, bytearray, memoryview)) and m.kind == Kind.CALL:
-                self.reply(m.ref, r)
+                self.reply(m.ref, bytes(r))
                 return 0
             if isinstance(r, bool) or not isinstance(r, int) or r not in (CONTINUE, SKIP, STOP):
                 raise TypeError("handle returned %r: expected None, swerl.CONTINUE, swerl.SKIP, "
@@ -521,14 +524,19 @@ class Runtime:
               name: Optional[str] = None, mailbox_limit: int = 0,
               overflow: int = _ffi.SWERL_OVERFLOW_REJECT) -> Any:
         """Start a process: a Process-like object (init/handle/terminate), a
-        class (instantiated with no arguments) or a function handle(msg, ctx).
+        class (instantiated with no arguments), a function handle(msg, ctx),
+        or a swerl.NativeProcess (a behaviour written in C).
 
         link/monitor tie it to the calling process, so they are allowed only
         inside a handler. Returns the Pid, or (pid, monitor_ref) with
         monitor=True (Erlang's spawn_monitor)."""
+        from .native import NativeProcess
+
         if isinstance(proc, type):
             proc = proc()
-        if not callable(getattr(proc, "handle", None)):
+        if isinstance(proc, NativeProcess):
+            pass
+        elif not callable(getattr(proc, "handle", None)):
             if callable(proc):
                 proc = _FunctionProcess(proc)
             else:
@@ -550,13 +558,17 @@ class Runtime:
         if monitor:
             opts.monitor_ref = ctypes.pointer(ref)
         ptr = self._p()
-        key = next(self._keys)
-        self._procs[key] = proc
         out = _ffi.swerl_pid()
-        rc = lib.swerl_spawn(ptr, byref(self._behavior), key, byref(opts), byref(out))
-        if rc < 0:
-            self._procs.pop(key, None)
-            check(rc, "spawn")
+        if isinstance(proc, NativeProcess):
+            self._natives[id(proc)] = proc
+            check(lib.swerl_spawn(ptr, proc.behavior, proc.arg, byref(opts), byref(out)), "spawn")
+        else:
+            key = next(self._keys)
+            self._procs[key] = proc
+            rc = lib.swerl_spawn(ptr, byref(self._behavior), key, byref(opts), byref(out))
+            if rc < 0:
+                self._procs.pop(key, None)
+                check(rc, "spawn")
         pid = Pid(out.value)
         return (pid, ref.value) if monitor else pid
 
@@ -592,6 +604,27 @@ class Runtime:
             return ctypes.string_at(buf.data, buf.len) if buf.len else b""
         finally:
             lib.swerl_buffer_free(byref(buf))
+
+    async def call_async(self, pid: Union[int, str], data: bytes,
+                         timeout: Optional[float] = 5.0) -> bytes:
+        """asyncio: ``await rt.call_async(pid, b"...")`` — call() without
+        blocking the event loop (no thread waits; see swerl.aio). Raises as
+        call() does: Timeout, NoProcess, ServerExited, Stopped."""
+        from .aio import Bridge
+
+        data = _bytes(data)
+        _ms(timeout)  # the same checks as call()
+        if isinstance(pid, str):
+            pid = self.whereis(pid) or 0
+            if not pid:
+                from .errors import NoProcess
+                raise NoProcess("call_async: no process registered under that name")
+        to = _pid(pid)
+        self._p()
+        with self._lock:
+            if self._bridge is None:
+                self._bridge = Bridge(self)
+        return await self._bridge.call(to, data, timeout)
 
     def reply(self, call: Union[Message, int], data: bytes) -> None:
         """Answer a CALL (a Message or its ref), now or later, from anywhere."""
@@ -662,7 +695,7 @@ class Runtime:
         s = _ffi.SwerlStats()
         s.size = ctypes.sizeof(s)
         check(lib.swerl_runtime_stats(self._p(), byref(s)), "stats")
-        return {f: getattr(s, f) for f, _ in _ffi.SwerlStats._fields_ if f != "size"}
+        return {f[0]: getattr(s, f[0]) for f in _ffi.SwerlStats._fields_ if f[0] != "size"}
 
     def process_info(self, pid: int) -> Optional[Dict[str, Any]]:
         """A snapshot of a live process, or None if it is not alive."""
@@ -672,8 +705,8 @@ class Runtime:
         if rc == -2:  # ENOPROC
             return None
         check(rc, "process_info")
-        d: Dict[str, Any] = {f: getattr(info, f) for f, _ in _ffi.SwerlProcessInfo._fields_
-                             if f not in ("size", "name")}
+        d: Dict[str, Any] = {f[0]: getattr(info, f[0]) for f in _ffi.SwerlProcessInfo._fields_
+                             if f[0] not in ("size", "name")}
         d["name"] = info.name.decode("utf-8", "replace")
         return d
 

@@ -26,7 +26,7 @@ import json
 import traceback
 from ctypes import byref, c_size_t
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
 from ._ffi import lib
@@ -67,7 +67,8 @@ def _shutdown_ms(shutdown: Any) -> int:
 @dataclass
 class ChildSpec:
     """One child: ``start`` is a Process class, a no-argument factory
-    returning a process object (or a handle(msg, ctx) function), or a nested
+    returning a process object (or a handle(msg, ctx) function), a
+    :class:`swerl.NativeProcess` (a behaviour written in C), or a nested
     :class:`SupervisorSpec`. ``shutdown`` is seconds, ``"brutal_kill"`` or
     None (infinity)."""
 
@@ -203,7 +204,14 @@ class _Builder:
         out.restart = _choice(_RESTARTS, c.restart, "restart")
         out.shutdown_ms = _shutdown_ms(c.shutdown)
         out.significant = 1 if c.significant else 0
-        if isinstance(c.start, SupervisorSpec):
+        from .native import NativeProcess
+
+        if isinstance(c.start, NativeProcess):
+            out.type = _WORKER
+            out.behavior = c.start.behavior
+            out.arg = c.start.arg
+            self.rt._natives[id(c.start)] = c.start  # its arg may be needed at any restart
+        elif isinstance(c.start, SupervisorSpec):
             out.type = _SUPERVISOR
             out.supervisor = ctypes.pointer(self.spec(c.start))
         elif callable(c.start):
