@@ -13,6 +13,10 @@ enum Bench {
     ]
 
     static func main(_ arguments: [String]) {
+        if arguments.first == "--protocol" {
+            ProtocolMode.main(Array(arguments.dropFirst()))
+            return
+        }
         let options = Options.parse(arguments, ids: ids)
         let harness = Harness(options: options)
         print("swerl-bench: \(Machine.cpuModel), \(Machine.onlineCPUs) CPUs, load average \(Format.fixed(Machine.loadAverage, 2)); "

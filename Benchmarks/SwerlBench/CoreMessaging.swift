@@ -17,8 +17,13 @@ enum CorePingPong {
     struct Ping: ~Copyable {
         let engine: Unmanaged<Engine>
         let peer: UInt64
+        /// What every ping carries (sent as a fresh copy each time); nil
+        /// with count 0: an empty message.
+        let payload: UnsafeRawBufferPointer
         /// Round trips still to start.
         let remaining: Atomic<Int>
+        /// Pongs whose payload did not have the ping's size.
+        let wrongSize = Atomic<Int>(0)
         let error = Atomic<Int32>(0)
         let latch: Unmanaged<Latch>
     }
@@ -35,18 +40,20 @@ enum CorePingPong {
     static let ping = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: nil,
-        handle: { _, _, state in
+        handle: { _, message, state in
             let me = state!.assumingMemoryBound(to: Ping.self)
+            let payload = me.pointee.payload
+            if message!.pointee.from != 0 && message!.pointee.len != payload.count {
+                me.pointee.wrongSize.store(me.pointee.wrongSize.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            }
             let remaining = me.pointee.remaining.load(ordering: .relaxed)
             if remaining == 0 {
                 me.pointee.latch.takeUnretainedValue().signal()
                 return Int32(SWERL_CONTINUE)
             }
             me.pointee.remaining.store(remaining - 1, ordering: .relaxed)
-            var ball = UInt64(remaining)
-            let code = withUnsafeBytes(of: &ball) {
-                me.pointee.engine.takeUnretainedValue().send(to: me.pointee.peer, data: $0.baseAddress, count: $0.count)
-            }
+            let code = me.pointee.engine.takeUnretainedValue().send(to: me.pointee.peer, data: payload.baseAddress,
+                                                                     count: payload.count)
             if code != 0 {
                 me.pointee.error.store(code, ordering: .relaxed)
                 me.pointee.latch.takeUnretainedValue().signal()
@@ -75,16 +82,23 @@ enum CorePingPong {
         terminate: nil
     )
 
-    static func run(n: Int, options: Options) -> RunResult {
-        let label = "pingpong.core"
-        let engine = CoreRuntime.start(schedulers: 1)
+    /// `payload` bytes each way (8 in the table's row; the protocol's
+    /// pingpong_payload varies it), on `schedulers` threads (1 in the table).
+    static func run(n: Int, payload: Int = 8, schedulers: UInt32 = 1, label: String = "pingpong.core",
+                    options: Options) -> RunResult {
+        let engine = CoreRuntime.start(schedulers: schedulers)
         let latch = Latch()
+        let ball = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, payload), alignment: 8)
+        for index in 0..<payload { ball[index] = UInt8(truncatingIfNeeded: index) }
+        defer { ball.deallocate() }
         let pongState = UnsafeMutablePointer<Pong>.allocate(capacity: 1)
         pongState.initialize(to: Pong(engine: .passUnretained(engine), latch: .passUnretained(latch)))
         let pongPid = CoreRuntime.spawn(engine, pong, UnsafeMutableRawPointer(pongState))
         let pingState = UnsafeMutablePointer<Ping>.allocate(capacity: 1)
-        pingState.initialize(to: Ping(engine: .passUnretained(engine), peer: pongPid, remaining: Atomic(n),
-                                      latch: .passUnretained(latch)))
+        pingState.initialize(to: Ping(engine: .passUnretained(engine), peer: pongPid,
+                                      payload: UnsafeRawBufferPointer(start: payload == 0 ? nil : ball.baseAddress,
+                                                                      count: payload),
+                                      remaining: Atomic(n), latch: .passUnretained(latch)))
         let pingPid = CoreRuntime.spawn(engine, ping, UnsafeMutableRawPointer(pingState))
 
         let start = Clock.now()
@@ -97,6 +111,8 @@ enum CorePingPong {
             where code != 0 { fail("\(label): send returned \(CoreRuntime.errorName(code))") }
         let handled = pongState.pointee.handled.load(ordering: .relaxed)
         if handled != n { fail("\(label): pong handled \(handled) of \(n)") }
+        let wrongSize = pingState.pointee.wrongSize.load(ordering: .relaxed)
+        if wrongSize != 0 { fail("\(label): \(wrongSize) pongs did not carry \(payload) bytes") }
         CoreRuntime.stop(engine, label, timeoutSeconds: options.timeoutSeconds)
         pingState.deinitialize(count: 1)
         pingState.deallocate()
@@ -124,6 +140,9 @@ enum CoreCounting {
         var untilAck: Int
         /// Messages that did not carry the next sequence number (FIFO check).
         let disorder = Atomic<Int>(0)
+        /// Savina's ending: the count is not the end; an empty message (the
+        /// "get") is answered with the count, 8 bytes, and the producer checks it.
+        let answersGet: Bool
         let latch: Unmanaged<Latch>
     }
 
@@ -135,11 +154,18 @@ enum CoreCounting {
             let me = state!.assumingMemoryBound(to: Counter.self)
             let message = message!
             let count = me.pointee.received.load(ordering: .relaxed)
+            if me.pointee.answersGet && message.pointee.len == 0 {
+                var answer = UInt64(count)
+                _ = withUnsafeBytes(of: &answer) {
+                    me.pointee.engine.takeUnretainedValue().send(to: message.pointee.from, data: $0.baseAddress, count: 8)
+                }
+                return Int32(SWERL_CONTINUE)
+            }
             if message.pointee.len != 8 || message.pointee.data!.loadUnaligned(as: UInt64.self) != UInt64(count) {
                 me.pointee.disorder.store(me.pointee.disorder.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             }
             me.pointee.received.store(count + 1, ordering: .relaxed)
-            if count + 1 == me.pointee.target {
+            if count + 1 == me.pointee.target && !me.pointee.answersGet {
                 me.pointee.latch.takeUnretainedValue().signal()
             } else if me.pointee.ackEvery != 0 {
                 me.pointee.untilAck -= 1
@@ -160,6 +186,10 @@ enum CoreCounting {
         /// Messages sent per callback (no flow control) or per credit.
         let batch: Int
         let flowControlled: Bool
+        /// Savina's ending: a "get" after the last message; the run ends
+        /// when the counter's answer arrives (recorded in `answer`).
+        let sendsGet: Bool
+        let answer = Atomic<Int>(-1)
         /// The counter's state, read once: how many of the messages were
         /// still waiting when the last one was sent (the mailbox's backlog).
         let counterState: UnsafeMutablePointer<Counter>
@@ -181,6 +211,12 @@ enum CoreCounting {
             let me = state!.assumingMemoryBound(to: Producer.self)
             let engine = me.pointee.engine.takeUnretainedValue()
             let counter = me.pointee.counter
+            if message!.pointee.len == 8 {
+                // The counter's answer to the get.
+                me.pointee.answer.store(Int(message!.pointee.data!.loadUnaligned(as: UInt64.self)), ordering: .relaxed)
+                me.pointee.latch.takeUnretainedValue().signal()
+                return Int32(SWERL_CONTINUE)
+            }
             var next = me.pointee.sent.load(ordering: .relaxed)
             let flow = me.pointee.flowControlled
             let quota = flow && message!.pointee.from != 0 ? me.pointee.batch / 2 : me.pointee.batch
@@ -199,6 +235,14 @@ enum CoreCounting {
             if end == me.pointee.total {
                 let received = me.pointee.counterState.pointee.received.load(ordering: .relaxed)
                 me.pointee.backlogAtEnd.store(end - received, ordering: .relaxed)
+                if me.pointee.sendsGet {
+                    let code = engine.send(to: counter, data: nil, count: 0)
+                    if code != 0 {
+                        me.pointee.error.store(code, ordering: .relaxed)
+                        me.pointee.latch.takeUnretainedValue().signal()
+                        return Int32(SWERL_STOP)
+                    }
+                }
             }
             if !flow && end < me.pointee.total {
                 let code = engine.send(to: Engine.contextPid(UnsafeRawPointer(ctx)) ?? 0, data: nil, count: 0)
@@ -213,20 +257,25 @@ enum CoreCounting {
         terminate: nil
     )
 
-    static func run(n: Int, sender: Sender, options: Options) -> RunResult {
+    /// With `savinaGet` (a process sender only), the producer ends with a
+    /// "get" that the counter answers with its count (Savina's counting, for
+    /// the protocol); the run ends when the answer arrives and checks it.
+    static func run(n: Int, sender: Sender, schedulers: UInt32 = 1, savinaGet: Bool = false,
+                    options: Options) -> RunResult {
         let label: String
         switch sender {
-        case .process: label = "counting.core"
+        case .process: label = savinaGet ? "counting" : "counting.core"
         case .flowControlled: label = "counting.core-flow"
         case .mainThread: label = "counting.main"
         }
+        precondition(!savinaGet || sender != .mainThread, "the get needs a producer process")
         let batch = max(2, options.senderBatch)
-        let engine = CoreRuntime.start(schedulers: 1)
+        let engine = CoreRuntime.start(schedulers: schedulers)
         let latch = Latch()
         let counterState = UnsafeMutablePointer<Counter>.allocate(capacity: 1)
         let ackEvery = sender == .flowControlled ? batch / 2 : 0
         counterState.initialize(to: Counter(target: n, ackEvery: ackEvery, engine: .passUnretained(engine),
-                                            untilAck: ackEvery, latch: .passUnretained(latch)))
+                                            untilAck: ackEvery, answersGet: savinaGet, latch: .passUnretained(latch)))
         let counterPid = CoreRuntime.spawn(engine, counter, UnsafeMutableRawPointer(counterState))
         var producerState: UnsafeMutablePointer<Producer>? = nil
         let progress = {
@@ -252,7 +301,8 @@ enum CoreCounting {
         } else {
             let state = UnsafeMutablePointer<Producer>.allocate(capacity: 1)
             state.initialize(to: Producer(engine: .passUnretained(engine), counter: counterPid, total: n, batch: batch,
-                                          flowControlled: sender == .flowControlled, counterState: counterState,
+                                          flowControlled: sender == .flowControlled, sendsGet: savinaGet,
+                                          counterState: counterState,
                                           latch: .passUnretained(latch)))
             producerState = state
             let producerPid = CoreRuntime.spawn(engine, producer, UnsafeMutableRawPointer(state))
@@ -265,6 +315,9 @@ enum CoreCounting {
             fail("\(label): send returned \(CoreRuntime.errorName(code))")
         }
         if let producerState { backlog = producerState.pointee.backlogAtEnd.load(ordering: .relaxed) }
+        if savinaGet, let answer = producerState?.pointee.answer.load(ordering: .relaxed), answer != n {
+            fail("\(label): the counter answered \(answer), expected \(n)")
+        }
         let received = counterState.pointee.received.load(ordering: .relaxed)
         let disorder = counterState.pointee.disorder.load(ordering: .relaxed)
         if received != n || disorder != 0 { fail("\(label): received \(received) of \(n), \(disorder) out of order") }

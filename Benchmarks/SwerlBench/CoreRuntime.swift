@@ -4,6 +4,7 @@
 import CSwerl
 import Glibc
 import Swerl
+import Synchronization
 
 enum CoreRuntime {
     /// swerl_runtime_start with `schedulers` threads (0: one per CPU).
@@ -15,8 +16,13 @@ enum CoreRuntime {
         if valid != 0 { fail("Engine.validate: \(errorName(valid))") }
         let engine = Engine(config: config)
         engine.start()
+        startedSchedulers.store(engine.stats().schedulers, ordering: .relaxed)
         return engine
     }
+
+    /// The scheduler count of the last runtime started (the protocol's
+    /// RESULT line reports what the runtime actually used).
+    static let startedSchedulers = Atomic<UInt32>(0)
 
     /// swerl_runtime_stop under the watchdog; the seconds it took.
     @discardableResult
