@@ -242,11 +242,18 @@ test-swift:
 	@mkdir -p $(LOGDIR)
 	$(SWIFT) test 2>&1 | tee $(LOGDIR)/test-swift.log
 
+# The Python tests run against the package as users install it: a wheel
+# built by pip (bundling $(LIB_OUT)) in a fresh venv, without SWERL_LIBRARY.
+PY_VENV := build/venv
 test-python: $(LIB_PREREQ)
-	$(call banner,test-python,pytest bindings/python/tests)
+	$(call banner,test-python,pip install ./bindings/python into a venv; pytest)
 	@mkdir -p $(LOGDIR)
-	SWERL_LIBRARY=$(CURDIR)/$(LIB_OUT) PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
-	    $(PYTHON) -m pytest -q bindings/python/tests 2>&1 | tee $(LOGDIR)/test-python.log
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv --system-site-packages $(PY_VENV)
+	SWERL_WHEEL_LIBRARY=$(CURDIR)/$(LIB_OUT) $(PY_VENV)/bin/python -m pip install -q ./bindings/python
+	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -c \
+	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p); assert "site-packages" in p, p'
+	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
 
 # Every stage in order; the first failure stops the run. Then a summary, with
 # each test runner's own closing line and the sum of the tests that passed.

@@ -14,9 +14,9 @@ that the C contract (include/swerl.h) is usable from Python as designed:
   * callback objects live in the runtime's ``keep`` dict until
     ``swerl_runtime_free`` has returned, so C can never call a freed thunk.
 
-The library is loaded from the path in ``SWERL_LIBRARY`` (``make test`` sets
-it). Without it every test fails with a message saying so; nothing is
-skipped.
+The library is the one the ``swerl`` package loads (``SWERL_LIBRARY``, the
+copy bundled in its wheel, or the system's), so a missing library fails
+every test with the package's message; nothing is skipped.
 """
 
 import ctypes
@@ -190,23 +190,15 @@ def _declare(lib):
 
 @pytest.fixture(scope="session")
 def lib():
-    path = os.environ.get("SWERL_LIBRARY")
-    if not path:
-        pytest.fail(
-            "SWERL_LIBRARY is not set. These tests need the built libswerl.so.1: "
-            "run `make test` (it builds the library and sets SWERL_LIBRARY), or set "
-            "SWERL_LIBRARY=/path/to/build/lib/libswerl.so.1 yourself.",
-            pytrace=False,
-        )
-    if not os.path.exists(path):
-        pytest.fail(
-            "SWERL_LIBRARY=%s does not exist: run `make test` to build it." % path,
-            pytrace=False,
-        )
+    # The library the swerl package found (SWERL_LIBRARY, its bundled copy,
+    # or the system's): these tests drive the very same file by hand.
+    import swerl
+
+    path = swerl._ffi.lib._name
     try:
         handle = ctypes.CDLL(path)  # CDLL: the GIL is released during every call
     except OSError as e:
-        pytest.fail("cannot load SWERL_LIBRARY=%s: %s" % (path, e), pytrace=False)
+        pytest.fail("cannot load %s: %s" % (path, e), pytrace=False)
     return _declare(handle)
 
 
