@@ -79,7 +79,7 @@ help:
 	@echo 'make abi-check           exports == abi/symbols.txt; header compiles as C99, C11, C++17'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
 	@echo 'make test-c | test-swift | test-python'
-	@echo 'make demo                run the demo: C and Python processes in one runtime'
+	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make clean | distclean'
 
@@ -299,14 +299,20 @@ else
 endif
 
 # -----------------------------------------------------------------------------
-# The demo: C and Python processes under a supervisor (built against the
-# staged install, exactly as a user's program would be, via pkg-config).
+# The demo: C, Python and Swift processes under one supervision tree. The C
+# and Swift workers are shared objects built against the staged install,
+# exactly as a user's would be (pkg-config; swerl.h); Python loads them into
+# its runtime with swerl.NativeProcess.
+DEMO_DIR := build/demo
 demo: deps $(STAGE_PREREQ)
-	$(call banner,demo,C and Python processes in one runtime)
-	@mkdir -p build/demo
-	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -o build/demo/libdemo_workers.so examples/demo/demo_workers.c \
+	$(call banner,demo,C, Python and Swift processes in one runtime)
+	@mkdir -p $(DEMO_DIR)
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -o $(DEMO_DIR)/libdemo_workers.so examples/demo/demo_workers.c \
 	    $$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl) -Wl,-rpath,'$(STAGE)/lib'
-	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' SWERL_DEMO_WORKERS='$(CURDIR)/build/demo/libdemo_workers.so' \
+	examples/demo/swift-worker/build.sh $(DEMO_DIR) '$(STAGE)/include' '$(STAGE)/lib'
+	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
+	SWERL_DEMO_WORKERS='$(CURDIR)/$(DEMO_DIR)/libdemo_workers.so' \
+	SWERL_DEMO_SWIFT_WORKER='$(CURDIR)/$(DEMO_DIR)/libdemo_swift_worker.so' \
 	    $(PYTHON) examples/demo/demo.py
 
 bench: deps

@@ -1,202 +1,164 @@
-"""Swerl demo: C and Python processes under one supervisor, messages
-flowing, a crash restarted.
+"""Swerl demo: C, Python and Swift processes in one runtime, under one
+supervision tree; messages flowing between them; crashes restarted.
 
-The C `counter` comes from a small shared object (demo_workers.c); the
-`greeter` is a Python process driven through ctypes. Both are children of a
-Swerl supervisor (one_for_one): when the counter crashes, the supervisor
-restarts it, and its report arrives through the runtime's log hook.
+    demo (one_for_one)
+    |-- greeter          a Python process
+    |-- feeder           a Python process that sends to the native workers
+    `-- native (one_for_one)
+        |-- counter      a C process    (demo_workers.c, a shared object)
+        `-- stats        a Swift process (swift-worker/, a shared object)
 
-Run it with `make demo`.
+The C and Swift processes come from shared objects that link libswerl.so.1
+and export a `swerl_behavior`; Python loads them with swerl.NativeProcess,
+so all of them run in the one runtime this program started. Supervisor
+reports (a crash, a restart) arrive through the runtime's log hook.
+
+Run it with `make demo` (it builds the two shared objects first).
 """
 
-import ctypes
+import asyncio
+import json
+import logging
 import os
 import queue
 import sys
-import traceback
-from ctypes import CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
+import time
 
-lib = ctypes.CDLL(os.environ.get("SWERL_LIBRARY", "libswerl.so.1"))
-workers = ctypes.CDLL(os.environ["SWERL_DEMO_WORKERS"])
+import swerl
+from swerl import ChildSpec, SupervisorSpec
 
-swerl_pid = c_uint64
-INIT = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
-
-
-class Message(Structure):
-    _fields_ = [("kind", c_uint32), ("reason", c_int32), ("sender", c_uint64), ("ref", c_uint64),
-                ("data", c_void_p), ("len", c_size_t)]
-
-
-HANDLE = CFUNCTYPE(c_int, c_void_p, POINTER(Message), c_void_p)
-TERMINATE = CFUNCTYPE(None, c_void_p, c_int32, c_void_p)
-
-
-class Behavior(Structure):
-    _fields_ = [("size", c_uint32), ("init", INIT), ("handle", HANDLE), ("terminate", TERMINATE)]
-
-
-class Buffer(Structure):
-    _fields_ = [("data", c_void_p), ("len", c_size_t)]
-
-
-class Config(Structure):
-    _fields_ = [("size", c_uint32), ("schedulers", c_uint32), ("max_processes", c_uint32),
-                ("max_message_size", c_uint64), ("on_thread_start", c_void_p), ("on_thread_stop", c_void_p),
-                ("thread_user", c_void_p), ("on_log", CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)),
-                ("log_user", c_void_p)]
-
-
-class ChildSpec(Structure):
-    _fields_ = [("size", c_uint32), ("id", c_char_p), ("behavior", c_void_p), ("arg", c_void_p),
-                ("arg_free", c_void_p), ("restart", c_uint32), ("shutdown_ms", c_uint32), ("type", c_uint32),
-                ("significant", c_uint32), ("supervisor", c_void_p)]
-
-
-class SupervisorSpec(Structure):
-    _fields_ = [("size", c_uint32), ("strategy", c_uint32), ("intensity", c_uint32), ("period_ms", c_uint32),
-                ("auto_shutdown", c_uint32), ("children", POINTER(ChildSpec)), ("n_children", c_size_t)]
-
-
-class ChildInfo(Structure):
-    _fields_ = [("size", c_uint32), ("state", c_uint32), ("type", c_uint32), ("restart", c_uint32),
-                ("pid", c_uint64), ("restarts", c_uint64), ("id", ctypes.c_char * 256)]
-
-
-for name, args, res in [
-    ("swerl_runtime_start", [POINTER(Config), POINTER(c_void_p)], c_int),
-    ("swerl_config_init", [POINTER(Config)], None),
-    ("swerl_supervisor_spec_init", [POINTER(SupervisorSpec)], None),
-    ("swerl_child_spec_init", [POINTER(ChildSpec)], None),
-    ("swerl_supervisor_start", [c_void_p, POINTER(SupervisorSpec), c_void_p, POINTER(swerl_pid)], c_int),
-    ("swerl_supervisor_which_children", [c_void_p, swerl_pid, POINTER(ChildInfo), c_size_t, POINTER(c_size_t)], c_int),
-    ("swerl_supervisor_tree", [c_void_p, swerl_pid, c_uint32, POINTER(Buffer)], c_int),
-    ("swerl_runtime_stop", [c_void_p, c_uint32], c_int),
-    ("swerl_runtime_free", [c_void_p], None),
-    ("swerl_send", [c_void_p, swerl_pid, c_char_p, c_size_t], c_int),
-    ("swerl_call", [c_void_p, swerl_pid, c_char_p, c_size_t, c_uint32, POINTER(Buffer)], c_int),
-    ("swerl_reply", [c_void_p, c_uint64, c_char_p, c_size_t], c_int),
-    ("swerl_buffer_free", [POINTER(Buffer)], None),
-    ("swerl_ctx_runtime", [c_void_p], c_void_p),
-    ("swerl_self", [c_void_p], swerl_pid),
-    ("swerl_fail", [c_void_p, c_int32, c_char_p, c_size_t], c_int),
-    ("swerl_strerror", [c_int], c_char_p),
-]:
-    getattr(lib, name).argtypes = args
-    getattr(lib, name).restype = res
-workers.demo_counter_behavior.restype = c_void_p
-
-SWERL_CALL = 4
-SWERL_CONTINUE = 0
-keep = []  # ctypes callbacks live as long as the runtime
-events = queue.Queue()
-
-
-def python_behavior(handle, init=None):
-    """A Python process: exceptions become crashes with the traceback as detail."""
-    def guarded_handle(ctx, msg, state):
-        try:
-            return handle(ctx, msg.contents)
-        except BaseException:
-            detail = traceback.format_exc().encode()
-            lib.swerl_fail(ctx, 5, detail, len(detail))
-            return -1
-
-    def guarded_init(ctx, arg, state):
-        try:
-            return init(ctx) if init else 0
-        except BaseException:
-            detail = traceback.format_exc().encode()
-            lib.swerl_fail(ctx, 5, detail, len(detail))
-            return -1
-
-    behavior = Behavior(ctypes.sizeof(Behavior), INIT(guarded_init), HANDLE(guarded_handle), TERMINATE(0))
-    keep.append(behavior)
-    return behavior
+TIMEOUT = 10.0  # seconds any single wait may take
+reports: "queue.Queue[str]" = queue.Queue()
 
 
 def show(pid):
     """Erlang's way to print a pid: <node.slot.generation>."""
-    return f"<0.{pid & 0xFFFFFF}.{(pid >> 24) & 0x3FFFFFFF}>"
+    return "<0.%d.%d>" % (pid & 0xFFFFFF, (pid >> 24) & 0x3FFFFFFF)
 
 
-def greeter_handle(ctx, msg):
-    if msg.kind == SWERL_CALL:
-        who = ctypes.string_at(msg.data, msg.len).decode()
-        answer = f"hello {who}, from Python process {show(lib.swerl_self(ctx))}".encode()
-        lib.swerl_reply(lib.swerl_ctx_runtime(ctx), msg.ref, answer, len(answer))
-    return SWERL_CONTINUE
+class Greeter(swerl.Process):
+    """Answers a CALL with a greeting."""
+
+    def handle(self, msg, ctx):
+        if msg.kind == swerl.Kind.CALL:
+            return b"hello %s, from Python process %s" % (msg.data, show(ctx.pid).encode())
 
 
-def call(rt, pid, request):
-    reply = Buffer()
-    rc = lib.swerl_call(rt, pid, request, len(request), 5000, byref(reply))
-    if rc != 0:
-        raise RuntimeError(lib.swerl_strerror(rc).decode())
-    try:
-        return ctypes.string_at(reply.data, reply.len).decode()
-    finally:
-        lib.swerl_buffer_free(byref(reply))
+class Feeder(swerl.Process):
+    """On b"feed N": sends N ticks to the C counter and the numbers 1..N to
+    the Swift stats, by their registered names, from inside the runtime."""
+
+    def handle(self, msg, ctx):
+        if msg.kind == swerl.Kind.CALL and msg.data.startswith(b"feed "):
+            n = int(msg.data[5:])
+            for i in range(1, n + 1):
+                ctx.send("counter", b"tick")
+                ctx.send("stats", b"%d" % i)
+            return b"fed %d messages" % (2 * n)
 
 
-def children(rt, sup):
-    infos = (ChildInfo * 8)()
-    infos[0].size = ctypes.sizeof(ChildInfo)
-    count = c_size_t()
-    assert lib.swerl_supervisor_which_children(rt, sup, infos, 8, byref(count)) == 0
-    return {infos[i].id.decode(): infos[i].pid for i in range(count.value)}
+def log_reports():
+    """The supervisor's reports (logger "swerl"), printed and queued for the
+    waits below."""
+    class Hook(logging.Handler):
+        def emit(self, record):
+            text = record.getMessage()
+            print("  [supervisor report] %s" % text)
+            reports.put(text)
+
+    logger = logging.getLogger("swerl")
+    logger.addHandler(Hook())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
-def on_log(user, level, message, length):
-    text = ctypes.string_at(message, length).decode()
-    print(f"  [supervisor report] {text}")
-    if "restarting counter" in text:
-        events.put("restarted")
+def wait_report(fragment):
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SystemExit("demo: no supervisor report containing %r within %ss" % (fragment, TIMEOUT))
+        try:
+            text = reports.get(timeout=left)
+        except queue.Empty:
+            continue
+        if fragment in text:
+            return text
+
+
+def wait_restart(sup, child_id, old_pid):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        pid = {c.id: c.pid for c in sup.which_children()}.get(child_id)
+        if pid and pid != old_pid:
+            return pid
+        time.sleep(0.001)
+    raise SystemExit("demo: %s was not restarted within %ss" % (child_id, TIMEOUT))
 
 
 def main():
-    config = Config()
-    lib.swerl_config_init(byref(config))
-    config.on_log = config._fields_[7][1](on_log)
-    keep.append(config.on_log)
-    rt = c_void_p()
-    assert lib.swerl_runtime_start(byref(config), byref(rt)) == 0
-    print("Swerl demo: a supervisor with a C child and a Python child")
+    counter = swerl.NativeProcess.load(os.environ["SWERL_DEMO_WORKERS"], "demo_counter_behavior")
+    stats = swerl.NativeProcess.load(os.environ["SWERL_DEMO_SWIFT_WORKER"], "demo_swift_stats_behavior")
+    log_reports()
 
-    specs = (ChildSpec * 2)()
-    for spec in specs:
-        lib.swerl_child_spec_init(byref(spec))
-    specs[0].id, specs[0].behavior = b"counter", workers.demo_counter_behavior()
-    specs[1].id, specs[1].behavior = b"greeter", ctypes.addressof(python_behavior(greeter_handle))
-    tree = SupervisorSpec()
-    lib.swerl_supervisor_spec_init(byref(tree))
-    tree.intensity, tree.children, tree.n_children = 3, specs, 2
-    sup = swerl_pid()
-    assert lib.swerl_supervisor_start(rt, byref(tree), None, byref(sup)) == 0
-    kids = children(rt, sup.value)
-    print(f"  supervisor {show(sup.value)} started counter {show(kids['counter'])} and greeter {show(kids['greeter'])}")
+    with swerl.Runtime(schedulers=2) as rt:
+        print("Swerl %s demo: C, Python and Swift processes under one supervisor" % swerl.version())
+        native = SupervisorSpec(strategy="one_for_one", intensity=5, period=10, children=[
+            ChildSpec("counter", counter),
+            ChildSpec("stats", stats),
+        ])
+        sup = rt.start_supervisor(SupervisorSpec(strategy="one_for_one", intensity=5, period=10, children=[
+            ChildSpec("greeter", Greeter),
+            ChildSpec("feeder", Feeder),
+            ChildSpec("native", native),
+        ]), name="demo")
+        top = {c.id: c.pid for c in sup.which_children()}
+        native_sup = sup.child_supervisor("native")
+        kids = {c.id: c.pid for c in native_sup.which_children()}
+        # Names make the feeder's sends and the calls below find whichever
+        # incarnation is running: re-registered after each restart.
+        rt.register("counter", kids["counter"])
+        rt.register("stats", kids["stats"])
+        print("  supervisor %s: greeter %s (Python), feeder %s (Python), native %s -> counter %s (C), stats %s (Swift)"
+              % (show(sup.pid), show(top["greeter"]), show(top["feeder"]), show(top["native"]),
+                 show(kids["counter"]), show(kids["stats"])))
 
-    print(" ", call(rt, kids["greeter"], b"C and Python"))
-    for _ in range(1000):
-        lib.swerl_send(rt, kids["counter"], b"tick", 4)
-    print(f"  sent 1000 messages to the C counter: {call(rt, kids['counter'], b'?')}")
+        print("  greeter:", rt.call(top["greeter"], b"C, Python and Swift", timeout=TIMEOUT).decode())
+        print("  feeder:", rt.call(top["feeder"], b"feed 1000", timeout=TIMEOUT).decode())
+        print("  C counter:", rt.call("counter", b"?", timeout=TIMEOUT).decode())
+        print("  Swift stats:", rt.call("stats", b"stats", timeout=TIMEOUT).decode())
 
-    print("  asking the C counter to crash...")
-    lib.swerl_send(rt, kids["counter"], b"crash", 5)
-    assert events.get(timeout=10) == "restarted"
-    restarted = children(rt, sup.value)["counter"]
-    for _ in range(3):
-        lib.swerl_send(rt, restarted, b"tick", 4)
-    print(f"  the restarted counter {show(restarted)} works: {call(rt, restarted, b'?')}")
+        print("  asking the C counter to crash...")
+        rt.send("counter", b"crash")
+        wait_report("counter")
+        new_counter = wait_restart(native_sup, "counter", kids["counter"])
+        rt.register("counter", new_counter)
 
-    text = Buffer()
-    assert lib.swerl_supervisor_tree(rt, sup.value, 0, byref(text)) == 0
-    print("  the tree as JSON:", ctypes.string_at(text.data, text.len).decode())
-    lib.swerl_buffer_free(byref(text))
+        print("  asking the Swift stats to crash...")
+        try:
+            rt.call("stats", b"crash", timeout=TIMEOUT)
+            raise SystemExit("demo: the Swift stats answered instead of crashing")
+        except swerl.ServerExited as e:
+            print("  the call says:", e)
+        new_stats = wait_restart(native_sup, "stats", kids["stats"])
+        rt.register("stats", new_stats)
 
-    assert lib.swerl_runtime_stop(rt, 5000) == 0
-    lib.swerl_runtime_free(rt)
-    print("demo finished: messages flowed between C and Python, a crash was restarted by the supervisor")
+        print("  feeder again:", rt.call(top["feeder"], b"feed 3", timeout=TIMEOUT).decode())
+
+        async def ask_both():
+            # asyncio: both calls in flight at once, the event loop never blocked
+            return await asyncio.gather(rt.call_async("counter", b"?"), rt.call_async("stats", b"stats"))
+
+        c, s = asyncio.run(asyncio.wait_for(ask_both(), TIMEOUT))
+        print("  restarted C counter %s: %s; restarted Swift stats %s: %s (asyncio)"
+              % (show(new_counter), c.decode(), show(new_stats), s.decode()))
+        restarts = {c.id: c.restarts for c in native_sup.which_children()}
+        print("  restarts: counter %d, stats %d" % (restarts["counter"], restarts["stats"]))
+
+        tree = json.loads(sup.tree("json"))
+        print("  the tree as JSON:", json.dumps(tree, separators=(",", ":")))
+    print("demo finished: C, Python and Swift processes exchanged messages in one runtime;"
+          " two crashes were restarted by their supervisor")
     return 0
 
 

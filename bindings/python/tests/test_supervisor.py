@@ -408,7 +408,12 @@ def test_nested_supervisor_spec(rt):
     c = children(sup)
     assert c["inner"].is_supervisor and c["inner"].state == "running"
     assert sup.count_children() == {"specs": 2, "active": 2, "supervisors": 1, "workers": 1}
-    inner_sup = swerl.Supervisor(rt, c["inner"].pid, inner, None)
+    inner_sup = sup.child_supervisor("inner")
+    assert inner_sup.pid == c["inner"].pid and inner_sup.spec is inner
+    with pytest.raises(errors.NotSupervisor):
+        sup.child_supervisor("top-worker")
+    with pytest.raises(errors.ChildNotFound):
+        sup.child_supervisor("nobody")
     before = children(inner_sup)
     crash_and_wait_restart(rt, inner_sup, "w1")
     wait_until(lambda: pid_of(inner_sup, "w2") not in (None, before["w2"].pid), "w2 restarted")
@@ -425,9 +430,12 @@ def test_nested_supervisor_spec(rt):
     # restarting the nested tree rebuilds its children from the copied specs
     sup.terminate_child("inner")
     assert pid_of(sup, "inner") is None
+    with pytest.raises(errors.NoProcess):
+        sup.child_supervisor("inner")
     new_inner = sup.restart_child("inner")
     assert new_inner and new_inner != c["inner"].pid
-    inner_sup2 = swerl.Supervisor(rt, new_inner, inner, None)
+    inner_sup2 = sup.child_supervisor("inner")
+    assert inner_sup2.pid == new_inner
     for w in inner_sup2.which_children():
         assert rt.call(w.pid, b"tag", timeout=TIMEOUT) == b"w"
     with pytest.raises(ValueError):

@@ -30,7 +30,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
 from ._ffi import lib
-from .errors import InvalidArgument, check
+from .errors import ChildNotFound, InvalidArgument, NoProcess, NotSupervisor, check
 
 __all__ = ["ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo"]
 
@@ -376,6 +376,20 @@ class Supervisor:
 
     def is_alive(self) -> bool:
         return self.runtime.process_info(self.pid) is not None
+
+    def child_supervisor(self, id: str) -> "Supervisor":
+        """The running nested supervisor `id` (a child whose ``start`` is a
+        SupervisorSpec), to manage its own children."""
+        for c in self.which_children():
+            if c.id != id:
+                continue
+            if not c.is_supervisor:
+                raise NotSupervisor("child_supervisor: %r is a worker" % (id,))
+            if c.pid is None:
+                raise NoProcess("child_supervisor: %r is not running (%s)" % (id, c.state))
+            spec = next((x.start for x in map(_child, self.spec.children) if x.id == id), None)
+            return Supervisor(self.runtime, c.pid, spec if spec is not None else SupervisorSpec(), None)
+        raise ChildNotFound("child_supervisor: no child %r" % (id,))
 
 
 def _id(id: Any) -> bytes:
