@@ -58,13 +58,14 @@ def _reason(code: int) -> Union[Reason, int]:
 
 
 class Pid(int):
-    """A process id (an int). 0 is never a pid."""
+    """A process id (an int). 0 is never a pid. Printed as Erlang prints
+    pids, ``<node.slot.generation>``, as the runtime's own reports do."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         v = int(self)
-        return "Pid(%#x)" % v
+        return "<%d.%d.%d>" % (v >> 54, v & 0xFFFFFF, (v >> 24) & 0x3FFFFFFF)
 
 
 Ref = int  #: monitor, timer and call references are plain ints
