@@ -591,7 +591,7 @@ def chart(rows, jobs, path, title):
 
     most = max(len(vals) for _, vals in groups)
     width = 0.8 / most
-    fig, ax = plt.subplots(figsize=(max(8, 0.25 * sum(len(v) for _, v in groups) + 3), 5.5))
+    fig, ax = plt.subplots(figsize=(max(9, 0.25 * sum(len(v) for _, v in groups) + 4.5), 5.5))
     seen = set()
     for gi, (_, vals) in enumerate(groups):
         present = [lab for lab in labels if lab in vals]
@@ -609,7 +609,7 @@ def chart(rows, jobs, path, title):
     ax.set_xticklabels([g for g, _ in groups], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("BEAM time / system time (log; > 1: faster than BEAM)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(axis="y", which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -690,7 +690,7 @@ def main(argv=None):
     prep = prepare(sorted({j["system"] for j in jobs}), args)
     if not args.no_chart:
         try:
-            import matplotlib  # noqa: F401
+            import matplotlib  # noqa: F401  (only: is it there)
         except ImportError:
             ok, why = prep.pip_install(["matplotlib"])
             if not ok:
