@@ -45,7 +45,7 @@ endif
 # --- tests -------------------------------------------------------------------
 STAGE       := $(CURDIR)/build/stage
 LOGDIR      := build/test-logs
-TEST_STAGES := deps lib stage abi-check test-c test-swift test-python
+TEST_STAGES := deps lib stage abi-check test-c test-swift test-python test-examples
 HEADER_WARNINGS := -Wall -Wextra -Werror -pedantic
 
 # --- demo and benchmarks -----------------------------------------------------
@@ -66,7 +66,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
-        test-c test-swift test-python demo bench clean distclean help
+        test-c test-swift test-python test-examples demo bench clean distclean help
 
 all: lib
 
@@ -75,10 +75,10 @@ help:
 	@echo 'make install PREFIX=DIR  install header, library and swerl.pc (default PREFIX=/usr/local; DESTDIR honoured)'
 	@echo 'make uninstall PREFIX=DIR'
 	@echo 'make deps                install what the build and tests need (Debian, as root); fast when present'
-	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python; then a summary'
+	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python, test-examples; then a summary'
 	@echo 'make abi-check           exports == abi/symbols.txt; header compiles as C99, C11, C++17'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
-	@echo 'make test-c | test-swift | test-python'
+	@echo 'make test-c | test-swift | test-python | test-examples'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make clean | distclean'
@@ -255,6 +255,32 @@ test-python: $(LIB_PREREQ)
 	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p); assert "site-packages" in p, p'
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
 
+# The examples, each built and run as its users would, output checked: the C
+# examples against the staged install (pkg-config), the Python quickstart
+# with the wheel test-python installed, the Swift example package, the demo.
+test-examples: $(STAGE_PREREQ)
+	$(call banner,test-examples,C examples, Python quickstart, Swift example, demo)
+	@mkdir -p $(LOGDIR)
+	@{ \
+	$(MAKE) --no-print-directory -C bindings/c/examples check PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'; \
+	echo "== examples/python/quickstart.py (installed wheel)"; \
+	test -x $(PY_VENV)/bin/python || { echo "error: $(PY_VENV) is missing: run 'make test-python' first" >&2; exit 1; }; \
+	out=$$(env -u SWERL_LIBRARY -u PYTHONPATH $(PY_VENV)/bin/python examples/python/quickstart.py 2>/dev/null); \
+	printf '%s\n' "$$out"; \
+	for want in 'count: 3' 'reason ERROR, RuntimeError: asked to crash' 'restarts=1' 'the fresh counter says: 0' done; do \
+	    grep -qF -- "$$want" <<<"$$out" || { echo "error: quickstart.py did not print '$$want'" >&2; exit 1; }; \
+	done; \
+	echo "python quickstart: ok"; \
+	echo "== demo"; \
+	out=$$($(MAKE) --no-print-directory NO_PREREQS=1 demo); \
+	printf '%s\n' "$$out"; \
+	for want in 'feeder: fed 2000 messages' 'C counter: count=1000' 'Swift stats: count=1000 sum=500500 min=1 max=1000' \
+	            'restarting counter' 'restarting stats' 'restarts: counter 1, stats 1' 'demo finished'; do \
+	    grep -qF -- "$$want" <<<"$$out" || { echo "error: the demo did not print '$$want'" >&2; exit 1; }; \
+	done; \
+	echo "demo: ok"; \
+	} 2>&1 | tee $(LOGDIR)/test-examples.log
+
 # Every stage in order; the first failure stops the run. Then a summary, with
 # each test runner's own closing line and the sum of the tests that passed.
 # (make -n test still runs the sub-makes, as make does for any $(MAKE) line,
@@ -322,6 +348,7 @@ bench: deps
 # -----------------------------------------------------------------------------
 clean:
 	rm -rf build $(LIB_SCRATCH) .build-bench
+	$(MAKE) -C bindings/c/examples clean
 
 # Also the default SwiftPM build folder (debug builds, swift test).
 distclean: clean

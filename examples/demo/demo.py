@@ -31,6 +31,13 @@ TIMEOUT = 10.0  # seconds any single wait may take
 reports: "queue.Queue[str]" = queue.Queue()
 
 
+def say(text):
+    """One write per line: the runtime's threads print too (the C and Swift
+    workers, the supervisor reports), and say() writes in pieces."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def show(pid):
     """Erlang's way to print a pid: <node.slot.generation>."""
     return "<0.%d.%d>" % (pid & 0xFFFFFF, (pid >> 24) & 0x3FFFFFFF)
@@ -63,7 +70,7 @@ def log_reports():
     class Hook(logging.Handler):
         def emit(self, record):
             text = record.getMessage()
-            print("  [supervisor report] %s" % text)
+            say("  [supervisor report] %s" % text)
             reports.put(text)
 
     logger = logging.getLogger("swerl")
@@ -102,7 +109,7 @@ def main():
     log_reports()
 
     with swerl.Runtime(schedulers=2) as rt:
-        print("Swerl %s demo: C, Python and Swift processes under one supervisor" % swerl.version())
+        say("Swerl %s demo: C, Python and Swift processes under one supervisor" % swerl.version())
         native = SupervisorSpec(strategy="one_for_one", intensity=5, period=10, children=[
             ChildSpec("counter", counter),
             ChildSpec("stats", stats),
@@ -119,45 +126,45 @@ def main():
         # incarnation is running: re-registered after each restart.
         rt.register("counter", kids["counter"])
         rt.register("stats", kids["stats"])
-        print("  supervisor %s: greeter %s (Python), feeder %s (Python), native %s -> counter %s (C), stats %s (Swift)"
+        say("  supervisor %s: greeter %s (Python), feeder %s (Python), native %s -> counter %s (C), stats %s (Swift)"
               % (show(sup.pid), show(top["greeter"]), show(top["feeder"]), show(top["native"]),
                  show(kids["counter"]), show(kids["stats"])))
 
-        print("  greeter:", rt.call(top["greeter"], b"C, Python and Swift", timeout=TIMEOUT).decode())
-        print("  feeder:", rt.call(top["feeder"], b"feed 1000", timeout=TIMEOUT).decode())
-        print("  C counter:", rt.call("counter", b"?", timeout=TIMEOUT).decode())
-        print("  Swift stats:", rt.call("stats", b"stats", timeout=TIMEOUT).decode())
+        say("  greeter: " + rt.call(top["greeter"], b"C, Python and Swift", timeout=TIMEOUT).decode())
+        say("  feeder: " + rt.call(top["feeder"], b"feed 1000", timeout=TIMEOUT).decode())
+        say("  C counter: " + rt.call("counter", b"?", timeout=TIMEOUT).decode())
+        say("  Swift stats: " + rt.call("stats", b"stats", timeout=TIMEOUT).decode())
 
-        print("  asking the C counter to crash...")
+        say("  asking the C counter to crash...")
         rt.send("counter", b"crash")
         wait_report("counter")
         new_counter = wait_restart(native_sup, "counter", kids["counter"])
         rt.register("counter", new_counter)
 
-        print("  asking the Swift stats to crash...")
+        say("  asking the Swift stats to crash...")
         try:
             rt.call("stats", b"crash", timeout=TIMEOUT)
             raise SystemExit("demo: the Swift stats answered instead of crashing")
         except swerl.ServerExited as e:
-            print("  the call says:", e)
+            say("  the call says: %s" % e)
         new_stats = wait_restart(native_sup, "stats", kids["stats"])
         rt.register("stats", new_stats)
 
-        print("  feeder again:", rt.call(top["feeder"], b"feed 3", timeout=TIMEOUT).decode())
+        say("  feeder again: " + rt.call(top["feeder"], b"feed 3", timeout=TIMEOUT).decode())
 
         async def ask_both():
             # asyncio: both calls in flight at once, the event loop never blocked
             return await asyncio.gather(rt.call_async("counter", b"?"), rt.call_async("stats", b"stats"))
 
         c, s = asyncio.run(asyncio.wait_for(ask_both(), TIMEOUT))
-        print("  restarted C counter %s: %s; restarted Swift stats %s: %s (asyncio)"
+        say("  restarted C counter %s: %s; restarted Swift stats %s: %s (asyncio)"
               % (show(new_counter), c.decode(), show(new_stats), s.decode()))
         restarts = {c.id: c.restarts for c in native_sup.which_children()}
-        print("  restarts: counter %d, stats %d" % (restarts["counter"], restarts["stats"]))
+        say("  restarts: counter %d, stats %d" % (restarts["counter"], restarts["stats"]))
 
         tree = json.loads(sup.tree("json"))
-        print("  the tree as JSON:", json.dumps(tree, separators=(",", ":")))
-    print("demo finished: C, Python and Swift processes exchanged messages in one runtime;"
+        say("  the tree as JSON: " + json.dumps(tree, separators=(",", ":")))
+    say("demo finished: C, Python and Swift processes exchanged messages in one runtime;"
           " two crashes were restarted by their supervisor")
     return 0
 
