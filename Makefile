@@ -259,7 +259,7 @@ test-python: $(LIB_PREREQ)
 # examples against the staged install (pkg-config), the Python quickstart
 # with the wheel test-python installed, the Swift example package, the demo.
 test-examples: $(STAGE_PREREQ)
-	$(call banner,test-examples,C examples, Python quickstart, Swift example, demo)
+	$(call banner,test-examples,C examples, Python quickstart, demo, Swift example)
 	@mkdir -p $(LOGDIR)
 	@{ \
 	$(MAKE) --no-print-directory -C bindings/c/examples check PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'; \
@@ -279,6 +279,8 @@ test-examples: $(STAGE_PREREQ)
 	    grep -qF -- "$$want" <<<"$$out" || { echo "error: the demo did not print '$$want'" >&2; exit 1; }; \
 	done; \
 	echo "demo: ok"; \
+	echo "== examples/swift (swift run)"; \
+	(cd examples/swift && SWIFT='$(SWIFT)' bash check.sh); \
 	} 2>&1 | tee $(LOGDIR)/test-examples.log
 
 # Every stage in order; the first failure stops the run. Then a summary, with

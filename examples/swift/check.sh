@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-swift build
-binary="$(swift build --show-bin-path)/swerl-example"
+"${SWIFT:-swift}" build
+binary="$("${SWIFT:-swift}" build --show-bin-path)/swerl-example"
 
 out="$(mktemp)"
 err="$(mktemp)"
