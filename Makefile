@@ -176,11 +176,13 @@ deps:
 	command -v nm >/dev/null && command -v readelf >/dev/null || missing+=(binutils); \
 	command -v pkg-config >/dev/null || missing+=(pkg-config); \
 	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
-	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest); \
+	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-venv); \
 	elif ! $(PYTHON) -c 'import pytest' 2>/dev/null; then \
 	    if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-pytest); \
 	    else pip_pytest=1; fi; \
 	fi; \
+	if command -v $(PYTHON) >/dev/null && ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	    missing+=(python3-venv); fi; \
 	if [ $${#missing[@]} -gt 0 ]; then \
 	    sudo=; if [ "$$(id -u)" -ne 0 ]; then \
 	        command -v sudo >/dev/null || { echo "error: need root to install: $${missing[*]}" >&2; exit 1; }; \
@@ -271,6 +273,11 @@ test-examples: $(STAGE_PREREQ)
 	    grep -qF -- "$$want" <<<"$$out" || { echo "error: quickstart.py did not print '$$want'" >&2; exit 1; }; \
 	done; \
 	echo "python quickstart: ok"; \
+	echo "== the README's Python example (installed wheel)"; \
+	awk '/^```python$$/ { f = 1; next } /^```$$/ { if (f) exit } f' README.md > build/readme_example.py; \
+	out=$$(env -u SWERL_LIBRARY -u PYTHONPATH $(PY_VENV)/bin/python build/readme_example.py); \
+	printf '%s\n' "$$out"; \
+	[ "$$out" = "b'1'" ] || { echo "error: the README's Python example printed '$$out', not b'1'" >&2; exit 1; }; \
 	echo "== demo"; \
 	out=$$($(MAKE) --no-print-directory NO_PREREQS=1 demo); \
 	printf '%s\n' "$$out"; \
