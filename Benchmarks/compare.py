@@ -72,6 +72,15 @@ NATIVE_SYSTEMS = ["swerl-swift", "swerl-c", "erlang", "elixir", "caf"]
 PYTHON_SYSTEMS = ["swerl-python", "pykka", "asyncio"]
 REFERENCE = "erlang"
 
+# The benchmarks a system implements, where known here (our own programs);
+# any other system is asked for every benchmark and may answer "skipped".
+SUPPORTS = {
+    "swerl-c": {"pingpong", "counting", "spawn"},
+    "swerl-python": {"pingpong", "counting", "spawn"},
+    "pykka": {"pingpong", "counting"},
+    "asyncio": {"pingpong", "counting"},
+}
+
 # Scheduler configurations. "1": one scheduler thread (Swerl schedulers=1,
 # BEAM +S 1:1, CAF schedulers=1); "N": the system's default, one per CPU.
 # "-": a system without the notion (Pykka: a thread per actor; asyncio: one
@@ -447,12 +456,12 @@ def make_jobs(benches, systems, quick):
     """The rows and, per row, the jobs in run order."""
     rows = []
     for bench in benches:
-        native = [s for s in systems if s in NATIVE_SYSTEMS]
+        native = [s for s in systems if s in NATIVE_SYSTEMS and bench in SUPPORTS.get(s, {bench})]
         if native:
             for full, small in SIZES[bench]:
                 rows.append({"bench": bench, "group": "native", "params": dict(small if quick else full),
                              "systems": native})
-        py = [s for s in systems if s in PYTHON_SYSTEMS]
+        py = [s for s in systems if s in PYTHON_SYSTEMS and bench in SUPPORTS.get(s, {bench})]
         if py and bench in PY_SIZES:
             ref = [REFERENCE] if REFERENCE in systems else []
             for full, small in PY_SIZES[bench]:
@@ -633,7 +642,7 @@ def parse_args(argv):
     ap.add_argument("--configs", default="1,N", help="scheduler configs to run: 1, N or 1,N (default)")
     ap.add_argument("--warmup", type=int, help="warm-up iterations per program (default 2; quick 1)")
     ap.add_argument("--runs", type=int, help="measured iterations per program (default 7; quick 3)")
-    ap.add_argument("--timeout", type=int, default=600, help="seconds per program run (default 600)")
+    ap.add_argument("--timeout", type=int, help="seconds per program run (default 600; quick 60)")
     ap.add_argument("--set", action="append", default=[], metavar="BENCH:KEY=VALUE",
                     help="override a size for this run (every row of BENCH), e.g. pingpong:n=2000000")
     ap.add_argument("--no-install", action="store_true", help="never apt-get/pip install a missing peer")
@@ -646,6 +655,8 @@ def parse_args(argv):
         args.warmup = 1 if args.quick else 2
     if args.runs is None:
         args.runs = 3 if args.quick else 7
+    if args.timeout is None:
+        args.timeout = 60 if args.quick else 600
     return args
 
 
