@@ -79,6 +79,10 @@ SUPPORTS = {
     "swerl-python": {"pingpong", "counting", "spawn"},
     "pykka": {"pingpong", "counting"},
     "asyncio": {"pingpong", "counting"},
+    # Benchmarks/peers/elixir/bench.exs implements only the benchmarks where
+    # idiomatic Elixir (GenServer, Task, Supervisor) differs from Erlang
+    # (see its header); the others would each cost a VM start to say so.
+    "elixir": {"pingpong", "counting", "fib", "fjcreate", "restart_short", "restart_sustained"},
 }
 
 # Scheduler configurations. "1": one scheduler thread (Swerl schedulers=1,
