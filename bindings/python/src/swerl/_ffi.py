@@ -16,6 +16,8 @@ let the scheduler threads run Python callbacks.
 
 import ctypes
 import os
+import struct
+import sys
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -76,7 +78,10 @@ class SwerlMessage(Structure):
 
 
 INIT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
-HANDLE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(SwerlMessage), c_void_p)
+# `msg` arrives as an address, read with MESSAGE_LAYOUT from MEMORY (below):
+# building a ctypes pointer and structure per message costs more than the rest
+# of the callback.
+HANDLE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
 TERMINATE_FN = CFUNCTYPE(None, c_void_p, c_int32, c_void_p)
 THREAD_FN = CFUNCTYPE(None, c_void_p)
 LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
@@ -354,3 +359,37 @@ def load(path: Optional[str] = None) -> ctypes.CDLL:
 
 
 lib = load()
+
+# Functions that never block and never run a Python callback before they
+# return, called through a PyDLL handle to the same library: the GIL stays
+# held for the call (a CDLL call drops and retakes it, which costs more than
+# these functions do). Blocking ones (swerl_call, swerl_runtime_stop/free,
+# the supervisor calls) and swerl_spawn (whose init may run nested) are only
+# in `lib`.
+NONBLOCKING = (
+    "swerl_self", "swerl_fail", "swerl_send", "swerl_send_named", "swerl_receive_timeout",
+    "swerl_link", "swerl_unlink", "swerl_trap_exit", "swerl_exit", "swerl_monitor",
+    "swerl_demonitor", "swerl_send_after", "swerl_cancel_timer", "swerl_call_async",
+    "swerl_reply",
+)
+
+
+def _held_gil(library: ctypes.CDLL) -> ctypes.PyDLL:
+    quick = ctypes.PyDLL(library._name)
+    for name in NONBLOCKING:
+        restype, argtypes = SIGNATURES[name]
+        fn = getattr(quick, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return quick
+
+
+quick = _held_gil(lib)
+
+# The process's memory as one read-only byte view, from address 0: a message
+# header is read with one struct.unpack_from and its bytes copied with one
+# slice, where ctypes.string_at makes a foreign call (through libffi, dropping
+# the GIL) per read. Only addresses the library handed to a running callback
+# are ever read, exactly as string_at would read them.
+MEMORY = memoryview((ctypes.c_ubyte * (sys.maxsize // 2)).from_address(0))
+MESSAGE_LAYOUT = struct.Struct("@IiQQPN")  # kind, reason, from, ref, data, len; C's alignment
+assert MESSAGE_LAYOUT.size == ctypes.sizeof(SwerlMessage)

@@ -8,11 +8,12 @@ import logging
 import threading
 import traceback
 import weakref
+from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from . import _ffi
-from ._ffi import lib
+from ._ffi import lib, quick
 from .errors import InProcess, InvalidArgument, Stopped, check
 
 __all__ = [
@@ -71,6 +72,8 @@ class Pid(int):
 Ref = int  #: monitor, timer and call references are plain ints
 
 _U64 = 1 << 64
+_PID_TYPES = (int, Pid)
+_send = quick.swerl_send
 
 
 def _pid(pid: Any) -> int:
@@ -113,18 +116,15 @@ def _ms(seconds: Optional[float], what: str = "timeout") -> int:
     return ms
 
 
-class Message:
-    """A message as a handler sees it: a copy, valid after the callback."""
+class Message(NamedTuple):
+    """A message as a handler sees it: a copy, valid after the callback
+    (an immutable tuple: kind, reason, sender, ref, data)."""
 
-    __slots__ = ("kind", "reason", "sender", "ref", "data")
-
-    def __init__(self, kind: Kind, reason: Union[Reason, int], sender: Pid, ref: int,
-                 data: bytes) -> None:
-        self.kind = kind
-        self.reason = reason
-        self.sender = sender
-        self.ref = ref
-        self.data = data
+    kind: Kind
+    reason: Union[Reason, int]
+    sender: Pid
+    ref: int
+    data: bytes
 
     @property
     def from_(self) -> Pid:
@@ -133,46 +133,59 @@ class Message:
 
     def __repr__(self) -> str:
         return "Message(kind=%s, reason=%r, sender=%r, ref=%d, data=%r)" % (
-            self.kind.name, self.reason, self.sender, self.ref, self.data)
+            getattr(self.kind, "name", self.kind), self.reason, self.sender, self.ref, self.data)
 
 
 _KINDS = {int(k): k for k in Kind}
 _REASONS = {int(r): r for r in Reason}
 
 
-def _message(m: _ffi.SwerlMessage) -> Message:
-    n = m.len
-    data = ctypes.string_at(m.data, n) if n else b""
-    kind = _KINDS.get(m.kind, m.kind)
-    reason = m.reason
+_read_message = _ffi.MESSAGE_LAYOUT.unpack_from
+_MEMORY = _ffi.MEMORY
+_new_tuple = tuple.__new__
+
+
+def _message(address: int) -> Message:
+    """A copy of the swerl_message at `address` (valid during the callback)."""
+    kind, reason, sender, ref, data, n = _read_message(_MEMORY, address)
     if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
         reason = _REASONS.get(reason, reason)
-    return Message(kind, reason, Pid(m.from_), m.ref, data)
+    return _new_tuple(Message, (_KINDS.get(kind, kind), reason, Pid(sender), ref,
+                                _MEMORY[data:data + n].tobytes() if n else b""))
 
 
-_tls = threading.local()  # .ctx: the Ctx of the callback running on this thread
+# thread id -> the Ctx of the callback running on that thread (callbacks nest
+# when a supervisor starts a child synchronously). A dict, not a
+# threading.local: this is on every callback's path and costs a quarter.
+_running: Dict[int, "Ctx"] = {}
+
+
+def _in_callback() -> bool:
+    return get_ident() in _running
 
 
 class Ctx:
     """The calling process's context, valid only inside the callback that got
     it (on that thread). Methods raise swerl.ContextInvalid elsewhere."""
 
-    __slots__ = ("_ptr", "runtime", "_valid")
+    __slots__ = ("_ptr", "runtime", "_valid", "_thread", "_rt")
 
-    def __init__(self, ptr: int, runtime: "Runtime") -> None:
+    def __init__(self, ptr: int, runtime: "Runtime", thread: int) -> None:
         self._ptr = ptr
         self.runtime = runtime
         self._valid = True
+        self._thread = thread
+        self._rt = runtime._raw  # valid while any callback runs: free waits for them
 
     def _p(self) -> int:
-        if not self._valid or getattr(_tls, "ctx", None) is not self:
+        if not self._valid or get_ident() != self._thread:
             from .errors import ContextInvalid
             raise ContextInvalid("ctx used outside its callback")
         return self._ptr
 
     def self_pid(self) -> Pid:
         """The calling process's pid."""
-        return Pid(lib.swerl_self(self._p()))
+        return Pid(quick.swerl_self(self._p()))
 
     @property
     def pid(self) -> Pid:
@@ -180,8 +193,14 @@ class Ctx:
 
     def send(self, to: Union[int, str], data: bytes) -> None:
         """Send from this process (the receiver sees it as the sender)."""
-        self._p()
-        self.runtime.send(to, data)
+        if not self._valid or get_ident() != self._thread:
+            self._p()  # raises
+        if type(data) is bytes and type(to) in _PID_TYPES and 0 < to < _U64:  # type: ignore[operator]
+            rc = _send(self._rt, to, data, len(data))
+            if rc < 0:
+                check(rc, "send")
+        else:
+            self.runtime.send(to, data)
 
     def spawn(self, proc: Any, **kwargs: Any) -> Any:
         """rt.spawn from inside this process (link=/monitor= allowed here)."""
@@ -189,30 +208,30 @@ class Ctx:
         return self.runtime.spawn(proc, **kwargs)
 
     def link(self, pid: int) -> None:
-        check(lib.swerl_link(self._p(), _pid(pid)), "link")
+        check(quick.swerl_link(self._p(), _pid(pid)), "link")
 
     def unlink(self, pid: int) -> None:
-        check(lib.swerl_unlink(self._p(), _pid(pid)), "unlink")
+        check(quick.swerl_unlink(self._p(), _pid(pid)), "unlink")
 
     def monitor(self, pid: int) -> Ref:
         """Monitor `pid`; returns the monitor ref (DOWN carries it)."""
         ref = _ffi.swerl_ref()
-        check(lib.swerl_monitor(self._p(), _pid(pid), byref(ref)), "monitor")
+        check(quick.swerl_monitor(self._p(), _pid(pid), byref(ref)), "monitor")
         return ref.value
 
     def demonitor(self, ref: int, flush: bool = False, info: bool = False) -> Optional[bool]:
         flags = (_ffi.SWERL_DEMONITOR_FLUSH if flush else 0) | (_ffi.SWERL_DEMONITOR_INFO if info else 0)
-        rc = check(lib.swerl_demonitor(self._p(), ref, flags), "demonitor")
+        rc = check(quick.swerl_demonitor(self._p(), ref, flags), "demonitor")
         return bool(rc) if info else None
 
     def trap_exit(self, on: bool = True) -> bool:
         """Turn exit signals into EXIT messages (or not); returns the previous value."""
-        return bool(check(lib.swerl_trap_exit(self._p(), 1 if on else 0), "trap_exit"))
+        return bool(check(quick.swerl_trap_exit(self._p(), 1 if on else 0), "trap_exit"))
 
     def receive_timeout(self, seconds: Optional[float]) -> None:
         """A TIMEOUT message comes if nothing is accepted within `seconds`
         (None clears it; 0 polls)."""
-        check(lib.swerl_receive_timeout(self._p(), _ms(seconds)), "receive_timeout")
+        check(quick.swerl_receive_timeout(self._p(), _ms(seconds)), "receive_timeout")
 
     def reply(self, msg: Union[Message, int], data: bytes) -> None:
         """Answer a CALL message (or its ref) with `data`."""
@@ -223,7 +242,7 @@ class Ctx:
         """Send a CALL; the answer comes as a REPLY message with the returned ref."""
         data = _bytes(data)
         ref = _ffi.swerl_ref()
-        check(lib.swerl_call_async(self._p(), _pid(to), data, len(data), _ms(timeout), byref(ref)),
+        check(quick.swerl_call_async(self._p(), _pid(to), data, len(data), _ms(timeout), byref(ref)),
               "call_async")
         return ref.value
 
@@ -232,7 +251,7 @@ class Ctx:
         if isinstance(detail, str):
             detail = detail.encode("utf-8", "replace")
         detail = _bytes(detail, "detail")
-        check(lib.swerl_fail(self._p(), int(reason), detail, len(detail)), "fail")
+        check(quick.swerl_fail(self._p(), int(reason), detail, len(detail)), "fail")
 
 
 class Process:
@@ -314,6 +333,7 @@ class Runtime:
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
                  attach_threads: bool = True, stop_timeout: Optional[float] = 5.0) -> None:
         self._ptr: Optional[int] = None
+        self._raw = 0
         self._closed = True
         self._lock = threading.Lock()
         self._procs: Dict[int, Any] = {}  # key (C arg/state) -> process object
@@ -376,6 +396,7 @@ class Runtime:
         ptr = c_void_p()
         check(lib.swerl_runtime_start(byref(cfg), byref(ptr)), "runtime_start")
         self._ptr = ptr.value
+        self._raw = ptr.value or 0  # never cleared: what callbacks use (they end before free)
         self._closed = False
         _live_runtimes.add(self)
 
@@ -400,7 +421,7 @@ class Runtime:
     def stop(self, timeout: Optional[float] = None) -> None:
         """Stop every process (SHUTDOWN; killed after `timeout` s) and the
         scheduler threads. Calls afterwards raise swerl.Stopped."""
-        if getattr(_tls, "ctx", None) is not None:
+        if _in_callback():
             raise InProcess("Runtime.stop inside a process callback would wait for itself")
         t = self.stop_timeout if timeout is None else timeout
         check(lib.swerl_runtime_stop(self._p(), _ms(t)), "runtime_stop")
@@ -408,7 +429,7 @@ class Runtime:
     def close(self) -> None:
         """Stop (if running) and free the runtime, then release every Python
         callback and process object. Idempotent."""
-        if getattr(_tls, "ctx", None) is not None:
+        if _in_callback():
             raise InProcess("Runtime.close inside a process callback would wait for itself")
         with self._lock:
             ptr, self._ptr = self._ptr, None
@@ -428,7 +449,7 @@ class Runtime:
     def __del__(self) -> None:
         if getattr(self, "_ptr", None) is None:
             return
-        if getattr(_tls, "ctx", None) is not None or threading.get_ident() in self._thread_state:
+        if _in_callback() or threading.get_ident() in self._thread_state:
             # Collected on a scheduler thread: free from another thread, which
             # keeps `self` (and so every callback) alive until it is done.
             threading.Thread(target=self.close, name="swerl-close", daemon=True).start()
@@ -447,16 +468,17 @@ class Runtime:
         tb = traceback.format_exc()
         detail = tb.encode("utf-8", "replace")
         try:
-            lib.swerl_fail(ctx, Reason.ERROR, detail, len(detail))
+            quick.swerl_fail(ctx, Reason.ERROR, detail, len(detail))
         except BaseException:
             self.callback_errors.append(traceback.format_exc())
         return -1
 
     def _on_init(self, ctx: int, arg: int, state: Any) -> int:
         key = arg or 0
-        c = Ctx(ctx, self)
-        prev = getattr(_tls, "ctx", None)
-        _tls.ctx = c
+        tid = get_ident()
+        c = Ctx(ctx, self, tid)
+        prev = _running.get(tid)
+        _running[tid] = c
         try:
             proc = self._procs[key]
             fn = getattr(proc, "init", None)
@@ -477,16 +499,19 @@ class Runtime:
             return self._crash(ctx, "init")
         finally:
             c._valid = False
-            _tls.ctx = prev
+            if prev is None:
+                del _running[tid]
+            else:
+                _running[tid] = prev
 
     def _on_handle(self, ctx: int, msg: Any, state: Any) -> int:
-        c = Ctx(ctx, self)
-        prev = getattr(_tls, "ctx", None)
-        _tls.ctx = c
+        tid = get_ident()
+        c = Ctx(ctx, self, tid)
+        prev = _running.get(tid)
+        _running[tid] = c
         try:
-            m = _message(msg.contents)
-            proc = self._procs[state or 0]
-            r = proc.handle(m, c)
+            m = _message(msg)
+            r = self._procs[state or 0].handle(m, c)
             if r is None:
                 return 0
             if isinstance(r, (bytes, bytearray, memoryview)) and m.kind == Kind.CALL:
@@ -500,12 +525,16 @@ class Runtime:
             return self._crash(ctx, "handle")
         finally:
             c._valid = False
-            _tls.ctx = prev
+            if prev is None:
+                del _running[tid]
+            else:
+                _running[tid] = prev
 
     def _on_terminate(self, ctx: int, reason: int, state: Any) -> None:
-        c = Ctx(ctx, self)
-        prev = getattr(_tls, "ctx", None)
-        _tls.ctx = c
+        tid = get_ident()
+        c = Ctx(ctx, self, tid)
+        prev = _running.get(tid)
+        _running[tid] = c
         try:
             proc = self._procs.pop(state or 0, None)
             fn = getattr(proc, "terminate", None)
@@ -517,7 +546,10 @@ class Runtime:
             log.error("exception in terminate (the process exits anyway):\n%s", tb)
         finally:
             c._valid = False
-            _tls.ctx = prev
+            if prev is None:
+                del _running[tid]
+            else:
+                _running[tid] = prev
 
     # -- processes -----------------------------------------------------------
 
@@ -543,7 +575,7 @@ class Runtime:
             else:
                 raise TypeError("spawn needs an object with a handle(msg, ctx) method or a "
                                 "function handle(msg, ctx), not %r" % (proc,))
-        if (link or monitor) and getattr(_tls, "ctx", None) is None:
+        if (link or monitor) and not _in_callback():
             raise InvalidArgument("spawn(link=True/monitor=True) ties the new process to the "
                                   "calling process: call it inside a handler (ctx.spawn)")
         opts = _ffi.SwerlSpawnOpts()
@@ -575,18 +607,21 @@ class Runtime:
 
     def send(self, to: Union[int, str], data: bytes) -> None:
         """Send a copy of `data` to a pid or a registered name."""
-        data = _bytes(data)
+        if type(data) is not bytes:
+            data = _bytes(data)
         if isinstance(to, str):
-            check(lib.swerl_send_named(self._p(), _name(to), data, len(data)), "send")
+            rc = quick.swerl_send_named(self._p(), _name(to), data, len(data))
         else:
-            check(lib.swerl_send(self._p(), _pid(to), data, len(data)), "send")
+            rc = quick.swerl_send(self._p(), _pid(to), data, len(data))
+        if rc < 0:
+            check(rc, "send")
 
     def exit(self, pid: int, reason: int = Reason.SHUTDOWN, detail: Union[bytes, str] = b"") -> None:
         """Send an exit signal (Erlang's exit/2)."""
         if isinstance(detail, str):
             detail = detail.encode("utf-8", "replace")
         detail = _bytes(detail, "detail")
-        check(lib.swerl_exit(self._p(), _pid(pid), int(reason), detail, len(detail)), "exit")
+        check(quick.swerl_exit(self._p(), _pid(pid), int(reason), detail, len(detail)), "exit")
 
     # -- request / reply ------------------------------------------------------
 
@@ -631,7 +666,7 @@ class Runtime:
         """Answer a CALL (a Message or its ref), now or later, from anywhere."""
         ref = call.ref if isinstance(call, Message) else call
         data = _bytes(data)
-        check(lib.swerl_reply(self._p(), ref, data, len(data)), "reply")
+        check(quick.swerl_reply(self._p(), ref, data, len(data)), "reply")
 
     # -- names -------------------------------------------------------------------
 
@@ -669,14 +704,14 @@ class Runtime:
         data = _bytes(data)
         ms = _ms(delay, "delay")
         ref = _ffi.swerl_ref()
-        check(lib.swerl_send_after(self._p(), _pid(pid), ms, data, len(data), byref(ref)), "send_after")
+        check(quick.swerl_send_after(self._p(), _pid(pid), ms, data, len(data), byref(ref)), "send_after")
         return ref.value
 
     def cancel_timer(self, ref: int) -> Optional[float]:
         """Cancel a timer: the seconds it had left, or None if it had already
         fired, was cancelled or never existed (Erlang's false)."""
         remaining = c_uint32()
-        rc = lib.swerl_cancel_timer(self._p(), ref, byref(remaining))
+        rc = quick.swerl_cancel_timer(self._p(), ref, byref(remaining))
         if rc == -12:  # EREF
             return None
         check(rc, "cancel_timer")
