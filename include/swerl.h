@@ -352,8 +352,9 @@ SWERL_API int swerl_fail(swerl_ctx *ctx, int32_t reason, const void *detail, siz
 /* Messages                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Send a copy of `data` to `to`. Called inside a handler, the receiver sees
-   the caller as `from`; otherwise `from` is 0. Signals from one sender to one
+/* Send a copy of `data` to `to`. Called inside a process callback (init,
+   handle or terminate), the receiver sees that process as `from`; otherwise
+   `from` is 0. Signals from one sender to one
    receiver arrive in the order they were sent (OTP-7). Lock-free.
    Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG (len above
    max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid: a
@@ -480,7 +481,10 @@ SWERL_API int swerl_cancel_timer(swerl_runtime *rt, swerl_ref timer, uint32_t *r
    answers with swerl_reply(rt, msg->ref, ...), at once or later, from any
    process or thread. On success *reply holds a copy of the answer, owned by
    the caller: free it with swerl_buffer_free. A reply that comes after the
-   timeout is discarded: it never arrives anywhere (OTP-56).
+   timeout is discarded: it never arrives anywhere (OTP-56). On any error
+   *reply is empty ({NULL, 0}; swerl_buffer_free accepts it): the exit
+   detail of a server that died (EEXITED) reaches monitors and links, and
+   swerl_call_async's REPLY.
    Errors: EINVAL (rt or reply NULL, req NULL with len > 0), ETOOBIG,
    ENOPROC (`to` not alive), ETIMEDOUT, EEXITED (the server exited before
    replying), EINPROC (called inside a process callback: use
