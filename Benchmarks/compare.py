@@ -22,6 +22,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,7 +47,7 @@ SIZES = {
     "fjthrput":   [({"actors": 60, "n": 100_000}, {"actors": 60, "n": 5_000})],
     "fjcreate":   [({"n": 500_000}, {"n": 20_000})],
     "fib":        [({"n": 27}, {"n": 20})],
-    "spawn":      [({"n": 1_000_000}, {"n": 50_000})],
+    "spawn":      [({"n": 1_000_000}, {"n": 20_000})],
     "pingpong_payload": [({"size": s, "n": 200_000}, {"size": s, "n": 10_000})
                          for s in (0, 64, 1024, 65536)],
     "restart_short":     [({"children": 100, "crashes": 10}, {"children": 100, "crashes": 10})],
@@ -405,19 +406,26 @@ def run_one(job, args, prep):
     env["BENCH_WAIT_S"] = str(args.timeout)
     t0 = time.monotonic()
     try:
-        p = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=args.timeout, stdin=subprocess.DEVNULL)
-        rc, out, err = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        job["elapsed_s"] = round(time.monotonic() - t0, 3)
-        job["status"] = "failed"
-        errtext = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        job["why"] = "timeout after %d s" % args.timeout
-        job["stderr_tail"] = tail(errtext, 5, 1000)
-        return
+        # Its own process group, so that a timeout ends whatever it started.
+        p = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, stdin=subprocess.DEVNULL, start_new_session=True)
     except OSError as e:
         job["status"] = "failed"
         job["why"] = str(e)
+        return
+    try:
+        out, err = p.communicate(timeout=args.timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, err = p.communicate()
+        job["elapsed_s"] = round(time.monotonic() - t0, 3)
+        job["status"] = "failed"
+        job["why"] = "timeout after %d s" % args.timeout
+        job["stderr_tail"] = tail(err, 5, 1000)
         return
     job["elapsed_s"] = round(time.monotonic() - t0, 3)
     job["exit_code"] = rc
@@ -646,7 +654,7 @@ def parse_args(argv):
     ap.add_argument("--configs", default="1,N", help="scheduler configs to run: 1, N or 1,N (default)")
     ap.add_argument("--warmup", type=int, help="warm-up iterations per program (default 2; quick 1)")
     ap.add_argument("--runs", type=int, help="measured iterations per program (default 7; quick 3)")
-    ap.add_argument("--timeout", type=int, help="seconds per program run (default 600; quick 60)")
+    ap.add_argument("--timeout", type=int, help="seconds per program run (default 600; quick 30)")
     ap.add_argument("--set", action="append", default=[], metavar="BENCH:KEY=VALUE",
                     help="override a size for this run (every row of BENCH), e.g. pingpong:n=2000000")
     ap.add_argument("--no-install", action="store_true", help="never apt-get/pip install a missing peer")
@@ -660,7 +668,7 @@ def parse_args(argv):
     if args.runs is None:
         args.runs = 3 if args.quick else 7
     if args.timeout is None:
-        args.timeout = 60 if args.quick else 600
+        args.timeout = 30 if args.quick else 600
     return args
 
 
