@@ -578,27 +578,31 @@ class Runtime:
         if (link or monitor) and not _in_callback():
             raise InvalidArgument("spawn(link=True/monitor=True) ties the new process to the "
                                   "calling process: call it inside a handler (ctx.spawn)")
-        opts = _ffi.SwerlSpawnOpts()
-        lib.swerl_spawn_opts_init(byref(opts))
-        opts.flags = ((_ffi.SWERL_SPAWN_LINK if link else 0)
-                      | (_ffi.SWERL_SPAWN_MONITOR if monitor else 0)
-                      | (_ffi.SWERL_SPAWN_TRAP_EXIT if trap_exit else 0))
-        if name is not None:
-            opts.name = _name(name)
-        opts.mailbox_limit = mailbox_limit
-        opts.overflow = overflow
         ref = _ffi.swerl_ref()
-        if monitor:
-            opts.monitor_ref = ctypes.pointer(ref)
+        opts: Any = None  # NULL: the defaults, without building the struct
+        if (link or monitor or trap_exit or name is not None or mailbox_limit
+                or overflow != _ffi.SWERL_OVERFLOW_REJECT):
+            opts = _ffi.SwerlSpawnOpts()
+            lib.swerl_spawn_opts_init(byref(opts))
+            opts.flags = ((_ffi.SWERL_SPAWN_LINK if link else 0)
+                          | (_ffi.SWERL_SPAWN_MONITOR if monitor else 0)
+                          | (_ffi.SWERL_SPAWN_TRAP_EXIT if trap_exit else 0))
+            if name is not None:
+                opts.name = _name(name)
+            opts.mailbox_limit = mailbox_limit
+            opts.overflow = overflow
+            if monitor:
+                opts.monitor_ref = ctypes.pointer(ref)
+            opts = byref(opts)
         ptr = self._p()
         out = _ffi.swerl_pid()
         if isinstance(proc, NativeProcess):
             self._natives[id(proc)] = proc
-            check(lib.swerl_spawn(ptr, proc.behavior, proc.arg, byref(opts), byref(out)), "spawn")
+            check(lib.swerl_spawn(ptr, proc.behavior, proc.arg, opts, byref(out)), "spawn")
         else:
             key = next(self._keys)
             self._procs[key] = proc
-            rc = lib.swerl_spawn(ptr, byref(self._behavior), key, byref(opts), byref(out))
+            rc = lib.swerl_spawn(ptr, byref(self._behavior), key, opts, byref(out))
             if rc < 0:
                 self._procs.pop(key, None)
                 check(rc, "spawn")
