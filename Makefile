@@ -278,6 +278,7 @@ test-examples: $(STAGE_PREREQ)
 	out=$$(env -u SWERL_LIBRARY -u PYTHONPATH $(PY_VENV)/bin/python build/readme_example.py); \
 	printf '%s\n' "$$out"; \
 	[ "$$out" = "b'1'" ] || { echo "error: the README's Python example printed '$$out', not b'1'" >&2; exit 1; }; \
+	echo "readme python example: ok"; \
 	echo "== demo"; \
 	out=$$($(MAKE) --no-print-directory NO_PREREQS=1 demo); \
 	printf '%s\n' "$$out"; \
@@ -323,11 +324,16 @@ else
 	[ -n "$$st$$xc" ] || unknown+=" test-swift"; \
 	py=$$(grep -E '^=* ?[0-9]+ passed' $(LOGDIR)/test-python.log | tail -n1 || true); \
 	if [ -n "$$py" ]; then total=$$(( total + $$(sed -E 's/^=* ?([0-9]+) passed.*/\1/' <<<"$$py") )); else unknown+=" test-python"; fi; \
+	ce=$$(grep -E '^C examples: [0-9]+ passed, 0 failed' $(LOGDIR)/test-examples.log | tail -n1 || true); \
+	ne=$$(grep -cE '^(python quickstart: ok|readme python example: ok|demo: ok|check.sh: swift example OK)$$' $(LOGDIR)/test-examples.log || true); \
+	if [ -n "$$ce" ]; then total=$$(( total + $$(sed -E 's/^C examples: ([0-9]+) passed.*/\1/' <<<"$$ce") )); else unknown+=" test-examples"; fi; \
+	total=$$(( total + ne )); \
 	{ echo; \
 	  echo "C:      $${c:-(no closing line found)}"; \
 	  echo "Swift:  $${st:-(no Swift Testing closing line)}"; \
 	  echo "XCTest: $${xc:-(no XCTest closing line)}"; \
 	  echo "Python: $${py:-(no closing line found)}"; \
+	  echo "Examples: $${ce:-(no closing line found)}; and $$ne of 4 programs checked (Python quickstart, README Python, demo, Swift)"; \
 	  [ -z "$$unknown" ] || echo "note: no test count could be read from:$$unknown (not included below)"; \
 	  echo "total: $$total passed, 0 failed"; } >> $(LOGDIR)/summary; \
 	summary
