@@ -41,27 +41,27 @@ RESULTS = os.path.join(HERE, "results")
 SIZES = {
     # Full sizes: each Swerl run (one scheduler) takes about 0.5 s or more
     # on this 2-core machine, except where a peer cannot follow (noted).
-    "pingpong":   [({"n": 2_000_000}, {"n": 50_000})],
-    "counting":   [({"n": 8_000_000}, {"n": 200_000})],
+    "pingpong":   [({"n": 2_500_000}, {"n": 50_000})],
+    "counting":   [({"n": 12_000_000}, {"n": 200_000})],
     "threadring": [({"actors": 100, "n": 6_000_000}, {"actors": 100, "n": 100_000})],
-    "chameneos":  [({"creatures": 100, "n": 1_500_000}, {"creatures": 100, "n": 50_000})],
+    "chameneos":  [({"creatures": 100, "n": 2_000_000}, {"creatures": 100, "n": 50_000})],
     "big":        [({"workers": 120, "n": 25_000}, {"workers": 120, "n": 1_000})],
     # More actors, not more messages per actor: BEAM with 2 schedulers slows
     # down superlinearly once each mailbox holds more than a few thousand
     # (60 x 5,000: 0.07 s; 60 x 10,000: 1.4 s; 60 x 20,000: over 3 min).
-    "fjthrput":   [({"actors": 600, "n": 5_000}, {"actors": 60, "n": 5_000})],
+    "fjthrput":   [({"actors": 1200, "n": 5_000}, {"actors": 60, "n": 5_000})],
     "fjcreate":   [({"n": 1_200_000}, {"n": 20_000})],
-    "fib":        [({"n": 27}, {"n": 20})],
+    "fib":        [({"n": 28}, {"n": 20})],
     "spawn":      [({"n": 1_000_000}, {"n": 20_000})],
-    "pingpong_payload": [({"size": s, "n": 2_000_000}, {"size": s, "n": 10_000}) for s in (0, 64, 1024)]
+    "pingpong_payload": [({"size": s, "n": 2_500_000}, {"size": s, "n": 10_000}) for s in (0, 64, 1024)]
                         + [({"size": 65536, "n": 160_000}, {"size": 65536, "n": 2_000})],
     # Restart storms at BEAM's pace: its supervisor walks its restart window
     # on every restart (~3k restarts/s sustained here), so sizes that take
     # Swerl 0.5 s would take BEAM minutes per run. Swerl's runs are short.
     "restart_short":     [({"children": 100, "crashes": 10}, {"children": 100, "crashes": 10})],
     "restart_sustained": [({"children": 1000, "n": 20_000}, {"children": 1000, "n": 5_000})],
-    "link_cascade":      [({"n": 1_000_000}, {"n": 10_000})],
-    "monitors":          [({"n": 1_000_000}, {"n": 10_000})],
+    "link_cascade":      [({"n": 1_500_000}, {"n": 10_000})],
+    "monitors":          [({"n": 2_000_000}, {"n": 10_000})],
 }
 
 # (system, config, bench) a run would be pointless for, and why: shown as
