@@ -66,7 +66,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
-        test-c test-swift test-python test-examples demo bench clean distclean help
+        test-c test-swift test-python test-examples demo bench compare clean distclean help
 
 all: lib
 
@@ -81,6 +81,7 @@ help:
 	@echo 'make test-c | test-swift | test-python | test-examples'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
+	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
 	@echo 'make clean | distclean'
 
 # -----------------------------------------------------------------------------
@@ -359,6 +360,13 @@ demo: deps $(STAGE_PREREQ)
 bench: deps
 	$(call banner,bench,swift run -c release swerl-bench $(BENCH_ARGS))
 	$(SWIFT) run -c release --scratch-path .build-bench swerl-bench $(BENCH_ARGS)
+
+# Swerl beside BEAM, Elixir, CAF, Pykka and asyncio, one command (long: see
+# Benchmarks/COMPARE.md). COMPARE_ARGS=--quick for a run of about 2 minutes.
+COMPARE_ARGS ?=
+compare: deps $(STAGE_PREREQ)
+	$(call banner,compare,Benchmarks/compare.py $(COMPARE_ARGS))
+	$(PYTHON) Benchmarks/compare.py $(COMPARE_ARGS)
 
 # -----------------------------------------------------------------------------
 clean:

@@ -132,6 +132,7 @@ enum CoreSpawn {
                                     progress: progress)
         loopEnd = min(loopEnd, done)
 
+        Memory.trim()  // as before the spawns: count what the processes hold, not malloc's caches
         let rssAfter = Memory.residentBytes()
         var info = swerl_process_info()
         info.size = UInt32(MemoryLayout<swerl_process_info>.size)

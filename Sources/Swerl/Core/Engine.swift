@@ -17,6 +17,8 @@ package final class Engine: @unchecked Sendable {
     let maxMessageSize: Int
     let table: ProcessTable
     private(set) var schedulers: [Scheduler] = []
+    /// Spare message nodes the schedulers' pools share (NodePool).
+    let nodeDepot = NodeDepot()
     let registry = Registry()
     let timerTable = TimerTable()
     let waiters = Waiters()
@@ -98,7 +100,7 @@ package final class Engine: @unchecked Sendable {
             }
             if pushed { return }
         }
-        let index = process.pointee.lastScheduler.load(ordering: .relaxed)
+        let index = Int(process.pointee.lastScheduler.load(ordering: .relaxed))
         schedulers[index].pushRemote(process)
     }
 
@@ -261,10 +263,10 @@ package final class Engine: @unchecked Sendable {
         block.pointee.infoHandled.store(0, ordering: .relaxed)
         block.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
         if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
-            block.pointee.lastScheduler.store(scheduler.index, ordering: .relaxed)
+            block.pointee.lastScheduler.store(UInt32(scheduler.index), ordering: .relaxed)
         } else {
             let next = roundRobin.add(1, ordering: .relaxed).oldValue
-            block.pointee.lastScheduler.store(next % schedulers.count, ordering: .relaxed)
+            block.pointee.lastScheduler.store(UInt32(next % schedulers.count), ordering: .relaxed)
         }
 
         var tookToken = false

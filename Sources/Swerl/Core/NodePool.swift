@@ -5,8 +5,9 @@
 // header; bigger ones are malloc'd and freed as they are. Every node of a class is
 // allocated at the class size, whichever thread makes it, so a node may end
 // in any pool: threads outside the runtime malloc, scheduler threads take
-// from and return to their own pool (no atomics), and a pool that is full
-// hands the node back to free().
+// from and return to their own pool (no atomics). A full pool hands a batch
+// to the runtime's NodeDepot, and an empty one takes a batch from it before
+// it mallocs.
 
 import CSwerlSupport
 import Glibc
@@ -27,11 +28,18 @@ enum NodePool {
     @inline(__always)
     static func classSize(_ sizeClass: Int) -> Int { (sizeClass + 1) * granule }
 
-    /// A pool: classCount heads, then classCount counts, as words.
-    static func makePool() -> UnsafeMutablePointer<UInt> {
-        let pool = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * classCount)
+    /// A pool: classCount heads, then classCount counts, then the depot
+    /// (unretained: the runtime outlives its scheduler threads), as words.
+    static func makePool(depot: NodeDepot) -> UnsafeMutablePointer<UInt> {
+        let pool = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * classCount + 1)
         pool.initialize(repeating: 0, count: 2 * classCount)
+        (pool + 2 * classCount).initialize(to: UInt(bitPattern: Unmanaged.passUnretained(depot).toOpaque()))
         return pool
+    }
+
+    @inline(__always)
+    private static func depot(of pool: UnsafeMutablePointer<UInt>) -> NodeDepot {
+        Unmanaged<NodeDepot>.fromOpaque(UnsafeRawPointer(bitPattern: pool[2 * classCount])!).takeUnretainedValue()
     }
 
     static func destroyPool(_ pool: UnsafeMutablePointer<UInt>) {
@@ -48,24 +56,47 @@ enum NodePool {
     @inline(__always)
     static func allocate(_ total: Int) -> UnsafeMutableRawPointer? {
         guard let sizeClass = sizeClass(total) else { return malloc(total) }
-        if let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self),
-           let node = UnsafeMutableRawPointer(bitPattern: pool[sizeClass]) {
+        guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else {
+            return malloc(classSize(sizeClass))
+        }
+        if let node = UnsafeMutableRawPointer(bitPattern: pool[sizeClass]) {
             pool[sizeClass] = node.load(as: UInt.self)
             pool[classCount + sizeClass] -= 1
             return node
         }
-        return malloc(classSize(sizeClass))
+        return refill(pool, sizeClass: sizeClass)
+    }
+
+    /// The pool of this class is empty: a batch from the depot, else malloc.
+    private static func refill(_ pool: UnsafeMutablePointer<UInt>, sizeClass: Int) -> UnsafeMutableRawPointer? {
+        guard let first = depot(of: pool).take(sizeClass: sizeClass) else { return malloc(classSize(sizeClass)) }
+        pool[sizeClass] = first.load(as: UInt.self)
+        pool[classCount + sizeClass] = UInt(NodeDepot.batchSize - 1)
+        return first
     }
 
     @inline(__always)
     static func release(_ node: UnsafeMutableRawPointer, total: Int) {
-        if let sizeClass = sizeClass(total), let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self),
-           pool[classCount + sizeClass] < UInt(capacity) {
-            node.storeBytes(of: pool[sizeClass], as: UInt.self)
-            pool[sizeClass] = UInt(bitPattern: node)
-            pool[classCount + sizeClass] += 1
+        guard let sizeClass = sizeClass(total), let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else {
+            free(node)
             return
         }
-        free(node)
+        if pool[classCount + sizeClass] >= UInt(capacity) { spill(pool, sizeClass: sizeClass) }
+        node.storeBytes(of: pool[sizeClass], as: UInt.self)
+        pool[sizeClass] = UInt(bitPattern: node)
+        pool[classCount + sizeClass] += 1
+    }
+
+    /// The pool of this class is full: its first `batchSize` nodes go to the depot.
+    private static func spill(_ pool: UnsafeMutablePointer<UInt>, sizeClass: Int) {
+        let first = UnsafeMutableRawPointer(bitPattern: pool[sizeClass])!
+        var last = first
+        for _ in 1..<NodeDepot.batchSize {
+            last = UnsafeMutableRawPointer(bitPattern: last.load(as: UInt.self))!
+        }
+        pool[sizeClass] = last.load(as: UInt.self)
+        pool[classCount + sizeClass] -= UInt(NodeDepot.batchSize)
+        last.storeBytes(of: 0, as: UInt.self)
+        depot(of: pool).put(first, sizeClass: sizeClass)
     }
 }

@@ -19,8 +19,14 @@ struct MonitorEntry {
     var pid: UInt64
 }
 
+/// A block is exactly four cache lines and the table aligns it to one, so
+/// no two processes share a line: the first line holds what senders touch,
+/// the second what the owner publishes, the rest the owner's own state.
+/// What few processes use lives in ProcessExtras, made on first use.
 struct ProcessBlock: ~Copyable {
-    // --- shared -----------------------------------------------------------
+    static let alignment = 64
+
+    // --- line 0: senders (any thread) ---------------------------------------
     /// Run-queue link. Must stay the first field (InboundQueue's contract).
     let runLink: Atomic<UInt>
     /// The mailbox's inbound queue head and scheduling token.
@@ -28,45 +34,37 @@ struct ProcessBlock: ~Copyable {
     /// The live pid; `pid | Pids.deadBit` once that incarnation exited; 0 if
     /// the slot was never used. Senders compare it with the pid they hold.
     let pidWord: Atomic<UInt64>
-    /// The scheduler that last ran it: where outside senders wake it.
-    let lastScheduler: Atomic<Int>
     /// Mailbox accounting (see MailboxAccounting): weights of the messages
-    /// that arrived (senders add) and that left (the owner publishes).
+    /// that arrived (senders add); mailboxOut below: those that left.
     let mailboxIn: Atomic<UInt64>
-    let mailboxOut: Atomic<UInt64>
     /// DROP_OLDEST: drops senders asked for, and drops the owner made.
     let dropsRequested: Atomic<UInt64>
     let dropsDone: Atomic<UInt64>
+    /// The scheduler that last ran it: where outside senders wake it.
+    let lastScheduler: Atomic<UInt32>
     let mailboxLimit: Atomic<UInt32>
     let overflow: Atomic<UInt32>
-    /// Whether this incarnation is a supervisor (for the supervisor API).
-    let isSupervisor: Atomic<Bool>
-    // Introspection snapshot, written by the owner with relaxed stores.
-    let infoStatus: Atomic<UInt32>
+    /// The block's index in the table (fixed).
+    let slot: UInt32
+
+    // --- line 1: published by the owner (relaxed stores), read by anyone -----
+    let mailboxOut: Atomic<UInt64>
+    /// Messages handled by this incarnation (the owner is the only writer).
     let infoHandled: Atomic<UInt64>
+    let infoMemory: Atomic<UInt64>
+    let infoStatus: Atomic<UInt32>
     let infoLinks: Atomic<UInt32>
     let infoMonitors: Atomic<UInt32>
     let infoMonitoredBy: Atomic<UInt32>
     let infoTrapExit: Atomic<UInt32>
-    let infoMemory: Atomic<UInt64>
+    /// Whether this incarnation is a supervisor (for the supervisor API).
+    let isSupervisor: Atomic<Bool>
 
-    // --- owner only -------------------------------------------------------
-    var slot: UInt32
+    // --- the owner's own --------------------------------------------------
     /// The incarnation whose signals this block accepts (0 between lives).
     var ownPid: UInt64 = 0
     var behavior = swerl_behavior()
     var state: UnsafeMutableRawPointer? = nil
-    var trapExit = false
-    var initialized = false
-    var dying = false
-    /// init returned SWERL_IGNORE (OTP-42).
-    var ignoredStart = false
-    var exitReason: Int32 = 0
-    var exitDetail: [UInt8] = []
-    /// Set by swerl_fail: the reason for the next STOP or crash.
-    var failReason: Int32? = nil
-    var failDetail: [UInt8] = []
-    var handled: UInt64 = 0
 
     /// The private message queue (messages moved out of `inbound`), oldest
     /// first, with the selective-receive cursor: the node before the next one
@@ -79,38 +77,114 @@ struct ProcessBlock: ~Copyable {
     var offering: NodePointer? = nil
 
     var links = PidSet()
-    var monitors: [MonitorEntry] = []
-    var monitoredBy: [MonitorEntry] = []
-    var pendingCalls: [UInt64] = []
-
-    /// Receive timeout (swerl_receive_timeout).
-    var timeoutArmed = false
-    var timeoutDeadline: UInt64 = 0
-    var timeoutSequence: UInt64 = 0
-    var timeoutInFlight = false
-    var timeoutRequest: UInt32? = nil
+    var exitDetail: [UInt8] = []
+    /// Monitors, pending calls, swerl_fail's reason, the receive timeout:
+    /// made on first use, dropped when the incarnation ends.
+    var extras: ProcessExtras? = nil
+    var exitReason: Int32 = 0
+    var trapExit = false
+    var initialized = false
+    var dying = false
+    /// init returned SWERL_IGNORE (OTP-42).
+    var ignoredStart = false
+    private let padding: (UInt64, UInt64) = (0, 0)
 
     init(slot: UInt32) {
         self.runLink = Atomic(0)
         self.inbound = Atomic(InboundQueue.idle)
         self.pidWord = Atomic(0)
-        self.lastScheduler = Atomic(0)
         self.mailboxIn = Atomic(0)
-        self.mailboxOut = Atomic(0)
         self.dropsRequested = Atomic(0)
         self.dropsDone = Atomic(0)
+        self.lastScheduler = Atomic(0)
         self.mailboxLimit = Atomic(0)
         self.overflow = Atomic(0)
-        self.isSupervisor = Atomic(false)
-        self.infoStatus = Atomic(UInt32(SWERL_STATUS_WAITING))
+        self.slot = slot
+        self.mailboxOut = Atomic(0)
         self.infoHandled = Atomic(0)
+        self.infoMemory = Atomic(0)
+        self.infoStatus = Atomic(UInt32(SWERL_STATUS_WAITING))
         self.infoLinks = Atomic(0)
         self.infoMonitors = Atomic(0)
         self.infoMonitoredBy = Atomic(0)
         self.infoTrapExit = Atomic(0)
-        self.infoMemory = Atomic(0)
-        self.slot = slot
+        self.isSupervisor = Atomic(false)
     }
+
+    /// Messages handled (the owner's view of infoHandled: no RMW, one writer).
+    var handled: UInt64 {
+        get { infoHandled.load(ordering: .relaxed) }
+        set { infoHandled.store(newValue, ordering: .relaxed) }
+    }
+
+    // The extras' fields, as if they were the block's: reading one that was
+    // never made gives its default, and only a write makes the extras.
+    @inline(__always)
+    private mutating func madeExtras() -> ProcessExtras {
+        if let extras { return extras }
+        let made = ProcessExtras()
+        extras = made
+        return made
+    }
+
+    var monitors: [MonitorEntry] {
+        get { extras?.fields.monitors ?? [] }
+        _modify { let e = madeExtras(); yield &e.fields.monitors }
+    }
+    var monitoredBy: [MonitorEntry] {
+        get { extras?.fields.monitoredBy ?? [] }
+        _modify { let e = madeExtras(); yield &e.fields.monitoredBy }
+    }
+    var pendingCalls: [UInt64] {
+        get { extras?.fields.pendingCalls ?? [] }
+        _modify { let e = madeExtras(); yield &e.fields.pendingCalls }
+    }
+    var failReason: Int32? {
+        get { extras?.fields.failReason }
+        _modify { let e = madeExtras(); yield &e.fields.failReason }
+    }
+    var failDetail: [UInt8] {
+        get { extras?.fields.failDetail ?? [] }
+        _modify { let e = madeExtras(); yield &e.fields.failDetail }
+    }
+    var timeoutArmed: Bool {
+        get { extras?.fields.timeoutArmed ?? false }
+        _modify { let e = madeExtras(); yield &e.fields.timeoutArmed }
+    }
+    var timeoutDeadline: UInt64 {
+        get { extras?.fields.timeoutDeadline ?? 0 }
+        _modify { let e = madeExtras(); yield &e.fields.timeoutDeadline }
+    }
+    var timeoutInFlight: Bool {
+        get { extras?.fields.timeoutInFlight ?? false }
+        _modify { let e = madeExtras(); yield &e.fields.timeoutInFlight }
+    }
+    var timeoutRequest: UInt32? {
+        get { extras?.fields.timeoutRequest }
+        _modify { let e = madeExtras(); yield &e.fields.timeoutRequest }
+    }
+}
+
+/// The part of a process's state that most processes never use.
+final class ProcessExtras {
+    struct Fields {
+        var monitors: [MonitorEntry] = []
+        var monitoredBy: [MonitorEntry] = []
+        var pendingCalls: [UInt64] = []
+        /// Set by swerl_fail: the reason for the next STOP or crash.
+        var failReason: Int32? = nil
+        var failDetail: [UInt8] = []
+        /// Receive timeout (swerl_receive_timeout).
+        var timeoutArmed = false
+        var timeoutDeadline: UInt64 = 0
+        var timeoutInFlight = false
+        var timeoutRequest: UInt32? = nil
+    }
+
+    var fields = Fields()
+
+    /// Bytes it takes (object header, fields), for process_info.memory.
+    static let memory = 16 + MemoryLayout<Fields>.stride
 }
 
 typealias ProcessPointer = UnsafeMutablePointer<ProcessBlock>
@@ -180,19 +254,16 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         pointee.offerAfter = nil
     }
 
-    /// Publishes the introspection snapshot (relaxed stores, no RMW).
-    @inline(__always)
-    func publishInfo() {
-        pointee.infoHandled.store(pointee.handled, ordering: .relaxed)
-    }
-
     func publishRelations() {
         pointee.infoLinks.store(UInt32(pointee.links.count), ordering: .relaxed)
         pointee.infoMonitors.store(UInt32(pointee.monitors.count), ordering: .relaxed)
         pointee.infoMonitoredBy.store(UInt32(pointee.monitoredBy.count), ordering: .relaxed)
         pointee.infoTrapExit.store(pointee.trapExit ? 1 : 0, ordering: .relaxed)
-        let tables = pointee.links.memory + pointee.pendingCalls.capacity * 8
-            + (pointee.monitors.capacity + pointee.monitoredBy.capacity) * 16
+        var tables = pointee.links.memory
+        if let extras = pointee.extras {
+            tables += ProcessExtras.memory + extras.fields.pendingCalls.capacity * 8
+                + (extras.fields.monitors.capacity + extras.fields.monitoredBy.capacity) * 16
+        }
         pointee.infoMemory.store(UInt64(MemoryLayout<ProcessBlock>.stride + tables), ordering: .relaxed)
     }
 }

@@ -26,6 +26,8 @@ final class ProcessTable: @unchecked Sendable {
     }
 
     init(capacity: Int) {
+        precondition(MemoryLayout<ProcessBlock>.stride % ProcessBlock.alignment == 0,
+                     "a process block must be a whole number of cache lines")
         self.capacity = capacity
         self.chunkCount = (capacity + Self.chunkSize - 1) >> Self.chunkShift
         chunks = .allocate(capacity: chunkCount)
@@ -45,7 +47,7 @@ final class ProcessTable: @unchecked Sendable {
                 }
             }
             base.deinitialize(count: Self.chunkSize)
-            base.deallocate()
+            UnsafeMutableRawPointer(base).deallocate()
         }
         chunks.deinitialize(count: chunkCount)
         chunks.deallocate()
@@ -90,7 +92,10 @@ final class ProcessTable: @unchecked Sendable {
     }
 
     private func allocateChunk(containing slot: Int) {
-        let base = ProcessPointer.allocate(capacity: Self.chunkSize)
+        // Cache-line aligned, so blocks (a whole number of lines) share none.
+        let base = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<ProcessBlock>.stride * Self.chunkSize,
+                                                    alignment: ProcessBlock.alignment)
+            .bindMemory(to: ProcessBlock.self, capacity: Self.chunkSize)
         for offset in 0..<Self.chunkSize {
             (base + offset).initialize(to: ProcessBlock(slot: UInt32(slot + offset)))
         }

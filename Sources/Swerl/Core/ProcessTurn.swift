@@ -20,8 +20,8 @@ enum StartOutcome {
 
 extension Scheduler {
     func runTurn(_ process: ProcessPointer) {
-        if process.pointee.lastScheduler.load(ordering: .relaxed) != index {
-            process.pointee.lastScheduler.store(index, ordering: .relaxed)
+        if process.pointee.lastScheduler.load(ordering: .relaxed) != UInt32(truncatingIfNeeded: index) {
+            process.pointee.lastScheduler.store(UInt32(truncatingIfNeeded: index), ordering: .relaxed)
         }
         let context = enterContext(process)
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNING), ordering: .relaxed)
@@ -51,7 +51,6 @@ extension Scheduler {
     private func releaseToken(_ process: ProcessPointer) {
         let alive = process.pointee.ownPid != 0
         if alive {
-            process.publishInfo()
             if process.nextOffer() != nil || receiveTimeoutDue(process) {
                 process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
                 pushLocal(process)
@@ -97,7 +96,6 @@ extension Scheduler {
             }
         }
         if process.pointee.mailboxLimit.load(ordering: .relaxed) != 0 { process.makeRequestedDrops() }
-        process.publishInfo()
     }
 
     private func apply(_ node: NodePointer, to process: ProcessPointer) {
@@ -142,7 +140,7 @@ extension Scheduler {
             process.arriveConverted(node)
             process.appendMail(node)
         case NodeKind.sigTimeout:
-            process.pointee.timeoutInFlight = false
+            process.pointee.extras?.fields.timeoutInFlight = false
             Nodes.release(node)
         case NodeKind.sigCall:
             // The caller waits on a monitor of this process (OTP-54).
@@ -217,12 +215,8 @@ extension Scheduler {
         process.pointee.initialized = false
         process.pointee.dying = false
         process.pointee.ignoredStart = false
-        process.pointee.failReason = nil
-        process.pointee.failDetail = []
+        process.pointee.extras = nil
         process.pointee.handled = 0
-        process.pointee.timeoutArmed = false
-        process.pointee.timeoutInFlight = false
-        process.pointee.timeoutRequest = nil
         if parameters.flags & UInt32(SWERL_SPAWN_LINK) != 0 {
             process.pointee.links.insert(parameters.parent)  // OTP-3: linked from birth
         }
@@ -265,7 +259,7 @@ extension Scheduler {
                                     ref: node.pointee.ref,
                                     data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
                                     len: node.pointee.len)
-        process.pointee.timeoutRequest = nil
+        process.pointee.extras?.fields.timeoutRequest = nil
         process.pointee.offering = node
         process.depart(node)  // being handled is not waiting
         let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)
@@ -290,7 +284,7 @@ extension Scheduler {
         if let request = process.pointee.timeoutRequest {
             armReceiveTimeout(process, request)
         } else {
-            process.pointee.timeoutArmed = false
+            process.pointee.extras?.fields.timeoutArmed = false
         }
         if result == SWERL_CONTINUE || result == SWERL_SKIP { return }
         concludeExit(process, result: result)
@@ -393,19 +387,14 @@ extension Scheduler {
         }
         process.releaseAllMail()
         process.pointee.links.removeAll()
-        process.pointee.monitors = []
-        process.pointee.monitoredBy = []
-        process.pointee.pendingCalls = []
+        process.pointee.extras = nil  // monitors, calls, fail reason, timeout
         process.pointee.exitDetail = []
-        process.pointee.failDetail = []
         process.pointee.state = nil
         process.pointee.behavior = swerl_behavior()
         process.pointee.ownPid = 0
         process.pointee.dying = false
         process.pointee.initialized = false
-        process.pointee.timeoutArmed = false
         process.publishRelations()
-        process.publishInfo()
         engine.exited.add(1, ordering: .relaxed)
         engine.table.live.subtract(1, ordering: .releasing)
         engine.table.releaseSlot(process.pointee.slot)

@@ -127,7 +127,7 @@ final class Scheduler: @unchecked Sendable {
 
     private func run() {
         swerlrt_set_scheduler(Unmanaged.passUnretained(self).toOpaque())
-        let pool = NodePool.makePool()
+        let pool = NodePool.makePool(depot: engine.nodeDepot)
         swerlrt_set_pool(pool)
         defer {
             swerlrt_set_pool(nil)
