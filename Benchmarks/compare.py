@@ -319,7 +319,9 @@ def command(system, config, bench, params, warmup, runs):
             env["ERL_FLAGS"] = "+S 1:1"
         argv = ["escript", ESCRIPT, bench] + kv + sched + tailargs
     elif system == "elixir":
-        argv = ["elixir"] + (["--erl", "+S 1:1"] if config == "1" else []) + [EXS, bench] + kv + sched + tailargs
+        # +P: room for fib's and spawn's processes, as the Erlang escript has.
+        flags = "+P 4194304" + (" +S 1:1" if config == "1" else "")
+        argv = ["elixir", "--erl", flags, EXS, bench] + kv + sched + tailargs
     elif system == "caf":
         # CAF's own default is max(4, CPUs) workers; "N" means one per CPU here.
         if config == "N":
