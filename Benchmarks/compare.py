@@ -61,7 +61,9 @@ SIZES = {
     "restart_short":     [({"children": 100, "crashes": 10}, {"children": 100, "crashes": 10})],
     "restart_sustained": [({"children": 1000, "n": 20_000}, {"children": 1000, "n": 5_000})],
     "link_cascade":      [({"n": 1_500_000}, {"n": 10_000})],
-    "monitors":          [({"n": 2_000_000}, {"n": 10_000})],
+    # 2M: BEAM with 2 schedulers fails its own check (a watcher's monitor
+    # sees the target as already gone, noproc) from the second iteration on.
+    "monitors":          [({"n": 1_000_000}, {"n": 10_000})],
 }
 
 # (system, config, bench) a run would be pointless for, and why: shown as
