@@ -224,9 +224,17 @@ class Prep:
             return False, "not installed (--no-install): pip install " + " ".join(pkgs)
         log("installing: pip install %s" % " ".join(pkgs))
         rc, out, err = sh([sys.executable, "-m", "pip", "install", "-q"] + pkgs, timeout=900)
-        if rc != 0:
-            return False, "pip install %s failed: %s" % (" ".join(pkgs), tail(err, 2, 200))
-        return True, None
+        if rc == 0:
+            return True, None
+        pip_why = "pip install %s failed: %s" % (" ".join(pkgs), tail(err, 2, 200))
+        if sys.prefix == "/usr":
+            # Debian's own Python has no pip, or refuses it (PEP 668): its
+            # packages come from apt (python3-pykka, python3-matplotlib).
+            ok, apt_why = self.apt_install(["python3-" + p.lower() for p in pkgs])
+            if ok:
+                return True, None
+            return False, "%s; %s" % (pip_why, apt_why)
+        return False, pip_why
 
 
 def prepare(systems, args):
