@@ -66,7 +66,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
-        test-c test-swift test-python test-examples demo bench compare clean distclean help
+        abi-baseline test-c test-swift test-python test-examples demo bench compare clean distclean help
 
 all: lib
 
@@ -76,7 +76,8 @@ help:
 	@echo 'make uninstall PREFIX=DIR'
 	@echo 'make deps                install what the build and tests need (Debian, as root); fast when present'
 	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python, test-examples; then a summary'
-	@echo 'make abi-check           exports == abi/symbols.txt; header compiles as C99, C11, C++17'
+	@echo 'make abi-check           exports == abi/symbols.txt; abidiff against abi/*.abi; header compiles as C99, C11, C++17'
+	@echo 'make abi-baseline        rewrite abi/*.abi (a deliberate, noted ABI change only)'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
 	@echo 'make test-c | test-swift | test-python | test-examples'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
@@ -177,6 +178,7 @@ deps:
 	command -v nm >/dev/null && command -v readelf >/dev/null || missing+=(binutils); \
 	command -v pkg-config >/dev/null || missing+=(pkg-config); \
 	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
+	command -v abidiff >/dev/null && command -v abidw >/dev/null || missing+=(abigail-tools); \
 	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-venv); \
 	elif ! $(PYTHON) -c 'import pytest' 2>/dev/null; then \
 	    if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-pytest); \
@@ -209,8 +211,9 @@ deps:
 	     "pytest $$($(PYTHON) -c 'import pytest; print(pytest.__version__)') ($$(command -v $(PYTHON)))"
 
 # -----------------------------------------------------------------------------
-# ABI: the exports match abi/symbols.txt, which matches the header; the header
-# compiles cleanly as C99, C11 and C++17; the README's C example compiles.
+# ABI: the exports match abi/symbols.txt, which matches the header; abidiff
+# finds no change against the committed baselines (abi/abi-diff.sh); the
+# header compiles cleanly as C99, C11 and C++17; the README's C example compiles.
 abi-check: $(LIB_PREREQ)
 	$(call banner,abi-check,exported symbols and header hygiene)
 	@mkdir -p build; abi/list-symbols.sh include/swerl.h > build/symbols.header.txt; \
@@ -221,6 +224,7 @@ abi-check: $(LIB_PREREQ)
 	fi; \
 	echo "abi/symbols.txt matches include/swerl.h ($$(wc -l < abi/symbols.txt) functions)"
 	abi/check-exports.sh $(LIB_OUT) abi/symbols.txt
+	abi/abi-diff.sh $(LIB_OUT) $(CC)
 	echo '#include <swerl.h>' | $(CC)  -std=c99   $(HEADER_WARNINGS) -Wstrict-prototypes -Iinclude -fsyntax-only -x c -
 	echo '#include <swerl.h>' | $(CC)  -std=c11   $(HEADER_WARNINGS) -Wstrict-prototypes -Iinclude -fsyntax-only -x c -
 	echo '#include <swerl.h>' | $(CXX) -std=c++17 $(HEADER_WARNINGS) -Iinclude -fsyntax-only -x c++ -
@@ -231,6 +235,10 @@ abi-check: $(LIB_PREREQ)
 abi-symbols:
 	abi/list-symbols.sh include/swerl.h > abi/symbols.txt
 	@echo "abi/symbols.txt: $$(wc -l < abi/symbols.txt) functions"
+
+# Rewrite the abidiff baselines (abi/*.abi): only for a deliberate change.
+abi-baseline: $(LIB_PREREQ)
+	abi/abi-diff.sh $(LIB_OUT) $(CC) --update
 
 # -----------------------------------------------------------------------------
 # Test stages; each also works on its own.
