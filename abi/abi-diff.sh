@@ -16,13 +16,13 @@ trap 'rm -rf "$work"' EXIT
 abidw --no-corpus-path --out-file "$work/library.abi" "$lib"
 abidw --no-corpus-path --out-file "$work/header.abi" "$work/libswerl_abi_probe.so"
 if [ "$update" = --update ]; then
-    cp "$work/library.abi" "$here/libswerl.so.1.abi"
+    cp "$work/library.abi" "$here/libswerl.abi"
     cp "$work/header.abi" "$here/swerl.h.abi"
-    echo "abi: baselines rewritten: abi/libswerl.so.1.abi, abi/swerl.h.abi"
+    echo "abi: baselines rewritten: abi/libswerl.abi, abi/swerl.h.abi"
     exit 0
 fi
 status=0
-for pair in "libswerl.so.1.abi library.abi" "swerl.h.abi header.abi"; do
+for pair in "libswerl.abi library.abi" "swerl.h.abi header.abi"; do
     set -- $pair
     rc=0
     abidiff --no-added-syms "$here/$1" "$work/$2" > "$work/diff.txt" 2>&1 || rc=$?
