@@ -66,7 +66,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
-        abi-baseline test-c test-swift test-python test-examples demo bench compare clean distclean help
+        abi-baseline check-all test-c test-swift test-python test-examples demo bench compare clean distclean help
 
 all: lib
 
@@ -76,6 +76,7 @@ help:
 	@echo 'make uninstall PREFIX=DIR'
 	@echo 'make deps                install what the build and tests need (Debian, as root); fast when present'
 	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python, test-examples; then a summary'
+	@echo 'make check-all           make test, then the Swift suite under TSan and ASan (~10 min more)'
 	@echo 'make abi-check           exports == abi/symbols.txt; abidiff against abi/*.abi; header compiles as C99, C11, C++17'
 	@echo 'make abi-baseline        rewrite abi/*.abi (a deliberate, noted ABI change only)'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
@@ -300,6 +301,15 @@ test-examples: $(STAGE_PREREQ)
 	(cd examples/swift && SWIFT='$(SWIFT)' bash check.sh); \
 	} 2>&1 | tee $(LOGDIR)/test-examples.log
 
+# Heavier checks, outside CI's time budget: everything `make test` runs, then
+# the Swift suite under ThreadSanitizer and under AddressSanitizer (with
+# LeakSanitizer; Tests/sanitizers/lsan.supp says what it suppresses and why).
+check-all: test
+	$(call banner,check-all,swift test under ThreadSanitizer and AddressSanitizer)
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp \
+	    $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
 # Every stage in order; the first failure stops the run. Then a summary, with
 # each test runner's own closing line and the sum of the tests that passed.
 # (make -n test still runs the sub-makes, as make does for any $(MAKE) line,
@@ -383,4 +393,4 @@ clean:
 
 # Also the default SwiftPM build folder (debug builds, swift test).
 distclean: clean
-	rm -rf .build
+	rm -rf .build .build-tsan .build-asan
