@@ -8,8 +8,10 @@ runs one iteration and returns (seconds, extra dict or None).
 """
 
 import json
+import os
 import statistics
 import sys
+import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -18,6 +20,31 @@ RunOne = Callable[[Dict[str, Any]], Tuple[float, Optional[Dict[str, Any]]]]
 
 class BenchError(Exception):
     """A run whose own check failed: reported on stderr, exit status 1."""
+
+
+WAIT = float(os.environ.get("BENCH_WAIT_S", "600"))  # a run that never ends fails after this
+
+
+class Done:
+    """The end of an iteration: the finishing actor records the time and an
+    optional error, then wakes the main thread."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.t1 = 0.0
+        self.error = None
+
+    def finish(self, error=None):
+        self.t1 = now()
+        self.error = error
+        self.event.set()
+
+    def wait(self, what):
+        if not self.event.wait(WAIT):
+            raise BenchError("%s did not finish within %.0f s" % (what, WAIT))
+        if self.error:
+            raise BenchError(self.error)
+        return self.t1
 
 
 def parse_args(argv):

@@ -12,34 +12,12 @@ thread; the GIL runs one at a time).
 
 import os
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchproto  # noqa: E402
-from benchproto import BenchError, now  # noqa: E402
+from benchproto import Done, now  # noqa: E402
 
 import pykka  # noqa: E402
-
-WAIT = float(os.environ.get("BENCH_WAIT_S", "600"))
-
-
-class Done:
-    def __init__(self):
-        self.event = threading.Event()
-        self.t1 = 0.0
-        self.error = None
-
-    def finish(self, error=None):
-        self.t1 = now()
-        self.error = error
-        self.event.set()
-
-    def wait(self, what):
-        if not self.event.wait(WAIT):
-            raise BenchError("%s did not finish within %.0f s" % (what, WAIT))
-        if self.error:
-            raise BenchError(self.error)
-        return self.t1
 
 
 # -- pingpong -------------------------------------------------------------------

@@ -13,38 +13,14 @@ threading.Event that the finishing process sets after taking the end time.
 import itertools
 import os
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchproto  # noqa: E402
-from benchproto import BenchError, now  # noqa: E402
+from benchproto import BenchError, Done, now  # noqa: E402
 
 import swerl  # noqa: E402
 
-WAIT = float(os.environ.get("BENCH_WAIT_S", "600"))  # a run that never ends fails after this
 BATCH = 1000  # counting: increments per producer callback, then a message to itself
-
-
-class Done:
-    """The end of an iteration: the finishing process records the time and
-    an optional error, then wakes the main thread."""
-
-    def __init__(self):
-        self.event = threading.Event()
-        self.t1 = 0.0
-        self.error = None
-
-    def finish(self, error=None):
-        self.t1 = now()
-        self.error = error
-        self.event.set()
-
-    def wait(self, what):
-        if not self.event.wait(WAIT):
-            raise BenchError("%s did not finish within %.0f s" % (what, WAIT))
-        if self.error:
-            raise BenchError(self.error)
-        return self.t1
 
 
 # -- pingpong -------------------------------------------------------------------
