@@ -63,7 +63,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SWERL_VERSION_MAJOR 1
-#define SWERL_VERSION_MINOR 0
+#define SWERL_VERSION_MINOR 1
 #define SWERL_VERSION_PATCH 0
 /* 0xMMmmpp: compare with swerl_version() at run time. Same major: same ABI. */
 #define SWERL_VERSION_HEX \
@@ -109,7 +109,8 @@ SWERL_API const char *swerl_version_string(void);
     XX(ESTARTED,   -24, "child already started")                              \
     XX(ERUNNING,   -25, "child is running")                                   \
     XX(ERESTARTING, -26, "child is restarting")                               \
-    XX(ESIMPLE,    -27, "not allowed on a simple_one_for_one supervisor")
+    XX(ESIMPLE,    -27, "not allowed on a simple_one_for_one supervisor")    \
+    XX(EMEMLIMIT,  -28, "runtime memory limit reached")
 
 enum {
 #define SWERL_ERRNO_ENUM_(name, code, text) SWERL_##name = (code),
@@ -199,6 +200,8 @@ typedef struct swerl_config {
     void *log_user;                 /* passed to on_log */
 } swerl_config;
 
+
+
 /* on_log levels. */
 enum { SWERL_LOG_ERROR = 0, SWERL_LOG_WARNING = 1, SWERL_LOG_INFO = 2 };
 
@@ -234,6 +237,25 @@ SWERL_API int swerl_runtime_stop(swerl_runtime *rt, uint32_t timeout_ms);
    the call is then ignored). Any other thread. Since 1.0. */
 SWERL_API void swerl_runtime_free(swerl_runtime *rt);
 
+/* Set the runtime's memory ceiling: the bytes that messages and call
+   requests may hold in all, from the send until the receiver is done with
+   them, each counted as its payload + SWERL_MESSAGE_OVERHEAD. A send or call
+   that would go over fails with EMEMLIMIT, nothing queued, and is counted
+   (swerl_stats.messages_rejected). The ceiling is never exceeded, but a
+   send may be refused while up to 512 KiB per scheduler sits unused in
+   other schedulers' credit (kept so that sends share no counter). Exit,
+   down and reply signals and send_after payloads are never refused.
+   0 (the default): no ceiling. Lowering it below what is in use refuses
+   sends until enough is freed; messages sent while there was no ceiling
+   are not counted. swerl_stats.memory_used tells what is charged now.
+   (A function, not a swerl_config field: swerl_config_init of a 1.0 caller
+   knows only the 1.0 struct's size.)
+   Errors: EINVAL (rt NULL), ESTOPPED. Any thread. Since 1.1. */
+SWERL_API int swerl_runtime_set_max_memory(swerl_runtime *rt, uint64_t bytes);
+
+/* What one message costs against the memory ceiling besides its payload. */
+#define SWERL_MESSAGE_OVERHEAD 64
+
 typedef struct swerl_stats {
     uint32_t size;                  /* set by the caller: sizeof(swerl_stats) */
     uint32_t schedulers;            /* scheduler threads */
@@ -241,10 +263,14 @@ typedef struct swerl_stats {
     uint64_t spawned;               /* since start */
     uint64_t exited;                /* since start */
     uint64_t messages_sent;         /* accepted by swerl_send and friends */
-    uint64_t dead_letters;          /* sends to dead or stale pids */
+    uint64_t dead_letters;          /* messages no handler got: sent to a dead or stale
+                                       pid, or still waiting when the receiver exited */
     uint64_t messages_dropped;      /* lost to a bounded mailbox's DROP_OLDEST */
     uint64_t restarts;              /* children restarted by supervisors */
     uint64_t escalations;           /* supervisors that gave up (intensity reached) */
+    /* Since 1.1 (present when out->size covers them). */
+    uint64_t messages_rejected;     /* sends refused: EFULL (bounded mailbox) or EMEMLIMIT */
+    uint64_t memory_used;           /* bytes charged to the memory ceiling now */
 } swerl_stats;
 
 /* Counters of the runtime (a consistent-enough snapshot: each counter is
@@ -358,7 +384,8 @@ SWERL_API int swerl_fail(swerl_ctx *ctx, int32_t reason, const void *detail, siz
    receiver arrive in the order they were sent (OTP-7). Lock-free.
    Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG (len above
    max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid: a
-   dead letter is counted), EFULL (bounded mailbox, REJECT policy), ENOMEM,
+   dead letter is counted), EFULL (bounded mailbox, REJECT or KILL policy),
+   EMEMLIMIT (the runtime's memory ceiling is reached; since 1.1), ENOMEM,
    ESTOPPED. Any thread. Since 1.0. */
 SWERL_API int swerl_send(swerl_runtime *rt, swerl_pid to, const void *data, size_t len);
 
@@ -486,7 +513,8 @@ SWERL_API int swerl_cancel_timer(swerl_runtime *rt, swerl_ref timer, uint32_t *r
    detail of a server that died (EEXITED) reaches monitors and links, and
    swerl_call_async's REPLY.
    Errors: EINVAL (rt or reply NULL, req NULL with len > 0), ETOOBIG,
-   ENOPROC (`to` not alive), ETIMEDOUT, EEXITED (the server exited before
+   ENOPROC (`to` not alive), EMEMLIMIT (memory ceiling reached; since 1.1),
+   ETIMEDOUT, EEXITED (the server exited before
    replying), EINPROC (called inside a process callback: use
    swerl_call_async), ESTOPPED (before or during the call).
    Threads outside the runtime's callbacks. Since 1.0. */
@@ -499,7 +527,8 @@ SWERL_API int swerl_call(swerl_runtime *rt, swerl_pid to, const void *req, size_
    was not alive) or EEXITED (the server exited before replying; the data
    holds its exit detail). Exactly one REPLY arrives per call.
    Errors: EINVAL (out NULL, req NULL with len > 0), ETOOBIG, ECALLSELF (`to`
-   is the caller: OTP's calling_self), ECTX. Since 1.0. */
+   is the caller: OTP's calling_self), EMEMLIMIT (memory ceiling reached;
+   since 1.1), ECTX. Since 1.0. */
 SWERL_API int swerl_call_async(swerl_ctx *ctx, swerl_pid to, const void *req, size_t len,
                                uint32_t timeout_ms, swerl_ref *out);
 

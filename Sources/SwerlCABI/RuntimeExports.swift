@@ -4,7 +4,7 @@ import CSwerl
 import CSwerlSupport
 import Swerl
 
-private let versionString: StaticString = "1.0.0"
+private let versionString: StaticString = "1.1.0"
 
 @c public func swerl_version() -> CUnsignedInt {
     CUnsignedInt((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)
@@ -62,9 +62,19 @@ private let versionString: StaticString = "1.0.0"
 
 @c public func swerl_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<swerl_stats>?) -> CInt {
     guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
-    guard out.pointee.size >= UInt32(MemoryLayout<swerl_stats>.size) else { return CInt(SWERL_EINVAL) }
-    let size = out.pointee.size
-    out.pointee = engine.stats()
-    out.pointee.size = size
+    // A 1.0 caller's struct ends before the 1.1 fields: fill the whole
+    // fields it has (all 8 bytes wide after the first two).
+    let size = Int(out.pointee.size)
+    guard size >= MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)! else { return CInt(SWERL_EINVAL) }
+    var stats = engine.stats()
+    stats.size = out.pointee.size
+    withUnsafeBytes(of: &stats) { bytes in
+        UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(size, bytes.count) & ~7)
+    }
     return 0
+}
+
+@c public func swerl_runtime_set_max_memory(_ rt: OpaquePointer?, _ bytes: UInt64) -> CInt {
+    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    return engine.setMaxMemory(bytes)
 }

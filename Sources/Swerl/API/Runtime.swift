@@ -16,9 +16,10 @@ public final class Runtime: Sendable {
     private let owned: Bool
     private let loggerBox: LoggerBox?
 
-    /// Starts a runtime. `schedulers` 0: one per CPU. Crash reports,
-    /// restarts and escalations go to `logger`.
-    public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0,
+    /// Starts a runtime. `schedulers` 0: one per CPU. `maxMemory` caps the
+    /// bytes messages may hold in all (0: no cap; see `setMaxMemory(_:)`).
+    /// Crash reports, restarts and escalations go to `logger`.
+    public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
                 logger: Logger? = nil) throws(SwerlError) {
         var config = swerl_config()
         config.size = UInt32(MemoryLayout<swerl_config>.size)
@@ -27,7 +28,7 @@ public final class Runtime: Sendable {
             config.on_log = LoggerBox.callback
             config.log_user = Unmanaged.passUnretained(loggerBox).toOpaque()
         }
-        guard schedulers >= 0, maxProcesses >= 0, maxMessageSize >= 0,
+        guard schedulers >= 0, maxProcesses >= 0, maxMessageSize >= 0, maxMemory >= 0,
               maxProcesses <= Int(UInt32.max) else { throw SwerlError(.invalidArgument) }
         config.schedulers = UInt32(clamping: schedulers)
         config.max_processes = UInt32(maxProcesses)
@@ -35,6 +36,7 @@ public final class Runtime: Sendable {
         try SwerlError.check(Engine.validate(config))
         engine = Engine(config: config)
         owned = true
+        _ = engine.setMaxMemory(UInt64(maxMemory))
         engine.start()
     }
 
@@ -49,6 +51,14 @@ public final class Runtime: Sendable {
         if engine.isInsideCallback { return engine.stopInBackground() }
         let result = engine.stop(timeoutMillis: 5000)
         if result == Int32(SWERL_ETIMEDOUT) || !engine.threadsJoined { engine.joinAfterTimeout() }
+    }
+
+    /// Sets the memory ceiling: the bytes messages and call requests may hold
+    /// in all, each counted as its payload + 64 (0: none). Sends over it
+    /// throw `memoryLimit` and are counted (`Statistics.messagesRejected`).
+    public func setMaxMemory(_ bytes: Int) throws(SwerlError) {
+        guard bytes >= 0 else { throw SwerlError(.invalidArgument) }
+        try SwerlError.check(engine.setMaxMemory(UInt64(bytes)))
     }
 
     /// Stops every process (SHUTDOWN, then KILL after `timeoutMilliseconds`)
@@ -217,6 +227,10 @@ public struct Statistics: Sendable {
     public let messagesSent: UInt64
     public let deadLetters: UInt64
     public let messagesDropped: UInt64
+    /// Sends refused by a bounded mailbox or the memory ceiling.
+    public let messagesRejected: UInt64
+    /// Bytes charged to the memory ceiling now (0 without one).
+    public let memoryUsed: UInt64
 
     init(_ raw: swerl_stats) {
         schedulers = Int(raw.schedulers)
@@ -226,5 +240,7 @@ public struct Statistics: Sendable {
         messagesSent = raw.messages_sent
         deadLetters = raw.dead_letters
         messagesDropped = raw.messages_dropped
+        messagesRejected = raw.messages_rejected
+        memoryUsed = raw.memory_used
     }
 }

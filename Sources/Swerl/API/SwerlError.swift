@@ -25,6 +25,8 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let processLimit = Code(rawValue: Int32(SWERL_ELIMIT))
         public static let insideProcess = Code(rawValue: Int32(SWERL_EINPROC))
         public static let notSupported = Code(rawValue: Int32(SWERL_ENOTSUP))
+        /// The runtime's memory ceiling (`Runtime.setMaxMemory(_:)`) is reached.
+        public static let memoryLimit = Code(rawValue: Int32(SWERL_EMEMLIMIT))
     }
 
     public let code: Code

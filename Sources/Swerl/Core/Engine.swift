@@ -35,6 +35,10 @@ package final class Engine: @unchecked Sendable {
     let foreignSent = Atomic<UInt64>(0)
     let deadLetters = Atomic<UInt64>(0)
     let messagesDropped = Atomic<UInt64>(0)
+    /// Sends refused by a bounded mailbox (EFULL); the ceiling counts its own.
+    let mailboxRefusals = Atomic<UInt64>(0)
+    /// The memory ceiling (swerl_runtime_set_max_memory).
+    let memoryBudget: MemoryBudget
     let restarts = Atomic<UInt64>(0)
     let escalations = Atomic<UInt64>(0)
     /// Supervisors started with swerl_supervisor_start: stopped first.
@@ -56,6 +60,7 @@ package final class Engine: @unchecked Sendable {
             : config.max_message_size > UInt64(Int.max) ? Int.max : Int(config.max_message_size)
         var count = Int(config.schedulers)
         if count == 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+        memoryBudget = MemoryBudget(schedulers: count)
         schedulers = []
         waiters.engine = self
         schedulers = (0..<count).map { Scheduler(index: $0, engine: self) }
@@ -155,16 +160,24 @@ package final class Engine: @unchecked Sendable {
                 messagesDropped.add(1, ordering: .relaxed)
             case UInt32(SWERL_OVERFLOW_KILL):
                 process.unarrive(count)
+                mailboxRefusals.add(1, ordering: .relaxed)
                 signal(NodeKind.sigExit, to: to, from: 0, aux: 2, reason: Reason.mailboxFull)
                 return Code.full
             default:
                 process.unarrive(count)
+                mailboxRefusals.add(1, ordering: .relaxed)
                 return Code.full
             }
         }
-        guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, counted: true,
-                                    data: data, len: count) else {
+        let charge = chargeMemory(count)
+        if charge == .refused {
             process.unarrive(count)
+            return Code.memoryLimit
+        }
+        guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, counted: true,
+                                    charged: charge == .charged, data: data, len: count) else {
+            process.unarrive(count)
+            unchargeMemory(count, charge)
             return Code.noMemory
         }
         deliver(node, to: process)
@@ -379,6 +392,9 @@ package final class Engine: @unchecked Sendable {
         stats.messages_dropped = messagesDropped.load(ordering: .relaxed)
         stats.restarts = restarts.load(ordering: .relaxed)
         stats.escalations = escalations.load(ordering: .relaxed)
+        stats.messages_rejected = mailboxRefusals.load(ordering: .relaxed)
+            &+ memoryBudget.refusals.load(ordering: .relaxed)
+        stats.memory_used = UInt64(memoryBudget.used(schedulers))
         return stats
     }
 

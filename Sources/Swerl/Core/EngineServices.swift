@@ -76,12 +76,15 @@ extension Engine {
         if request.count > maxMessageSize { return (Code.tooBig, nil, 0) }
         if isStopped { return (Code.stopped, nil, 0) }
         guard let server = table.lookup(to) else { return (Code.noProcess, nil, 0) }
+        let charge = chargeMemory(request.count)
+        if charge == .refused { return (Code.memoryLimit, nil, 0) }
         let ref = newRef()
         let waiter = ThreadSignal()
         waiters.register(ref, Waiter(kind: .thread(waiter), server: to, isCall: true))
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: 0, ref: ref, counted: true,
-                                    data: request.baseAddress, len: request.count) else {
+                                    charged: charge == .charged, data: request.baseAddress, len: request.count) else {
             _ = waiters.remove(ref)
+            unchargeMemory(request.count, charge)
             return (Code.noMemory, nil, 0)
         }
         _ = server.arrive(request.count)
@@ -109,6 +112,8 @@ extension Engine {
             return completion(Code.callSelf, [])
         }
         guard let server = table.lookup(to) else { return completion(Code.noProcess, []) }
+        let charge = chargeMemory(request.count)
+        if charge == .refused { return completion(Code.memoryLimit, []) }
         let ref = newRef()
         waiters.register(ref, Waiter(kind: .callback({ outcome in
             switch outcome {
@@ -119,7 +124,8 @@ extension Engine {
         }), server: to, isCall: true))
         let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: from, ref: ref, counted: true,
-                                    data: request.baseAddress, len: request.count) else {
+                                    charged: charge == .charged, data: request.baseAddress, len: request.count) else {
+            unchargeMemory(request.count, charge)
             if waiters.remove(ref) != nil { completion(Code.noMemory, []) }
             return
         }

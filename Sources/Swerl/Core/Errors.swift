@@ -30,6 +30,7 @@ enum Code {
     static let running = Int32(SWERL_ERUNNING)
     static let restarting = Int32(SWERL_ERESTARTING)
     static let simple = Int32(SWERL_ESIMPLE)
+    static let memoryLimit = Int32(SWERL_EMEMLIMIT)
 }
 
 enum Reason {

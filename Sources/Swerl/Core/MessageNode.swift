@@ -53,6 +53,8 @@ struct MessageNode: ~Copyable {
     var reason: Int32
     /// Counted in the receiver's mailbox accounting (MailboxAccounting).
     var counted: Bool
+    /// Charged to the runtime's memory ceiling (MemoryBudget) until freed.
+    var charged: Bool
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
@@ -64,12 +66,13 @@ enum Nodes {
     /// out of memory.
     @inline(__always)
     static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
-                     aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false,
+                     aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false, charged: Bool = false,
                      data: UnsafeRawPointer?, len: Int) -> NodePointer? {
         guard len <= Int.max - headerSize, let raw = NodePool.allocate(headerSize + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
         node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
-                                        aux: aux, len: len, kind: kind, reason: reason, counted: counted))
+                                        aux: aux, len: len, kind: kind, reason: reason, counted: counted,
+                                        charged: charged))
         if len > 0, let data {
             (raw + headerSize).copyMemory(from: data, byteCount: len)
         }
@@ -89,7 +92,9 @@ enum Nodes {
 
     @inline(__always)
     static func release(_ node: NodePointer) {
-        NodePool.release(UnsafeMutableRawPointer(node), total: headerSize + node.pointee.len)
+        let total = headerSize + node.pointee.len
+        if node.pointee.charged { MemoryBudget.refundOnThisThread(length: node.pointee.len) }
+        NodePool.release(UnsafeMutableRawPointer(node), total: total)
     }
 
     /// Frees a chain linked through `link` (owner-side, already detached).

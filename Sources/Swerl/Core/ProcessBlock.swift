@@ -242,16 +242,22 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         return nil
     }
 
-    func releaseAllMail() {
+    /// Frees the mailbox; returns how many user messages it held (they
+    /// reached no handler: dead letters).
+    @discardableResult
+    func releaseAllMail() -> Int {
+        var messages = 0
         var cursor = pointee.mailFirst
         while let node = cursor {
             cursor = NodePointer(bitPattern: node.pointee.link.load(ordering: .relaxed))
+            if node.pointee.kind == NodeKind.message { messages += 1 }
             discard(node)
         }
         pointee.mailFirst = nil
         pointee.mailLast = nil
         pointee.mailCount = 0
         pointee.offerAfter = nil
+        return messages
     }
 
     func publishRelations() {

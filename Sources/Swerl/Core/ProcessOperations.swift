@@ -99,15 +99,20 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         let me = process
         if to == me.pointee.ownPid { return (Code.callSelf, 0) }
         if request.count > engine.maxMessageSize { return (Code.tooBig, 0) }
+        let charge = engine.chargeMemory(request.count)
+        if charge == .refused { return (Code.memoryLimit, 0) }
         let ref = engine.newRef()
         engine.waiters.register(ref, Waiter(kind: .process(me.pointee.ownPid), server: to, isCall: true))
         me.pointee.pendingCalls.append(ref)
         guard let server = engine.table.lookup(to) else {
+            engine.unchargeMemory(request.count, charge)
             engine.waiters.fail(ref, code: Code.noProcess)
             return (Code.ok, ref)
         }
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: me.pointee.ownPid, ref: ref,
-                                    counted: true, data: request.baseAddress, len: request.count) else {
+                                    counted: true, charged: charge == .charged,
+                                    data: request.baseAddress, len: request.count) else {
+            engine.unchargeMemory(request.count, charge)
             _ = engine.waiters.remove(ref)
             me.pointee.pendingCalls.removeLast()
             return (Code.noMemory, 0)

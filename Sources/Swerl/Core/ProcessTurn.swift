@@ -102,7 +102,7 @@ extension Scheduler {
         let dying = process.pointee.dying
         switch node.pointee.kind {
         case NodeKind.message:
-            if dying { return process.discard(node) }
+            if dying { return discardUndelivered(node, of: process) }
             process.appendMail(node)
         case NodeKind.sigExit:
             applyExitSignal(node, to: process)
@@ -150,7 +150,7 @@ extension Scheduler {
             node.pointee.kind = NodeKind.call
             process.appendMail(node)
         case NodeKind.sigTimer:
-            if dying { return process.discard(node) }
+            if dying { return discardUndelivered(node, of: process) }
             node.pointee.kind = NodeKind.message
             process.appendMail(node)
         case NodeKind.sigReply:
@@ -164,6 +164,12 @@ extension Scheduler {
         default:
             Nodes.release(node)
         }
+    }
+
+    /// A message that reached a dying process: a dead letter.
+    private func discardUndelivered(_ node: NodePointer, of process: ProcessPointer) {
+        engine.deadLetters.add(1, ordering: .relaxed)
+        process.discard(node)
     }
 
     /// OTP-21: what an exit signal does to its receiver.
@@ -385,7 +391,8 @@ extension Scheduler {
         for monitor in process.pointee.monitors {
             engine.signal(NodeKind.sigDemonitor, to: monitor.pid, from: pid, ref: monitor.ref)  // OTP-29
         }
-        process.releaseAllMail()
+        let undelivered = process.releaseAllMail()
+        if undelivered > 0 { engine.deadLetters.add(UInt64(undelivered), ordering: .relaxed) }
         process.pointee.links.removeAll()
         process.pointee.extras = nil  // monitors, calls, fail reason, timeout
         process.pointee.exitDetail = []

@@ -37,6 +37,9 @@ final class Scheduler: @unchecked Sendable {
     let hasForeignTimers = Atomic<Bool>(false)
     /// Messages sent from this thread (owner stores, anyone loads).
     let messagesSent = Atomic<UInt64>(0)
+    /// This thread's credit against the memory ceiling (MemoryBudget; owner
+    /// stores, anyone loads).
+    let memoryCredit = Atomic<Int>(0)
 
     // --- owner only -------------------------------------------------------
     private var localFirst: ProcessPointer? = nil

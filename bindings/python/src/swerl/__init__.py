@@ -18,7 +18,7 @@ from .errors import (  # SwerlError and one subclass per SWERL_E* code
     MailboxFull, MessageTooBig, OutOfMemory, Stopped, ContextInvalid, BadReference,
     CallSelf, ServerExited, ProcessLimit, InProcess, NotSupported, NotSupervisor,
     DuplicateChild, BadSpec, StartFailed, ChildNotFound, ChildPresent, ChildStarted,
-    ChildRunning, ChildRestarting, SimpleOneForOne,
+    ChildRunning, ChildRestarting, SimpleOneForOne, MemoryLimit,
 )
 from .runtime import (
     CONTINUE,
@@ -49,7 +49,7 @@ def version_hex() -> int:
     return _lib.swerl_version()
 
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
@@ -61,4 +61,5 @@ __all__ = [
     "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported",
     "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound",
     "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne",
+    "MemoryLimit",
 ]

@@ -134,6 +134,8 @@ class SwerlStats(Structure):
         ("messages_dropped", c_uint64),
         ("restarts", c_uint64),
         ("escalations", c_uint64),
+        ("messages_rejected", c_uint64),  # since 1.1
+        ("memory_used", c_uint64),
     ]
 
 
@@ -227,6 +229,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_runtime_stop": (c_int, [_rt, c_uint32]),
     "swerl_runtime_free": (None, [_rt]),
     "swerl_runtime_stats": (c_int, [_rt, POINTER(SwerlStats)]),
+    "swerl_runtime_set_max_memory": (c_int, [_rt, c_uint64]),  # since 1.1
     # processes
     "swerl_spawn_opts_init": (None, [POINTER(SwerlSpawnOpts)]),
     "swerl_spawn": (c_int, [_rt, POINTER(SwerlBehavior), c_void_p, POINTER(SwerlSpawnOpts),

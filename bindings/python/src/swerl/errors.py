@@ -194,10 +194,16 @@ class SimpleOneForOne(SwerlError):
     code, name, text = -27, "ESIMPLE", "not allowed on a simple_one_for_one supervisor"
 
 
+class MemoryLimit(SwerlError):
+    """EMEMLIMIT (-28): runtime memory limit reached (``Runtime(max_memory=)``)."""
+
+    code, name, text = -28, "EMEMLIMIT", "runtime memory limit reached"
+
+
 #: code -> exception class
 ERRORS: Dict[int, Type[SwerlError]] = {c.code: c for c in SwerlError.__subclasses__()}
 
-__all__ = ["SwerlError", "check", "error_class", "ERRORS", "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName", "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid", "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne"]
+__all__ = ["SwerlError", "check", "error_class", "ERRORS", "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName", "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid", "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne", "MemoryLimit"]
 
 
 def error_class(code: int) -> Type[SwerlError]:
