@@ -236,6 +236,10 @@ enum SupervisorProcess {
                 supervisor.acknowledge(code: Code.startFailed, detail: Array("supervisor exited while starting".utf8))
             }
             if supervisor.isRoot { supervisor.engine.removeRootSupervisor(supervisor.selfPid) }
+            // A job cut short (killed while stopping or starting children)
+            // never finishes, and its closures hold the supervisor: drop it,
+            // or the state and the specs (their args never released) leak.
+            supervisor.job = nil
             unmanaged.release()
         }
     )
