@@ -81,6 +81,11 @@ extension Engine {
         defer { request.retire() }
         let (code, data, _) = payload.withUnsafeBytes { call(supervisor, request: $0, timeoutMillis: SWERL_INFINITY) }
         if let data { free(data) }
+        // A supervisor that exited before answering is, to the caller, not
+        // alive: ENOPROC, as swerl.h documents (EEXITED is swerl_call's own
+        // code, not these functions'). It took nothing: a child's arg is taken
+        // in the same callback that answers.
+        if code == Code.exited { return Code.noProcess }
         return code == Code.ok ? request.code : code
     }
 }
