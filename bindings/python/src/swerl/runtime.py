@@ -5,12 +5,14 @@ import ctypes
 import enum
 import itertools
 import logging
+import sys
 import threading
+import time
 import traceback
 import weakref
 from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple, Union
 
 from . import _ffi
 from ._ffi import lib, quick
@@ -312,10 +314,60 @@ def _detach_thread(state: Dict[int, int]) -> None:
         ctypes.pythonapi.PyGILState_Release(gs)
 
 
+# Idents of the scheduler threads of every runtime, while they run (the
+# thread hooks keep it). From them a runtime is never stopped or freed: the
+# library refuses (EINPROC) inside a callback, and swerl_runtime_free would
+# then release a runtime whose threads still call its Python callbacks.
+_scheduler_threads: Set[int] = set()
+
+
+def _on_scheduler_thread() -> bool:
+    return get_ident() in _scheduler_threads or get_ident() in _running
+
+
+def _forget_dummy_thread() -> None:
+    """on_thread_stop: threading.current_thread() on a thread Python did not
+    start (a logging record made in a callback calls it) registers a
+    threading._DummyThread, which CPython 3.11 never removes:
+    threading.enumerate() would list every scheduler thread that ever
+    logged, as alive, after its runtime is gone."""
+    active = getattr(threading, "_active", None)
+    dummy = getattr(threading, "_DummyThread", None)
+    if active is not None and dummy is not None and isinstance(active.get(get_ident()), dummy):
+        active.pop(get_ident(), None)
+
+
 ctypes.pythonapi.PyGILState_Ensure.restype = ctypes.c_int
 ctypes.pythonapi.PyGILState_Ensure.argtypes = []
 ctypes.pythonapi.PyGILState_Release.restype = None
 ctypes.pythonapi.PyGILState_Release.argtypes = [ctypes.c_int]
+
+
+class _RuntimePointer(int):
+    """The ``swerl_runtime *`` (an int, as ctypes passes a c_void_p argument
+    at no extra cost), as the first argument of every C call.
+
+    Runtime._p() hands out this one object and each call holds it (a local,
+    or the foreign call's argument tuple) until the C function has returned.
+    Runtime.close() frees the runtime only when it holds the last reference:
+    freeing it while another thread is about to enter, or is still inside, a
+    call with it is a use-after-free (a segfault under calls racing close)."""
+
+    __slots__ = ()
+
+
+def _references(pointer: _RuntimePointer) -> int:
+    return sys.getrefcount(pointer)
+
+
+def _idle_references() -> int:
+    """_references(p) when the calling frame's local `p` is the only one
+    (measured, not assumed: interpreters count borrowed references differently)."""
+    pointer = _RuntimePointer()
+    return _references(pointer)
+
+
+_IDLE_REFERENCES = _idle_references()
 
 
 class Runtime:
@@ -332,7 +384,7 @@ class Runtime:
 
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
                  attach_threads: bool = True, stop_timeout: Optional[float] = 5.0) -> None:
-        self._ptr: Optional[int] = None
+        self._ptr: Optional[_RuntimePointer] = None
         self._raw = 0
         self._closed = True
         self._lock = threading.Lock()
@@ -360,26 +412,29 @@ class Runtime:
         cfg.schedulers = schedulers
         cfg.max_processes = max_processes
         cfg.max_message_size = max_message_size
-        if attach_threads:
-            ts = self._thread_state
-            errs = self.callback_errors
+        ts = self._thread_state
+        errs = self.callback_errors
 
-            def on_start(user: Any) -> None:
-                try:
+        def on_start(user: Any) -> None:
+            try:
+                _scheduler_threads.add(get_ident())
+                if attach_threads:
                     _attach_thread(ts)
-                except BaseException:
-                    errs.append(traceback.format_exc())
+            except BaseException:
+                errs.append(traceback.format_exc())
 
-            def on_stop(user: Any) -> None:
-                try:
-                    _detach_thread(ts)
-                except BaseException:
-                    errs.append(traceback.format_exc())
+        def on_stop(user: Any) -> None:
+            try:
+                _forget_dummy_thread()
+                _detach_thread(ts)
+                _scheduler_threads.discard(get_ident())
+            except BaseException:
+                errs.append(traceback.format_exc())
 
-            self._c_thread_start = _ffi.THREAD_FN(on_start)
-            self._c_thread_stop = _ffi.THREAD_FN(on_stop)
-            cfg.on_thread_start = self._c_thread_start
-            cfg.on_thread_stop = self._c_thread_stop
+        self._c_thread_start = _ffi.THREAD_FN(on_start)
+        self._c_thread_stop = _ffi.THREAD_FN(on_stop)
+        cfg.on_thread_start = self._c_thread_start
+        cfg.on_thread_stop = self._c_thread_stop
         logs = self.logs
 
         def on_log(user: Any, level: int, message: int, length: int) -> None:
@@ -387,15 +442,15 @@ class Runtime:
                 text = ctypes.string_at(message, length).decode("utf-8", "replace")
                 logs.append((level, text))
                 log.log({0: logging.ERROR, 1: logging.WARNING}.get(level, logging.INFO), "%s", text)
-            except BaseException:
-                pass
+            except BaseException:  # a logging handler that raised: C cannot be told
+                errs.append(traceback.format_exc())
 
         self._c_log = _ffi.LOG_FN(on_log)
         cfg.on_log = self._c_log
 
         ptr = c_void_p()
         check(lib.swerl_runtime_start(byref(cfg), byref(ptr)), "runtime_start")
-        self._ptr = ptr.value
+        self._ptr = _RuntimePointer(ptr.value or 0)
         self._raw = ptr.value or 0  # never cleared: what callbacks use (they end before free)
         self._closed = False
         _live_runtimes.add(self)
@@ -412,7 +467,7 @@ class Runtime:
     def closed(self) -> bool:
         return self._closed
 
-    def _p(self) -> int:
+    def _p(self) -> _RuntimePointer:
         ptr = self._ptr
         if ptr is None:
             raise Stopped("the runtime is closed")
@@ -421,16 +476,20 @@ class Runtime:
     def stop(self, timeout: Optional[float] = None) -> None:
         """Stop every process (SHUTDOWN; killed after `timeout` s) and the
         scheduler threads. Calls afterwards raise swerl.Stopped."""
-        if _in_callback():
-            raise InProcess("Runtime.stop inside a process callback would wait for itself")
+        if _on_scheduler_thread():
+            raise InProcess("Runtime.stop on a scheduler thread (in a process callback or a "
+                            "log hook) would wait for itself")
         t = self.stop_timeout if timeout is None else timeout
         check(lib.swerl_runtime_stop(self._p(), _ms(t)), "runtime_stop")
 
     def close(self) -> None:
         """Stop (if running) and free the runtime, then release every Python
-        callback and process object. Idempotent."""
-        if _in_callback():
-            raise InProcess("Runtime.close inside a process callback would wait for itself")
+        callback and process object. Idempotent. Calls other threads have in
+        flight end with swerl.Stopped; the runtime is freed once they have
+        let go of it."""
+        if _on_scheduler_thread():
+            raise InProcess("Runtime.close on a scheduler thread (in a process callback or a "
+                            "log hook) would wait for itself")
         with self._lock:
             ptr, self._ptr = self._ptr, None
             if ptr is None:
@@ -439,6 +498,11 @@ class Runtime:
         try:
             lib.swerl_runtime_stop(ptr, _ms(self.stop_timeout))  # ESTOPPED if already stopped
         finally:
+            # Other threads' calls that got the pointer before _ptr was
+            # cleared now return ESTOPPED at once (blocked calls too): wait
+            # for them to let go of it before freeing.
+            while _references(ptr) > _IDLE_REFERENCES:
+                time.sleep(0.001)
             lib.swerl_runtime_free(ptr)  # waits for the scheduler threads
             # Only now can nothing call back into Python.
             self._procs.clear()
@@ -449,8 +513,9 @@ class Runtime:
     def __del__(self) -> None:
         if getattr(self, "_ptr", None) is None:
             return
-        if _in_callback() or threading.get_ident() in self._thread_state:
-            # Collected on a scheduler thread: free from another thread, which
+        if _on_scheduler_thread():
+            # Collected on a scheduler thread (of any runtime, in a handler,
+            # a log hook or a thread hook): free from another thread, which
             # keeps `self` (and so every callback) alive until it is done.
             threading.Thread(target=self.close, name="swerl-close", daemon=True).start()
             return
@@ -466,6 +531,11 @@ class Runtime:
 
     def _crash(self, ctx: int, what: str) -> int:
         tb = traceback.format_exc()
+        if what == "child start":
+            # A supervisor keeps a failed start's reason to itself (it
+            # retries, or start_supervisor fails with ESTART): the log is
+            # where its traceback can be seen.
+            log.error("a supervised child failed to start:\n%s", tb)
         detail = tb.encode("utf-8", "replace")
         try:
             quick.swerl_fail(ctx, Reason.ERROR, detail, len(detail))
@@ -473,7 +543,7 @@ class Runtime:
             self.callback_errors.append(traceback.format_exc())
         return -1
 
-    def _on_init(self, ctx: int, arg: int, state: Any) -> int:
+    def _on_init(self, ctx: int, arg: int, state: Any, what: str = "init") -> int:
         key = arg or 0
         tid = get_ident()
         c = Ctx(ctx, self, tid)
@@ -496,7 +566,7 @@ class Runtime:
             return r
         except BaseException:
             self._procs.pop(key, None)  # a failed init gets no terminate
-            return self._crash(ctx, "init")
+            return self._crash(ctx, what)
         finally:
             c._valid = False
             if prev is None:

@@ -139,11 +139,11 @@ class _Glue:
             try:
                 proc = _make_process(factories[arg or 0])
             except BaseException:
-                return rt._crash(ctx, "init")
+                return rt._crash(ctx, "child start")
             key = next(keys)
             procs[key] = proc
             state[0] = key
-            return rt._on_init(ctx, key, state)
+            return rt._on_init(ctx, key, state, "child start")
 
         def arg_free(arg: Any) -> None:
             try:
