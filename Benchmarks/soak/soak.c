@@ -510,11 +510,12 @@ static int child_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     }
     case K_WATCHER: {
         swerl_ref ref = 0;
-        int rc = c->peer ? swerl_monitor(ctx, c->peer, &ref) : 0;
-        if (!c->peer) {}
-        else if (rc < 0) unexpected("watcher monitor", rc);
-        else if ((rc = swerl_demonitor(ctx, ref, SWERL_DEMONITOR_FLUSH | SWERL_DEMONITOR_INFO)) < 0)
-            unexpected("watcher demonitor", rc);
+        if (c->peer) {   /* no peer without the pingpong workload */
+            int rc = swerl_monitor(ctx, c->peer, &ref);
+            if (rc < 0) unexpected("watcher monitor", rc);
+            else if ((rc = swerl_demonitor(ctx, ref, SWERL_DEMONITOR_FLUSH | SWERL_DEMONITOR_INFO)) < 0)
+                unexpected("watcher demonitor", rc);
+        }
         swerl_trap_exit(ctx, 1);
         return SWERL_STOP;
     }
