@@ -383,7 +383,8 @@ class Runtime:
     """
 
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
-                 attach_threads: bool = True, stop_timeout: Optional[float] = 5.0) -> None:
+                 attach_threads: bool = True, stop_timeout: Optional[float] = 5.0,
+                 max_memory: int = 0) -> None:
         self._ptr: Optional[_RuntimePointer] = None
         self._raw = 0
         self._closed = True
@@ -454,6 +455,8 @@ class Runtime:
         self._raw = ptr.value or 0  # never cleared: what callbacks use (they end before free)
         self._closed = False
         _live_runtimes.add(self)
+        if max_memory:
+            self.set_max_memory(max_memory)
 
     # -- lifetime ------------------------------------------------------------
 
@@ -800,6 +803,14 @@ class Runtime:
         return start_supervisor(self, spec, name)
 
     # -- introspection ---------------------------------------------------------
+
+    def set_max_memory(self, max_memory: int) -> None:
+        """The memory ceiling: bytes messages and call requests may hold in
+        all, each counted as its payload + 64 (0: none). A send over it raises
+        swerl.MemoryLimit and is counted in stats()["messages_rejected"]."""
+        if max_memory < 0:
+            raise InvalidArgument("max_memory must be >= 0")
+        check(lib.swerl_runtime_set_max_memory(self._p(), max_memory), "set_max_memory")
 
     def stats(self) -> Dict[str, int]:
         s = _ffi.SwerlStats()
