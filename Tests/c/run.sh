@@ -12,20 +12,23 @@
 # ends with the same line. Exit status: nonzero if anything failed, crashed,
 # printed no summary, or did not build (a failed build counts as one failure).
 #
-# Environment: CC, CXX (default cc, c++); SWERL_TEST_TIMEOUT (seconds per
-# program, default 1800); SWERL_TEST_ONLY (a substring: run only matching
-# programs).
+# Environment: CC, CXX (default cc, c++); SWERL_TEST_CFLAGS (more flags for
+# every build, e.g. -fsanitize=address: Tests/sanitizers/run-c-asan.sh);
+# SWERL_TEST_BIN (where the programs go, default Tests/c/bin);
+# SWERL_TEST_TIMEOUT (seconds per program, default 1800); SWERL_TEST_ONLY (a
+# substring: run only matching programs).
 set -u -o pipefail
 
 usage() { echo "usage: $0 PREFIX" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
 prefix=$(cd "$1" 2>/dev/null && pwd) || { echo "run.sh: no such directory: $1" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bin=$here/bin
+bin=${SWERL_TEST_BIN:-$here/bin}
 cc=${CC:-cc}
 cxx=${CXX:-c++}
 timeout_s=${SWERL_TEST_TIMEOUT:-1800}
 only=${SWERL_TEST_ONLY:-}
+extra_flags=${SWERL_TEST_CFLAGS:-}
 
 if ! flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs swerl); then
     echo "run.sh: pkg-config cannot find swerl in $prefix/lib/pkgconfig" >&2
@@ -45,10 +48,10 @@ build() {
     log=$(mktemp)
     if [[ $lang == c ]]; then
         # shellcheck disable=SC2086
-        "$cc" -std=c99 -Wall -Wextra -Werror -pthread -I"$here" "$src" -o "$out" $flags >"$log" 2>&1
+        "$cc" -std=c99 -Wall -Wextra -Werror -pthread $extra_flags -I"$here" "$src" -o "$out" $flags >"$log" 2>&1
     else
         # shellcheck disable=SC2086
-        "$cxx" -x c++ -std=c++17 -Wall -Wextra -Werror -pthread -I"$here" "$src" -o "$out" $flags >"$log" 2>&1
+        "$cxx" -x c++ -std=c++17 -Wall -Wextra -Werror -pthread $extra_flags -I"$here" "$src" -o "$out" $flags >"$log" 2>&1
     fi
     local rc=$?
     if [[ $rc -ne 0 ]]; then
