@@ -233,8 +233,10 @@ SWERL_API int swerl_runtime_stop(swerl_runtime *rt, uint32_t timeout_ms);
 
 /* Stop the runtime if it is running (as swerl_runtime_stop with a 5000 ms
    timeout) and free it. NULL is a no-op. `rt` must not be used afterwards.
-   Must not be called inside a process callback (it would wait for itself:
-   the call is then ignored). Any other thread. Since 1.0. */
+   Must not be called inside one of this runtime's callbacks (it would wait
+   for itself: the call is then ignored). Inside another runtime's callback
+   it returns at once and a background thread stops and frees the runtime
+   (since 1.1; 1.0 freed it without stopping it). Any thread. Since 1.0. */
 SWERL_API void swerl_runtime_free(swerl_runtime *rt);
 
 /* Set the runtime's memory ceiling: the bytes that messages and call

@@ -52,7 +52,15 @@ private let versionString: StaticString = "1.1.0"
 
 @c public func swerl_runtime_free(_ rt: OpaquePointer?) {
     guard let rt, let engine = engine(rt) else { return }
-    if engine.isInsideCallback { return }  // it would wait for itself
+    if engine.isInsideCallback { return }  // it would wait for itself (1.0: ignored)
+    // Inside another runtime's callback it cannot wait either: a background
+    // thread stops it and drops the last reference. Releasing it unstopped
+    // would leave its threads running callbacks whose owner thinks them gone.
+    if Engine.isInsideAnyCallback {
+        engine.stopInBackground()
+        Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt)).release()
+        return
+    }
     let result = engine.stop(timeoutMillis: 5000)
     if result == CInt(SWERL_ETIMEDOUT) || (result == CInt(SWERL_ESTOPPED) && !engine.threadsJoined) {
         engine.joinAfterTimeout()

@@ -1052,6 +1052,73 @@ static void t_after_stop(void)
     rt_end();
 }
 
+/* swerl_runtime_free(B) inside a callback of another runtime A: it cannot
+   wait there, so B is stopped in the background (its processes' terminate
+   callbacks run) and then freed; B's threads stop running its processes. */
+struct other_rt {
+    swerl_runtime *b;
+    long b_handled;      /* atomic */
+    int b_terminated;    /* atomic */
+    int freed;           /* atomic: swerl_runtime_free(B) returned in A */
+};
+
+static int busy_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    struct other_rt *o = (struct other_rt *)state;
+    (void)m;
+    AT_ADD(&o->b_handled, 1);
+    swerl_send(swerl_ctx_runtime(ctx), swerl_self(ctx), "x", 1);  /* busy forever */
+    return SWERL_CONTINUE;
+}
+
+static void busy_terminate(swerl_ctx *ctx, int32_t reason, void *state)
+{
+    (void)ctx;
+    (void)reason;
+    AT_ADD(&((struct other_rt *)state)->b_terminated, 1);
+}
+
+static int free_other_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    struct other_rt *o = (struct other_rt *)state;
+    (void)ctx;
+    (void)m;
+    swerl_runtime_free(o->b);
+    AT_STORE(&o->freed, 1);
+    return SWERL_CONTINUE;
+}
+
+static void t_free_other_in_callback(void)
+{
+    static struct other_rt o;
+    swerl_runtime *a = check_start_rt(1, 0);
+    swerl_behavior bb, ab;
+    swerl_pid pa = 0, pb = 0;
+    long settled;
+    if (!a) return;
+    memset(&o, 0, sizeof o);
+    o.b = check_start_rt(1, 0);
+    if (!o.b) return;
+    memset(&bb, 0, sizeof bb);
+    bb.size = (uint32_t)sizeof bb;
+    bb.handle = busy_handle;
+    bb.terminate = busy_terminate;
+    ab = bb;
+    ab.handle = free_other_handle;
+    ab.terminate = NULL;
+    CHECK_EQ_INT(swerl_spawn(o.b, &bb, &o, NULL, &pb), 0);
+    CHECK_EQ_INT(swerl_send(o.b, pb, "x", 1), 0);
+    CHECK_WAIT(AT_LOAD(&o.b_handled) > 100);
+    CHECK_EQ_INT(swerl_spawn(a, &ab, &o, NULL, &pa), 0);
+    CHECK_EQ_INT(swerl_send(a, pa, "go", 2), 0);
+    CHECK_WAIT(AT_LOAD(&o.freed) == 1);
+    CHECK_WAIT(AT_LOAD(&o.b_terminated) == 1);   /* B was stopped, not just released */
+    settled = AT_LOAD(&o.b_handled);
+    CHECK(check_alive(a, pa));                   /* A goes on */
+    CHECK_EQ_INT(AT_LOAD(&o.b_handled), settled);  /* B's process no longer runs */
+    swerl_runtime_free(a);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -1068,6 +1135,7 @@ int main(int argc, char **argv)
     check_section("refs: unknown, of another kind", t_refs, 60);
     check_section("ctx outside its callback (ECTX)", t_stale_ctx, 60);
     check_section("inside a callback: EINPROC, free ignored", t_in_callback, 60);
+    check_section("free of another runtime inside a callback: stopped, then freed", t_free_other_in_callback, 60);
     check_section("names: bad input", t_names_bad, 30);
     check_section("after swerl_runtime_stop: ESTOPPED", t_after_stop, 60);
     return check_summary();

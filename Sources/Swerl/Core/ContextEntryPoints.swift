@@ -13,6 +13,9 @@ extension Engine {
         CallbackContexts.validate(raw)?.engine
     }
 
+    /// Whether the calling thread is inside a callback of any runtime.
+    package static var isInsideAnyCallback: Bool { CallbackContexts.current != nil }
+
     /// Whether the calling thread is inside one of this runtime's callbacks.
     package var isInsideCallback: Bool {
         CallbackContexts.current?.engine === self
