@@ -196,6 +196,11 @@ final class Scheduler: @unchecked Sendable {
     // MARK: Idle, timers, stealing
 
     private func periodicChores() {
+        // Processes made runnable from other threads join the back of the
+        // local queue here too, not only once it runs dry: processes that
+        // keep each other busy on this scheduler (a restart loop, a sender
+        // that sends to itself) would otherwise starve them for good.
+        takeInjected()
         publishedLoad.store(localCount, ordering: .relaxed)
         answerStealRequest()
         if hasForeignTimers.load(ordering: .relaxed) { mergeForeignTimers() }
