@@ -15,6 +15,9 @@
  *                               seconds: a crash or a hang is a reported failure
  *                               of that section, and the next sections still run
  *   check_summary()             print "N passed, N failed"; the exit status
+ *   check_scaled(full, floor)   full / SWERL_TEST_SCALE (volume tests under a sanitizer)
+ *   check_rss_kib()             this process's resident set size
+ *   check_stats(rt)             swerl_stats snapshot (a failed read is a failure)
  *
  * Handlers run on runtime threads. Shared counters use the __atomic builtins
  * (AT_LOAD / AT_STORE / AT_ADD); events use check_mailbox. Tests never sleep
@@ -531,6 +534,43 @@ static inline int check_alive(swerl_runtime *rt, swerl_pid pid)
     memset(&info, 0, sizeof info);
     info.size = (uint32_t)sizeof info;
     return swerl_process_get_info(rt, pid, &info) == 0;
+}
+
+/* SWERL_TEST_SCALE: a divisor for the sizes of volume tests (e.g. 10 under a
+   sanitizer); 1 when unset or not a positive number. */
+static inline unsigned long check_test_scale(void)
+{
+    const char *e = getenv("SWERL_TEST_SCALE");
+    unsigned long v = e && *e ? strtoul(e, NULL, 10) : 1ul;
+    return v ? v : 1ul;
+}
+
+/* `full` divided by SWERL_TEST_SCALE, at least `floor`. */
+static inline uint64_t check_scaled(uint64_t full, uint64_t floor)
+{
+    uint64_t v = full / check_test_scale();
+    return v < floor ? floor : v;
+}
+
+/* Resident set size of this process in KiB (/proc/self/statm), -1 if unknown. */
+static inline long check_rss_kib(void)
+{
+    long pages_total = 0, pages_rss = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages_total, &pages_rss) != 2) pages_rss = -1;
+    fclose(f);
+    return pages_rss < 0 ? -1 : pages_rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* A snapshot of the runtime's counters (a failed read is a failure). */
+static inline swerl_stats check_stats(swerl_runtime *rt)
+{
+    swerl_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = (uint32_t)sizeof st;
+    CHECK_EQ_INT(swerl_runtime_stats(rt, &st), 0);
+    return st;
 }
 
 #endif /* SWERL_TEST_CHECK_H */
