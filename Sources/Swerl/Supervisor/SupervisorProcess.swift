@@ -360,11 +360,15 @@ extension SupervisorState {
     }
 
     /// Starts children left to right; `then` gets nil, or the first failure.
-    func startInOrder(_ list: ArraySlice<ChildRecord>, then: @escaping ((ChildRecord, Int32, [UInt8])?) -> Void) {
+    /// Starts the children of `list` that are not running, in order, until
+    /// one fails. `restarting`: count each start attempted as a restart.
+    func startInOrder(_ list: ArraySlice<ChildRecord>, restarting: Bool = false,
+                      then: @escaping ((ChildRecord, Int32, [UInt8])?) -> Void) {
         var remaining = list
         while let child = remaining.first {
             remaining = remaining.dropFirst()
             if child.pid != 0 { continue }
+            if restarting { child.restarts += 1 }
             var pending = false
             var failure: (ChildRecord, Int32, [UInt8])? = nil
             var finished = false
@@ -373,7 +377,7 @@ extension SupervisorState {
                 if pending {
                     // Resumed asynchronously (a child supervisor acknowledged).
                     if let failure { return then(failure) }
-                    self.startInOrder(remaining, then: then)
+                    self.startInOrder(remaining, restarting: restarting, then: then)
                 }
                 finished = true
             }
@@ -605,8 +609,9 @@ extension SupervisorState {
     private func restartGroup(_ group: ArraySlice<ChildRecord>, failed: ChildRecord) {
         for member in group where member.isTemporary && member.pid == 0 { deleteSpec(member) }
         let startable = group.filter { !($0.isTemporary) }
-        for member in startable where member.pid == 0 { member.restarts += 1 }
-        startInOrder(startable[...]) { failure in
+        // Counted as each start is tried: members after a failed start are
+        // tried (and counted) only by the retry.
+        startInOrder(startable[...], restarting: true) { failure in
             if let (child, _, _) = failure { self.retryLater(child) }
             for member in startable where member.pid != 0 { member.restarting = false }
         }
