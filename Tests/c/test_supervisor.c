@@ -2156,6 +2156,7 @@ static void t_otp49_failing_restart(void)
     CHECK_EQ_INT(AT_LOAD(&a->fails), 3);
     CHECK_EQ_INT(stats(rt).escalations, 1);
     CHECK_WAIT(log_count("reached_max_restart_intensity") == 1);
+    CHECK_WAIT(log_count("start_error") == 3);   /* each failed start is reported */
     swerl_runtime_free(rt);
     watcher_free(w);
 }

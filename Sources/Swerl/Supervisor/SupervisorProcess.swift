@@ -598,8 +598,8 @@ extension SupervisorState {
             case .ignored:
                 child.restarting = false
                 if self.spec.isSimple { self.dynamic[child.serial] = nil }
-            case .failed:
-                self.retryLater(child)
+            case .failed(let reason, let detail):
+                self.retryLater(child, reason: reason, detail: detail)
             }
         }
     }
@@ -612,14 +612,18 @@ extension SupervisorState {
         // Counted as each start is tried: members after a failed start are
         // tried (and counted) only by the retry.
         startInOrder(startable[...], restarting: true) { failure in
-            if let (child, _, _) = failure { self.retryLater(child) }
+            if let (child, reason, detail) = failure { self.retryLater(child, reason: reason, detail: detail) }
             for member in startable where member.pid != 0 { member.restarting = false }
         }
     }
 
     /// OTP-49e: a restart that failed is retried by a message to ourselves,
-    /// and every retry counts against the intensity.
-    private func retryLater(_ child: ChildRecord) {
+    /// and every retry counts against the intensity. The failure is
+    /// reported, as OTP's start_error report: a retry loop is otherwise silent.
+    private func retryLater(_ child: ChildRecord, reason: Int32, detail: [UInt8]) {
+        engine.report(level: SWERL_LOG_ERROR, "supervisor \(Pid(rawValue: selfPid)): start_error: "
+                      + "\(child.spec.id.isEmpty ? "child" : child.spec.id) "
+                      + "\(ExitReason(code: reason, detail: detail)); retrying")
         child.restarting = true
         let payload = SupervisorMessage.encode(kind: SupervisorMessage.tryAgain, value: UInt64(child.serial))
         _ = payload.withUnsafeBytes { engine.send(to: selfPid, data: $0.baseAddress, count: $0.count) }
