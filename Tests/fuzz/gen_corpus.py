@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Write the seed programs of swerl_fuzz.c into a directory.
+
+    Tests/fuzz/gen_corpus.py DIR
+
+Each seed is a small, meaningful program in the harness's input format (see
+swerl_fuzz.c: two config bytes, then main-thread operations whose operands
+follow in the order the harness reads them). The fuzzer mutates from here;
+Tests/fuzz/corpus is these seeds minimized with `-merge=1` (README.md).
+Keep the numbering below in step with the enums in swerl_fuzz.c.
+"""
+import os
+import sys
+
+# main-thread operations (enum M_* in swerl_fuzz.c)
+(M_SPAWN, M_SEND, M_SEND_NAMED, M_SEND_BAD, M_EXIT, M_REGISTER, M_UNREGISTER,
+ M_WHEREIS, M_REGISTERED, M_SEND_AFTER, M_CANCEL, M_CALL, M_REPLY,
+ M_SUP_START, M_SUP_START_CHILD, M_SUP_SPAWN_CHILD, M_SUP_TERMINATE,
+ M_SUP_TERMINATE_PID, M_SUP_RESTART, M_SUP_DELETE, M_SUP_COUNT, M_SUP_WHICH,
+ M_SUP_TREE, M_INFO, M_PROCESSES, M_STATS, M_SLEEP, M_STALE_CTX,
+ M_STOP, M_SET_MAX_MEMORY) = range(30)
+# what a message asks a process to do (enum H_* in swerl_fuzz.c)
+(H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
+ H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
+ H_RECEIVE_TIMEOUT, H_REGISTER, H_SEND_AFTER, H_CANCEL, H_INFO, H_IN_PROC,
+ H_SAVE_CTX, H_SELF) = range(23)
+# names (pick_name): index into "a", "b", "c", "sup", "w", "", max, too long, NULL
+N_A, N_B, N_C, N_SUP, N_W, N_EMPTY, N_MAX, N_LONG, N_NULL = range(9)
+PID_ZERO = 205          # pick_pid selectors beyond the pool
+REF_ZERO = 205
+
+
+def cfg(schedulers=1, max_procs=16, max_msg=None, log=True):
+    c0 = (schedulers - 1) | (((max_procs - 1) % 32) << 1) | (0x80 if log else 0)
+    c1 = 0 if max_msg is None else 1 | (((max_msg - 16) // 8) << 1)
+    return bytes([c0, c1])
+
+
+def spawn(mode=0, flags=0, name=None, limit=0, overflow=0):
+    t = (flags & 0x0f) | (0x10 if name is not None else 0) | ((limit % 4) << 5)
+    out = [M_SPAWN, 5 | (mode << 4), t]
+    if name is not None:
+        out.append(name)
+    out.append(overflow)
+    return bytes(out)
+
+
+def op(h, a=0, b=0, c=0, pid=0, ref=0):
+    """A process message: op, operands, a pid and a ref selector (the
+    selectors that read garbage get eight bytes of it)."""
+    return (bytes([h, a, b, c, pid]) + (b"\x5a" * 8 if pid >= 240 else b"")
+            + bytes([ref]) + (b"\xa5" * 8 if ref >= 230 else b""))
+
+
+def send(to, *args, **kw):
+    return bytes([M_SEND, to]) + op(*args, **kw)
+
+
+def child(sel=2, arg=1, restart=0, shutdown=0, ident=N_A, significant=0, nested=None):
+    """build_child's bytes: s, t, id, [nested spec], size."""
+    s = (sel % 16) | ((restart % 4) << 4)
+    t = arg | ((shutdown % 4) << 4) | (significant << 6)
+    out = bytes([s | (0x40 if nested is not None else 0), t, ident])
+    if nested is not None:
+        strategy, kids = nested
+        out += bytes([strategy, len(kids)]) + b"".join(kids)
+    return out + bytes([0])
+
+
+def sup_start(strategy=0, intensity=1, kids=(), name=None, auto=0):
+    s = strategy | (intensity << 3) | (len(kids) << 5)
+    t = 1 | (auto << 4)
+    out = bytes([M_SUP_START, 1 if name is not None else 0, s, t]) + b"".join(kids)
+    if name is not None:
+        out += bytes([name])
+    return out
+
+
+SEEDS = {
+    "spawn-send-stop": cfg() + spawn() + send(0, H_CONTINUE) + send(0, H_STOP),
+    "two-schedulers": cfg(schedulers=2) + spawn() + spawn() + send(0, H_SEND, c=H_CONTINUE, pid=1) + send(1, H_SELF),
+    "link-crash": cfg() + spawn() + spawn(mode=4) + send(1, H_LINK, pid=0) + send(0, H_CRASH) + bytes([M_SLEEP, 5]),
+    "link-unlink": cfg() + spawn() + spawn() + send(0, H_LINK, pid=1) + send(0, H_UNLINK, pid=1) + send(1, H_STOP),
+    "monitor-down": cfg() + spawn() + spawn() + send(0, H_MONITOR, pid=1) + send(1, H_FAIL, a=9, b=3, c=1)
+                    + send(0, H_DEMONITOR, a=3, ref=0) + bytes([M_SLEEP, 3]),
+    "monitor-dead": cfg() + spawn() + send(0, H_MONITOR, pid=PID_ZERO) + send(0, H_MONITOR, pid=230),
+    "trap-exit": cfg() + spawn() + send(0, H_TRAP, a=1) + bytes([M_EXIT, 9, 0]) + bytes([M_EXIT, 2, 0]),
+    "spawn-link-in-proc": cfg() + spawn() + send(0, H_SPAWN, a=3, b=0x80 | N_B, c=1) + bytes([M_SLEEP, 3])
+                          + bytes([M_PROCESSES, 0x48]),
+    "names": cfg() + spawn(name=N_A) + bytes([M_REGISTER, N_B, 0, M_WHEREIS, N_B, M_SEND_NAMED, N_B])
+             + op(H_CONTINUE) + bytes([M_UNREGISTER, N_B, M_REGISTERED, 0]),
+    "bad-names": cfg() + spawn() + bytes([M_REGISTER, N_EMPTY, 0, M_REGISTER, N_LONG, 0, M_REGISTER, N_MAX, 0,
+                                          M_REGISTER, N_NULL, 0, M_WHEREIS, N_NULL, M_UNREGISTER, N_C]),
+    "timers": cfg() + spawn() + bytes([M_SEND_AFTER, 2, 0]) + op(H_CONTINUE) + bytes([M_SEND_AFTER, 6, 0])
+              + op(H_CONTINUE) + bytes([M_CANCEL, 0, 1, M_CANCEL, 0, 0, M_SLEEP, 8]),
+    "timer-in-proc": cfg() + spawn() + spawn() + send(0, H_SEND_AFTER, a=1, pid=1) + send(0, H_CANCEL, ref=0),
+    "call-reply": cfg() + spawn() + bytes([M_CALL, 5, 0]) + op(H_CONTINUE, a=0),
+    "call-timeout": cfg() + spawn() + bytes([M_CALL, 2, 0]) + op(H_CONTINUE, a=2),
+    "call-deferred": cfg() + spawn() + bytes([M_CALL, 1, 0]) + op(H_CONTINUE, a=1) + bytes([M_REPLY, 0, 0]),
+    "call-stop": cfg() + spawn() + bytes([M_CALL, 6, 0]) + op(H_STOP, a=2) + bytes([M_CALL, 6, 0]) + op(H_CONTINUE),
+    "call-async": cfg() + spawn() + spawn() + send(0, H_CALL_ASYNC, a=0, b=3, pid=1) + bytes([M_SLEEP, 4])
+                  + send(0, H_CALL_ASYNC, pid=0),
+    "reply-in-proc": cfg() + spawn() + spawn() + send(0, H_CALL_ASYNC, b=5, c=H_CONTINUE, pid=1)
+                     + send(1, H_REPLY, ref=0) + bytes([M_SLEEP, 5]),
+    "receive-timeout": cfg() + spawn() + send(0, H_RECEIVE_TIMEOUT, a=1) + bytes([M_SLEEP, 10]),
+    "skip": cfg() + spawn() + send(0, H_SKIP) + send(0, H_SKIP) + send(0, H_CONTINUE),
+    "bounded-mailbox": cfg() + spawn(limit=1, overflow=0) + spawn(limit=1, overflow=1) + spawn(limit=1, overflow=2)
+                       + b"".join(send(i, H_CONTINUE) for i in (0, 0, 1, 1, 2, 2)),
+    "process-limit": cfg(max_procs=2) + spawn() + spawn() + spawn() + spawn(),
+    "bad-spawns": cfg() + bytes([M_SPAWN, 0, 0, 0, M_SPAWN, 1, 0, 0, M_SPAWN, 2, 0, 0, M_SPAWN, 3, 0, 0,
+                                 M_SPAWN, 4, 0, 0, M_SPAWN, 5, 0x08, 0, M_SPAWN, 5, 0x01, 0, M_SPAWN, 5, 0, 3]),
+    "init-modes": cfg() + spawn(mode=1) + spawn(mode=2) + spawn(mode=3) + spawn(mode=4),
+    "bad-sends": cfg(max_msg=32) + spawn() + bytes([M_SEND_BAD, 0, 0, M_SEND_BAD, 1, 0, M_SEND_BAD, 2, 0,
+                                                    M_SEND_BAD, 3, 0]),
+    "exit-reasons": cfg() + spawn() + spawn() + spawn() + bytes([M_EXIT, 0, 0, M_EXIT, 1, 1, M_EXIT, 0x85, 2]),
+    "info-stats": cfg() + spawn() + bytes([M_INFO, 0, 0, M_INFO, 1, 0, M_INFO, 2, 0, M_STATS, 0, M_STATS, 1,
+                                           M_STATS, 2, M_PROCESSES, 0x08, M_PROCESSES, 0x10, M_PROCESSES, 0x20]),
+    "in-proc-refused": cfg() + spawn() + b"".join(send(0, H_IN_PROC, a=a) for a in range(4)),
+    "stale-ctx": cfg() + spawn() + send(0, H_SAVE_CTX) + bytes([M_SLEEP, 2, M_STALE_CTX, 0]),
+    "stop-then-calls": cfg() + spawn() + bytes([M_STOP, 4, M_STOP, 1]) + send(0, H_CONTINUE)
+                       + bytes([M_STATS, 0, M_INFO, 0, 0, M_SUP_COUNT, 0, 0]),
+    "sup-one-for-one": cfg() + sup_start(0, 2, [child(ident=N_A), child(ident=N_B, arg=0)])
+                       + bytes([M_SUP_WHICH, 0x08, 0, M_SUP_COUNT, 0, 0, M_SUP_TREE, 0, 0, M_SUP_TREE, 1, 0,
+                                M_SUP_TERMINATE, 0, N_A, M_SUP_RESTART, 0, N_A, M_SUP_TERMINATE, 0, N_B,
+                                M_SUP_DELETE, 0, N_B]),
+    "sup-crash-restart": cfg() + sup_start(2, 3, [child(ident=N_A), child(ident=N_B), child(ident=N_C)])
+                         + bytes([M_PROCESSES, 0x48]) + send(1, H_CRASH) + bytes([M_SLEEP, 5, M_SUP_WHICH, 0x08, 0]),
+    "sup-one-for-all": cfg() + sup_start(1, 1, [child(ident=N_A, restart=1), child(ident=N_B, restart=2)])
+                       + bytes([M_PROCESSES, 0x48]) + send(1, H_STOP) + send(2, H_CRASH) + bytes([M_SLEEP, 5]),
+    "sup-simple": cfg() + sup_start(3, 1, [child(ident=N_W)]) + bytes([M_SUP_SPAWN_CHILD, 0, 1, M_SUP_SPAWN_CHILD, 0, 0,
+                                                                    M_SUP_TERMINATE_PID, 0, 1, M_SUP_WHICH, 0x08, 0,
+                                                                    M_SUP_TERMINATE, 0, N_W]),
+    "sup-nested": cfg() + sup_start(0, 1, [child(ident=N_A, nested=(0, [child(ident=N_B), child(ident=N_C)]))])
+                  + bytes([M_SUP_TREE, 0, 0, M_SUP_TERMINATE, 0, N_A, M_SUP_RESTART, 0, N_A]),
+    "sup-start-child": cfg() + sup_start(0, 1, [], name=N_SUP) + bytes([M_SUP_START_CHILD, 0, 0]) + child(ident=N_C)
+                       + bytes([M_SUP_START_CHILD, 0, 0]) + child(ident=N_C)
+                       + bytes([M_SUP_TERMINATE, 0, N_C, M_SUP_START_CHILD, 0, 0]) + child(ident=N_C),
+    "sup-bad-specs": cfg() + sup_start(4) + sup_start(0, 1, [child(ident=N_A), child(ident=N_A)])
+                     + sup_start(0, 1, [child(sel=0)]) + sup_start(0, 1, [child(significant=1)])
+                     + sup_start(3, 1, []) + sup_start(0, 1, [child(ident=N_NULL)]),
+    "sup-init-fail": cfg() + sup_start(0, 1, [child(ident=N_A, arg=1 | (2 << 1))])
+                     + sup_start(0, 1, [child(ident=N_A, arg=1 | (1 << 1)), child(ident=N_B)]),
+    "sup-not-a-sup": cfg() + spawn() + bytes([M_SUP_COUNT, 0, 200, M_SUP_WHICH, 0, 200, M_SUP_TERMINATE, 200, N_A]),
+    "sup-escalate": cfg() + sup_start(0, 0, [child(ident=N_A)]) + bytes([M_PROCESSES, 0x48]) + send(1, H_CRASH)
+                    + bytes([M_SLEEP, 8, M_SUP_COUNT, 0, 0]),
+    "memory-ceiling": cfg() + spawn() + spawn() + bytes([M_SET_MAX_MEMORY, 3]) + send(0, H_SKIP) + send(0, H_SKIP)
+                      + send(0, H_SEND, c=H_CONTINUE, pid=1) + bytes([M_CALL, 5, 0]) + op(H_CONTINUE)
+                      + bytes([M_SET_MAX_MEMORY, 1, M_SET_MAX_MEMORY, 0x80, M_SET_MAX_MEMORY, 0]) + send(1, H_CONTINUE),
+    "garbage-pids": cfg() + spawn() + bytes([M_SEND, 250]) + bytes(8) + op(H_CONTINUE)
+                    + bytes([M_EXIT, 1, 212, M_INFO, 0, 220]) + send(0, H_LINK, pid=250),
+}
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: gen_corpus.py DIR")
+    os.makedirs(sys.argv[1], exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(sys.argv[1], "seed-" + name), "wb") as f:
+            f.write(data)
+    print(f"{len(SEEDS)} seeds in {sys.argv[1]}")
+
+
+if __name__ == "__main__":
+    main()
