@@ -618,7 +618,8 @@ SWERL_API int swerl_supervisor_start(swerl_runtime *rt, const swerl_supervisor_s
 
 /* Add and start a child (OTP-52). *out (may be NULL) gets its pid, or 0 if
    its init returned SWERL_IGNORE. On success the supervisor owns spec->arg.
-   Errors: EINVAL, EBADSPEC, EPRESENT (id known, not running), ESTARTED (id
+   Errors: EINVAL, EBADSPEC, EDUPLICATE (a nested supervisor spec with two
+   children of one id), EPRESENT (id known, not running), ESTARTED (id
    running; *out gets its pid), ESTART (init failed: nothing kept, arg not
    taken), ESIMPLE (use swerl_supervisor_spawn_child), ENOPROC,
    ENOTSUPERVISOR, ESTOPPED, EINPROC. Since 1.0. */

@@ -533,6 +533,71 @@ static void t_contract(void)
     consumer_destroy(&c);
 }
 
+/* The runtime's own traffic is exempt from max_message_size and the ceiling,
+   as signals are: a nested supervisor's start acknowledgement and the
+   management requests go through under a 16-byte message limit and with
+   the ceiling full (before, the start never returned). */
+static int idle_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    (void)ctx;
+    (void)m;
+    (void)state;
+    return SWERL_CONTINUE;
+}
+
+static void t_runtime_traffic(void)
+{
+    swerl_runtime *rt = check_start_rt(2, 16);
+    swerl_behavior worker;
+    swerl_child_spec inner_child, outer[2];
+    swerl_supervisor_spec inner, top;
+    swerl_child_counts counts;
+    swerl_pid sup = 0, added = 0, holder;
+    struct consumer c;
+    if (!rt) return;
+    consumer_init_state(&c);
+    memset(&worker, 0, sizeof worker);
+    worker.size = (uint32_t)sizeof worker;
+    worker.handle = idle_handle;
+    swerl_child_spec_init(&inner_child);
+    inner_child.id = "w";
+    inner_child.behavior = &worker;
+    swerl_supervisor_spec_init(&inner);
+    inner.children = &inner_child;
+    inner.n_children = 1;
+    swerl_child_spec_init(&outer[0]);
+    outer[0].id = "nested";
+    outer[0].type = SWERL_SUPERVISOR;
+    outer[0].shutdown_ms = SWERL_INFINITY;
+    outer[0].supervisor = &inner;
+    outer[1] = inner_child;
+    swerl_supervisor_spec_init(&top);
+    top.children = outer;
+    top.n_children = 2;
+    CHECK_EQ_INT(swerl_supervisor_start(rt, &top, NULL, &sup), 0);
+    memset(&counts, 0, sizeof counts);
+    counts.size = (uint32_t)sizeof counts;
+    CHECK_EQ_INT(swerl_supervisor_count_children(rt, sup, &counts), 0);
+    CHECK_EQ_INT(counts.active, 2);
+
+    /* Fill the ceiling with a held consumer's mailbox. */
+    holder = spawn_consumer(rt, &c, 0, 0);
+    hold(rt, &c, holder);
+    CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 4 * (8 + SWERL_MESSAGE_OVERHEAD)), 0);
+    while (swerl_send(rt, holder, "12345678", 8) == 0) {}
+    CHECK_EQ_INT(swerl_send(rt, holder, NULL, 0), SWERL_EMEMLIMIT);
+    outer[0].id = "nested2";
+    CHECK_EQ_INT(swerl_supervisor_start_child(rt, sup, &outer[0], &added), 0);
+    CHECK(added != 0);
+    CHECK_EQ_INT(swerl_supervisor_count_children(rt, sup, &counts), 0);
+    CHECK_EQ_INT(counts.active, 3);
+    CHECK_EQ_INT(swerl_supervisor_terminate_child(rt, sup, "nested2"), 0);
+    CHECK_EQ_INT(swerl_supervisor_delete_child(rt, sup, "nested2"), 0);
+    gate_set(&c, 1);
+    swerl_runtime_free(rt);
+    consumer_destroy(&c);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -542,5 +607,6 @@ int main(int argc, char **argv)
     check_section("memory ceiling: exact from one thread; calls refused, signals pass", t_ceiling_exact, 300);
     check_section("memory ceiling: 10x from threads and processes, 6 rounds, RSS flat", t_ceiling_flood, 600);
     check_section("the contract: 1.0 stats size; the ceiling raised, lowered, removed", t_contract, 60);
+    check_section("the runtime's own traffic passes a 16-byte limit and a full ceiling", t_runtime_traffic, 60);
     return check_summary();
 }

@@ -140,9 +140,12 @@ package final class Engine: @unchecked Sendable {
     // MARK: Send
 
     /// swerl_send: a copy of `data` to `to`, from the calling process if any.
+    /// `runtimeTraffic`: the runtime's own messages (a supervisor's start
+    /// acknowledgement, its retries) are exempt from max_message_size and
+    /// the memory ceiling, as signals are: refusing them would hang a start.
     @inline(__always)
-    package func send(to: UInt64, data: UnsafeRawPointer?, count: Int) -> Int32 {
-        if count > maxMessageSize { return Code.tooBig }
+    package func send(to: UInt64, data: UnsafeRawPointer?, count: Int, runtimeTraffic: Bool = false) -> Int32 {
+        if count > maxMessageSize && !runtimeTraffic { return Code.tooBig }
         if isStopped { return Code.stopped }
         guard let process = table.lookup(to) else {
             deadLetters.add(1, ordering: .relaxed)
@@ -169,7 +172,7 @@ package final class Engine: @unchecked Sendable {
                 return Code.full
             }
         }
-        let charge = chargeMemory(count)
+        let charge = runtimeTraffic ? .free : chargeMemory(count)
         if charge == .refused {
             process.unarrive(count)
             return Code.memoryLimit

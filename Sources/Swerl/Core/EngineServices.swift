@@ -68,15 +68,17 @@ extension Engine {
 
     // MARK: Calls (OTP-54..57)
 
-    /// swerl_call: blocks the calling (outside) thread.
-    package func call(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32)
-        -> (Int32, UnsafeMutableRawPointer?, Int)
+    /// swerl_call: blocks the calling (outside) thread. `runtimeTraffic`:
+    /// a supervisor management request, exempt from max_message_size and
+    /// the memory ceiling (see send).
+    package func call(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
+                      runtimeTraffic: Bool = false) -> (Int32, UnsafeMutableRawPointer?, Int)
     {
         if CallbackContexts.current != nil { return (Code.inProcess, nil, 0) }
-        if request.count > maxMessageSize { return (Code.tooBig, nil, 0) }
+        if request.count > maxMessageSize && !runtimeTraffic { return (Code.tooBig, nil, 0) }
         if isStopped { return (Code.stopped, nil, 0) }
         guard let server = table.lookup(to) else { return (Code.noProcess, nil, 0) }
-        let charge = chargeMemory(request.count)
+        let charge = runtimeTraffic ? .free : chargeMemory(request.count)
         if charge == .refused { return (Code.memoryLimit, nil, 0) }
         let ref = newRef()
         let waiter = ThreadSignal()

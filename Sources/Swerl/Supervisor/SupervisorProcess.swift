@@ -350,7 +350,7 @@ extension SupervisorState {
             signal.complete(code: code, detail: detail)
         case .parent(let parent):
             let payload = SupervisorMessage.encode(kind: SupervisorMessage.startAck, code: code, value: selfPid, detail: detail)
-            _ = payload.withUnsafeBytes { engine.send(to: parent, data: $0.baseAddress, count: $0.count) }
+            _ = payload.withUnsafeBytes { engine.send(to: parent, data: $0.baseAddress, count: $0.count, runtimeTraffic: true) }
         }
     }
 
@@ -626,7 +626,7 @@ extension SupervisorState {
                       + "\(ExitReason(code: reason, detail: detail)); retrying")
         child.restarting = true
         let payload = SupervisorMessage.encode(kind: SupervisorMessage.tryAgain, value: UInt64(child.serial))
-        _ = payload.withUnsafeBytes { engine.send(to: selfPid, data: $0.baseAddress, count: $0.count) }
+        _ = payload.withUnsafeBytes { engine.send(to: selfPid, data: $0.baseAddress, count: $0.count, runtimeTraffic: true) }
     }
 
     private func onInternal(_ message: swerl_message) {
