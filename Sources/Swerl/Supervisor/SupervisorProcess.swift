@@ -337,9 +337,12 @@ extension SupervisorState {
     func acknowledge(code: Int32, detail: [UInt8]) {
         guard !acknowledged else { return }
         acknowledged = true
-        if code == Code.ok {
-            // The start succeeded: the supervisor now owns every argument
-            // (a failed start leaves them with the caller).
+        // The tree's start succeeded: the root now owns every argument (a
+        // failed start leaves them with the caller). A nested supervisor
+        // leaves that to its parent, which arms the whole nested spec once
+        // its own start (or start_child) succeeds: armed here, a root start
+        // failing later (ESTART) would release args its caller still owns.
+        if code == Code.ok, case .thread = starter {
             for child in children { child.spec.arm() }
             spec.template?.arm()
             for dropped in droppedWhileStarting { dropped.arm() }
