@@ -63,16 +63,17 @@ ASAN_SYMBOLIZER_PATH=$bindir/llvm-symbolizer \
     "$out/swerl_fuzz" -max_total_time="$secs" -timeout=5 -max_len=1024 -print_final_stats=1 \
         -artifact_prefix="$work/artifacts/" ${extra[@]+"${extra[@]}"} corpus 2>&1 | tee fuzz.log || status=$?
 
-# Sum over the log of each process: one without -jobs, one per job with it.
+# -fork=N: the parent prints running totals ("#EXECS: cov: ... exec/s: ...").
+# Otherwise sum the final stats of each process: one, or one per job.
 logs=(fuzz.log)
 for f in fuzz-*.log; do [[ -e $f ]] && logs+=("$f"); done
-execs=$(cat "${logs[@]}" | awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }')
-rate=$(cat "${logs[@]}" | awk '/^stat::average_exec_per_sec:/ { n += $2 } END { print n + 0 }')
-if [[ $execs -eq 0 ]]; then
-    # -fork=N: the parent prints running totals ("#EXECS: cov: ... exec/s: ...").
-    last=$(grep -E '^#[0-9]+: cov:' fuzz.log | tail -n1 || true)
+last=$(grep -E '^#[0-9]+: cov:' fuzz.log | tail -n1 || true)
+if [[ -n $last ]]; then
     execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last")
     rate=$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$last")
+else
+    execs=$(cat "${logs[@]}" | awk '/^stat::number_of_executed_units:/ { n += $2 } END { print n + 0 }')
+    rate=$(cat "${logs[@]}" | awk '/^stat::average_exec_per_sec:/ { n += $2 } END { print n + 0 }')
 fi
 cov=$(cat "${logs[@]}" | grep -Eo 'cov: [0-9]+ ft: [0-9]+' | sort -t' ' -k2,2n | tail -n1 || true)
 findings=$(find "$work/artifacts" -type f | wc -l)

@@ -71,17 +71,8 @@ static int expect(const char *fn, int rc, uint64_t allowed)
 
 #define CHECK_RC(call, allowed) expect(#call, (call), (allowed))
 
-/* Reported, not yet in swerl.h: start_child validates the spec before it
-   looks at `sup`, and a nested spec with two children of one id gives
-   EDUPLICATE (as swerl_supervisor_start documents). Tests/fuzz/README.md. */
-#define START_CHILD_HEADER_GAP E_(EDUPLICATE)
-/* Reported, not yet fixed: under a memory ceiling (swerl_runtime_set_max_memory)
-   a management request is refused like a user message: EMEMLIMIT, which
-   swerl.h does not list for the supervisor functions. */
-#define SUP_HEADER_GAP E_(EMEMLIMIT)
-
 /* Codes shared by the supervisor management calls ("and as above"). */
-#define SUP_COMMON (OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ENOTSUPERVISOR) | E_(ESTOPPED) | E_(EINPROC) | SUP_HEADER_GAP)
+#define SUP_COMMON (OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ENOTSUPERVISOR) | E_(ESTOPPED) | E_(EINPROC))
 
 /* ------------------------------------------------------------------------ */
 /* Input                                                                     */
@@ -496,15 +487,6 @@ typedef struct spec_build {
     int has_nested;             /* one nested tree per spec: its args have one owner */
 } spec_build;
 
-/* Known bug (Tests/fuzz/README.md, "Findings"): a nested supervisor's start
-   acknowledgement is an internal message subject to max_message_size and to
-   the memory ceiling; below 24 bytes (or with a long failure detail), or
-   over the ceiling, it is dropped and its parent waits for ever (so does
-   swerl_supervisor_start). Until it is fixed, an input has either nested
-   trees or a small limit / a ceiling, never both, so the fuzzer looks for
-   new bugs. (main thread only) */
-static int g_small_max, g_ceiling_set, g_nested_built;
-
 static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allow_nested)
 {
     uint8_t s = in_u8(in), t = in_u8(in);
@@ -531,13 +513,12 @@ static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allo
     c->restart = (s >> 4) % 4;                          /* 3: unknown */
     c->shutdown_ms = shutdowns[(t >> 4) % 4];
     c->significant = (t >> 6) & 1;
-    if (s & 0x40 && allow_nested && !sb->has_nested && !g_small_max && !g_ceiling_set) {
+    if (s & 0x40 && allow_nested && !sb->has_nested) {
         c->type = SWERL_SUPERVISOR;
         c->shutdown_ms = t & 0x80 ? SWERL_INFINITY : 20;
         if (!(s & 0x80)) {
             size_t i;
             sb->has_nested = 1;
-            g_nested_built = 1;
             swerl_supervisor_spec_init(&sb->nested);
             sb->nested.strategy = in_u8(in) % 3;
             sb->nested.n_children = in_u8(in) % (MAX_CHILDREN + 1);
@@ -797,8 +778,8 @@ static void main_op(input *in, uint64_t max_msg)
         memset(&sb, 0, sizeof sb);
         build_child(in, &sb, &sb.children[0], 1);
         if (CHECK_RC(swerl_supervisor_start_child(rt, sup, s & 1 ? NULL : &sb.children[0], s & 2 ? NULL : &pid),
-                     SUP_COMMON | E_(EBADSPEC) | E_(EPRESENT) | E_(ESTARTED) | E_(ESTART) | E_(ESIMPLE) |
-                         START_CHILD_HEADER_GAP) == 0) {
+                     SUP_COMMON | E_(EBADSPEC) | E_(EDUPLICATE) | E_(EPRESENT) | E_(ESTARTED) | E_(ESTART) |
+                         E_(ESIMPLE)) == 0) {
             if (!(s & 2) && pid) pool_add(&g_pids, pid);
             /* The supervisor owns the child's arg; a nested spec's args too. */
         } else {
@@ -919,8 +900,6 @@ static void main_op(input *in, uint64_t max_msg)
         static const uint64_t ceilings[7] = {0, 1, SWERL_MESSAGE_OVERHEAD, 200, 1000, 100000, 1u << 20};
         uint8_t s = in_u8(in);
         uint64_t bytes = s % 8 == 7 ? in_u32(in) : ceilings[s % 8];
-        if (bytes != 0 && g_nested_built) break;        /* the known bug above */
-        if (bytes != 0 && !(s & 0x80)) g_ceiling_set = 1;
         CHECK_RC(swerl_runtime_set_max_memory(s & 0x80 ? NULL : rt, bytes), OK_ | E_(EINVAL) | E_(ESTOPPED));
         break;
     }
@@ -1001,8 +980,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.max_processes = 1 + (c0 >> 1) % 32;
     cfg.max_message_size = c1 & 1 ? 16 + (c1 >> 1) * 8u : 0;
     max_msg = cfg.max_message_size ? cfg.max_message_size : (uint64_t)64 << 20;
-    g_small_max = cfg.max_message_size != 0;
-    g_ceiling_set = g_nested_built = 0;
     cfg.on_thread_start = hook_start;
     cfg.on_thread_stop = hook_stop;
     cfg.on_log = c0 & 0x80 ? on_log : NULL;
