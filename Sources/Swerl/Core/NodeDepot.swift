@@ -6,14 +6,21 @@
 // first would free() its surplus and the second malloc() afresh, through
 // malloc's arena locks, one node at a time. Instead a full pool hands a
 // batch here and an empty one takes a batch back: one lock per `batchSize`
-// nodes. The depot keeps at most `maxBatches` per class: past that a batch
-// goes back to free(), so a burst does not stay cached for good.
+// nodes. The depot keeps at most `maxBatches` per class and `bytesPerClass`:
+// past that a batch goes back to free(), so a burst does not stay cached for
+// good.
 
 import Glibc
 
 final class NodeDepot: @unchecked Sendable {
     static let batchSize = 256
     static let maxBatches = 16
+    static let bytesPerClass = 256 << 10
+
+    /// Batches kept of a class: at most maxBatches and about bytesPerClass.
+    static func batchLimit(sizeClass: Int) -> UInt {
+        UInt(max(1, min(maxBatches, bytesPerClass / (batchSize * NodePool.classSize(sizeClass)))))
+    }
 
     /// Per size class: the first node of the newest batch (0: none). In a
     /// batch the nodes are chained through their first word; the first node
@@ -25,7 +32,7 @@ final class NodeDepot: @unchecked Sendable {
     /// or frees them if the depot has enough of the class.
     func put(_ first: UnsafeMutableRawPointer, sizeClass: Int) {
         let kept = batches.withLock { heads in
-            guard heads[NodePool.classCount + sizeClass] < UInt(Self.maxBatches) else { return false }
+            guard heads[NodePool.classCount + sizeClass] < Self.batchLimit(sizeClass: sizeClass) else { return false }
             (first + MemoryLayout<UInt>.stride).storeBytes(of: heads[sizeClass], as: UInt.self)
             heads[sizeClass] = UInt(bitPattern: first)
             heads[NodePool.classCount + sizeClass] += 1
