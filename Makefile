@@ -45,7 +45,7 @@ endif
 # --- tests -------------------------------------------------------------------
 STAGE       := $(CURDIR)/build/stage
 LOGDIR      := build/test-logs
-TEST_STAGES := deps lib stage abi-check test-c test-swift test-python test-examples
+TEST_STAGES := deps lib stage abi-check test-c test-c-asan test-swift test-python test-examples fuzz
 HEADER_WARNINGS := -Wall -Wextra -Werror -pedantic
 
 # --- demo and benchmarks -----------------------------------------------------
@@ -66,7 +66,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
-        abi-baseline check-all test-c test-swift test-python test-examples demo bench compare clean distclean help
+        abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo bench compare soak clean distclean help
 
 all: lib
 
@@ -75,8 +75,10 @@ help:
 	@echo 'make install PREFIX=DIR  install header, library and swerl.pc (default PREFIX=/usr/local; DESTDIR honoured)'
 	@echo 'make uninstall PREFIX=DIR'
 	@echo 'make deps                install what the build and tests need (Debian, as root); fast when present'
-	@echo 'make test                deps, lib, stage, abi-check, test-c, test-swift, test-python, test-examples; then a summary'
-	@echo 'make check-all           make test, then the Swift suite under TSan and ASan (~10 min more)'
+	@echo 'make test                deps, lib, stage, abi-check, test-c, test-c-asan, test-swift, test-python, test-examples, fuzz; then a summary'
+	@echo 'make check-all           make test, then the Swift suite under TSan and ASan, the C examples under valgrind (~12 min more)'
+	@echo 'make test-c-asan         the C suite against an AddressSanitizer + LeakSanitizer build of the library'
+	@echo 'make fuzz                libFuzzer on the C ABI for FUZZ_SECONDS (60); long: FUZZ_SECONDS=3600 FUZZ_ARGS=-fork=2'
 	@echo 'make abi-check           exports == abi/symbols.txt; abidiff against abi/*.abi; header compiles as C99, C11, C++17'
 	@echo 'make abi-baseline        rewrite abi/*.abi (a deliberate, noted ABI change only)'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
@@ -84,6 +86,7 @@ help:
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
+	@echo 'make soak                SOAK_MINUTES (10) of mixed load, RSS/process samples as CSV + PNG, its checks (not in CI)'
 	@echo 'make clean | distclean'
 
 # -----------------------------------------------------------------------------
@@ -180,6 +183,7 @@ deps:
 	command -v pkg-config >/dev/null || missing+=(pkg-config); \
 	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
 	command -v abidiff >/dev/null && command -v abidw >/dev/null || missing+=(abigail-tools); \
+	command -v valgrind >/dev/null || missing+=(valgrind); \
 	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-venv); \
 	elif ! $(PYTHON) -c 'import pytest' 2>/dev/null; then \
 	    if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-pytest); \
@@ -301,14 +305,36 @@ test-examples: $(STAGE_PREREQ)
 	(cd examples/swift && SWIFT='$(SWIFT)' bash check.sh); \
 	} 2>&1 | tee $(LOGDIR)/test-examples.log
 
+# The C suite against libswerl built with AddressSanitizer (LeakSanitizer
+# on; the script says which ASan options it sets and why; nothing suppressed).
+test-c-asan:
+	$(call banner,test-c-asan,C tests against an ASan + LSan build of the library)
+	@mkdir -p $(LOGDIR)
+	bash Tests/sanitizers/run-c-asan.sh 2>&1 | tee $(LOGDIR)/test-c-asan.log
+
+# libFuzzer on the C ABI (Tests/fuzz/README.md): the test command's short
+# run; a long one is FUZZ_SECONDS=3600 FUZZ_ARGS=-fork=2.
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+fuzz:
+	$(call banner,fuzz,libFuzzer on the C ABI for $(FUZZ_SECONDS) s)
+	@mkdir -p $(LOGDIR)
+	bash Tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_ARGS) 2>&1 | tee $(LOGDIR)/fuzz.log
+
+valgrind-examples: $(STAGE_PREREQ)
+	$(call banner,valgrind-examples,C examples under valgrind)
+	$(MAKE) --no-print-directory -C bindings/c/examples valgrind PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'
+
 # Heavier checks, outside CI's time budget: everything `make test` runs, then
 # the Swift suite under ThreadSanitizer and under AddressSanitizer (with
-# LeakSanitizer; Tests/sanitizers/lsan.supp says what it suppresses and why).
+# LeakSanitizer; Tests/sanitizers/lsan.supp says what it suppresses and why),
+# and the C examples under valgrind (Tests/sanitizers/valgrind-swift.supp).
 check-all: test
-	$(call banner,check-all,swift test under ThreadSanitizer and AddressSanitizer)
+	$(call banner,check-all,swift test under ThreadSanitizer and AddressSanitizer; examples under valgrind)
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp \
 	    $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	$(MAKE) --no-print-directory NO_PREREQS=1 valgrind-examples
 
 # Every stage in order; the first failure stops the run. Then a summary, with
 # each test runner's own closing line and the sum of the tests that passed.
@@ -343,16 +369,21 @@ else
 	[ -n "$$st$$xc" ] || unknown+=" test-swift"; \
 	py=$$(grep -E '^=* ?[0-9]+ passed' $(LOGDIR)/test-python.log | tail -n1 || true); \
 	if [ -n "$$py" ]; then total=$$(( total + $$(sed -E 's/^=* ?([0-9]+) passed.*/\1/' <<<"$$py") )); else unknown+=" test-python"; fi; \
-	ce=$$(grep -E '^C examples: [0-9]+ passed, 0 failed' $(LOGDIR)/test-examples.log | tail -n1 || true); \
+	ca=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(LOGDIR)/test-c-asan.log | tail -n1 || true); \
+	if [ -n "$$ca" ]; then total=$$(( total + $$(sed -E 's/^([0-9]+) passed, .*/\1/' <<<"$$ca") )); else unknown+=" test-c-asan"; fi; \
+	fz=$$(grep -E '^fuzz: [0-9]+ executions' $(LOGDIR)/fuzz.log | tail -n1 || true); \
+		ce=$$(grep -E '^C examples: [0-9]+ passed, 0 failed' $(LOGDIR)/test-examples.log | tail -n1 || true); \
 	ne=$$(grep -cE '^(python quickstart: ok|readme python example: ok|demo: ok|check.sh: swift example OK)$$' $(LOGDIR)/test-examples.log || true); \
 	if [ -n "$$ce" ]; then total=$$(( total + $$(sed -E 's/^C examples: ([0-9]+) passed.*/\1/' <<<"$$ce") )); else unknown+=" test-examples"; fi; \
 	total=$$(( total + ne )); \
 	{ echo; \
 	  echo "C:      $${c:-(no closing line found)}"; \
+	  echo "C/ASan: $${ca:-(no closing line found)} (AddressSanitizer + LeakSanitizer: no report)"; \
 	  echo "Swift:  $${st:-(no Swift Testing closing line)}"; \
 	  echo "XCTest: $${xc:-(no XCTest closing line)}"; \
 	  echo "Python: $${py:-(no closing line found)}"; \
 	  echo "Examples: $${ce:-(no closing line found)}; and $$ne of 4 programs checked (Python quickstart, README Python, demo, Swift)"; \
+	  echo "Fuzz:   $${fz:-(no closing line found)}"; \
 	  [ -z "$$unknown" ] || echo "note: no test count could be read from:$$unknown (not included below)"; \
 	  echo "total: $$total passed, 0 failed"; } >> $(LOGDIR)/summary; \
 	summary
@@ -386,10 +417,20 @@ compare: deps $(STAGE_PREREQ)
 	$(call banner,compare,Benchmarks/compare.py $(COMPARE_ARGS))
 	$(PYTHON) Benchmarks/compare.py $(COMPARE_ARGS)
 
+# The soak (not in CI; Benchmarks/soak/README.md): SOAK_MINUTES of mixed load
+# on one runtime against the staged library, then its checks; CSV, JSON and
+# PNG in Benchmarks/results/soak/. SOAK_SECONDS=S for a quick try, SOAK_ARGS
+# for the rest (--schedulers K, --load F, --mix W,...).
+SOAK_MINUTES ?= 10
+soak: deps $(STAGE_PREREQ)
+	$(call banner,soak,$(if $(SOAK_SECONDS),$(SOAK_SECONDS) seconds,$(SOAK_MINUTES) minutes) of mixed load: Benchmarks/soak)
+	$(MAKE) -C Benchmarks/soak run SOAK_MINUTES=$(SOAK_MINUTES) PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig'
+
 # -----------------------------------------------------------------------------
 clean:
 	rm -rf build $(LIB_SCRATCH) .build-bench
 	$(MAKE) -C bindings/c/examples clean
+	$(MAKE) -C Benchmarks/soak clean
 
 # Also the default SwiftPM build folder (debug builds, swift test).
 distclean: clean
