@@ -573,4 +573,30 @@ static inline swerl_stats check_stats(swerl_runtime *rt)
     return st;
 }
 
+/* A supervisor spec over `children` (OTP's defaults for the rest). */
+static inline swerl_supervisor_spec check_sup_spec(uint32_t strategy, uint32_t intensity, uint32_t period_ms,
+                                                   const swerl_child_spec *children, size_t n)
+{
+    swerl_supervisor_spec s;
+    swerl_supervisor_spec_init(&s);
+    s.strategy = strategy;
+    s.intensity = intensity;
+    s.period_ms = period_ms;
+    s.children = children;
+    s.n_children = n;
+    return s;
+}
+
+/* The child spec of a nested supervisor (shutdown infinity, as OTP's). */
+static inline swerl_child_spec check_nested_child(const char *id, const swerl_supervisor_spec *nested)
+{
+    swerl_child_spec c;
+    swerl_child_spec_init(&c);
+    c.id = id;
+    c.type = SWERL_SUPERVISOR;
+    c.shutdown_ms = SWERL_INFINITY;
+    c.supervisor = nested;
+    return c;
+}
+
 #endif /* SWERL_TEST_CHECK_H */

@@ -466,30 +466,6 @@ static swerl_child_spec worker_spec(slot *s)
     return c;
 }
 
-static swerl_child_spec sup_spec(const char *id, const swerl_supervisor_spec *nested)
-{
-    swerl_child_spec c;
-    swerl_child_spec_init(&c);
-    c.id = id;
-    c.type = SWERL_SUPERVISOR;
-    c.shutdown_ms = SWERL_INFINITY;
-    c.supervisor = nested;
-    return c;
-}
-
-static swerl_supervisor_spec sup(uint32_t strategy, uint32_t intensity, uint32_t period_ms,
-                                 const swerl_child_spec *children, size_t n)
-{
-    swerl_supervisor_spec s;
-    swerl_supervisor_spec_init(&s);
-    s.strategy = strategy;
-    s.intensity = intensity;
-    s.period_ms = period_ms;
-    s.children = children;
-    s.n_children = n;
-    return s;
-}
-
 /* Room for the storm: far more restarts than any supervisor sees in 20 ms.
    The window is short because a restart window holds one timestamp per
    restart within its period: a long one would keep a rate-dependent
@@ -558,31 +534,31 @@ static int build_tree(swerl_runtime *rt, tree *t)
         t->rfo_c[i] = new_slot(id, i == 1 ? ROLE_CRASHER : ROLE_BYSTANDER);
         rfo_cs[i] = worker_spec(t->rfo_c[i]);
     }
-    deep_s = sup(SWERL_REST_FOR_ONE, ROOMY, ROOMY_MS, deep_cs, 4);
-    ofo_cs[N_OFO] = sup_spec("deep", &deep_s);
-    ofo_s = sup(SWERL_ONE_FOR_ONE, ROOMY, ROOMY_MS, ofo_cs, N_OFO + 1);
-    ofa_s = sup(SWERL_ONE_FOR_ALL, ROOMY, ROOMY_MS, ofa_cs, 4);
-    rfo_s = sup(SWERL_REST_FOR_ONE, ROOMY, ROOMY_MS, rfo_cs, 4);
+    deep_s = check_sup_spec(SWERL_REST_FOR_ONE, ROOMY, ROOMY_MS, deep_cs, 4);
+    ofo_cs[N_OFO] = check_nested_child("deep", &deep_s);
+    ofo_s = check_sup_spec(SWERL_ONE_FOR_ONE, ROOMY, ROOMY_MS, ofo_cs, N_OFO + 1);
+    ofa_s = check_sup_spec(SWERL_ONE_FOR_ALL, ROOMY, ROOMY_MS, ofa_cs, 4);
+    rfo_s = check_sup_spec(SWERL_REST_FOR_ONE, ROOMY, ROOMY_MS, rfo_cs, 4);
     simple_cs[0] = worker_spec(new_slot("template", ROLE_BYSTANDER));
     simple_cs[0].id = "simple-template";
     g_nslots--;                        /* the template's own arg is never started */
     simple_cs[0].arg = NULL;
-    simple_s = sup(SWERL_SIMPLE_ONE_FOR_ONE, ROOMY, ROOMY_MS, simple_cs, 1);
+    simple_s = check_sup_spec(SWERL_SIMPLE_ONE_FOR_ONE, ROOMY, ROOMY_MS, simple_cs, 1);
     t->m0 = new_slot("m0", ROLE_BYSTANDER);
     t->e0 = new_slot("e0", ROLE_ESC);
     t->e1 = new_slot("e1", ROLE_BYSTANDER);
     inner_cs[0] = worker_spec(t->e0);
     inner_cs[1] = worker_spec(t->e1);
-    inner_s = sup(SWERL_ONE_FOR_ONE, 2, 600000, inner_cs, 2);   /* the third crash escalates */
+    inner_s = check_sup_spec(SWERL_ONE_FOR_ONE, 2, 600000, inner_cs, 2);   /* the third crash escalates */
     mid_cs[0] = worker_spec(t->m0);
-    mid_cs[1] = sup_spec("inner", &inner_s);
-    mid_s = sup(SWERL_ONE_FOR_ONE, 1000, 600000, mid_cs, 2);
-    root_cs[0] = sup_spec("ofo", &ofo_s);
-    root_cs[1] = sup_spec("ofa", &ofa_s);
-    root_cs[2] = sup_spec("rfo", &rfo_s);
-    root_cs[3] = sup_spec("simple", &simple_s);
-    root_cs[4] = sup_spec("mid", &mid_s);
-    root_s = sup(SWERL_ONE_FOR_ONE, 0, 5000, root_cs, 5);       /* root must never restart */
+    mid_cs[1] = check_nested_child("inner", &inner_s);
+    mid_s = check_sup_spec(SWERL_ONE_FOR_ONE, 1000, 600000, mid_cs, 2);
+    root_cs[0] = check_nested_child("ofo", &ofo_s);
+    root_cs[1] = check_nested_child("ofa", &ofa_s);
+    root_cs[2] = check_nested_child("rfo", &rfo_s);
+    root_cs[3] = check_nested_child("simple", &simple_s);
+    root_cs[4] = check_nested_child("mid", &mid_s);
+    root_s = check_sup_spec(SWERL_ONE_FOR_ONE, 0, 5000, root_cs, 5);       /* root must never restart */
     if (!CHECK_EQ_INT(swerl_supervisor_start(rt, &root_s, NULL, &t->root), 0)) return 0;
     t->ofo = cpid(rt, t->root, "ofo");
     t->ofa = cpid(rt, t->root, "ofa");

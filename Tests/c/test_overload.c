@@ -114,15 +114,6 @@ static void hold(swerl_runtime *rt, struct consumer *c, swerl_pid pid)
     CHECK_WAIT(AT_LOAD(&c->parked) == 1);
 }
 
-static swerl_stats stats_of(swerl_runtime *rt)
-{
-    swerl_stats st;
-    memset(&st, 0, sizeof st);
-    st.size = (uint32_t)sizeof st;
-    CHECK_EQ_INT(swerl_runtime_stats(rt, &st), 0);
-    return st;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Senders: foreign threads, and processes (on every scheduler)              */
 /* ------------------------------------------------------------------------ */
@@ -255,7 +246,7 @@ static int scenario_begin(struct scenario *sc, uint32_t overflow)
 static void scenario_flood(struct scenario *sc)
 {
     hold(sc->rt, &sc->c, sc->pid);
-    sc->before = stats_of(sc->rt);
+    sc->before = check_stats(sc->rt);
     flood(sc->rt, sc->pid, sc->per, sc->s);
     /* Sender processes may still be sending: each may have one message
        counted before its refusal or drop is decided. */
@@ -284,7 +275,7 @@ static void t_reject(void)
     CHECK(sc.t.full > 0);
     CHECK_WAIT(AT_LOAD(&sc.c.received) == sc.t.ok);
     CHECK_EQ_U64(AT_LOAD(&sc.c.out_of_order), 0);
-    after = stats_of(sc.rt);
+    after = check_stats(sc.rt);
     CHECK_EQ_U64(after.messages_rejected - sc.before.messages_rejected, sc.t.full);
     CHECK_EQ_U64(after.messages_dropped - sc.before.messages_dropped, 0);
     printf("figure: overload_reject attempts=%u accepted=%llu refused_efull=%llu received=%llu\n",
@@ -303,8 +294,8 @@ static void t_drop_oldest(void)
     scenario_flood(&sc);
     CHECK_EQ_U64(sc.t.ok, (uint64_t)sc.per * SENDERS * 2);
     CHECK_EQ_U64(sc.t.full + sc.t.memlimit + sc.t.noproc + sc.t.other, 0);
-    CHECK_WAIT(AT_LOAD(&sc.c.received) + (stats_of(sc.rt).messages_dropped - sc.before.messages_dropped) == sc.t.ok);
-    after = stats_of(sc.rt);
+    CHECK_WAIT(AT_LOAD(&sc.c.received) + (check_stats(sc.rt).messages_dropped - sc.before.messages_dropped) == sc.t.ok);
+    after = check_stats(sc.rt);
     CHECK(AT_LOAD(&sc.c.received) >= LIMIT);  /* the newest `LIMIT` at least */
     CHECK(after.messages_dropped - sc.before.messages_dropped > 0);
     CHECK_EQ_U64(AT_LOAD(&sc.c.out_of_order), 0);
@@ -338,9 +329,9 @@ static void t_kill(void)
     if (agent_down(w, ref, &e)) CHECK_EQ_INT(e.reason, SWERL_REASON_MAILBOX_FULL);
     CHECK_WAIT(AT_LOAD(&sc.c.terminated) == 1);
     CHECK_EQ_INT(sc.c.terminate_reason, SWERL_REASON_MAILBOX_FULL);
-    CHECK_WAIT(stats_of(sc.rt).dead_letters - sc.before.dead_letters
+    CHECK_WAIT(check_stats(sc.rt).dead_letters - sc.before.dead_letters
                == sc.t.noproc + (sc.t.ok - AT_LOAD(&sc.c.received)));
-    after = stats_of(sc.rt);
+    after = check_stats(sc.rt);
     CHECK_EQ_U64(after.messages_rejected - sc.before.messages_rejected, sc.t.full);
     CHECK_EQ_INT(swerl_send(sc.rt, sc.pid, "late", 4), SWERL_ENOPROC);
     printf("figure: overload_kill accepted=%llu received=%llu refused_efull=%llu noproc=%llu "
@@ -360,7 +351,7 @@ static swerl_runtime *start_with_ceiling(uint64_t max_memory)
 {
     swerl_runtime *rt = check_start_rt(2, 0);
     if (!rt) return NULL;
-    CHECK_EQ_U64(stats_of(rt).memory_used, 0);   /* the default: no ceiling */
+    CHECK_EQ_U64(check_stats(rt).memory_used, 0);   /* the default: no ceiling */
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, max_memory), 0);
     return rt;
 }
@@ -395,7 +386,7 @@ static void t_ceiling_exact(void)
         }
         CHECK_EQ_INT(rc, SWERL_EMEMLIMIT);
         total += accepted;
-        st = stats_of(rt);
+        st = check_stats(rt);
         if (round == 0) {
             first = accepted;
             CHECK_EQ_U64(accepted, (ceiling - (4 + SWERL_MESSAGE_OVERHEAD)) / cost);
@@ -411,7 +402,7 @@ static void t_ceiling_exact(void)
         CHECK(st.memory_used <= ceiling);
         gate_set(&c, 1);
         CHECK_WAIT(AT_LOAD(&c.received) == total);
-        CHECK_WAIT(stats_of(rt).memory_used == 0);
+        CHECK_WAIT(check_stats(rt).memory_used == 0);
         gate_set(&c, 0);
         CHECK_EQ_INT(swerl_send(rt, pid, "hold", 4), 0);
         CHECK_WAIT(AT_LOAD(&c.parked) == 1);
@@ -452,7 +443,7 @@ static void t_ceiling_flood(void)
         /* The consumer starts over: sequence numbers restart each round. */
         for (i = 0; i < SENDERS * 2; i++) c.next[i] = 0;
         flood(rt, pid, per, s);
-        st = stats_of(rt);
+        st = check_stats(rt);
         if (st.memory_used > peak) peak = st.memory_used;
         CHECK(st.memory_used <= ceiling);
         gate_set(&c, 1);
@@ -463,8 +454,8 @@ static void t_ceiling_flood(void)
         accepted += t.ok;
         refused += t.memlimit;
         CHECK_WAIT(AT_LOAD(&c.received) == accepted);
-        CHECK_WAIT(stats_of(rt).memory_used == 0);
-        st = stats_of(rt);
+        CHECK_WAIT(check_stats(rt).memory_used == 0);
+        st = check_stats(rt);
         CHECK_EQ_U64(st.messages_rejected, refused);
         if (r == 0) rss_first = check_rss_kib();
         rss_last = check_rss_kib();
@@ -515,7 +506,7 @@ static void t_contract(void)
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 10 * cost), 0);
     for (i = 0; i < 10; i++) CHECK_EQ_INT(swerl_send(rt, pid, &payload, sizeof payload), 0);
     CHECK_EQ_INT(swerl_send(rt, pid, &payload, sizeof payload), SWERL_EMEMLIMIT);
-    CHECK_EQ_U64(stats_of(rt).memory_used, 10 * cost);
+    CHECK_EQ_U64(check_stats(rt).memory_used, 10 * cost);
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 5 * cost), 0);    /* below what is in use */
     CHECK_EQ_INT(swerl_send(rt, pid, NULL, 0), SWERL_EMEMLIMIT);
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 11 * cost), 0);   /* room for one more */
@@ -523,10 +514,10 @@ static void t_contract(void)
     CHECK_EQ_INT(swerl_send(rt, pid, &payload, sizeof payload), SWERL_EMEMLIMIT);
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 0), 0);           /* none: anything goes */
     for (i = 0; i < 100; i++) CHECK_EQ_INT(swerl_send(rt, pid, &payload, sizeof payload), 0);
-    CHECK_EQ_U64(stats_of(rt).messages_rejected, 3);
+    CHECK_EQ_U64(check_stats(rt).messages_rejected, 3);
     gate_set(&c, 1);
     CHECK_WAIT(AT_LOAD(&c.received) == 111);
-    CHECK_WAIT(stats_of(rt).memory_used == 0);                      /* the 11 charged came back */
+    CHECK_WAIT(check_stats(rt).memory_used == 0);                      /* the 11 charged came back */
     CHECK_EQ_INT(swerl_runtime_stop(rt, 1000), 0);
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 1), SWERL_ESTOPPED);
     swerl_runtime_free(rt);
@@ -562,18 +553,10 @@ static void t_runtime_traffic(void)
     swerl_child_spec_init(&inner_child);
     inner_child.id = "w";
     inner_child.behavior = &worker;
-    swerl_supervisor_spec_init(&inner);
-    inner.children = &inner_child;
-    inner.n_children = 1;
-    swerl_child_spec_init(&outer[0]);
-    outer[0].id = "nested";
-    outer[0].type = SWERL_SUPERVISOR;
-    outer[0].shutdown_ms = SWERL_INFINITY;
-    outer[0].supervisor = &inner;
+    inner = check_sup_spec(SWERL_ONE_FOR_ONE, 1, 5000, &inner_child, 1);
+    outer[0] = check_nested_child("nested", &inner);
     outer[1] = inner_child;
-    swerl_supervisor_spec_init(&top);
-    top.children = outer;
-    top.n_children = 2;
+    top = check_sup_spec(SWERL_ONE_FOR_ONE, 1, 5000, outer, 2);
     CHECK_EQ_INT(swerl_supervisor_start(rt, &top, NULL, &sup), 0);
     memset(&counts, 0, sizeof counts);
     counts.size = (uint32_t)sizeof counts;

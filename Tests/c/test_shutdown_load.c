@@ -356,27 +356,10 @@ static swerl_child_spec crasher_spec(const char *id)
     return c;
 }
 
-static swerl_child_spec sup_spec(const char *id, const swerl_supervisor_spec *nested)
-{
-    swerl_child_spec c;
-    swerl_child_spec_init(&c);
-    c.id = id;
-    c.type = SWERL_SUPERVISOR;
-    c.shutdown_ms = SWERL_INFINITY;
-    c.supervisor = nested;
-    return c;
-}
-
+/* Intensity the storm never exhausts. */
 static swerl_supervisor_spec sup(uint32_t strategy, const swerl_child_spec *children, size_t n)
 {
-    swerl_supervisor_spec s;
-    swerl_supervisor_spec_init(&s);
-    s.strategy = strategy;
-    s.intensity = 1000000;       /* the storm never exhausts it */
-    s.period_ms = 20;
-    s.children = children;
-    s.n_children = n;
-    return s;
+    return check_sup_spec(strategy, 1000000, 20, children, n);
 }
 
 static swerl_stats stats_quiet(swerl_runtime *rt)
@@ -438,10 +421,10 @@ static void run_round(const round_cfg *cfg)
     ofa_s = sup(SWERL_ONE_FOR_ALL, ofa_cs, 3);
     rfo_s = sup(SWERL_REST_FOR_ONE, rfo_cs, 3);
     simple_s = sup(SWERL_SIMPLE_ONE_FOR_ONE, simple_cs, 1);
-    root_cs[0] = sup_spec("ofo", &ofo_s);
-    root_cs[1] = sup_spec("ofa", &ofa_s);
-    root_cs[2] = sup_spec("rfo", &rfo_s);
-    root_cs[3] = sup_spec("simple", &simple_s);
+    root_cs[0] = check_nested_child("ofo", &ofo_s);
+    root_cs[1] = check_nested_child("ofa", &ofa_s);
+    root_cs[2] = check_nested_child("rfo", &rfo_s);
+    root_cs[3] = check_nested_child("simple", &simple_s);
     root_s = sup(SWERL_ONE_FOR_ONE, root_cs, 4);
     if (!CHECK_EQ_INT(swerl_supervisor_start(rt, &root_s, NULL, &root), 0)) return;
     {

@@ -387,26 +387,13 @@ static swerl_child_spec CS(wcfg *c, uint32_t restart)
 /* A supervisor child spec. */
 static swerl_child_spec SS(const char *id, const swerl_supervisor_spec *nested)
 {
-    swerl_child_spec s;
-    swerl_child_spec_init(&s);
-    s.id = id;
-    s.type = SWERL_SUPERVISOR;
-    s.shutdown_ms = SWERL_INFINITY;
-    s.supervisor = nested;
-    return s;
+    return check_nested_child(id, nested);
 }
 
 static swerl_supervisor_spec SUP(uint32_t strategy, uint32_t intensity, uint32_t period_ms,
                                  const swerl_child_spec *children, size_t n)
 {
-    swerl_supervisor_spec s;
-    swerl_supervisor_spec_init(&s);
-    s.strategy = strategy;
-    s.intensity = intensity;
-    s.period_ms = period_ms;
-    s.children = children;
-    s.n_children = n;
-    return s;
+    return check_sup_spec(strategy, intensity, period_ms, children, n);
 }
 
 /* ------------------------------------------------------------------------ */
