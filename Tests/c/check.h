@@ -573,6 +573,50 @@ static inline swerl_stats check_stats(swerl_runtime *rt)
     return st;
 }
 
+/* A small fast PRNG (xorshift64) for tests' choices; *s must not be 0. */
+static inline uint64_t check_xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* which_children into buf (CHECK_MAX_CHILDREN records); the number of
+   children, or -1 after a failed check. */
+#define CHECK_MAX_CHILDREN 64
+static inline long check_which(swerl_runtime *rt, swerl_pid sup, swerl_child_info *buf)
+{
+    size_t count = 0;
+    memset(buf, 0, CHECK_MAX_CHILDREN * sizeof *buf);
+    buf[0].size = (uint32_t)sizeof buf[0];
+    if (!CHECK_EQ_INT(swerl_supervisor_which_children(rt, sup, buf, CHECK_MAX_CHILDREN, &count), 0)) return -1;
+    return (long)count;
+}
+
+/* The which_children record of child `id` of `sup`; 0 (and *out zeroed) if absent. */
+static inline int check_child(swerl_runtime *rt, swerl_pid sup, const char *id, swerl_child_info *out)
+{
+    swerl_child_info buf[CHECK_MAX_CHILDREN];
+    long n = check_which(rt, sup, buf), i;
+    for (i = 0; i < n && i < CHECK_MAX_CHILDREN; i++) {
+        if (strcmp(buf[i].id, id) == 0) {
+            *out = buf[i];
+            return 1;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    return 0;
+}
+
+/* The pid of child `id` of `sup`; 0 if absent or not running. */
+static inline swerl_pid check_child_pid(swerl_runtime *rt, swerl_pid sup, const char *id)
+{
+    swerl_child_info ci;
+    return check_child(rt, sup, id, &ci) ? ci.pid : 0;
+}
+
 /* A supervisor spec over `children` (OTP's defaults for the rest). */
 static inline swerl_supervisor_spec check_sup_spec(uint32_t strategy, uint32_t intensity, uint32_t period_ms,
                                                    const swerl_child_spec *children, size_t n)

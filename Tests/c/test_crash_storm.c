@@ -328,21 +328,12 @@ static void *killer_thread(void *arg)
 /* Probers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
 static swerl_pid pick_stale(uint64_t *rng)
 {
     uint64_t n = AT_LOAD(&g_stale_n);
     if (n == 0) return 0;
     if (n > STALE_CAP) n = STALE_CAP;
-    return AT_LOAD(&g_stale[xorshift(rng) % n]);
+    return AT_LOAD(&g_stale[check_xorshift(rng) % n]);
 }
 
 static void count_stale_send(int rc)
@@ -374,7 +365,7 @@ static void *prober_thread(void *arg)
             count_stale_send(send_probe(g_rt, p, OP_PROBE));
             count_stale_info(g_rt, p);
         }
-        s = &g_slots[xorshift(&rng) % (uint64_t)g_nslots];
+        s = &g_slots[check_xorshift(&rng) % (uint64_t)g_nslots];
         q = AT_LOAD(&s->cur);
         rc = send_probe(g_rt, q, OP_PROBE);
         AT_ADD(&g_live_sends, 1);
@@ -479,37 +470,7 @@ typedef struct tree {
     uint64_t esc_rounds;
 } tree;
 
-#define MAXC 32
-
-static long which(swerl_runtime *rt, swerl_pid s, swerl_child_info *buf)
-{
-    size_t count = 0;
-    int rc;
-    memset(buf, 0, MAXC * sizeof *buf);
-    buf[0].size = (uint32_t)sizeof buf[0];
-    rc = swerl_supervisor_which_children(rt, s, buf, MAXC, &count);
-    if (!CHECK_EQ_INT(rc, 0)) return -1;
-    return (long)count;
-}
-
-static int child_of(swerl_runtime *rt, swerl_pid s, const char *id, swerl_child_info *out)
-{
-    swerl_child_info buf[MAXC];
-    long n = which(rt, s, buf), i;
-    for (i = 0; i < n && i < MAXC; i++)
-        if (strcmp(buf[i].id, id) == 0) {
-            *out = buf[i];
-            return 1;
-        }
-    memset(out, 0, sizeof *out);
-    return 0;
-}
-
-static swerl_pid cpid(swerl_runtime *rt, swerl_pid s, const char *id)
-{
-    swerl_child_info ci;
-    return child_of(rt, s, id, &ci) ? ci.pid : 0;
-}
+#define MAXC CHECK_MAX_CHILDREN
 
 static int build_tree(swerl_runtime *rt, tree *t)
 {
@@ -560,13 +521,13 @@ static int build_tree(swerl_runtime *rt, tree *t)
     root_cs[4] = check_nested_child("mid", &mid_s);
     root_s = check_sup_spec(SWERL_ONE_FOR_ONE, 0, 5000, root_cs, 5);       /* root must never restart */
     if (!CHECK_EQ_INT(swerl_supervisor_start(rt, &root_s, NULL, &t->root), 0)) return 0;
-    t->ofo = cpid(rt, t->root, "ofo");
-    t->ofa = cpid(rt, t->root, "ofa");
-    t->rfo = cpid(rt, t->root, "rfo");
-    t->simple = cpid(rt, t->root, "simple");
-    t->mid = cpid(rt, t->root, "mid");
-    t->deep = cpid(rt, t->ofo, "deep");
-    t->inner0 = cpid(rt, t->mid, "inner");
+    t->ofo = check_child_pid(rt, t->root, "ofo");
+    t->ofa = check_child_pid(rt, t->root, "ofa");
+    t->rfo = check_child_pid(rt, t->root, "rfo");
+    t->simple = check_child_pid(rt, t->root, "simple");
+    t->mid = check_child_pid(rt, t->root, "mid");
+    t->deep = check_child_pid(rt, t->ofo, "deep");
+    t->inner0 = check_child_pid(rt, t->mid, "inner");
     for (i = 0; i < N_SIMPLE; i++) {
         swerl_pid p = 0;
         snprintf(id, sizeof id, "s%02d", i);
@@ -598,7 +559,7 @@ static swerl_pid g_prober;
 static void escalation_round(swerl_runtime *rt, tree *t)
 {
     uint64_t esc0 = stats_quiet(rt).escalations;
-    swerl_pid inner = cpid(rt, t->mid, "inner");
+    swerl_pid inner = check_child_pid(rt, t->mid, "inner");
     int k;
     for (k = 0; k < 3; k++) {
         swerl_pid p = AT_LOAD(&t->e0->cur);
@@ -607,7 +568,7 @@ static void escalation_round(swerl_runtime *rt, tree *t)
     }
     CHECK_WAIT_MS_(stats_quiet(rt).escalations == esc0 + 1, LONG_WAIT_MS);
     {
-        swerl_pid now = cpid(rt, t->mid, "inner");
+        swerl_pid now = check_child_pid(rt, t->mid, "inner");
         CHECK(now != 0 && now != inner);                             /* OTP-50 */
     }
     t->esc_rounds++;
@@ -628,7 +589,7 @@ static void sync_sup(swerl_runtime *rt, swerl_pid s, uint32_t expect_children, c
 static void check_restarts_are_claims(swerl_runtime *rt, swerl_pid s, slot *sl)
 {
     swerl_child_info ci;
-    CHECK(child_of(rt, s, sl->id, &ci));
+    CHECK(check_child(rt, s, sl->id, &ci));
     CHECK_MSG(ci.restarts == AT_LOAD(&sl->claims), "%s: %llu restarts, %llu crashes", sl->id,
               (unsigned long long)ci.restarts, (unsigned long long)AT_LOAD(&sl->claims));
     CHECK_EQ_U64(ci.pid, AT_LOAD(&sl->cur));
@@ -639,7 +600,7 @@ static void check_restarts_are_claims(swerl_runtime *rt, swerl_pid s, slot *sl)
 static void check_untouched(swerl_runtime *rt, swerl_pid s, slot *sl)
 {
     swerl_child_info ci;
-    CHECK(child_of(rt, s, sl->id, &ci));
+    CHECK(check_child(rt, s, sl->id, &ci));
     CHECK_EQ_INT(ci.restarts, 0);
     CHECK_EQ_U64(ci.pid, sl->first);
     CHECK_EQ_INT(AT_LOAD(&sl->inits_ok), 1);
@@ -660,20 +621,20 @@ static void check_tree(swerl_runtime *rt, tree *t)
     sync_sup(rt, t->rfo, 4, "rfo");
     sync_sup(rt, t->simple, N_SIMPLE, "simple");
     sync_sup(rt, t->mid, 2, "mid");
-    sync_sup(rt, cpid(rt, t->mid, "inner"), 2, "inner");
+    sync_sup(rt, check_child_pid(rt, t->mid, "inner"), 2, "inner");
     /* the root never restarted anything: the storm was absorbed below it */
-    n = which(rt, t->root, buf);
+    n = check_which(rt, t->root, buf);
     CHECK_EQ_INT(n, 5);
     for (i = 0; i < n && i < MAXC; i++) {
         CHECK_MSG(buf[i].restarts == 0, "root child %s restarted %llu times", buf[i].id,
                   (unsigned long long)buf[i].restarts);
         CHECK_EQ_INT(buf[i].state, SWERL_CHILD_RUNNING);
     }
-    CHECK_EQ_U64(cpid(rt, t->root, "ofo"), t->ofo);
-    CHECK_EQ_U64(cpid(rt, t->root, "mid"), t->mid);
-    CHECK_EQ_U64(cpid(rt, t->ofo, "deep"), t->deep);
+    CHECK_EQ_U64(check_child_pid(rt, t->root, "ofo"), t->ofo);
+    CHECK_EQ_U64(check_child_pid(rt, t->root, "mid"), t->mid);
+    CHECK_EQ_U64(check_child_pid(rt, t->ofo, "deep"), t->deep);
     /* mid restarted inner once per escalation, m0 never */
-    CHECK(child_of(rt, t->mid, "inner", &ci));
+    CHECK(check_child(rt, t->mid, "inner", &ci));
     CHECK_EQ_INT(ci.restarts, t->esc_rounds);
     check_untouched(rt, t->mid, t->m0);
     for (k = 0; k < N_OFO; k++) check_restarts_are_claims(rt, t->ofo, t->ofo_c[k]);
@@ -691,7 +652,7 @@ static void check_tree(swerl_runtime *rt, tree *t)
         for (k = 0; k < 4; k++) {
             slot *sl = t->ofa_c[k];
             if (k == 2) continue;
-            CHECK(child_of(rt, t->ofa, sl->id, &ci));
+            CHECK(check_child(rt, t->ofa, sl->id, &ci));
             CHECK_MSG(AT_LOAD(&sl->inits_ok) == 1 + regroups, "%s: %llu starts, a2 crashed %llu times "
                       "(%llu in init)", sl->id, (unsigned long long)AT_LOAD(&sl->inits_ok),
                       (unsigned long long)claims, (unsigned long long)(claims - regroups));
@@ -702,7 +663,7 @@ static void check_tree(swerl_runtime *rt, tree *t)
         }
     }
     /* simple_one_for_one: children have no id; match them by pid */
-    n = which(rt, t->simple, buf);
+    n = check_which(rt, t->simple, buf);
     CHECK_EQ_INT(n, N_SIMPLE);
     for (k = 0; k < N_SIMPLE; k++) {
         slot *sl = t->simple_c[k];

@@ -92,15 +92,6 @@ static int temps_left(void)
     return AT_LOAD(&g_temp_spawned) < TEMP_LIMIT;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
 static int claim_crash(void)
 {
     return __atomic_sub_fetch(&g_budget, 1, __ATOMIC_SEQ_CST) >= 0;
@@ -172,7 +163,7 @@ static int w_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
             return SWERL_CONTINUE;
         }
         for (i = 0; i < 64; i++) {
-            swerl_pid to = AT_LOAD(&g_sinks[xorshift(&w->rng) % N_SINKS]);
+            swerl_pid to = AT_LOAD(&g_sinks[check_xorshift(&w->rng) % N_SINKS]);
             if (swerl_send(rt, to, &i, sizeof i) == 0) AT_ADD(&g_flooded, 1);
         }
         (void)swerl_send(rt, w->self, "more", 4);
@@ -290,7 +281,7 @@ static void *foreign_thread(void *arg)
         int returned = AT_LOAD(&g_stop_returned);
         int rc;
         if (f->kind == 0) {
-            uint64_t n = AT_LOAD(&g_nrec), x = xorshift(&rng);
+            uint64_t n = AT_LOAD(&g_nrec), x = check_xorshift(&rng);
             if ((x & 1) || n == 0) {
                 if (!flood_has_credit() && !returned) {
                     struct timespec ts;   /* the sinks are behind */
@@ -309,7 +300,7 @@ static void *foreign_thread(void *arg)
             note_rc(f, OP_SEND, rc, returned, 0);
         } else {
             swerl_pid p = 0;
-            uint64_t x = xorshift(&rng);
+            uint64_t x = check_xorshift(&rng);
             if (x % 3 == 0 && (temps_left() || returned)) {
                 rc = swerl_spawn(f->rt, worker(), &g_role_arg[ROLE_TEMP], NULL, &p);
                 note_rc(f, OP_SPAWN, rc, returned, 0);
@@ -604,43 +595,29 @@ static void t_round(void)
     g_rec = NULL;
 }
 
+/* The rounds: when stop comes (crashes and messages seen, at full size),
+   its timeout, and whether a process ignores SHUTDOWN. */
+static const round_cfg k_rounds[] = {
+    {"at once", 0, 0, 2000, 1},
+    {"early", 1000, 1000, 300, 1},
+    {"mid-storm", 100000, 100000, 1000, 1},
+    {"late", 400000, 500000, 3000, 1},
+    {"mid-storm, no timeout", 200000, 200000, SWERL_INFINITY, 0},
+};
+
 int main(int argc, char **argv)
 {
     uint64_t scale = check_test_scale();
-    round_cfg rounds[5];
-    char name[128];
-    int r;
-    memset(rounds, 0, sizeof rounds);
-    rounds[0].name = "at once";
-    rounds[0].timeout_ms = 2000;
-    rounds[0].stubborn = 1;
-    rounds[1].name = "early";
-    rounds[1].crash_trigger = 1000 / scale;
-    rounds[1].msg_trigger = 1000 / scale;
-    rounds[1].timeout_ms = 300;
-    rounds[1].stubborn = 1;
-    rounds[2].name = "mid-storm";
-    rounds[2].crash_trigger = 100000 / scale;
-    rounds[2].msg_trigger = 100000 / scale;
-    rounds[2].timeout_ms = 1000;
-    rounds[2].stubborn = 1;
-    rounds[3].name = "late";
-    rounds[3].crash_trigger = 400000 / scale;
-    rounds[3].msg_trigger = 500000 / scale;
-    rounds[3].timeout_ms = 3000;
-    rounds[3].stubborn = 1;
-    rounds[4].name = "mid-storm, no timeout";
-    rounds[4].crash_trigger = 200000 / scale;
-    rounds[4].msg_trigger = 200000 / scale;
-    rounds[4].timeout_ms = SWERL_INFINITY;
-    rounds[4].stubborn = 0;
+    char name[128], timeout[32];
+    size_t r;
     check_begin(argc, argv);
-    for (r = 0; r < 5; r++) {
-        g_round = rounds[r];
-        snprintf(name, sizeof name, "stop under load: %s (timeout %s)", rounds[r].name,
-                 rounds[r].timeout_ms == SWERL_INFINITY ? "infinity" :
-                 rounds[r].timeout_ms == 2000 ? "2000 ms" : rounds[r].timeout_ms == 300 ? "300 ms" :
-                 rounds[r].timeout_ms == 1000 ? "1000 ms" : "3000 ms");
+    for (r = 0; r < sizeof k_rounds / sizeof k_rounds[0]; r++) {
+        g_round = k_rounds[r];
+        g_round.crash_trigger /= scale;
+        g_round.msg_trigger /= scale;
+        if (g_round.timeout_ms == SWERL_INFINITY) snprintf(timeout, sizeof timeout, "infinity");
+        else snprintf(timeout, sizeof timeout, "%u ms", (unsigned)g_round.timeout_ms);
+        snprintf(name, sizeof name, "stop under load: %s (timeout %s)", g_round.name, timeout);
         check_section(name, t_round, 900);
     }
     check_section("an endless restart loop holds up nothing else on its scheduler", t_endless_loop, 120);

@@ -610,24 +610,12 @@ static uint64_t live(swerl_runtime *rt)
     return stats(rt).processes;
 }
 
-#define MAXC 64
-/* which_children into buf (cap MAXC); returns the count, or -1 on error. */
-static long which(swerl_runtime *rt, swerl_pid sup, swerl_child_info *buf)
-{
-    size_t count = 0;
-    int rc;
-    memset(buf, 0, sizeof(swerl_child_info) * MAXC);
-    buf[0].size = (uint32_t)sizeof buf[0];
-    rc = swerl_supervisor_which_children(rt, sup, buf, MAXC, &count);
-    if (!CHECK_EQ_INT(rc, 0)) return -1;
-    return (long)count;
-}
-
+#define MAXC CHECK_MAX_CHILDREN
 /* The ids in which_children order, comma-separated ("?" on error). */
 static const char *ids(swerl_runtime *rt, swerl_pid sup, char *out, size_t cap)
 {
     swerl_child_info buf[MAXC];
-    long n = which(rt, sup, buf), i;
+    long n = check_which(rt, sup, buf), i;
     size_t len = 0;
     out[0] = 0;
     if (n < 0) {
@@ -645,32 +633,11 @@ static const char *ids(swerl_runtime *rt, swerl_pid sup, char *out, size_t cap)
         CHECK_STR(ids((rt), (sup), ids_buf_, sizeof ids_buf_), (expected)); \
     } while (0)
 
-/* The record for `id`; 0 if absent. */
-static int child(swerl_runtime *rt, swerl_pid sup, const char *id, swerl_child_info *out)
-{
-    swerl_child_info buf[MAXC];
-    long n = which(rt, sup, buf), i;
-    for (i = 0; i < n && i < MAXC; i++) {
-        if (strcmp(buf[i].id, id) == 0) {
-            *out = buf[i];
-            return 1;
-        }
-    }
-    memset(out, 0, sizeof *out);
-    return 0;
-}
-
-static swerl_pid cpid(swerl_runtime *rt, swerl_pid sup, const char *id)
-{
-    swerl_child_info ci;
-    return child(rt, sup, id, &ci) ? ci.pid : 0;
-}
-
 /* -1: no such child */
 static int cstate(swerl_runtime *rt, swerl_pid sup, const char *id)
 {
     swerl_child_info ci;
-    return child(rt, sup, id, &ci) ? (int)ci.state : -1;
+    return check_child(rt, sup, id, &ci) ? (int)ci.state : -1;
 }
 
 static swerl_child_counts counts(swerl_runtime *rt, swerl_pid sup)
@@ -700,7 +667,7 @@ static void send_str(swerl_runtime *rt, swerl_pid to, const char *s)
 /* Crash child `id` of `sup` (it returns -1: reason ERROR). */
 static swerl_pid crash(swerl_runtime *rt, swerl_pid sup, const char *id)
 {
-    swerl_pid p = cpid(rt, sup, id);
+    swerl_pid p = check_child_pid(rt, sup, id);
     CHECK_MSG(p != 0, "child %s has no pid to crash", id);
     if (p) send_str(rt, p, "crash");
     return p;
@@ -939,7 +906,7 @@ static void t_otp41(void)
     cs[1].id = long_id;
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
     CHECK_EQ_INT(live(rt), base + 4);
-    CHECK(cpid(rt, sup, long_id) != 0);
+    CHECK(check_child_pid(rt, sup, long_id) != 0);
 
     /* start_child validates the same way; rejected specs are not taken. */
     {
@@ -1020,13 +987,13 @@ static void t_otp42(void)
     CHECK_TRACE(0, "+a ~ig ~tmpig +c");
 
     /* The child is created linked to the supervisor. */
-    pa = cpid(rt, sup, "a");
-    pc = cpid(rt, sup, "c");
+    pa = check_child_pid(rt, sup, "a");
+    pc = check_child_pid(rt, sup, "c");
     CHECK_WAIT(links_of(rt, pa) == 1);
     CHECK_WAIT(links_of(rt, sup) == 2);
 
     /* ignore: the spec is kept with no pid (state undefined)... */
-    CHECK(child(rt, sup, "ig", &ci));
+    CHECK(check_child(rt, sup, "ig", &ci));
     CHECK_EQ_U64(ci.pid, 0);
     CHECK_EQ_INT(ci.state, SWERL_CHILD_UNDEFINED);
     /* ... or dropped if the child is temporary (and its arg released). */
@@ -1038,8 +1005,8 @@ static void t_otp42(void)
     CHECK_EQ_INT(cc.workers, 3);
 
     /* An ignored child is not a restart event: nothing else changed. */
-    CHECK_EQ_U64(cpid(rt, sup, "a"), pa);
-    CHECK_EQ_U64(cpid(rt, sup, "c"), pc);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "a"), pa);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "c"), pc);
     CHECK_EQ_INT(stats(rt).restarts, 0);
 
     /* start_child: ignore gives 0 and *out = 0; the spec is kept; a second
@@ -1058,7 +1025,7 @@ static void t_otp42(void)
     AT_STORE(&later->ignore_init, 0);
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "later", &out), 0);
     CHECK(out != 0);
-    CHECK_EQ_U64(cpid(rt, sup, "later"), out);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "later"), out);
     CHECK_EQ_U64(AT_LOAD(&later->pid), out);
 
     /* A temporary child that ignores through start_child: 0, *out 0, and
@@ -1122,9 +1089,9 @@ static void t_otp43(void)
     cs[1] = SS("sub", &nested);
     s = SUP(SWERL_ONE_FOR_ONE, 1, 5000, cs, 2);
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
-    sub = cpid(rt, sup, "sub");
-    pa = cpid(rt, sup, "a");
-    px = cpid(rt, sub, "x");
+    sub = check_child_pid(rt, sup, "sub");
+    pa = check_child_pid(rt, sup, "a");
+    px = check_child_pid(rt, sub, "x");
     CHECK_EQ_INT(traps(rt, sup), 1);
     CHECK_EQ_INT(traps(rt, sub), 1);
     CHECK_EQ_INT(traps(rt, pa), 0);
@@ -1139,9 +1106,9 @@ static void t_otp43(void)
     sync_sup(rt, sub);
     CHECK(check_alive(rt, sup));
     CHECK(check_alive(rt, sub));
-    CHECK_EQ_U64(cpid(rt, sup, "a"), pa);
-    CHECK_EQ_U64(cpid(rt, sup, "sub"), sub);
-    CHECK_EQ_U64(cpid(rt, sub, "x"), px);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "a"), pa);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "sub"), sub);
+    CHECK_EQ_U64(check_child_pid(rt, sub, "x"), px);
     CHECK_EQ_INT(stats(rt).restarts, 0);
     CHECK_TRACE(0, "+a +x");
 
@@ -1273,10 +1240,10 @@ static void t_otp45_order(void)
 
     /* b stopped and started again by hand keeps its place in the list: the
        stop order is the list order reversed, not the latest start order. */
-    pb = cpid(rt, sup, "b");
+    pb = check_child_pid(rt, sup, "b");
     CHECK_EQ_INT(swerl_supervisor_terminate_child(rt, sup, "b"), 0);
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "b", NULL), 0);
-    CHECK(cpid(rt, sup, "b") != pb && cpid(rt, sup, "b") != 0);
+    CHECK(check_child_pid(rt, sup, "b") != pb && check_child_pid(rt, sup, "b") != 0);
     CHECK_IDS(rt, sup, "a,b,c,d");
 
     ref = watch(rt, w, sup, "sup");
@@ -1324,8 +1291,8 @@ static void t_otp45_runtime_stop(void)
     s = SUP(SWERL_ONE_FOR_ALL, 1, 5000, top, 3);
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
     CHECK_TRACE(0, "+a +x +p +q +y +b");
-    msup = cpid(rt, sup, "mid");
-    isup = cpid(rt, msup, "inner");
+    msup = check_child_pid(rt, sup, "mid");
+    isup = check_child_pid(rt, msup, "inner");
     CHECK(msup != 0 && isup != 0);
 
     mark = rec_mark();
@@ -1464,7 +1431,7 @@ static void t_otp46(void)
     CHECK_MSG(dt >= 390.0, "terminate_child(inf) returned after %.0f ms, before the child stopped", dt);
 
     /* The supervisor monitors: a child that unlinked is stopped all the same. */
-    pid = cpid(rt, sup, "unl");
+    pid = check_child_pid(rt, sup, "unl");
     AT_STORE(&unl->sup, sup);
     send_str(rt, pid, "unlink");
     CHECK_WAIT(AT_LOAD(&unl->unlinked) == 1);
@@ -1500,13 +1467,13 @@ static void t_otp46(void)
 static void make_exit(swerl_runtime *rt, swerl_pid sup, wcfg *c, const char *how)
 {
     int before = AT_LOAD(&c->terms);
-    swerl_pid p = cpid(rt, sup, c->id);
+    swerl_pid p = check_child_pid(rt, sup, c->id);
     CHECK_MSG(p != 0, "%s is not running", c->id);
     if (!p) return;
     send_str(rt, p, how);
     CHECK_WAIT(AT_LOAD(&c->terms) == before + 1);
     /* The supervisor has handled the exit once its record changed. */
-    CHECK_WAIT(cpid(rt, sup, c->id) != p);
+    CHECK_WAIT(check_child_pid(rt, sup, c->id) != p);
 }
 
 static void t_otp47_types(void)
@@ -1529,7 +1496,7 @@ static void t_otp47_types(void)
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
 
     /* permanent: restarted after normal, shutdown and a crash. */
-    old = cpid(rt, sup, "p");
+    old = check_child_pid(rt, sup, "p");
     mark = rec_mark();
     make_exit(rt, sup, p, "stop");
     CHECK_WAIT(AT_LOAD(&p->starts) == 2);
@@ -1539,14 +1506,14 @@ static void t_otp47_types(void)
     CHECK_WAIT(AT_LOAD(&p->starts) == 4);
     sync_sup(rt, sup);
     CHECK_TRACE(mark, "-p/0 +p -p/1 +p -p/5 +p");
-    CHECK(cpid(rt, sup, "p") != old && cpid(rt, sup, "p") != 0);
-    CHECK(child(rt, sup, "p", &ci) && ci.restarts == 3);
+    CHECK(check_child_pid(rt, sup, "p") != old && check_child_pid(rt, sup, "p") != 0);
+    CHECK(check_child(rt, sup, "p", &ci) && ci.restarts == 3);
 
     /* transient: not restarted after normal or shutdown (spec kept, no pid),
        restarted after a crash. */
     mark = rec_mark();
     make_exit(rt, sup, t, "stop");
-    CHECK(child(rt, sup, "t", &ci));
+    CHECK(check_child(rt, sup, "t", &ci));
     CHECK_EQ_U64(ci.pid, 0);
     CHECK_EQ_INT(ci.state, SWERL_CHILD_UNDEFINED);
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "t", &out), 0);
@@ -1642,14 +1609,14 @@ static void t_otp47_temporary_siblings(void)
     cs[3] = CS(r4, SWERL_PERMANENT);
     s = SUP(SWERL_REST_FOR_ONE, 10, 5000, cs, 4);
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
-    pa = cpid(rt, sup, "r1");
+    pa = check_child_pid(rt, sup, "r1");
     mark = rec_mark();
     crash(rt, sup, "r2");
     CHECK_WAIT(AT_LOAD(&r2->starts) == 2 && AT_LOAD(&r4->starts) == 2);
     sync_sup(rt, sup);
     CHECK_TRACE(mark, "-r2/5 -r4/1 -rtmp/1 +r2 +r4");
     CHECK_IDS(rt, sup, "r1,r2,r4");
-    CHECK_EQ_U64(cpid(rt, sup, "r1"), pa);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "r1"), pa);
     CHECK_WAIT(AT_LOAD(&rt_tmp->freed) == 1);
 
     swerl_runtime_free(rt);
@@ -1671,7 +1638,7 @@ static void strategy_step(swerl_runtime *rt, swerl_pid sup, const char *victim,
                           const char *expected, const char *restarted)
 {
     swerl_child_info before[MAXC], after[MAXC];
-    long n = which(rt, sup, before), m, i;
+    long n = check_which(rt, sup, before), m, i;
     size_t mark = rec_mark(), inits = 0;
     const char *q;
     char key[SWERL_NAME_MAX + 8];
@@ -1681,7 +1648,7 @@ static void strategy_step(swerl_runtime *rt, swerl_pid sup, const char *victim,
     CHECK_WAIT(rec_count(mark, R_INIT, NULL) >= inits && rec_count(mark, R_TERM, victim) == 1);
     sync_sup(rt, sup);
     CHECK_TRACE(mark, expected);
-    m = which(rt, sup, after);
+    m = check_which(rt, sup, after);
     CHECK_EQ_INT(m, n);
     for (i = 0; i < n && i < m; i++) {
         CHECK_STR(after[i].id, before[i].id);
@@ -1750,10 +1717,10 @@ static void t_otp48_one_for_all(void)
     cs[2] = CS(W("q"), SWERL_PERMANENT);
     s = SUP(SWERL_ONE_FOR_ALL, 100, 5000, cs, 3);
     CHECK_EQ_INT(start_sup(rt, &s, &sup2), 0);
-    sub = cpid(rt, sup2, "sub");
+    sub = check_child_pid(rt, sup2, "sub");
     strategy_step(rt, sup2, "q", "-q/5 -y/1 -x/1 -p/1 +p +x +y +q", " p sub q ");
-    CHECK(cpid(rt, sup2, "sub") != sub);
-    CHECK_IDS(rt, cpid(rt, sup2, "sub"), "x,y");
+    CHECK(check_child_pid(rt, sup2, "sub") != sub);
+    CHECK_IDS(rt, check_child_pid(rt, sup2, "sub"), "x,y");
     swerl_runtime_free(rt);
 }
 
@@ -1792,7 +1759,7 @@ static void t_otp48_simple(void)
     s = SUP(SWERL_SIMPLE_ONE_FOR_ONE, 100, 5000, &tmpl, 1);
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
     /* None started at init. */
-    CHECK_EQ_INT(which(rt, sup, buf), 0);
+    CHECK_EQ_INT(check_which(rt, sup, buf), 0);
     CHECK_EQ_INT(counts(rt, sup).specs, 0);
     CHECK_EQ_INT(AT_LOAD(&t->starts), 0);
     for (i = 0; i < 4; i++) {
@@ -1802,7 +1769,7 @@ static void t_otp48_simple(void)
         CHECK_EQ_U64(AT_LOAD(&k[i]->pid), pids[i]);
     }
     CHECK_TRACE(0, "+s1 +s2 +s3 +s4");
-    n = which(rt, sup, buf);
+    n = check_which(rt, sup, buf);
     CHECK_EQ_INT(n, 4);
     for (i = 0; i < n; i++) {
         CHECK_STR(buf[i].id, "");
@@ -1822,7 +1789,7 @@ static void t_otp48_simple(void)
         CHECK_TRACE(mark, expected);
         pids[v] = AT_LOAD(&k[v]->pid);
         CHECK(pids[v] != old);
-        n = which(rt, sup, buf);
+        n = check_which(rt, sup, buf);
         CHECK_EQ_INT(n, 4);
         for (i = 0; i < 4; i++) {
             long f;
@@ -2052,8 +2019,8 @@ static void t_otp49_group_counts_once(void)
         CHECK(check_alive(rt, sup));
         CHECK_EQ_INT(counts(rt, sup).active, 3);
         /* which_children's restart count: "times this child was restarted". */
-        CHECK(child(rt, sup, a->id, &ci) && ci.restarts == 1);
-        CHECK(child(rt, sup, b->id, &ci));
+        CHECK(check_child(rt, sup, a->id, &ci) && ci.restarts == 1);
+        CHECK(check_child(rt, sup, b->id, &ci));
         CHECK_MSG(ci.restarts == 1,
                   "%s: %s was restarted by the group restart but which_children says restarts=%llu",
                   strategy == SWERL_ONE_FOR_ALL ? "one_for_all" : "rest_for_one", b->id,
@@ -2190,7 +2157,7 @@ static void t_otp49_window(void)
        after t_send2 and restart 3 before t_seen, so surviving is only
        acceptable if more than 200 ms separate those two instants (a slow
        machine); otherwise the supervisor must be gone. */
-    p = cpid(rt, sup, "a");
+    p = check_child_pid(rt, sup, "a");
     CHECK_EQ_INT(swerl_send(rt, p, "crash", 5), 0);
     WAIT_UNTIL(down_seen(w, ref) || AT_LOAD(&a->starts) == 4);
     t_seen = check_now_ms();
@@ -2276,8 +2243,8 @@ static void t_otp50_escalation(void)
     top[2] = CS(t2, SWERL_PERMANENT);
     ts = SUP(SWERL_ONE_FOR_ONE, 0, 5000, top, 3);
     CHECK_EQ_INT(start_sup(rt, &ts, &sup), 0);
-    msup = cpid(rt, sup, "mid");
-    isup = cpid(rt, msup, "inner");
+    msup = check_child_pid(rt, sup, "mid");
+    isup = check_child_pid(rt, msup, "inner");
     rt_ref = watch(rt, w, sup, "top");
     m_ref = watch(rt, w, msup, "mid");
     i_ref = watch(rt, w, isup, "inner");
@@ -2327,9 +2294,9 @@ static void t_otp50_escalation_absorbed(void)
     top[1] = SS("mid", &ms);
     ts = SUP(SWERL_ONE_FOR_ONE, 0, 5000, top, 2);
     CHECK_EQ_INT(start_sup(rt, &ts, &sup), 0);
-    msup = cpid(rt, sup, "mid");
-    isup = cpid(rt, msup, "inner");
-    t1pid = cpid(rt, sup, "t1");
+    msup = check_child_pid(rt, sup, "mid");
+    isup = check_child_pid(rt, msup, "inner");
+    t1pid = check_child_pid(rt, sup, "t1");
     i_ref = watch(rt, w, isup, "inner");
     mark = rec_mark();
     crash(rt, isup, "w1");
@@ -2337,12 +2304,12 @@ static void t_otp50_escalation_absorbed(void)
     CHECK_WAIT(AT_LOAD(&w1->starts) == 2 && AT_LOAD(&w2->starts) == 2);
     sync_sup(rt, msup);
     CHECK_TRACE_NODOWN(mark, "-w1/5 -w2/1 +w1 +w2");
-    CHECK(child(rt, msup, "inner", &ci));
+    CHECK(check_child(rt, msup, "inner", &ci));
     CHECK(ci.pid != 0 && ci.pid != isup);
     CHECK_EQ_INT(ci.restarts, 1);
     CHECK_EQ_INT(ci.type, SWERL_SUPERVISOR);
-    CHECK_EQ_U64(cpid(rt, sup, "mid"), msup);
-    CHECK_EQ_U64(cpid(rt, sup, "t1"), t1pid);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "mid"), msup);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "t1"), t1pid);
     CHECK_EQ_INT(stats(rt).escalations, 1);
     CHECK_EQ_INT(stats(rt).restarts, 1);
     swerl_runtime_free(rt);
@@ -2390,7 +2357,7 @@ static void t_otp51(void)
     CHECK(!down_seen(w, ref));
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "c", NULL), 0);
     mark = rec_mark();
-    send_str(rt, cpid(rt, sup, "a"), "stop");
+    send_str(rt, check_child_pid(rt, sup, "a"), "stop");
     CHECK_EQ_INT(down_reason(w, ref), SWERL_REASON_SHUTDOWN);
     CHECK_TRACE(mark, "-a/0 -c/1 -b/1 D:any/1");
 
@@ -2413,7 +2380,7 @@ static void t_otp51(void)
     CHECK(!down_seen(w, ref));
     CHECK_EQ_INT(cstate(rt, sup, "a2"), SWERL_CHILD_UNDEFINED);
     mark = rec_mark();
-    send_str(rt, cpid(rt, sup, "c2"), "crash");
+    send_str(rt, check_child_pid(rt, sup, "c2"), "crash");
     CHECK_EQ_INT(down_reason(w, ref), SWERL_REASON_SHUTDOWN);
     CHECK_TRACE(mark, "-c2/5 -b2/1 D:all/1");
 
@@ -2469,7 +2436,7 @@ static void t_otp52_start_child(void)
     CHECK_EQ_INT(swerl_supervisor_start_child(rt, sup, &one, &out), 0);
     CHECK(out != 0);
     CHECK_EQ_U64(out, AT_LOAD(&b->pid));
-    CHECK_EQ_U64(cpid(rt, sup, "b"), out);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "b"), out);
     CHECK_IDS(rt, sup, "a,b");
     CHECK_EQ_INT(swerl_supervisor_start_child(rt, sup, &one, NULL), SWERL_ESTARTED);
     pb = out;
@@ -2497,7 +2464,7 @@ static void t_otp52_start_child(void)
     CHECK_EQ_INT(cstate(rt, sup, "bad"), -1);
     AT_STORE(&bad->fail_init, 0);
     CHECK_EQ_INT(swerl_supervisor_start_child(rt, sup, &one, &out), 0);
-    CHECK_EQ_U64(cpid(rt, sup, "bad"), out);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "bad"), out);
 
     /* A nested supervisor added at run time. */
     x = W("x");
@@ -2536,7 +2503,7 @@ static void t_otp52_terminate_restart_delete(void)
     cs[2] = CS(tmp, SWERL_TEMPORARY);
     s = SUP(SWERL_ONE_FOR_ONE, 5, 5000, cs, 3);
     CHECK_EQ_INT(start_sup(rt, &s, &sup), 0);
-    pa = cpid(rt, sup, "a");
+    pa = check_child_pid(rt, sup, "a");
 
     /* terminate_child: ok, spec kept; not_found for an unknown id; a
        temporary child's spec is deleted. */
@@ -2557,7 +2524,7 @@ static void t_otp52_terminate_restart_delete(void)
     out = 0;
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "a", &out), 0);
     CHECK(out != 0 && out != pa);
-    CHECK_EQ_U64(cpid(rt, sup, "a"), out);
+    CHECK_EQ_U64(check_child_pid(rt, sup, "a"), out);
     CHECK_IDS(rt, sup, "a,b");   /* in its place */
 
     /* delete_child: only when not running; the arg is released once. */
@@ -2609,7 +2576,7 @@ static void t_otp52_restarting(void)
     AT_STORE(&a->fail_init, 1);
     crash(rt, sup, "a");
     CHECK_WAIT(AT_LOAD(&a->fails) >= 3);
-    CHECK(child(rt, sup, "a", &ci));
+    CHECK(check_child(rt, sup, "a", &ci));
     CHECK_EQ_INT(ci.state, SWERL_CHILD_RESTARTING);
     CHECK_EQ_U64(ci.pid, 0);
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, sup, "a", &out), SWERL_ERESTARTING);
@@ -2664,7 +2631,7 @@ static void t_otp52_simple(void)
     CHECK_EQ_INT(swerl_supervisor_restart_child(rt, simple, "template", &out), SWERL_ESIMPLE);
     CHECK_EQ_INT(swerl_supervisor_delete_child(rt, simple, "template"), SWERL_ESIMPLE);
     CHECK_EQ_INT(swerl_supervisor_spawn_child(rt, plain, a, &out), SWERL_ESIMPLE);
-    CHECK_EQ_INT(swerl_supervisor_terminate_pid(rt, plain, cpid(rt, plain, "a")), SWERL_ESIMPLE);
+    CHECK_EQ_INT(swerl_supervisor_terminate_pid(rt, plain, check_child_pid(rt, plain, "a")), SWERL_ESIMPLE);
     CHECK_EQ_INT(AT_LOAD(&a->starts), 1);
 
     /* spawn_child: the arg given replaces the template's. */
@@ -2796,7 +2763,7 @@ static void t_otp52_targets(void)
     CHECK_EQ_INT(swerl_supervisor_tree(rt, sup, SWERL_TREE_JSON, NULL), SWERL_EINVAL);
     /* ... and the supervisor is none the worse. */
     CHECK_IDS(rt, sup, "a");
-    CHECK(cpid(rt, sup, "a") != 0);
+    CHECK(check_child_pid(rt, sup, "a") != 0);
 
     /* After stop: ESTOPPED, for everything. */
     CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
@@ -2837,7 +2804,7 @@ static void t_otp52_introspection(void)
     CHECK_EQ_INT(swerl_supervisor_terminate_child(rt, sup, "alpha"), 0);
 
     /* Start order (not alphabetical), with type, restart and state. */
-    n = which(rt, sup, buf);
+    n = check_which(rt, sup, buf);
     CHECK_EQ_INT(n, 5);
     CHECK_IDS(rt, sup, "zeta,alpha,sub,mid,late");
     if (n == 5) {
@@ -2872,7 +2839,7 @@ static void t_otp52_introspection(void)
     CHECK_EQ_INT(cc.size, sizeof cc);
 
     /* The tree: JSON with the ids and the nested tree; DOT. */
-    sub = cpid(rt, sup, "sub");
+    sub = check_child_pid(rt, sup, "sub");
     tree.data = NULL;
     tree.len = 0;
     CHECK_EQ_INT(swerl_supervisor_tree(rt, sup, SWERL_TREE_JSON, &tree), 0);
