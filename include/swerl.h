@@ -63,7 +63,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SWERL_VERSION_MAJOR 1
-#define SWERL_VERSION_MINOR 1
+#define SWERL_VERSION_MINOR 2
 #define SWERL_VERSION_PATCH 0
 /* 0xMMmmpp: compare with swerl_version() at run time. Same major: same ABI. */
 #define SWERL_VERSION_HEX \
@@ -129,16 +129,41 @@ SWERL_API const char *swerl_strerror(int code);
    Any thread. Since 1.0. */
 SWERL_API const char *swerl_err_name(int code);
 
+/* What went wrong in the most recent swerl_* call that failed on the calling
+   thread, in words: which argument and why ("swerl_spawn: opts->size is 0:
+   call swerl_spawn_opts_init first"), which limit and how to raise it, the
+   exit reason of a server that died during swerl_call, the process a
+   swerl_runtime_stop could not stop. "" when no call has failed on this
+   thread, or the failure has nothing to add to swerl_strerror(). As errno,
+   it is not cleared by calls that succeed: read it right after the call
+   that failed. The string is the library's (never NULL), valid on this
+   thread until the next swerl_* call on it. Any thread. Since 1.2. */
+SWERL_API const char *swerl_last_error_detail(void);
+
 /* ------------------------------------------------------------------------ */
 /* Basic types and constants                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* A process id: slot, generation and a node field (0 for local processes).
-   0 is never a pid. A pid whose process has exited never reaches another
-   process, even one that reuses its slot. */
+/* A process id. Its bits are the library's: a local pid names a slot, the
+   slot's generation and the runtime it belongs to, so a pid used with
+   another runtime than its own is unknown there (ENOPROC, with a detail
+   saying so; since 1.2); the top bit is reserved for remote pids (Erlang
+   distribution). 0 is never a pid. A pid whose process has exited never
+   reaches another process, even one that reuses its slot.
+   swerl_pid_format() prints it as Erlang does, "<0.SLOT.GENERATION>". */
 typedef uint64_t swerl_pid;
 /* A reference to a monitor, a timer or a call. 0 is never a valid ref. */
 typedef uint64_t swerl_ref;
+
+/* Enough bytes for any pid swerl_pid_format writes, NUL included. */
+#define SWERL_PID_FORMAT_MAX 48
+
+/* Write `pid` as the library's reports print it ("<0.10001.1>": node 0,
+   slot, generation; a remote pid's first field is not 0) into `buf`,
+   NUL-terminated and truncated to `cap` bytes. Returns the length of the
+   whole text without the NUL (as snprintf does), or EINVAL (buf NULL with
+   cap > 0). Any thread. Since 1.2. */
+SWERL_API int swerl_pid_format(swerl_pid pid, char *buf, size_t cap);
 
 typedef struct swerl_runtime swerl_runtime; /* opaque */
 typedef struct swerl_ctx swerl_ctx;         /* valid only inside the callback that got it */
@@ -193,9 +218,10 @@ typedef struct swerl_config {
     void (*on_thread_start)(void *user);   /* on each scheduler thread, first; may be NULL */
     void (*on_thread_stop)(void *user);    /* on each scheduler thread, last; may be NULL */
     void *thread_user;              /* passed to both hooks */
-    /* Reports (supervisor restarts, escalations, shutdown errors): called on
-       a scheduler thread with a static level and a message valid during the
-       call. NULL: reports are only counted (swerl_stats). */
+    /* Reports (supervisor restarts, escalations, shutdown errors; since 1.2
+       also crash reports and long turns): called on one of the runtime's
+       threads with a static level and a message valid during the call.
+       NULL: reports are only counted (swerl_stats). */
     void (*on_log)(void *user, int level, const char *message, size_t len);
     void *log_user;                 /* passed to on_log */
 } swerl_config;
@@ -224,10 +250,14 @@ SWERL_API int swerl_runtime_start(const swerl_config *cfg, swerl_runtime **out);
    (blocked swerl_call callers return ESTOPPED). Afterwards every function
    taking `rt` returns ESTOPPED, except swerl_runtime_stop (ESTOPPED again)
    and swerl_runtime_free.
+   The timeout is a deadline (since 1.2): the call returns about
+   `timeout_ms` after it began, plus the time the killed processes take to
+   exit; it does not wait for a handler that does not return.
    Errors: EINVAL (rt NULL), ESTOPPED (already stopped), EINPROC (called
    inside a process callback: it would wait for itself), ETIMEDOUT (a
-   handler did not return even after the kill; the threads are left running
-   and swerl_runtime_free will wait for them).
+   handler did not return, even after the kill: swerl_last_error_detail()
+   and the log hook name each such process; its thread is left running and
+   swerl_runtime_free waits for it).
    Any thread outside the runtime's callbacks. Since 1.0. */
 SWERL_API int swerl_runtime_stop(swerl_runtime *rt, uint32_t timeout_ms);
 
@@ -236,7 +266,10 @@ SWERL_API int swerl_runtime_stop(swerl_runtime *rt, uint32_t timeout_ms);
    Must not be called inside one of this runtime's callbacks (it would wait
    for itself: the call is then ignored). Inside another runtime's callback
    it returns at once and a background thread stops and frees the runtime
-   (since 1.1; 1.0 freed it without stopping it). Any thread. Since 1.0. */
+   (since 1.1; 1.0 freed it without stopping it). A handler that never
+   returns keeps its thread, and so the runtime's memory, for ever: free
+   waits for it (from a background thread when called inside a callback).
+   Any thread. Since 1.0. */
 SWERL_API void swerl_runtime_free(swerl_runtime *rt);
 
 /* Set the runtime's memory ceiling: the bytes that messages and call
@@ -254,6 +287,39 @@ SWERL_API void swerl_runtime_free(swerl_runtime *rt);
    knows only the 1.0 struct's size.)
    Errors: EINVAL (rt NULL), ESTOPPED. Any thread. Since 1.1. */
 SWERL_API int swerl_runtime_set_max_memory(swerl_runtime *rt, uint64_t bytes);
+
+/* Handlers that block.
+   A handler runs on a scheduler thread, which no other process can use until
+   it returns: Swerl cannot preempt native code. So that one handler that
+   sleeps, waits for I/O or loops does not stall the others:
+     - Detect: a turn (one process's run of its handler, its callbacks in a
+       row) that lasts longer than the long-turn limit (100 ms by default;
+       swerl_runtime_set_long_turn) is reported through the log hook
+       (SWERL_LOG_WARNING, as BEAM's long_schedule monitor does): the
+       process, its name, how long, and again when it returns.
+     - Route around: a scheduler whose turn has lasted about 10 ms is handed,
+       with its run queue and its timers, to another thread while the handler
+       keeps the thread it blocks; when the handler returns, that thread
+       finishes the turn and becomes a spare. At most
+       SWERL_TAKEOVER_THREADS_MAX such threads wait beyond the schedulers.
+     - Where blocking is allowed: a blocking process, spawned with
+       SWERL_SPAWN_BLOCKING or turned into one by swerl_set_blocking (a
+       supervised child does it in its init), runs its callbacks on a
+       separate pool of threads made for waiting (BEAM's dirty schedulers,
+       tokio's spawn_blocking): it may sleep, do blocking I/O and call
+       swerl_call and swerl_wait_exit. Its messages, links, monitors,
+       timers and supervisor behave as for any process. */
+#define SWERL_TAKEOVER_THREADS_MAX 64
+
+/* Report turns longer than `report_ms` (0: never; default 100). Errors:
+   EINVAL (rt NULL), ESTOPPED. Any thread. Since 1.2. */
+SWERL_API int swerl_runtime_set_long_turn(swerl_runtime *rt, uint32_t report_ms);
+
+/* The most threads the blocking pool runs at once (default 64; at least 1).
+   More blocking processes than that wait their turn. Threads are started
+   when needed and end after 10 s without work. Errors: EINVAL (rt NULL,
+   max 0), ESTOPPED. Any thread. Since 1.2. */
+SWERL_API int swerl_runtime_set_blocking_threads(swerl_runtime *rt, uint32_t max);
 
 /* What one message costs against the memory ceiling besides its payload. */
 #define SWERL_MESSAGE_OVERHEAD 64
@@ -326,7 +392,10 @@ typedef struct swerl_behavior {
 enum {
     SWERL_SPAWN_LINK      = 1u << 0,  /* spawn_link: link created atomically with the process */
     SWERL_SPAWN_MONITOR   = 1u << 1,  /* spawn_monitor: ref in *monitor_ref */
-    SWERL_SPAWN_TRAP_EXIT = 1u << 2   /* the new process starts trapping exits */
+    SWERL_SPAWN_TRAP_EXIT = 1u << 2,  /* the new process starts trapping exits */
+    /* Since 1.2: its callbacks run on the blocking pool, where they may
+       block (see "Handlers that block" above). */
+    SWERL_SPAWN_BLOCKING  = 1u << 3
 };
 
 /* What a bounded mailbox does when a message would exceed mailbox_limit. */
@@ -354,6 +423,11 @@ SWERL_API void swerl_spawn_opts_init(swerl_spawn_opts *opts);
    temporary); `arg` is handed to init as is. Called inside a handler, the
    new process starts on the caller's scheduler, and LINK/MONITOR tie it to
    the caller with no window in which it could die unobserved (OTP-3, OTP-4).
+   A process that exits abnormally of its own doing (init fails, a handler
+   crashes or stops with an abnormal reason) and was not started by a
+   supervisor (which reports its children itself) is reported through the
+   log hook as a crash report, as Erlang does; at most 100 such reports a
+   second, then one line says how many were left out (since 1.2).
    Errors: EINVAL (rt, b, b->handle or out NULL, b->size or opts->size too
    small, unknown flags or overflow, LINK/MONITOR outside a handler, MONITOR
    without monitor_ref, a name that is empty or longer than SWERL_NAME_MAX),
@@ -385,10 +459,11 @@ SWERL_API int swerl_fail(swerl_ctx *ctx, int32_t reason, const void *detail, siz
    `from` is 0. Signals from one sender to one
    receiver arrive in the order they were sent (OTP-7). Lock-free.
    Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG (len above
-   max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid: a
-   dead letter is counted), EFULL (bounded mailbox, REJECT or KILL policy),
-   EMEMLIMIT (the runtime's memory ceiling is reached; since 1.1), ENOMEM,
-   ESTOPPED. Any thread. Since 1.0. */
+   max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid, or
+   a pid of another runtime: a dead letter is counted; Erlang's `!` would
+   succeed, so a server may ignore this code), EFULL (bounded mailbox,
+   REJECT or KILL policy), EMEMLIMIT (the runtime's memory ceiling is
+   reached; since 1.1), ENOMEM, ESTOPPED. Any thread. Since 1.0. */
 SWERL_API int swerl_send(swerl_runtime *rt, swerl_pid to, const void *data, size_t len);
 
 /* Send to the process registered as `name` (looked up once, at the call).
@@ -424,6 +499,14 @@ SWERL_API int swerl_unlink(swerl_ctx *ctx, swerl_pid pid);
 /* Turn exit signals into EXIT messages (on != 0) or not. Returns the
    previous value (0 or 1), or ECTX. Since 1.0. */
 SWERL_API int swerl_trap_exit(swerl_ctx *ctx, int on);
+
+/* Make the calling process a blocking one (on != 0), whose callbacks run on
+   the blocking pool from its next turn on, or a scheduled one again (see
+   "Handlers that block"). A child a supervisor starts calls it in its
+   init (which itself runs in the supervisor's start, as OTP's start_link
+   waits for init: keep init short). Returns the previous value (0 or 1), or
+   ECTX. Since 1.2. */
+SWERL_API int swerl_set_blocking(swerl_ctx *ctx, int on);
 
 /* Send an exit signal (Erlang's exit/2) to `pid`, from the calling process
    when called inside a handler, else from 0. The receiver applies OTP's table
@@ -501,6 +584,16 @@ SWERL_API int swerl_send_after(swerl_runtime *rt, swerl_pid to, uint32_t ms,
    Errors: EINVAL (rt NULL), EREF, ESTOPPED. Any thread. Since 1.0. */
 SWERL_API int swerl_cancel_timer(swerl_runtime *rt, swerl_ref timer, uint32_t *remaining_ms);
 
+/* swerl_send_after to a registered name: the name is looked up when the
+   timer expires, and the message is dropped silently if no process has it
+   then; the timer is not cancelled by anyone's exit (OTP-35, erlang:
+   send_after with an atom). Cancel it with swerl_cancel_timer.
+   Errors: EINVAL (rt, name or out NULL, a name that is empty or longer than
+   SWERL_NAME_MAX, data NULL with len > 0, ms is SWERL_INFINITY), ETOOBIG,
+   ENOMEM, ESTOPPED. Any thread. Since 1.2. */
+SWERL_API int swerl_send_after_named(swerl_runtime *rt, const char *name, uint32_t ms,
+                                     const void *data, size_t len, swerl_ref *out);
+
 /* ------------------------------------------------------------------------ */
 /* Request / reply                                                           */
 /* ------------------------------------------------------------------------ */
@@ -514,12 +607,17 @@ SWERL_API int swerl_cancel_timer(swerl_runtime *rt, swerl_ref timer, uint32_t *r
    *reply is empty ({NULL, 0}; swerl_buffer_free accepts it): the exit
    detail of a server that died (EEXITED) reaches monitors and links, and
    swerl_call_async's REPLY.
+   The timeout is a deadline: a reply sent after it is a timeout, however
+   the threads were scheduled (since 1.2). 0 times out at once unless the
+   answer is already there.
    Errors: EINVAL (rt or reply NULL, req NULL with len > 0), ETOOBIG,
    ENOPROC (`to` not alive), EMEMLIMIT (memory ceiling reached; since 1.1),
-   ETIMEDOUT, EEXITED (the server exited before
-   replying), EINPROC (called inside a process callback: use
-   swerl_call_async), ESTOPPED (before or during the call).
-   Threads outside the runtime's callbacks. Since 1.0. */
+   ETIMEDOUT, EEXITED (the server exited before replying;
+   swerl_last_error_detail() has its exit reason and detail), EINPROC
+   (called inside a process callback: use swerl_call_async, or spawn the
+   caller with SWERL_SPAWN_BLOCKING), ESTOPPED (before or during the call).
+   Threads outside the runtime's callbacks, and callbacks of blocking
+   processes (since 1.2). Since 1.0. */
 SWERL_API int swerl_call(swerl_runtime *rt, swerl_pid to, const void *req, size_t len,
                          uint32_t timeout_ms, swerl_buffer *reply);
 
@@ -527,7 +625,9 @@ SWERL_API int swerl_call(swerl_runtime *rt, swerl_pid to, const void *req, size_
    in the caller's mailbox as a REPLY message with the same ref: reason 0 and
    the reply bytes, or reason ETIMEDOUT (after `timeout_ms`), ENOPROC (`to`
    was not alive) or EEXITED (the server exited before replying; the data
-   holds its exit detail). Exactly one REPLY arrives per call.
+   holds its exit detail). Exactly one REPLY arrives per call. The timeout
+   is a deadline: a reply sent after it gives ETIMEDOUT and is dropped,
+   even when the timer could not fire in time (since 1.2).
    Errors: EINVAL (out NULL, req NULL with len > 0), ETOOBIG, ECALLSELF (`to`
    is the caller: OTP's calling_self), EMEMLIMIT (memory ceiling reached;
    since 1.1), ECTX. Since 1.0. */
@@ -537,9 +637,59 @@ SWERL_API int swerl_call_async(swerl_ctx *ctx, swerl_pid to, const void *req, si
 /* Answer the call `call` (a CALL message's ref) with a copy of `data`. May
    be deferred: called later, from any process or thread.
    Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG, EREF (unknown
-   ref, already answered, or the caller gave up: the reply is discarded),
-   ESTOPPED. Any thread. Since 1.0. */
+   ref, already answered, or the caller gave up or its deadline passed: the
+   reply is discarded and counted as a dead letter; gen_server:reply would
+   succeed, so a server may ignore this code), ESTOPPED. Any thread.
+   Since 1.0. */
 SWERL_API int swerl_reply(swerl_runtime *rt, swerl_ref call, const void *data, size_t len);
+
+/* How a call started with swerl_call_notify ended: code 0 and the reply, or
+   ETIMEDOUT, ENOPROC, EEXITED (data: the server's exit detail) or ESTOPPED.
+   `data` is borrowed for the duration of the callback. */
+typedef void (*swerl_call_fn)(void *user, int code, const void *data, size_t len);
+
+/* Send `req` to `to` as a CALL message and return at once; `done(user, ...)`
+   runs exactly once when the call ends (unless swerl_cancel_notify stops it
+   first), on the thread that ends it: a scheduler thread (the reply, the
+   timeout, the server's exit) or the thread of swerl_reply or
+   swerl_runtime_stop. It runs outside any process (what it sends is sent
+   from no process), must not block and must not stop or free the runtime.
+   Made for event loops and front ends: C programs that cannot block, the
+   Python and Swift bindings. The timeout is a deadline, as in swerl_call.
+   Errors (`done` then never runs): EINVAL (rt, done or out NULL, req NULL
+   with len > 0), ETOOBIG, ENOPROC (`to` not alive), ECALLSELF (called inside
+   `to`'s own callback), EMEMLIMIT, ENOMEM, ESTOPPED. Any thread. Since 1.2. */
+SWERL_API int swerl_call_notify(swerl_runtime *rt, swerl_pid to, const void *req, size_t len,
+                                uint32_t timeout_ms, swerl_call_fn done, void *user, swerl_ref *out);
+
+/* How a watched process ended: its exit reason and detail (borrowed for the
+   duration of the callback); NOPROC if it was not alive. */
+typedef void (*swerl_exit_fn)(void *user, int32_t reason, const void *detail, size_t len);
+
+/* Watch `pid` from outside any process (a monitor owned by no process,
+   OTP-23..25): `done(user, ...)` runs exactly once with its exit reason
+   (NOPROC at once, in this call, if it is not alive), on the thread that
+   settles it, under the rules of swerl_call_notify's `done`; or never, after
+   swerl_cancel_notify, or when the runtime stops first (then with reason
+   SHUTDOWN or KILLED as the process exits).
+   Errors: EINVAL (rt, done or out NULL), ENOMEM, ESTOPPED. Any thread.
+   Since 1.2. */
+SWERL_API int swerl_watch_exit(swerl_runtime *rt, swerl_pid pid, swerl_exit_fn done, void *user,
+                               swerl_ref *out);
+
+/* Stop a swerl_call_notify or swerl_watch_exit: once it returns 0, `done`
+   has not run and never will (a cancelled call's reply is dropped, as after
+   a timeout). EREF: `done` has run or is running now (on another thread), or
+   `ref` is unknown. Errors: EINVAL (rt NULL), EREF, ESTOPPED. Any thread.
+   Since 1.2. */
+SWERL_API int swerl_cancel_notify(swerl_runtime *rt, swerl_ref ref);
+
+/* Block until `pid` exits, at most `timeout_ms` (SWERL_INFINITY: no limit),
+   and give its exit reason in *reason (may be NULL): NOPROC if it was not
+   alive. Errors: EINVAL (rt NULL), ETIMEDOUT, EINPROC (inside a callback of
+   a process that is not a blocking one), ESTOPPED. Threads outside the
+   runtime's callbacks, and callbacks of blocking processes. Since 1.2. */
+SWERL_API int swerl_wait_exit(swerl_runtime *rt, swerl_pid pid, uint32_t timeout_ms, int32_t *reason);
 
 /* Free a buffer the library returned and set it to {NULL, 0}. NULL and
    empty buffers are no-ops. Any thread. Since 1.0. */

@@ -88,7 +88,7 @@ enum CoreLinkCascade {
         // so it is in place before any exit signal can get there.
         let outcome = Outcome()
         let completion = frame.completion.pointee.latch.takeUnretainedValue()
-        frame.engine.watchExit(last) { reason, _ in
+        _ = frame.engine.watchExit(last) { reason, _ in
             outcome.reason.store(reason, ordering: .relaxed)
             completion.signal()
         }

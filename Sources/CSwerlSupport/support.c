@@ -1,9 +1,18 @@
+#define _GNU_SOURCE 1
 #include "swerl_support.h"
 
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 _Thread_local void *swerlrt_current_ctx = 0;
-_Thread_local void *swerlrt_current_scheduler = 0;
+_Thread_local void *swerlrt_current_worker = 0;
 _Thread_local uintptr_t swerlrt_current_token = 0;
 _Thread_local void *swerlrt_current_pool = 0;
+_Thread_local int swerlrt_monitor_thread = 0;
 
 #include "../../include/swerl.h"  /* the one error table */
 
@@ -25,4 +34,55 @@ const char *swerlrt_err_name(int code) {
 #undef SWERLRT_NAME_
     default: return "UNKNOWN";
     }
+}
+
+/* --- asymmetric fence --------------------------------------------------- */
+
+int swerlrt_asymmetric_fence_init(void) {
+    static int available = -1;  /* registration is per process: once */
+    int seen = __atomic_load_n(&available, __ATOMIC_ACQUIRE);
+    if (seen >= 0) return seen;
+    long commands = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
+    int ok = commands > 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+        && syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
+    __atomic_store_n(&available, ok, __ATOMIC_RELEASE);
+    return ok;
+}
+
+int swerlrt_heavy_fence(void) {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0) return 0;
+    /* A child of fork() has a new address space, not registered (the flag
+       above was copied from the parent): register it, then try again. */
+    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0);
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0 ? 0 : -1;
+}
+
+/* --- last-error detail -------------------------------------------------- */
+
+/* A buffer per thread, made on the thread's first error and freed with the
+   thread (a key destructor), so threads that never fail cost nothing. */
+typedef struct { size_t cap; char text[]; } swerlrt_detail;
+static pthread_key_t detail_key;
+static pthread_once_t detail_once = PTHREAD_ONCE_INIT;
+static void detail_make_key(void) { pthread_key_create(&detail_key, free); }
+
+void swerlrt_error_set(const char *text, size_t len) {
+    pthread_once(&detail_once, detail_make_key);
+    swerlrt_detail *d = pthread_getspecific(detail_key);
+    if (!d || d->cap < len + 1) {
+        size_t cap = len + 1 < 256 ? 256 : len + 1;
+        swerlrt_detail *grown = realloc(d, sizeof *d + cap);
+        if (!grown) return;  /* keep the old text: better than none */
+        grown->cap = cap;
+        d = grown;
+        pthread_setspecific(detail_key, d);
+    }
+    if (len) memcpy(d->text, text, len);
+    d->text[len] = 0;
+}
+
+const char *swerlrt_error_get(void) {
+    pthread_once(&detail_once, detail_make_key);
+    swerlrt_detail *d = pthread_getspecific(detail_key);
+    return d ? d->text : "";
 }

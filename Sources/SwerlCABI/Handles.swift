@@ -1,4 +1,5 @@
-// Conversions between the C handles and the runtime. No logic of its own.
+// Conversions between the C handles and the runtime, and the words of the
+// argument errors (swerl_last_error_detail). No logic of its own.
 
 import CSwerl
 import Glibc
@@ -24,5 +25,40 @@ func name(_ raw: UnsafePointer<CChar>?) -> String? {
     return String(validatingCString: raw)
 }
 
+/// Why `raw` is not a valid name (for a name that `name` refused).
+func nameProblem(_ raw: UnsafePointer<CChar>?) -> String {
+    guard let raw else { return "the name is NULL" }
+    let length = strnlenShim(raw, Int(SWERL_NAME_MAX) + 1)
+    if length == 0 { return "the name is empty" }
+    if length > Int(SWERL_NAME_MAX) { return "the name is longer than SWERL_NAME_MAX (\(SWERL_NAME_MAX) bytes)" }
+    return "the name is not valid UTF-8"
+}
+
 @inline(__always)
 func strnlenShim(_ raw: UnsafePointer<CChar>, _ limit: Int) -> Int { strnlen(raw, limit) }
+
+/// EINVAL, with which argument of `function` was wrong and why.
+@inline(never)
+func invalid(_ function: String, _ why: String) -> CInt {
+    ErrorDetail.failing(CInt(SWERL_EINVAL), "\(function): \(why)")
+}
+
+/// EINVAL for a NULL pointer argument.
+@inline(never)
+func null(_ function: String, _ argument: String) -> CInt {
+    invalid(function, "\(argument) is NULL")
+}
+
+/// EINVAL for a struct whose `size` was not set (its _init not called).
+@inline(never)
+func badSize(_ function: String, _ argument: String, _ size: UInt32, _ type: String, expected: Int) -> CInt {
+    invalid(function, "\(argument)->size is \(size), not \(expected) (sizeof(\(type)))"
+        + (type.hasSuffix("_opts") || type.hasSuffix("_spec") || type == "swerl_config"
+           ? ": call \(type)_init first" : ": set it to sizeof(\(type))"))
+}
+
+/// EINVAL for data NULL with a length.
+@inline(never)
+func nullData(_ function: String, _ argument: String, _ count: Int) -> CInt {
+    invalid(function, "\(argument) is NULL with a length of \(count)")
+}

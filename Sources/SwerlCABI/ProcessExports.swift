@@ -12,22 +12,38 @@ import Swerl
 @c public func swerl_spawn(_ rt: OpaquePointer?, _ behavior: UnsafePointer<swerl_behavior>?,
                            _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
                            _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
-    guard let engine = engine(rt), let behavior, let out else { return CInt(SWERL_EINVAL) }
-    guard behavior.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size), behavior.pointee.handle != nil else {
-        return CInt(SWERL_EINVAL)
+    let function = "swerl_spawn"
+    guard let engine = engine(rt) else { return null(function, "rt") }
+    guard let behavior else { return null(function, "b (the behaviour)") }
+    guard let out else { return null(function, "out") }
+    guard behavior.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size) else {
+        return badSize(function, "b", behavior.pointee.size, "swerl_behavior",
+                       expected: MemoryLayout<swerl_behavior>.size)
     }
+    guard behavior.pointee.handle != nil else { return invalid(function, "b->handle is NULL: a behaviour needs one") }
     var options = swerl_spawn_opts()
     swerl_spawn_opts_init(&options)
     if let opts {
-        guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size) else { return CInt(SWERL_EINVAL) }
+        guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size) else {
+            return badSize(function, "opts", opts.pointee.size, "swerl_spawn_opts",
+                           expected: MemoryLayout<swerl_spawn_opts>.size)
+        }
         options = opts.pointee
     }
-    let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT)
-    guard options.flags & ~known == 0, options.overflow <= UInt32(SWERL_OVERFLOW_KILL) else { return CInt(SWERL_EINVAL) }
-    if options.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 && options.monitor_ref == nil { return CInt(SWERL_EINVAL) }
+    let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT | SWERL_SPAWN_BLOCKING)
+    guard options.flags & ~known == 0 else {
+        return invalid(function, "opts->flags has unknown bits 0x\(String(options.flags & ~known, radix: 16))")
+    }
+    guard options.overflow <= UInt32(SWERL_OVERFLOW_KILL) else {
+        return invalid(function, "opts->overflow is \(options.overflow): use SWERL_OVERFLOW_REJECT, "
+            + "_DROP_OLDEST or _KILL")
+    }
+    if options.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 && options.monitor_ref == nil {
+        return invalid(function, "SWERL_SPAWN_MONITOR needs opts->monitor_ref (where the monitor's ref goes)")
+    }
     var registered: String? = nil
     if options.name != nil {
-        guard let valid = name(options.name) else { return CInt(SWERL_EINVAL) }
+        guard let valid = name(options.name) else { return invalid(function, nameProblem(options.name)) }
         registered = valid
     }
     let (code, pid) = engine.spawn(behavior: behavior.pointee, arg: arg, flags: options.flags, name: registered,
@@ -47,19 +63,16 @@ import Swerl
 }
 
 @c public func swerl_fail(_ ctx: OpaquePointer?, _ reason: Int32, _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
-    if len < 0 {  // above SSIZE_MAX as a size_t
-        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_ETOOBIG)
-    }
-    guard let detail = bytes(detail, len) else {
-        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
-    }
+    guard Engine.contextPid(UnsafeRawPointer(ctx)) != nil else { return Engine.badContext() }
+    if len < 0 { return CInt(SWERL_ETOOBIG) }  // above SSIZE_MAX as a size_t
+    guard let detail = bytes(detail, len) else { return nullData("swerl_fail", "detail", len) }
     return Engine.fail(UnsafeRawPointer(ctx), reason: reason, detail: detail)
 }
 
 @c public func swerl_send(_ rt: OpaquePointer?, _ to: swerl_pid, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let rt else { return CInt(SWERL_EINVAL) }
+    guard let rt else { return null("swerl_send", "rt") }
     if len < 0 { return CInt(SWERL_ETOOBIG) }
-    guard len == 0 || data != nil else { return CInt(SWERL_EINVAL) }
+    guard len == 0 || data != nil else { return nullData("swerl_send", "data", len) }
     // The hot path: a guaranteed reference, no retain/release of the runtime.
     return Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt))._withUnsafeGuaranteedRef {
         $0.send(to: to, data: data, count: len)
@@ -68,9 +81,10 @@ import Swerl
 
 @c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,
                                 _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_send_named", "rt") }
     if len < 0 { return CInt(SWERL_ETOOBIG) }
-    guard len == 0 || data != nil, let registered = name(rawName) else { return CInt(SWERL_EINVAL) }
+    guard len == 0 || data != nil else { return nullData("swerl_send_named", "data", len) }
+    guard let registered = name(rawName) else { return invalid("swerl_send_named", nameProblem(rawName)) }
     return engine.sendNamed(registered, data: data, count: len)
 }
 
@@ -90,27 +104,31 @@ import Swerl
     Engine.trapExit(UnsafeRawPointer(ctx), on != 0)
 }
 
+@c public func swerl_set_blocking(_ ctx: OpaquePointer?, _ on: CInt) -> CInt {
+    Engine.setBlocking(UnsafeRawPointer(ctx), on != 0)
+}
+
 @c public func swerl_exit(_ rt: OpaquePointer?, _ pid: swerl_pid, _ reason: Int32,
                           _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_exit", "rt") }
     if len < 0 { return CInt(SWERL_ETOOBIG) }
-    guard let detail = bytes(detail, len) else { return CInt(SWERL_EINVAL) }
+    guard let detail = bytes(detail, len) else { return nullData("swerl_exit", "detail", len) }
     return engine.exit(pid, reason: reason, detail: detail)
 }
 
 @c public func swerl_monitor(_ ctx: OpaquePointer?, _ pid: swerl_pid, _ out: UnsafeMutablePointer<swerl_ref>?) -> CInt {
-    guard let out else {
-        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
-    }
+    guard Engine.contextPid(UnsafeRawPointer(ctx)) != nil else { return Engine.badContext() }
+    guard let out else { return null("swerl_monitor", "out") }
     let (code, ref) = Engine.monitor(UnsafeRawPointer(ctx), pid)
     if code == 0 { out.pointee = ref }
     return code
 }
 
 @c public func swerl_demonitor(_ ctx: OpaquePointer?, _ ref: swerl_ref, _ flags: UInt32) -> CInt {
+    guard Engine.contextPid(UnsafeRawPointer(ctx)) != nil else { return Engine.badContext() }
     let known = UInt32(SWERL_DEMONITOR_FLUSH | SWERL_DEMONITOR_INFO)
     guard flags & ~known == 0 else {
-        return Engine.contextPid(UnsafeRawPointer(ctx)) == nil ? CInt(SWERL_ECTX) : CInt(SWERL_EINVAL)
+        return invalid("swerl_demonitor", "flags has unknown bits 0x\(String(flags & ~known, radix: 16))")
     }
     return Engine.demonitor(UnsafeRawPointer(ctx), ref, flush: flags & UInt32(SWERL_DEMONITOR_FLUSH) != 0,
                             info: flags & UInt32(SWERL_DEMONITOR_INFO) != 0)
@@ -118,17 +136,35 @@ import Swerl
 
 @c public func swerl_process_get_info(_ rt: OpaquePointer?, _ pid: swerl_pid,
                                       _ out: UnsafeMutablePointer<swerl_process_info>?) -> CInt {
-    guard let engine = engine(rt), let out,
-          out.pointee.size >= UInt32(MemoryLayout<swerl_process_info>.size) else { return CInt(SWERL_EINVAL) }
+    let function = "swerl_process_get_info"
+    guard let engine = engine(rt) else { return null(function, "rt") }
+    guard let out else { return null(function, "out") }
+    guard out.pointee.size >= UInt32(MemoryLayout<swerl_process_info>.size) else {
+        return badSize(function, "out", out.pointee.size, "swerl_process_info",
+                       expected: MemoryLayout<swerl_process_info>.size)
+    }
     return engine.processInfo(pid, out)
 }
 
 @c public func swerl_processes(_ rt: OpaquePointer?, _ buffer: UnsafeMutablePointer<swerl_pid>?, _ capacity: Int,
                                _ count: UnsafeMutablePointer<Int>?) -> CInt {
-    guard let engine = engine(rt), let count, capacity == 0 || buffer != nil else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_processes", "rt") }
+    guard let count else { return null("swerl_processes", "count") }
+    guard capacity == 0 || buffer != nil else { return invalid("swerl_processes", "buf is NULL with cap \(capacity)") }
     if engine.isStopped { return CInt(SWERL_ESTOPPED) }
     let pids = engine.livePids()
     for (index, pid) in pids.prefix(capacity).enumerated() { buffer![index] = pid }
     count.pointee = pids.count
     return 0
+}
+
+@c public func swerl_pid_format(_ pid: swerl_pid, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int) -> CInt {
+    guard capacity == 0 || buffer != nil else { return invalid("swerl_pid_format", "buf is NULL with cap \(capacity)") }
+    let text = Array(Pid(rawValue: pid).description.utf8)
+    if let buffer, capacity > 0 {
+        let kept = min(text.count, capacity - 1)
+        for index in 0..<kept { buffer[index] = CChar(bitPattern: text[index]) }
+        buffer[kept] = 0
+    }
+    return CInt(text.count)
 }

@@ -4,7 +4,7 @@ import CSwerl
 import CSwerlSupport
 import Swerl
 
-private let versionString: StaticString = "1.1.0"
+private let versionString: StaticString = "1.2.0"
 
 @c public func swerl_version() -> CUnsignedInt {
     CUnsignedInt((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)
@@ -22,6 +22,10 @@ private let versionString: StaticString = "1.1.0"
     swerlrt_err_name(code)
 }
 
+@c public func swerl_last_error_detail() -> UnsafePointer<CChar>? {
+    swerlrt_error_get()
+}
+
 @c public func swerl_config_init(_ cfg: UnsafeMutablePointer<swerl_config>?) {
     guard let cfg else { return }
     cfg.pointee = swerl_config()
@@ -30,7 +34,7 @@ private let versionString: StaticString = "1.1.0"
 
 @c public func swerl_runtime_start(_ cfg: UnsafePointer<swerl_config>?,
                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> CInt {
-    guard let out else { return CInt(SWERL_EINVAL) }
+    guard let out else { return null("swerl_runtime_start", "out") }
     var config = swerl_config()
     if let cfg {
         config = cfg.pointee
@@ -46,34 +50,29 @@ private let versionString: StaticString = "1.1.0"
 }
 
 @c public func swerl_runtime_stop(_ rt: OpaquePointer?, _ timeoutMillis: UInt32) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_runtime_stop", "rt") }
     return engine.stop(timeoutMillis: timeoutMillis)
 }
 
 @c public func swerl_runtime_free(_ rt: OpaquePointer?) {
     guard let rt, let engine = engine(rt) else { return }
-    if engine.isInsideCallback { return }  // it would wait for itself (1.0: ignored)
-    // Inside another runtime's callback it cannot wait either: a background
-    // thread stops it and drops the last reference. Releasing it unstopped
-    // would leave its threads running callbacks whose owner thinks them gone.
-    if Engine.isInsideAnyCallback {
-        engine.stopInBackground()
-        Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt)).release()
-        return
-    }
-    let result = engine.stop(timeoutMillis: 5000)
-    if result == CInt(SWERL_ETIMEDOUT) || (result == CInt(SWERL_ESTOPPED) && !engine.threadsJoined) {
-        engine.joinAfterTimeout()
-    }
+    // The one release policy (the Swift Runtime's too); inside its own
+    // callback it would wait for itself: ignored, the caller still holds rt.
+    guard engine.shutDownForRelease(keepingFromOwnCallback: true) else { return }
     Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt)).release()
 }
 
 @c public func swerl_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<swerl_stats>?) -> CInt {
-    guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_runtime_stats", "rt") }
+    guard let out else { return null("swerl_runtime_stats", "out") }
     // A 1.0 caller's struct ends before the 1.1 fields: fill the whole
     // fields it has (all 8 bytes wide after the first two).
     let size = Int(out.pointee.size)
-    guard size >= MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)! else { return CInt(SWERL_EINVAL) }
+    let minimum = MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)!
+    guard size >= minimum else {
+        return invalid("swerl_runtime_stats", "out->size is \(size), less than the 1.0 swerl_stats (\(minimum)): "
+            + "set it to sizeof(swerl_stats)")
+    }
     var stats = engine.stats()
     stats.size = out.pointee.size
     withUnsafeBytes(of: &stats) { bytes in
@@ -83,6 +82,16 @@ private let versionString: StaticString = "1.1.0"
 }
 
 @c public func swerl_runtime_set_max_memory(_ rt: OpaquePointer?, _ bytes: UInt64) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+    guard let engine = engine(rt) else { return null("swerl_runtime_set_max_memory", "rt") }
     return engine.setMaxMemory(bytes)
+}
+
+@c public func swerl_runtime_set_long_turn(_ rt: OpaquePointer?, _ reportMillis: UInt32) -> CInt {
+    guard let engine = engine(rt) else { return null("swerl_runtime_set_long_turn", "rt") }
+    return engine.setLongTurn(millis: reportMillis)
+}
+
+@c public func swerl_runtime_set_blocking_threads(_ rt: OpaquePointer?, _ max: UInt32) -> CInt {
+    guard let engine = engine(rt) else { return null("swerl_runtime_set_blocking_threads", "rt") }
+    return engine.setBlockingThreads(max)
 }

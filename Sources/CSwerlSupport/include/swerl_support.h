@@ -3,6 +3,7 @@
 #ifndef SWERLRT_SUPPORT_H
 #define SWERLRT_SUPPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The callback context of the current thread (NULL outside callbacks).
@@ -12,19 +13,23 @@ extern _Thread_local void *swerlrt_current_ctx;
 /* The swerl_ctx value handed to the callback running now: a token, new for
    every callback, so a ctx kept past its callback no longer matches. */
 extern _Thread_local uintptr_t swerlrt_current_token;
-/* This scheduler thread's message node pool (NULL on other threads). */
+/* This runtime thread's message node pool (NULL on other threads). */
 extern _Thread_local void *swerlrt_current_pool;
 static inline void *swerlrt_get_pool(void) { return swerlrt_current_pool; }
 static inline void swerlrt_set_pool(void *pool) { swerlrt_current_pool = pool; }
-/* The scheduler running on this thread (NULL on other threads). */
-extern _Thread_local void *swerlrt_current_scheduler;
+/* The worker (a thread that runs turns) on this thread (NULL on others). */
+extern _Thread_local void *swerlrt_current_worker;
 
 static inline void *swerlrt_get_ctx(void) { return swerlrt_current_ctx; }
 static inline void swerlrt_set_ctx(void *ctx) { swerlrt_current_ctx = ctx; }
 static inline uintptr_t swerlrt_get_token(void) { return swerlrt_current_token; }
 static inline void swerlrt_set_token(uintptr_t token) { swerlrt_current_token = token; }
-static inline void *swerlrt_get_scheduler(void) { return swerlrt_current_scheduler; }
-static inline void swerlrt_set_scheduler(void *s) { swerlrt_current_scheduler = s; }
+static inline void *swerlrt_get_worker(void) { return swerlrt_current_worker; }
+static inline void swerlrt_set_worker(void *w) { swerlrt_current_worker = w; }
+/* Nonzero on a runtime's turn monitor thread. */
+extern _Thread_local int swerlrt_monitor_thread;
+static inline int swerlrt_on_monitor_thread(void) { return swerlrt_monitor_thread; }
+static inline void swerlrt_set_monitor_thread(int on) { swerlrt_monitor_thread = on; }
 
 /* Spin-wait hint (x86 PAUSE / arm YIELD). */
 static inline void swerlrt_cpu_relax(void) {
@@ -32,13 +37,26 @@ static inline void swerlrt_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
-/* Error texts and names, generated from the header's SWERL_ERRNO_MAP: the
-   one table every code, name and description comes from. */
-const char *swerlrt_strerror(int code);
-const char *swerlrt_err_name(int code);
-
 #endif
 }
+
+/* A compiler-only barrier: the light side of an asymmetric fence (Worker's
+   handler phase), whose heavy side is swerlrt_heavy_fence. */
+static inline void swerlrt_compiler_fence(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+
+/* Registers the process for expedited membarrier; 1 when the heavy fence
+   is available (then the light side needs only a compiler barrier), 0 when
+   both sides must use full fences. */
+int swerlrt_asymmetric_fence_init(void);
+/* A full memory barrier on every CPU running a thread of this process
+   (membarrier PRIVATE_EXPEDITED). Only after swerlrt_asymmetric_fence_init
+   returned 1. 0, or -1 if the kernel refused (the barrier did not happen). */
+int swerlrt_heavy_fence(void);
+
+/* The calling thread's last-error detail (swerl_last_error_detail): a
+   NUL-terminated copy of `len` bytes, kept per thread. */
+void swerlrt_error_set(const char *text, size_t len);
+const char *swerlrt_error_get(void);
 
 /* Error texts and names, generated from the header's SWERL_ERRNO_MAP: the
    one table every code, name and description comes from. */

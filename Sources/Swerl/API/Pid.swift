@@ -5,10 +5,8 @@ public struct Pid: RawRepresentable, Hashable, Sendable, CustomStringConvertible
 
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Erlang-style `<node.slot.generation>`.
-    public var description: String {
-        "<\(rawValue >> Pids.nodeShift).\(Pids.slot(rawValue)).\(Pids.generation(rawValue))>"
-    }
+    /// Erlang-style `<0.slot.generation>`, as the runtime's reports print it.
+    public var description: String { Pids.format(rawValue) }
 }
 
 /// A reference to a monitor, a timer or a call.

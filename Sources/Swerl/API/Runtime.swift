@@ -48,9 +48,7 @@ public final class Runtime: Sendable {
 
     deinit {
         guard owned else { return }
-        if engine.isInsideCallback { return engine.stopInBackground() }
-        let result = engine.stop(timeoutMillis: 5000)
-        if result == Int32(SWERL_ETIMEDOUT) || !engine.threadsJoined { engine.joinAfterTimeout() }
+        engine.shutDownForRelease(keepingFromOwnCallback: false)  // the one release policy (swerl_runtime_free's too)
     }
 
     /// Sets the memory ceiling: the bytes messages and call requests may hold
@@ -156,11 +154,13 @@ public final class Runtime: Sendable {
     {
         let engine = self.engine
         let outcome: Result<[UInt8], SwerlError> = await withCheckedContinuation { continuation in
-            request.withPayloadBytes { bytes in
-                engine.call(pid.rawValue, request: bytes, timeoutMillis: timeoutMilliseconds) { code, reply in
-                    continuation.resume(returning: code == 0 ? .success(reply) : .failure(SwerlError(.init(rawValue: code))))
+            let (code, _) = request.withPayloadBytes { bytes in
+                engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMilliseconds) { code, reply in
+                    continuation.resume(returning: code == 0 ? .success(Array(reply))
+                                                             : .failure(SwerlError(.init(rawValue: code))))
                 }
             }
+            if code != 0 { continuation.resume(returning: .failure(SwerlError(.init(rawValue: code)))) }
         }
         return try outcome.get()
     }
@@ -170,9 +170,10 @@ public final class Runtime: Sendable {
     public func waitForExit(_ pid: Pid) async -> ExitReason {
         let engine = self.engine
         return await withCheckedContinuation { continuation in
-            engine.watchExit(pid.rawValue) { code, detail in
-                continuation.resume(returning: ExitReason(code: code, detail: detail))
+            let (code, _) = engine.watchExit(pid.rawValue) { code, detail in
+                continuation.resume(returning: ExitReason(code: code, detail: Array(detail)))
             }
+            if code != 0 { continuation.resume(returning: ExitReason(code: Int32(SWERL_REASON_NOPROC), detail: [])) }
         }
     }
 

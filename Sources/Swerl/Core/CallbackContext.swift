@@ -1,4 +1,4 @@
-// The context of a callback: which process is running, on which scheduler.
+// The context of a callback: which process is running, on which worker.
 // C sees a `swerl_ctx *` that is only a token, new for every callback: it is
 // valid while it equals the thread's current token, that is only inside its
 // own callback, on its own thread. The context itself is found through the
@@ -9,7 +9,7 @@ import CSwerlSupport
 struct CallbackContext {
     var process: ProcessPointer?
     var engine: Unmanaged<Engine>
-    var scheduler: Unmanaged<Scheduler>?
+    var worker: Unmanaged<Worker>?
     /// The context this one interrupted (nested callbacks), restored on leave.
     var previous: UnsafeMutableRawPointer?
     var previousToken: UInt = 0

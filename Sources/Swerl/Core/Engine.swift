@@ -16,7 +16,17 @@ package final class Engine: @unchecked Sendable {
     let config: swerl_config
     let maxMessageSize: Int
     let table: ProcessTable
+    /// This runtime's pid tag (see Pids): its pids are unknown elsewhere.
+    let tag: UInt64
     private(set) var schedulers: [Scheduler] = []
+    /// Every thread that runs turns, started and not yet joined.
+    let workers = Lock<[Worker]>([])
+    private let nextWorkerId = Atomic<UInt>(1)
+    /// Whether membarrier(2) is there (see Worker: the asymmetric fence).
+    let asymmetricFence = swerlrt_asymmetric_fence_init() == 1
+    private(set) var turnMonitor: TurnMonitor! = nil
+    private(set) var blockingPool: BlockingPool! = nil
+    let crashReports = CrashReports()
     /// Spare message nodes the schedulers' pools share (NodePool).
     let nodeDepot = NodeDepot()
     let registry = Registry()
@@ -26,8 +36,8 @@ package final class Engine: @unchecked Sendable {
     let state = Atomic<Int>(State.running.rawValue)
     let schedulersShouldExit = Atomic<Bool>(false)
     private let nextRef = Atomic<UInt64>(1)
-    private let roundRobin = Atomic<Int>(0)
-    private let stopLock = Lock<Bool>(false)
+    let roundRobin = Atomic<Int>(0)
+    let stopLock = Lock<Bool>(false)
 
     // Counters (see swerl_stats).
     let spawned = Atomic<UInt64>(0)
@@ -61,9 +71,13 @@ package final class Engine: @unchecked Sendable {
         var count = Int(config.schedulers)
         if count == 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
         memoryBudget = MemoryBudget(schedulers: count)
+        tag = Pids.takeTag()
         schedulers = []
         waiters.engine = self
+        crashReports.engine = self
         schedulers = (0..<count).map { Scheduler(index: $0, engine: self) }
+        turnMonitor = TurnMonitor(engine: self)
+        blockingPool = BlockingPool(engine: self)
     }
 
     /// Validates a configuration: 0 or an error code.
@@ -71,18 +85,59 @@ package final class Engine: @unchecked Sendable {
         // 1.0 callers may predate the log fields: accept any size that
         // reaches the thread hooks.
         let minimum = MemoryLayout<swerl_config>.offset(of: \.thread_user)! + MemoryLayout<UnsafeMutableRawPointer?>.size
-        if Int(config.size) < minimum { return Code.invalid }
-        if Int(config.max_processes) > Pids.maxSlots { return Code.invalid }
-        if config.schedulers > 1024 { return Code.invalid }
+        if Int(config.size) < minimum {
+            return ErrorDetail.failing(Code.invalid, "swerl_runtime_start: cfg->size is \(config.size): call "
+                + "swerl_config_init(&cfg) first")
+        }
+        if Int(config.max_processes) > Pids.maxSlots {
+            return ErrorDetail.failing(Code.invalid, "swerl_runtime_start: max_processes \(config.max_processes) is "
+                + "above \(Pids.maxSlots)")
+        }
+        if config.schedulers > 1024 {
+            return ErrorDetail.failing(Code.invalid, "swerl_runtime_start: \(config.schedulers) schedulers: at most 1024")
+        }
         return Code.ok
     }
 
     package func start() {
-        for scheduler in schedulers { scheduler.start() }
+        for scheduler in schedulers {
+            let worker = makeWorker(kind: .scheduler, holding: scheduler)
+            scheduler.owner = worker
+        }
+        for worker in workers.withLock({ $0 }) { worker.start() }
+        turnMonitor.start()
     }
 
     deinit {
         table.destroy()
+        Pids.returnTag(tag)
+    }
+
+    /// A worker, listed so that stop joins it; the caller starts it.
+    func makeWorker(kind: Worker.Kind, holding scheduler: Scheduler?) -> Worker {
+        let id = nextWorkerId.add(1, ordering: .relaxed).oldValue
+        let worker = Worker(engine: self, kind: kind, id: id, holding: scheduler)
+        workers.withLock { $0.append(worker) }
+        return worker
+    }
+
+    /// A worker's thread is ending: what it counted and the credit it held
+    /// go back to the runtime.
+    func retire(_ worker: Worker) {
+        foreignSent.add(worker.messagesSent.exchange(0, ordering: .relaxed), ordering: .relaxed)
+        let credit = worker.memoryCredit.exchange(0, ordering: .relaxed)
+        if credit > 0 { memoryBudget.refund(credit, on: nil) }
+    }
+
+    /// Joins the threads of workers that have ended on their own (spares
+    /// and blocking threads with no more work), so the list stays short.
+    func reapFinishedWorkers() {
+        let finished = workers.withLock { list -> [Worker] in
+            let done = list.filter { $0.finished.load(ordering: .acquiring) }
+            list.removeAll { $0.finished.load(ordering: .acquiring) }
+            return done
+        }
+        for worker in finished { worker.join() }
     }
 
     package var isStopped: Bool { state.load(ordering: .acquiring) == State.stopped.rawValue }
@@ -93,20 +148,42 @@ package final class Engine: @unchecked Sendable {
 
     // MARK: Scheduling
 
-    /// Makes a process whose scheduling token the caller took runnable.
+    /// Makes a process whose scheduling token the caller took runnable: on
+    /// the calling worker's scheduler, else at its home.
     @inline(__always)
     func schedule(_ process: ProcessPointer) {
-        if let raw = swerlrt_get_scheduler() {
+        if let raw = swerlrt_get_worker(),
+           process.pointee.lastScheduler.load(ordering: .relaxed) != ProcessBlock.blockingHome {
             // Guaranteed reference: no retain/release on this path.
-            let pushed = Unmanaged<Scheduler>.fromOpaque(raw)._withUnsafeGuaranteedRef { current -> Bool in
+            let placed = Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { current -> Bool in
                 guard current.engine === self else { return false }
-                current.pushLocal(process)
+                current.makeRunnable(process)
                 return true
             }
-            if pushed { return }
+            if placed { return }
         }
-        let index = Int(process.pointee.lastScheduler.load(ordering: .relaxed))
-        schedulers[index].pushRemote(process)
+        pushHome(process)
+    }
+
+    /// Makes `process` runnable where it lives: the scheduler that last ran
+    /// it, or the blocking pool (any thread).
+    func pushHome(_ process: ProcessPointer) {
+        let home = process.pointee.lastScheduler.load(ordering: .relaxed)
+        if home == ProcessBlock.blockingHome { return blockingPool.push(process) }
+        schedulers[Int(home)].pushRemote(process)
+    }
+
+    /// Adds a timer from any thread: to the calling worker's scheduler, else
+    /// to one of the schedulers in turn.
+    func addTimer(_ entry: TimerEntry) {
+        if let worker = Worker.current(of: self) { return worker.addTimer(entry) }
+        addForeignTimer(entry)
+    }
+
+    /// Adds a timer to a scheduler the calling thread does not hold.
+    func addForeignTimer(_ entry: TimerEntry) {
+        let next = roundRobin.add(1, ordering: .relaxed).oldValue
+        schedulers[next % schedulers.count].addForeignTimer(entry)
     }
 
     /// Pushes a node into a live process's mailbox and schedules it if it
@@ -130,11 +207,26 @@ package final class Engine: @unchecked Sendable {
 
     @inline(__always)
     func countSent() {
-        if let context = CallbackContexts.current, let scheduler = context.pointee.scheduler {
-            scheduler._withUnsafeGuaranteedRef { $0.countSent() }
+        if let context = CallbackContexts.current, let worker = context.pointee.worker {
+            worker._withUnsafeGuaranteedRef { $0.countSent() }
         } else {
             foreignSent.add(1, ordering: .relaxed)
         }
+    }
+
+    /// ETOOBIG, saying which limit and how to raise it.
+    func tooBig(_ count: Int) -> Int32 {
+        ErrorDetail.failing(Code.tooBig, "a message of \(count) bytes is above this runtime's max_message_size "
+            + "(\(maxMessageSize) bytes): raise it when starting the runtime (swerl_config.max_message_size)")
+    }
+
+    /// ENOPROC; for a pid that could never be alive here, saying why.
+    func absent(_ pid: UInt64) -> Int32 {
+        if pid != 0 && Pids.isLocal(pid) && Pids.tag(pid) == tag { return Code.noProcess }
+        let why = pid == 0 ? "pid 0 is never a process"
+            : !Pids.isLocal(pid) ? "\(Pids.format(pid)) is a remote pid, and this runtime is not connected to other nodes"
+            : "\(Pids.format(pid)) belongs to another runtime (each runtime's pids are its own)"
+        return ErrorDetail.failing(Code.noProcess, why)
     }
 
     // MARK: Send
@@ -145,11 +237,11 @@ package final class Engine: @unchecked Sendable {
     /// the memory ceiling, as signals are: refusing them would hang a start.
     @inline(__always)
     package func send(to: UInt64, data: UnsafeRawPointer?, count: Int, runtimeTraffic: Bool = false) -> Int32 {
-        if count > maxMessageSize && !runtimeTraffic { return Code.tooBig }
+        if count > maxMessageSize && !runtimeTraffic { return tooBig(count) }
         if isStopped { return Code.stopped }
         guard let process = table.lookup(to) else {
             deadLetters.add(1, ordering: .relaxed)
-            return Code.noProcess
+            return absent(to)
         }
         // One look at the calling context serves both the sender's pid and
         // the message counter.
@@ -184,8 +276,8 @@ package final class Engine: @unchecked Sendable {
             return Code.noMemory
         }
         deliver(node, to: process)
-        if let scheduler = context?.pointee.scheduler {
-            scheduler._withUnsafeGuaranteedRef { $0.countSent() }
+        if let worker = context?.pointee.worker {
+            worker._withUnsafeGuaranteedRef { $0.countSent() }
         } else {
             foreignSent.add(1, ordering: .relaxed)
         }
@@ -194,9 +286,9 @@ package final class Engine: @unchecked Sendable {
 
     /// swerl_exit (exit/2): an exit signal with the link flag not set.
     package func exit(_ pid: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) -> Int32 {
-        if detail.count > maxMessageSize { return Code.tooBig }
+        if detail.count > maxMessageSize { return tooBig(detail.count) }
         if isStopped { return Code.stopped }
-        guard let process = table.lookup(pid) else { return Code.noProcess }
+        guard let process = table.lookup(pid) else { return absent(pid) }
         let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
         guard let node = Nodes.make(kind: NodeKind.sigExit, target: pid, from: from, reason: reason,
                                     data: detail.baseAddress, len: detail.count) else { return Code.noMemory }
@@ -212,6 +304,10 @@ package final class Engine: @unchecked Sendable {
         var flags: UInt32
         var parent: UInt64
         var monitorRef: UInt64
+
+        /// A flag of the runtime's own beside the SWERL_SPAWN_* ones: the
+        /// process is a supervisor's child (no crash report of its own).
+        static let supervisedChild: UInt32 = 1 << 31
     }
 
     /// swerl_spawn. `name` is already validated. Returns the pid or an error.
@@ -242,21 +338,27 @@ package final class Engine: @unchecked Sendable {
         let context = CallbackContexts.current
         let parentBlock = context.flatMap { $0.pointee.engine.takeUnretainedValue() === self ? $0.pointee.process : nil }
         let tiesToParent = flags & UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR) != 0
-        if (tiesToParent || startNow) && parentBlock == nil { return SpawnResult(code: Code.invalid, pid: 0) }
+        if (tiesToParent || startNow) && parentBlock == nil {
+            return SpawnResult(code: ErrorDetail.failing(Code.invalid, "swerl_spawn: SWERL_SPAWN_LINK and "
+                + "SWERL_SPAWN_MONITOR tie the new process to the calling process: spawn it inside a process "
+                + "callback (of this runtime)"), pid: 0)
+        }
 
         if table.live.add(1, ordering: .relaxed).newValue > table.capacity {
             table.live.subtract(1, ordering: .relaxed)
-            return SpawnResult(code: Code.limit, pid: 0)
+            return SpawnResult(code: ErrorDetail.failing(Code.limit, "swerl_spawn: \(table.capacity) processes are "
+                + "alive, this runtime's max_processes (swerl_config.max_processes)"), pid: 0)
         }
         guard let block = reserveBlock(takingToken: startNow) else {
             table.live.subtract(1, ordering: .relaxed)
             return SpawnResult(code: Code.limit, pid: 0)
         }
         let previousWord = block.pointee.pidWord.load(ordering: .acquiring)
-        let pid = Pids.next(after: previousWord, slot: Int(block.pointee.slot))
+        let pid = Pids.next(after: previousWord, slot: Int(block.pointee.slot), tag: tag)
         let parent = parentBlock?.pointee.ownPid ?? 0
         let ref = flags & UInt32(SWERL_SPAWN_MONITOR) != 0 ? newRef() : 0
-        var parameters = InitParameters(behavior: behavior, arg: arg, flags: flags, parent: parent, monitorRef: ref)
+        let initFlags = flags | (startNow ? InitParameters.supervisedChild : 0)
+        var parameters = InitParameters(behavior: behavior, arg: arg, flags: initFlags, parent: parent, monitorRef: ref)
         let made = withUnsafeBytes(of: &parameters) { bytes in
             Nodes.make(kind: NodeKind.sigInit, target: pid, from: parent, data: bytes.baseAddress, len: bytes.count)
         }
@@ -278,8 +380,11 @@ package final class Engine: @unchecked Sendable {
         block.pointee.infoTrapExit.store(flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0 ? 1 : 0, ordering: .relaxed)
         block.pointee.infoHandled.store(0, ordering: .relaxed)
         block.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
-        if let scheduler = context?.pointee.scheduler?.takeUnretainedValue(), scheduler.engine === self {
-            block.pointee.lastScheduler.store(UInt32(scheduler.index), ordering: .relaxed)
+        if flags & UInt32(SWERL_SPAWN_BLOCKING) != 0 {
+            block.pointee.lastScheduler.store(ProcessBlock.blockingHome, ordering: .relaxed)
+        } else if let worker = context?.pointee.worker?.takeUnretainedValue(), worker.engine === self,
+                  let index = worker.schedulerIndex {
+            block.pointee.lastScheduler.store(UInt32(index), ordering: .relaxed)
         } else {
             let next = roundRobin.add(1, ordering: .relaxed).oldValue
             block.pointee.lastScheduler.store(UInt32(next % schedulers.count), ordering: .relaxed)
@@ -318,8 +423,8 @@ package final class Engine: @unchecked Sendable {
             }
             parentBlock.publishRelations()
         }
-        if startNow, let scheduler = context?.pointee.scheduler?.takeUnretainedValue() {
-            return SpawnResult(code: Code.ok, pid: pid, start: scheduler.startNow(block))
+        if startNow, let worker = context?.pointee.worker?.takeUnretainedValue() {
+            return SpawnResult(code: Code.ok, pid: pid, start: worker.startNow(block))
         }
         return SpawnResult(code: Code.ok, pid: pid)
     }
@@ -388,7 +493,7 @@ package final class Engine: @unchecked Sendable {
         stats.processes = UInt64(max(0, table.live.load(ordering: .relaxed)))
         stats.spawned = spawned.load(ordering: .relaxed)
         stats.exited = exited.load(ordering: .relaxed)
-        stats.messages_sent = schedulers.reduce(foreignSent.load(ordering: .relaxed)) {
+        stats.messages_sent = workers.withLock { $0 }.reduce(foreignSent.load(ordering: .relaxed)) {
             $0 &+ $1.messagesSent.load(ordering: .relaxed)
         }
         stats.dead_letters = deadLetters.load(ordering: .relaxed)
@@ -397,81 +502,7 @@ package final class Engine: @unchecked Sendable {
         stats.escalations = escalations.load(ordering: .relaxed)
         stats.messages_rejected = mailboxRefusals.load(ordering: .relaxed)
             &+ memoryBudget.refusals.load(ordering: .relaxed)
-        stats.memory_used = UInt64(memoryBudget.used(schedulers))
+        stats.memory_used = UInt64(memoryBudget.used(workers.withLock { $0 }))
         return stats
-    }
-
-    // MARK: Stop
-
-    /// swerl_runtime_stop: SHUTDOWN to everyone, then KILL after the timeout,
-    /// then the threads end and everything pending is released.
-    package func stop(timeoutMillis: UInt32) -> Int32 {
-        if CallbackContexts.current != nil { return Code.inProcess }
-        return stopLock.withLock { alreadyStopped -> Int32 in
-            if alreadyStopped { return Code.stopped }
-            state.store(State.stopping.rawValue, ordering: .releasing)
-            var result = Code.ok
-            let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
-                : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
-            // Supervision trees first, each shutting its children down in
-            // order; then everything else.
-            let roots = rootSupervisors.withLock { $0 }
-            for pid in roots { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            while !rootSupervisors.withLock({ $0.isEmpty }) && monotonicNanos() < deadline { usleep(500) }
-            for pid in livePids() { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            if !waitForNoProcesses(until: deadline) {
-                for pid in livePids() { _ = exit(pid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-                if !waitForNoProcesses(until: monotonicNanos() + 5_000_000_000) { result = Code.timedOut }
-            }
-            state.store(State.stopped.rawValue, ordering: .releasing)
-            if result == Code.ok {
-                schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
-                for scheduler in schedulers { scheduler.wakeUp() }
-                for scheduler in schedulers { scheduler.join() }
-                timerTable.removeAll()
-            }
-            waiters.failAll(code: Code.stopped)
-            alreadyStopped = true
-            return result
-        }
-    }
-
-    /// Whether stop finished and the threads are gone.
-    package var threadsJoined: Bool { schedulersShouldExit.load(ordering: .acquiring) }
-
-    /// Stops the runtime from a new thread: for a release that happens inside
-    /// one of its own callbacks, which cannot wait for itself.
-    package func stopInBackground() {
-        let retained = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            let engine = Unmanaged<Engine>.fromOpaque(raw!).takeRetainedValue()
-            let result = engine.stop(timeoutMillis: 5000)
-            if result == Code.timedOut || !engine.threadsJoined { engine.joinAfterTimeout() }
-            return nil
-        }, retained)
-        if status == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<Engine>.fromOpaque(retained).release()
-        }
-    }
-
-    /// Waits for threads left running by a stop that timed out.
-    package func joinAfterTimeout() {
-        _ = waitForNoProcesses(until: UInt64.max)
-        schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
-        for scheduler in schedulers { scheduler.wakeUp() }
-        for scheduler in schedulers { scheduler.join() }
-        timerTable.removeAll()
-    }
-
-    /// Waits until no process is alive or the monotonic `deadline` passed.
-    private func waitForNoProcesses(until deadline: UInt64) -> Bool {
-        while table.live.load(ordering: .acquiring) > 0 {
-            if monotonicNanos() >= deadline { return false }
-            usleep(500)
-        }
-        return true
     }
 }

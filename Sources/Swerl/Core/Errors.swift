@@ -41,4 +41,22 @@ enum Reason {
     static let noproc = Int32(SWERL_REASON_NOPROC)
     static let error = Int32(SWERL_REASON_ERROR)
     static let mailboxFull = Int32(SWERL_REASON_MAILBOX_FULL)
+
+    /// Whether an exit with `reason` is abnormal (OTP: not normal and not an
+    /// orderly shutdown).
+    static func isAbnormal(_ reason: Int32) -> Bool { reason != normal && reason != shutdown }
+
+    /// A reason as the reports print it: the header's name, or a user code.
+    static func name(_ reason: Int32) -> String {
+        switch reason {
+        case normal: return "NORMAL"
+        case shutdown: return "SHUTDOWN"
+        case kill: return "KILL"
+        case killed: return "KILLED"
+        case noproc: return "NOPROC"
+        case error: return "ERROR"
+        case mailboxFull: return "MAILBOX_FULL"
+        default: return reason >= Int32(SWERL_REASON_USER) ? "\(reason) (user)" : "\(reason)"
+        }
+    }
 }

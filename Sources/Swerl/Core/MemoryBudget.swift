@@ -3,14 +3,14 @@
 // send until the receiver frees them.
 //
 // One shared counter would put a contended cache line on every send and
-// every free. Instead the budget is a pool of free bytes, and each scheduler
-// keeps a credit of its own, taken from the pool a grant at a time and given
-// back when it grows past two grants. A message is charged on its sender's
-// thread and refunded on its receiver's (often another scheduler): credit
+// every free. Instead the budget is a pool of free bytes, and each worker
+// thread keeps a credit of its own, taken from the pool a grant at a time and
+// given back when it grows past two grants. A message is charged on its
+// sender's thread and refunded on its receiver's (often another): credit
 // flows back through the pool. Threads outside the runtime charge the pool
 // directly. Charged bytes + credits + the pool always equal the ceiling, so
 // it is never exceeded; a send may be refused while up to two grants per
-// scheduler sit unused in other schedulers' credit.
+// worker sit unused in other workers' credit.
 //
 // The ceiling can change at any time: the pool moves by the difference.
 // Without a ceiling nothing is charged, so the cost of a send is one
@@ -52,11 +52,11 @@ final class MemoryBudget: Sendable {
         }
     }
 
-    /// Bytes charged now, given the schedulers (a snapshot: each part is
-    /// read atomically, not all at once).
-    func used(_ schedulers: [Scheduler]) -> Int {
+    /// Bytes charged now, given the workers (a snapshot: each part is read
+    /// atomically, not all at once).
+    func used(_ workers: [Worker]) -> Int {
         max(0, limit.load(ordering: .relaxed) - pool.load(ordering: .relaxed)
-            - schedulers.reduce(0) { $0 + $1.memoryCredit.load(ordering: .relaxed) })
+            - workers.reduce(0) { $0 + $1.memoryCredit.load(ordering: .relaxed) })
     }
 
     /// Takes `bytes` from the pool, all or nothing.
@@ -75,56 +75,56 @@ final class MemoryBudget: Sendable {
     @inline(__always)
     var isLimited: Bool { limit.load(ordering: .relaxed) != 0 }
 
-    /// Charges `bytes` on `scheduler`'s own thread (nil: any other thread).
-    func charge(_ bytes: Int, on scheduler: Scheduler?) -> Charge {
-        guard let scheduler else {
+    /// Charges `bytes` on `worker`'s own thread (nil: any other thread).
+    func charge(_ bytes: Int, on worker: Worker?) -> Charge {
+        guard let worker else {
             if take(bytes) { return .charged }
             refusals.add(1, ordering: .relaxed)
             return .refused
         }
-        let credit = scheduler.memoryCredit.load(ordering: .relaxed)
+        let credit = worker.memoryCredit.load(ordering: .relaxed)
         if credit >= bytes {
-            scheduler.memoryCredit.store(credit - bytes, ordering: .relaxed)
+            worker.memoryCredit.store(credit - bytes, ordering: .relaxed)
             return .charged
         }
         // A grant and what this message lacks; failing that, only the lack.
         let lack = bytes - credit
         let grant = grant.load(ordering: .relaxed)
         if take(lack + grant) {
-            scheduler.memoryCredit.store(grant, ordering: .relaxed)
+            worker.memoryCredit.store(grant, ordering: .relaxed)
             return .charged
         }
         if take(lack) {
-            scheduler.memoryCredit.store(0, ordering: .relaxed)
+            worker.memoryCredit.store(0, ordering: .relaxed)
             return .charged
         }
         refusals.add(1, ordering: .relaxed)
         return .refused
     }
 
-    /// Gives `bytes` back on `scheduler`'s own thread (nil: any other thread).
-    func refund(_ bytes: Int, on scheduler: Scheduler?) {
-        guard let scheduler else {
+    /// Gives `bytes` back on `worker`'s own thread (nil: any other thread).
+    func refund(_ bytes: Int, on worker: Worker?) {
+        guard let worker else {
             pool.add(bytes, ordering: .relaxed)
             return
         }
-        let credit = scheduler.memoryCredit.load(ordering: .relaxed) + bytes
+        let credit = worker.memoryCredit.load(ordering: .relaxed) + bytes
         let grant = grant.load(ordering: .relaxed)
         if credit > 2 * grant {
-            scheduler.memoryCredit.store(grant, ordering: .relaxed)
+            worker.memoryCredit.store(grant, ordering: .relaxed)
             pool.add(credit - grant, ordering: .relaxed)
         } else {
-            scheduler.memoryCredit.store(credit, ordering: .relaxed)
+            worker.memoryCredit.store(credit, ordering: .relaxed)
         }
     }
 
     /// Frees the charge of a node released on this thread. Charged nodes are
-    /// freed by their runtime's schedulers; one freed elsewhere (the runtime
-    /// is being torn down) has no budget left to return to.
+    /// freed by their runtime's workers; one freed elsewhere (the runtime is
+    /// being torn down) has no budget left to return to.
     static func refundOnThisThread(length: Int) {
-        guard let raw = swerlrt_get_scheduler() else { return }
-        Unmanaged<Scheduler>.fromOpaque(raw)._withUnsafeGuaranteedRef { scheduler in
-            scheduler.engine.memoryBudget.refund(cost(length), on: scheduler)
+        guard let raw = swerlrt_get_worker() else { return }
+        Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { worker in
+            worker.engine.memoryBudget.refund(cost(length), on: worker)
         }
     }
 }
@@ -135,13 +135,13 @@ extension Engine {
     @inline(__always)
     func chargeMemory(_ length: Int) -> MemoryBudget.Charge {
         guard memoryBudget.isLimited else { return .free }
-        return memoryBudget.charge(MemoryBudget.cost(length), on: currentScheduler())
+        return memoryBudget.charge(MemoryBudget.cost(length), on: Worker.current(of: self))
     }
 
     /// Takes back a charge whose message was never made.
     func unchargeMemory(_ length: Int, _ charge: MemoryBudget.Charge) {
         guard charge == .charged else { return }
-        memoryBudget.refund(MemoryBudget.cost(length), on: currentScheduler())
+        memoryBudget.refund(MemoryBudget.cost(length), on: Worker.current(of: self))
     }
 
     /// swerl_runtime_set_max_memory.
@@ -149,12 +149,5 @@ extension Engine {
         if isStopped { return Code.stopped }
         memoryBudget.setLimit(bytes)
         return Code.ok
-    }
-
-    /// The calling thread's scheduler if it is one of this runtime's.
-    private func currentScheduler() -> Scheduler? {
-        guard let raw = swerlrt_get_scheduler() else { return nil }
-        let scheduler = Unmanaged<Scheduler>.fromOpaque(raw).takeUnretainedValue()
-        return scheduler.engine === self ? scheduler : nil
     }
 }

@@ -25,6 +25,8 @@ struct MonitorEntry {
 /// What few processes use lives in ProcessExtras, made on first use.
 struct ProcessBlock: ~Copyable {
     static let alignment = 64
+    /// `lastScheduler` of a blocking process (SWERL_SPAWN_BLOCKING).
+    static let blockingHome = UInt32.max
 
     // --- line 0: senders (any thread) ---------------------------------------
     /// Run-queue link. Must stay the first field (InboundQueue's contract).
@@ -41,6 +43,7 @@ struct ProcessBlock: ~Copyable {
     let dropsRequested: Atomic<UInt64>
     let dropsDone: Atomic<UInt64>
     /// The scheduler that last ran it: where outside senders wake it.
+    /// `blockingHome` for a blocking process: it runs on the blocking pool.
     let lastScheduler: Atomic<UInt32>
     let mailboxLimit: Atomic<UInt32>
     let overflow: Atomic<UInt32>
@@ -87,7 +90,12 @@ struct ProcessBlock: ~Copyable {
     var dying = false
     /// init returned SWERL_IGNORE (OTP-42).
     var ignoredStart = false
-    private let padding: (UInt64, UInt64) = (0, 0)
+    /// It exits of its own doing (init failed, a handler crashed or stopped),
+    /// not by an exit signal: an abnormal reason is worth a crash report.
+    var crashed = false
+    /// Started by a supervisor, which reports its children's exits itself.
+    var supervised = false
+    private let padding: UInt64 = 0
 
     init(slot: UInt32) {
         self.runLink = Atomic(0)

@@ -50,6 +50,22 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         return previous
     }
 
+    /// swerl_set_blocking: where the process's turns run from its next turn
+    /// on. Returns the previous value.
+    func setBlocking(_ on: Bool) -> Int32 {
+        let me = process
+        let wasBlocking = me.pointee.lastScheduler.load(ordering: .relaxed) == ProcessBlock.blockingHome
+        if on != wasBlocking {
+            // Only its turn's holder (this thread) writes it; senders read it
+            // only once they take the token, which this turn holds.
+            let home = on ? ProcessBlock.blockingHome
+                : UInt32(pointee.worker?.takeUnretainedValue().schedulerIndex
+                         ?? engine.roundRobin.add(1, ordering: .relaxed).oldValue % engine.schedulers.count)
+            me.pointee.lastScheduler.store(home, ordering: .relaxed)
+        }
+        return wasBlocking ? 1 : 0
+    }
+
     /// OTP-23..26.
     func monitor(_ pid: UInt64) -> (Int32, UInt64) {
         let me = process
@@ -97,33 +113,10 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
     /// swerl_call_async: the answer comes back as a REPLY message.
     func callAsync(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32) -> (Int32, UInt64) {
         let me = process
-        if to == me.pointee.ownPid { return (Code.callSelf, 0) }
-        if request.count > engine.maxMessageSize { return (Code.tooBig, 0) }
-        let charge = engine.chargeMemory(request.count)
-        if charge == .refused { return (Code.memoryLimit, 0) }
-        let ref = engine.newRef()
-        engine.waiters.register(ref, Waiter(kind: .process(me.pointee.ownPid), server: to, isCall: true))
-        me.pointee.pendingCalls.append(ref)
-        guard let server = engine.table.lookup(to) else {
-            engine.unchargeMemory(request.count, charge)
-            engine.waiters.fail(ref, code: Code.noProcess)
-            return (Code.ok, ref)
-        }
-        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: me.pointee.ownPid, ref: ref,
-                                    counted: true, charged: charge == .charged,
-                                    data: request.baseAddress, len: request.count) else {
-            engine.unchargeMemory(request.count, charge)
-            _ = engine.waiters.remove(ref)
-            me.pointee.pendingCalls.removeLast()
-            return (Code.noMemory, 0)
-        }
-        _ = server.arrive(request.count)
-        engine.deliver(node, to: server)
-        engine.countSent()
-        if timeoutMillis != SWERL_INFINITY, let scheduler = pointee.scheduler?.takeUnretainedValue() {
-            scheduler.heap.insert(TimerEntry(deadline: monotonicNanos() + UInt64(timeoutMillis) * 1_000_000,
-                                             kind: .callTimeout, id: ref))
-        }
-        return (Code.ok, ref)
+        let (code, ref) = engine.issueCall(to: to, request: request, timeoutMillis: timeoutMillis,
+                                           kind: .process(me.pointee.ownPid), armTimer: true)
+        // Before this callback returns, so before any REPLY for it is applied.
+        if code == Code.ok { me.pointee.pendingCalls.append(ref) }
+        return (code, ref)
     }
 }

@@ -10,7 +10,7 @@
 import CSwerl
 import Synchronization
 
-/// How a process started by Scheduler.startNow came out of its init.
+/// How a process started by Worker.startNow came out of its init.
 enum StartOutcome {
     case started
     /// init returned SWERL_IGNORE: the process exited normal.
@@ -18,11 +18,17 @@ enum StartOutcome {
     case failed(Int32, [UInt8])
 }
 
-extension Scheduler {
+extension Worker {
     func runTurn(_ process: ProcessPointer) {
-        if process.pointee.lastScheduler.load(ordering: .relaxed) != UInt32(truncatingIfNeeded: index) {
-            process.pointee.lastScheduler.store(UInt32(truncatingIfNeeded: index), ordering: .relaxed)
+        if let index = schedulerIndex {
+            let home = process.pointee.lastScheduler.load(ordering: .relaxed)
+            if home != UInt32(truncatingIfNeeded: index) && home != ProcessBlock.blockingHome {
+                process.pointee.lastScheduler.store(UInt32(truncatingIfNeeded: index), ordering: .relaxed)
+            }
         }
+        // What the turn monitor watches (see TurnMonitor).
+        turns.store(turns.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        runningPid.store(process.pointee.pidWord.load(ordering: .relaxed) & ~Pids.deadBit, ordering: .relaxed)
         let context = enterContext(process)
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNING), ordering: .relaxed)
         drain(process, context)
@@ -39,11 +45,17 @@ extension Scheduler {
             let sentBefore = messagesSent.load(ordering: .relaxed)
             offer(node, to: process, context)
             budget -= 1 + Int(truncatingIfNeeded: messagesSent.load(ordering: .relaxed) &- sentBefore)
-            if budget <= 0 { break }
+            // A scheduler taken over while the handler ran, or a process
+            // that became (or stopped being) a blocking one: end the turn
+            // here; the process goes on where it now belongs.
+            if budget <= 0 || (kind == .scheduler && !holdsScheduler) { break }
+            if (process.pointee.lastScheduler.load(ordering: .relaxed) == ProcessBlock.blockingHome)
+                != (kind == .blocking) { break }
         }
         if process.pointee.dying { finishExit(process, context) }
         leaveContext(context)
         releaseToken(process)
+        runningPid.store(0, ordering: .relaxed)
     }
 
     /// Ends a turn: keep the process queued if it has work, else give the
@@ -53,13 +65,24 @@ extension Scheduler {
         if alive {
             if process.nextOffer() != nil || receiveTimeoutDue(process) {
                 process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
-                pushLocal(process)
+                requeue(process)
                 return
             }
             process.pointee.infoStatus.store(UInt32(SWERL_STATUS_WAITING), ordering: .relaxed)
         }
         if !InboundQueue.tryIdle(process.pointee.inbound) {
-            pushLocal(process)  // more arrived meanwhile: keep the token
+            requeue(process)  // more arrived meanwhile: keep the token
+        }
+    }
+
+    /// A process this worker ran that has more to do: a blocking one back to
+    /// the pool, any other onto the held scheduler (or its home).
+    @inline(__always)
+    private func requeue(_ process: ProcessPointer) {
+        if process.pointee.lastScheduler.load(ordering: .relaxed) == ProcessBlock.blockingHome {
+            engine.blockingPool.push(process)
+        } else {
+            makeRunnable(process)
         }
     }
 
@@ -221,6 +244,8 @@ extension Scheduler {
         process.pointee.initialized = false
         process.pointee.dying = false
         process.pointee.ignoredStart = false
+        process.pointee.crashed = false
+        process.pointee.supervised = parameters.flags & Engine.InitParameters.supervisedChild != 0
         process.pointee.extras = nil
         process.pointee.handled = 0
         if parameters.flags & UInt32(SWERL_SPAWN_LINK) != 0 {
@@ -236,7 +261,10 @@ extension Scheduler {
             return
         }
         var state = parameters.arg
-        let result = initialize(callbackToken(context), parameters.arg, &state)
+        let token = callbackToken(context)
+        let outer = beginUserCode()
+        let result = initialize(token, parameters.arg, &state)
+        endUserCode(outer)
         process.pointee.state = state
         if result == SWERL_IGNORE {
             process.pointee.ignoredStart = true
@@ -244,6 +272,7 @@ extension Scheduler {
             return
         }
         if result != 0 {
+            process.pointee.crashed = true
             die(process, reason: process.pointee.failReason ?? Reason.error, detail: process.pointee.failDetail)
             return
         }
@@ -268,7 +297,10 @@ extension Scheduler {
         process.pointee.extras?.fields.timeoutRequest = nil
         process.pointee.offering = node
         process.depart(node)  // being handled is not waiting
-        let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)
+        let token = callbackToken(context)
+        let outer = beginUserCode()
+        let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
+        endUserCode(outer)
         process.pointee.offering = nil
         process.pointee.handled &+= 1
         if result == SWERL_SKIP {
@@ -297,6 +329,7 @@ extension Scheduler {
     }
 
     private func concludeExit(_ process: ProcessPointer, result: Int32) {
+        process.pointee.crashed = true  // its own doing: a crash report if abnormal
         if result == SWERL_STOP {
             die(process, reason: process.pointee.failReason ?? Reason.normal, detail: process.pointee.failDetail)
         } else if result < 0 {
@@ -325,8 +358,8 @@ extension Scheduler {
         if monotonicNanos() >= process.pointee.timeoutDeadline { return true }
         if !process.pointee.timeoutInFlight {
             process.pointee.timeoutInFlight = true
-            heap.insert(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
-                                   id: process.pointee.ownPid))
+            addTimer(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
+                                id: process.pointee.ownPid))
         }
         return false
     }
@@ -341,15 +374,18 @@ extension Scheduler {
             process.pointee.offerAfter = nil  // the timeout ends the receive: next offer from the oldest
             var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0)
             process.pointee.timeoutRequest = nil
-            let result = process.pointee.behavior.handle!(callbackToken(context), &message, process.pointee.state)
+            let token = callbackToken(context)
+            let outer = beginUserCode()
+            let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
+            endUserCode(outer)
             process.pointee.handled &+= 1
             concludeCallback(process, result: result)
             return true
         }
         if !process.pointee.timeoutInFlight {
             process.pointee.timeoutInFlight = true
-            heap.insert(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
-                                   id: process.pointee.ownPid))
+            addTimer(TimerEntry(deadline: process.pointee.timeoutDeadline, kind: .receiveTimeout,
+                                id: process.pointee.ownPid))
         }
         return false
     }
@@ -366,7 +402,13 @@ extension Scheduler {
         let detail = process.pointee.exitDetail
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_EXITING), ordering: .relaxed)
         if process.pointee.initialized, let terminate = process.pointee.behavior.terminate {
-            terminate(callbackToken(context), reason, process.pointee.state)
+            let token = callbackToken(context)
+            let outer = beginUserCode()
+            terminate(token, reason, process.pointee.state)
+            endUserCode(outer)
+        }
+        if process.pointee.crashed && !process.pointee.supervised && Reason.isAbnormal(reason) {
+            engine.crashReports.report(pid: pid, reason: reason, detail: detail)
         }
         // sequentiallyConsistent: pairs with the registry's and the timer
         // table's counters (see Registry.releaseName, TimerTable).
@@ -439,7 +481,10 @@ extension Engine {
         case .receiveTimeout:
             signal(NodeKind.sigTimeout, to: entry.id, from: 0)
         case .sendAfter:
-            guard let node = timerTable.take(entry.id) else { return }
+            guard let taken = timerTable.take(entry.id) else { return }
+            let node = taken.node
+            // A named timer's name is looked up now, at expiry (OTP-35).
+            if let name = taken.name { node.pointee.target = registry.whereis(name) ?? 0 }
             if let process = table.lookup(node.pointee.target) {
                 node.pointee.counted = true
                 _ = process.arrive(node.pointee.len)

@@ -1,20 +1,25 @@
-// A scheduler: one thread, one libuv loop, one run queue.
+// A scheduler: one run queue, one timer heap, one libuv loop. A Worker (a
+// thread) runs it; normally the same worker for the runtime's whole life,
+// but the TurnMonitor may hand a scheduler to another worker when its worker
+// is stuck in a handler (see Worker). Everything marked "holder only" is
+// touched by the worker holding the scheduler, never while that worker runs
+// user code.
 //
-// The run queue has two parts. The local FIFO is touched only by this thread
+// The run queue has two parts. The local FIFO is touched only by the holder
 // (no atomics): processes made runnable by processes running here go there,
 // which keeps communicating processes on one scheduler. The injection queue
 // (an InboundQueue) takes processes made runnable from other threads.
 //
-// Sleeping: when both are empty the scheduler spins briefly (a wake-up
-// across threads costs ~30-50 us here), then sets `sleeping` and blocks in
-// uv_run until a uv_async_t wake or its uv_timer_t. A sender wakes it only
-// if `sleeping` is set: `sleeping` is stored and the injection queue checked
+// Sleeping: when both are empty the holder spins briefly (a wake-up across
+// threads costs ~30-50 us here), then sets `sleeping` and blocks in uv_run
+// until a uv_async_t wake or its uv_timer_t. A sender wakes it only if
+// `sleeping` is set: `sleeping` is stored and the injection queue checked
 // with sequentially consistent operations on both sides (Dekker), so a push
 // is never missed.
 //
 // Stealing: an idle scheduler asks the busiest one for work by setting its
 // `stealRequest`; the busy one hands over half its local queue at its next
-// turn. No thread ever touches another's local queue.
+// chores. No thread ever touches another's local queue.
 
 import CLibUV
 import CSwerl
@@ -32,55 +37,35 @@ final class Scheduler: @unchecked Sendable {
     let stealRequest = Atomic<Int>(-1)
     /// Local queue length, published for thieves (relaxed).
     let publishedLoad = Atomic<Int>(0)
-    /// Timers added from other threads, merged into `heap` by this thread.
+    /// Timers added from other threads, merged into `heap` by the holder.
     let foreignTimers = Lock<[TimerEntry]>([])
     let hasForeignTimers = Atomic<Bool>(false)
-    /// Messages sent from this thread (owner stores, anyone loads).
-    let messagesSent = Atomic<UInt64>(0)
-    /// This thread's credit against the memory ceiling (MemoryBudget; owner
-    /// stores, anyone loads).
-    let memoryCredit = Atomic<Int>(0)
+    /// The worker running this scheduler: set at start, then changed only by
+    /// the TurnMonitor's thread (which alone reads it afterwards).
+    var owner: Worker? = nil
 
-    // --- owner only -------------------------------------------------------
+    // --- holder only --------------------------------------------------------
     private var localFirst: ProcessPointer? = nil
     private var localLast: ProcessPointer? = nil
     private var localCount = 0
     var heap = TimerHeap()
-    /// Callback contexts, rotated per callback so a ctx kept past its
-    /// callback does not match the current one.
-    let contexts: UnsafeMutablePointer<CallbackContext>
-    private var contextCursor = 0
-    static let contextRing = 64
-    /// Counts callbacks, to make each one's ctx token unique.
-    private var callbackCount: UInt = 0
 
     let loop: UnsafeMutablePointer<uv_loop_t>
     let wake: UnsafeMutablePointer<uv_async_t>
     let timer: UnsafeMutablePointer<uv_timer_t>
-    private var thread = pthread_t()
 
-    /// Work a process may do in one turn before others get a chance, counted
-    /// like BEAM's reductions: one per callback plus one per message it sent
-    /// (so a sender cannot flood a receiver that handles one per unit).
-    static let turnBudget = 4000
     /// How long an idle scheduler spins before it sleeps.
     static let spinNanos: UInt64 = 40_000
 
     init(index: Int, engine: Engine) {
         self.index = index
         self.engine = engine
-        contexts = .allocate(capacity: Self.contextRing)
         loop = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
         timer = .allocate(capacity: 1)
         uv_loop_init(loop)
         uv_async_init(loop, wake, { _ in })
         uv_timer_init(loop, timer)
-        let unmanagedEngine = Unmanaged.passUnretained(engine)
-        for slot in 0..<Self.contextRing {
-            (contexts + slot).initialize(to: CallbackContext(process: nil, engine: unmanagedEngine,
-                                                             scheduler: nil, previous: nil, previousToken: 0))
-        }
     }
 
     deinit {
@@ -91,70 +76,15 @@ final class Scheduler: @unchecked Sendable {
         loop.deallocate()
         wake.deallocate()
         timer.deallocate()
-        contexts.deinitialize(count: Self.contextRing)
-        contexts.deallocate()
-    }
-
-    // MARK: Thread
-
-    func start() {
-        for slot in 0..<Self.contextRing {
-            contexts[slot].scheduler = Unmanaged.passUnretained(self)
-        }
-        let me = Unmanaged.passRetained(self).toOpaque()
-        // The thread keeps the runtime alive while it runs, so the runtime is
-        // never freed under a scheduler, whoever lets go of it last.
-        _ = Unmanaged.passRetained(engine)
-        let status = pthread_create(&thread, nil, { raw in
-            let scheduler = Unmanaged<Scheduler>.fromOpaque(raw!).takeRetainedValue()
-            scheduler.run()
-            Unmanaged.passUnretained(scheduler.engine).release()
-            return nil
-        }, me)
-        precondition(status == 0, "swerl: cannot create a scheduler thread (\(status))")
-    }
-
-    func join() {
-        pthread_join(thread, nil)
-    }
-
-    /// Counts a message sent from this scheduler's thread (no RMW: one writer).
-    @inline(__always)
-    func countSent() {
-        messagesSent.store(messagesSent.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
     func wakeUp() {
         uv_async_send(wake)
     }
 
-    private func run() {
-        swerlrt_set_scheduler(Unmanaged.passUnretained(self).toOpaque())
-        let pool = NodePool.makePool(depot: engine.nodeDepot)
-        swerlrt_set_pool(pool)
-        defer {
-            swerlrt_set_pool(nil)
-            NodePool.destroyPool(pool)
-        }
-        engine.config.on_thread_start?(engine.config.thread_user)
-        var turns = 0
-        while true {
-            if let process = nextProcess() {
-                runTurn(process)
-                turns &+= 1
-                if turns & 63 == 0 { periodicChores() }
-                continue
-            }
-            if engine.schedulersShouldExit.load(ordering: .acquiring) { break }
-            idle()
-        }
-        engine.config.on_thread_stop?(engine.config.thread_user)
-        swerlrt_set_scheduler(nil)
-    }
-
     // MARK: Run queue
 
-    /// Makes `process` runnable on this scheduler (this thread only).
+    /// Makes `process` runnable on this scheduler (holder only).
     @inline(__always)
     func pushLocal(_ process: ProcessPointer) {
         process.pointee.runLink.store(0, ordering: .relaxed)
@@ -174,8 +104,9 @@ final class Scheduler: @unchecked Sendable {
         if sleeping.load(ordering: .sequentiallyConsistent) { wakeUp() }
     }
 
+    /// The next runnable process (holder only).
     @inline(__always)
-    private func nextProcess() -> ProcessPointer? {
+    func nextProcess() -> ProcessPointer? {
         if localFirst == nil { takeInjected() }
         guard let process = localFirst else { return nil }
         localFirst = ProcessPointer(bitPattern: process.pointee.runLink.load(ordering: .relaxed))
@@ -193,9 +124,9 @@ final class Scheduler: @unchecked Sendable {
         }
     }
 
-    // MARK: Idle, timers, stealing
+    // MARK: Idle, timers, stealing (holder only)
 
-    private func periodicChores() {
+    func periodicChores() {
         // Processes made runnable from other threads join the back of the
         // local queue here too, not only once it runs dry: processes that
         // keep each other busy on this scheduler (a restart loop, a sender
@@ -207,7 +138,7 @@ final class Scheduler: @unchecked Sendable {
         if !heap.isEmpty { fireDueTimers(now: monotonicNanos()) }
     }
 
-    private func idle() {
+    func idle() {
         publishedLoad.store(0, ordering: .relaxed)
         stealRequest.store(-1, ordering: .relaxed)  // an idle scheduler has nothing to hand over
         if hasForeignTimers.load(ordering: .acquiring) { mergeForeignTimers() }
@@ -245,23 +176,17 @@ final class Scheduler: @unchecked Sendable {
             uv_timer_stop(timer)
         }
         uv_run(loop, UV_RUN_ONCE)
-        sleeping.store(false, ordering: .relaxed)
+        // sequentiallyConsistent: the Dekker pair with the turn monitor's
+        // decision to sleep until a scheduler is busy again.
+        sleeping.store(false, ordering: .sequentiallyConsistent)
+        engine.turnMonitor.schedulerWokeUp()
     }
 
-    /// Adds a timer to this scheduler's heap (its own thread) or hands it
-    /// over (other threads).
-    func addTimer(_ entry: TimerEntry) {
-        if isCurrentThread {
-            heap.insert(entry)
-            return
-        }
+    /// Adds a timer from a thread that does not hold this scheduler.
+    func addForeignTimer(_ entry: TimerEntry) {
         foreignTimers.withLock { $0.append(entry) }
         hasForeignTimers.store(true, ordering: .sequentiallyConsistent)
         if sleeping.load(ordering: .sequentiallyConsistent) { wakeUp() }
-    }
-
-    var isCurrentThread: Bool {
-        swerlrt_get_scheduler() == Unmanaged.passUnretained(self).toOpaque()
     }
 
     private func mergeForeignTimers() {
@@ -305,43 +230,5 @@ final class Scheduler: @unchecked Sendable {
             guard let process = nextProcess() else { break }
             target.pushRemote(process)
         }
-    }
-
-    // MARK: Contexts
-
-    /// Enters a callback context for `process`. Contexts nest (a supervisor
-    /// starting a child runs the child's init inside its own callback), so a
-    /// slot still in use is skipped and the previous context is restored on
-    /// leaving.
-    @inline(__always)
-    func enterContext(_ process: ProcessPointer) -> UnsafeMutablePointer<CallbackContext> {
-        repeat {
-            contextCursor = (contextCursor + 1) & (Self.contextRing - 1)
-        } while contexts[contextCursor].process != nil
-        let context = contexts + contextCursor
-        context.pointee.process = process
-        context.pointee.previous = swerlrt_get_ctx()
-        context.pointee.previousToken = swerlrt_get_token()
-        swerlrt_set_ctx(UnsafeMutableRawPointer(context))
-        return context
-    }
-
-    /// The `swerl_ctx *` for the next callback in `context`: a fresh token
-    /// (scheduler index in the high bits, a callback count below), so a ctx
-    /// kept from an earlier callback no longer validates.
-    @inline(__always)
-    func callbackToken(_ context: UnsafeMutablePointer<CallbackContext>) -> OpaquePointer {
-        callbackCount &+= 1
-        let token = (UInt(index + 1) << 44) | (callbackCount & ((1 << 44) - 1))
-        swerlrt_set_token(token)
-        return OpaquePointer(bitPattern: token)!
-    }
-
-    @inline(__always)
-    func leaveContext(_ context: UnsafeMutablePointer<CallbackContext>) {
-        context.pointee.process = nil
-        swerlrt_set_ctx(context.pointee.previous)
-        swerlrt_set_token(context.pointee.previousToken)
-        context.pointee.previous = nil
     }
 }

@@ -4,28 +4,47 @@
 // A call is a monitor of the server plus a CALL message carrying the ref.
 // Exactly one of these settles it, whoever removes the ref first: the reply
 // (swerl_reply), the server's exit or absence (the monitor fires), the
-// timeout, or the caller's own exit. Once removed, a late reply finds
-// nothing and is discarded: it never reaches anyone (OTP-56).
+// timeout, the caller's own exit, or a cancel. Once removed, a late reply
+// finds nothing and is discarded: it never reaches anyone (OTP-56).
+//
+// A call's timeout is a deadline, not only a timer: a reply or an exit that
+// settles the call after its deadline settles it as a timeout, so a timer
+// that could not fire in time (its scheduler was busy) changes nothing.
 
 import CSwerl
+import CSwerlSupport
 import Glibc
 import Synchronization
 
 /// How a waiter learns the outcome.
 enum WaiterKind {
-    /// A thread blocked in swerl_call.
+    /// A thread blocked in swerl_call or swerl_wait_exit.
     case thread(ThreadSignal)
     /// A process that used swerl_call_async: it gets a REPLY message.
     case process(UInt64)
-    /// Swift callers (async call, waitForExit).
+    /// A callback (swerl_call_notify, swerl_watch_exit, the Swift API): run
+    /// on the settling thread, outside any process.
     case callback(@Sendable (WaiterOutcome) -> Void)
 }
 
 enum WaiterOutcome {
     case reply(UnsafeRawBufferPointer)
-    case failure(Int32, UnsafeRawBufferPointer)
+    /// Timeout, absent server, runtime stop, no memory.
+    case failure(Int32)
+    /// A call's server exited before replying: its reason and detail.
+    case serverExited(Int32, UnsafeRawBufferPointer)
     /// An exit watcher's process exited with this reason.
     case exited(Int32, UnsafeRawBufferPointer)
+
+    /// The C code of a call's outcome.
+    var code: Int32 {
+        switch self {
+        case .reply: return Code.ok
+        case .failure(let code): return code
+        case .serverExited: return Code.exited
+        case .exited: return Code.ok
+        }
+    }
 }
 
 struct Waiter {
@@ -34,6 +53,11 @@ struct Waiter {
     var server: UInt64
     /// A call (the server's exit is EEXITED) or an exit watcher.
     var isCall: Bool
+    /// A call's deadline (monotonic ns); UInt64.max: none.
+    var deadline: UInt64 = .max
+
+    /// Whether an outcome arriving now comes after the deadline.
+    var isLate: Bool { deadline != .max && monotonicNanos() >= deadline }
 }
 
 final class Waiters: @unchecked Sendable {
@@ -57,40 +81,54 @@ final class Waiters: @unchecked Sendable {
         shard(ref).table.withLock { $0.removeValue(forKey: ref) }
     }
 
-    /// swerl_reply. EREF if nobody waits for `ref` anymore.
+    /// swerl_reply. EREF if nobody waits for `ref` anymore, or its deadline
+    /// passed (the caller is told it timed out): the reply is a dead letter.
     func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
-        guard let waiter = remove(ref) else { return Code.badRef }
-        settle(waiter, ref: ref, outcome: .reply(data))
+        guard let waiter = remove(ref) else {
+            engine.deadLetters.add(1, ordering: .relaxed)
+            return Code.badRef
+        }
         engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
+        if waiter.isLate {
+            settle(waiter, ref: ref, outcome: .failure(Code.timedOut))
+            engine.deadLetters.add(1, ordering: .relaxed)
+            return Code.badRef
+        }
+        settle(waiter, ref: ref, outcome: .reply(data))
         return Code.ok
     }
 
     /// The monitored process exited (or was not there: reason noproc).
     func down(_ ref: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) {
         guard let waiter = remove(ref) else { return }
-        if waiter.isCall {
-            // A server shut down by swerl_runtime_stop: the caller sees the stop.
-            let stopping = engine.state.load(ordering: .acquiring) != Engine.State.running.rawValue
-            let code = reason == Reason.noproc ? Code.noProcess : stopping ? Code.stopped : Code.exited
-            settle(waiter, ref: ref, outcome: .failure(code, detail))
-        } else {
-            settle(waiter, ref: ref, outcome: .exited(reason, detail))
+        if !waiter.isCall {
+            return settle(waiter, ref: ref, outcome: .exited(reason, detail))
         }
+        if waiter.isLate { return settle(waiter, ref: ref, outcome: .failure(Code.timedOut)) }
+        if reason == Reason.noproc { return settle(waiter, ref: ref, outcome: .failure(Code.noProcess)) }
+        // A server shut down by swerl_runtime_stop: the caller sees the stop.
+        if engine.state.load(ordering: .acquiring) != Engine.State.running.rawValue {
+            return settle(waiter, ref: ref, outcome: .failure(Code.stopped))
+        }
+        settle(waiter, ref: ref, outcome: .serverExited(reason, detail))
     }
 
     /// Timeout, absent server, runtime stop.
     func fail(_ ref: UInt64, code: Int32) {
         guard let waiter = remove(ref) else { return }
-        settle(waiter, ref: ref, outcome: .failure(code, UnsafeRawBufferPointer(start: nil, count: 0)))
+        settle(waiter, ref: ref, outcome: .failure(code))
         if code == Code.timedOut {
             engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
         }
     }
 
-    /// The caller exited: forget the call.
-    func abandon(_ ref: UInt64) {
-        guard let waiter = remove(ref) else { return }
+    /// The caller exited or gave up: forget the call (or exit watch).
+    /// false: it was already settled (or never existed).
+    @discardableResult
+    func abandon(_ ref: UInt64) -> Bool {
+        guard let waiter = remove(ref) else { return false }
         engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
+        return true
     }
 
     func failAll(code: Int32) {
@@ -101,7 +139,7 @@ final class Waiters: @unchecked Sendable {
                 return entries
             }
             for (ref, waiter) in all {
-                settle(waiter, ref: ref, outcome: .failure(code, UnsafeRawBufferPointer(start: nil, count: 0)))
+                settle(waiter, ref: ref, outcome: .failure(code))
             }
         }
     }
@@ -111,13 +149,23 @@ final class Waiters: @unchecked Sendable {
         case .thread(let signal):
             signal.complete(outcome)
         case .callback(let callback):
+            // Outside any process: what the callback sends is sent from none.
+            let context = swerlrt_get_ctx()
+            let token = swerlrt_get_token()
+            swerlrt_set_ctx(nil)
+            swerlrt_set_token(0)
             callback(outcome)
+            swerlrt_set_ctx(context)
+            swerlrt_set_token(token)
         case .process(let caller):
             switch outcome {
             case .reply(let data):
                 engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: 0, detail: data)
-            case .failure(let code, let detail), .exited(let code, let detail):
-                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: code, detail: detail)
+            case .failure(let code):
+                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: code)
+            case .serverExited(_, let detail), .exited(_, let detail):
+                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: Code.exited,
+                              detail: detail)
             }
         }
     }
@@ -129,7 +177,9 @@ final class ThreadSignal: @unchecked Sendable {
     private var condition = pthread_cond_t()
     private var done = false
     private(set) var code: Int32 = 0
-    /// The reply, malloc'd: the caller takes ownership.
+    /// An exit's reason (swerl_wait_exit, or the server of a failed call).
+    private(set) var reason: Int32 = 0
+    /// The reply or the exit detail, malloc'd: the caller takes ownership.
     private(set) var data: UnsafeMutableRawPointer? = nil
     private(set) var count = 0
 
@@ -150,24 +200,30 @@ final class ThreadSignal: @unchecked Sendable {
 
     func complete(_ outcome: WaiterOutcome) {
         pthread_mutex_lock(&mutex)
+        code = outcome.code
         switch outcome {
         case .reply(let bytes):
-            code = Code.ok
-            if bytes.count > 0, let copy = malloc(bytes.count) {
-                copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                data = copy
-                count = bytes.count
-            } else if bytes.count > 0 {
-                code = Code.noMemory
-            }
-        case .failure(let failure, _):
-            code = failure
-        case .exited:
-            code = Code.exited
+            keep(bytes)
+        case .failure:
+            break
+        case .serverExited(let exitReason, let detail), .exited(let exitReason, let detail):
+            reason = exitReason
+            keep(detail)
         }
         done = true
         pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
+    }
+
+    private func keep(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        guard let copy = malloc(bytes.count) else {
+            code = Code.noMemory
+            return
+        }
+        copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        data = copy
+        count = bytes.count
     }
 
     /// Waits until completed or until `deadline` (monotonic ns; nil: forever).
@@ -186,7 +242,7 @@ final class ThreadSignal: @unchecked Sendable {
         return true
     }
 
-    /// Hands the reply buffer to the caller.
+    /// Hands the reply (or detail) buffer to the caller.
     func takeData() -> (UnsafeMutableRawPointer?, Int) {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }

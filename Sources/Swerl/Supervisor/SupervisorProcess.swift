@@ -4,7 +4,7 @@
 // semantics (OTP-40..53).
 //
 // Starting a worker is synchronous: its init runs nested in the
-// supervisor's callback (Scheduler.startNow), as start_link waits for init.
+// supervisor's callback (Worker.startNow), as start_link waits for init.
 // Everything that must wait for another process is a `Job` instead:
 // stopping children (monitor, exit signal, DOWN or timeout then kill) and
 // starting a child supervisor (its start acknowledgement). While a job runs
@@ -47,7 +47,7 @@ final class StartSignal: @unchecked Sendable {
         if code == Code.ok {
             signal.complete(.reply(UnsafeRawBufferPointer(start: nil, count: 0)))
         } else {
-            signal.complete(.failure(code, UnsafeRawBufferPointer(start: nil, count: 0)))
+            signal.complete(.failure(code))
         }
     }
 

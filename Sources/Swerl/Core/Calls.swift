@@ -1,0 +1,162 @@
+// Calls and exit watches (OTP-54..57): one path issues every call, whoever
+// waits for it: a blocked thread (swerl_call), a process (swerl_call_async:
+// a REPLY message), or a callback (swerl_call_notify, the Swift API). See
+// Waiters for how a call is settled.
+
+import CSwerl
+import CSwerlSupport
+import Glibc
+
+extension Engine {
+    /// Issues a call from the calling thread (or process): registers the
+    /// waiter, sends the CALL and, with `armTimer`, arms the deadline's
+    /// timer. An absent server is ENOPROC at once, except for a process
+    /// caller, which is told by a REPLY (ENOPROC) as for any outcome.
+    /// `runtimeTraffic`: a supervisor management request, exempt from
+    /// max_message_size and the memory ceiling (see send).
+    /// `announce` gets the ref before anything can settle the call.
+    func issueCall(to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32, kind: WaiterKind,
+                   armTimer: Bool, runtimeTraffic: Bool = false,
+                   announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
+        if request.count > maxMessageSize && !runtimeTraffic { return (tooBig(request.count), 0) }
+        if isStopped { return (Code.stopped, 0) }
+        let caller = CallbackContexts.current.flatMap { $0.engine === self ? $0.selfPid : nil } ?? 0
+        if caller != 0 && caller == to { return (Code.callSelf, 0) }
+        let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
+            : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        guard let server = table.lookup(to) else {
+            guard case .process = kind else { return (absent(to), 0) }
+            let ref = newRef()
+            announce(ref)
+            waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline))
+            waiters.fail(ref, code: Code.noProcess)
+            return (Code.ok, ref)
+        }
+        let charge = runtimeTraffic ? .free : chargeMemory(request.count)
+        if charge == .refused { return (Code.memoryLimit, 0) }
+        let ref = newRef()
+        announce(ref)
+        waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline))
+        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: caller, ref: ref, counted: true,
+                                    charged: charge == .charged, data: request.baseAddress, len: request.count) else {
+            _ = waiters.remove(ref)
+            unchargeMemory(request.count, charge)
+            return (Code.noMemory, 0)
+        }
+        _ = server.arrive(request.count)
+        deliver(node, to: server)
+        countSent()
+        if armTimer && deadline != .max { addTimer(TimerEntry(deadline: deadline, kind: .callTimeout, id: ref)) }
+        return (Code.ok, ref)
+    }
+
+    /// swerl_call: blocks the calling thread, which must not be a runtime
+    /// thread other than a blocking-pool one.
+    package func call(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
+                      runtimeTraffic: Bool = false) -> (Int32, UnsafeMutableRawPointer?, Int)
+    {
+        if let refusal = refuseBlocking("swerl_call", instead: "swerl_call_async") { return (refusal, nil, 0) }
+        let signal = ThreadSignal()
+        let (code, ref) = issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .thread(signal),
+                                    armTimer: false, runtimeTraffic: runtimeTraffic)
+        guard code == Code.ok else { return (code, nil, 0) }
+        let deadline = timeoutMillis == SWERL_INFINITY ? nil : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        if !signal.wait(until: deadline) {
+            if waiters.abandon(ref) { return (Code.timedOut, nil, 0) }
+            // Settled while we timed out (OTP-55: check once more): take it.
+            _ = signal.wait(until: nil)
+        }
+        let (data, count) = signal.takeData()
+        if signal.code == Code.exited {
+            let detail = UnsafeRawBufferPointer(start: data, count: count)
+            ErrorDetail.set("swerl_call: the server \(Pids.format(to)) exited before replying, with reason "
+                            + "\(Reason.name(signal.reason))\(count > 0 ? ": " + ErrorDetail.excerpt(detail) : "")")
+            free(data)
+            return (Code.exited, nil, 0)
+        }
+        return (signal.code, data, count)
+    }
+
+    /// swerl_call_notify, and the Swift API's async call: `done` gets the
+    /// outcome once, on the settling thread.
+    package func callNotify(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
+                            beforeSettling announce: (UInt64) -> Void = { _ in },
+                            done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
+        issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .callback({ outcome in
+            switch outcome {
+            case .reply(let bytes): done(Code.ok, bytes)
+            case .failure(let code): done(code, UnsafeRawBufferPointer(start: nil, count: 0))
+            case .serverExited(_, let detail), .exited(_, let detail): done(Code.exited, detail)
+            }
+        }), armTimer: true, announce: announce)
+    }
+
+    package func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
+        if data.count > maxMessageSize { return tooBig(data.count) }
+        if isStopped { return Code.stopped }
+        return waiters.reply(ref, data: data)
+    }
+
+    /// swerl_watch_exit: `done` gets the exit reason of `pid` once (noproc,
+    /// at once, if it is not alive): a monitor owned by no process.
+    package func watchExit(_ pid: UInt64, beforeSettling announce: (UInt64) -> Void = { _ in },
+                           done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64)
+    {
+        watchExit(pid, kind: .callback({ outcome in
+            switch outcome {
+            case .exited(let reason, let detail): done(reason, detail)
+            default: done(Reason.noproc, UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+        }), announce: announce)
+    }
+
+    private func watchExit(_ pid: UInt64, kind: WaiterKind, announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
+        if isStopped { return (Code.stopped, 0) }
+        let ref = newRef()
+        announce(ref)
+        waiters.register(ref, Waiter(kind: kind, server: pid, isCall: false))
+        guard let process = table.lookup(pid),
+              let node = Nodes.make(kind: NodeKind.sigMonitor, target: pid, from: 0, ref: ref, aux: 0, data: nil, len: 0)
+        else {
+            waiters.down(ref, reason: Reason.noproc, detail: UnsafeRawBufferPointer(start: nil, count: 0))
+            return (Code.ok, ref)
+        }
+        deliver(node, to: process)
+        return (Code.ok, ref)
+    }
+
+    /// swerl_wait_exit: blocks until `pid` exits; its reason.
+    package func waitExit(_ pid: UInt64, timeoutMillis: UInt32) -> (Int32, Int32) {
+        if let refusal = refuseBlocking("swerl_wait_exit", instead: "swerl_monitor") { return (refusal, 0) }
+        let signal = ThreadSignal()
+        let (code, ref) = watchExit(pid, kind: .thread(signal))
+        guard code == Code.ok else { return (code, 0) }
+        let deadline = timeoutMillis == SWERL_INFINITY ? nil : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        if !signal.wait(until: deadline) {
+            if waiters.abandon(ref) { return (Code.timedOut, 0) }
+            _ = signal.wait(until: nil)
+        }
+        return (signal.code, signal.reason)
+    }
+
+    /// swerl_cancel_notify: 0 if the callback will never run, else EREF.
+    package func cancelNotify(_ ref: UInt64) -> Int32 {
+        if isStopped { return Code.stopped }
+        return waiters.abandon(ref) ? Code.ok : Code.badRef
+    }
+
+    /// EINPROC for a wait on a runtime thread that must never wait (a
+    /// scheduler thread, in a handler or a hook); nil where waiting is
+    /// allowed (other threads, the blocking pool).
+    func refuseBlocking(_ function: String, instead: String) -> Int32? {
+        guard let raw = swerlrt_get_worker() else {
+            return CallbackContexts.current == nil ? nil
+                : ErrorDetail.failing(Code.inProcess, "\(function) inside a process callback would block its scheduler")
+        }
+        let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+        if worker.kind == .blocking { return nil }
+        return ErrorDetail.failing(Code.inProcess, "\(function) on a scheduler thread (in a process callback or "
+            + "a hook) would stop every process queued there: use \(instead), or spawn the process with "
+            + "SWERL_SPAWN_BLOCKING, whose callbacks may block")
+    }
+}

@@ -1,0 +1,48 @@
+// Crash reports (Erlang's proc_lib crash report): a process that exits
+// abnormally of its own doing, outside a supervisor (which reports its
+// children itself), is reported through the log hook. At most `perSecond`
+// reports a second, so a crash storm cannot flood the hook (or whatever
+// buffers behind it); the reports left out are counted and said in one line
+// when reporting resumes.
+
+import CSwerl
+import Synchronization
+
+final class CrashReports: @unchecked Sendable {
+    unowned(unsafe) var engine: Engine! = nil
+    static let perSecond = 100
+
+    private struct Window {
+        var start: UInt64 = 0
+        var reported = 0
+        var leftOut = 0
+    }
+    private let window = Lock(Window())
+
+    func report(pid: UInt64, reason: Int32, detail: [UInt8]) {
+        guard engine.logCallback != nil else { return }
+        let now = monotonicNanos()
+        let (allowed, leftOut) = window.withLock { window -> (Bool, Int) in
+            if now - window.start >= 1_000_000_000 {
+                let leftOut = window.leftOut
+                window = Window(start: now, reported: 1, leftOut: 0)
+                return (true, leftOut)
+            }
+            guard window.reported < Self.perSecond else {
+                window.leftOut += 1
+                return (false, 0)
+            }
+            window.reported += 1
+            return (true, 0)
+        }
+        if leftOut > 0 {
+            engine.report(level: SWERL_LOG_ERROR, "crash report: \(leftOut) more crash reports were left out "
+                + "(at most \(Self.perSecond) a second)")
+        }
+        guard allowed else { return }
+        let name = engine.registry.name(of: pid).map { " ('\($0)')" } ?? ""
+        let text = detail.withUnsafeBytes { ErrorDetail.excerpt($0, limit: 4096) }
+        engine.report(level: SWERL_LOG_ERROR, "crash report: process \(Pids.format(pid))\(name) exited with reason "
+            + "\(Reason.name(reason))\(text.isEmpty ? "" : ": " + text)")
+    }
+}

@@ -1,0 +1,247 @@
+// The turn monitor: one thread per runtime that watches for turns that do
+// not end (a handler that sleeps, waits for I/O or loops), as BEAM's
+// long_schedule system monitor does, and routes around them.
+//
+// Every `tick` it reads each scheduler worker's turn counter and running pid
+// (see Worker). A turn seen unchanged for `takeoverNanos` has its scheduler
+// (run queue, timers, loop) handed to a spare worker, so nothing else waits
+// behind it (see Worker for the hand-over protocol); one seen for the
+// long-turn limit is reported through the log hook, and again when it ends.
+// When every scheduler sleeps, nothing can get stuck: the monitor sleeps too
+// until a scheduler wakes up.
+//
+// Spares: workers waiting for a scheduler to run, created when a takeover
+// needs one (at most SWERL_TAKEOVER_THREADS_MAX beyond the schedulers), and
+// ended after `spareIdleNanos` without one. A worker that lost its scheduler
+// becomes a spare once its handler returns.
+
+import CSwerl
+import CSwerlSupport
+import Glibc
+import Synchronization
+
+final class TurnMonitor: @unchecked Sendable {
+    unowned(unsafe) let engine: Engine
+
+    static let tick: UInt64 = 5_000_000
+    static let takeoverNanos: UInt64 = 10_000_000
+    static let spareIdleNanos: UInt64 = 10_000_000_000
+    static let maxExtraThreads = Int(SWERL_TAKEOVER_THREADS_MAX)
+
+    /// Turns longer than this are reported (0: never).
+    let longTurnNanos = Atomic<UInt64>(100_000_000)
+
+    private struct Control {
+        var stopping = false
+        /// Sleeping until a scheduler wakes up.
+        var idle = false
+        var woken = false
+    }
+    private let control = ConditionLock(Control())
+    /// Mirrors control.idle for schedulers' cheap check (Dekker with `sleeping`).
+    private let idleFlag = Atomic<Bool>(false)
+
+    private struct Spares {
+        var parked: [ObjectIdentifier: Worker] = [:]
+        var assignments: [ObjectIdentifier: Scheduler] = [:]
+        /// Scheduler workers beyond one per scheduler.
+        var extraThreads = 0
+        var exit = false
+    }
+    private let spares = ConditionLock(Spares())
+
+    /// What the monitor knows of one worker's current turn.
+    private struct Watch {
+        var turns: UInt64
+        var pid: UInt64
+        var since: UInt64
+        var reported = false
+        var tookOver = false
+    }
+    private var watches: [ObjectIdentifier: Watch] = [:]
+
+    private var thread = pthread_t()
+    private var started = false
+
+    init(engine: Engine) {
+        self.engine = engine
+    }
+
+    // MARK: Thread
+
+    func start() {
+        let me = Unmanaged.passRetained(self).toOpaque()
+        _ = Unmanaged.passRetained(engine)
+        let status = pthread_create(&thread, nil, { raw in
+            let monitor = Unmanaged<TurnMonitor>.fromOpaque(raw!).takeRetainedValue()
+            let engine = Unmanaged.passUnretained(monitor.engine)
+            monitor.main()
+            engine.release()
+            return nil
+        }, me)
+        precondition(status == 0, "swerl: cannot create the turn monitor thread (\(status))")
+        started = true
+    }
+
+    /// Set on the monitor's thread: a runtime thread, where nothing may wait
+    /// for the runtime to stop.
+    static var isMonitorThread: Bool { swerlrt_on_monitor_thread() != 0 }
+
+    private func main() {
+        // No thread hooks here: they are for threads that run callbacks.
+        swerlrt_set_monitor_thread(1)
+        while waitForNextTick() {
+            check(now: monotonicNanos())
+            engine.reapFinishedWorkers()
+        }
+        swerlrt_set_monitor_thread(0)
+    }
+
+    func stopAndWakeSpares() {
+        control.update { $0.stopping = true }
+        spares.update(wakingAll: true) { $0.exit = true }
+    }
+
+    func join() {
+        if started { pthread_join(thread, nil) }
+        started = false
+    }
+
+    /// Sleeps one tick, or until a scheduler wakes up if all of them sleep.
+    /// false: the runtime is stopping.
+    private func waitForNextTick() -> Bool {
+        if allSchedulersAsleep() {
+            idleFlag.store(true, ordering: .sequentiallyConsistent)
+            // Checked again after publishing the flag (Dekker with Scheduler.idle).
+            if allSchedulersAsleep() {
+                let running = control.wait(until: { $0.stopping || $0.woken }, deadline: nil) { state, _ -> Bool in
+                    state.woken = false
+                    return !state.stopping
+                }
+                idleFlag.store(false, ordering: .relaxed)
+                return running
+            }
+            idleFlag.store(false, ordering: .relaxed)
+        }
+        let deadline = monotonicNanos() + Self.tick
+        return control.wait(until: { $0.stopping }, deadline: deadline) { state, _ in !state.stopping }
+    }
+
+    private func allSchedulersAsleep() -> Bool {
+        engine.schedulers.allSatisfy { $0.sleeping.load(ordering: .sequentiallyConsistent) }
+    }
+
+    /// Called by a scheduler that leaves its sleep.
+    @inline(__always)
+    func schedulerWokeUp() {
+        if idleFlag.load(ordering: .sequentiallyConsistent) {
+            control.update { $0.woken = true }
+        }
+    }
+
+    // MARK: Watching turns
+
+    private func check(now: UInt64) {
+        let holders = Dictionary(engine.schedulers.compactMap { scheduler in
+            scheduler.owner.map { (ObjectIdentifier($0), scheduler) }
+        }, uniquingKeysWith: { first, _ in first })
+        var seen = Set<ObjectIdentifier>()
+        for worker in engine.workers.withLock({ $0 }) where worker.kind == .scheduler {
+            let key = ObjectIdentifier(worker)
+            seen.insert(key)
+            let pid = worker.runningPid.load(ordering: .relaxed)
+            let turns = worker.turns.load(ordering: .relaxed)
+            guard var watch = watches[key], pid != 0, watch.turns == turns, watch.pid == pid else {
+                if let ended = watches[key], ended.reported { reportEnd(ended, now: now) }
+                watches[key] = pid == 0 ? nil : Watch(turns: turns, pid: pid, since: now)
+                continue
+            }
+            let elapsed = now - watch.since
+            let limit = longTurnNanos.load(ordering: .relaxed)
+            if !watch.reported && limit != 0 && elapsed >= limit {
+                watch.reported = true
+                reportLong(watch, elapsed: elapsed, scheduler: holders[key])
+            }
+            if !watch.tookOver && elapsed >= Self.takeoverNanos, let scheduler = holders[key] {
+                watch.tookOver = takeOver(scheduler, from: worker)
+            }
+            watches[key] = watch
+        }
+        watches = watches.filter { seen.contains($0.key) }
+    }
+
+    private func describe(_ pid: UInt64) -> String {
+        "process \(Pids.format(pid))" + (engine.registry.name(of: pid).map { " ('\($0)')" } ?? "")
+    }
+
+    private func reportLong(_ watch: Watch, elapsed: UInt64, scheduler: Scheduler?) {
+        let place = scheduler.map { " on scheduler \($0.index)" } ?? ""
+        engine.report(level: SWERL_LOG_WARNING, "long turn: \(describe(watch.pid)) has been in one turn of its "
+            + "handler for \(elapsed / 1_000_000) ms\(place); the other processes there run on another thread "
+            + "meanwhile. A handler that blocks (sleep, I/O, a long loop) belongs in a blocking process "
+            + "(SWERL_SPAWN_BLOCKING)")
+    }
+
+    private func reportEnd(_ watch: Watch, now: UInt64) {
+        engine.report(level: SWERL_LOG_WARNING,
+                      "long turn: \(describe(watch.pid)) returned after about \((now - watch.since) / 1_000_000) ms")
+    }
+
+    // MARK: Takeover
+
+    /// Hands `scheduler` to a spare if its holder is in user code now (the
+    /// protocol of Worker). true: done.
+    private func takeOver(_ scheduler: Scheduler, from holder: Worker) -> Bool {
+        guard holder.detachRequest.load(ordering: .acquiring) == Worker.Detach.none else { return false }
+        let available = spares.withLock { $0.parked.count > 0 || $0.extraThreads < Self.maxExtraThreads }
+        guard available else { return false }
+        holder.detachRequest.store(Worker.Detach.asked, ordering: .sequentiallyConsistent)
+        var fenced = true
+        if engine.asymmetricFence {
+            fenced = swerlrt_heavy_fence() == 0  // without it the holder's side is unfenced: keep out
+        } else {
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+        }
+        guard fenced, holder.inUserCode.load(ordering: .sequentiallyConsistent) else {
+            holder.detachRequest.store(Worker.Detach.kept, ordering: .releasing)
+            return false
+        }
+        holder.detachRequest.store(Worker.Detach.taken, ordering: .releasing)
+        give(scheduler)
+        return true
+    }
+
+    /// Gives a scheduler nobody holds to a parked spare, or a new worker.
+    private func give(_ scheduler: Scheduler) {
+        let parked = spares.update(wakingAll: true) { state -> Worker? in
+            if let (key, worker) = state.parked.first {
+                state.parked[key] = nil
+                state.assignments[key] = scheduler
+                return worker
+            }
+            state.extraThreads += 1
+            return nil
+        }
+        if let parked {
+            scheduler.owner = parked
+            return
+        }
+        let worker = engine.makeWorker(kind: .scheduler, holding: scheduler)
+        scheduler.owner = worker
+        worker.start()
+    }
+
+    /// A scheduler worker without a scheduler waits here for one. nil: the
+    /// runtime is stopping, or no scheduler came for a while (the thread ends).
+    func parkSpare(_ worker: Worker) -> Scheduler? {
+        let key = ObjectIdentifier(worker)
+        spares.withLock { $0.parked[key] = worker }
+        return spares.wait(until: { $0.assignments[key] != nil || $0.exit },
+                           deadline: monotonicNanos() + Self.spareIdleNanos) { state, _ -> Scheduler? in
+            if let scheduler = state.assignments.removeValue(forKey: key) { return scheduler }
+            state.parked[key] = nil
+            state.extraThreads -= 1
+            return nil
+        }
+    }
+}
