@@ -137,7 +137,7 @@ struct SwiftProducer: Behavior {
         let end = min(total, sent + batch)
         while sent < end {
             var value = UInt64(sent)
-            try withUnsafeBytes(of: &value) { try context.send($0, to: counter) }
+            try withUnsafeBytes(of: &value) { _ = try context.send($0, to: counter) }
             sent += 1
         }
         if sent < total { try context.send([UInt8](), to: context.pid) }
@@ -164,7 +164,7 @@ enum SwiftCounting {
                 SwiftAPI.check(label) { () throws(SwerlError) in
                     for index in 0..<n {
                         var value = UInt64(index)
-                        try withUnsafeBytes(of: &value) { bytes throws(SwerlError) in try runtime.send(bytes, to: counter) }
+                        try withUnsafeBytes(of: &value) { bytes throws(SwerlError) in _ = try runtime.send(bytes, to: counter) }
                     }
                 }
             }

@@ -61,7 +61,8 @@ int swerlrt_heavy_fence(void) {
 
 /* A buffer per thread, made on the thread's first error and freed with the
    thread (a key destructor), so threads that never fail cost nothing. */
-typedef struct { size_t cap; char text[]; } swerlrt_detail;
+typedef struct { size_t cap; unsigned tag; char text[]; } swerlrt_detail;
+_Thread_local unsigned swerlrt_failures = 0;
 static pthread_key_t detail_key;
 static pthread_once_t detail_once = PTHREAD_ONCE_INIT;
 static void detail_make_key(void) { pthread_key_create(&detail_key, free); }
@@ -79,10 +80,11 @@ void swerlrt_error_set(const char *text, size_t len) {
     }
     if (len) memcpy(d->text, text, len);
     d->text[len] = 0;
+    d->tag = swerlrt_failures + 1;
 }
 
 const char *swerlrt_error_get(void) {
     pthread_once(&detail_once, detail_make_key);
     swerlrt_detail *d = pthread_getspecific(detail_key);
-    return d ? d->text : "";
+    return d && d->tag == swerlrt_failures ? d->text : "";
 }

@@ -62,3 +62,10 @@ func badSize(_ function: String, _ argument: String, _ size: UInt32, _ type: Str
 func nullData(_ function: String, _ argument: String, _ count: Int) -> CInt {
     invalid(function, "\(argument) is NULL with a length of \(count)")
 }
+
+/// Runs an export's body and hands its result to the C caller, counting a
+/// failure (which ties swerl_last_error_detail's words to it).
+@inline(__always)
+func handedOut(_ body: () -> CInt) -> CInt {
+    ErrorDetail.handedOut(body())
+}

@@ -34,24 +34,28 @@ private let versionString: StaticString = "1.2.0"
 
 @c public func swerl_runtime_start(_ cfg: UnsafePointer<swerl_config>?,
                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> CInt {
-    guard let out else { return null("swerl_runtime_start", "out") }
-    var config = swerl_config()
-    if let cfg {
-        config = cfg.pointee
-    } else {
-        swerl_config_init(&config)
+    handedOut {
+        guard let out else { return null("swerl_runtime_start", "out") }
+        var config = swerl_config()
+        if let cfg {
+            config = cfg.pointee
+        } else {
+            swerl_config_init(&config)
+        }
+        let valid = Engine.validate(config)
+        if valid != 0 { return valid }
+        let engine = Engine(config: config)
+        engine.start()
+        out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
+        return 0
     }
-    let valid = Engine.validate(config)
-    if valid != 0 { return valid }
-    let engine = Engine(config: config)
-    engine.start()
-    out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
-    return 0
 }
 
 @c public func swerl_runtime_stop(_ rt: OpaquePointer?, _ timeoutMillis: UInt32) -> CInt {
-    guard let engine = engine(rt) else { return null("swerl_runtime_stop", "rt") }
-    return engine.stop(timeoutMillis: timeoutMillis)
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_runtime_stop", "rt") }
+        return engine.stop(timeoutMillis: timeoutMillis)
+    }
 }
 
 @c public func swerl_runtime_free(_ rt: OpaquePointer?) {
@@ -63,35 +67,43 @@ private let versionString: StaticString = "1.2.0"
 }
 
 @c public func swerl_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<swerl_stats>?) -> CInt {
-    guard let engine = engine(rt) else { return null("swerl_runtime_stats", "rt") }
-    guard let out else { return null("swerl_runtime_stats", "out") }
-    // A 1.0 caller's struct ends before the 1.1 fields: fill the whole
-    // fields it has (all 8 bytes wide after the first two).
-    let size = Int(out.pointee.size)
-    let minimum = MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)!
-    guard size >= minimum else {
-        return invalid("swerl_runtime_stats", "out->size is \(size), less than the 1.0 swerl_stats (\(minimum)): "
-            + "set it to sizeof(swerl_stats)")
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_runtime_stats", "rt") }
+        guard let out else { return null("swerl_runtime_stats", "out") }
+        // A 1.0 caller's struct ends before the 1.1 fields: fill the whole
+        // fields it has (all 8 bytes wide after the first two).
+        let size = Int(out.pointee.size)
+        let minimum = MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)!
+        guard size >= minimum else {
+            return invalid("swerl_runtime_stats", "out->size is \(size), less than the 1.0 swerl_stats (\(minimum)): "
+                + "set it to sizeof(swerl_stats)")
+        }
+        var stats = engine.stats()
+        stats.size = out.pointee.size
+        withUnsafeBytes(of: &stats) { bytes in
+            UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(size, bytes.count) & ~7)
+        }
+        return 0
     }
-    var stats = engine.stats()
-    stats.size = out.pointee.size
-    withUnsafeBytes(of: &stats) { bytes in
-        UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(size, bytes.count) & ~7)
-    }
-    return 0
 }
 
 @c public func swerl_runtime_set_max_memory(_ rt: OpaquePointer?, _ bytes: UInt64) -> CInt {
-    guard let engine = engine(rt) else { return null("swerl_runtime_set_max_memory", "rt") }
-    return engine.setMaxMemory(bytes)
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_runtime_set_max_memory", "rt") }
+        return engine.setMaxMemory(bytes)
+    }
 }
 
 @c public func swerl_runtime_set_long_turn(_ rt: OpaquePointer?, _ reportMillis: UInt32) -> CInt {
-    guard let engine = engine(rt) else { return null("swerl_runtime_set_long_turn", "rt") }
-    return engine.setLongTurn(millis: reportMillis)
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_runtime_set_long_turn", "rt") }
+        return engine.setLongTurn(millis: reportMillis)
+    }
 }
 
 @c public func swerl_runtime_set_blocking_threads(_ rt: OpaquePointer?, _ max: UInt32) -> CInt {
-    guard let engine = engine(rt) else { return null("swerl_runtime_set_blocking_threads", "rt") }
-    return engine.setBlockingThreads(max)
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_runtime_set_blocking_threads", "rt") }
+        return engine.setBlockingThreads(max)
+    }
 }

@@ -26,98 +26,118 @@ import Swerl
 @c public func swerl_supervisor_start(_ rt: OpaquePointer?, _ spec: UnsafePointer<swerl_supervisor_spec>?,
                                       _ opts: UnsafePointer<swerl_spawn_opts>?,
                                       _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
-    guard let engine = engine(rt), let spec, let out else { return CInt(SWERL_EINVAL) }
-    var registered: String? = nil
-    if let opts {
-        guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size), opts.pointee.flags == 0,
-              opts.pointee.mailbox_limit == 0 else { return CInt(SWERL_EINVAL) }
-        if opts.pointee.name != nil {
-            guard let valid = name(opts.pointee.name) else { return CInt(SWERL_EINVAL) }
-            registered = valid
+    handedOut {
+        guard let engine = engine(rt), let spec, let out else { return CInt(SWERL_EINVAL) }
+        var registered: String? = nil
+        if let opts {
+            guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size), opts.pointee.flags == 0,
+                  opts.pointee.mailbox_limit == 0 else { return CInt(SWERL_EINVAL) }
+            if opts.pointee.name != nil {
+                guard let valid = name(opts.pointee.name) else { return CInt(SWERL_EINVAL) }
+                registered = valid
+            }
         }
+        let (code, pid, _) = engine.startSupervisor(spec, name: registered)
+        if code == 0 { out.pointee = pid }
+        return code
     }
-    let (code, pid, _) = engine.startSupervisor(spec, name: registered)
-    if code == 0 { out.pointee = pid }
-    return code
 }
 
 @c public func swerl_supervisor_start_child(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                             _ spec: UnsafePointer<swerl_child_spec>?,
                                             _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
-    guard let engine = engine(rt), let spec else { return CInt(SWERL_EINVAL) }
-    let (code, pid) = engine.supervisorStartChild(sup, spec)
-    if code == 0 || code == CInt(SWERL_ESTARTED) { out?.pointee = pid }
-    return code
+    handedOut {
+        guard let engine = engine(rt), let spec else { return CInt(SWERL_EINVAL) }
+        let (code, pid) = engine.supervisorStartChild(sup, spec)
+        if code == 0 || code == CInt(SWERL_ESTARTED) { out?.pointee = pid }
+        return code
+    }
 }
 
 @c public func swerl_supervisor_spawn_child(_ rt: OpaquePointer?, _ sup: swerl_pid, _ arg: UnsafeMutableRawPointer?,
                                             _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
-    let (code, pid) = engine.supervisorSpawnChild(sup, arg: arg)
-    if code == 0 { out?.pointee = pid }
-    return code
+    handedOut {
+        guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+        let (code, pid) = engine.supervisorSpawnChild(sup, arg: arg)
+        if code == 0 { out?.pointee = pid }
+        return code
+    }
 }
 
 @c public func swerl_supervisor_terminate_child(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                                 _ id: UnsafePointer<CChar>?) -> CInt {
-    guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
-    return engine.supervisorTerminateChild(sup, id: child)
+    handedOut {
+        guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
+        return engine.supervisorTerminateChild(sup, id: child)
+    }
 }
 
 @c public func swerl_supervisor_terminate_pid(_ rt: OpaquePointer?, _ sup: swerl_pid, _ pid: swerl_pid) -> CInt {
-    guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
-    return engine.supervisorTerminatePid(sup, pid: pid)
+    handedOut {
+        guard let engine = engine(rt) else { return CInt(SWERL_EINVAL) }
+        return engine.supervisorTerminatePid(sup, pid: pid)
+    }
 }
 
 @c public func swerl_supervisor_restart_child(_ rt: OpaquePointer?, _ sup: swerl_pid, _ id: UnsafePointer<CChar>?,
                                               _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
-    guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
-    let (code, pid) = engine.supervisorRestartChild(sup, id: child)
-    if code == 0 { out?.pointee = pid }
-    return code
+    handedOut {
+        guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
+        let (code, pid) = engine.supervisorRestartChild(sup, id: child)
+        if code == 0 { out?.pointee = pid }
+        return code
+    }
 }
 
 @c public func swerl_supervisor_delete_child(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                              _ id: UnsafePointer<CChar>?) -> CInt {
-    guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
-    return engine.supervisorDeleteChild(sup, id: child)
+    handedOut {
+        guard let engine = engine(rt), let child = name(id) else { return CInt(SWERL_EINVAL) }
+        return engine.supervisorDeleteChild(sup, id: child)
+    }
 }
 
 @c public func swerl_supervisor_count_children(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                                _ out: UnsafeMutablePointer<swerl_child_counts>?) -> CInt {
-    guard let engine = engine(rt), let out,
-          out.pointee.size >= UInt32(MemoryLayout<swerl_child_counts>.size) else { return CInt(SWERL_EINVAL) }
-    let (code, counts) = engine.supervisorCountChildren(sup)
-    if code == 0 {
-        let size = out.pointee.size
-        out.pointee = counts
-        out.pointee.size = size
+    handedOut {
+        guard let engine = engine(rt), let out,
+              out.pointee.size >= UInt32(MemoryLayout<swerl_child_counts>.size) else { return CInt(SWERL_EINVAL) }
+        let (code, counts) = engine.supervisorCountChildren(sup)
+        if code == 0 {
+            let size = out.pointee.size
+            out.pointee = counts
+            out.pointee.size = size
+        }
+        return code
     }
-    return code
 }
 
 @c public func swerl_supervisor_which_children(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                                _ buffer: UnsafeMutablePointer<swerl_child_info>?, _ capacity: Int,
                                                _ count: UnsafeMutablePointer<Int>?) -> CInt {
-    guard let engine = engine(rt), let count, capacity == 0 || buffer != nil else { return CInt(SWERL_EINVAL) }
-    if capacity > 0 && buffer!.pointee.size < UInt32(MemoryLayout<swerl_child_info>.size) { return CInt(SWERL_EINVAL) }
-    let (code, children) = engine.supervisorWhichChildren(sup)
-    guard code == 0 else { return code }
-    for (index, child) in children.prefix(capacity).enumerated() { buffer![index] = child }
-    count.pointee = children.count
-    return 0
+    handedOut {
+        guard let engine = engine(rt), let count, capacity == 0 || buffer != nil else { return CInt(SWERL_EINVAL) }
+        if capacity > 0 && buffer!.pointee.size < UInt32(MemoryLayout<swerl_child_info>.size) { return CInt(SWERL_EINVAL) }
+        let (code, children) = engine.supervisorWhichChildren(sup)
+        guard code == 0 else { return code }
+        for (index, child) in children.prefix(capacity).enumerated() { buffer![index] = child }
+        count.pointee = children.count
+        return 0
+    }
 }
 
 @c public func swerl_supervisor_tree(_ rt: OpaquePointer?, _ sup: swerl_pid, _ format: UInt32,
                                      _ out: UnsafeMutablePointer<swerl_buffer>?) -> CInt {
-    guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
-    out.pointee = swerl_buffer(data: nil, len: 0)
-    let (code, text) = engine.supervisionTree(sup, format: format)
-    guard code == 0 else { return code }
-    let utf8 = Array(text.utf8)
-    guard let memory = malloc(utf8.count + 1) else { return CInt(SWERL_ENOMEM) }
-    memory.copyMemory(from: utf8, byteCount: utf8.count)
-    memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
-    out.pointee = swerl_buffer(data: memory, len: utf8.count)
-    return 0
+    handedOut {
+        guard let engine = engine(rt), let out else { return CInt(SWERL_EINVAL) }
+        out.pointee = swerl_buffer(data: nil, len: 0)
+        let (code, text) = engine.supervisionTree(sup, format: format)
+        guard code == 0 else { return code }
+        let utf8 = Array(text.utf8)
+        guard let memory = malloc(utf8.count + 1) else { return CInt(SWERL_ENOMEM) }
+        memory.copyMemory(from: utf8, byteCount: utf8.count)
+        memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+        out.pointee = swerl_buffer(data: memory, len: utf8.count)
+        return 0
+    }
 }

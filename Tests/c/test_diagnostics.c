@@ -64,6 +64,11 @@ static void t_error_details(void)
     buf.data = NULL;
     buf.len = 0;
     CHECK_DETAIL(swerl_call(rt, pid, big, sizeof big, 100, &buf), SWERL_ETOOBIG, "raise it");
+    /* A failure with nothing to add shows "", never an older failure's words. */
+    CHECK_EQ_INT(swerl_exit(rt, pid, SWERL_REASON_KILL, NULL, 0), 0);
+    CHECK_WAIT(check_alive(rt, pid) == 0);
+    CHECK_EQ_INT(swerl_send(rt, pid, "x", 1), SWERL_ENOPROC);
+    CHECK_STR(swerl_last_error_detail(), "");
     CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
     swerl_runtime_free(rt);
 }

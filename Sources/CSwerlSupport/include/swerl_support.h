@@ -53,8 +53,13 @@ int swerlrt_asymmetric_fence_init(void);
    returned 1. 0, or -1 if the kernel refused (the barrier did not happen). */
 int swerlrt_heavy_fence(void);
 
-/* The calling thread's last-error detail (swerl_last_error_detail): a
-   NUL-terminated copy of `len` bytes, kept per thread. */
+/* The calling thread's last-error detail (swerl_last_error_detail). A
+   detail belongs to the failure that follows it: swerlrt_error_set keeps a
+   NUL-terminated copy tagged with the next failure's number, and a front
+   end counts each failure it returns (swerlrt_error_failed), so a failure
+   that set no detail shows "" rather than an older failure's words. */
+extern _Thread_local unsigned swerlrt_failures;
+static inline void swerlrt_error_failed(void) { swerlrt_failures++; }
 void swerlrt_error_set(const char *text, size_t len);
 const char *swerlrt_error_get(void);
 

@@ -11,7 +11,7 @@ public struct Context: @unchecked Sendable {
     private var pointer: UnsafeRawPointer? { UnsafeRawPointer(raw) }
 
     private func checked() throws(SwerlError) -> ContextPointer {
-        guard let context = CallbackContexts.validate(pointer) else { throw SwerlError(.contextOutsideCallback) }
+        guard let context = CallbackContexts.validate(pointer) else { throw SwerlError.failure(Engine.badContext()) }
         return context
     }
 
@@ -24,10 +24,14 @@ public struct Context: @unchecked Sendable {
     }
 
     /// Sends a copy of `bytes`; the receiver sees this process as `from`.
-    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) {
+    /// As Erlang's `!`, a send to a process that is no longer alive is no
+    /// error: it returns false (a dead letter is counted), so a server never
+    /// crashes because a client died. Only misuse throws.
+    @discardableResult
+    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Bool {
         let engine = try checked().engine
         let result = bytes.withPayloadBytes { engine.send(to: pid.rawValue, data: $0.baseAddress, count: $0.count) }
-        try SwerlError.check(result)
+        return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
     /// Spawns a process; `link` and `monitor` tie it to this one atomically.
@@ -49,6 +53,17 @@ public struct Context: @unchecked Sendable {
     @discardableResult
     public func trapExits(_ on: Bool) throws(SwerlError) -> Bool {
         let result = Engine.trapExit(pointer, on)
+        try SwerlError.check(result)
+        return result == 1
+    }
+
+    /// Makes this process a blocking one, whose callbacks run from its next
+    /// turn on a pool of threads where blocking is allowed (sleeping, I/O,
+    /// `callBlocking`), or a scheduled one again; returns the previous
+    /// setting. A supervised child calls it in its `start`.
+    @discardableResult
+    public func setBlocking(_ on: Bool) throws(SwerlError) -> Bool {
+        let result = Engine.setBlocking(pointer, on)
         try SwerlError.check(result)
         return result == 1
     }
@@ -83,10 +98,24 @@ public struct Context: @unchecked Sendable {
     }
 
     /// Answers a CALL message (now, or keep its `ref` and use `Runtime.reply`).
-    public func reply(to call: Message, with bytes: some MessagePayload) throws(SwerlError) {
-        guard call.kind == .call, let ref = call.ref else { throw SwerlError(.invalidArgument) }
+    /// As OTP's `gen_server:reply`, answering a caller that gave up (timed
+    /// out, or exited) is no error: it returns false.
+    @discardableResult
+    public func reply(to call: Message, with bytes: some MessagePayload) throws(SwerlError) -> Bool {
+        guard call.kind == .call, let ref = call.ref else {
+            throw SwerlError(.invalidArgument, detail: "reply(to:): the message is not a CALL")
+        }
         let engine = try checked().engine
-        try SwerlError.check(bytes.withPayloadBytes { engine.reply(ref.rawValue, data: $0) })
+        return try SwerlError.answered(bytes.withPayloadBytes { engine.reply(ref.rawValue, data: $0) })
+    }
+
+    /// Calls `pid` and blocks until the answer: allowed in a blocking process
+    /// only (`SpawnOptions.blocking`, `setBlocking`), as Elixir code calls a
+    /// server from its own `handle_call`; elsewhere `insideProcess`.
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+        throws(SwerlError) -> [UInt8]
+    {
+        try Runtime.callBlocking(on: checked().engine, pid, request, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Calls `pid` without blocking: the answer arrives as a `.reply` message
@@ -109,6 +138,9 @@ public struct SpawnOptions: Sendable {
     /// Monitor from the spawning process (spawn_monitor). Only inside a process.
     public var monitor: Bool
     public var trapExits: Bool
+    /// Runs on the blocking pool, where its handlers may block (sleep, I/O,
+    /// `callBlocking`) without stopping a scheduler.
+    public var blocking: Bool
     /// Registered atomically with the spawn.
     public var name: String?
     /// 0: unbounded.
@@ -119,11 +151,12 @@ public struct SpawnOptions: Sendable {
         case reject = 0, dropOldest = 1, kill = 2
     }
 
-    public init(link: Bool = false, monitor: Bool = false, trapExits: Bool = false, name: String? = nil,
-                mailboxLimit: UInt32 = 0, overflow: Overflow = .reject) {
+    public init(link: Bool = false, monitor: Bool = false, trapExits: Bool = false, blocking: Bool = false,
+                name: String? = nil, mailboxLimit: UInt32 = 0, overflow: Overflow = .reject) {
         self.link = link
         self.monitor = monitor
         self.trapExits = trapExits
+        self.blocking = blocking
         self.name = name
         self.mailboxLimit = mailboxLimit
         self.overflow = overflow

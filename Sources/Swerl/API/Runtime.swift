@@ -1,4 +1,5 @@
 import CSwerl
+import Glibc
 import Logging
 
 /// A Swerl runtime: scheduler threads running lightweight processes.
@@ -18,8 +19,11 @@ public final class Runtime: Sendable {
 
     /// Starts a runtime. `schedulers` 0: one per CPU. `maxMemory` caps the
     /// bytes messages may hold in all (0: no cap; see `setMaxMemory(_:)`).
-    /// Crash reports, restarts and escalations go to `logger`.
+    /// Crash reports, restarts, escalations and long turns go to `logger`.
+    /// A turn longer than `longTurnMilliseconds` is reported (0: never);
+    /// blocking processes run on at most `blockingThreads` threads.
     public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
+                longTurnMilliseconds: UInt32 = 100, blockingThreads: Int = 64,
                 logger: Logger? = nil) throws(SwerlError) {
         var config = swerl_config()
         config.size = UInt32(MemoryLayout<swerl_config>.size)
@@ -29,7 +33,10 @@ public final class Runtime: Sendable {
             config.log_user = Unmanaged.passUnretained(loggerBox).toOpaque()
         }
         guard schedulers >= 0, maxProcesses >= 0, maxMessageSize >= 0, maxMemory >= 0,
-              maxProcesses <= Int(UInt32.max) else { throw SwerlError(.invalidArgument) }
+              maxProcesses <= Int(UInt32.max), blockingThreads > 0 else {
+            throw SwerlError(.invalidArgument, detail: "Runtime: counts and sizes must not be negative, and "
+                + "blockingThreads must be at least 1")
+        }
         config.schedulers = UInt32(clamping: schedulers)
         config.max_processes = UInt32(maxProcesses)
         config.max_message_size = UInt64(maxMessageSize)
@@ -37,6 +44,8 @@ public final class Runtime: Sendable {
         engine = Engine(config: config)
         owned = true
         _ = engine.setMaxMemory(UInt64(maxMemory))
+        _ = engine.setLongTurn(millis: longTurnMilliseconds)
+        _ = engine.setBlockingThreads(UInt32(clamping: blockingThreads))
         engine.start()
     }
 
@@ -55,12 +64,13 @@ public final class Runtime: Sendable {
     /// in all, each counted as its payload + 64 (0: none). Sends over it
     /// throw `memoryLimit` and are counted (`Statistics.messagesRejected`).
     public func setMaxMemory(_ bytes: Int) throws(SwerlError) {
-        guard bytes >= 0 else { throw SwerlError(.invalidArgument) }
+        guard bytes >= 0 else { throw SwerlError(.invalidArgument, detail: "setMaxMemory: a negative size") }
         try SwerlError.check(engine.setMaxMemory(UInt64(bytes)))
     }
 
     /// Stops every process (SHUTDOWN, then KILL after `timeoutMilliseconds`)
-    /// and the scheduler threads.
+    /// and the scheduler threads. The timeout is a deadline: a handler that
+    /// does not return is not waited for; `timedOut` names its process.
     public func stop(timeoutMilliseconds: UInt32 = 5000) throws(SwerlError) {
         try SwerlError.check(engine.stop(timeoutMillis: timeoutMilliseconds))
     }
@@ -78,8 +88,9 @@ public final class Runtime: Sendable {
         if options.link { flags |= UInt32(SWERL_SPAWN_LINK) }
         if options.monitor { flags |= UInt32(SWERL_SPAWN_MONITOR) }
         if options.trapExits { flags |= UInt32(SWERL_SPAWN_TRAP_EXIT) }
+        if options.blocking { flags |= UInt32(SWERL_SPAWN_BLOCKING) }
         if let name = options.name, name.isEmpty || name.utf8.count > Int(SWERL_NAME_MAX) {
-            throw SwerlError(.invalidArgument)
+            throw SwerlError(.invalidArgument, detail: "spawn: a name is 1 to \(SWERL_NAME_MAX) bytes")
         }
         let box = Unmanaged.passRetained(BehaviorBox.make(behavior))
         var monitorRef: UInt64 = 0
@@ -88,15 +99,19 @@ public final class Runtime: Sendable {
                                          overflow: options.overflow.rawValue, monitorRef: &monitorRef)
         if result < 0 {
             box.release()
-            throw SwerlError(.init(rawValue: result))
+            throw SwerlError.failure(result)
         }
         return (Pid(rawValue: pid), options.monitor ? Ref(rawValue: monitorRef) : nil)
     }
 
-    /// Sends a copy of `bytes` to `pid`.
-    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) {
+    /// Sends a copy of `bytes` to `pid`. As Erlang's `!`, a send to a
+    /// process that is no longer alive is no error: it returns false (and
+    /// counts a dead letter). Only misuse throws (too big, a full bounded
+    /// mailbox, the memory ceiling, another runtime's pid, a stopped runtime).
+    @discardableResult
+    public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Bool {
         let result = bytes.withPayloadBytes { engine.send(to: pid.rawValue, data: $0.baseAddress, count: $0.count) }
-        try SwerlError.check(result)
+        return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
     /// Sends to a registered name.
@@ -112,7 +127,9 @@ public final class Runtime: Sendable {
     }
 
     public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
-        guard !name.isEmpty, name.utf8.count <= Int(SWERL_NAME_MAX) else { throw SwerlError(.invalidArgument) }
+        guard !name.isEmpty, name.utf8.count <= Int(SWERL_NAME_MAX) else {
+            throw SwerlError(.invalidArgument, detail: "register: a name is 1 to \(SWERL_NAME_MAX) bytes")
+        }
         try SwerlError.check(engine.register(name: name, pid: pid.rawValue))
     }
 
@@ -129,7 +146,9 @@ public final class Runtime: Sendable {
     /// Delivers `bytes` to `pid` after `milliseconds`.
     @discardableResult
     public func sendAfter(milliseconds: UInt32, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
-        guard milliseconds != SWERL_INFINITY else { throw SwerlError(.invalidArgument) }
+        guard milliseconds != SWERL_INFINITY else {
+            throw SwerlError(.invalidArgument, detail: "sendAfter: a timer must fire (not SWERL_INFINITY)")
+        }
         let (result, ref) = bytes.withPayloadBytes { engine.sendAfter(to: pid.rawValue, millis: milliseconds, data: $0) }
         try SwerlError.check(result)
         return Ref(rawValue: ref)
@@ -143,12 +162,16 @@ public final class Runtime: Sendable {
         return result == 0 ? remaining : nil
     }
 
-    /// Answers a call later, from anywhere (a deferred reply).
-    public func reply(_ call: Ref, with bytes: some MessagePayload) throws(SwerlError) {
-        try SwerlError.check(bytes.withPayloadBytes { engine.reply(call.rawValue, data: $0) })
+    /// Answers a call later, from anywhere (a deferred reply). As OTP's
+    /// `gen_server:reply`, answering a caller that gave up (it timed out or
+    /// exited) is no error: it returns false (a dead letter is counted).
+    @discardableResult
+    public func reply(_ call: Ref, with bytes: some MessagePayload) throws(SwerlError) -> Bool {
+        try SwerlError.answered(bytes.withPayloadBytes { engine.reply(call.rawValue, data: $0) })
     }
 
-    /// Sends `request` as a CALL and waits for the answer without blocking a thread.
+    /// Sends `request` as a CALL and waits for the answer without blocking a
+    /// thread. The timeout is a deadline: a later answer is `timedOut`.
     public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
         async throws(SwerlError) -> [UInt8]
     {
@@ -157,12 +180,33 @@ public final class Runtime: Sendable {
             let (code, _) = request.withPayloadBytes { bytes in
                 engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMilliseconds) { code, reply in
                     continuation.resume(returning: code == 0 ? .success(Array(reply))
-                                                             : .failure(SwerlError(.init(rawValue: code))))
+                                                             : .failure(SwerlError.callOutcome(code, detail: reply)))
                 }
             }
-            if code != 0 { continuation.resume(returning: .failure(SwerlError(.init(rawValue: code)))) }
+            if code != 0 { continuation.resume(returning: .failure(SwerlError.failure(code))) }
         }
         return try outcome.get()
+    }
+
+    /// Sends `request` as a CALL and blocks the calling thread until the
+    /// answer (at most `timeoutMilliseconds`). From threads of your own, or
+    /// inside a blocking process (`SpawnOptions.blocking`); inside any other
+    /// process it throws `insideProcess`: use the async `call` or
+    /// `Context.call`.
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+        throws(SwerlError) -> [UInt8]
+    {
+        try Self.callBlocking(on: engine, pid, request, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    static func callBlocking(on engine: Engine, _ pid: Pid, _ request: some MessagePayload,
+                             timeoutMilliseconds: UInt32) throws(SwerlError) -> [UInt8] {
+        let (code, data, count) = request.withPayloadBytes {
+            engine.call(pid.rawValue, request: $0, timeoutMillis: timeoutMilliseconds)
+        }
+        defer { free(data) }
+        try SwerlError.check(code)
+        return Array(UnsafeRawBufferPointer(start: data, count: count))
     }
 
     /// Waits until `pid` exits and returns its reason (`noProcess` if it is

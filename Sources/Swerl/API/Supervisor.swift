@@ -109,6 +109,9 @@ public struct ChildSpec: Sendable {
     public var restart: Restart
     public var shutdown: Shutdown
     public var significant: Bool
+    /// A worker whose handlers may block: it becomes a blocking process in
+    /// its start (`Context.setBlocking`).
+    public var blocking: Bool
     let start: Start
 
     enum Start: Sendable {
@@ -118,11 +121,12 @@ public struct ChildSpec: Sendable {
 
     /// A worker; `start` makes a fresh behaviour at every (re)start.
     public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(milliseconds: 5000),
-                significant: Bool = false, start: @escaping @Sendable () -> any Behavior) {
+                significant: Bool = false, blocking: Bool = false, start: @escaping @Sendable () -> any Behavior) {
         self.id = id
         self.restart = restart
         self.shutdown = shutdown
         self.significant = significant
+        self.blocking = blocking
         self.start = .worker(start)
     }
 
@@ -133,13 +137,15 @@ public struct ChildSpec: Sendable {
         self.restart = restart
         self.shutdown = shutdown
         self.significant = significant
+        self.blocking = false
         self.start = .supervisor(supervisor)
     }
 
     func specification() -> ChildSpecification {
         switch start {
         case .worker(let make):
-            return ChildSpecification(id: id, behavior: FactoryBox.table, argument: FactoryBox.argument(make),
+            return ChildSpecification(id: id, behavior: blocking ? FactoryBox.blockingTable : FactoryBox.table,
+                                      argument: FactoryBox.argument(make),
                                       nested: nil, restart: restart.raw, shutdownMillis: shutdown.milliseconds,
                                       isSupervisor: false, significant: significant)
         case .supervisor(let spec):
@@ -260,6 +266,17 @@ final class FactoryBox: @unchecked Sendable {
             let factory = Unmanaged<FactoryBox>.fromOpaque(arg!).takeUnretainedValue()
             let box = Unmanaged.passRetained(BehaviorBox.make(factory.make())).toOpaque()
             return BehaviorBox.table.`init`!(ctx, box, state)
+        },
+        handle: BehaviorBox.table.handle,
+        terminate: BehaviorBox.table.terminate
+    )
+
+    /// The same for a blocking worker: a blocking process from its start on.
+    static let blockingTable = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: { ctx, arg, state in
+            _ = Engine.setBlocking(UnsafeRawPointer(ctx), true)
+            return table.`init`!(ctx, arg, state)
         },
         handle: BehaviorBox.table.handle,
         terminate: BehaviorBox.table.terminate

@@ -1,7 +1,8 @@
 import CSwerl
 import CSwerlSupport
 
-/// An error from the runtime; its code maps 1:1 to the C `SWERL_E*` codes.
+/// An error from the runtime; its code maps 1:1 to the C `SWERL_E*` codes,
+/// and its detail says what went wrong (the C `swerl_last_error_detail`).
 public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An error code. A struct rather than an enum, so codes can be added.
     public struct Code: RawRepresentable, Hashable, Sendable {
@@ -25,22 +26,76 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let processLimit = Code(rawValue: Int32(SWERL_ELIMIT))
         public static let insideProcess = Code(rawValue: Int32(SWERL_EINPROC))
         public static let notSupported = Code(rawValue: Int32(SWERL_ENOTSUP))
+        public static let notSupervisor = Code(rawValue: Int32(SWERL_ENOTSUPERVISOR))
+        public static let duplicateChild = Code(rawValue: Int32(SWERL_EDUPLICATE))
+        public static let badSpec = Code(rawValue: Int32(SWERL_EBADSPEC))
+        public static let startFailed = Code(rawValue: Int32(SWERL_ESTART))
+        public static let childNotFound = Code(rawValue: Int32(SWERL_ENOTFOUND))
+        public static let childPresent = Code(rawValue: Int32(SWERL_EPRESENT))
+        public static let childStarted = Code(rawValue: Int32(SWERL_ESTARTED))
+        public static let childRunning = Code(rawValue: Int32(SWERL_ERUNNING))
+        public static let childRestarting = Code(rawValue: Int32(SWERL_ERESTARTING))
+        public static let simpleOneForOne = Code(rawValue: Int32(SWERL_ESIMPLE))
         /// The runtime's memory ceiling (`Runtime.setMaxMemory(_:)`) is reached.
         public static let memoryLimit = Code(rawValue: Int32(SWERL_EMEMLIMIT))
     }
 
     public let code: Code
+    /// What went wrong, in words ("" when the code says it all): which
+    /// argument, which limit and how to raise it, why a server died.
+    public let detail: String
 
-    public init(_ code: Code) { self.code = code }
+    public init(_ code: Code, detail: String = "") {
+        self.code = code
+        self.detail = detail
+    }
+
+    /// Errors are equal when their codes are: the detail only tells more.
+    public static func == (lhs: SwerlError, rhs: SwerlError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The C name of the code, e.g. `ENOPROC`.
     public var name: String { String(cString: swerlrt_err_name(code.rawValue)) }
 
-    public var description: String { String(cString: swerlrt_strerror(code.rawValue)) }
+    public var description: String {
+        let text = String(cString: swerlrt_strerror(code.rawValue))
+        return detail.isEmpty ? text : "\(text): \(detail)"
+    }
 
-    /// Throws for a negative C result.
+    /// Throws for a negative C result, with the words the runtime gave it.
     @inline(__always)
     static func check(_ result: Int32) throws(SwerlError) {
-        if result < 0 { throw SwerlError(Code(rawValue: result)) }
+        if result < 0 { throw failure(result) }
+    }
+
+    /// A send's result: false when the receiver is not alive (Erlang's `!`
+    /// succeeds then); misuse (another runtime's pid included) throws.
+    static func delivered(_ result: Int32, to pid: Pid, on engine: Engine) throws(SwerlError) -> Bool {
+        if result == Code.noProcess.rawValue && engine.owns(pid.rawValue) { return false }
+        try check(result)
+        return true
+    }
+
+    /// A reply's result: false when the caller gave up (OTP's
+    /// `gen_server:reply` succeeds then).
+    static func answered(_ result: Int32) throws(SwerlError) -> Bool {
+        if result == Code.unknownReference.rawValue { return false }
+        try check(result)
+        return true
+    }
+
+    /// How an async call ended, when not with a reply: for a server that
+    /// exited, its exit detail says why.
+    static func callOutcome(_ code: Int32, detail: UnsafeRawBufferPointer) -> SwerlError {
+        guard code == Code.serverExited.rawValue, detail.count > 0 else { return SwerlError(Code(rawValue: code)) }
+        return SwerlError(.serverExited, detail: "the server exited before replying: "
+            + String(decoding: detail, as: UTF8.self))
+    }
+
+    /// The error of a negative result, detail included.
+    @inline(never)
+    static func failure(_ result: Int32) -> SwerlError {
+        ErrorDetail.failed()
+        return SwerlError(Code(rawValue: result), detail: ErrorDetail.current)
     }
 }

@@ -220,9 +220,13 @@ package final class Engine: @unchecked Sendable {
             + "(\(maxMessageSize) bytes): raise it when starting the runtime (swerl_config.max_message_size)")
     }
 
+    /// Whether `pid` is one of this runtime's (alive or not): a pid of
+    /// another runtime, or a remote one, is a caller's mistake.
+    package func owns(_ pid: UInt64) -> Bool { pid != 0 && Pids.isLocal(pid) && Pids.tag(pid) == tag }
+
     /// ENOPROC; for a pid that could never be alive here, saying why.
     func absent(_ pid: UInt64) -> Int32 {
-        if pid != 0 && Pids.isLocal(pid) && Pids.tag(pid) == tag { return Code.noProcess }
+        if owns(pid) { return Code.noProcess }
         let why = pid == 0 ? "pid 0 is never a process"
             : !Pids.isLocal(pid) ? "\(Pids.format(pid)) is a remote pid, and this runtime is not connected to other nodes"
             : "\(Pids.format(pid)) belongs to another runtime (each runtime's pids are its own)"

@@ -1,6 +1,8 @@
 // The words behind an error code (swerl_last_error_detail): each place that
 // decides an error says what went wrong, in the core or in a front end's
-// argument checks, through this one function. Only failing paths pay for it.
+// argument checks, through this one function; each front end counts the
+// failures it hands to its caller (`failed`), which is what ties the words
+// to their failure. Only failing paths pay for it.
 
 import CSwerlSupport
 
@@ -15,6 +17,19 @@ package enum ErrorDetail {
 
     /// The calling thread's last-error detail ("" if none).
     package static var current: String { String(cString: swerlrt_error_get()) }
+
+    /// A front end hands a failure to its caller: the detail set since the
+    /// last failure (if any) is this one's.
+    @inline(__always)
+    package static func failed() { swerlrt_error_failed() }
+
+    /// `code`, counted as a failure handed out when it is one (C exports
+    /// return through this).
+    @inline(__always)
+    package static func handedOut(_ code: Int32) -> Int32 {
+        if code < 0 { swerlrt_error_failed() }
+        return code
+    }
 
     /// Records `text` and returns `code`: `return failing(Code.invalid, "...")`.
     @inline(never)
