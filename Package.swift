@@ -7,7 +7,7 @@ let package = Package(
         // The Swift API: `import Swerl`.
         .library(name: "Swerl", targets: ["Swerl"]),
         // libswerl.so: the C ABI of include/swerl.h. The Makefile builds it with
-        // -static-stdlib, the version script and the soname (see DESIGN.md).
+        // -static-stdlib, the version script and the soname (see docs/DESIGN.md).
         .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
         .executable(name: "swerl-bench", targets: ["SwerlBench"]),
     ],

@@ -215,8 +215,11 @@ typedef struct swerl_config {
     uint32_t schedulers;            /* scheduler threads; 0: one per CPU */
     uint32_t max_processes;         /* 0: default (4,194,304); at most 16,777,215 */
     uint64_t max_message_size;      /* bytes; 0: default (64 MiB) */
-    void (*on_thread_start)(void *user);   /* on each scheduler thread, first; may be NULL */
-    void (*on_thread_stop)(void *user);    /* on each scheduler thread, last; may be NULL */
+    /* On each thread that runs callbacks, first and last: the schedulers'
+       (and, since 1.2, the blocking pool's and the spares that take a
+       blocked scheduler over). May be NULL. */
+    void (*on_thread_start)(void *user);
+    void (*on_thread_stop)(void *user);
     void *thread_user;              /* passed to both hooks */
     /* Reports (supervisor restarts, escalations, shutdown errors; since 1.2
        also crash reports and long turns): called on one of the runtime's

@@ -187,10 +187,16 @@ static int init_fails(swerl_ctx *ctx, void *arg, void **state)
 static const swerl_behavior b_crash = { sizeof(swerl_behavior), NULL, h_crash, NULL };
 static const swerl_behavior b_init_fails = { sizeof(swerl_behavior), init_fails, h_nothing, NULL };
 
+/* A runtime with the log hook; the counts start afresh (sections share
+   them when they run in one process, SWERL_TEST_NOFORK=1). */
 static swerl_runtime *start_logged(void)
 {
     swerl_config cfg;
     swerl_runtime *rt = NULL;
+    pthread_mutex_lock(&g_log_mu);
+    g_crash_lines = g_left_out_lines = g_last_left_out = 0;
+    g_first_crash[0] = 0;
+    pthread_mutex_unlock(&g_log_mu);
     swerl_config_init(&cfg);
     cfg.schedulers = 2;
     cfg.on_log = on_log;

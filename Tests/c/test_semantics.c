@@ -1,6 +1,6 @@
 /*
  * test_semantics.c — Erlang/OTP semantics through the C ABI. Each check names
- * the statement of /work/shared/OTP-SEMANTICS.md it verifies (OTP-n).
+ * the statement of docs/OTP-SEMANTICS.md it verifies (OTP-n).
  *
  * Functions covered: swerl_spawn (opts: LINK, MONITOR, TRAP_EXIT, name,
  *   mailbox_limit/overflow), swerl_self, swerl_ctx_runtime, swerl_fail,

@@ -1,6 +1,6 @@
 /*
  * test_supervisor.c — supervisors through the C ABI, statement by statement:
- * OTP-40..53 of /work/shared/OTP-SEMANTICS.md. Each section is named after
+ * OTP-40..53 of docs/OTP-SEMANTICS.md. Each section is named after
  * the statement it checks.
  *
  * How restarts are observed: every worker records its init and terminate
