@@ -64,6 +64,19 @@ static void t_error_details(void)
     buf.data = NULL;
     buf.len = 0;
     CHECK_DETAIL(swerl_call(rt, pid, big, sizeof big, 100, &buf), SWERL_ETOOBIG, "raise it");
+    {
+        swerl_supervisor_spec raw_spec;
+        swerl_child_spec kids[2];
+        swerl_pid sup = 0;
+        memset(&raw_spec, 0, sizeof raw_spec);
+        CHECK_DETAIL(swerl_supervisor_start(rt, &raw_spec, NULL, &sup), SWERL_EINVAL, "swerl_supervisor_spec_init");
+        swerl_child_spec_init(&kids[0]);
+        swerl_child_spec_init(&kids[1]);
+        kids[0].id = kids[1].id = "twin";
+        kids[0].behavior = kids[1].behavior = &b_nothing;
+        raw_spec = check_sup_spec(SWERL_ONE_FOR_ONE, 1, 5000, kids, 2);
+        CHECK_DETAIL(swerl_supervisor_start(rt, &raw_spec, NULL, &sup), SWERL_EDUPLICATE, "'twin'");
+    }
     /* A failure with nothing to add shows "", never an older failure's words. */
     CHECK_EQ_INT(swerl_exit(rt, pid, SWERL_REASON_KILL, NULL, 0), 0);
     CHECK_WAIT(check_alive(rt, pid) == 0);

@@ -88,8 +88,7 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     /// exited, its exit detail says why.
     static func callOutcome(_ code: Int32, detail: UnsafeRawBufferPointer) -> SwerlError {
         guard code == Code.serverExited.rawValue, detail.count > 0 else { return SwerlError(Code(rawValue: code)) }
-        return SwerlError(.serverExited, detail: "the server exited before replying: "
-            + String(decoding: detail, as: UTF8.self))
+        return SwerlError(.serverExited, detail: String(decoding: detail, as: UTF8.self))
     }
 
     /// The error of a negative result, detail included.

@@ -71,16 +71,28 @@ final class SupervisorSpecification: @unchecked Sendable {
         for child in children { child.arm() }
     }
 
-    /// Validates flags and children: 0 or EINVAL, EDUPLICATE, EBADSPEC.
+    /// Validates flags and children: 0 or EINVAL, EDUPLICATE, EBADSPEC, each
+    /// with words saying which field and why.
     func validate() -> Int32 {
-        guard strategy <= UInt32(SWERL_SIMPLE_ONE_FOR_ONE), periodMillis > 0,
-              autoShutdown <= UInt32(SWERL_AUTO_SHUTDOWN_ALL_SIGNIFICANT) else { return Code.invalid }
-        if isSimple && children.count != 1 { return Code.badSpec }
+        if strategy > UInt32(SWERL_SIMPLE_ONE_FOR_ONE) {
+            return ErrorDetail.failing(Code.invalid, "supervisor spec: strategy \(strategy) is not one of SWERL_ONE_FOR_ONE, "
+                + "_ONE_FOR_ALL, _REST_FOR_ONE, _SIMPLE_ONE_FOR_ONE")
+        }
+        if periodMillis == 0 { return ErrorDetail.failing(Code.invalid, "supervisor spec: period_ms must be > 0 (OTP-40)") }
+        if autoShutdown > UInt32(SWERL_AUTO_SHUTDOWN_ALL_SIGNIFICANT) {
+            return ErrorDetail.failing(Code.invalid, "supervisor spec: auto_shutdown \(autoShutdown) is unknown")
+        }
+        if isSimple && children.count != 1 {
+            return ErrorDetail.failing(Code.badSpec, "supervisor spec: simple_one_for_one takes exactly one child "
+                + "spec, the template (it has \(children.count))")
+        }
         var seen = Set<String>()
         for child in children {
             let valid = child.validate(autoShutdown: autoShutdown)
             if valid != Code.ok { return valid }
-            if !seen.insert(child.id).inserted { return Code.duplicate }
+            if !seen.insert(child.id).inserted {
+                return ErrorDetail.failing(Code.duplicate, "supervisor spec: two children have the id '\(child.id)'")
+            }
         }
         return Code.ok
     }
@@ -93,13 +105,24 @@ extension ChildSpecification {
     }
 
     func validate(autoShutdown: UInt32) -> Int32 {
-        guard restart <= UInt32(SWERL_TEMPORARY), !id.isEmpty, id.utf8.count <= Int(SWERL_NAME_MAX) else {
-            return Code.invalid
+        if id.isEmpty || id.utf8.count > Int(SWERL_NAME_MAX) {
+            return ErrorDetail.failing(Code.invalid, "child spec: an id is 1 to \(SWERL_NAME_MAX) bytes")
         }
-        if isSupervisor ? nested == nil : behavior.handle == nil { return Code.invalid }
-        if significant {
-            if restart == UInt32(SWERL_PERMANENT) { return Code.badSpec }
-            if autoShutdown == UInt32(SWERL_AUTO_SHUTDOWN_NEVER) { return Code.badSpec }
+        if restart > UInt32(SWERL_TEMPORARY) {
+            return ErrorDetail.failing(Code.invalid, "child spec '\(id)': restart \(restart) is not SWERL_PERMANENT, "
+                + "_TRANSIENT or _TEMPORARY")
+        }
+        if isSupervisor ? nested == nil : behavior.handle == nil {
+            return ErrorDetail.failing(Code.invalid, isSupervisor
+                ? "child spec '\(id)': a SWERL_SUPERVISOR child needs its nested spec (supervisor)"
+                : "child spec '\(id)': behavior->handle is NULL")
+        }
+        if significant && restart == UInt32(SWERL_PERMANENT) {
+            return ErrorDetail.failing(Code.badSpec, "child spec '\(id)': a significant child cannot be permanent (OTP-41)")
+        }
+        if significant && autoShutdown == UInt32(SWERL_AUTO_SHUTDOWN_NEVER) {
+            return ErrorDetail.failing(Code.badSpec, "child spec '\(id)': significant needs auto_shutdown other than "
+                + "never (OTP-41)")
         }
         if let nested { return nested.validate() }
         return Code.ok
@@ -114,11 +137,19 @@ enum SpecImport {
     static func supervisor(_ raw: UnsafePointer<swerl_supervisor_spec>?, depth: Int = 0)
         -> Result<SupervisorSpecification, SpecError>
     {
-        guard let raw, raw.pointee.size >= UInt32(MemoryLayout<swerl_supervisor_spec>.size), depth < 64 else {
-            return .failure(SpecError(code: Code.invalid))
+        guard let raw else { return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "the supervisor spec is NULL"))) }
+        guard raw.pointee.size >= UInt32(MemoryLayout<swerl_supervisor_spec>.size) else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: size is "
+                + "\(raw.pointee.size): call swerl_supervisor_spec_init first")))
+        }
+        guard depth < 64 else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: nested deeper than 64")))
         }
         let spec = raw.pointee
-        if spec.n_children > 0 && spec.children == nil { return .failure(SpecError(code: Code.invalid)) }
+        if spec.n_children > 0 && spec.children == nil {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: children is NULL "
+                + "with n_children \(spec.n_children)")))
+        }
         var children: [ChildSpecification] = []
         for index in 0..<spec.n_children {
             switch child(spec.children! + index, depth: depth) {
@@ -136,9 +167,19 @@ enum SpecImport {
     static func child(_ raw: UnsafePointer<swerl_child_spec>?, depth: Int = 0)
         -> Result<ChildSpecification, SpecError>
     {
-        guard let raw, raw.pointee.size >= UInt32(MemoryLayout<swerl_child_spec>.size),
-              let id = validName(raw.pointee.id),
-              raw.pointee.type <= UInt32(SWERL_SUPERVISOR) else { return .failure(SpecError(code: Code.invalid)) }
+        guard let raw else { return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "the child spec is NULL"))) }
+        guard raw.pointee.size >= UInt32(MemoryLayout<swerl_child_spec>.size) else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: size is "
+                + "\(raw.pointee.size): call swerl_child_spec_init first")))
+        }
+        guard let id = validName(raw.pointee.id) else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: the id is NULL, empty, longer "
+                + "than \(SWERL_NAME_MAX) bytes or not UTF-8")))
+        }
+        guard raw.pointee.type <= UInt32(SWERL_SUPERVISOR) else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec '\(id)': type "
+                + "\(raw.pointee.type) is not SWERL_WORKER or SWERL_SUPERVISOR")))
+        }
         let spec = raw.pointee
         let isSupervisor = spec.type == UInt32(SWERL_SUPERVISOR)
         var behavior = swerl_behavior()
@@ -151,7 +192,10 @@ enum SpecImport {
             behavior = SupervisorProcess.behavior
         } else {
             guard let given = spec.behavior, given.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size),
-                  given.pointee.handle != nil else { return .failure(SpecError(code: Code.invalid)) }
+                  given.pointee.handle != nil else {
+                return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec '\(id)': behavior is NULL, "
+                    + "its size is not sizeof(swerl_behavior), or its handle is NULL")))
+            }
             behavior = given.pointee
         }
         return .success(ChildSpecification(
