@@ -105,6 +105,7 @@ extension Engine {
         schedulersShouldExit.store(true, ordering: .sequentiallyConsistent)
         for scheduler in schedulers { scheduler.wakeUp() }
         turnMonitor.stopAndWakeSpares()
+        turnMonitor.join()  // no takeover, and so no new worker, after this
         blockingPool.stop()
         // Workers started while we join (the pool's last) are joined too.
         while true {
@@ -116,7 +117,6 @@ extension Engine {
             if all.isEmpty { break }
             for worker in all { worker.join() }
         }
-        turnMonitor.join()
     }
 
     /// Waits until no process is alive or the monotonic `deadline` passed.
