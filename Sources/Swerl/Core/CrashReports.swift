@@ -21,8 +21,10 @@ final class CrashReports: @unchecked Sendable {
 
     func report(pid: UInt64, reason: Int32, detail: [UInt8]) {
         guard engine.logCallback != nil else { return }
-        let now = monotonicNanos()
         let (allowed, leftOut) = window.withLock { window -> (Bool, Int) in
+            // Read under the lock: a clock read before it may be older than
+            // the window another thread just opened.
+            let now = monotonicNanos()
             if now - window.start >= 1_000_000_000 {
                 let leftOut = window.leftOut
                 window = Window(start: now, reported: 1, leftOut: 0)
