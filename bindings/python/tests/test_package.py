@@ -112,16 +112,29 @@ def test_error_classes_match_header_and_library():
     assert issubclass(swerl.Timeout, TimeoutError)
 
 
-def test_send_to_dead_pid_is_noproc(rt):
+def test_send_to_dead_pid_is_quiet_and_counted(rt):
+    """Erlang's ! never fails: a send to a process that died is a dead
+    letter, not an exception (issue 11, item 3). pid 0 and a pid of another
+    runtime are misuse: they raise, with the library's detail."""
     pid = rt.spawn(lambda msg, ctx: swerl.STOP)
     q, _ = watch(rt, pid)
     rt.send(pid, b"stop")
     assert get(q).kind == swerl.Kind.DOWN
-    with pytest.raises(swerl.NoProcess) as ei:
-        rt.send(pid, b"anyone?")
-    assert (ei.value.code, ei.value.name) == (-2, "ENOPROC")
-    with pytest.raises(swerl.NoProcess):
+    before = rt.stats()["dead_letters"]
+    rt.send(pid, b"anyone?")
+    rt.exit(pid, swerl.Reason.KILL)  # exit/2 to the dead: quiet too
+    assert rt.stats()["dead_letters"] > before
+    with pytest.raises(swerl.NoProcess, match="never a process") as ei:
         rt.send(0, b"x")
+    assert (ei.value.code, ei.value.name) == (-2, "ENOPROC")
+    other = swerl.Runtime(schedulers=1)
+    try:
+        foreign = other.spawn(Echo())
+        with pytest.raises(swerl.NoProcess, match="another runtime"):
+            rt.send(foreign, b"x")
+        rt.send(pid, b"dead again, after a foreign pid's detail")  # still quiet
+    finally:
+        other.close()
 
 
 def test_bad_input_types(rt):

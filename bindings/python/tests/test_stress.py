@@ -593,6 +593,7 @@ def test_50_runtimes_in_a_loop_leave_no_threads_thread_states_or_memory():
     within 20 MiB of what it was after the first round."""
     run_child(r'''
     import swerl.runtime as swerl_runtime
+    import swerl.threads as swerl_threads
     logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"))  # records: dummy threads
 
     class Crashy(swerl.Process):
@@ -640,7 +641,8 @@ def test_50_runtimes_in_a_loop_leave_no_threads_thread_states_or_memory():
     grown = rss() - after_first
     print("RSS after 50 rounds: %+d KiB over the first round" % (grown // 1024))
     assert grown < 20 << 20, "RSS grew by %d KiB over 49 rounds" % (grown // 1024)
-    assert not swerl_runtime._scheduler_threads and not swerl_runtime._running
+    assert not swerl_threads._runtime_threads and not swerl_threads.running
+    assert not swerl_threads._in_log_hook
     assert not list(swerl_runtime._live_runtimes)
     ''')
 

@@ -20,27 +20,15 @@ from .errors import (  # SwerlError and one subclass per SWERL_E* code
     DuplicateChild, BadSpec, StartFailed, ChildNotFound, ChildPresent, ChildStarted,
     ChildRunning, ChildRestarting, SimpleOneForOne, MemoryLimit,
 )
-from .runtime import (
-    CONTINUE,
-    IGNORE,
-    INFINITY,
-    SKIP,
-    STOP,
-    Ctx,
-    Kind,
-    Message,
-    Pid,
-    Process,
-    Reason,
-    Ref,
-    Runtime,
-)
+from .control import CONTINUE, IGNORE, SKIP, STOP, Control
+from .message import Kind, Message, Pid, Reason, Ref
+from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 
 
 def version() -> str:
-    """The loaded library's version string ("1.0.0")."""
+    """The loaded library's version string ("1.2.0")."""
     return _lib.swerl_version_string().decode()
 
 
@@ -49,11 +37,11 @@ def version_hex() -> int:
     return _lib.swerl_version()
 
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
-    "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
+    "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
     "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
     "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",

@@ -50,6 +50,9 @@ SWERL_IGNORE = 3
 SWERL_SPAWN_LINK = 1 << 0
 SWERL_SPAWN_MONITOR = 1 << 1
 SWERL_SPAWN_TRAP_EXIT = 1 << 2
+SWERL_SPAWN_BLOCKING = 1 << 3  # since 1.2
+
+SWERL_PID_FORMAT_MAX = 48
 
 SWERL_OVERFLOW_REJECT, SWERL_OVERFLOW_DROP_OLDEST, SWERL_OVERFLOW_KILL = 0, 1, 2
 
@@ -86,6 +89,9 @@ TERMINATE_FN = CFUNCTYPE(None, c_void_p, c_int32, c_void_p)
 THREAD_FN = CFUNCTYPE(None, c_void_p)
 LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
 ARG_FREE_FN = CFUNCTYPE(None, c_void_p)
+# since 1.2: swerl_call_fn and swerl_exit_fn (`data`/`detail` borrowed)
+CALL_DONE_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
+EXIT_DONE_FN = CFUNCTYPE(None, c_void_p, c_int32, c_void_p, c_size_t)
 
 
 class SwerlBehavior(Structure):
@@ -223,6 +229,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_version_string": (c_char_p, []),
     "swerl_strerror": (c_char_p, [c_int]),
     "swerl_err_name": (c_char_p, [c_int]),
+    "swerl_last_error_detail": (c_char_p, []),  # since 1.2
+    "swerl_pid_format": (c_int, [swerl_pid, c_void_p, c_size_t]),  # since 1.2
     # runtime
     "swerl_config_init": (None, [POINTER(SwerlConfig)]),
     "swerl_runtime_start": (c_int, [POINTER(SwerlConfig), POINTER(c_void_p)]),
@@ -230,6 +238,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_runtime_free": (None, [_rt]),
     "swerl_runtime_stats": (c_int, [_rt, POINTER(SwerlStats)]),
     "swerl_runtime_set_max_memory": (c_int, [_rt, c_uint64]),  # since 1.1
+    "swerl_runtime_set_long_turn": (c_int, [_rt, c_uint32]),  # since 1.2
+    "swerl_runtime_set_blocking_threads": (c_int, [_rt, c_uint32]),  # since 1.2
     # processes
     "swerl_spawn_opts_init": (None, [POINTER(SwerlSpawnOpts)]),
     "swerl_spawn": (c_int, [_rt, POINTER(SwerlBehavior), c_void_p, POINTER(SwerlSpawnOpts),
@@ -245,6 +255,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_link": (c_int, [_ctx, swerl_pid]),
     "swerl_unlink": (c_int, [_ctx, swerl_pid]),
     "swerl_trap_exit": (c_int, [_ctx, c_int]),
+    "swerl_set_blocking": (c_int, [_ctx, c_int]),  # since 1.2
     "swerl_exit": (c_int, [_rt, swerl_pid, c_int32, c_void_p, c_size_t]),
     # monitors
     "swerl_monitor": (c_int, [_ctx, swerl_pid, POINTER(swerl_ref)]),
@@ -258,11 +269,19 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_send_after": (c_int, [_rt, swerl_pid, c_uint32, c_void_p, c_size_t,
                                  POINTER(swerl_ref)]),
     "swerl_cancel_timer": (c_int, [_rt, swerl_ref, POINTER(c_uint32)]),
+    "swerl_send_after_named": (c_int, [_rt, c_char_p, c_uint32, c_void_p, c_size_t,
+                                       POINTER(swerl_ref)]),  # since 1.2
     # request / reply
     "swerl_call": (c_int, [_rt, swerl_pid, c_void_p, c_size_t, c_uint32, POINTER(SwerlBuffer)]),
     "swerl_call_async": (c_int, [_ctx, swerl_pid, c_void_p, c_size_t, c_uint32,
                                  POINTER(swerl_ref)]),
     "swerl_reply": (c_int, [_rt, swerl_ref, c_void_p, c_size_t]),
+    "swerl_call_notify": (c_int, [_rt, swerl_pid, c_void_p, c_size_t, c_uint32, CALL_DONE_FN,
+                                  c_void_p, POINTER(swerl_ref)]),  # since 1.2
+    "swerl_watch_exit": (c_int, [_rt, swerl_pid, EXIT_DONE_FN, c_void_p,
+                                 POINTER(swerl_ref)]),  # since 1.2
+    "swerl_cancel_notify": (c_int, [_rt, swerl_ref]),  # since 1.2
+    "swerl_wait_exit": (c_int, [_rt, swerl_pid, c_uint32, POINTER(c_int32)]),  # since 1.2
     "swerl_buffer_free": (None, [POINTER(SwerlBuffer)]),
     # supervisors
     "swerl_supervisor_spec_init": (None, [POINTER(SwerlSupervisorSpec)]),
@@ -366,14 +385,18 @@ lib = load()
 # Functions that never block and never run a Python callback before they
 # return, called through a PyDLL handle to the same library: the GIL stays
 # held for the call (a CDLL call drops and retakes it, which costs more than
-# these functions do). Blocking ones (swerl_call, swerl_runtime_stop/free,
-# the supervisor calls) and swerl_spawn (whose init may run nested) are only
-# in `lib`.
+# these functions do). Blocking ones (swerl_call, swerl_wait_exit,
+# swerl_runtime_stop/free, the supervisor calls), swerl_spawn (whose init may
+# run nested) and the notification functions (which may wait for a lock a
+# thread running a `done` callback holds, and that thread for the GIL) are
+# only in `lib`. swerl_reply may run a swerl_call_notify `done` on this
+# thread: the GIL is then already held by this thread, which ctypes accepts.
 NONBLOCKING = (
     "swerl_self", "swerl_fail", "swerl_send", "swerl_send_named", "swerl_receive_timeout",
     "swerl_link", "swerl_unlink", "swerl_trap_exit", "swerl_exit", "swerl_monitor",
     "swerl_demonitor", "swerl_send_after", "swerl_cancel_timer", "swerl_call_async",
-    "swerl_reply",
+    "swerl_reply", "swerl_last_error_detail", "swerl_pid_format", "swerl_set_blocking",
+    "swerl_send_after_named",
 )
 
 

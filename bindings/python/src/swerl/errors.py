@@ -4,21 +4,29 @@ Every negative ``SWERL_E*`` code of ``swerl.h`` has a subclass of
 :class:`SwerlError`, written out below so that type checkers and editors
 see them. They mirror ``SWERL_ERRNO_MAP`` (a test checks them against the
 header; numbers are never renumbered). :func:`check`
-is the one place that turns a return code into an exception.
+is the one place that turns a return code into an exception: it adds what
+``swerl_last_error_detail()`` says about the call that just failed (which
+argument, which limit, the exit reason of a server that died...) and, for
+a few codes, what to do about it in Python (``hint``).
 """
 
 from typing import Dict, Optional, Type
 
+from ._ffi import quick
+
 
 class SwerlError(Exception):
     """A negative return code of libswerl. ``code`` is the number (``-2``),
-    ``name`` the header's name without the prefix (``"ENOPROC"``)."""
+    ``name`` the header's name without the prefix (``"ENOPROC"``),
+    ``detail`` what the library said about this failure ("" if nothing)."""
 
     code: int = 0
     name: str = "UNKNOWN"
     text: str = "unknown error"
+    hint: str = ""  # what to do about it, in Python terms ("" if nothing useful)
 
-    def __init__(self, message: Optional[str] = None, code: Optional[int] = None) -> None:
+    def __init__(self, message: Optional[str] = None, code: Optional[int] = None,
+                 detail: str = "") -> None:
         if code is not None:
             self.code = code
             if type(self) is SwerlError:
@@ -27,6 +35,7 @@ class SwerlError(Exception):
             message = self.text
         super().__init__(message)
         self.message = message
+        self.detail = detail
 
     def __str__(self) -> str:
         return "%s (%s %d)" % (self.message, self.name, self.code)
@@ -78,6 +87,7 @@ class MessageTooBig(SwerlError):
     """ETOOBIG (-8): message too large."""
 
     code, name, text = -8, "ETOOBIG", "message too large"
+    hint = "raise the limit with swerl.Runtime(max_message_size=bytes) (default 64 MiB)"
 
 
 class OutOfMemory(SwerlError, MemoryError):
@@ -120,12 +130,16 @@ class ProcessLimit(SwerlError):
     """ELIMIT (-15): process limit reached."""
 
     code, name, text = -15, "ELIMIT", "process limit reached"
+    hint = "raise the limit with swerl.Runtime(max_processes=n)"
 
 
 class InProcess(SwerlError):
     """EINPROC (-16): not allowed inside a process callback."""
 
     code, name, text = -16, "EINPROC", "not allowed inside a process callback"
+    hint = ("a handler must not wait: use ctx.call_async (the answer comes as a REPLY message), "
+            "or make the process a blocking one, which may (rt.spawn(..., blocking=True), "
+            "ctx.set_blocking(), or blocking = True on its class or ChildSpec)")
 
 
 class NotSupported(SwerlError):
@@ -198,12 +212,21 @@ class MemoryLimit(SwerlError):
     """EMEMLIMIT (-28): runtime memory limit reached (``Runtime(max_memory=)``)."""
 
     code, name, text = -28, "EMEMLIMIT", "runtime memory limit reached"
+    hint = "raise the ceiling with swerl.Runtime(max_memory=bytes) or rt.set_max_memory(bytes)"
 
 
 #: code -> exception class
 ERRORS: Dict[int, Type[SwerlError]] = {c.code: c for c in SwerlError.__subclasses__()}
 
-__all__ = ["SwerlError", "check", "error_class", "ERRORS", "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName", "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid", "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne", "MemoryLimit"]
+__all__ = ["SwerlError", "check", "error", "error_class", "last_error_detail", "ERRORS",
+           "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
+           "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",
+           "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess",
+           "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed",
+           "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting",
+           "SimpleOneForOne", "MemoryLimit"]
+
+_last_error_detail = quick.swerl_last_error_detail
 
 
 def error_class(code: int) -> Type[SwerlError]:
@@ -211,14 +234,36 @@ def error_class(code: int) -> Type[SwerlError]:
     return ERRORS.get(code, SwerlError)
 
 
+def last_error_detail() -> str:
+    """swerl_last_error_detail(): why the last failing swerl_* call on this
+    thread failed ("" if the library has nothing to add). Valid only right
+    after that call, on the same thread."""
+    return (_last_error_detail() or b"").decode("utf-8", "replace")
+
+
+def error(code: int, what: Optional[str] = None, detail: str = "") -> SwerlError:
+    """The exception for `code`: "what: text: detail (hint)". `detail` is
+    what the library said (swerl_last_error_detail(), or the exit detail a
+    notification carried)."""
+    cls = ERRORS.get(code, SwerlError)
+    message = cls.text if cls is not SwerlError else "unknown error"
+    if what:
+        message = "%s: %s" % (what, message)
+    if detail:
+        message = "%s: %s" % (message, detail.rstrip("\n"))
+    if cls.hint:
+        message = "%s (%s)" % (message, cls.hint)
+    if cls is SwerlError:
+        return SwerlError(message, code=code, detail=detail)
+    return cls(message, detail=detail)
+
+
 def check(rc: int, what: Optional[str] = None) -> int:
     """Return `rc` if it is not negative, else raise its exception.
 
-    `what` (e.g. ``"send"``) prefixes the message."""
+    Call it right after the C call that returned `rc`, on the same thread:
+    the message carries swerl_last_error_detail(). `what` (e.g. ``"send"``)
+    prefixes it."""
     if rc >= 0:
         return rc
-    cls = ERRORS.get(rc)
-    if cls is None:
-        err = SwerlError("%s: unknown error" % what if what else None, code=rc)
-        raise err
-    raise cls("%s: %s" % (what, cls.text) if what else None)
+    raise error(rc, what, last_error_detail())

@@ -1,81 +1,57 @@
-"""The idiomatic Python API over libswerl: Runtime, processes, Message, Ctx."""
+"""The idiomatic Python API over libswerl: Runtime, Ctx, Process."""
 
 import atexit
+import collections
 import ctypes
 import enum
 import itertools
 import logging
-import sys
 import threading
-import time
 import traceback
 import weakref
 from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
 
-from . import _ffi
+from . import _ffi, closing
 from ._ffi import lib, quick
-from .errors import InProcess, InvalidArgument, Stopped, check
+from .closing import RuntimePointer
+from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
+from .delivery import unanswered, undelivered
+from .errors import (ContextInvalid, InProcess, InvalidArgument, NoName, NoProcess, Stopped,
+                     SwerlError, check, error)
+from .message import Kind, Message, Pid, Reason, Ref, read_message, reason as _reason
+from .notify import Notifications
+from .threads import in_callback, log_hook, on_runtime_thread, running as _running, thread_hooks
 
 __all__ = [
-    "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process",
+    "Runtime", "Ctx", "Message", "Kind", "Reason", "Overflow", "Pid", "Ref", "Process",
     "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
 ]
 
 log = logging.getLogger("swerl")
 
-CONTINUE = _ffi.SWERL_CONTINUE
-SKIP = _ffi.SWERL_SKIP
-STOP = _ffi.SWERL_STOP
-IGNORE = _ffi.SWERL_IGNORE  #: init's return value: exit NORMAL at once
 INFINITY = None  #: "no timeout" wherever a timeout in seconds is taken
+LOG_LIMIT = 1000  #: rt.logs and rt.callback_errors keep the latest this many
 
 
-class Kind(enum.IntEnum):
-    """Message kinds (``swerl_message.kind``)."""
+class Overflow(enum.IntEnum):
+    """What a bounded mailbox (``spawn(mailbox_limit=n)``) does with a
+    message that would exceed it."""
 
-    MESSAGE = 0
-    EXIT = 1
-    DOWN = 2
-    TIMEOUT = 3
-    CALL = 4
-    REPLY = 5
+    REJECT = _ffi.SWERL_OVERFLOW_REJECT  #: the sender gets swerl.MailboxFull; nothing is queued
+    DROP_OLDEST = _ffi.SWERL_OVERFLOW_DROP_OLDEST  #: the oldest waiting message is dropped (counted)
+    KILL = _ffi.SWERL_OVERFLOW_KILL  #: the receiver is killed with Reason.MAILBOX_FULL
 
 
-class Reason(enum.IntEnum):
-    """Exit reasons below SWERL_REASON_USER. User reasons are plain ints >= 256."""
-
-    NORMAL = 0
-    SHUTDOWN = 1
-    KILL = 2
-    KILLED = 3
-    NOPROC = 4
-    ERROR = 5
-    MAILBOX_FULL = 6
-    USER = 256
-
-
-def _reason(code: int) -> Union[Reason, int]:
-    return _REASONS.get(code, code)
-
-
-class Pid(int):
-    """A process id (an int). 0 is never a pid. Printed as Erlang prints
-    pids, ``<node.slot.generation>``, as the runtime's own reports do."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        v = int(self)
-        return "<%d.%d.%d>" % (v >> 54, v & 0xFFFFFF, (v >> 24) & 0x3FFFFFFF)
-
-
-Ref = int  #: monitor, timer and call references are plain ints
+# -- arguments -------------------------------------------------------------------
 
 _U64 = 1 << 64
+_U32 = 1 << 32
 _PID_TYPES = (int, Pid)
 _send = quick.swerl_send
+_reply = quick.swerl_reply
+_CALL = int(Kind.CALL)
 
 
 def _pid(pid: Any) -> int:
@@ -92,6 +68,12 @@ def _bytes(data: Any, what: str = "data") -> bytes:
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
     raise TypeError("%s must be bytes, bytearray or memoryview, not %s" % (what, type(data).__name__))
+
+
+def _detail(detail: Union[bytes, str]) -> bytes:
+    if isinstance(detail, str):
+        return detail.encode("utf-8", "replace")
+    return _bytes(detail, "detail")
 
 
 def _name(name: Any) -> bytes:
@@ -118,52 +100,99 @@ def _ms(seconds: Optional[float], what: str = "timeout") -> int:
     return ms
 
 
-class Message(NamedTuple):
-    """A message as a handler sees it: a copy, valid after the callback
-    (an immutable tuple: kind, reason, sender, ref, data)."""
-
-    kind: Kind
-    reason: Union[Reason, int]
-    sender: Pid
-    ref: int
-    data: bytes
-
-    @property
-    def from_(self) -> Pid:
-        """The sender (``from`` in C)."""
-        return self.sender
-
-    def __repr__(self) -> str:
-        return "Message(kind=%s, reason=%r, sender=%r, ref=%d, data=%r)" % (
-            getattr(self.kind, "name", self.kind), self.reason, self.sender, self.ref, self.data)
+def _count(value: Any, what: str, least: int = 0) -> int:
+    """An int for a uint32_t field, at least `least`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s is an int, not %r" % (what, value))
+    if not least <= value < _U32:
+        raise InvalidArgument("%s must be %d..%d, not %d" % (what, least, _U32 - 1, value))
+    return value
 
 
-_KINDS = {int(k): k for k in Kind}
-_REASONS = {int(r): r for r in Reason}
+def _overflow(value: Any) -> int:
+    if type(value) is not Overflow:
+        raise TypeError("overflow is a swerl.Overflow (Overflow.REJECT, Overflow.DROP_OLDEST or "
+                        "Overflow.KILL), not %r" % (value,))
+    return int(value)
 
 
-_read_message = _ffi.MESSAGE_LAYOUT.unpack_from
-_MEMORY = _ffi.MEMORY
-_new_tuple = tuple.__new__
+# Helpers below take `p`, a function returning the ``swerl_runtime *``, and
+# call it inside the C call's argument list: no frame keeps the pointer once
+# the call has returned, not even a frame kept by an exception's traceback,
+# which would hold close()'s free for ever (see swerl.closing).
+Pointer = Callable[[], int]
 
 
-def _message(address: int) -> Message:
-    """A copy of the swerl_message at `address` (valid during the callback)."""
-    kind, reason, sender, ref, data, n = _read_message(_MEMORY, address)
-    if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
-        reason = _REASONS.get(reason, reason)
-    return _new_tuple(Message, (_KINDS.get(kind, kind), reason, Pid(sender), ref,
-                                _MEMORY[data:data + n].tobytes() if n else b""))
+def _whereis(p: Pointer, name: Any) -> int:
+    """The pid registered as `name`, or 0."""
+    out = _ffi.swerl_pid()
+    rc = lib.swerl_whereis(p(), _name(name), byref(out))
+    if rc == -6:  # ENONAME
+        return 0
+    check(rc, "whereis")
+    return out.value
 
 
-# thread id -> the Ctx of the callback running on that thread (callbacks nest
-# when a supervisor starts a child synchronously). A dict, not a
-# threading.local: this is on every callback's path and costs a quarter.
-_running: Dict[int, "Ctx"] = {}
+def _target(p: Pointer, to: Any, what: str, missing: Type[SwerlError] = NoProcess) -> Any:
+    """A pid, or the pid a name is registered to now (`missing` if none)."""
+    if not isinstance(to, str):
+        return to
+    pid = _whereis(p, to)
+    if not pid:
+        raise missing("%s: no process is registered as %r" % (what, to))
+    return pid
 
 
-def _in_callback() -> bool:
-    return get_ident() in _running
+def _send_to(p: Pointer, to: Union[int, str], data: Any) -> None:
+    """Send to a pid or a name; quiet if it is not alive (swerl.delivery)."""
+    if type(data) is not bytes:
+        data = _bytes(data)
+    if isinstance(to, str):
+        rc = quick.swerl_send_named(p(), _name(to), data, len(data))
+    else:
+        rc = quick.swerl_send(p(), _pid(to), data, len(data))
+    if rc < 0:
+        undelivered(rc, to, "send")
+
+
+def _exit_to(p: Pointer, to: Union[int, str], reason: int, detail: Union[bytes, str]) -> None:
+    """An exit signal to a pid or a name (NoName if nobody has it); quiet if
+    the process is not alive."""
+    detail = _detail(detail)
+    pid = _target(p, to, "exit", NoName)
+    rc = quick.swerl_exit(p(), _pid(pid), int(reason), detail, len(detail))
+    if rc < 0:
+        undelivered(rc, pid, "exit")
+
+
+def _call_here(p: Pointer, pid: int, data: bytes, ms: int) -> bytes:
+    """swerl_call on this thread: on a runtime thread the library allows it
+    only in a blocking process's callback (else InProcess, with its hint)."""
+    buf = _ffi.SwerlBuffer()
+    check(lib.swerl_call(p(), _pid(pid), data, len(data), ms, byref(buf)), "call")
+    try:
+        return ctypes.string_at(buf.data, buf.len) if buf.len else b""
+    finally:
+        lib.swerl_buffer_free(byref(buf))
+
+
+def _wait_exit_here(p: Pointer, pid: int, ms: int) -> int:
+    """swerl_wait_exit on this thread (a blocking process's callback)."""
+    code = ctypes.c_int32()
+    check(lib.swerl_wait_exit(p(), _pid(pid), ms, byref(code)), "wait_exit")
+    return code.value
+
+
+def _answer(p: Pointer, call: Union[Message, int], data: Any) -> None:
+    """swerl_reply, quiet when the caller is gone (see swerl.delivery)."""
+    ref = call.ref if isinstance(call, Message) else call
+    data = _bytes(data)
+    rc = _reply(p(), ref, data, len(data))
+    if rc < 0:
+        unanswered(rc, "reply")
+
+
+# -- processes ----------------------------------------------------------------------
 
 
 class Ctx:
@@ -181,9 +210,12 @@ class Ctx:
 
     def _p(self) -> int:
         if not self._valid or get_ident() != self._thread:
-            from .errors import ContextInvalid
             raise ContextInvalid("ctx used outside its callback")
         return self._ptr
+
+    def _runtime(self) -> int:
+        """The runtime pointer (a plain int: valid while a callback runs)."""
+        return self._rt
 
     def self_pid(self) -> Pid:
         """The calling process's pid."""
@@ -194,20 +226,27 @@ class Ctx:
         return self.self_pid()
 
     def send(self, to: Union[int, str], data: bytes) -> None:
-        """Send from this process (the receiver sees it as the sender)."""
+        """Send from this process (the receiver sees it as the sender). A
+        send to a process that is not alive is quiet (a dead letter)."""
         if not self._valid or get_ident() != self._thread:
             self._p()  # raises
         if type(data) is bytes and type(to) in _PID_TYPES and 0 < to < _U64:  # type: ignore[operator]
             rc = _send(self._rt, to, data, len(data))
             if rc < 0:
-                check(rc, "send")
+                undelivered(rc, to, "send")
         else:
-            self.runtime.send(to, data)
+            _send_to(self._runtime, to, data)
 
     def spawn(self, proc: Any, **kwargs: Any) -> Any:
         """rt.spawn from inside this process (link=/monitor= allowed here)."""
         self._p()
         return self.runtime.spawn(proc, **kwargs)
+
+    def exit(self, to: Union[int, str], reason: int = Reason.SHUTDOWN,
+             detail: Union[bytes, str] = b"") -> None:
+        """Send an exit signal from this process (Erlang's exit/2): see Runtime.exit."""
+        self._p()
+        _exit_to(self._runtime, to, reason, detail)
 
     def link(self, pid: int) -> None:
         check(quick.swerl_link(self._p(), _pid(pid)), "link")
@@ -230,29 +269,49 @@ class Ctx:
         """Turn exit signals into EXIT messages (or not); returns the previous value."""
         return bool(check(quick.swerl_trap_exit(self._p(), 1 if on else 0), "trap_exit"))
 
+    def set_blocking(self, on: bool = True) -> bool:
+        """Make this process a blocking one (or a scheduled one again) from
+        its next turn on: its callbacks then run on the runtime's blocking
+        pool, where they may sleep, do blocking I/O and call ctx.call,
+        rt.call and rt.wait_exit. Returns the previous value."""
+        return bool(check(quick.swerl_set_blocking(self._p(), 1 if on else 0), "set_blocking"))
+
     def receive_timeout(self, seconds: Optional[float]) -> None:
         """A TIMEOUT message comes if nothing is accepted within `seconds`
-        (None clears it; 0 polls)."""
+        after this callback. 0 is a poll: TIMEOUT comes at once unless a
+        message is already waiting. None clears it."""
         check(quick.swerl_receive_timeout(self._p(), _ms(seconds)), "receive_timeout")
 
     def reply(self, msg: Union[Message, int], data: bytes) -> None:
-        """Answer a CALL message (or its ref) with `data`."""
+        """Answer a CALL message (or its ref) with `data`. Quiet if the
+        caller is gone (it gave up, or its deadline passed)."""
         self._p()
-        self.runtime.reply(msg, data)
+        _answer(self._runtime, msg, data)
 
-    def call_async(self, to: int, data: bytes, timeout: Optional[float] = 5.0) -> Ref:
-        """Send a CALL; the answer comes as a REPLY message with the returned ref."""
+    def call(self, to: Union[int, str], data: bytes, timeout: Optional[float] = 5.0) -> bytes:
+        """A synchronous call from this process (Elixir's GenServer.call in
+        a handle_call): allowed in a blocking process only (else
+        swerl.InProcess: use call_async). Raises as Runtime.call does."""
+        self._p()
         data = _bytes(data)
+        return _call_here(self._runtime, _target(self._runtime, to, "call"), data, _ms(timeout))
+
+    def call_async(self, to: Union[int, str], data: bytes, timeout: Optional[float] = 5.0) -> Ref:
+        """Send a CALL; the answer comes as a REPLY message with the returned
+        ref (reason 0 and the reply, or an error code: ETIMEDOUT after
+        `timeout` s, which 0 makes at once unless the answer is there).
+        A name is looked up now: swerl.NoProcess if nobody has it."""
+        ptr = self._p()
+        data = _bytes(data)
+        ms = _ms(timeout)
+        to = _target(self._runtime, to, "call_async")
         ref = _ffi.swerl_ref()
-        check(quick.swerl_call_async(self._p(), _pid(to), data, len(data), _ms(timeout), byref(ref)),
-              "call_async")
+        check(quick.swerl_call_async(ptr, _pid(to), data, len(data), ms, byref(ref)), "call_async")
         return ref.value
 
     def fail(self, reason: int = Reason.ERROR, detail: Union[bytes, str] = b"") -> None:
         """Set the exit reason used when the handler returns STOP (or init fails)."""
-        if isinstance(detail, str):
-            detail = detail.encode("utf-8", "replace")
-        detail = _bytes(detail, "detail")
+        detail = _detail(detail)
         check(quick.swerl_fail(self._p(), int(reason), detail, len(detail)), "fail")
 
 
@@ -263,12 +322,16 @@ class Process:
     ctx)`` runs once per message and returns None/CONTINUE, SKIP or STOP (for
     a CALL it may return bytes: the reply); ``terminate(reason, ctx)`` runs
     last. An exception in any of them is a crash whose detail is the
-    traceback."""
+    traceback. ``blocking = True`` on a subclass runs its callbacks on the
+    runtime's blocking pool (rt.spawn and supervisors honour it), where they
+    may block."""
 
-    def init(self, ctx: Ctx) -> Optional[int]:
+    blocking = False
+
+    def init(self, ctx: Ctx) -> Optional[Control]:
         return None
 
-    def handle(self, msg: Message, ctx: Ctx) -> Optional[Union[int, bytes]]:
+    def handle(self, msg: Message, ctx: Ctx) -> Optional[Union[Control, bytes]]:
         return None
 
     def terminate(self, reason: Union[Reason, int], ctx: Ctx) -> None:
@@ -288,6 +351,21 @@ class _FunctionProcess:
         return "<function process %r>" % (self.fn,)
 
 
+def _process(proc: Any) -> Any:
+    """What rt.spawn runs for `proc`: an instance of a class, a function
+    wrapped, an object with handle() or a NativeProcess as is."""
+    from .native import NativeProcess
+
+    if isinstance(proc, type):
+        proc = proc()
+    if isinstance(proc, NativeProcess) or callable(getattr(proc, "handle", None)):
+        return proc
+    if callable(proc):
+        return _FunctionProcess(proc)
+    raise TypeError("spawn needs an object with a handle(msg, ctx) method or a "
+                    "function handle(msg, ctx), not %r" % (proc,))
+
+
 _live_runtimes: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
 
 
@@ -300,74 +378,20 @@ def _close_all() -> None:
             pass
 
 
-def _attach_thread(state: Dict[int, int]) -> None:
-    """on_thread_start: keep this scheduler thread's Python thread state for
-    the thread's lifetime (one extra PyGILState_Ensure, released by
-    on_thread_stop), so each later callback reuses it (~0.25 us) instead of
-    creating and destroying one (~8 us)."""
-    state[threading.get_ident()] = ctypes.pythonapi.PyGILState_Ensure()
+def _enter(runtime: "Runtime", ctx: int) -> Tuple[Ctx, int, Optional[Ctx]]:
+    tid = get_ident()
+    c = Ctx(ctx, runtime, tid)
+    prev = _running.get(tid)
+    _running[tid] = c
+    return c, tid, prev
 
 
-def _detach_thread(state: Dict[int, int]) -> None:
-    gs = state.pop(threading.get_ident(), None)
-    if gs is not None:
-        ctypes.pythonapi.PyGILState_Release(gs)
-
-
-# Idents of the scheduler threads of every runtime, while they run (the
-# thread hooks keep it). From them a runtime is never stopped or freed: the
-# library refuses (EINPROC) inside a callback, and swerl_runtime_free would
-# then release a runtime whose threads still call its Python callbacks.
-_scheduler_threads: Set[int] = set()
-
-
-def _on_scheduler_thread() -> bool:
-    return get_ident() in _scheduler_threads or get_ident() in _running
-
-
-def _forget_dummy_thread() -> None:
-    """on_thread_stop: threading.current_thread() on a thread Python did not
-    start (a logging record made in a callback calls it) registers a
-    threading._DummyThread, which CPython 3.11 never removes:
-    threading.enumerate() would list every scheduler thread that ever
-    logged, as alive, after its runtime is gone."""
-    active = getattr(threading, "_active", None)
-    dummy = getattr(threading, "_DummyThread", None)
-    if active is not None and dummy is not None and isinstance(active.get(get_ident()), dummy):
-        active.pop(get_ident(), None)
-
-
-ctypes.pythonapi.PyGILState_Ensure.restype = ctypes.c_int
-ctypes.pythonapi.PyGILState_Ensure.argtypes = []
-ctypes.pythonapi.PyGILState_Release.restype = None
-ctypes.pythonapi.PyGILState_Release.argtypes = [ctypes.c_int]
-
-
-class _RuntimePointer(int):
-    """The ``swerl_runtime *`` (an int, as ctypes passes a c_void_p argument
-    at no extra cost), as the first argument of every C call.
-
-    Runtime._p() hands out this one object and each call holds it (a local,
-    or the foreign call's argument tuple) until the C function has returned.
-    Runtime.close() frees the runtime only when it holds the last reference:
-    freeing it while another thread is about to enter, or is still inside, a
-    call with it is a use-after-free (a segfault under calls racing close)."""
-
-    __slots__ = ()
-
-
-def _references(pointer: _RuntimePointer) -> int:
-    return sys.getrefcount(pointer)
-
-
-def _idle_references() -> int:
-    """_references(p) when the calling frame's local `p` is the only one
-    (measured, not assumed: interpreters count borrowed references differently)."""
-    pointer = _RuntimePointer()
-    return _references(pointer)
-
-
-_IDLE_REFERENCES = _idle_references()
+def _leave(c: Ctx, tid: int, prev: Optional[Ctx]) -> None:
+    c._valid = False
+    if prev is None:
+        del _running[tid]
+    else:
+        _running[tid] = prev
 
 
 class Runtime:
@@ -380,24 +404,36 @@ class Runtime:
     close() (stop + free) is idempotent; __del__ closes a forgotten runtime.
     Every Python object C may call (callbacks, process objects) is held by
     the runtime until swerl_runtime_free has returned.
+
+    ``long_turn``: a handler turn longer than this many seconds is reported
+    (a WARNING on the ``swerl`` logger; None or 0: never). ``blocking_threads``:
+    the most threads the blocking pool runs at once.
     """
 
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
                  attach_threads: bool = True, stop_timeout: Optional[float] = 5.0,
-                 max_memory: int = 0) -> None:
-        self._ptr: Optional[_RuntimePointer] = None
+                 max_memory: int = 0, long_turn: Optional[float] = 0.1,
+                 blocking_threads: int = 64) -> None:
+        self._ptr: Optional[RuntimePointer] = None
         self._raw = 0
         self._closed = True
+        _ms(stop_timeout, "stop_timeout")
+        long_turn_ms = _long_turn_ms(long_turn)
+        _count(blocking_threads, "blocking_threads", 1)
         self._lock = threading.Lock()
         self._procs: Dict[int, Any] = {}  # key (C arg/state) -> process object
         self._keys = itertools.count(1)
-        self._factories: Dict[int, Any] = {}  # key (supervisor child arg) -> process factory
+        self._factories: Dict[int, Any] = {}  # key (supervisor child arg) -> (factory, blocking)
         self._natives: Dict[int, Any] = {}  # NativeProcess objects C may start, until close
         self._bridge: Any = None  # swerl.aio.Bridge, made by the first call_async
         self._thread_state: Dict[int, int] = {}
-        self.callback_errors: List[str] = []  # errors C could not be told about (terminate, hooks)
+        self._stop_timed_out = False
+        #: errors C could not be told about (terminate, hooks): the latest LOG_LIMIT
+        self.callback_errors: Deque[str] = collections.deque(maxlen=LOG_LIMIT)
         self.stop_timeout = stop_timeout
-        self.logs: List[Tuple[int, str]] = []
+        #: the library's reports, (level, text): the latest LOG_LIMIT
+        self.logs: Deque[Tuple[int, str]] = collections.deque(maxlen=LOG_LIMIT)
+        self._notify = Notifications(self.callback_errors)
 
         # One set of C callbacks per runtime; `arg`/`state` is a key into _procs.
         self._c_init = _ffi.INIT_FN(self._on_init)
@@ -413,50 +449,28 @@ class Runtime:
         cfg.schedulers = schedulers
         cfg.max_processes = max_processes
         cfg.max_message_size = max_message_size
-        ts = self._thread_state
-        errs = self.callback_errors
-
-        def on_start(user: Any) -> None:
-            try:
-                _scheduler_threads.add(get_ident())
-                if attach_threads:
-                    _attach_thread(ts)
-            except BaseException:
-                errs.append(traceback.format_exc())
-
-        def on_stop(user: Any) -> None:
-            try:
-                _forget_dummy_thread()
-                _detach_thread(ts)
-                _scheduler_threads.discard(get_ident())
-            except BaseException:
-                errs.append(traceback.format_exc())
-
+        on_start, on_stop = thread_hooks(self._thread_state, attach_threads, self.callback_errors)
         self._c_thread_start = _ffi.THREAD_FN(on_start)
         self._c_thread_stop = _ffi.THREAD_FN(on_stop)
         cfg.on_thread_start = self._c_thread_start
         cfg.on_thread_stop = self._c_thread_stop
-        logs = self.logs
-
-        def on_log(user: Any, level: int, message: int, length: int) -> None:
-            try:
-                text = ctypes.string_at(message, length).decode("utf-8", "replace")
-                logs.append((level, text))
-                log.log({0: logging.ERROR, 1: logging.WARNING}.get(level, logging.INFO), "%s", text)
-            except BaseException:  # a logging handler that raised: C cannot be told
-                errs.append(traceback.format_exc())
-
-        self._c_log = _ffi.LOG_FN(on_log)
+        self._c_log = _ffi.LOG_FN(log_hook(self.logs, self.callback_errors))
         cfg.on_log = self._c_log
 
         ptr = c_void_p()
         check(lib.swerl_runtime_start(byref(cfg), byref(ptr)), "runtime_start")
-        self._ptr = _RuntimePointer(ptr.value or 0)
+        self._ptr = RuntimePointer(ptr.value or 0)
         self._raw = ptr.value or 0  # never cleared: what callbacks use (they end before free)
         self._closed = False
         _live_runtimes.add(self)
-        if max_memory:
-            self.set_max_memory(max_memory)
+        try:
+            check(lib.swerl_runtime_set_long_turn(self._p(), long_turn_ms), "set_long_turn")
+            self.set_blocking_threads(blocking_threads)
+            if max_memory:
+                self.set_max_memory(max_memory)
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifetime ------------------------------------------------------------
 
@@ -470,58 +484,74 @@ class Runtime:
     def closed(self) -> bool:
         return self._closed
 
-    def _p(self) -> _RuntimePointer:
+    def _p(self) -> RuntimePointer:
         ptr = self._ptr
         if ptr is None:
             raise Stopped("the runtime is closed")
         return ptr
 
     def stop(self, timeout: Optional[float] = None) -> None:
-        """Stop every process (SHUTDOWN; killed after `timeout` s) and the
-        scheduler threads. Calls afterwards raise swerl.Stopped."""
-        if _on_scheduler_thread():
-            raise InProcess("Runtime.stop on a scheduler thread (in a process callback or a "
+        """Stop every process (SHUTDOWN; killed after `timeout` s, default
+        stop_timeout) and the runtime's threads. Calls afterwards raise
+        swerl.Stopped. A handler that never returns: swerl.Timeout naming
+        it, after about `timeout` s. Ctrl-C interrupts the wait."""
+        if on_runtime_thread():
+            raise InProcess("Runtime.stop on a runtime thread (in a process callback or a "
                             "log hook) would wait for itself")
-        t = self.stop_timeout if timeout is None else timeout
-        check(lib.swerl_runtime_stop(self._p(), _ms(t)), "runtime_stop")
+        ms = _ms(self.stop_timeout if timeout is None else timeout, "timeout")
+        rc, detail = closing.stop(self._p, ms)
+        if rc < 0:
+            raise self._stop_error("stop", rc, detail)
 
     def close(self) -> None:
         """Stop (if running) and free the runtime, then release every Python
         callback and process object. Idempotent. Calls other threads have in
         flight end with swerl.Stopped; the runtime is freed once they have
-        let go of it."""
-        if _on_scheduler_thread():
-            raise InProcess("Runtime.close on a scheduler thread (in a process callback or a "
+        let go of it. A handler that never returns makes it raise
+        swerl.Timeout naming the process after stop_timeout s (the runtime
+        is then freed in the background, if that handler ever returns).
+        Ctrl-C interrupts the wait."""
+        if on_runtime_thread():
+            raise InProcess("Runtime.close on a runtime thread (in a process callback or a "
                             "log hook) would wait for itself")
+        ms = _ms(self.stop_timeout, "stop_timeout")
         with self._lock:
-            ptr, self._ptr = self._ptr, None
-            if ptr is None:
+            if self._ptr is None:
                 return
+            holder = [self._ptr]  # the pointer's only reference here: the free counts them
+            self._ptr = None
             self._closed = True
-        try:
-            lib.swerl_runtime_stop(ptr, _ms(self.stop_timeout))  # ESTOPPED if already stopped
-        finally:
-            # Other threads' calls that got the pointer before _ptr was
-            # cleared now return ESTOPPED at once (blocked calls too): wait
-            # for them to let go of it before freeing.
-            while _references(ptr) > _IDLE_REFERENCES:
-                time.sleep(0.001)
-            lib.swerl_runtime_free(ptr)  # waits for the scheduler threads
-            # Only now can nothing call back into Python.
-            self._procs.clear()
-            self._factories.clear()
-            self._natives.clear()
-            _live_runtimes.discard(self)
+        rc, detail = closing.stop_and_free(holder, ms, self._release, not self._stop_timed_out)
+        if rc == closing.ETIMEDOUT:
+            raise self._stop_error("close", rc, detail)
+
+    def _stop_error(self, what: str, rc: int, detail: str) -> SwerlError:
+        if rc == closing.ETIMEDOUT:
+            self._stop_timed_out = True
+            detail += (". Its thread is left running; the runtime is freed in the background "
+                       "if the handler returns. Blocking work belongs in a blocking process "
+                       "(rt.spawn(..., blocking=True))")
+        return error(rc, what, detail)
+
+    def _release(self) -> None:
+        """After swerl_runtime_free: nothing can call back into Python now."""
+        self._procs.clear()
+        self._factories.clear()
+        self._natives.clear()
+        _live_runtimes.discard(self)
 
     def __del__(self) -> None:
         if getattr(self, "_ptr", None) is None:
             return
-        if _on_scheduler_thread():
-            # Collected on a scheduler thread (of any runtime, in a handler,
+        if on_runtime_thread():
+            # Collected on a runtime thread (of any runtime, in a handler,
             # a log hook or a thread hook): free from another thread, which
             # keeps `self` (and so every callback) alive until it is done.
-            threading.Thread(target=self.close, name="swerl-close", daemon=True).start()
+            threading.Thread(target=self._close_quietly, name="swerl-close", daemon=True).start()
             return
+        self._close_quietly()
+
+    def _close_quietly(self) -> None:
         try:
             self.close()
         except Exception:  # pragma: no cover
@@ -548,22 +578,11 @@ class Runtime:
 
     def _on_init(self, ctx: int, arg: int, state: Any, what: str = "init") -> int:
         key = arg or 0
-        tid = get_ident()
-        c = Ctx(ctx, self, tid)
-        prev = _running.get(tid)
-        _running[tid] = c
+        c, tid, prev = _enter(self, ctx)
         try:
             proc = self._procs[key]
             fn = getattr(proc, "init", None)
-            r = fn(c) if fn is not None else None
-            if r is None:
-                r = 0
-            elif isinstance(r, bool) or not isinstance(r, int):
-                raise TypeError("%s.init returned %r: expected None or swerl.IGNORE" % (
-                    type(proc).__name__, r))
-            elif r != 0 and r != IGNORE:
-                raise ValueError("%s.init returned %r: expected None or swerl.IGNORE" % (
-                    type(proc).__name__, r))
+            r = init_code(type(proc).__name__, fn(c) if fn is not None else None)
             if r != 0:
                 self._procs.pop(key, None)  # IGNORE: no terminate will run
             return r
@@ -571,43 +590,28 @@ class Runtime:
             self._procs.pop(key, None)  # a failed init gets no terminate
             return self._crash(ctx, what)
         finally:
-            c._valid = False
-            if prev is None:
-                del _running[tid]
-            else:
-                _running[tid] = prev
+            _leave(c, tid, prev)
 
     def _on_handle(self, ctx: int, msg: Any, state: Any) -> int:
-        tid = get_ident()
-        c = Ctx(ctx, self, tid)
-        prev = _running.get(tid)
-        _running[tid] = c
+        c, tid, prev = _enter(self, ctx)
         try:
-            m = _message(msg)
+            m = read_message(msg)
             r = self._procs[state or 0].handle(m, c)
             if r is None:
                 return 0
-            if isinstance(r, (bytes, bytearray, memoryview)) and m.kind == Kind.CALL:
-                self.reply(m.ref, bytes(r))
+            if type(r) is Control and r is not IGNORE:
+                return r.code
+            if m.kind == _CALL and isinstance(r, (bytes, bytearray, memoryview)):
+                _answer(c._runtime, m.ref, r)
                 return 0
-            if isinstance(r, bool) or not isinstance(r, int) or r not in (CONTINUE, SKIP, STOP):
-                raise TypeError("handle returned %r: expected None, swerl.CONTINUE, swerl.SKIP, "
-                                "swerl.STOP (or bytes for a CALL)" % (r,))
-            return r
+            raise bad_handle_result(r, m.kind == _CALL)
         except BaseException:
             return self._crash(ctx, "handle")
         finally:
-            c._valid = False
-            if prev is None:
-                del _running[tid]
-            else:
-                _running[tid] = prev
+            _leave(c, tid, prev)
 
     def _on_terminate(self, ctx: int, reason: int, state: Any) -> None:
-        tid = get_ident()
-        c = Ctx(ctx, self, tid)
-        prev = _running.get(tid)
-        _running[tid] = c
+        c, tid, prev = _enter(self, ctx)
         try:
             proc = self._procs.pop(state or 0, None)
             fn = getattr(proc, "terminate", None)
@@ -618,64 +622,58 @@ class Runtime:
             self.callback_errors.append(tb)
             log.error("exception in terminate (the process exits anyway):\n%s", tb)
         finally:
-            c._valid = False
-            if prev is None:
-                del _running[tid]
-            else:
-                _running[tid] = prev
+            _leave(c, tid, prev)
 
     # -- processes -----------------------------------------------------------
 
     def spawn(self, proc: Any, link: bool = False, monitor: bool = False, trap_exit: bool = False,
               name: Optional[str] = None, mailbox_limit: int = 0,
-              overflow: int = _ffi.SWERL_OVERFLOW_REJECT) -> Any:
+              overflow: Overflow = Overflow.REJECT, blocking: Optional[bool] = None) -> Any:
         """Start a process: a Process-like object (init/handle/terminate), a
         class (instantiated with no arguments), a function handle(msg, ctx),
         or a swerl.NativeProcess (a behaviour written in C).
 
         link/monitor tie it to the calling process, so they are allowed only
-        inside a handler. Returns the Pid, or (pid, monitor_ref) with
-        monitor=True (Erlang's spawn_monitor)."""
+        inside a handler. ``mailbox_limit`` bounds its mailbox and
+        ``overflow`` (a swerl.Overflow) says what happens beyond it.
+        ``blocking`` runs its callbacks on the blocking pool, where they may
+        block (None: the object's ``blocking`` attribute, False if none).
+        Returns the Pid, or (pid, monitor_ref) with monitor=True (Erlang's
+        spawn_monitor)."""
         from .native import NativeProcess
 
-        if isinstance(proc, type):
-            proc = proc()
-        if isinstance(proc, NativeProcess):
-            pass
-        elif not callable(getattr(proc, "handle", None)):
-            if callable(proc):
-                proc = _FunctionProcess(proc)
-            else:
-                raise TypeError("spawn needs an object with a handle(msg, ctx) method or a "
-                                "function handle(msg, ctx), not %r" % (proc,))
-        if (link or monitor) and not _in_callback():
+        proc = _process(proc)
+        if blocking is None:
+            blocking = bool(getattr(proc, "blocking", False))
+        if (link or monitor) and not in_callback():
             raise InvalidArgument("spawn(link=True/monitor=True) ties the new process to the "
                                   "calling process: call it inside a handler (ctx.spawn)")
+        flags = ((_ffi.SWERL_SPAWN_LINK if link else 0)
+                 | (_ffi.SWERL_SPAWN_MONITOR if monitor else 0)
+                 | (_ffi.SWERL_SPAWN_TRAP_EXIT if trap_exit else 0)
+                 | (_ffi.SWERL_SPAWN_BLOCKING if blocking else 0))
+        overflow_code = _overflow(overflow)
         ref = _ffi.swerl_ref()
         opts: Any = None  # NULL: the defaults, without building the struct
-        if (link or monitor or trap_exit or name is not None or mailbox_limit
-                or overflow != _ffi.SWERL_OVERFLOW_REJECT):
-            opts = _ffi.SwerlSpawnOpts()
-            lib.swerl_spawn_opts_init(byref(opts))
-            opts.flags = ((_ffi.SWERL_SPAWN_LINK if link else 0)
-                          | (_ffi.SWERL_SPAWN_MONITOR if monitor else 0)
-                          | (_ffi.SWERL_SPAWN_TRAP_EXIT if trap_exit else 0))
+        if flags or name is not None or mailbox_limit or overflow_code:
+            o = _ffi.SwerlSpawnOpts()
+            lib.swerl_spawn_opts_init(byref(o))
+            o.flags = flags
             if name is not None:
-                opts.name = _name(name)
-            opts.mailbox_limit = mailbox_limit
-            opts.overflow = overflow
+                o.name = _name(name)
+            o.mailbox_limit = _count(mailbox_limit, "mailbox_limit")
+            o.overflow = overflow_code
             if monitor:
-                opts.monitor_ref = ctypes.pointer(ref)
-            opts = byref(opts)
-        ptr = self._p()
+                o.monitor_ref = ctypes.pointer(ref)
+            opts = byref(o)
         out = _ffi.swerl_pid()
         if isinstance(proc, NativeProcess):
             self._natives[id(proc)] = proc
-            check(lib.swerl_spawn(ptr, proc.behavior, proc.arg, opts, byref(out)), "spawn")
+            check(lib.swerl_spawn(self._p(), proc.behavior, proc.arg, opts, byref(out)), "spawn")
         else:
             key = next(self._keys)
             self._procs[key] = proc
-            rc = lib.swerl_spawn(ptr, byref(self._behavior), key, opts, byref(out))
+            rc = lib.swerl_spawn(self._p(), byref(self._behavior), key, opts, byref(out))
             if rc < 0:
                 self._procs.pop(key, None)
                 check(rc, "spawn")
@@ -683,40 +681,53 @@ class Runtime:
         return (pid, ref.value) if monitor else pid
 
     def send(self, to: Union[int, str], data: bytes) -> None:
-        """Send a copy of `data` to a pid or a registered name."""
-        if type(data) is not bytes:
-            data = _bytes(data)
-        if isinstance(to, str):
-            rc = quick.swerl_send_named(self._p(), _name(to), data, len(data))
-        else:
-            rc = quick.swerl_send(self._p(), _pid(to), data, len(data))
-        if rc < 0:
-            check(rc, "send")
+        """Send a copy of `data` to a pid or a registered name. A send to a
+        process that is not alive is quiet, as Erlang's ``!`` (a dead
+        letter, counted in stats()); a name nobody has raises swerl.NoName
+        (Erlang's badarg), a pid of another runtime swerl.NoProcess."""
+        _send_to(self._p, to, data)
 
-    def exit(self, pid: int, reason: int = Reason.SHUTDOWN, detail: Union[bytes, str] = b"") -> None:
-        """Send an exit signal (Erlang's exit/2)."""
-        if isinstance(detail, str):
-            detail = detail.encode("utf-8", "replace")
-        detail = _bytes(detail, "detail")
-        check(quick.swerl_exit(self._p(), _pid(pid), int(reason), detail, len(detail)), "exit")
+    def exit(self, to: Union[int, str], reason: int = Reason.SHUTDOWN,
+             detail: Union[bytes, str] = b"") -> None:
+        """Send an exit signal (Erlang's exit/2) to a pid or a registered
+        name (looked up now: swerl.NoName if nobody has it). Quiet if the
+        process is not alive."""
+        _exit_to(self._p, to, reason, detail)
+
+    def wait_exit(self, pid: Union[int, str], timeout: Optional[float] = None) -> Union[Reason, int]:
+        """Wait until `pid` (or the process registered as a name now) exits
+        and return its exit reason: Reason.NOPROC if it is not alive.
+        swerl.Timeout after `timeout` s (None: no limit; 0: at once unless
+        it is already gone). For code outside processes (Ctrl-C interrupts
+        the wait) and blocking processes; elsewhere in a handler
+        swerl.InProcess (monitor it: ctx.monitor)."""
+        ms = _ms(timeout)
+        if isinstance(pid, str):
+            pid = _whereis(self._p, pid)
+            if not pid:
+                return Reason.NOPROC
+        if on_runtime_thread():
+            return _reason(_wait_exit_here(self._p, pid, ms))
+        return _reason(self._notify.wait_exit(self._p, pid, timeout))
 
     # -- request / reply ------------------------------------------------------
 
     def call(self, pid: Union[int, str], data: bytes, timeout: Optional[float] = 5.0) -> bytes:
-        """Send `data` as a CALL and wait (at most `timeout` s; None: forever)
-        for the reply. Not allowed inside a handler (swerl.InProcess)."""
+        """Send `data` as a CALL to a pid or a registered name and wait for
+        the reply, at most `timeout` s (None: no limit; 0: times out at once
+        unless the answer is already there). The timeout is a deadline: a
+        reply after it is dropped, and the call raises swerl.Timeout. A
+        server that exits first raises swerl.ServerExited with why (its
+        exit detail: a Python server's traceback). Ctrl-C interrupts the
+        wait and cancels the call. Inside a handler only a blocking process
+        may call (else swerl.InProcess: use ctx.call_async)."""
         data = _bytes(data)
-        if isinstance(pid, str):
-            pid = self.whereis(pid) or 0
-            if not pid:
-                from .errors import NoProcess
-                raise NoProcess("call: no process registered under that name")
-        buf = _ffi.SwerlBuffer()
-        check(lib.swerl_call(self._p(), _pid(pid), data, len(data), _ms(timeout), byref(buf)), "call")
-        try:
-            return ctypes.string_at(buf.data, buf.len) if buf.len else b""
-        finally:
-            lib.swerl_buffer_free(byref(buf))
+        ms = _ms(timeout)
+        self._p()  # a closed runtime: Stopped before any lookup
+        to = _target(self._p, pid, "call")
+        if on_runtime_thread():
+            return _call_here(self._p, to, data, ms)
+        return self._notify.call(self._p, to, data, ms)
 
     async def call_async(self, pid: Union[int, str], data: bytes,
                          timeout: Optional[float] = 5.0) -> bytes:
@@ -727,23 +738,18 @@ class Runtime:
 
         data = _bytes(data)
         _ms(timeout)  # the same checks as call()
-        if isinstance(pid, str):
-            pid = self.whereis(pid) or 0
-            if not pid:
-                from .errors import NoProcess
-                raise NoProcess("call_async: no process registered under that name")
-        to = _pid(pid)
         self._p()
+        to = _pid(_target(self._p, pid, "call_async"))
         with self._lock:
             if self._bridge is None:
                 self._bridge = Bridge(self)
         return await self._bridge.call(to, data, timeout)
 
     def reply(self, call: Union[Message, int], data: bytes) -> None:
-        """Answer a CALL (a Message or its ref), now or later, from anywhere."""
-        ref = call.ref if isinstance(call, Message) else call
-        data = _bytes(data)
-        check(quick.swerl_reply(self._p(), ref, data, len(data)), "reply")
+        """Answer a CALL (a Message or its ref), now or later, from anywhere.
+        Quiet if the caller is gone (it gave up, or its deadline passed:
+        the reply is a dead letter), as gen_server:reply."""
+        _answer(self._p, call, data)
 
     # -- names -------------------------------------------------------------------
 
@@ -755,12 +761,8 @@ class Runtime:
 
     def whereis(self, name: str) -> Optional[Pid]:
         """The pid registered as `name`, or None."""
-        out = _ffi.swerl_pid()
-        rc = lib.swerl_whereis(self._p(), _name(name), byref(out))
-        if rc == -6:  # ENONAME
-            return None
-        check(rc, "whereis")
-        return Pid(out.value)
+        pid = _whereis(self._p, name)
+        return Pid(pid) if pid else None
 
     def registered(self) -> List[str]:
         buf = _ffi.SwerlBuffer()
@@ -775,13 +777,20 @@ class Runtime:
 
     # -- timers --------------------------------------------------------------
 
-    def send_after(self, pid: int, delay: float, data: bytes) -> Ref:
-        """Deliver `data` to `pid` after `delay` seconds; returns the timer ref
-        (the message's ref)."""
+    def send_after(self, to: Union[int, str], delay: float, data: bytes) -> Ref:
+        """Deliver `data` to a pid after `delay` seconds (0: as soon as
+        possible); returns the timer ref (the message's ref). The timer ends
+        with its target (a pid not alive: swerl.NoProcess). To a name, the
+        name is looked up when the timer expires, and the message is dropped
+        if nobody has it then (Erlang's send_after to an atom)."""
         data = _bytes(data)
         ms = _ms(delay, "delay")
         ref = _ffi.swerl_ref()
-        check(quick.swerl_send_after(self._p(), _pid(pid), ms, data, len(data), byref(ref)), "send_after")
+        if isinstance(to, str):
+            rc = quick.swerl_send_after_named(self._p(), _name(to), ms, data, len(data), byref(ref))
+        else:
+            rc = quick.swerl_send_after(self._p(), _pid(to), ms, data, len(data), byref(ref))
+        check(rc, "send_after")
         return ref.value
 
     def cancel_timer(self, ref: int) -> Optional[float]:
@@ -802,7 +811,7 @@ class Runtime:
         from .supervisor import start_supervisor
         return start_supervisor(self, spec, name)
 
-    # -- introspection ---------------------------------------------------------
+    # -- settings and introspection ----------------------------------------------
 
     def set_max_memory(self, max_memory: int) -> None:
         """The memory ceiling: bytes messages and call requests may hold in
@@ -811,6 +820,17 @@ class Runtime:
         if max_memory < 0:
             raise InvalidArgument("max_memory must be >= 0")
         check(lib.swerl_runtime_set_max_memory(self._p(), max_memory), "set_max_memory")
+
+    def set_long_turn(self, seconds: Optional[float]) -> None:
+        """Report handler turns longer than `seconds` (None or 0: never) as
+        WARNINGs on the ``swerl`` logger (and in rt.logs)."""
+        check(lib.swerl_runtime_set_long_turn(self._p(), _long_turn_ms(seconds)), "set_long_turn")
+
+    def set_blocking_threads(self, max_threads: int) -> None:
+        """The most threads the blocking pool runs at once (at least 1);
+        more blocking processes than that wait their turn."""
+        check(lib.swerl_runtime_set_blocking_threads(
+            self._p(), _count(max_threads, "blocking_threads", 1)), "set_blocking_threads")
 
     def stats(self) -> Dict[str, int]:
         s = _ffi.SwerlStats()
@@ -840,3 +860,10 @@ class Runtime:
             check(lib.swerl_processes(self._p(), buf, cap, byref(count)), "processes")
             if count.value <= cap:
                 return [Pid(p) for p in buf[: count.value]]
+
+
+def _long_turn_ms(seconds: Optional[float]) -> int:
+    """long_turn in seconds (None or 0: off) -> milliseconds, at least 1 if on."""
+    if seconds is None or (not isinstance(seconds, bool) and seconds == 0):
+        return 0
+    return max(1, _ms(seconds, "long_turn"))

@@ -13,15 +13,18 @@
 
 A Python worker child is a fresh process object at every (re)start: the C
 child's ``arg`` is a key into the runtime's factory table, and the child's
-init calls the factory (a class or a no-argument callable) to build the
-object, which then lives in the runtime's process table like any spawned
-process. The supervisor owns the keys once ``swerl_supervisor_start`` (or
+init calls the factory (a class, a no-argument callable, or a wrapper of a
+handle(msg, ctx) function) to build the object, which then lives in the
+runtime's process table like any spawned process. A blocking child
+(``ChildSpec(blocking=True)``, or ``blocking = True`` on its class) makes
+itself blocking in that init (swerl_set_blocking). The supervisor owns the keys once ``swerl_supervisor_start`` (or
 ``start_child``/``spawn_child``) returned 0 and releases them with
 ``arg_free``; on an error this module releases them itself.
 """
 
 import ctypes
 import functools
+import inspect
 import json
 import traceback
 from ctypes import byref, c_size_t
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
-from ._ffi import lib
+from ._ffi import lib, quick
 from .errors import ChildNotFound, InvalidArgument, NoProcess, NotSupervisor, check
 
 __all__ = ["ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo"]
@@ -67,16 +70,19 @@ def _shutdown_ms(shutdown: Any) -> int:
 @dataclass
 class ChildSpec:
     """One child: ``start`` is a Process class, a no-argument factory
-    returning a process object (or a handle(msg, ctx) function), a
-    :class:`swerl.NativeProcess` (a behaviour written in C), or a nested
-    :class:`SupervisorSpec`. ``shutdown`` is seconds, ``"brutal_kill"`` or
-    None (infinity)."""
+    returning a process object (or a handle(msg, ctx) function), a function
+    handle(msg, ctx) itself, a :class:`swerl.NativeProcess` (a behaviour
+    written in C), or a nested :class:`SupervisorSpec`. ``shutdown`` is
+    seconds, ``"brutal_kill"`` or None (infinity). ``blocking``: the child
+    runs on the blocking pool, where it may block (None: the process
+    object's ``blocking`` attribute)."""
 
     id: str
     start: Any
     restart: str = "permanent"
     shutdown: Union[float, str, None] = 5.0
     significant: bool = False
+    blocking: Optional[bool] = None
 
     @property
     def is_supervisor(self) -> bool:
@@ -113,6 +119,37 @@ def _child(c: Any) -> ChildSpec:
     raise TypeError("a child is a swerl.ChildSpec (or a dict of its fields), not %r" % (c,))
 
 
+def _required_arguments(fn: Any) -> Optional[int]:
+    """How many arguments `fn` needs (-1: a keyword-only one; None: unknown)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    needed = [p for p in parameters if p.default is p.empty
+              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if any(p.kind is p.KEYWORD_ONLY for p in needed):
+        return -1
+    return len(needed)
+
+
+def _factory(start: Any) -> Any:
+    """ChildSpec.start as what every (re)start calls with no arguments to
+    build a fresh process object: a class or a factory as is, a function
+    handle(msg, ctx) wrapped (it is the process itself)."""
+    from .runtime import _FunctionProcess
+
+    required = _required_arguments(start)
+    if not required:
+        return start
+    if required == 2 and not isinstance(start, type):
+        return functools.partial(_FunctionProcess, start)
+    raise TypeError(
+        "ChildSpec.start %r needs arguments, but each (re)start calls it with none to build a "
+        "fresh process: pass a Process class whose __init__ needs no arguments, a no-argument "
+        "factory (lambda: Worker(arg)), a function handle(msg, ctx), a swerl.NativeProcess or "
+        "a swerl.SupervisorSpec" % (start,))
+
+
 def _make_process(factory: Any) -> Any:
     """Build one fresh process object from a ChildSpec's start."""
     from .runtime import _FunctionProcess
@@ -137,7 +174,10 @@ class _Glue:
 
         def child_init(ctx: int, arg: Any, state: Any) -> int:
             try:
-                proc = _make_process(factories[arg or 0])
+                factory, blocking = factories[arg or 0]
+                proc = _make_process(factory)
+                if blocking or (blocking is None and getattr(proc, "blocking", False)):
+                    check(quick.swerl_set_blocking(ctx, 1), "set_blocking")
             except BaseException:
                 return rt._crash(ctx, "child start")
             key = next(keys)
@@ -179,9 +219,9 @@ class _Builder:
         self.keep: List[Any] = []
         self.keys: List[int] = []
 
-    def factory_key(self, factory: Any) -> int:
+    def factory_key(self, factory: Any, blocking: Optional[bool]) -> int:
         key = next(self.rt._keys)
-        self.rt._factories[key] = factory
+        self.rt._factories[key] = (factory, blocking)
         self.keys.append(key)
         return key
 
@@ -190,7 +230,9 @@ class _Builder:
             self.rt._factories.pop(k, None)
         self.keys = []
 
-    def child(self, c: Any, out: _ffi.SwerlChildSpec) -> None:
+    def child(self, c: Any, out: _ffi.SwerlChildSpec, template: bool = False) -> None:
+        """Fill `out` from `c`. A simple_one_for_one `template`'s start is
+        kept as given: spawn_child may call it with arguments."""
         c = _child(c)
         lib.swerl_child_spec_init(byref(out))
         if not isinstance(c.id, str):
@@ -206,7 +248,12 @@ class _Builder:
         out.significant = 1 if c.significant else 0
         from .native import NativeProcess
 
+        if c.blocking is not None and not isinstance(c.blocking, bool):
+            raise TypeError("ChildSpec.blocking is True, False or None, not %r" % (c.blocking,))
         if isinstance(c.start, NativeProcess):
+            if c.blocking:
+                raise InvalidArgument("ChildSpec(blocking=True) with a NativeProcess: a C child "
+                                      "makes itself blocking in its init (swerl_set_blocking)")
             out.type = _WORKER
             out.behavior = c.start.behavior
             out.arg = c.start.arg
@@ -217,7 +264,7 @@ class _Builder:
         elif callable(c.start):
             out.type = _WORKER
             out.behavior = ctypes.pointer(self.glue.behavior)
-            out.arg = self.factory_key(c.start)
+            out.arg = self.factory_key(c.start if template else _factory(c.start), c.blocking)
             out.arg_free = self.glue.c_arg_free
         else:
             raise TypeError("ChildSpec.start is a Process class, a factory or a SupervisorSpec, "
@@ -241,7 +288,7 @@ class _Builder:
         children = list(s.children)
         arr = (_ffi.SwerlChildSpec * max(1, len(children)))()
         for i, c in enumerate(children):
-            self.child(c, arr[i])
+            self.child(c, arr[i], template=out.strategy == _STRATEGIES["simple_one_for_one"])
         self.keep.extend([arr, out])
         out.children = ctypes.cast(arr, ctypes.POINTER(_ffi.SwerlChildSpec))
         out.n_children = len(children)
@@ -299,7 +346,7 @@ class Supervisor:
                 raise InvalidArgument("spawn_child arguments need a simple_one_for_one "
                                       "supervisor whose template starts a Python worker")
             arg = next(rt._keys)
-            rt._factories[arg] = functools.partial(tmpl.start, *args, **kwargs)
+            rt._factories[arg] = (functools.partial(tmpl.start, *args, **kwargs), tmpl.blocking)
         out = _ffi.swerl_pid()
         try:
             rc = lib.swerl_supervisor_spawn_child(rt._p(), self.pid, arg or None, byref(out))

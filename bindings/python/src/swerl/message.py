@@ -1,0 +1,109 @@
+"""What a handler sees: a Message, its Kind, an exit Reason, a Pid."""
+
+import ctypes
+import enum
+from typing import Any, Dict, NamedTuple, Union
+
+from . import _ffi
+from ._ffi import quick
+
+__all__ = ["Kind", "Reason", "Pid", "Ref", "Message"]
+
+
+class Kind(enum.IntEnum):
+    """Message kinds (``swerl_message.kind``)."""
+
+    MESSAGE = 0
+    EXIT = 1
+    DOWN = 2
+    TIMEOUT = 3
+    CALL = 4
+    REPLY = 5
+
+
+class Reason(enum.IntEnum):
+    """Exit reasons. Codes below USER are the library's; ``Reason(x)``
+    works for any other code too (a user reason from ctx.fail or rt.exit,
+    or one a newer library adds), as a pseudo-member named ``USER+n`` for
+    ``USER + n`` (``REASON_x`` below USER): so a DOWN handler can always
+    write ``Reason(msg.reason).name``."""
+
+    NORMAL = 0
+    SHUTDOWN = 1
+    KILL = 2
+    KILLED = 3
+    NOPROC = 4
+    ERROR = 5
+    MAILBOX_FULL = 6
+    USER = 256
+
+    @classmethod
+    def _missing_(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None  # Enum raises its ValueError
+        member = int.__new__(cls, value)
+        member._name_ = "USER+%d" % (value - 256) if value > 256 else "REASON_%d" % value
+        member._value_ = value
+        return member
+
+
+_REASONS: Dict[int, Reason] = {int(r): r for r in Reason}
+
+
+def reason(code: int) -> Reason:
+    """The Reason of an exit code (a pseudo-member for codes Reason does not name)."""
+    member = _REASONS.get(code)
+    return member if member is not None else Reason(code)
+
+
+class Pid(int):
+    """A process id (an int). 0 is never a pid. Printed as Erlang prints
+    pids and as the runtime's own reports do, ``<node.slot.generation>``
+    (swerl_pid_format: the bits are the library's)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        buf = ctypes.create_string_buffer(_ffi.SWERL_PID_FORMAT_MAX)
+        quick.swerl_pid_format(int(self), buf, len(buf))
+        return buf.value.decode("ascii", "replace")
+
+
+Ref = int  #: monitor, timer and call references are plain ints
+
+
+class Message(NamedTuple):
+    """A message as a handler sees it: a copy, valid after the callback
+    (an immutable tuple: kind, reason, sender, ref, data). For EXIT and DOWN
+    ``reason`` is a Reason (user reasons included); for REPLY 0 or an error
+    code."""
+
+    kind: Kind
+    reason: Union[Reason, int]
+    sender: Pid
+    ref: int
+    data: bytes
+
+    @property
+    def from_(self) -> Pid:
+        """The sender (``from`` in C)."""
+        return self.sender
+
+    def __repr__(self) -> str:
+        return "Message(kind=%s, reason=%r, sender=%r, ref=%d, data=%r)" % (
+            getattr(self.kind, "name", self.kind), self.reason, self.sender, self.ref, self.data)
+
+
+_KINDS = {int(k): k for k in Kind}
+_read_message = _ffi.MESSAGE_LAYOUT.unpack_from
+_MEMORY = _ffi.MEMORY
+_new_tuple = tuple.__new__
+
+
+def read_message(address: int) -> Message:
+    """A copy of the swerl_message at `address` (valid during the callback)."""
+    kind, code, sender, ref, data, n = _read_message(_MEMORY, address)
+    if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
+        code = _REASONS.get(code) or reason(code)
+    return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref,
+                                _MEMORY[data:data + n].tobytes() if n else b""))
