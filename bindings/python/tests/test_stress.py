@@ -665,6 +665,7 @@ def test_gc_pressure_collects_closures_but_never_a_live_callback():
         while not stop_gc.wait(0.001):
             gc.collect()
 
+    base = os_threads()  # measured at rest (a thread just joined may not have exited yet)
     gc_thread = threading.Thread(target=collector, name="collector", daemon=True)
     gc_thread.start()
 
@@ -714,7 +715,6 @@ def test_gc_pressure_collects_closures_but_never_a_live_callback():
         def handle(self, msg, ctx):
             raise RuntimeError("crash")
 
-    base = os_threads() - 1  # - the collector thread
     refs = []
     for i in range(24):
         rt = swerl.Runtime(schedulers=2, attach_threads=bool(i % 2))

@@ -98,36 +98,60 @@ def _stopping(holder: List[RuntimePointer], ms: int, outcome: Outcome) -> None:
         outcome.settle(rc, detail)
 
 
+def _on_main_thread() -> bool:
+    """Where Python runs signal handlers: only there may Ctrl-C come, so
+    only there do the stop and the free run on a helper thread (elsewhere
+    on the caller's, which saves a thread per close)."""
+    return threading.current_thread() is threading.main_thread()
+
+
 def stop(p: Callable[[], RuntimePointer], ms: int) -> Tuple[int, str]:
-    """swerl_runtime_stop(p(), ms) on a helper thread: its code and detail.
-    The wait for it is interruptible (and keeps no reference to the pointer:
-    a KeyboardInterrupt's traceback must not hold a later close's free)."""
+    """swerl_runtime_stop(p(), ms): its code and detail. On the main thread
+    it runs on a helper thread and the wait for it is interruptible (and
+    keeps no reference to the pointer: a KeyboardInterrupt's traceback must
+    not hold a later close's free)."""
     outcome = Outcome()
     holder = [p()]
-    _aside(functools.partial(_stopping, holder, ms, outcome), "swerl-stop")
+    stopping = functools.partial(_stopping, holder, ms, outcome)
     del holder
-    outcome.wait()
+    if _on_main_thread():
+        _aside(stopping, "swerl-stop")
+        del stopping
+        outcome.wait()
+    else:
+        stopping()
     return outcome.code, outcome.data
 
 
 def stop_and_free(holder: List[RuntimePointer], ms: int, release: Callable[[], None],
                   wait_for_free: bool = True) -> Tuple[int, str]:
-    """Stop, free, then release() (drop every Python object C could call),
-    on a helper thread. `holder` is a list with the runtime pointer, its
-    only reference (the free waits for the others to go). Returns the stop's
-    code and detail once all is done, or as soon as the stop is (ETIMEDOUT:
-    a handler did not return; or `wait_for_free` False: an earlier stop
-    timed out), the free and release() happening if that handler returns.
-    The waits are interruptible: the helper finishes the job whatever
-    happens to the caller."""
+    """Stop, free, then release() (drop every Python object C could call).
+    `holder` is a list with the runtime pointer, its only reference (the
+    free waits for the others to go). Returns the stop's code and detail
+    once all is done, or as soon as the stop is if the free would wait for
+    a handler that does not return (ETIMEDOUT now, or `wait_for_free`
+    False: an earlier stop timed out): a daemon thread then frees the
+    runtime and calls release() if that handler ever returns. On the main
+    thread the whole job runs on a helper thread and the waits are
+    interruptible: the helper finishes it whatever happens to the caller."""
     outcome = Outcome()
 
-    def body() -> None:
-        _stopping(holder, ms, outcome)
+    def free() -> None:
         _free(holder)
         release()
 
-    thread = _aside(body, "swerl-close")
+    def stop_then_free() -> None:
+        _stopping(holder, ms, outcome)
+        free()
+
+    if not _on_main_thread():
+        _stopping(holder, ms, outcome)
+        if wait_for_free and outcome.code != ETIMEDOUT:
+            free()
+        else:
+            _aside(free, "swerl-free")
+        return outcome.code, outcome.data
+    thread = _aside(stop_then_free, "swerl-close")
     outcome.wait()
     if wait_for_free and outcome.code != ETIMEDOUT and thread is not None:
         thread.join()

@@ -35,8 +35,10 @@ from .message import Pid
 __all__ = ["Notifications", "Outcome"]
 
 _EREF = -12
+_ETIMEDOUT = -3
 _MEMORY = _ffi.MEMORY
 Pointer = Callable[[], int]
+_call_notify = lib.swerl_call_notify
 
 
 class Outcome:
@@ -85,36 +87,43 @@ class Notifications:
         self._waiters[key] = waiter
         return waiter, key
 
-    def call(self, p: Pointer, pid: int, data: bytes, ms: int) -> bytes:
-        """swerl_call_notify and an interruptible wait for its outcome: the
-        reply, or the error (ServerExited with the server's exit detail)."""
-        from .runtime import _pid
+    def call(self, p: Pointer, pid: int, data: bytes, timeout: Optional[float]) -> bytes:
+        """swerl_call_notify to `pid` (validated) and an interruptible wait
+        for its outcome: the reply, or the error (ServerExited with the
+        server's exit detail; Timeout after `timeout` s, None: no limit).
 
+        The deadline is kept here, by the wait and a cancel, which drops a
+        later reply as the library's own deadline would: a call_notify with
+        a timeout arms a timer on a scheduler, which made a round trip
+        2.3 times as slow with 2 schedulers (18 us -> 42 us)."""
         waiter, key = self._waiter()
         ref = _ffi.swerl_ref()
         try:
-            rc = lib.swerl_call_notify(p(), _pid(pid), data, len(data), ms, self.c_call_done, key,
-                                       byref(ref))
+            rc = _call_notify(p(), pid, data, len(data), _ffi.SWERL_INFINITY, self.c_call_done, key,
+                              byref(ref))
         except BaseException:
             self._waiters.pop(key, None)
             raise
         if rc < 0:
             self._waiters.pop(key, None)
             check(rc, "call")
-        self._wait(p, ref.value, key, waiter, None)  # the deadline is the library's
+        if not self._wait(p, ref.value, key, waiter, timeout):
+            raise error(_ETIMEDOUT, "call", "no reply from %r within %s s" % (Pid(pid), timeout))
         if waiter.code == 0:
             return waiter.data
-        raise error(waiter.code, "call", waiter.data.decode("utf-8", "replace"))
+        detail = waiter.data.decode("utf-8", "replace")
+        if detail:  # EEXITED: the server's exit detail
+            detail = "%r: %s" % (Pid(pid), detail)
+        raise error(waiter.code, "call", detail)
 
     def wait_exit(self, p: Pointer, pid: int, timeout: Optional[float]) -> int:
-        """swerl_watch_exit and an interruptible wait: the exit reason code
-        (NOPROC if `pid` was not alive). Timeout after `timeout` s."""
-        from .runtime import _pid
-
+        """swerl_watch_exit of `pid` (validated) and an interruptible wait:
+        the exit reason code (NOPROC if it was not alive). Timeout after
+        `timeout` s."""
         waiter, key = self._waiter()
         ref = _ffi.swerl_ref()
         try:
-            rc = lib.swerl_watch_exit(p(), _pid(pid), self.c_exit_done, key, byref(ref))
+            rc = lib.swerl_watch_exit(p(), pid, self.c_exit_done, key, byref(ref))
         except BaseException:
             self._waiters.pop(key, None)
             raise

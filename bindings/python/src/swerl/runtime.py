@@ -708,7 +708,7 @@ class Runtime:
                 return Reason.NOPROC
         if on_runtime_thread():
             return _reason(_wait_exit_here(self._p, pid, ms))
-        return _reason(self._notify.wait_exit(self._p, pid, timeout))
+        return _reason(self._notify.wait_exit(self._p, _pid(pid), timeout))
 
     # -- request / reply ------------------------------------------------------
 
@@ -725,9 +725,9 @@ class Runtime:
         ms = _ms(timeout)
         self._p()  # a closed runtime: Stopped before any lookup
         to = _target(self._p, pid, "call")
-        if on_runtime_thread():
+        if on_runtime_thread():  # the library allows it in a blocking process only
             return _call_here(self._p, to, data, ms)
-        return self._notify.call(self._p, to, data, ms)
+        return self._notify.call(self._p, _pid(to), data, timeout)
 
     async def call_async(self, pid: Union[int, str], data: bytes,
                          timeout: Optional[float] = 5.0) -> bytes:
