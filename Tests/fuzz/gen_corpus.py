@@ -18,16 +18,29 @@ import sys
  M_SUP_START, M_SUP_START_CHILD, M_SUP_SPAWN_CHILD, M_SUP_TERMINATE,
  M_SUP_TERMINATE_PID, M_SUP_RESTART, M_SUP_DELETE, M_SUP_COUNT, M_SUP_WHICH,
  M_SUP_TREE, M_INFO, M_PROCESSES, M_STATS, M_SLEEP, M_STALE_CTX,
- M_STOP, M_SET_MAX_MEMORY) = range(30)
+ M_STOP, M_SET_MAX_MEMORY,
+ # since 1.2
+ M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
+ M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME) = range(39)
 # what a message asks a process to do (enum H_* in swerl_fuzz.c)
 (H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
  H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
  H_RECEIVE_TIMEOUT, H_REGISTER, H_SEND_AFTER, H_CANCEL, H_INFO, H_IN_PROC,
- H_SAVE_CTX, H_SELF) = range(23)
+ H_SAVE_CTX, H_SELF,
+ # since 1.2
+ H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
+ H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED) = range(31)
+# what a swerl_call_notify / swerl_watch_exit done does (enum DONE_*)
+DONE_NOTHING, DONE_SEND, DONE_CANCEL_SELF, DONE_WATCH, DONE_CALL = range(5)
 # names (pick_name): index into "a", "b", "c", "sup", "w", "", max, too long, NULL
 N_A, N_B, N_C, N_SUP, N_W, N_EMPTY, N_MAX, N_LONG, N_NULL = range(9)
 PID_ZERO = 205          # pick_pid selectors beyond the pool
+PID_ALL_ONES = 212      # the remote flag set
+PID_OTHER_TAG = 220     # a pool pid with another runtime tag (bit 60)
+PID_GARBAGE = 250       # eight bytes follow
 REF_ZERO = 205
+BLOCKING = 0x08         # SWERL_SPAWN_BLOCKING
+PAUSE = bytes([M_SLEEP, 15] * 10)   # 15 ms: what processes were sent is done before the stop
 
 
 def cfg(schedulers=1, max_procs=16, max_msg=None, log=True):
@@ -36,8 +49,8 @@ def cfg(schedulers=1, max_procs=16, max_msg=None, log=True):
     return bytes([c0, c1])
 
 
-def spawn(mode=0, flags=0, name=None, limit=0, overflow=0):
-    t = (flags & 0x0f) | (0x10 if name is not None else 0) | ((limit % 4) << 5)
+def spawn(mode=0, flags=0, name=None, limit=0, overflow=0, unknown=False):
+    t = (flags & 0x0f) | (0x10 if name is not None else 0) | ((limit % 4) << 5) | (0x80 if unknown else 0)
     out = [M_SPAWN, 5 | (mode << 4), t]
     if name is not None:
         out.append(name)
@@ -56,15 +69,16 @@ def send(to, *args, **kw):
     return bytes([M_SEND, to]) + op(*args, **kw)
 
 
-def child(sel=2, arg=1, restart=0, shutdown=0, ident=N_A, significant=0, nested=None):
-    """build_child's bytes: s, t, id, [nested spec], size."""
+def child(sel=2, arg=1, restart=0, shutdown=0, ident=N_A, significant=0, nested=None, blocks_in_init=False):
+    """build_child's bytes: s, t, id, [nested spec], last (0xff: size too
+    small, 0xfe: init calls swerl_set_blocking)."""
     s = (sel % 16) | ((restart % 4) << 4)
     t = arg | ((shutdown % 4) << 4) | (significant << 6)
     out = bytes([s | (0x40 if nested is not None else 0), t, ident])
     if nested is not None:
         strategy, kids = nested
         out += bytes([strategy, len(kids)]) + b"".join(kids)
-    return out + bytes([0])
+    return out + bytes([0xfe if blocks_in_init else 0])
 
 
 def sup_start(strategy=0, intensity=1, kids=(), name=None, auto=0):
@@ -74,6 +88,22 @@ def sup_start(strategy=0, intensity=1, kids=(), name=None, auto=0):
     if name is not None:
         out += bytes([name])
     return out
+
+
+def call_notify(pid, req, s=5, act=DONE_NOTHING):
+    """M_CALL_NOTIFY: s (0x80 rt NULL, 0x40 req NULL, 0x20 done NULL, 0x10
+    out NULL, s % 8 the timeout, 7: infinity), pid, request, done's action."""
+    return bytes([M_CALL_NOTIFY, s, pid]) + req + bytes([act])
+
+
+def watch(pid, s=0, act=DONE_NOTHING):
+    """M_WATCH_EXIT: s (0x80 rt NULL, 0x40 done NULL, 0x20 out NULL)."""
+    return bytes([M_WATCH_EXIT, s, pid, act])
+
+
+def cancel_notify(s=0, k=0, ref=None):
+    """M_CANCEL_NOTIFY: s % 4 < 2 record k's ref, 2 a ref selector, 3 ref 0."""
+    return bytes([M_CANCEL_NOTIFY, s, k] + ([ref] if s % 4 == 2 else []))
 
 
 SEEDS = {
@@ -108,7 +138,7 @@ SEEDS = {
                        + b"".join(send(i, H_CONTINUE) for i in (0, 0, 1, 1, 2, 2)),
     "process-limit": cfg(max_procs=2) + spawn() + spawn() + spawn() + spawn(),
     "bad-spawns": cfg() + bytes([M_SPAWN, 0, 0, 0, M_SPAWN, 1, 0, 0, M_SPAWN, 2, 0, 0, M_SPAWN, 3, 0, 0,
-                                 M_SPAWN, 4, 0, 0, M_SPAWN, 5, 0x08, 0, M_SPAWN, 5, 0x01, 0, M_SPAWN, 5, 0, 3]),
+                                 M_SPAWN, 4, 0, 0, M_SPAWN, 5, 0x80, 0, M_SPAWN, 5, 0x01, 0, M_SPAWN, 5, 0, 3]),
     "init-modes": cfg() + spawn(mode=1) + spawn(mode=2) + spawn(mode=3) + spawn(mode=4),
     "bad-sends": cfg(max_msg=32) + spawn() + bytes([M_SEND_BAD, 0, 0, M_SEND_BAD, 1, 0, M_SEND_BAD, 2, 0,
                                                     M_SEND_BAD, 3, 0]),
@@ -148,6 +178,94 @@ SEEDS = {
                       + bytes([M_SET_MAX_MEMORY, 1, M_SET_MAX_MEMORY, 0x80, M_SET_MAX_MEMORY, 0]) + send(1, H_CONTINUE),
     "garbage-pids": cfg() + spawn() + bytes([M_SEND, 250]) + bytes(8) + op(H_CONTINUE)
                     + bytes([M_EXIT, 1, 212, M_INFO, 0, 220]) + send(0, H_LINK, pid=250),
+    # since 1.2: handlers that block
+    "blocking-spawn-call": cfg(schedulers=2) + spawn(flags=BLOCKING) + spawn()
+                           + send(0, H_BLOCKING_CALL, b=3, c=H_CONTINUE, pid=1)
+                           + send(1, H_BLOCKING_CALL, b=3, pid=0)
+                           + send(0, H_BLOCKING_CALL, b=0x82)
+                           + send(0, H_WAIT_EXIT, b=2, pid=1) + send(1, H_WAIT_EXIT, b=2, pid=0)
+                           + send(0, H_IN_PROC, a=0, pid=1) + send(0, H_IN_PROC, a=3, pid=1)
+                           + send(0, H_WAIT_EXIT, b=0x81) + PAUSE + PAUSE,
+    "blocking-call-dies": cfg() + spawn(flags=BLOCKING) + spawn() + send(0, H_BLOCKING_CALL, a=1, b=6, c=H_CRASH, pid=1)
+                          + send(0, H_WAIT_EXIT, b=5, pid=1) + PAUSE + PAUSE,
+    "set-blocking": cfg() + spawn() + send(0, H_SET_BLOCKING, a=1) + send(0, H_BLOCKING_CALL, b=1, pid=PID_ZERO)
+                    + send(0, H_SET_BLOCKING, a=1) + send(0, H_SLEEP, a=2) + send(0, H_SET_BLOCKING, a=0)
+                    + send(0, H_WAIT_EXIT, b=1, pid=PID_ZERO) + PAUSE,
+    "blocking-spawn-in-proc": cfg() + spawn() + send(0, H_SPAWN, a=BLOCKING, b=0) + send(0, H_SPAWN, a=0x10)
+                              + bytes([M_SLEEP, 2]) + send(1, H_BLOCKING_CALL, b=2, pid=0)
+                              + send(1, H_WAIT_EXIT, b=1, pid=0) + spawn(unknown=True) + PAUSE,
+    "sup-blocking-child": cfg() + sup_start(0, 1, [child(ident=N_A, blocks_in_init=True),
+                                                   child(ident=N_B, arg=0, blocks_in_init=True)])
+                          + bytes([M_PROCESSES, 0x48]) + send(1, H_BLOCKING_CALL, b=2, pid=2)
+                          + send(1, H_WAIT_EXIT, b=1, pid=2) + send(2, H_SET_BLOCKING, a=0) + PAUSE,
+    "long-turn": cfg(schedulers=2) + bytes([M_LONG_TURN, 1]) + spawn() + spawn() + spawn(flags=BLOCKING)
+                 + send(0, H_SLEEP, a=15) + send(1, H_CONTINUE) + send(2, H_SLEEP, a=12)
+                 + PAUSE + PAUSE + bytes([M_LONG_TURN, 0x80, M_LONG_TURN, 0, M_LONG_TURN, 7, 0, 0, 0, 3]),
+    "blocking-threads": cfg() + bytes([M_BLOCKING_THREADS, 0, M_BLOCKING_THREADS, 0x81, M_BLOCKING_THREADS, 1])
+                        + spawn(flags=BLOCKING) + spawn(flags=BLOCKING) + send(0, H_SLEEP, a=5) + send(1, H_SLEEP, a=5)
+                        + send(0, H_BLOCKING_CALL, b=2, pid=1)
+                        + bytes([M_BLOCKING_THREADS, 5, M_BLOCKING_THREADS, 7, 0, 0, 0, 0]) + PAUSE,
+    # outcomes told by callback; waiting from outside
+    "call-notify": cfg() + spawn() + call_notify(0, op(H_CONTINUE, a=0)) + call_notify(0, op(H_CONTINUE, a=1), s=7)
+                   + bytes([M_SLEEP, 2, M_REPLY, 0, 1]) + call_notify(0, op(H_CONTINUE, a=2), s=2)
+                   + call_notify(PID_ZERO, op(H_CONTINUE)) + call_notify(0, op(H_CONTINUE), s=0x80)
+                   + call_notify(0, op(H_CONTINUE), s=0x20) + call_notify(0, op(H_CONTINUE), s=0x10)
+                   + call_notify(0, op(H_CONTINUE), s=0x41) + bytes([M_SLEEP, 10]),
+    "call-notify-stop": cfg() + spawn() + call_notify(0, op(H_CONTINUE, a=2), s=7, act=DONE_SEND)
+                        + call_notify(0, op(H_STOP, a=2), s=7) + spawn() + call_notify(2, op(H_CONTINUE, a=2), s=7)
+                        + bytes([M_STOP, 20]),
+    "call-notify-cancel": cfg() + spawn() + call_notify(0, op(H_CONTINUE, a=1), s=7) + cancel_notify(0, 0)
+                          + cancel_notify(0, 0) + bytes([M_SLEEP, 1, M_REPLY, 0, 1]) + cancel_notify(0x80, 0)
+                          + cancel_notify(3) + cancel_notify(2, ref=230) + bytes(8),
+    # a call_async's ref while its server sleeps: swerl_cancel_notify must not
+    # stop it (open finding 10: the harness steers the ref unless SWERL_FUZZ_OPEN=1)
+    "cancel-notify-other-refs": cfg() + spawn() + spawn(flags=BLOCKING) + send(1, H_SLEEP, a=10)
+                                + send(0, H_CALL_ASYNC, b=7, c=H_CONTINUE, pid=1) + bytes([M_WAIT_EXIT, 1, 0])
+                                + cancel_notify(2, ref=0) + send(0, H_CANCEL_NOTIFY, ref=0) + PAUSE,
+    "watch-exit": cfg() + spawn() + spawn() + watch(0) + watch(1) + cancel_notify(1, 1) + send(0, H_FAIL, a=9, b=3, c=1)
+                  + bytes([M_EXIT, 2, 1, M_SLEEP, 3]) + watch(0) + watch(PID_ZERO) + watch(PID_ALL_ONES)
+                  + watch(0, s=0x80) + watch(0, s=0x40) + watch(0, s=0x20),
+    "done-actions": cfg(schedulers=2) + spawn() + spawn() + call_notify(0, op(H_CONTINUE), act=DONE_SEND)
+                    + call_notify(0, op(H_CONTINUE), act=DONE_CANCEL_SELF) + watch(1, act=DONE_WATCH)
+                    + watch(PID_ZERO, act=DONE_CALL) + call_notify(0, op(H_CONTINUE, a=2), s=1, act=DONE_CALL)
+                    + send(1, H_STOP) + PAUSE,
+    "reply-in-proc-settles-notify": cfg() + spawn() + spawn() + call_notify(0, op(H_CONTINUE, a=1), s=7, act=DONE_SEND)
+                                    + bytes([M_SLEEP, 1]) + send(1, H_REPLY, ref=1) + bytes([M_SLEEP, 3]),
+    "notify-in-proc": cfg() + spawn() + spawn() + send(0, H_CALL_NOTIFY, a=DONE_SEND, b=3, c=H_CONTINUE, pid=1)
+                      + send(0, H_CALL_NOTIFY, b=0x80) + send(0, H_WATCH_EXIT, a=DONE_WATCH, pid=1)
+                      + send(0, H_WATCH_EXIT, b=0x80) + send(1, H_CANCEL_NOTIFY, a=1, b=2)
+                      + send(1, H_CANCEL_NOTIFY, ref=0) + send(1, H_STOP) + bytes([M_SLEEP, 5]),
+    "wait-exit": cfg() + spawn() + bytes([M_WAIT_EXIT, 2, 0, M_WAIT_EXIT, 0x40, PID_ZERO, M_WAIT_EXIT, 0x20, PID_ZERO,
+                                           M_WAIT_EXIT, 0x80, 0]) + send(0, H_STOP)
+                 + bytes([M_WAIT_EXIT, 7, 0, M_WAIT_EXIT, 0, 0]),
+    "send-after-named": cfg() + spawn(name=N_A)
+                        + bytes([M_SEND_AFTER_NAMED, 1, N_A]) + op(H_SELF)
+                        + bytes([M_SEND_AFTER_NAMED, 6, N_B]) + op(H_CONTINUE) + bytes([M_CANCEL, 0, 1])
+                        + bytes([M_SEND_AFTER_NAMED, 7, N_A]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 1, N_EMPTY]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 1, N_NULL]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 1, N_LONG]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 0x21, N_A]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 0x51, N_A]) + op(H_CONTINUE)
+                        + bytes([M_SEND_AFTER_NAMED, 0x11, N_A]) + op(H_CONTINUE)
+                        + send(0, H_SEND_AFTER_NAMED, a=1, b=N_A, c=H_SELF) + bytes([M_SLEEP, 8]),
+    "pid-format": cfg() + spawn() + b"".join(bytes([M_PID_FORMAT, s, p]) for s, p in
+                                              ((3, 0), (0, 0), (0x80, 0), (0x84, 0), (5 << 2, 0), (9 << 2, 0),
+                                               (3, PID_ZERO), (3, PID_ALL_ONES), (1 << 2, PID_ALL_ONES),
+                                               (3, PID_OTHER_TAG)))
+                  + bytes([M_PID_FORMAT, 23 << 2, PID_GARBAGE]) + bytes([0xff] * 8),
+    "bad-input-1.2": cfg() + spawn() + call_notify(0, op(H_CONTINUE), s=0x80) + watch(0, s=0x40) + cancel_notify(0x80)
+                     + bytes([M_WAIT_EXIT, 0x80, 0, M_LONG_TURN, 0x80, M_BLOCKING_THREADS, 0, M_BLOCKING_THREADS, 0x80,
+                              M_PID_FORMAT, 0x84, 0, M_SEND_AFTER_NAMED, 0x87, N_NULL]) + op(H_CONTINUE),
+    "other-runtime": cfg() + spawn() + spawn() + bytes([M_OTHER_RUNTIME, 0x0c, 0, M_OTHER_RUNTIME, 0x05, 1,
+                                                        M_OTHER_RUNTIME, 0x06, 0, M_OTHER_RUNTIME, 0x07, 1])
+                     + send(0, H_SEND, c=H_CONTINUE, pid=2) + send(0, H_LINK, pid=2) + send(0, H_MONITOR, pid=2)
+                     + send(1, H_TRAP, a=1) + send(1, H_LINK, pid=2) + send(0, H_EXIT, pid=2)
+                     + send(0, H_CALL_ASYNC, b=1, pid=2) + bytes([M_CALL, 1, 2]) + op(H_CONTINUE)
+                     + PAUSE + send(1, H_STOP),
+    "other-runtime-blocking": cfg(schedulers=2) + spawn(flags=BLOCKING) + bytes([M_OTHER_RUNTIME, 0x0c, 0])
+                              + send(0, H_BLOCKING_CALL, b=2, pid=1) + send(0, H_WAIT_EXIT, b=2, pid=1)
+                              + send(0, H_CALL_NOTIFY, b=2, pid=1) + send(0, H_WATCH_EXIT, pid=1) + PAUSE,
 }
 
 

@@ -1,21 +1,30 @@
 /*
- * swerl_fuzz.c — a libFuzzer harness for the C ABI (include/swerl.h).
+ * swerl_fuzz.c — a libFuzzer harness for the C ABI (include/swerl.h, 1.2).
  *
  * Each input is a program: its bytes are decoded into a sequence of swerl_*
  * calls against a runtime of its own (started at the first byte, stopped and
  * freed at the end, so every input is independent and leaks are attributed
  * to it). The calls get valid, exited (stale), never-valid and garbage pids
- * and refs, bad sizes, bad enum values, and NULL wherever the header says
- * NULL is an error (never a garbage non-NULL pointer: the contract does not
- * promise to survive those). Calls that need a process (link, monitor,
- * call_async, ...) are done by the harness's own processes, driven by
- * messages whose bytes name the operation.
+ * and refs, pids of a second runtime and forged ones (another runtime tag,
+ * the remote flag), bad sizes, bad enum values, and NULL wherever the header
+ * says NULL is an error (never a garbage non-NULL pointer: the contract does
+ * not promise to survive those). Calls that need a process (link, monitor,
+ * call_async, set_blocking, ...) are done by the harness's own processes,
+ * driven by messages whose bytes name the operation; some of them are
+ * blocking processes (SWERL_SPAWN_BLOCKING, swerl_set_blocking), where
+ * swerl_call and swerl_wait_exit are allowed.
  *
  * What it asserts (abort() with a message otherwise): every return code is 0
  * or one the header lists for that function; every arg handed to a
- * supervisor is released exactly once; the thread hooks run in pairs; a ctx
- * used outside its callback is refused. ASan/LSan and libFuzzer add: no
- * crash, no memory error, no leak, no hang (-timeout).
+ * supervisor is released exactly once; the thread hooks run in pairs, on
+ * every thread that runs callbacks; a ctx used outside its callback is
+ * refused; a pid of another runtime is never accepted; swerl_call and
+ * swerl_wait_exit are refused (EINPROC) in scheduled processes and allowed in
+ * blocking ones; a swerl_call_notify / swerl_watch_exit `done` runs exactly
+ * once, never after swerl_cancel_notify returned 0, never before *out holds
+ * its ref, and sends from no process; swerl_pid_format's text and length;
+ * swerl_last_error_detail is never NULL and NUL-terminated. ASan/LSan and
+ * libFuzzer add: no crash, no memory error, no leak, no hang (-timeout).
  *
  * Build: Tests/fuzz/run.sh (clang -fsanitize=fuzzer,address against the
  * library from Tests/sanitizers/build-asan-lib.sh). Every wait is bounded:
@@ -59,10 +68,42 @@ static int tracing(void)
     return g_trace;
 }
 
-/* Abort unless rc is in `allowed`; also checks that the library can name it. */
+/* SWERL_FUZZ_OPEN=1: take the paths of the open findings too (README.md,
+   "Findings"), which the harness otherwise steers around so that a run
+   looks for new bugs. */
+static int g_open = -1;
+
+static int open_findings(void)
+{
+    if (g_open < 0) {
+        const char *e = getenv("SWERL_FUZZ_OPEN");
+        g_open = e && *e && strcmp(e, "0") != 0;
+    }
+    return g_open;
+}
+
+/* The longest swerl_last_error_detail the harness believes: past it, the
+   text is taken as not NUL-terminated. */
+#define DETAIL_MAX ((size_t)1 << 16)
+
+/* Abort unless rc is in `allowed`; also checks that the library can name it,
+   and reads swerl_last_error_detail() (first: it is valid only until the
+   next swerl_* call on this thread): never NULL, NUL-terminated. */
 static int expect(const char *fn, int rc, uint64_t allowed)
 {
-    if (tracing()) fprintf(stderr, "  %s -> %d %s\n", fn, rc, swerl_err_name(rc));
+    const char *detail = swerl_last_error_detail();
+    char words[160];
+    size_t len;
+    if (!detail) fail_contract(fn, rc, "swerl_last_error_detail() returned NULL");
+    len = strnlen(detail, DETAIL_MAX);
+    if (len == DETAIL_MAX) fail_contract(fn, rc, "swerl_last_error_detail() not NUL-terminated");
+    if (tracing()) {
+        size_t kept = len < sizeof words - 1 ? len : sizeof words - 1;
+        memcpy(words, detail, kept);
+        words[kept] = '\0';
+        fprintf(stderr, "  %s -> %d %s%s%s\n", fn, rc, swerl_err_name(rc), rc < 0 && kept ? ": " : "",
+                rc < 0 ? words : "");
+    }
     if (rc > 0 || rc < -63 || !(allowed & ((uint64_t)1 << -rc)))
         fail_contract(fn, rc, "not a code the header lists for this function");
     if (!swerl_strerror(rc) || !swerl_err_name(rc)) fail_contract(fn, rc, "strerror/err_name gave NULL");
@@ -70,6 +111,58 @@ static int expect(const char *fn, int rc, uint64_t allowed)
 }
 
 #define CHECK_RC(call, allowed) expect(#call, (call), (allowed))
+
+/* ------------------------------------------------------------------------ */
+/* Pids of this input's runtime, of the second one, forged ones              */
+/* ------------------------------------------------------------------------ */
+
+/* A pid's bits (docs/DESIGN.md, "Pids"): remote (1) | runtime tag (8) |
+   generation (31) | slot (24). */
+#define PID_REMOTE ((swerl_pid)1 << 63)
+#define PID_TAG_SHIFT 55
+#define PID_TAG_MASK ((swerl_pid)0xff << PID_TAG_SHIFT)
+#define PID_TAG(p) ((int)(((p) >> PID_TAG_SHIFT) & 0xff))
+
+#define AT_LOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define AT_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define AT_ADD(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+
+static int g_own_tag = -1;      /* atomic: the tag of this input's runtime, once one of its pids is seen */
+static int g_other_tag = -1;    /* atomic: the second runtime's, while it runs */
+
+/* A pid the runtime handed out as one of its own: every one has the same
+   tag, not the second runtime's, and no remote flag. */
+static void note_own_pid(const char *fn, swerl_pid pid)
+{
+    int tag = PID_TAG(pid), expected = -1;
+    if (pid == 0) return;
+    if (pid & PID_REMOTE) fail_contract(fn, 0, "a local process has a pid with the remote flag");
+    if (!__atomic_compare_exchange_n(&g_own_tag, &expected, tag, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+        expected != tag)
+        fail_contract(fn, 0, "two pids of one runtime with different runtime tags");
+    if (tag == AT_LOAD(&g_other_tag)) fail_contract(fn, 0, "a pid with the second runtime's tag");
+}
+
+/* Whether `pid` is certainly not a process of this input's runtime: remote,
+   or tagged for another runtime. */
+static int is_foreign(swerl_pid pid)
+{
+    int own = AT_LOAD(&g_own_tag), other = AT_LOAD(&g_other_tag);
+    if (pid == 0) return 0;
+    if (pid & PID_REMOTE) return 1;
+    if (own >= 0 && PID_TAG(pid) != own) return 1;
+    return other >= 0 && PID_TAG(pid) == other;
+}
+
+/* expect(), and a foreign pid is never accepted (swerl_send: "a pid of
+   another runtime: ENOPROC"). */
+static int expect_pid(const char *fn, int rc, uint64_t allowed, swerl_pid pid)
+{
+    if (rc == 0 && is_foreign(pid)) fail_contract(fn, rc, "accepted a pid of another runtime (or a remote pid)");
+    return expect(fn, rc, allowed);
+}
+
+#define CHECK_PID_RC(call, pid, allowed) expect_pid(#call, (call), (allowed), (pid))
 
 /* Codes shared by the supervisor management calls ("and as above"). */
 #define SUP_COMMON (OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ENOTSUPERVISOR) | E_(ESTOPPED) | E_(EINPROC))
@@ -150,12 +243,19 @@ static swerl_ctx *g_saved_ctx;          /* atomic: a ctx kept past its callback 
 static long g_args_live;                /* atomic: supervisor args not yet released */
 static long g_hook_starts, g_hook_stops;
 
-#define AT_LOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define AT_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define AT_ADD(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+/* Set by on_thread_start, cleared by on_thread_stop: the hooks pair up on
+   each thread, and every callback of this input's runtime runs on a thread
+   whose on_thread_start ran (a scheduler's, the blocking pool's, a spare's). */
+static __thread int t_hooked;
 
-/* Pid selectors: most pick a known (live or exited) pid, the rest never-valid
-   ones: 0, all ones, a nonzero node field, garbage bytes from the input. */
+static void check_callback_thread(const char *fn)
+{
+    if (!t_hooked) fail_contract(fn, 0, "a callback on a thread whose on_thread_start did not run");
+}
+
+/* Pid selectors: most pick a known pid (live, exited, of the second runtime,
+   forged), the rest never-valid ones: 0, all ones (the remote flag), another
+   runtime tag (bit 60), garbage bytes from the input. */
 static swerl_pid pick_pid(input *in)
 {
     uint8_t s = in_u8(in);
@@ -217,23 +317,32 @@ enum {
     H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
     H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
     H_RECEIVE_TIMEOUT, H_REGISTER, H_SEND_AFTER, H_CANCEL, H_INFO, H_IN_PROC,
-    H_SAVE_CTX, H_SELF, H_COUNT
+    H_SAVE_CTX, H_SELF,
+    /* since 1.2 */
+    H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
+    H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_COUNT
 };
 
-/* The arg of a harness process: how its init behaves. Supervisor children
-   get a heap copy that arg_free releases (counted: exactly once). */
+/* The arg of a harness process: how its init behaves, whether it was
+   spawned with SWERL_SPAWN_BLOCKING, whether its init makes it a blocking
+   process (as a supervised child does). Supervisor children get a heap copy
+   that arg_free releases (counted: exactly once). */
 enum { ARG_MAGIC = 0x5157524cu, ARG_FREED = 0xdeadbeefu };
-typedef struct proc_arg { uint32_t magic; uint8_t init_mode; } proc_arg;
-static const proc_arg g_static_args[5] = {
-    {ARG_MAGIC, 0}, {ARG_MAGIC, 1}, {ARG_MAGIC, 2}, {ARG_MAGIC, 3}, {ARG_MAGIC, 4}
-};
+typedef struct proc_arg { uint32_t magic; uint8_t init_mode, spawned_blocking, blocks_in_init; } proc_arg;
+#define ARGS5_(b, i) {{ARG_MAGIC, 0, b, i}, {ARG_MAGIC, 1, b, i}, {ARG_MAGIC, 2, b, i}, \
+                      {ARG_MAGIC, 3, b, i}, {ARG_MAGIC, 4, b, i}}
+static const proc_arg g_static_args[2][2][5] = {{ARGS5_(0, 0), ARGS5_(0, 1)}, {ARGS5_(1, 0), ARGS5_(1, 1)}};
+#define STATIC_ARG(spawned_blocking, blocks_in_init, mode) \
+    ((void *)&g_static_args[(spawned_blocking) ? 1 : 0][(blocks_in_init) ? 1 : 0][(mode) % 5])
 
-static proc_arg *arg_new(uint8_t mode)
+static proc_arg *arg_new(uint8_t mode, int blocks_in_init)
 {
     proc_arg *a = (proc_arg *)malloc(sizeof *a);
     if (!a) abort();
     a->magic = ARG_MAGIC;
     a->init_mode = mode % 5;
+    a->spawned_blocking = 0;
+    a->blocks_in_init = blocks_in_init != 0;
     AT_ADD(&g_args_live, 1);
     return a;
 }
@@ -250,35 +359,81 @@ static void arg_free(void *p)
     free(a);
 }
 
+/* The state of a harness process, made by init, released by terminate
+   (LSan: a terminate that never ran). `mode` says where its handle
+   callbacks run: always on a scheduler (swerl_call and swerl_wait_exit must
+   say EINPROC), always on the blocking pool (spawned with
+   SWERL_SPAWN_BLOCKING, never set back: they must not), or either (it
+   changed: swerl_set_blocking takes effect from the next turn). `blocking`
+   is what swerl_set_blocking must return as the previous value. Touched
+   only by the process's own callbacks, one at a time. */
+enum { MODE_SCHEDULED, MODE_BLOCKING, MODE_EITHER };
+enum { STATE_MAGIC = 0x53544154u, STATE_FREED = 0xfee1deadu };
+typedef struct proc_state { uint32_t magic; uint8_t mode, blocking; } proc_state;
+
+static proc_state *state_of(void *state, const char *fn)
+{
+    proc_state *st = (proc_state *)state;
+    if (!st || st->magic != STATE_MAGIC) fail_contract(fn, 0, "the state is not the one init set");
+    return st;
+}
+
+static void state_set_blocking(proc_state *st, int on)
+{
+    if (on != st->blocking) st->mode = MODE_EITHER;
+    st->blocking = (uint8_t)on;
+}
+
 static int proc_init(swerl_ctx *ctx, void *arg, void **state)
 {
     const proc_arg *a = (const proc_arg *)arg;
-    (void)state;
-    if (!a) return 0;
-    if (a->magic != ARG_MAGIC) {
-        fprintf(stderr, "swerl_fuzz: init got an arg that was released\n");
-        abort();
+    proc_state *st;
+    int blocking = 0;
+    check_callback_thread("init");
+    if (*state != arg) fail_contract("init", 0, "*state does not start as arg");
+    if (a) {
+        if (a->magic != ARG_MAGIC) {
+            fprintf(stderr, "swerl_fuzz: init got an arg that was released\n");
+            abort();
+        }
+        blocking = a->spawned_blocking;
+        switch (a->init_mode) {
+        case 1: return SWERL_IGNORE;
+        case 2: return 1;
+        case 3:
+            CHECK_RC(swerl_fail(ctx, SWERL_REASON_USER + 1, "init", 4), OK_);
+            return -1;
+        case 4: {
+            int was = swerl_trap_exit(ctx, 1);         /* 1 when spawned with TRAP_EXIT */
+            if (was != 0 && was != 1) fail_contract("swerl_trap_exit", was, "not 0 or 1");
+            break;
+        }
+        default: break;
+        }
     }
-    switch (a->init_mode) {
-    case 1: return SWERL_IGNORE;
-    case 2: return 1;
-    case 3:
-        CHECK_RC(swerl_fail(ctx, SWERL_REASON_USER + 1, "init", 4), OK_);
-        return -1;
-    case 4: {
-        int was = swerl_trap_exit(ctx, 1);             /* 1 when spawned with TRAP_EXIT */
-        if (was != 0 && was != 1) fail_contract("swerl_trap_exit", was, "not 0 or 1");
-        return 0;
+    st = (proc_state *)malloc(sizeof *st);
+    if (!st) abort();
+    st->magic = STATE_MAGIC;
+    st->mode = blocking ? MODE_BLOCKING : MODE_SCHEDULED;
+    st->blocking = (uint8_t)blocking;
+    if (a && a->blocks_in_init) {
+        int was = swerl_set_blocking(ctx, 1);
+        if (was != blocking) fail_contract("swerl_set_blocking", was, "not the previous value (in init)");
+        state_set_blocking(st, 1);
     }
-    default: return 0;
-    }
+    *state = st;
+    return 0;
 }
 
 static void proc_terminate(swerl_ctx *ctx, int32_t reason, void *state)
 {
-    (void)reason;
-    (void)state;
+    proc_state *st = state_of(state, "terminate");
+    check_callback_thread("terminate");
+    if (tracing())
+        fprintf(stderr, "process %llx: terminate, reason %d\n", (unsigned long long)swerl_self(ctx), reason);
     if (swerl_self(ctx) == 0) fail_contract("swerl_self", 0, "0 inside terminate");
+    st->magic = STATE_FREED;
+    free(st);
 }
 
 static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state);
@@ -286,18 +441,320 @@ static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state);
 static const swerl_behavior g_behavior = {sizeof(swerl_behavior), proc_init, proc_handle, proc_terminate};
 
 static uint32_t small_ms(uint8_t v) { return v % 8 == 7 ? SWERL_INFINITY : (uint32_t)(v % 8) * 3; }
+/* A wait that blocks its thread: never SWERL_INFINITY. */
+static uint32_t wait_ms(uint8_t v) { return (uint32_t)(v % 8) * 3; }
 
-/* The allowed results of swerl_spawn. */
+static void sleep_us(long us)
+{
+    struct timespec ts;
+    ts.tv_sec = us / 1000000;
+    ts.tv_nsec = (us % 1000000) * 1000;
+    nanosleep(&ts, NULL);
+}
+
+/* Read every byte the library lends (ASan: a bad pointer or length). */
+static unsigned touch(const void *data, size_t len)
+{
+    const volatile unsigned char *p = (const volatile unsigned char *)data;
+    unsigned sum = 0;
+    size_t i;
+    for (i = 0; i < len; i++) sum += p[i];
+    return sum;
+}
+
+/* The allowed results of swerl_spawn, swerl_send and swerl_call. */
 #define SPAWN_CODES (OK_ | E_(EINVAL) | E_(ENAMETAKEN) | E_(ELIMIT) | E_(ESTOPPED) | E_(ENOMEM))
+#define SEND_CODES (OK_ | E_(EINVAL) | E_(ENOPROC) | E_(EFULL) | E_(ETOOBIG) | E_(ESTOPPED) | E_(ENOMEM) | \
+                    E_(EMEMLIMIT))
+#define CALL_CODES (OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(ENOPROC) | E_(ETIMEDOUT) | E_(EEXITED) | E_(EMEMLIMIT) | \
+                    E_(ESTOPPED))
+#define WAIT_EXIT_CODES (OK_ | E_(EINVAL) | E_(ETIMEDOUT) | E_(ESTOPPED))
+#define NOTIFY_CODES (OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(ENOPROC) | E_(EMEMLIMIT) | E_(ENOMEM) | E_(ESTOPPED))
+#define WATCH_CODES (OK_ | E_(EINVAL) | E_(ENOMEM) | E_(ESTOPPED))
+#define TIMER_CODES (OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(ENOMEM) | E_(ESTOPPED))
+
+/* What a wait (swerl_call, swerl_wait_exit) may return inside a handler:
+   EINPROC on a scheduler thread (or what the arguments refuse first), its
+   usual codes on the blocking pool. */
+static uint64_t wait_codes_here(const proc_state *st, uint64_t usual, uint64_t refused)
+{
+    switch (st->mode) {
+    case MODE_SCHEDULED: return refused | E_(EINPROC);
+    case MODE_BLOCKING: return usual;
+    default: return usual | refused | E_(EINPROC);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Outcomes told by callback: swerl_call_notify and swerl_watch_exit         */
+/* ------------------------------------------------------------------------ */
+
+/* One record per swerl_call_notify / swerl_watch_exit of an input (user =
+   the record). `done` counts its runs (exactly once unless cancel_notify
+   returned 0 for it: then never), `cancelled` the zeros cancel_notify
+   returned, `failed` a call that returned an error (done must never run).
+   `ref` is *out: written before done can run. */
+enum { NOTIFY_CALL = 1, NOTIFY_WATCH = 2 };
+/* What a done callback does besides its checks: send (from no process),
+   cancel its own ref (EREF: it is running), watch or call again. */
+enum { DONE_NOTHING, DONE_SEND, DONE_CANCEL_SELF, DONE_WATCH, DONE_CALL, DONE_ACTIONS };
+enum { MAX_NOTIFY = 96, NOTIFY_MAGIC = 0x4e4f5446u };
+typedef struct notify_rec {
+    uint32_t magic;
+    uint8_t kind, action;
+    uint8_t at_once;            /* a watch of a pid never alive: done runs in the call, NOPROC */
+    uint8_t out_given;
+    swerl_runtime *rt;
+    swerl_pid target;
+    swerl_ref ref;              /* atomic: *out */
+    long done, cancelled, failed, issued; /* atomics */
+    int32_t result;             /* done's code (call) or reason (watch) */
+} notify_rec;
+static notify_rec g_notify[MAX_NOTIFY];
+static long g_n_notify;         /* atomic: records handed out (may pass MAX_NOTIFY) */
+
+static long notify_count(void)
+{
+    long n = AT_LOAD(&g_n_notify);
+    return n < MAX_NOTIFY ? n : MAX_NOTIFY;
+}
+
+static notify_rec *notify_new(uint8_t kind, uint8_t action, swerl_pid target, int out_given)
+{
+    long i = AT_ADD(&g_n_notify, 1) - 1;
+    notify_rec *r;
+    if (i >= MAX_NOTIFY) return NULL;
+    r = &g_notify[i];
+    r->kind = kind;
+    r->action = action % DONE_ACTIONS;
+    r->at_once = kind == NOTIFY_WATCH && (target == 0 || is_foreign(target));
+    r->out_given = out_given != 0;
+    r->rt = g_rt;
+    r->target = target;
+    r->result = 0;
+    AT_STORE(&r->ref, (swerl_ref)0);
+    AT_STORE(&r->done, 0L);
+    AT_STORE(&r->cancelled, 0L);
+    AT_STORE(&r->failed, 0L);
+    AT_STORE(&r->issued, 0L);
+    AT_STORE(&r->magic, (uint32_t)NOTIFY_MAGIC);
+    return r;
+}
+
+/* The record whose ref is `ref`, or NULL. */
+static notify_rec *notify_find(swerl_ref ref)
+{
+    long i, n = notify_count();
+    if (ref == 0) return NULL;
+    for (i = 0; i < n; i++)
+        if (AT_LOAD(&g_notify[i].magic) == NOTIFY_MAGIC && AT_LOAD(&g_notify[i].ref) == ref) return &g_notify[i];
+    return NULL;
+}
+
+/* The ref of an issued record chosen by `k`, or 0. */
+static swerl_ref notify_pick(uint8_t k)
+{
+    long n = notify_count();
+    notify_rec *r;
+    if (n == 0) return 0;
+    r = &g_notify[k % n];
+    return AT_LOAD(&r->issued) ? AT_LOAD(&r->ref) : 0;
+}
+
+static void on_call_done(void *user, int code, const void *data, size_t len);
+static void on_exit_done(void *user, int32_t reason, const void *detail, size_t len);
+
+/* After swerl_call_notify / swerl_watch_exit returned rc. */
+static void notify_issued(const char *fn, notify_rec *r, int rc)
+{
+    if (rc != 0) {
+        AT_STORE(&r->failed, 1L);
+        if (AT_LOAD(&r->done)) fail_contract(fn, rc, "done ran though the call returned an error");
+        return;
+    }
+    if (AT_LOAD(&r->ref) == 0) fail_contract(fn, 0, "returned 0 without a ref in *out");
+    if (r->at_once && AT_LOAD(&r->done) != 1)
+        fail_contract(fn, 0, "done did not run in the call for a pid never alive");
+    if (r->at_once && r->result != SWERL_REASON_NOPROC) fail_contract(fn, r->result, "a pid never alive: not NOPROC");
+    AT_STORE(&r->issued, 1L);
+    pool_add(&g_refs, AT_LOAD(&r->ref));
+}
+
+/* Both calls of one record, from any thread (main, a process, a done). */
+static void notify_call(notify_rec *r, swerl_runtime *rt, const void *req, size_t len, uint32_t ms, uint64_t more)
+{
+    int rc = expect_pid("swerl_call_notify",
+                        swerl_call_notify(rt, r->target, req, len, ms, on_call_done, r, &r->ref),
+                        NOTIFY_CODES | more, r->target);
+    notify_issued("swerl_call_notify", r, rc);
+}
+
+static void notify_watch(notify_rec *r, swerl_runtime *rt)
+{
+    int rc = CHECK_RC(swerl_watch_exit(rt, r->target, on_exit_done, r, &r->ref), WATCH_CODES);
+    notify_issued("swerl_watch_exit", r, rc);
+}
+
+/* swerl_cancel_notify(rt, ref) from any thread; a 0 must be for a record
+   whose done has not run, and only once. */
+static void cancel_notify(swerl_runtime *rt, swerl_ref ref)
+{
+    int rc = CHECK_RC(swerl_cancel_notify(rt, ref), OK_ | E_(EINVAL) | E_(EREF) | E_(ESTOPPED));
+    notify_rec *r;
+    if (!rt && rc != SWERL_EINVAL) fail_contract("swerl_cancel_notify", rc, "NULL runtime accepted");
+    if (rc != 0) return;
+    r = notify_find(ref);
+    if (!r) fail_contract("swerl_cancel_notify", rc, "returned 0 for a ref no call_notify or watch_exit gave");
+    if (AT_ADD(&r->cancelled, 1) != 1) fail_contract("swerl_cancel_notify", rc, "returned 0 twice for one ref");
+    if (AT_LOAD(&r->done)) fail_contract("swerl_cancel_notify", rc, "returned 0 after done ran");
+}
+
+/* A message a done callback sends: from no process, whichever thread runs
+   it (a scheduler, swerl_reply's inside a handler, the stop's). */
+enum { PROBE_MAGIC = 0x50524f42u };
+typedef struct probe_msg { op_msg op; uint32_t magic; } probe_msg;
+
+static void done_action(notify_rec *r)
+{
+    long i = r - g_notify;
+    switch (r->action) {
+    case DONE_SEND: {
+        probe_msg p;
+        swerl_pid to = pool_get(&g_pids, (unsigned)i);
+        memset(&p, 0, sizeof p);
+        p.magic = PROBE_MAGIC;
+        expect_pid("swerl_send (in done)", swerl_send(r->rt, to, &p, sizeof p), SEND_CODES, to);
+        break;
+    }
+    case DONE_CANCEL_SELF:
+        /* done is running: it cannot be stopped any more */
+        CHECK_RC(swerl_cancel_notify(r->rt, AT_LOAD(&r->ref)), E_(EREF) | E_(ESTOPPED));
+        break;
+    case DONE_WATCH: {
+        notify_rec *w = notify_new(NOTIFY_WATCH, DONE_NOTHING, pool_get(&g_pids, (unsigned)i * 7), 1);
+        if (w) notify_watch(w, r->rt);
+        break;
+    }
+    case DONE_CALL: {
+        notify_rec *c = notify_new(NOTIFY_CALL, DONE_NOTHING, pool_get(&g_pids, (unsigned)i * 5), 1);
+        if (c) notify_call(c, r->rt, NULL, 0, (uint32_t)(i % 4) * 4, 0);   /* outside any process: no ECALLSELF */
+        break;
+    }
+    default: break;
+    }
+}
+
+/* What every done checks first: its record, *out written, exactly once,
+   not after a cancel, not for a failed call. */
+static notify_rec *notify_done(void *user, uint8_t kind, const char *fn)
+{
+    notify_rec *r = (notify_rec *)user;
+    if (!r || r < g_notify || r >= g_notify + MAX_NOTIFY || AT_LOAD(&r->magic) != NOTIFY_MAGIC || r->kind != kind) {
+        fprintf(stderr, "swerl_fuzz: %s got user %p, not its record\n", fn, user);
+        abort();
+    }
+    if (tracing()) fprintf(stderr, "  %s: record %ld\n", fn, (long)(r - g_notify));
+    if (r->out_given && AT_LOAD(&r->ref) == 0) fail_contract(fn, 0, "done ran before its ref was in *out");
+    if (AT_ADD(&r->done, 1) != 1) fail_contract(fn, 0, "done ran twice");
+    if (AT_LOAD(&r->cancelled)) fail_contract(fn, 0, "done ran after swerl_cancel_notify returned 0");
+    if (AT_LOAD(&r->failed)) fail_contract(fn, 0, "done ran though the call returned an error");
+    return r;
+}
+
+static void on_call_done(void *user, int code, const void *data, size_t len)
+{
+    notify_rec *r = notify_done(user, NOTIFY_CALL, "swerl_call_notify's done");
+    if (code != 0 && code != SWERL_ETIMEDOUT && code != SWERL_ENOPROC && code != SWERL_EEXITED &&
+        code != SWERL_ESTOPPED)
+        fail_contract("swerl_call_notify's done", code, "not a code the header lists for done");
+    if (len > 0 && !data) fail_contract("swerl_call_notify's done", code, "data NULL with len > 0");
+    touch(data, len);
+    r->result = code;
+    done_action(r);
+}
+
+static void on_exit_done(void *user, int32_t reason, const void *detail, size_t len)
+{
+    notify_rec *r = notify_done(user, NOTIFY_WATCH, "swerl_watch_exit's done");
+    if (len > 0 && !detail) fail_contract("swerl_watch_exit's done", reason, "detail NULL with len > 0");
+    touch(detail, len);
+    r->result = reason;
+    done_action(r);
+}
+
+/* After the runtime is freed: every issued record's done ran once, or
+   never after a cancel; a failed one's never. */
+static void notify_check_all(void)
+{
+    long i, n = notify_count();
+    for (i = 0; i < n; i++) {
+        notify_rec *r = &g_notify[i];
+        long done = AT_LOAD(&r->done), cancelled = AT_LOAD(&r->cancelled);
+        const char *fn = r->kind == NOTIFY_CALL ? "swerl_call_notify" : "swerl_watch_exit";
+        if (AT_LOAD(&r->failed)) {
+            if (done) fail_contract(fn, 0, "done ran though the call returned an error");
+        } else if (AT_LOAD(&r->issued) && done + cancelled != 1) {
+            fprintf(stderr, "swerl_fuzz: %s (record %ld, ref %llx): done ran %ld time(s), cancelled %ld time(s)\n",
+                    fn, i, (unsigned long long)AT_LOAD(&r->ref), done, cancelled);
+            abort();
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Calls that take a ref, from the main thread and from processes            */
+/* ------------------------------------------------------------------------ */
+
+/* swerl_call from a blocking process to itself. Reported, not yet in
+   swerl.h: it gives ECALLSELF (sensibly: it could only time out), which the
+   header lists for swerl_call_async and swerl_call_notify but not for
+   swerl_call (Tests/fuzz/README.md, open finding 8). */
+#define CALL_SELF_GAP E_(ECALLSELF)
+
+/* swerl_reply(rt, ref, ...): a swerl_watch_exit ref is no call to answer. */
+static void reply_to(swerl_runtime *rt, swerl_ref ref, const void *data, size_t len, uint64_t more)
+{
+    notify_rec *r = notify_find(ref);
+    int rc;
+    /* Open finding 7 (README.md): swerl_reply settles a watch as if it were
+       a call, and its done is told NOPROC while the process lives. */
+    if (r && r->kind == NOTIFY_WATCH && !open_findings()) return;
+    rc = CHECK_RC(swerl_reply(rt, ref, data, len), OK_ | E_(EREF) | E_(ETOOBIG) | E_(ESTOPPED) | more);
+    if (rc == 0 && r && r->kind == NOTIFY_WATCH)
+        fail_contract("swerl_reply", rc, "answered a swerl_watch_exit ref (its done was told NOPROC)");
+}
+
+/* swerl_cancel_timer(rt, ref, ...): a notify ref is no timer. */
+static void cancel_timer(swerl_runtime *rt, swerl_ref ref, uint32_t *left)
+{
+    int rc = CHECK_RC(swerl_cancel_timer(rt, ref, left), OK_ | E_(EREF) | E_(ESTOPPED) | (rt ? 0 : E_(EINVAL)));
+    if (rc == 0 && notify_find(ref))
+        fail_contract("swerl_cancel_timer", rc, "cancelled a swerl_call_notify / watch_exit");
+}
+
+/* swerl_cancel_notify with a ref from anywhere (a notify's, a timer's, a
+   monitor's, a call's, garbage). Open finding 10 (README.md): it stops any
+   pending waiter, a swerl_call_async's (whose REPLY never comes) or a
+   swerl_call's (whose caller is never woken); so a ref that is no notify's
+   is made one no counter reaches (the top bit set): still EREF. */
+static void cancel_notify_steered(swerl_runtime *rt, swerl_ref ref)
+{
+    if (ref != 0 && !notify_find(ref) && !open_findings()) ref |= (swerl_ref)1 << 63;
+    cancel_notify(rt, ref);
+}
 
 /* Do what `o` asks, as the process `ctx`; returns what handle returns. */
-static int run_op(swerl_ctx *ctx, const op_msg *o)
+static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
 {
     swerl_runtime *rt = swerl_ctx_runtime(ctx);
+    swerl_pid self = swerl_self(ctx);
     swerl_ref ref;
     static const uint8_t pad[64];
     if (rt != g_rt) fail_contract("swerl_ctx_runtime", 0, "not the runtime of this input");
-    if (tracing()) fprintf(stderr, "process %llx: op %u\n", (unsigned long long)swerl_self(ctx), o->op % H_COUNT);
+    if (tracing())
+        fprintf(stderr, "process %llx (%s): op %u\n", (unsigned long long)self,
+                st->mode == MODE_SCHEDULED ? "scheduled" : st->mode == MODE_BLOCKING ? "blocking" : "either",
+                o->op % H_COUNT);
     switch (o->op % H_COUNT) {
     case H_STOP: return SWERL_STOP;
     case H_SKIP: return SWERL_SKIP;
@@ -329,14 +786,18 @@ static int run_op(swerl_ctx *ctx, const op_msg *o)
     case H_SPAWN: {
         swerl_spawn_opts opts;
         swerl_pid pid = 0;
+        int rc;
         swerl_spawn_opts_init(&opts);
-        opts.flags = o->a & 0x0f;                      /* bit 3: unknown */
+        opts.flags = o->a & 0x1f;                      /* bit 4: unknown */
         opts.name = o->b & 0x80 ? pick_name(o->b) : NULL;
         opts.mailbox_limit = o->c % 4;
         opts.overflow = (o->c >> 2) % 4;               /* 3: unknown */
         opts.monitor_ref = o->c & 0x40 ? NULL : &ref;
-        if (CHECK_RC(swerl_spawn(rt, &g_behavior, (void *)&g_static_args[o->b % 5], &opts, &pid),
-                     SPAWN_CODES) == 0) {
+        rc = CHECK_RC(swerl_spawn(rt, &g_behavior, STATIC_ARG(opts.flags & SWERL_SPAWN_BLOCKING, 0, o->b), &opts, &pid),
+                      SPAWN_CODES);
+        if (rc == 0) {
+            if (opts.flags & 0x10) fail_contract("swerl_spawn", rc, "unknown flags accepted");
+            note_own_pid("swerl_spawn", pid);
             pool_add(&g_pids, pid);
             if (opts.flags & SWERL_SPAWN_MONITOR) pool_add(&g_refs, ref);
         }
@@ -348,23 +809,22 @@ static int run_op(swerl_ctx *ctx, const op_msg *o)
         fwd.op = o->c;
         fwd.a = o->a;
         fwd.b = o->b;
-        fwd.pid = swerl_self(ctx);
+        fwd.pid = self;
         fwd.ref = o->ref;
-        CHECK_RC(swerl_send(rt, o->pid, &fwd, sizeof fwd),
-                 OK_ | E_(ENOPROC) | E_(EFULL) | E_(ETOOBIG) | E_(ESTOPPED) | E_(ENOMEM) | E_(EMEMLIMIT));
+        CHECK_PID_RC(swerl_send(rt, o->pid, &fwd, sizeof fwd), o->pid, SEND_CODES & ~E_(EINVAL));
         break;
     }
     case H_EXIT: {
         int32_t reason = o->a < 7 ? (int32_t)o->a : SWERL_REASON_USER;
-        CHECK_RC(swerl_exit(rt, o->pid, reason, o->b & 1 ? "why" : NULL, o->b & 1 ? 3 : 0),
-                 OK_ | E_(ENOPROC) | E_(ETOOBIG) | E_(ESTOPPED));
+        CHECK_PID_RC(swerl_exit(rt, o->pid, reason, o->b & 1 ? "why" : NULL, o->b & 1 ? 3 : 0), o->pid,
+                     OK_ | E_(ENOPROC) | E_(ETOOBIG) | E_(ESTOPPED));
         break;
     }
     case H_CALL_ASYNC: {
         op_msg req;
         memset(&req, 0, sizeof req);
         req.op = o->c;
-        req.pid = swerl_self(ctx);
+        req.pid = self;
         if (CHECK_RC(swerl_call_async(ctx, o->pid, o->a & 0x80 ? NULL : &req,
                                       o->a & 0x80 ? (o->a & 1) : sizeof req,
                                       small_ms(o->b), o->a & 0x40 ? NULL : &ref),
@@ -373,42 +833,44 @@ static int run_op(swerl_ctx *ctx, const op_msg *o)
         break;
     }
     case H_REPLY:
-        CHECK_RC(swerl_reply(rt, o->ref, pad, o->a % 16), OK_ | E_(EREF) | E_(ETOOBIG) | E_(ESTOPPED));
+        reply_to(rt, o->ref, pad, o->a % 16, 0);
         break;
     case H_RECEIVE_TIMEOUT: CHECK_RC(swerl_receive_timeout(ctx, small_ms(o->a)), OK_); break;
     case H_REGISTER:
         if (o->a & 1)
-            CHECK_RC(swerl_register(rt, pick_name(o->b), swerl_self(ctx)),
+            CHECK_RC(swerl_register(rt, pick_name(o->b), self),
                      OK_ | E_(EINVAL) | E_(ENAMETAKEN) | E_(EHASNAME) | E_(ESTOPPED));
         else
             CHECK_RC(swerl_unregister(rt, pick_name(o->b)), OK_ | E_(EINVAL) | E_(ENONAME) | E_(ESTOPPED));
         break;
     case H_SEND_AFTER:
-        if (CHECK_RC(swerl_send_after(rt, o->pid, small_ms(o->a), pad, o->b % 8, &ref),
-                     OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ETOOBIG) | E_(ENOMEM) | E_(ESTOPPED)) == 0)
+        if (CHECK_PID_RC(swerl_send_after(rt, o->pid, small_ms(o->a), pad, o->b % 8, &ref), o->pid,
+                         TIMER_CODES | E_(ENOPROC)) == 0)
             pool_add(&g_refs, ref);
         break;
     case H_CANCEL: {
         uint32_t left;
-        CHECK_RC(swerl_cancel_timer(rt, o->ref, o->a & 1 ? NULL : &left), OK_ | E_(EREF) | E_(ESTOPPED));
+        cancel_timer(rt, o->ref, o->a & 1 ? NULL : &left);
         break;
     }
     case H_INFO: {
         swerl_process_info info;
         memset(&info, 0, sizeof info);
         info.size = o->a & 1 ? sizeof info : 8;
-        CHECK_RC(swerl_process_get_info(rt, o->pid, &info), OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ESTOPPED));
+        CHECK_PID_RC(swerl_process_get_info(rt, o->pid, &info), o->pid,
+                     OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ESTOPPED));
         break;
     }
     case H_IN_PROC: {
-        /* What would wait for the runtime itself is refused inside a callback. */
+        /* What would wait for the runtime itself is refused inside a callback;
+           swerl_call only on a scheduler (a blocking process may call). */
         swerl_buffer reply = {NULL, 0};
         swerl_child_counts counts;
         counts.size = sizeof counts;
         switch (o->a % 4) {
         case 0:
-            if (swerl_call(rt, o->pid, "x", 1, 5, &reply) != SWERL_EINPROC)
-                fail_contract("swerl_call", 0, "allowed inside a callback");
+            expect("swerl_call", swerl_call(rt, o->pid, "x", 1, 5, &reply),
+                   wait_codes_here(st, CALL_CODES | CALL_SELF_GAP, E_(ESTOPPED)));
             break;
         case 1:
             if (swerl_runtime_stop(rt, 10) != SWERL_EINPROC)
@@ -426,8 +888,86 @@ static int run_op(swerl_ctx *ctx, const op_msg *o)
     }
     case H_SAVE_CTX: AT_STORE(&g_saved_ctx, ctx); break;
     case H_SELF:
-        if (swerl_self(ctx) == 0) fail_contract("swerl_self", 0, "0 inside a handler");
+        if (self == 0) fail_contract("swerl_self", 0, "0 inside a handler");
         break;
+    case H_SET_BLOCKING: {
+        int on = o->a & 1, rc = swerl_set_blocking(ctx, on);
+        if (rc != st->blocking) fail_contract("swerl_set_blocking", rc, "not the previous value");
+        state_set_blocking(st, on);
+        break;
+    }
+    case H_BLOCKING_CALL: {
+        /* swerl_call from a handler: EINPROC on a scheduler, a real call
+           (bounded) on the blocking pool; to itself it can only time out. */
+        op_msg req;
+        swerl_buffer reply = {NULL, 0};
+        swerl_pid to = o->b & 0x80 ? self : o->pid;
+        int rc;
+        memset(&req, 0, sizeof req);
+        req.op = o->c;
+        req.a = o->a;
+        req.pid = self;
+        rc = expect_pid("swerl_call", swerl_call(rt, to, &req, sizeof req, wait_ms(o->b), o->a & 0x40 ? NULL : &reply),
+                        wait_codes_here(st, CALL_CODES | (to == self ? CALL_SELF_GAP : 0),
+                                        E_(ESTOPPED) | (o->a & 0x40 ? E_(EINVAL) : 0)),
+                        to);
+        if (rc != 0 && (reply.data || reply.len)) fail_contract("swerl_call", rc, "reply not empty on error");
+        if (rc == 0 && to == self)
+            fail_contract("swerl_call", rc, "a process got an answer from itself while it waited");
+        swerl_buffer_free(&reply);
+        break;
+    }
+    case H_WAIT_EXIT: {
+        int32_t reason = INT32_MIN;
+        swerl_pid to = o->b & 0x80 ? self : o->pid;
+        int rc = expect("swerl_wait_exit", swerl_wait_exit(rt, to, wait_ms(o->b), o->a & 1 ? NULL : &reason),
+                        wait_codes_here(st, WAIT_EXIT_CODES & ~E_(EINVAL), E_(ESTOPPED)));
+        if (tracing()) fprintf(stderr, "  (waited for %llx: reason %d)\n", (unsigned long long)to, reason);
+        if (rc == 0 && to == self) fail_contract("swerl_wait_exit", rc, "a process saw its own exit while it waited");
+        if (rc == 0 && !(o->a & 1) && (to == 0 || is_foreign(to)) && reason != SWERL_REASON_NOPROC)
+            fail_contract("swerl_wait_exit", reason, "a pid never alive: not NOPROC");
+        break;
+    }
+    case H_SLEEP:
+        /* A scheduled handler that blocks: reported as a long turn, its
+           scheduler handed over after ~10 ms. */
+        sleep_us((long)(o->a % 16) * 1000);
+        break;
+    case H_CALL_NOTIFY: {
+        op_msg req;
+        swerl_pid to = o->b & 0x80 ? self : o->pid;
+        notify_rec *r = notify_new(NOTIFY_CALL, o->a, to, 1);
+        if (!r) break;
+        memset(&req, 0, sizeof req);
+        req.op = o->c;
+        req.pid = self;
+        /* ECALLSELF: `to` is the caller */
+        notify_call(r, rt, &req, sizeof req, small_ms(o->b), to == self ? E_(ECALLSELF) : 0);
+        if (to == self && !AT_LOAD(&r->failed)) fail_contract("swerl_call_notify", 0, "a process called itself");
+        break;
+    }
+    case H_WATCH_EXIT: {
+        notify_rec *r = notify_new(NOTIFY_WATCH, o->a, o->b & 0x80 ? self : o->pid, 1);
+        if (r) notify_watch(r, rt);
+        break;
+    }
+    case H_CANCEL_NOTIFY:
+        cancel_notify_steered(rt, o->a & 1 ? notify_pick(o->b) : o->ref);
+        break;
+    case H_SEND_AFTER_NAMED: {
+        op_msg fwd;
+        const char *name = pick_name(o->b);
+        uint32_t ms = small_ms(o->a);
+        int rc;
+        memset(&fwd, 0, sizeof fwd);
+        fwd.op = o->c;
+        fwd.pid = self;
+        rc = CHECK_RC(swerl_send_after_named(rt, name, ms, &fwd, sizeof fwd, &ref), TIMER_CODES);
+        if (rc == 0 && (!name || !*name || strlen(name) > SWERL_NAME_MAX || ms == SWERL_INFINITY))
+            fail_contract("swerl_send_after_named", rc, "a bad name or SWERL_INFINITY accepted");
+        if (rc == 0) pool_add(&g_refs, ref);
+        break;
+    }
     default: break;
     }
     return SWERL_CONTINUE;
@@ -435,19 +975,28 @@ static int run_op(swerl_ctx *ctx, const op_msg *o)
 
 static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 {
+    proc_state *st = state_of(state, "handle");
     op_msg o;
     int r;
-    (void)state;
+    check_callback_thread("handle");
     if (m->len > 0 && !m->data) fail_contract("handle", 0, "message data NULL with len > 0");
     switch (m->kind) {
     case SWERL_MESSAGE:
     case SWERL_CALL:
+        if (m->kind == SWERL_MESSAGE && m->len == sizeof(probe_msg)) {
+            probe_msg p;
+            memcpy(&p, m->data, sizeof p);
+            if (p.magic == PROBE_MAGIC) {
+                if (m->from != 0) fail_contract("swerl_send (in done)", 0, "a done callback sent from a process");
+                return SWERL_CONTINUE;
+            }
+        }
         if (m->len < sizeof o) {
             r = SWERL_CONTINUE;
             o.a = 0;
         } else {
             memcpy(&o, m->data, sizeof o);
-            r = run_op(ctx, &o);
+            r = run_op(ctx, &o, st);
         }
         if (m->kind == SWERL_CALL) {
             /* Answer now, leave the ref for a later reply, or never answer. */
@@ -489,7 +1038,7 @@ typedef struct spec_build {
 
 static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allow_nested)
 {
-    uint8_t s = in_u8(in), t = in_u8(in);
+    uint8_t s = in_u8(in), t = in_u8(in), last;
     static const uint32_t shutdowns[4] = {SWERL_BRUTAL_KILL, 1, 5, 20};
     swerl_child_spec_init(c);
     c->id = pick_name(in_u8(in));
@@ -501,14 +1050,6 @@ static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allo
         c->behavior = &sb->bad_behavior;
     } else {
         c->behavior = &g_behavior;
-    }
-    if (t & 1) {
-        proc_arg *a = arg_new(t >> 1);
-        sb->args[sb->n_args++] = a;
-        c->arg = a;
-        c->arg_free = arg_free;
-    } else {
-        c->arg = (void *)&g_static_args[(t >> 1) % 5];
     }
     c->restart = (s >> 4) % 4;                          /* 3: unknown */
     c->shutdown_ms = shutdowns[(t >> 4) % 4];
@@ -529,7 +1070,18 @@ static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allo
     } else if (s & 0x80 && (t & 0x0e) == 0x0e) {
         c->type = 7;                                    /* unknown type */
     }
-    if (in_u8(in) == 0xff) c->size = 8;                 /* too small */
+    /* The last byte: 0xff a size too small; 0xfe an init that makes the
+       child a blocking process (swerl_set_blocking, as swerl.h advises). */
+    last = in_u8(in);
+    if (last == 0xff) c->size = 8;
+    if (t & 1) {
+        proc_arg *a = arg_new(t >> 1, last == 0xfe);
+        sb->args[sb->n_args++] = a;
+        c->arg = a;
+        c->arg_free = arg_free;
+    } else {
+        c->arg = STATIC_ARG(0, last == 0xfe, t >> 1);
+    }
 }
 
 static void build_spec(input *in, spec_build *sb)
@@ -584,7 +1136,10 @@ enum {
     M_SUP_START, M_SUP_START_CHILD, M_SUP_SPAWN_CHILD, M_SUP_TERMINATE,
     M_SUP_TERMINATE_PID, M_SUP_RESTART, M_SUP_DELETE, M_SUP_COUNT, M_SUP_WHICH,
     M_SUP_TREE, M_INFO, M_PROCESSES, M_STATS, M_SLEEP, M_STALE_CTX, M_STOP,
-    M_SET_MAX_MEMORY, M_COUNT
+    M_SET_MAX_MEMORY,
+    /* since 1.2 */
+    M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
+    M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME, M_COUNT
 };
 
 /* A message for a process: an op and its operands from the input. */
@@ -600,12 +1155,130 @@ static size_t make_op(input *in, op_msg *o)
     return sizeof *o;
 }
 
-static void sleep_us(long us)
+/* ------------------------------------------------------------------------ */
+/* A second runtime: its pids are unknown to the first, and the reverse      */
+/* ------------------------------------------------------------------------ */
+
+/* Started by the first M_OTHER_RUNTIME of an input (one scheduler, no
+   hooks), freed after the input's own runtime. Its one process, the
+   sentinel, traps exits and aborts on anything it receives before that
+   runtime's stop: nothing sent with the first runtime may reach it (a
+   message, an exit, a link, a monitor), and its pid in the first runtime's
+   pools must be ENOPROC (expect_pid) or NOPROC everywhere. */
+static swerl_runtime *g_rt2;
+static swerl_pid g_sentinel;
+static int g_rt2_stopping;      /* atomic */
+
+static int sentinel_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 {
-    struct timespec ts;
-    ts.tv_sec = 0;
-    ts.tv_nsec = us * 1000;
-    nanosleep(&ts, NULL);
+    (void)ctx;
+    (void)state;
+    if (m->kind == SWERL_EXIT && m->reason == SWERL_REASON_SHUTDOWN && AT_LOAD(&g_rt2_stopping)) return SWERL_STOP;
+    fprintf(stderr, "swerl_fuzz: the second runtime's process got a message of kind %u (reason %d) from %llx: "
+            "something sent with the first runtime reached it\n", m->kind, m->reason, (unsigned long long)m->from);
+    abort();
+}
+
+static const swerl_behavior g_sentinel_behavior = {sizeof(swerl_behavior), NULL, sentinel_handle, NULL};
+
+static int other_runtime_start(void)
+{
+    swerl_config cfg;
+    swerl_spawn_opts opts;
+    if (g_rt2) return g_sentinel != 0;
+    swerl_config_init(&cfg);
+    cfg.schedulers = 1;
+    cfg.max_processes = 4;
+    AT_STORE(&g_rt2_stopping, 0);
+    if (CHECK_RC(swerl_runtime_start(&cfg, &g_rt2), OK_ | E_(ENOMEM)) != 0) {
+        g_rt2 = NULL;
+        return 0;
+    }
+    swerl_spawn_opts_init(&opts);
+    opts.flags = SWERL_SPAWN_TRAP_EXIT;
+    if (CHECK_RC(swerl_spawn(g_rt2, &g_sentinel_behavior, NULL, &opts, &g_sentinel), OK_ | E_(ENOMEM)) != 0) {
+        g_sentinel = 0;
+        return 0;
+    }
+    if (g_sentinel & PID_REMOTE) fail_contract("swerl_spawn", 0, "a local process has a pid with the remote flag");
+    if (PID_TAG(g_sentinel) == AT_LOAD(&g_own_tag)) fail_contract("swerl_spawn", 0, "two runtimes with one tag");
+    AT_STORE(&g_other_tag, PID_TAG(g_sentinel));
+    pool_add(&g_pids, g_sentinel);
+    return 1;
+}
+
+/* What the first runtime does with a pid it does not know: refuses it
+   (ENOPROC), or says it is not alive (NOPROC). */
+static void use_foreign_pid(swerl_runtime *rt, swerl_pid f, uint8_t s)
+{
+    swerl_buffer reply = {NULL, 0};
+    swerl_process_info info;
+    swerl_child_counts counts;
+    swerl_ref ref;
+    int32_t reason = INT32_MIN;
+    notify_rec *r;
+    CHECK_PID_RC(swerl_send(rt, f, "x", 1), f, E_(ENOPROC) | E_(ESTOPPED));
+    CHECK_PID_RC(swerl_exit(rt, f, s & 1 ? SWERL_REASON_KILL : SWERL_REASON_USER, NULL, 0), f,
+                 E_(ENOPROC) | E_(ESTOPPED));
+    CHECK_PID_RC(swerl_register(rt, "w", f), f, E_(ENOPROC) | E_(ENAMETAKEN) | E_(ESTOPPED));
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    CHECK_PID_RC(swerl_process_get_info(rt, f, &info), f, E_(ENOPROC) | E_(ESTOPPED));
+    CHECK_PID_RC(swerl_send_after(rt, f, 1, "x", 1, &ref), f, E_(ENOPROC) | E_(ESTOPPED));
+    CHECK_PID_RC(swerl_call(rt, f, "x", 1, s & 2 ? 0 : 5, &reply), f, E_(ENOPROC) | E_(ESTOPPED));
+    swerl_buffer_free(&reply);
+    counts.size = sizeof counts;
+    CHECK_PID_RC(swerl_supervisor_count_children(rt, f, &counts), f, E_(ENOPROC) | E_(ESTOPPED));
+    if (CHECK_RC(swerl_wait_exit(rt, f, SWERL_INFINITY, &reason), OK_ | E_(ESTOPPED)) == 0 &&
+        reason != SWERL_REASON_NOPROC)
+        fail_contract("swerl_wait_exit", reason, "a pid of another runtime: not NOPROC");
+    if ((r = notify_new(NOTIFY_WATCH, s >> 4, f, 1)) != NULL) notify_watch(r, rt);
+    if ((r = notify_new(NOTIFY_CALL, s >> 4, f, 1)) != NULL) notify_call(r, rt, "x", 1, SWERL_INFINITY, 0);
+}
+
+/* s % 4: which pid the first runtime gets: the sentinel, a pid of its own
+   with the remote flag, with another tag, with the second runtime's tag;
+   0x04: put it in the pool for later operations; 0x08: the second runtime
+   gets one of the first's pids too. */
+static void other_runtime_op(uint8_t s, swerl_pid own)
+{
+    swerl_pid f;
+    if (!other_runtime_start()) return;
+    if (tracing()) fprintf(stderr, "  other runtime: sentinel %llx\n", (unsigned long long)g_sentinel);
+    switch (s % 4) {
+    case 0: f = g_sentinel; break;
+    case 1: f = own | PID_REMOTE; break;
+    case 2: f = (own & ~PID_TAG_MASK) | ((swerl_pid)(uint8_t)(PID_TAG(own) + 1 + (s >> 4)) << PID_TAG_SHIFT); break;
+    default: f = (own & ~PID_TAG_MASK) | ((swerl_pid)AT_LOAD(&g_other_tag) << PID_TAG_SHIFT); break;
+    }
+    if (f == 0 || !is_foreign(f)) f = g_sentinel;          /* `own` 0, or the runtime's tag unknown yet */
+    if (s & 0x04) pool_add(&g_pids, f);
+    use_foreign_pid(g_rt, f, s);
+    if (s & 0x08 && own != 0 && !is_foreign(own)) {
+        /* The first runtime's pid in the second: unknown there too. */
+        CHECK_RC(swerl_send(g_rt2, own, "x", 1), E_(ENOPROC));
+        CHECK_RC(swerl_exit(g_rt2, own, SWERL_REASON_KILL, NULL, 0), E_(ENOPROC));
+    }
+}
+
+/* After the input's own runtime is gone: the sentinel is still alive (no
+   exit reached it), then the second runtime stops cleanly. */
+static void other_runtime_end(void)
+{
+    swerl_process_info info;
+    if (!g_rt2) return;
+    if (g_sentinel) {
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        if (swerl_process_get_info(g_rt2, g_sentinel, &info) != 0)
+            fail_contract("swerl_process_get_info", 0, "the second runtime's process died of the first's doing");
+    }
+    AT_STORE(&g_rt2_stopping, 1);
+    CHECK_RC(swerl_runtime_stop(g_rt2, 100), OK_);
+    swerl_runtime_free(g_rt2);
+    g_rt2 = NULL;
+    g_sentinel = 0;
+    AT_STORE(&g_other_tag, -1);
 }
 
 static void main_op(input *in, uint64_t max_msg)
@@ -622,8 +1295,9 @@ static void main_op(input *in, uint64_t max_msg)
         swerl_spawn_opts opts;
         swerl_behavior b = g_behavior;
         const swerl_behavior *bp = &b;
+        int rc;
         swerl_spawn_opts_init(&opts);
-        opts.flags = t & 0x0f;                          /* LINK/MONITOR: EINVAL outside a handler */
+        opts.flags = (t & 0x0f) | (t & 0x80 ? 0x10u : 0); /* LINK/MONITOR: EINVAL outside a handler; 0x10 unknown */
         opts.name = t & 0x10 ? pick_name(in_u8(in)) : NULL;
         opts.mailbox_limit = (t >> 5) % 4;
         opts.overflow = in_u8(in) % 4;                  /* 3: unknown */
@@ -632,9 +1306,12 @@ static void main_op(input *in, uint64_t max_msg)
         else if (s % 16 == 1) b.handle = NULL;
         else if (s % 16 == 2) b.size = 4;
         else if (s % 16 == 3) opts.size = 4;
-        if (CHECK_RC(swerl_spawn(rt, bp, (void *)&g_static_args[(s >> 4) % 5],
-                                 s & 0x80 ? NULL : &opts, s % 16 == 4 ? NULL : &pid),
-                     SPAWN_CODES) == 0) {
+        rc = CHECK_RC(swerl_spawn(rt, bp, STATIC_ARG(!(s & 0x80) && opts.flags & SWERL_SPAWN_BLOCKING, 0, s >> 4),
+                                  s & 0x80 ? NULL : &opts, s % 16 == 4 ? NULL : &pid),
+                      SPAWN_CODES);
+        if (rc == 0) {
+            if (!(s & 0x80) && opts.flags & 0x10) fail_contract("swerl_spawn", rc, "unknown flags accepted");
+            note_own_pid("swerl_spawn", pid);
             pool_add(&g_pids, pid);
             if (!(s & 0x80) && opts.flags & SWERL_SPAWN_MONITOR) pool_add(&g_refs, ref);
         }
@@ -643,8 +1320,7 @@ static void main_op(input *in, uint64_t max_msg)
     case M_SEND: {
         swerl_pid to = pick_pid(in);
         size_t len = make_op(in, &o);
-        CHECK_RC(swerl_send(rt, to, &o, len),
-                 OK_ | E_(ENOPROC) | E_(EFULL) | E_(ETOOBIG) | E_(ENOMEM) | E_(EMEMLIMIT) | E_(ESTOPPED));
+        CHECK_PID_RC(swerl_send(rt, to, &o, len), to, SEND_CODES & ~E_(EINVAL));
         break;
     }
     case M_SEND_NAMED: {
@@ -666,8 +1342,7 @@ static void main_op(input *in, uint64_t max_msg)
         } else if (s % 4 == 1) {
             CHECK_RC(swerl_send(NULL, pid, "x", 1), E_(EINVAL));
         } else if (big <= 4096 && (buf = calloc(1, big)) != NULL) {
-            int rc = CHECK_RC(swerl_send(rt, pid, buf, big),
-                              OK_ | E_(ENOPROC) | E_(EFULL) | E_(ETOOBIG) | E_(ENOMEM) | E_(EMEMLIMIT) | E_(ESTOPPED));
+            int rc = CHECK_PID_RC(swerl_send(rt, pid, buf, big), pid, SEND_CODES & ~E_(EINVAL));
             if (big > max_msg && rc != SWERL_ETOOBIG && rc != SWERL_ESTOPPED)
                 fail_contract("swerl_send", rc, "a message above max_message_size");
         }
@@ -678,15 +1353,15 @@ static void main_op(input *in, uint64_t max_msg)
         uint8_t s = in_u8(in);
         int32_t reason = s % 8 < 7 ? (int32_t)(s % 8) : SWERL_REASON_USER + s;
         pid = pick_pid(in);
-        CHECK_RC(swerl_exit(rt, pid, reason, s & 0x80 ? NULL : "detail", s & 0x80 ? (s & 0x40 ? 2 : 0) : 6),
-                 OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ETOOBIG) | E_(ESTOPPED));
+        CHECK_PID_RC(swerl_exit(rt, pid, reason, s & 0x80 ? NULL : "detail", s & 0x80 ? (s & 0x40 ? 2 : 0) : 6),
+                     pid, OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ETOOBIG) | E_(ESTOPPED));
         break;
     }
     case M_REGISTER: {
         const char *name = pick_name(in_u8(in));
         pid = pick_pid(in);
-        CHECK_RC(swerl_register(rt, name, pid),
-                 OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ENAMETAKEN) | E_(EHASNAME) | E_(ESTOPPED));
+        CHECK_PID_RC(swerl_register(rt, name, pid), pid,
+                     OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ENAMETAKEN) | E_(EHASNAME) | E_(ESTOPPED));
         break;
     }
     case M_UNREGISTER:
@@ -697,6 +1372,7 @@ static void main_op(input *in, uint64_t max_msg)
         int rc = CHECK_RC(swerl_whereis(rt, pick_name(s), s & 0x80 ? NULL : &pid),
                           OK_ | E_(EINVAL) | E_(ENONAME) | E_(ESTOPPED));
         if (rc == 0 && pid == 0) fail_contract("swerl_whereis", rc, "pid 0 for a registered name");
+        if (rc == 0) note_own_pid("swerl_whereis", pid);
         if (rc == 0) pool_add(&g_pids, pid);
         if (rc == SWERL_ENONAME && pid != 0) fail_contract("swerl_whereis", rc, "*out not set to 0");
         break;
@@ -717,15 +1393,15 @@ static void main_op(input *in, uint64_t max_msg)
         size_t len;
         pid = pick_pid(in);
         len = make_op(in, &o);
-        if (CHECK_RC(swerl_send_after(rt, pid, ms, s & 0x10 ? NULL : &o, len, s & 0x20 ? NULL : &ref),
-                     OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(ENOPROC) | E_(ENOMEM) | E_(ESTOPPED)) == 0)
+        if (CHECK_PID_RC(swerl_send_after(rt, pid, ms, s & 0x10 ? NULL : &o, len, s & 0x20 ? NULL : &ref), pid,
+                         TIMER_CODES | E_(ENOPROC)) == 0)
             pool_add(&g_refs, ref);
         break;
     }
     case M_CANCEL: {
         uint32_t left = 0;
         uint8_t s = in_u8(in);
-        CHECK_RC(swerl_cancel_timer(rt, pick_ref(in), s & 1 ? NULL : &left), OK_ | E_(EINVAL) | E_(EREF) | E_(ESTOPPED));
+        cancel_timer(rt, pick_ref(in), s & 1 ? NULL : &left);
         break;
     }
     case M_CALL: {
@@ -734,18 +1410,16 @@ static void main_op(input *in, uint64_t max_msg)
         int rc;
         pid = pick_pid(in);
         make_op(in, &o);
-        rc = CHECK_RC(swerl_call(rt, pid, s & 0x40 ? NULL : &o, s & 0x40 ? (s & 1) : sizeof o, (s & 7) * 3,
-                                 s & 0x80 ? NULL : &reply),
-                      OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(ENOPROC) | E_(ETIMEDOUT) | E_(EEXITED) |
-                          E_(EMEMLIMIT) | E_(ESTOPPED));
+        rc = CHECK_PID_RC(swerl_call(rt, pid, s & 0x40 ? NULL : &o, s & 0x40 ? (s & 1) : sizeof o, (s & 7) * 3,
+                                     s & 0x80 ? NULL : &reply),
+                          pid, CALL_CODES);
         if (rc != 0 && (reply.data || reply.len)) fail_contract("swerl_call", rc, "reply not empty on error");
         swerl_buffer_free(&reply);
         break;
     }
     case M_REPLY: {
         uint8_t s = in_u8(in);
-        CHECK_RC(swerl_reply(rt, pick_ref(in), s & 0x80 ? NULL : "r", s & 0x80 ? (s & 1) : 1),
-                 OK_ | E_(EINVAL) | E_(ETOOBIG) | E_(EREF) | E_(ESTOPPED));
+        reply_to(rt, pick_ref(in), s & 0x80 ? NULL : "r", s & 0x80 ? (s & 1) : 1, E_(EINVAL));
         break;
     }
     case M_SUP_START: {
@@ -760,6 +1434,7 @@ static void main_op(input *in, uint64_t max_msg)
                                             s & 0x40 ? NULL : &pid),
                      OK_ | E_(EINVAL) | E_(EDUPLICATE) | E_(EBADSPEC) | E_(ESTART) | E_(ENAMETAKEN) |
                          E_(ELIMIT) | E_(ENOMEM) | E_(ESTOPPED)) == 0) {
+            note_own_pid("swerl_supervisor_start", pid);
             pool_add(&g_sups, pid);
             pool_add(&g_pids, pid);
             if (sb.spec.strategy == SWERL_SIMPLE_ONE_FOR_ONE && g_n_simple < MAX_SIMPLE) {
@@ -777,9 +1452,10 @@ static void main_op(input *in, uint64_t max_msg)
         uint8_t s = in_u8(in);
         memset(&sb, 0, sizeof sb);
         build_child(in, &sb, &sb.children[0], 1);
-        if (CHECK_RC(swerl_supervisor_start_child(rt, sup, s & 1 ? NULL : &sb.children[0], s & 2 ? NULL : &pid),
-                     SUP_COMMON | E_(EBADSPEC) | E_(EDUPLICATE) | E_(EPRESENT) | E_(ESTARTED) | E_(ESTART) |
+        if (CHECK_PID_RC(swerl_supervisor_start_child(rt, sup, s & 1 ? NULL : &sb.children[0], s & 2 ? NULL : &pid),
+                         sup, SUP_COMMON | E_(EBADSPEC) | E_(EDUPLICATE) | E_(EPRESENT) | E_(ESTARTED) | E_(ESTART) |
                          E_(ESIMPLE)) == 0) {
+            if (!(s & 2)) note_own_pid("swerl_supervisor_start_child", pid);
             if (!(s & 2) && pid) pool_add(&g_pids, pid);
             /* The supervisor owns the child's arg; a nested spec's args too. */
         } else {
@@ -790,9 +1466,10 @@ static void main_op(input *in, uint64_t max_msg)
     case M_SUP_SPAWN_CHILD: {
         swerl_pid sup = pick_sup(in);
         uint8_t s = in_u8(in);
-        proc_arg *a = s & 1 && g_n_kept < MAX_KEPT ? arg_new(s >> 1) : NULL;
-        if (CHECK_RC(swerl_supervisor_spawn_child(rt, sup, a, s & 0x80 ? NULL : &pid),
+        proc_arg *a = s & 1 && g_n_kept < MAX_KEPT ? arg_new(s >> 1, 0) : NULL;
+        if (CHECK_PID_RC(swerl_supervisor_spawn_child(rt, sup, a, s & 0x80 ? NULL : &pid), sup,
                      SUP_COMMON | E_(EBADSPEC) | E_(EPRESENT) | E_(ESTARTED) | E_(ESTART) | E_(ESIMPLE)) == 0) {
+            if (!(s & 0x80)) note_own_pid("swerl_supervisor_spawn_child", pid);
             if (!(s & 0x80) && pid) pool_add(&g_pids, pid);
             if (a && !template_frees(sup)) g_kept[g_n_kept++] = a;
         } else if (a) {
@@ -802,27 +1479,30 @@ static void main_op(input *in, uint64_t max_msg)
     }
     case M_SUP_TERMINATE: {
         swerl_pid sup = pick_sup(in);
-        CHECK_RC(swerl_supervisor_terminate_child(rt, sup, pick_name(in_u8(in))),
+        CHECK_PID_RC(swerl_supervisor_terminate_child(rt, sup, pick_name(in_u8(in))), sup,
                  SUP_COMMON | E_(ENOTFOUND) | E_(ESIMPLE));
         break;
     }
     case M_SUP_TERMINATE_PID: {
         swerl_pid sup = pick_sup(in);
-        CHECK_RC(swerl_supervisor_terminate_pid(rt, sup, pick_pid(in)), SUP_COMMON | E_(ENOTFOUND) | E_(ESIMPLE));
+        CHECK_PID_RC(swerl_supervisor_terminate_pid(rt, sup, pick_pid(in)), sup,
+                     SUP_COMMON | E_(ENOTFOUND) | E_(ESIMPLE));
         break;
     }
     case M_SUP_RESTART: {
         swerl_pid sup = pick_sup(in);
         uint8_t s = in_u8(in);
-        if (CHECK_RC(swerl_supervisor_restart_child(rt, sup, pick_name(s), s & 0x80 ? NULL : &pid),
+        if (CHECK_PID_RC(swerl_supervisor_restart_child(rt, sup, pick_name(s), s & 0x80 ? NULL : &pid), sup,
                      SUP_COMMON | E_(ENOTFOUND) | E_(ERUNNING) | E_(ERESTARTING) | E_(ESIMPLE) | E_(ESTART)) == 0 &&
-            !(s & 0x80) && pid)
+            !(s & 0x80) && pid) {
+            note_own_pid("swerl_supervisor_restart_child", pid);
             pool_add(&g_pids, pid);
+        }
         break;
     }
     case M_SUP_DELETE: {
         swerl_pid sup = pick_sup(in);
-        CHECK_RC(swerl_supervisor_delete_child(rt, sup, pick_name(in_u8(in))),
+        CHECK_PID_RC(swerl_supervisor_delete_child(rt, sup, pick_name(in_u8(in))), sup,
                  SUP_COMMON | E_(ENOTFOUND) | E_(ERUNNING) | E_(ERESTARTING) | E_(ESIMPLE));
         break;
     }
@@ -832,7 +1512,7 @@ static void main_op(input *in, uint64_t max_msg)
         swerl_pid sup = pick_sup(in);
         memset(&counts, 0, sizeof counts);
         counts.size = s & 1 ? 4 : sizeof counts;
-        CHECK_RC(swerl_supervisor_count_children(rt, sup, s & 2 ? NULL : &counts), SUP_COMMON);
+        CHECK_PID_RC(swerl_supervisor_count_children(rt, sup, s & 2 ? NULL : &counts), sup, SUP_COMMON);
         break;
     }
     case M_SUP_WHICH: {
@@ -843,8 +1523,8 @@ static void main_op(input *in, uint64_t max_msg)
         memset(infos, 0, sizeof infos);
         infos[0].size = s & 1 ? 4 : sizeof infos[0];
         cap = (s >> 1) % 5;
-        CHECK_RC(swerl_supervisor_which_children(rt, sup, s & 0x40 && cap == 0 ? NULL : infos, cap,
-                                                 s & 0x80 ? NULL : &count),
+        CHECK_PID_RC(swerl_supervisor_which_children(rt, sup, s & 0x40 && cap == 0 ? NULL : infos, cap,
+                                                 s & 0x80 ? NULL : &count), sup,
                  SUP_COMMON);
         break;
     }
@@ -852,7 +1532,8 @@ static void main_op(input *in, uint64_t max_msg)
         swerl_buffer buf = {NULL, 0};
         uint8_t s = in_u8(in);
         swerl_pid sup = pick_sup(in);
-        int rc = CHECK_RC(swerl_supervisor_tree(rt, sup, s % 3, s & 0x80 ? NULL : &buf), SUP_COMMON | E_(ENOMEM));
+        int rc = CHECK_PID_RC(swerl_supervisor_tree(rt, sup, s % 3, s & 0x80 ? NULL : &buf), sup,
+                              SUP_COMMON | E_(ENOMEM));
         if (rc == 0) {
             const char *text = (const char *)buf.data;
             /* NUL-terminated, whether or not len counts the NUL */
@@ -868,8 +1549,8 @@ static void main_op(input *in, uint64_t max_msg)
         memset(&info, 0, sizeof info);
         info.size = s & 1 ? 8 : sizeof info;
         pid = pick_pid(in);
-        if (CHECK_RC(swerl_process_get_info(rt, pid, s & 2 ? NULL : &info),
-                     OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ESTOPPED)) == 0 &&
+        if (CHECK_PID_RC(swerl_process_get_info(rt, pid, s & 2 ? NULL : &info), pid,
+                         OK_ | E_(EINVAL) | E_(ENOPROC) | E_(ESTOPPED)) == 0 &&
             memchr(info.name, '\0', sizeof info.name) == NULL)
             fail_contract("swerl_process_get_info", 0, "name not NUL-terminated");
         break;
@@ -879,11 +1560,13 @@ static void main_op(input *in, uint64_t max_msg)
         size_t count = 0, cap;
         uint8_t s = in_u8(in);
         cap = s % 9;
-        CHECK_RC(swerl_processes(rt, cap == 0 && s & 0x10 ? NULL : buf, cap, s & 0x20 ? NULL : &count),
-                 OK_ | E_(EINVAL) | E_(ESTOPPED));
-        if (!(s & 0x20) && cap > 0 && s & 0x40) {
+        if (CHECK_RC(swerl_processes(rt, cap == 0 && s & 0x10 ? NULL : buf, cap, s & 0x20 ? NULL : &count),
+                     OK_ | E_(EINVAL) | E_(ESTOPPED)) == 0 && !(s & 0x20) && cap > 0) {
             size_t i;
-            for (i = 0; i < count && i < cap; i++) pool_add(&g_pids, buf[i]);
+            for (i = 0; i < count && i < cap; i++) {
+                note_own_pid("swerl_processes", buf[i]);
+                if (s & 0x40) pool_add(&g_pids, buf[i]);
+            }
         }
         break;
     }
@@ -915,6 +1598,7 @@ static void main_op(input *in, uint64_t max_msg)
         if (swerl_monitor(ctx, pid, &ref) != SWERL_ECTX) fail_contract("swerl_monitor", 0, "stale ctx accepted");
         if (swerl_trap_exit(ctx, 1) != SWERL_ECTX) fail_contract("swerl_trap_exit", 0, "stale ctx accepted");
         if (swerl_receive_timeout(ctx, 1) != SWERL_ECTX) fail_contract("swerl_receive_timeout", 0, "stale ctx accepted");
+        if (swerl_set_blocking(ctx, 1) != SWERL_ECTX) fail_contract("swerl_set_blocking", 0, "stale ctx accepted");
         break;
     }
     case M_STOP: {
@@ -928,6 +1612,150 @@ static void main_op(input *in, uint64_t max_msg)
         }
         break;
     }
+    case M_CALL_NOTIFY: {
+        /* s: 0x80 rt NULL, 0x40 req NULL (len s & 1), 0x20 done NULL, 0x10
+           out NULL, s % 8 the timeout (7: SWERL_INFINITY, settled at the
+           stop at the latest); then the pid, the request, what done does. */
+        uint8_t s = in_u8(in), act;
+        size_t len;
+        notify_rec *r;
+        int rc;
+        pid = pick_pid(in);
+        len = make_op(in, &o);
+        act = in_u8(in);
+        r = notify_new(NOTIFY_CALL, act, pid, !(s & 0x10));
+        if (!r) break;
+        if (!(s & 0xb0)) {
+            notify_call(r, rt, s & 0x40 ? NULL : &o, s & 0x40 ? (s & 1) : len, small_ms(s), 0);
+            break;
+        }
+        rc = CHECK_RC(swerl_call_notify(s & 0x80 ? NULL : rt, pid, s & 0x40 ? NULL : &o, s & 0x40 ? (s & 1) : len,
+                                        small_ms(s), s & 0x20 ? NULL : on_call_done, r, s & 0x10 ? NULL : &r->ref),
+                      NOTIFY_CODES);
+        if (rc != SWERL_EINVAL) fail_contract("swerl_call_notify", rc, "a NULL rt, done or out accepted");
+        notify_issued("swerl_call_notify", r, rc);
+        break;
+    }
+    case M_WATCH_EXIT: {
+        /* s: 0x80 rt NULL, 0x40 done NULL, 0x20 out NULL; what done does. */
+        uint8_t s = in_u8(in), act;
+        notify_rec *r;
+        int rc;
+        pid = pick_pid(in);
+        act = in_u8(in);
+        r = notify_new(NOTIFY_WATCH, act, pid, !(s & 0x20));
+        if (!r) break;
+        if (!(s & 0xe0)) {
+            notify_watch(r, rt);
+            break;
+        }
+        rc = CHECK_RC(swerl_watch_exit(s & 0x80 ? NULL : rt, pid, s & 0x40 ? NULL : on_exit_done, r,
+                                       s & 0x20 ? NULL : &r->ref),
+                      WATCH_CODES);
+        if (rc != SWERL_EINVAL) fail_contract("swerl_watch_exit", rc, "a NULL rt, done or out accepted");
+        notify_issued("swerl_watch_exit", r, rc);
+        break;
+    }
+    case M_CANCEL_NOTIFY: {
+        /* A notify's ref (s % 4 < 2), any ref (timers', calls', garbage), 0. */
+        uint8_t s = in_u8(in), k = in_u8(in);
+        swerl_ref which = s % 4 < 2 ? notify_pick(k) : s % 4 == 2 ? pick_ref(in) : 0;
+        cancel_notify_steered(s & 0x80 ? NULL : rt, which);
+        break;
+    }
+    case M_WAIT_EXIT: {
+        /* s % 8: the timeout; 0x40 SWERL_INFINITY for a pid never alive
+           (NOPROC at once); 0x20 reason NULL; 0x80 rt NULL. */
+        uint8_t s = in_u8(in);
+        int32_t reason = INT32_MIN;
+        int never_alive, rc;
+        pid = pick_pid(in);
+        never_alive = pid == 0 || is_foreign(pid);
+        rc = CHECK_RC(swerl_wait_exit(s & 0x80 ? NULL : rt, pid, never_alive && s & 0x40 ? SWERL_INFINITY : wait_ms(s),
+                                      s & 0x20 ? NULL : &reason),
+                      WAIT_EXIT_CODES);
+        if (s & 0x80 && rc != SWERL_EINVAL) fail_contract("swerl_wait_exit", rc, "NULL runtime accepted");
+        if (rc == 0 && !(s & 0x20) && reason == INT32_MIN) fail_contract("swerl_wait_exit", rc, "*reason not set");
+        if (rc == 0 && !(s & 0x20) && never_alive && reason != SWERL_REASON_NOPROC)
+            fail_contract("swerl_wait_exit", reason, "a pid never alive: not NOPROC");
+        break;
+    }
+    case M_SEND_AFTER_NAMED: {
+        /* s % 8: the delay (6: 60 s, 7: SWERL_INFINITY: EINVAL); 0x10 data
+           NULL (len 1 with 0x40: EINVAL); 0x20 out NULL; 0x80 rt NULL. */
+        uint8_t s = in_u8(in);
+        const char *name = pick_name(in_u8(in));
+        uint32_t ms = s % 8 == 7 ? SWERL_INFINITY : s % 8 == 6 ? 60000 : (uint32_t)(s % 8) * 2;
+        size_t len = make_op(in, &o);
+        int bad = s & 0xa0 || (s & 0x50) == 0x50 || !name || !*name || strlen(name) > SWERL_NAME_MAX ||
+                  ms == SWERL_INFINITY;
+        int rc = CHECK_RC(swerl_send_after_named(s & 0x80 ? NULL : rt, name, ms, s & 0x10 ? NULL : &o,
+                                                 s & 0x10 ? (s & 0x40 ? 1 : 0) : len, s & 0x20 ? NULL : &ref),
+                          TIMER_CODES);
+        if (bad && rc == 0) fail_contract("swerl_send_after_named", rc, "bad input accepted");
+        if (rc == 0) pool_add(&g_refs, ref);
+        break;
+    }
+    case M_PID_FORMAT: {
+        /* Any pid, a buffer of exactly `cap` bytes (ASan sees a write past
+           it): cap 0..23 or SWERL_PID_FORMAT_MAX; 0x80 buf NULL. */
+        uint8_t s = in_u8(in);
+        char whole[128];
+        size_t cap = s % 4 == 3 ? SWERL_PID_FORMAT_MAX : (size_t)(s >> 2) % 24;
+        char *buf;
+        int n, rc;
+        pid = pick_pid(in);
+        n = swerl_pid_format(pid, whole, sizeof whole);
+        if (n <= 0 || n >= SWERL_PID_FORMAT_MAX) fail_contract("swerl_pid_format", n, "length out of 1..MAX-1");
+        if (strnlen(whole, sizeof whole) != (size_t)n) fail_contract("swerl_pid_format", n, "not the text's length");
+        if (whole[0] != '<' || whole[n - 1] != '>') fail_contract("swerl_pid_format", n, "not <...>");
+        if ((strncmp(whole, "<0.", 3) == 0) != !(pid & PID_REMOTE))
+            fail_contract("swerl_pid_format", n, "node 0 for a remote pid, or another for a local one");
+        if (s & 0x80) {
+            rc = swerl_pid_format(pid, NULL, cap);
+            if (cap == 0 && rc != n) fail_contract("swerl_pid_format", rc, "NULL, 0: not the length");
+            if (cap > 0) expect("swerl_pid_format", rc, E_(EINVAL));
+            break;
+        }
+        buf = (char *)malloc(cap ? cap : 1);
+        if (!buf) abort();
+        memset(buf, '#', cap ? cap : 1);
+        rc = swerl_pid_format(pid, buf, cap);
+        if (rc != n) fail_contract("swerl_pid_format", rc, "a small buffer gets another length than a big one");
+        if (cap == 0 && buf[0] != '#') fail_contract("swerl_pid_format", rc, "wrote into a buffer of 0 bytes");
+        if (cap > 0) {
+            size_t kept = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+            if (memcmp(buf, whole, kept) != 0 || buf[kept] != '\0')
+                fail_contract("swerl_pid_format", rc, "not the text truncated and NUL-terminated");
+        }
+        free(buf);
+        break;
+    }
+    case M_LONG_TURN: {
+        static const uint32_t limits[7] = {0, 1, 2, 5, 20, 100, SWERL_INFINITY};
+        uint8_t s = in_u8(in);
+        uint32_t ms = s % 8 == 7 ? in_u32(in) : limits[s % 8];
+        int rc = CHECK_RC(swerl_runtime_set_long_turn(s & 0x80 ? NULL : rt, ms), OK_ | E_(EINVAL) | E_(ESTOPPED));
+        if (s & 0x80 && rc != SWERL_EINVAL) fail_contract("swerl_runtime_set_long_turn", rc, "NULL runtime accepted");
+        break;
+    }
+    case M_BLOCKING_THREADS: {
+        static const uint32_t maxes[7] = {0, 1, 2, 3, 8, 64, 100000};
+        uint8_t s = in_u8(in);
+        uint32_t max = s % 8 == 7 ? in_u32(in) : maxes[s % 8];
+        int rc = CHECK_RC(swerl_runtime_set_blocking_threads(s & 0x80 ? NULL : rt, max),
+                          OK_ | E_(EINVAL) | E_(ESTOPPED));
+        if ((s & 0x80 || max == 0) && rc == 0)
+            fail_contract("swerl_runtime_set_blocking_threads", rc, "0 or NULL accepted");
+        if (s & 0x80 && rc != SWERL_EINVAL) fail_contract("swerl_runtime_set_blocking_threads", rc, "NULL runtime");
+        break;
+    }
+    case M_OTHER_RUNTIME: {
+        uint8_t s = in_u8(in);
+        pid = pick_pid(in);
+        other_runtime_op(s, pid);
+        break;
+    }
     default: break;
     }
 }
@@ -936,13 +1764,20 @@ static void main_op(input *in, uint64_t max_msg)
 /* One input                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void hook_start(void *user) { (void)user; AT_ADD(&g_hook_starts, 1); }
-static void hook_stop(void *user) { (void)user; AT_ADD(&g_hook_stops, 1); }
-static void on_log(void *user, int level, const char *message, size_t len)
+static void hook_start(void *user)
 {
     (void)user;
-    if (level < SWERL_LOG_ERROR || level > SWERL_LOG_INFO || !message || len == 0)
-        fail_contract("on_log", level, "bad report");
+    if (t_hooked) fail_contract("on_thread_start", 0, "ran twice on one thread");
+    t_hooked = 1;
+    AT_ADD(&g_hook_starts, 1);
+}
+
+static void hook_stop(void *user)
+{
+    (void)user;
+    if (!t_hooked) fail_contract("on_thread_stop", 0, "ran on a thread without on_thread_start");
+    t_hooked = 0;
+    AT_ADD(&g_hook_stops, 1);
 }
 
 static double now_ms(void)
@@ -950,6 +1785,36 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static long g_log_calls;        /* atomic */
+
+/* Reports (crash reports, long turns with swerl_runtime_set_long_turn): a
+   known level and `len` readable bytes. */
+static void on_log(void *user, int level, const char *message, size_t len)
+{
+    (void)user;
+    if (level < SWERL_LOG_ERROR || level > SWERL_LOG_INFO || !message || len == 0)
+        fail_contract("on_log", level, "bad report");
+    touch(message, len);
+    AT_ADD(&g_log_calls, 1);
+}
+
+/* Open finding 9 (README.md): two crash reports on two threads at once can
+   compute the time since the report window began as a negative number (the
+   later clock reading opened the window first): an arithmetic overflow, and
+   the Swift runtime traps. A window opens at a runtime's first report and
+   then once a second; so an input with a log hook first has one process
+   crash alone and waits for its report, and its own reports (it lasts well
+   under a second) all fall in that window. */
+static void open_crash_report_window(swerl_runtime *rt)
+{
+    swerl_pid pid = 0;
+    double t0 = now_ms();
+    if (open_findings()) return;
+    if (CHECK_RC(swerl_spawn(rt, &g_behavior, STATIC_ARG(0, 0, 2), NULL, &pid), SPAWN_CODES) != 0) return;
+    note_own_pid("swerl_spawn", pid);
+    while (AT_LOAD(&g_log_calls) == 0 && now_ms() - t0 < 1000.0) sleep_us(100);
 }
 
 enum { MAX_OPS = 48 };
@@ -1008,11 +1873,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pool_reset(&g_pids);
     pool_reset(&g_refs);
     pool_reset(&g_sups);
+    AT_STORE(&g_own_tag, -1);
+    AT_STORE(&g_n_notify, 0L);
+    memset(g_notify, 0, sizeof g_notify);
     g_stopped = 0;
     g_n_simple = g_n_kept = 0;
+    AT_STORE(&g_log_calls, 0L);
     rc = swerl_runtime_start(&cfg, &g_rt);
     expect("swerl_runtime_start", rc, OK_ | E_(ENOMEM));
     if (rc != 0) return 0;
+    if (cfg.on_log) open_crash_report_window(g_rt);
 
     for (ops = 0; ops < MAX_OPS && in.n > 0 && now_ms() - t0 < BUDGET_MS; ops++) main_op(&in, max_msg);
 
@@ -1023,8 +1893,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     swerl_runtime_free(g_rt);
     g_rt = NULL;
     while (g_n_kept > 0) arg_free(g_kept[--g_n_kept]);
+    other_runtime_end();
+    notify_check_all();
 
-    if (AT_LOAD(&g_hook_starts) != AT_LOAD(&g_hook_stops) || AT_LOAD(&g_hook_starts) != (long)cfg.schedulers) {
+    /* One start and one stop per thread that ran callbacks: the schedulers,
+       and the blocking pool's and spares' threads the input needed. */
+    if (AT_LOAD(&g_hook_starts) != AT_LOAD(&g_hook_stops) || AT_LOAD(&g_hook_starts) < (long)cfg.schedulers) {
         fprintf(stderr, "swerl_fuzz: thread hooks: %ld starts, %ld stops, %u schedulers\n",
                 AT_LOAD(&g_hook_starts), AT_LOAD(&g_hook_stops), cfg.schedulers);
         abort();
