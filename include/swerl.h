@@ -616,7 +616,8 @@ SWERL_API int swerl_send_after_named(swerl_runtime *rt, const char *name, uint32
    Errors: EINVAL (rt or reply NULL, req NULL with len > 0), ETOOBIG,
    ENOPROC (`to` not alive), EMEMLIMIT (memory ceiling reached; since 1.1),
    ETIMEDOUT, EEXITED (the server exited before replying;
-   swerl_last_error_detail() has its exit reason and detail), EINPROC
+   swerl_last_error_detail() has its exit reason and detail), ECALLSELF
+   (a blocking process called itself; since 1.2), EINPROC
    (called inside a process callback: use swerl_call_async, or spawn the
    caller with SWERL_SPAWN_BLOCKING), ESTOPPED (before or during the call).
    Threads outside the runtime's callbacks, and callbacks of blocking
@@ -683,8 +684,9 @@ SWERL_API int swerl_watch_exit(swerl_runtime *rt, swerl_pid pid, swerl_exit_fn d
 /* Stop a swerl_call_notify or swerl_watch_exit: once it returns 0, `done`
    has not run and never will (a cancelled call's reply is dropped, as after
    a timeout). EREF: `done` has run or is running now (on another thread), or
-   `ref` is unknown. Errors: EINVAL (rt NULL), EREF, ESTOPPED. Any thread.
-   Since 1.2. */
+   `ref` is unknown or not a notify's or a watch's (a swerl_call's or a
+   swerl_call_async's call cannot be cancelled).
+   Errors: EINVAL (rt NULL), EREF, ESTOPPED. Any thread. Since 1.2. */
 SWERL_API int swerl_cancel_notify(swerl_runtime *rt, swerl_ref ref);
 
 /* Block until `pid` exits, at most `timeout_ms` (SWERL_INFINITY: no limit),

@@ -23,7 +23,7 @@ private struct CallbackTarget<Function>: @unchecked Sendable {
         guard let payload = bytes(request, len) else { return nullData(function, "req", len) }
         let target = CallbackTarget(function: done, user: user)
         // *out is written before `done` can run, so the callback may look at it.
-        let (code, _) = engine.callNotify(to, request: payload, timeoutMillis: timeoutMillis,
+        let (code, _) = engine.callNotify(to, request: payload, timeoutMillis: timeoutMillis, cancellable: true,
                                           beforeSettling: { out.pointee = $0 }) { code, reply in
             target.function(target.user, code, reply.baseAddress, reply.count)
         }
@@ -41,7 +41,7 @@ private struct CallbackTarget<Function>: @unchecked Sendable {
         let target = CallbackTarget(function: done, user: user)
         // *out is written before `done` can run (it may run in this call, for a
         // pid that is not alive), so the callback may look at it.
-        let (code, _) = engine.watchExit(pid, beforeSettling: { out.pointee = $0 }) { reason, detail in
+        let (code, _) = engine.watchExit(pid, cancellable: true, beforeSettling: { out.pointee = $0 }) { reason, detail in
             target.function(target.user, reason, detail.baseAddress, detail.count)
         }
         return code

@@ -302,6 +302,63 @@ static void t_reply_to_departed(void)
     mbox_destroy(&g_done);
 }
 
+/* Each ref kind is only for its own functions (fuzzer findings 7, 10):
+   swerl_reply does not settle an exit watch, swerl_cancel_notify does not
+   stop a swerl_call or a swerl_call_async. */
+static void *call_on_thread(void *arg)
+{
+    swerl_runtime *rt = (swerl_runtime *)((void **)arg)[0];
+    swerl_pid server = *(swerl_pid *)((void **)arg)[1];
+    swerl_buffer reply;
+    check_event e;
+    reply.data = NULL;
+    reply.len = 0;
+    memset(&e, 0, sizeof e);
+    e.type = EV_NOTE;
+    e.op = 5;
+    e.rc = swerl_call(rt, server, "hold", 4, SWERL_INFINITY, &reply);
+    check_event_set_data(&e, reply.data, reply.len);
+    swerl_buffer_free(&reply);
+    mbox_post(&g_done, &e);
+    return NULL;
+}
+
+static void t_refs_of_their_kind(void)
+{
+    swerl_runtime *rt = check_start_rt(2, 0);
+    swerl_pid server, watched;
+    swerl_ref watch = 0;
+    pthread_t caller;
+    void *args[2];
+    check_event e;
+    if (!CHECK(rt != NULL)) return;
+    mbox_init(&g_done);
+    server = spawn_one(rt, &b_server);
+    watched = spawn_one(rt, &b_server);
+    CHECK_EQ_INT(swerl_watch_exit(rt, watched, on_exit_watch, (void *)7, &watch), 0);
+    CHECK_EQ_INT(swerl_reply(rt, watch, "x", 1), SWERL_EREF);
+    CHECK_EQ_INT(mbox_count(&g_done, EV_NOTE, 2), 0);            /* the watch did not fire */
+    /* A blocked swerl_call cannot be cancelled by its ref: its server
+       answers it as usual. */
+    args[0] = rt;
+    args[1] = &server;
+    pthread_create(&caller, NULL, call_on_thread, args);
+    if (CHECK(mbox_take(&g_done, EV_NOTE, 3, &e, CHECK_WAIT_MS))) {
+        CHECK_EQ_INT(swerl_cancel_notify(rt, e.ref), SWERL_EREF);
+        CHECK_EQ_INT(swerl_reply(rt, e.ref, "answered", 8), 0);
+    }
+    if (CHECK(mbox_take(&g_done, EV_NOTE, 5, &e, CHECK_WAIT_MS))) {
+        CHECK_EQ_INT(e.rc, 0);
+        CHECK_MEM(e.data, e.len, "answered", 8);
+    }
+    pthread_join(caller, NULL);
+    /* The watch still reports the real exit. */
+    CHECK_EQ_INT(swerl_send(rt, watched, "exit", 4), 0);
+    if (CHECK(mbox_take(&g_done, EV_NOTE, 2, &e, CHECK_WAIT_MS))) CHECK_EQ_INT(e.reason, SWERL_REASON_USER + 9);
+    swerl_runtime_free(rt);
+    mbox_destroy(&g_done);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -311,5 +368,6 @@ int main(int argc, char **argv)
     check_section("swerl_send_after_named: the name is looked up at expiry (OTP-35)", t_send_after_named, 60);
     check_section("swerl_call: EEXITED says why", t_call_exit_detail, 60);
     check_section("a reply to a departed caller is a dead letter", t_reply_to_departed, 60);
+    check_section("refs only for their own functions (fuzzer findings 7, 10)", t_refs_of_their_kind, 60);
     return check_summary();
 }

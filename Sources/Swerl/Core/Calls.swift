@@ -16,7 +16,7 @@ extension Engine {
     /// max_message_size and the memory ceiling (see send).
     /// `announce` gets the ref before anything can settle the call.
     func issueCall(to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32, kind: WaiterKind,
-                   armTimer: Bool, runtimeTraffic: Bool = false,
+                   armTimer: Bool, runtimeTraffic: Bool = false, cancellable: Bool = false,
                    announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
         if request.count > maxMessageSize && !runtimeTraffic { return (tooBig(request.count), 0) }
         if isStopped { return (Code.stopped, 0) }
@@ -28,7 +28,8 @@ extension Engine {
             guard case .process = kind else { return (absent(to), 0) }
             let ref = newRef()
             announce(ref)
-            waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline))
+            waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline,
+                                         cancellable: cancellable))
             waiters.fail(ref, code: Code.noProcess)
             return (Code.ok, ref)
         }
@@ -36,7 +37,8 @@ extension Engine {
         if charge == .refused { return (Code.memoryLimit, 0) }
         let ref = newRef()
         announce(ref)
-        waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline))
+        waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline,
+                                     cancellable: cancellable))
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: caller, ref: ref, counted: true,
                                     charged: charge == .charged, data: request.baseAddress, len: request.count) else {
             _ = waiters.remove(ref)
@@ -79,8 +81,9 @@ extension Engine {
 
     /// swerl_call_notify, and the Swift API's async call: `done` gets the
     /// outcome once, on the settling thread.
+    /// `cancellable`: swerl_cancel_notify may stop it (a C or Python caller's).
     package func callNotify(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
-                            beforeSettling announce: (UInt64) -> Void = { _ in },
+                            cancellable: Bool = false, beforeSettling announce: (UInt64) -> Void = { _ in },
                             done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
         issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .callback({ outcome in
             switch outcome {
@@ -88,7 +91,7 @@ extension Engine {
             case .failure(let code): done(code, UnsafeRawBufferPointer(start: nil, count: 0))
             case .serverExited(_, let detail), .exited(_, let detail): done(Code.exited, detail)
             }
-        }), armTimer: true, announce: announce)
+        }), armTimer: true, cancellable: cancellable, announce: announce)
     }
 
     package func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
@@ -99,7 +102,8 @@ extension Engine {
 
     /// swerl_watch_exit: `done` gets the exit reason of `pid` once (noproc,
     /// at once, if it is not alive): a monitor owned by no process.
-    package func watchExit(_ pid: UInt64, beforeSettling announce: (UInt64) -> Void = { _ in },
+    package func watchExit(_ pid: UInt64, cancellable: Bool = false,
+                           beforeSettling announce: (UInt64) -> Void = { _ in },
                            done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64)
     {
         watchExit(pid, kind: .callback({ outcome in
@@ -107,14 +111,15 @@ extension Engine {
             case .exited(let reason, let detail): done(reason, detail)
             default: done(Reason.noproc, UnsafeRawBufferPointer(start: nil, count: 0))
             }
-        }), announce: announce)
+        }), cancellable: cancellable, announce: announce)
     }
 
-    private func watchExit(_ pid: UInt64, kind: WaiterKind, announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
+    private func watchExit(_ pid: UInt64, kind: WaiterKind, cancellable: Bool = false,
+                           announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
         if isStopped { return (Code.stopped, 0) }
         let ref = newRef()
         announce(ref)
-        waiters.register(ref, Waiter(kind: kind, server: pid, isCall: false))
+        waiters.register(ref, Waiter(kind: kind, server: pid, isCall: false, cancellable: cancellable))
         guard let process = table.lookup(pid),
               let node = Nodes.make(kind: NodeKind.sigMonitor, target: pid, from: 0, ref: ref, aux: 0, data: nil, len: 0)
         else {
@@ -139,10 +144,11 @@ extension Engine {
         return (signal.code, signal.reason)
     }
 
-    /// swerl_cancel_notify: 0 if the callback will never run, else EREF.
+    /// swerl_cancel_notify: 0 if the callback will never run, else EREF
+    /// (also for a ref that is not a notify's or a watch's).
     package func cancelNotify(_ ref: UInt64) -> Int32 {
         if isStopped { return Code.stopped }
-        return waiters.abandon(ref) ? Code.ok : Code.badRef
+        return waiters.cancel(ref) ? Code.ok : Code.badRef
     }
 
     /// EINPROC for a wait on a runtime thread that must never wait (a

@@ -55,6 +55,9 @@ struct Waiter {
     var isCall: Bool
     /// A call's deadline (monotonic ns); UInt64.max: none.
     var deadline: UInt64 = .max
+    /// Started by swerl_call_notify or swerl_watch_exit: swerl_cancel_notify
+    /// may stop it (no other waiter: a blocked caller would never wake).
+    var cancellable = false
 
     /// Whether an outcome arriving now comes after the deadline.
     var isLate: Bool { deadline != .max && monotonicNanos() >= deadline }
@@ -81,10 +84,19 @@ final class Waiters: @unchecked Sendable {
         shard(ref).table.withLock { $0.removeValue(forKey: ref) }
     }
 
-    /// swerl_reply. EREF if nobody waits for `ref` anymore, or its deadline
-    /// passed (the caller is told it timed out): the reply is a dead letter.
+    /// Removes the waiter of `ref` only if it is of the kind `accept` wants.
+    private func remove(_ ref: UInt64, if accept: (Waiter) -> Bool) -> Waiter? {
+        shard(ref).table.withLock { table in
+            guard let waiter = table[ref], accept(waiter) else { return nil }
+            return table.removeValue(forKey: ref)
+        }
+    }
+
+    /// swerl_reply. EREF if nobody waits for `ref` anymore (or it is not a
+    /// call's), or its deadline passed (the caller is told it timed out):
+    /// the reply is a dead letter.
     func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
-        guard let waiter = remove(ref) else {
+        guard let waiter = remove(ref, if: { $0.isCall }) else {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
         }
@@ -127,6 +139,15 @@ final class Waiters: @unchecked Sendable {
     @discardableResult
     func abandon(_ ref: UInt64) -> Bool {
         guard let waiter = remove(ref) else { return false }
+        engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
+        return true
+    }
+
+    /// swerl_cancel_notify: abandons `ref` only if it is a cancellable
+    /// waiter's. false: settled, unknown, or someone else's (a blocked
+    /// swerl_call, a process's call_async, which must get their outcome).
+    func cancel(_ ref: UInt64) -> Bool {
+        guard let waiter = remove(ref, if: { $0.cancellable }) else { return false }
         engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
         return true
     }
