@@ -218,7 +218,7 @@ SEEDS = {
                           + cancel_notify(0, 0) + bytes([M_SLEEP, 1, M_REPLY, 0, 1]) + cancel_notify(0x80, 0)
                           + cancel_notify(3) + cancel_notify(2, ref=230) + bytes(8),
     # a call_async's ref while its server sleeps: swerl_cancel_notify must not
-    # stop it (open finding 10: the harness steers the ref unless SWERL_FUZZ_OPEN=1)
+    # stop it (finding 10)
     "cancel-notify-other-refs": cfg() + spawn() + spawn(flags=BLOCKING) + send(1, H_SLEEP, a=10)
                                 + send(0, H_CALL_ASYNC, b=7, c=H_CONTINUE, pid=1) + bytes([M_WAIT_EXIT, 1, 0])
                                 + cancel_notify(2, ref=0) + send(0, H_CANCEL_NOTIFY, ref=0) + PAUSE,

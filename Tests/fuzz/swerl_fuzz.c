@@ -595,8 +595,9 @@ static void notify_watch(notify_rec *r, swerl_runtime *rt)
     notify_issued("swerl_watch_exit", r, rc);
 }
 
-/* swerl_cancel_notify(rt, ref) from any thread; a 0 must be for a record
-   whose done has not run, and only once. */
+/* swerl_cancel_notify(rt, ref) from any thread, with a ref from anywhere (a
+   notify's, a timer's, a monitor's, a call's, garbage): a 0 must be for a
+   record whose done has not run, and only once. */
 static void cancel_notify(swerl_runtime *rt, swerl_ref ref)
 {
     int rc = CHECK_RC(swerl_cancel_notify(rt, ref), OK_ | E_(EINVAL) | E_(EREF) | E_(ESTOPPED));
@@ -705,21 +706,11 @@ static void notify_check_all(void)
 /* Calls that take a ref, from the main thread and from processes            */
 /* ------------------------------------------------------------------------ */
 
-/* swerl_call from a blocking process to itself. Reported, not yet in
-   swerl.h: it gives ECALLSELF (sensibly: it could only time out), which the
-   header lists for swerl_call_async and swerl_call_notify but not for
-   swerl_call (Tests/fuzz/README.md, open finding 8). */
-#define CALL_SELF_GAP E_(ECALLSELF)
-
 /* swerl_reply(rt, ref, ...): a swerl_watch_exit ref is no call to answer. */
 static void reply_to(swerl_runtime *rt, swerl_ref ref, const void *data, size_t len, uint64_t more)
 {
     notify_rec *r = notify_find(ref);
-    int rc;
-    /* Open finding 7 (README.md): swerl_reply settles a watch as if it were
-       a call, and its done is told NOPROC while the process lives. */
-    if (r && r->kind == NOTIFY_WATCH && !open_findings()) return;
-    rc = CHECK_RC(swerl_reply(rt, ref, data, len), OK_ | E_(EREF) | E_(ETOOBIG) | E_(ESTOPPED) | more);
+    int rc = CHECK_RC(swerl_reply(rt, ref, data, len), OK_ | E_(EREF) | E_(ETOOBIG) | E_(ESTOPPED) | more);
     if (rc == 0 && r && r->kind == NOTIFY_WATCH)
         fail_contract("swerl_reply", rc, "answered a swerl_watch_exit ref (its done was told NOPROC)");
 }
@@ -730,17 +721,6 @@ static void cancel_timer(swerl_runtime *rt, swerl_ref ref, uint32_t *left)
     int rc = CHECK_RC(swerl_cancel_timer(rt, ref, left), OK_ | E_(EREF) | E_(ESTOPPED) | (rt ? 0 : E_(EINVAL)));
     if (rc == 0 && notify_find(ref))
         fail_contract("swerl_cancel_timer", rc, "cancelled a swerl_call_notify / watch_exit");
-}
-
-/* swerl_cancel_notify with a ref from anywhere (a notify's, a timer's, a
-   monitor's, a call's, garbage). Open finding 10 (README.md): it stops any
-   pending waiter, a swerl_call_async's (whose REPLY never comes) or a
-   swerl_call's (whose caller is never woken); so a ref that is no notify's
-   is made one no counter reaches (the top bit set): still EREF. */
-static void cancel_notify_steered(swerl_runtime *rt, swerl_ref ref)
-{
-    if (ref != 0 && !notify_find(ref) && !open_findings()) ref |= (swerl_ref)1 << 63;
-    cancel_notify(rt, ref);
 }
 
 /* Do what `o` asks, as the process `ctx`; returns what handle returns. */
@@ -870,7 +850,7 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         switch (o->a % 4) {
         case 0:
             expect("swerl_call", swerl_call(rt, o->pid, "x", 1, 5, &reply),
-                   wait_codes_here(st, CALL_CODES | CALL_SELF_GAP, E_(ESTOPPED)));
+                   wait_codes_here(st, CALL_CODES | (o->pid == self ? E_(ECALLSELF) : 0), E_(ESTOPPED)));
             break;
         case 1:
             if (swerl_runtime_stop(rt, 10) != SWERL_EINPROC)
@@ -898,7 +878,7 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
     }
     case H_BLOCKING_CALL: {
         /* swerl_call from a handler: EINPROC on a scheduler, a real call
-           (bounded) on the blocking pool; to itself it can only time out. */
+           (bounded) on the blocking pool; to itself ECALLSELF. */
         op_msg req;
         swerl_buffer reply = {NULL, 0};
         swerl_pid to = o->b & 0x80 ? self : o->pid;
@@ -908,7 +888,7 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         req.a = o->a;
         req.pid = self;
         rc = expect_pid("swerl_call", swerl_call(rt, to, &req, sizeof req, wait_ms(o->b), o->a & 0x40 ? NULL : &reply),
-                        wait_codes_here(st, CALL_CODES | (to == self ? CALL_SELF_GAP : 0),
+                        wait_codes_here(st, CALL_CODES | (to == self ? E_(ECALLSELF) : 0),
                                         E_(ESTOPPED) | (o->a & 0x40 ? E_(EINVAL) : 0)),
                         to);
         if (rc != 0 && (reply.data || reply.len)) fail_contract("swerl_call", rc, "reply not empty on error");
@@ -952,7 +932,7 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         break;
     }
     case H_CANCEL_NOTIFY:
-        cancel_notify_steered(rt, o->a & 1 ? notify_pick(o->b) : o->ref);
+        cancel_notify(rt, o->a & 1 ? notify_pick(o->b) : o->ref);
         break;
     case H_SEND_AFTER_NAMED: {
         op_msg fwd;
@@ -1660,7 +1640,7 @@ static void main_op(input *in, uint64_t max_msg)
         /* A notify's ref (s % 4 < 2), any ref (timers', calls', garbage), 0. */
         uint8_t s = in_u8(in), k = in_u8(in);
         swerl_ref which = s % 4 < 2 ? notify_pick(k) : s % 4 == 2 ? pick_ref(in) : 0;
-        cancel_notify_steered(s & 0x80 ? NULL : rt, which);
+        cancel_notify(s & 0x80 ? NULL : rt, which);
         break;
     }
     case M_WAIT_EXIT: {
