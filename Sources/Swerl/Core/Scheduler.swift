@@ -34,6 +34,9 @@ final class Scheduler: @unchecked Sendable {
     // --- shared -----------------------------------------------------------
     let injection = Atomic<UInt>(0)
     let sleeping = Atomic<Bool>(false)
+    /// While sleeping: when it wakes by itself (its earliest timer; .max:
+    /// never). A timer added from another thread wakes it only if earlier.
+    let sleepUntil = Atomic<UInt64>(.max)
     let stealRequest = Atomic<Int>(-1)
     /// Local queue length, published for thieves (relaxed).
     let publishedLoad = Atomic<Int>(0)
@@ -153,6 +156,9 @@ final class Scheduler: @unchecked Sendable {
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
         askForWork()
+        // Published before `sleeping` (whose store releases it): a thread
+        // adding a timer that sees us asleep sees when we will wake.
+        sleepUntil.store(heap.nextDeadline ?? .max, ordering: .relaxed)
         sleeping.store(true, ordering: .sequentiallyConsistent)
         if injection.load(ordering: .sequentiallyConsistent) != 0
             || hasForeignTimers.load(ordering: .sequentiallyConsistent)
@@ -182,11 +188,15 @@ final class Scheduler: @unchecked Sendable {
         engine.turnMonitor.schedulerWokeUp()
     }
 
-    /// Adds a timer from a thread that does not hold this scheduler.
+    /// Adds a timer from a thread that does not hold this scheduler. A
+    /// sleeping scheduler is woken only if the timer is due before it wakes
+    /// by itself (then it merges the timer): a call's timeout armed from
+    /// outside would otherwise cost a cross-thread wake-up per call.
     func addForeignTimer(_ entry: TimerEntry) {
         foreignTimers.withLock { $0.append(entry) }
         hasForeignTimers.store(true, ordering: .sequentiallyConsistent)
-        if sleeping.load(ordering: .sequentiallyConsistent) { wakeUp() }
+        if sleeping.load(ordering: .sequentiallyConsistent)
+            && entry.deadline < sleepUntil.load(ordering: .relaxed) { wakeUp() }
     }
 
     private func mergeForeignTimers() {
