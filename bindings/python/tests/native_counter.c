@@ -44,3 +44,11 @@ static const swerl_behavior behavior = {
 };
 
 const swerl_behavior *native_counter_behavior(void) { return &behavior; }
+
+/* Data symbols for NativeProcess.load's checks: the behaviour as a
+   variable (accepted as is), and data that is no behaviour at all (refused
+   with a ValueError; 1.1 called it as a function and crashed). */
+const swerl_behavior native_counter_behavior_variable = {
+    sizeof(swerl_behavior), counter_init, counter_handle, counter_terminate
+};
+const char native_counter_not_a_behavior[64] = "just some bytes, not a swerl_behavior";

@@ -10,6 +10,7 @@ import os
 import queue
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -103,3 +104,35 @@ def test_bad_input(native_lib):
     zeros = ctypes.create_string_buffer(64)
     with pytest.raises(ValueError, match="not a swerl_behavior"):
         swerl.NativeProcess(ctypes.addressof(zeros))
+
+
+def test_data_symbols_are_checked_not_called(native_lib):
+    """Issue 11: load() given a data symbol called it as a function and
+    killed the interpreter (so this runs in a child: a crash is a failure).
+    Now a swerl_behavior variable is taken as is, anything else is a clear
+    ValueError; so are addresses that are not behaviours."""
+    code = r"""
+import ctypes, swerl
+from swerl import _ffi
+lib = %r
+with swerl.Runtime(schedulers=1) as rt:
+    pid = rt.spawn(swerl.NativeProcess.load(lib, "native_counter_behavior_variable"))
+    rt.send(pid, b"+")
+    print("variable:", rt.call(pid, b"count", timeout=10).decode())
+    fake = (ctypes.c_uint64 * 4)(ctypes.sizeof(_ffi.SwerlBehavior), 0, ctypes.addressof(rt._behavior), 0)
+    for attempt in (lambda: swerl.NativeProcess.load(lib, "native_counter_not_a_behavior"),
+                    lambda: swerl.NativeProcess(8),  # page 0: unmapped
+                    lambda: swerl.NativeProcess(ctypes.addressof(fake))):  # a handle into data
+        try:
+            attempt()
+        except ValueError as e:
+            print("refused:", e)
+""" % native_lib
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "the interpreter died (status %d): %s" % (p.returncode, p.stderr)
+    lines = p.stdout.splitlines()
+    assert lines[0] == "variable: 1", p.stdout
+    assert lines[1].startswith("refused: native_counter_not_a_behavior"), p.stdout
+    assert "not a swerl_behavior" in lines[1], p.stdout
+    assert "not readable memory" in lines[2], p.stdout
+    assert "handle" in lines[3] and "does not point to code" in lines[3], p.stdout

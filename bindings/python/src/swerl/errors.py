@@ -87,7 +87,7 @@ class MessageTooBig(SwerlError):
     """ETOOBIG (-8): message too large."""
 
     code, name, text = -8, "ETOOBIG", "message too large"
-    hint = "raise the limit with swerl.Runtime(max_message_size=bytes) (default 64 MiB)"
+    hint = "in Python: swerl.Runtime(max_message_size=bytes), 64 MiB by default"
 
 
 class OutOfMemory(SwerlError, MemoryError):
@@ -130,7 +130,7 @@ class ProcessLimit(SwerlError):
     """ELIMIT (-15): process limit reached."""
 
     code, name, text = -15, "ELIMIT", "process limit reached"
-    hint = "raise the limit with swerl.Runtime(max_processes=n)"
+    hint = "in Python: swerl.Runtime(max_processes=n)"
 
 
 class InProcess(SwerlError):
@@ -212,7 +212,7 @@ class MemoryLimit(SwerlError):
     """EMEMLIMIT (-28): runtime memory limit reached (``Runtime(max_memory=)``)."""
 
     code, name, text = -28, "EMEMLIMIT", "runtime memory limit reached"
-    hint = "raise the ceiling with swerl.Runtime(max_memory=bytes) or rt.set_max_memory(bytes)"
+    hint = "in Python: swerl.Runtime(max_memory=bytes) or rt.set_max_memory(bytes)"
 
 
 #: code -> exception class

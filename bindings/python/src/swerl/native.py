@@ -13,14 +13,28 @@ processes, under the same supervisors::
 The loader gives the shared object the library Python already loaded (the
 same soname), so there is one runtime and its processes are ordinary
 processes: messages, links, monitors and calls work across languages.
+
+What can be checked is checked before anything is read or called, so a
+wrong symbol is a ValueError, not a crashed interpreter: the symbol is a
+function to call (in executable memory) or a ``swerl_behavior`` variable;
+the behaviour is readable memory whose ``size`` is sizeof(swerl_behavior)
+or more (a newer header's larger struct) and whose ``handle`` (and
+``init``/``terminate`` when set) point into executable memory. (A function
+with another signature cannot be told from the right one: it is called.)
 """
 
 import ctypes
+import struct
 from typing import Any, Optional, Union
 
-from . import _ffi
+from . import _ffi, memory_map
 
 __all__ = ["NativeProcess"]
+
+_BEHAVIOR_SIZE = ctypes.sizeof(_ffi.SwerlBehavior)
+_BEHAVIOR_LAYOUT = struct.Struct("@IPPP")  # size, init, handle, terminate: C's alignment
+_MAX_BEHAVIOR_SIZE = 4096  # a struct that grows by functions never gets near this
+assert _BEHAVIOR_LAYOUT.size == _BEHAVIOR_SIZE
 
 
 class NativeProcess:
@@ -39,10 +53,7 @@ class NativeProcess:
         if not address:
             raise ValueError("NativeProcess needs the address of a swerl_behavior, not %r"
                              % (behavior,))
-        b = _ffi.SwerlBehavior.from_address(address)
-        if b.size < ctypes.sizeof(_ffi.SwerlBehavior) or not b.handle:
-            raise ValueError("%#x is not a swerl_behavior (size %d, handle %s)"
-                             % (address, b.size, "set" if b.handle else "NULL"))
+        _check_behavior(address, name or "%#x" % address)
         self.behavior = ctypes.cast(address, ctypes.POINTER(_ffi.SwerlBehavior))
         self.arg = arg
         self.keep = keep
@@ -53,23 +64,63 @@ class NativeProcess:
     def load(cls, library: Union[str, ctypes.CDLL], symbol: str,
              arg: Optional[int] = None, keep: Any = None) -> "NativeProcess":
         """The behaviour returned by ``const swerl_behavior *symbol(void)`` in
-        `library` (a path or an already loaded ctypes.CDLL)."""
+        `library` (a path or an already loaded ctypes.CDLL), or the
+        ``const swerl_behavior symbol`` variable itself."""
         lib = library if isinstance(library, ctypes.CDLL) else ctypes.CDLL(library)
         try:
             getter = getattr(lib, symbol)
         except AttributeError:
             raise ValueError("%s exports no %s()" % (lib._name, symbol)) from None
-        getter.argtypes = []
-        getter.restype = ctypes.c_void_p
-        address = getter()
-        if not address:
-            raise ValueError("%s() in %s returned NULL" % (symbol, lib._name))
-        self = cls(address, arg=arg, keep=keep, name=symbol)
+        where = "%s in %s" % (symbol, lib._name)
+        symbol_address = ctypes.cast(getter, ctypes.c_void_p).value or 0
+        if _is_data(symbol_address):
+            self = cls(symbol_address, arg=arg, keep=keep, name="%s (a variable)" % where)
+        else:
+            getter.argtypes = []
+            getter.restype = ctypes.c_void_p
+            address = getter()
+            if not address:
+                raise ValueError("%s() returned NULL" % where)
+            self = cls(address, arg=arg, keep=keep, name="%s()" % where)
+        self.name = symbol
         self.library = lib
         return self
 
     def __repr__(self) -> str:
         return "<swerl.NativeProcess %s>" % (self.name,)
+
+
+def _is_data(address: int) -> bool:
+    """True if `address` is known not to be code (a variable)."""
+    if not memory_map.available():
+        return False
+    found = memory_map.mapping(address)
+    return found is not None and not found.executable
+
+
+def _check_behavior(address: int, what: str) -> None:
+    """ValueError unless a swerl_behavior can be read at `address`."""
+    if memory_map.available():
+        first, last = memory_map.mapping(address), memory_map.mapping(address + _BEHAVIOR_SIZE - 1)
+        if first is None or last is None or not (first.readable and last.readable):
+            raise ValueError("%s is not a swerl_behavior: %#x is not readable memory" % (what, address))
+    size, init, handle, terminate = _BEHAVIOR_LAYOUT.unpack_from(_ffi.MEMORY, address)
+    if not _BEHAVIOR_SIZE <= size <= _MAX_BEHAVIOR_SIZE or not handle:
+        raise ValueError(
+            "%s is not a swerl_behavior (size %d, handle %s): expected size = "
+            "sizeof(swerl_behavior) = %d and a handle function" % (
+                what, size, "%#x" % handle if handle else "NULL", _BEHAVIOR_SIZE))
+    for field, value in (("handle", handle), ("init", init), ("terminate", terminate)):
+        if value and not _is_code(value):
+            raise ValueError("%s is not a swerl_behavior: its %s (%#x) does not point to code"
+                             % (what, field, value))
+
+
+def _is_code(address: int) -> bool:
+    if not memory_map.available():
+        return True  # cannot tell
+    found = memory_map.mapping(address)
+    return found is not None and found.executable
 
 
 def _address(behavior: Any) -> int:
