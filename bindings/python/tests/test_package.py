@@ -67,7 +67,9 @@ def watch(rt, pid):
 def test_version_check():
     assert swerl.version().startswith("1.")
     assert swerl.version_hex() >> 16 == 1
-    _ffi.check_version(0x010203)  # any 1.x is fine
+    _ffi.check_version(0x010203)  # any 1.x from 1.2 on is fine
+    with pytest.raises(swerl.LibraryError, match="needs 1.2 or newer"):
+        _ffi.check_version(0x010100)
     with pytest.raises(swerl.LibraryError, match="ABI major 1"):
         _ffi.check_version(0x020000)
     with pytest.raises(ImportError):

@@ -35,6 +35,7 @@ from ctypes import (
 from typing import Any, Dict, List, Optional, Tuple
 
 ABI_MAJOR = 1
+MIN_MINOR = 2  # swerl_call_notify and the other 1.2 functions
 LIBRARY_NAME = "libswerl.so.1"
 
 # ---------------------------------------------------------------------------
@@ -322,14 +323,20 @@ def _candidates() -> List[Tuple[str, str]]:
 
 
 def check_version(version: int, where: str = LIBRARY_NAME) -> None:
-    """Raise LibraryError unless `version` (0xMMmmpp) has ABI major 1."""
-    major = version >> 16
+    """Raise LibraryError unless `version` (0xMMmmpp) has ABI major 1 and is
+    at least 1.MIN_MINOR (the functions this package declares)."""
+    major, minor = version >> 16, (version >> 8) & 0xFF
     if major != ABI_MAJOR:
         raise LibraryError(
             "%s is version %d.%d.%d (swerl_version() = %#08x), but this swerl package "
             "needs ABI major %d: install a libswerl.so.%d or a matching swerl package"
-            % (where, major, (version >> 8) & 0xFF, version & 0xFF, version, ABI_MAJOR, ABI_MAJOR)
+            % (where, major, minor, version & 0xFF, version, ABI_MAJOR, ABI_MAJOR)
         )
+    if minor < MIN_MINOR:
+        raise LibraryError(
+            "%s is version %d.%d.%d, but this swerl package needs %d.%d or newer: "
+            "install a newer libswerl.so.1, or the swerl package of that version"
+            % (where, major, minor, version & 0xFF, ABI_MAJOR, MIN_MINOR))
 
 
 def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
