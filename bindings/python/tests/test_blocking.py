@@ -3,6 +3,7 @@ blocking processes run where they may wait (sleep, I/O, a synchronous call),
 long turns and crashes are reported on the ``swerl`` logger, and the
 runtime's report lists are bounded."""
 
+import ctypes
 import logging
 import queue
 import threading
@@ -201,9 +202,13 @@ def test_long_turns_reach_the_swerl_logger(records):
 
     base = threading.active_count()
     with swerl.Runtime(schedulers=1, long_turn=0.05) as rt:
+        other = rt.spawn(lambda msg, ctx: None)
         rt.send(rt.spawn(slow, name="slowpoke"), b"x")
         assert started.wait(TIMEOUT)
-        found = wait_until(lambda: records.matching("long turn"), "a long-turn report")
+        # Other processes keep running meanwhile: libswerl 1.2.0 reports a
+        # long turn only while its scheduler has other work to hand over.
+        found = wait_until(lambda: (rt.send(other, b"tick"), records.matching("long turn"))[1],
+                           "a long-turn report")
     level, text, _ = found[0]
     assert level == logging.WARNING and "'slowpoke'" in text
     assert threading.active_count() == base  # no _DummyThread left by the monitor thread
@@ -227,3 +232,25 @@ def test_reports_and_callback_errors_are_bounded():
             logger.disabled = False
         assert len(rt.callback_errors) == swerl.runtime.LOG_LIMIT
         assert "terminate failed" in rt.callback_errors[-1]
+
+
+def test_a_log_hook_on_an_unknown_thread_leaves_no_dummy_thread(rt, records):
+    """The turn monitor calls the log hook on a thread without thread hooks:
+    the threading._DummyThread a log record registers there (CPython 3.11
+    never removes it) is forgotten at once. Here the hook is called as C
+    would, from a thread the threading module does not know."""
+    import _thread
+
+    text = ctypes.create_string_buffer(b"long turn: a report from a hookless thread")
+    finished = threading.Event()
+    idents = []
+
+    def hookless():
+        idents.append(_thread.get_ident())
+        rt._c_log(None, 1, ctypes.addressof(text), len(text.value))
+        finished.set()
+
+    _thread.start_new_thread(hookless, ())
+    assert finished.wait(TIMEOUT)
+    assert records.matching("from a hookless thread")[0][0] == logging.WARNING
+    assert idents[0] not in threading._active, "a _DummyThread was left behind"

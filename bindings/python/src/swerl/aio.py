@@ -15,7 +15,7 @@ import struct
 import threading
 from typing import Any, Dict, Optional, Tuple
 
-from .errors import Stopped, SwerlError, error_class
+from .errors import Stopped, SwerlError, error
 
 _TOKEN = struct.Struct("=Q")
 
@@ -78,9 +78,8 @@ class Bridge:
             if msg.reason == 0:
                 _resolve(loop, fut, result=msg.data)
             else:
-                cls = error_class(msg.reason)
-                detail = msg.data.decode("utf-8", "replace") if msg.data else ""
-                _resolve(loop, fut, error=cls("call_async: %s%s" % (cls.text, ": " + detail if detail else "")))
+                detail = msg.data.decode("utf-8", "replace") if msg.data else ""  # EEXITED's
+                _resolve(loop, fut, error=error(msg.reason, "call_async", detail))
 
     def terminate(self, reason: Any, ctx: Any) -> None:
         # The runtime is stopping (or the bridge was killed): nothing pending

@@ -241,16 +241,19 @@ def last_error_detail() -> str:
     return (_last_error_detail() or b"").decode("utf-8", "replace")
 
 
-def error(code: int, what: Optional[str] = None, detail: str = "") -> SwerlError:
-    """The exception for `code`: "what: text: detail (hint)". `detail` is
-    what the library said (swerl_last_error_detail(), or the exit detail a
-    notification carried)."""
+def error(code: int, what: Optional[str] = None, detail: str = "",
+          advice: str = "") -> SwerlError:
+    """The exception for `code`: "what: text: detail. advice (hint)".
+    `detail` is what the library said (swerl_last_error_detail(), or the
+    exit detail a notification carried); `advice`, what the caller adds."""
     cls = ERRORS.get(code, SwerlError)
     message = cls.text if cls is not SwerlError else "unknown error"
     if what:
         message = "%s: %s" % (what, message)
     if detail:
         message = "%s: %s" % (message, detail.rstrip("\n"))
+    if advice:
+        message = "%s. %s" % (message, advice)
     if cls.hint:
         message = "%s (%s)" % (message, cls.hint)
     if cls is SwerlError:

@@ -526,12 +526,12 @@ class Runtime:
             raise self._stop_error("close", rc, detail)
 
     def _stop_error(self, what: str, rc: int, detail: str) -> SwerlError:
-        if rc == closing.ETIMEDOUT:
-            self._stop_timed_out = True
-            detail += (". Its thread is left running; the runtime is freed in the background "
-                       "if the handler returns. Blocking work belongs in a blocking process "
-                       "(rt.spawn(..., blocking=True))")
-        return error(rc, what, detail)
+        if rc != closing.ETIMEDOUT:
+            return error(rc, what, detail)
+        self._stop_timed_out = True
+        return error(rc, what, detail, "Its thread is left running; the runtime is freed in the "
+                     "background if the handler returns. Blocking work belongs in a blocking "
+                     "process (rt.spawn(..., blocking=True))")
 
     def _release(self) -> None:
         """After swerl_runtime_free: nothing can call back into Python now."""
