@@ -68,20 +68,6 @@ static int tracing(void)
     return g_trace;
 }
 
-/* SWERL_FUZZ_OPEN=1: take the paths of the open findings too (README.md,
-   "Findings"), which the harness otherwise steers around so that a run
-   looks for new bugs. */
-static int g_open = -1;
-
-static int open_findings(void)
-{
-    if (g_open < 0) {
-        const char *e = getenv("SWERL_FUZZ_OPEN");
-        g_open = e && *e && strcmp(e, "0") != 0;
-    }
-    return g_open;
-}
-
 /* The longest swerl_last_error_detail the harness believes: past it, the
    text is taken as not NUL-terminated. */
 #define DETAIL_MAX ((size_t)1 << 16)
@@ -1767,8 +1753,6 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static long g_log_calls;        /* atomic */
-
 /* Reports (crash reports, long turns with swerl_runtime_set_long_turn): a
    known level and `len` readable bytes. */
 static void on_log(void *user, int level, const char *message, size_t len)
@@ -1777,24 +1761,6 @@ static void on_log(void *user, int level, const char *message, size_t len)
     if (level < SWERL_LOG_ERROR || level > SWERL_LOG_INFO || !message || len == 0)
         fail_contract("on_log", level, "bad report");
     touch(message, len);
-    AT_ADD(&g_log_calls, 1);
-}
-
-/* Open finding 9 (README.md): two crash reports on two threads at once can
-   compute the time since the report window began as a negative number (the
-   later clock reading opened the window first): an arithmetic overflow, and
-   the Swift runtime traps. A window opens at a runtime's first report and
-   then once a second; so an input with a log hook first has one process
-   crash alone and waits for its report, and its own reports (it lasts well
-   under a second) all fall in that window. */
-static void open_crash_report_window(swerl_runtime *rt)
-{
-    swerl_pid pid = 0;
-    double t0 = now_ms();
-    if (open_findings()) return;
-    if (CHECK_RC(swerl_spawn(rt, &g_behavior, STATIC_ARG(0, 0, 2), NULL, &pid), SPAWN_CODES) != 0) return;
-    note_own_pid("swerl_spawn", pid);
-    while (AT_LOAD(&g_log_calls) == 0 && now_ms() - t0 < 1000.0) sleep_us(100);
 }
 
 enum { MAX_OPS = 48 };
@@ -1858,11 +1824,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(g_notify, 0, sizeof g_notify);
     g_stopped = 0;
     g_n_simple = g_n_kept = 0;
-    AT_STORE(&g_log_calls, 0L);
     rc = swerl_runtime_start(&cfg, &g_rt);
     expect("swerl_runtime_start", rc, OK_ | E_(ENOMEM));
     if (rc != 0) return 0;
-    if (cfg.on_log) open_crash_report_window(g_rt);
 
     for (ops = 0; ops < MAX_OPS && in.n > 0 && now_ms() - t0 < BUDGET_MS; ops++) main_op(&in, max_msg);
 
