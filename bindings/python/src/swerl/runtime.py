@@ -736,7 +736,7 @@ class Runtime:
         to = _target(self._p, pid, "call")
         if on_runtime_thread():  # the library allows it in a blocking process only
             return _call_here(self._p, to, data, ms)
-        return self._notify.call(self._p, _pid(to), data, timeout)
+        return self._notify.call(self._p, _pid(to), data, ms)
 
     async def call_async(self, pid: Union[int, str], data: bytes,
                          timeout: Optional[float] = 5.0) -> bytes:
