@@ -200,6 +200,24 @@ static void t_route_around(void)
     if (check_failed_) log_print();
 }
 
+/* A long turn is reported also when nothing else runs (the other threads
+   sleep: the monitor still watches the turn). */
+static void t_long_turn_alone(void)
+{
+    swerl_runtime *rt = start_rt(1);
+    swerl_pid sleeper;
+    char text[SWERL_PID_FORMAT_MAX];
+    if (!CHECK(rt != NULL)) return;
+    sleeper = spawn_named(rt, &b_blocker, NULL, "alone", 0);
+    CHECK_EQ_INT(swerl_send(rt, sleeper, "block", 5), 0);
+    pid_text(sleeper, text, sizeof text);
+    CHECK_WAIT(log_count("long turn", text, "'alone'") == 1);
+    AT_STORE(&g_gate_open, 1);
+    CHECK_WAIT(log_count("long turn", text, "returned after") == 1);
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
+    swerl_runtime_free(rt);
+}
+
 /* Every scheduler blocked at once (two of two), and more: each gets a
    thread of its own, and the rest of the runtime goes on. */
 static void t_all_schedulers_blocked(void)
@@ -533,6 +551,7 @@ int main(int argc, char **argv)
 {
     check_begin(argc, argv);
     check_section("long turn: reported, and a ping-pong and a 10 ms timer go on meanwhile", t_route_around, 120);
+    check_section("long turn: reported with nothing else to run", t_long_turn_alone, 120);
     check_section("every scheduler blocked at once", t_all_schedulers_blocked, 120);
     check_section("long turn: the report limit, 0 = off", t_long_turn_limit, 120);
     check_section("blocking processes: blocking calls allowed, no scheduler taken", t_blocking_processes, 120);

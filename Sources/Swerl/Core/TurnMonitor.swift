@@ -107,13 +107,13 @@ final class TurnMonitor: @unchecked Sendable {
         started = false
     }
 
-    /// Sleeps one tick, or until a scheduler wakes up if all of them sleep.
-    /// false: the runtime is stopping.
+    /// Sleeps one tick, or, when there is nothing to watch, until a
+    /// scheduler wakes up. false: the runtime is stopping.
     private func waitForNextTick() -> Bool {
-        if allSchedulersAsleep() {
+        if nothingToWatch() {
             idleFlag.store(true, ordering: .sequentiallyConsistent)
             // Checked again after publishing the flag (Dekker with Scheduler.idle).
-            if allSchedulersAsleep() {
+            if nothingToWatch() {
                 let running = control.wait(until: { $0.stopping || $0.woken }, deadline: nil) { state, _ -> Bool in
                     state.woken = false
                     return !state.stopping
@@ -127,8 +127,13 @@ final class TurnMonitor: @unchecked Sendable {
         return control.wait(until: { $0.stopping }, deadline: deadline) { state, _ in !state.stopping }
     }
 
-    private func allSchedulersAsleep() -> Bool {
+    /// Every scheduler sleeps, and no turn goes on (a worker whose scheduler
+    /// was taken over may still be in its long turn, to report when it ends).
+    private func nothingToWatch() -> Bool {
         engine.schedulers.allSatisfy { $0.sleeping.load(ordering: .sequentiallyConsistent) }
+            && engine.workers.withLock { $0 }.allSatisfy {
+                $0.kind == .blocking || $0.runningPid.load(ordering: .relaxed) == 0
+            }
     }
 
     /// Called by a scheduler that leaves its sleep.
