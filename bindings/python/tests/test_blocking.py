@@ -112,6 +112,19 @@ def test_set_blocking_from_the_next_turn_on(rt):
     assert get(q) == ("call", "refused")  # a scheduled process again
 
 
+def test_wait_exit_inside_a_blocking_process(rt):
+    q = queue.Queue()
+    victim = rt.spawn(lambda msg, ctx: None)
+
+    def waiter(msg, ctx):
+        q.put(rt.wait_exit(victim, timeout=TIMEOUT))
+
+    rt.send(rt.spawn(waiter, blocking=True), b"wait")
+    wait_until(lambda: rt.process_info(victim)["monitored_by"] == 1, "the waiter watching")
+    rt.exit(victim, swerl.Reason.USER + 5)
+    assert get(q) == swerl.Reason.USER + 5
+
+
 def test_supervised_blocking_children(rt):
     rt.spawn(echo, name="echo")
 

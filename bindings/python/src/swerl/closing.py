@@ -25,7 +25,7 @@ from typing import Callable, List, Optional, Tuple
 
 from ._ffi import lib
 from .errors import last_error_detail
-from .notify import Outcome
+from .notify import SIGNAL_SLICE, Outcome
 
 __all__ = ["RuntimePointer", "stop", "stop_and_free", "ETIMEDOUT"]
 
@@ -154,5 +154,6 @@ def stop_and_free(holder: List[RuntimePointer], ms: int, release: Callable[[], N
     thread = _aside(stop_then_free, "swerl-close")
     outcome.wait()
     if wait_for_free and outcome.code != ETIMEDOUT and thread is not None:
-        thread.join()
+        while thread.is_alive():
+            thread.join(SIGNAL_SLICE)  # in slices, as Outcome.wait
     return outcome.code, outcome.data

@@ -17,9 +17,10 @@ init calls the factory (a class, a no-argument callable, or a wrapper of a
 handle(msg, ctx) function) to build the object, which then lives in the
 runtime's process table like any spawned process. A blocking child
 (``ChildSpec(blocking=True)``, or ``blocking = True`` on its class) makes
-itself blocking in that init (swerl_set_blocking). The supervisor owns the keys once ``swerl_supervisor_start`` (or
-``start_child``/``spawn_child``) returned 0 and releases them with
-``arg_free``; on an error this module releases them itself.
+itself blocking in that init (swerl_set_blocking). The supervisor owns the
+keys once ``swerl_supervisor_start`` (or ``start_child``/``spawn_child``)
+returned 0 and releases them with ``arg_free``; on an error this module
+releases them itself.
 """
 
 import ctypes
