@@ -40,7 +40,7 @@ def say(text):
 
 def show(pid):
     """Erlang's way to print a pid: <node.slot.generation>."""
-    return "<0.%d.%d>" % (pid & 0xFFFFFF, (pid >> 24) & 0x3FFFFFFF)
+    return repr(swerl.Pid(pid))
 
 
 class Greeter(swerl.Process):

@@ -168,10 +168,14 @@ extension Engine {
     /// Names the processes a stop could not stop: in the log and in the
     /// calling thread's error detail.
     private func reportStuck(_ stuck: [StuckTurn]) {
+        let now = monotonicNanos()
         let described = stuck.map { turn -> String in
             guard turn.pid != 0 else { return "processes that did not exit within 5 s of the kill" }
             let name = registry.name(of: turn.pid).map { " ('\($0)')" } ?? ""
-            return "\(Pids.format(turn.pid))\(name), at least \(turn.nanos / 1_000_000) ms in one turn"
+            // The monitor has watched the turn since it began; the stop only
+            // since the kill.
+            let nanos = max(turn.nanos, turnMonitor.turnStart(of: turn.pid).map { now - min($0, now) } ?? 0)
+            return "\(Pids.format(turn.pid))\(name), at least \(nanos / 1_000_000) ms in one turn"
         }
         for line in described {
             report(level: SWERL_LOG_ERROR, "stop: \(line): its handler did not return even after the kill; "

@@ -59,6 +59,9 @@ final class TurnMonitor: @unchecked Sendable {
         var tookOver = false
     }
     private var watches: [ObjectIdentifier: Watch] = [:]
+    /// When the turns watched now began (pid -> monotonic ns), for others
+    /// to read (a stop that names what it could not stop).
+    private let turnStarts = Lock<[UInt64: UInt64]>([:])
 
     private var thread = pthread_t()
     private var started = false
@@ -173,6 +176,13 @@ final class TurnMonitor: @unchecked Sendable {
             watches[key] = watch
         }
         watches = watches.filter { seen.contains($0.key) }
+        let starts = Dictionary(watches.values.map { ($0.pid, $0.since) }, uniquingKeysWith: min)
+        turnStarts.withLock { $0 = starts }
+    }
+
+    /// When the turn `pid` is in now began, as far as the monitor has seen it.
+    func turnStart(of pid: UInt64) -> UInt64? {
+        turnStarts.withLock { $0[pid] }
     }
 
     private func describe(_ pid: UInt64) -> String {
