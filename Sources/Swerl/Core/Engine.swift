@@ -133,8 +133,14 @@ package final class Engine: @unchecked Sendable {
     /// and blocking threads with no more work), so the list stays short.
     func reapFinishedWorkers() {
         let finished = workers.withLock { list -> [Worker] in
-            let done = list.filter { $0.finished.load(ordering: .acquiring) }
-            list.removeAll { $0.finished.load(ordering: .acquiring) }
+            // One look at each flag: a worker that finishes between two
+            // looks would leave the list without being joined.
+            var done: [Worker] = []
+            list.removeAll { worker in
+                guard worker.finished.load(ordering: .acquiring) else { return false }
+                done.append(worker)
+                return true
+            }
             return done
         }
         for worker in finished { worker.join() }
