@@ -13,7 +13,18 @@
  * the library reads and writes only the fields a caller's `size` covers, and
  * an `_init` function always writes exactly the layout of the version that
  * introduced it (a release that adds fields adds an `_init` that knows
- * them), so a program built against an older header stays safe.
+ * them), so a program built against an older header stays safe. The two
+ * conventions, for every public struct:
+ *   - a struct the caller fills (swerl_config, swerl_spawn_opts,
+ *     swerl_behavior, the supervisor and child specs): set `size` (its
+ *     `_init` does, or sizeof); the library reads the fields it covers and
+ *     takes the defaults for the rest; an array of them (a spec's children)
+ *     is read at the stride of its first record's size;
+ *   - a struct the library fills (swerl_stats, swerl_process_info,
+ *     swerl_child_counts, swerl_child_info): set `size` to sizeof; the
+ *     library writes only the fields it covers (and keeps `size`); an array
+ *     of them is written at the stride of the first record's size.
+ *   Any size a version of this header ever gave a struct is accepted.
  *
  * Conventions that hold for every function below:
  *   - Return value: 0 on success or a negative SWERL_E* code. swerl_strerror()
@@ -823,7 +834,7 @@ SWERL_API int swerl_supervisor_count_children(swerl_runtime *rt, swerl_pid sup, 
 enum { SWERL_CHILD_RUNNING = 0, SWERL_CHILD_RESTARTING = 1, SWERL_CHILD_UNDEFINED = 2 };
 
 typedef struct swerl_child_info {
-    uint32_t size;                        /* set by the caller for buf[0]; every record has this size */
+    uint32_t size;                        /* set by the caller for buf[0]: the records' stride */
     uint32_t state;                       /* SWERL_CHILD_RUNNING, _RESTARTING, _UNDEFINED (no pid) */
     uint32_t type;                        /* SWERL_WORKER or SWERL_SUPERVISOR */
     uint32_t restart;                     /* SWERL_PERMANENT, ... */

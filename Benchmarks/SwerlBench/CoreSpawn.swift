@@ -134,9 +134,7 @@ enum CoreSpawn {
 
         Memory.trim()  // as before the spawns: count what the processes hold, not malloc's caches
         let rssAfter = Memory.residentBytes()
-        var info = swerl_process_info()
-        info.size = UInt32(MemoryLayout<swerl_process_info>.size)
-        let infoCode = engine.processInfo(lastChild, &info)
+        let (infoCode, info) = engine.processInfo(lastChild)
         if infoCode != 0 { fail("\(label): processInfo of an idle child: \(CoreRuntime.errorName(infoCode))") }
         let stats = engine.stats()
         let expected = UInt64(n + (fromProcess ? 1 : 0))

@@ -17,19 +17,19 @@ import Swerl
         guard let engine = engine(rt) else { return null(function, "rt") }
         guard let behavior else { return null(function, "b (the behaviour)") }
         guard let out else { return null(function, "out") }
-        guard behavior.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size) else {
+        guard let given = StructSizes.read(behavior, defaults: swerl_behavior()) else {
             return badSize(function, "b", behavior.pointee.size, "swerl_behavior",
                            expected: MemoryLayout<swerl_behavior>.size)
         }
-        guard behavior.pointee.handle != nil else { return invalid(function, "b->handle is NULL: a behaviour needs one") }
+        guard given.handle != nil else { return invalid(function, "b->handle is NULL: a behaviour needs one") }
         var options = swerl_spawn_opts()
         swerl_spawn_opts_init(&options)
         if let opts {
-            guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size) else {
+            guard let read = StructSizes.read(opts, defaults: options) else {
                 return badSize(function, "opts", opts.pointee.size, "swerl_spawn_opts",
                                expected: MemoryLayout<swerl_spawn_opts>.size)
             }
-            options = opts.pointee
+            options = read
         }
         let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT | SWERL_SPAWN_BLOCKING)
         guard options.flags & ~known == 0 else {
@@ -47,7 +47,7 @@ import Swerl
             guard let valid = name(options.name) else { return invalid(function, nameProblem(options.name)) }
             registered = valid
         }
-        let (code, pid) = engine.spawn(behavior: behavior.pointee, arg: arg, flags: options.flags, name: registered,
+        let (code, pid) = engine.spawn(behavior: given, arg: arg, flags: options.flags, name: registered,
                                        mailboxLimit: options.mailbox_limit, overflow: options.overflow,
                                        monitorRef: options.monitor_ref)
         if code == 0 { out.pointee = pid }
@@ -164,11 +164,13 @@ import Swerl
         let function = "swerl_process_get_info"
         guard let engine = engine(rt) else { return null(function, "rt") }
         guard let out else { return null(function, "out") }
-        guard out.pointee.size >= UInt32(MemoryLayout<swerl_process_info>.size) else {
+        guard StructSizes.size(out) >= MemoryLayout<swerl_process_info>.size else {
             return badSize(function, "out", out.pointee.size, "swerl_process_info",
                            expected: MemoryLayout<swerl_process_info>.size)
         }
-        return engine.processInfo(pid, out)
+        let (code, info) = engine.processInfo(pid)
+        if code == 0 { StructSizes.write(info, to: out) }
+        return code
     }
 }
 

@@ -37,10 +37,13 @@ private let versionString: StaticString = "1.2.0"
     handedOut {
         guard let out else { return null("swerl_runtime_start", "out") }
         var config = swerl_config()
+        swerl_config_init(&config)
         if let cfg {
-            config = cfg.pointee
-        } else {
-            swerl_config_init(&config)
+            guard let given = StructSizes.read(cfg, minimum: StructSizes.configMinimum, defaults: config) else {
+                return badSize("swerl_runtime_start", "cfg", cfg.pointee.size, "swerl_config",
+                               expected: MemoryLayout<swerl_config>.size)
+            }
+            config = given
         }
         let valid = Engine.validate(config)
         if valid != 0 { return valid }
@@ -70,18 +73,9 @@ private let versionString: StaticString = "1.2.0"
     handedOut {
         guard let engine = engine(rt) else { return null("swerl_runtime_stats", "rt") }
         guard let out else { return null("swerl_runtime_stats", "out") }
-        // A 1.0 caller's struct ends before the 1.1 fields: fill the whole
-        // fields it has (all 8 bytes wide after the first two).
-        let size = Int(out.pointee.size)
-        let minimum = MemoryLayout<swerl_stats>.offset(of: \.messages_rejected)!
-        guard size >= minimum else {
-            return invalid("swerl_runtime_stats", "out->size is \(size), less than the 1.0 swerl_stats (\(minimum)): "
-                + "set it to sizeof(swerl_stats)")
-        }
-        var stats = engine.stats()
-        stats.size = out.pointee.size
-        withUnsafeBytes(of: &stats) { bytes in
-            UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(size, bytes.count) & ~7)
+        guard StructSizes.write(engine.stats(), to: out, minimum: StructSizes.statsMinimum) else {
+            return badSize("swerl_runtime_stats", "out", out.pointee.size, "swerl_stats",
+                           expected: MemoryLayout<swerl_stats>.size)
         }
         return 0
     }

@@ -30,10 +30,19 @@ import Swerl
         guard let engine = engine(rt), let spec, let out else { return CInt(SWERL_EINVAL) }
         var registered: String? = nil
         if let opts {
-            guard opts.pointee.size >= UInt32(MemoryLayout<swerl_spawn_opts>.size), opts.pointee.flags == 0,
-                  opts.pointee.mailbox_limit == 0 else { return CInt(SWERL_EINVAL) }
-            if opts.pointee.name != nil {
-                guard let valid = name(opts.pointee.name) else { return CInt(SWERL_EINVAL) }
+            var defaults = swerl_spawn_opts()
+            swerl_spawn_opts_init(&defaults)
+            guard let options = StructSizes.read(opts, defaults: defaults) else {
+                return badSize("swerl_supervisor_start", "opts", opts.pointee.size, "swerl_spawn_opts",
+                               expected: MemoryLayout<swerl_spawn_opts>.size)
+            }
+            guard options.flags == 0, options.mailbox_limit == 0 else {
+                return invalid("swerl_supervisor_start", "opts may only give a name (no flags, no mailbox limit)")
+            }
+            if options.name != nil {
+                guard let valid = name(options.name) else {
+                    return invalid("swerl_supervisor_start", nameProblem(options.name))
+                }
                 registered = valid
             }
         }
@@ -100,14 +109,15 @@ import Swerl
 @c public func swerl_supervisor_count_children(_ rt: OpaquePointer?, _ sup: swerl_pid,
                                                _ out: UnsafeMutablePointer<swerl_child_counts>?) -> CInt {
     handedOut {
-        guard let engine = engine(rt), let out,
-              out.pointee.size >= UInt32(MemoryLayout<swerl_child_counts>.size) else { return CInt(SWERL_EINVAL) }
-        let (code, counts) = engine.supervisorCountChildren(sup)
-        if code == 0 {
-            let size = out.pointee.size
-            out.pointee = counts
-            out.pointee.size = size
+        let function = "swerl_supervisor_count_children"
+        guard let engine = engine(rt) else { return null(function, "rt") }
+        guard let out else { return null(function, "out") }
+        guard StructSizes.size(out) >= MemoryLayout<swerl_child_counts>.size else {
+            return badSize(function, "out", out.pointee.size, "swerl_child_counts",
+                           expected: MemoryLayout<swerl_child_counts>.size)
         }
+        let (code, counts) = engine.supervisorCountChildren(sup)
+        if code == 0 { StructSizes.write(counts, to: out) }
         return code
     }
 }
@@ -116,11 +126,18 @@ import Swerl
                                                _ buffer: UnsafeMutablePointer<swerl_child_info>?, _ capacity: Int,
                                                _ count: UnsafeMutablePointer<Int>?) -> CInt {
     handedOut {
-        guard let engine = engine(rt), let count, capacity == 0 || buffer != nil else { return CInt(SWERL_EINVAL) }
-        if capacity > 0 && buffer!.pointee.size < UInt32(MemoryLayout<swerl_child_info>.size) { return CInt(SWERL_EINVAL) }
+        let function = "swerl_supervisor_which_children"
+        guard let engine = engine(rt) else { return null(function, "rt") }
+        guard let count else { return null(function, "count") }
+        guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
+        if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_child_info>.size {
+            return badSize(function, "buf[0]", buffer.pointee.size, "swerl_child_info",
+                           expected: MemoryLayout<swerl_child_info>.size)
+        }
         let (code, children) = engine.supervisorWhichChildren(sup)
         guard code == 0 else { return code }
-        for (index, child) in children.prefix(capacity).enumerated() { buffer![index] = child }
+        // Records at the caller's stride: a newer caller's are larger.
+        if let buffer, capacity > 0 { _ = StructSizes.writeArray(children, to: buffer, capacity: capacity) }
         count.pointee = children.count
         return 0
     }

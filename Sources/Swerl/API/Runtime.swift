@@ -223,10 +223,8 @@ public final class Runtime: Sendable {
 
     /// A snapshot of a live process, or nil.
     public func info(_ pid: Pid) -> ProcessInfo? {
-        var raw = swerl_process_info()
-        raw.size = UInt32(MemoryLayout<swerl_process_info>.size)
-        guard engine.processInfo(pid.rawValue, &raw) == 0 else { return nil }
-        return ProcessInfo(raw)
+        let (code, raw) = engine.processInfo(pid.rawValue)
+        return code == 0 ? ProcessInfo(raw) : nil
     }
 
     /// Every live process.

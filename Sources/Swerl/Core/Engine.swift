@@ -61,9 +61,9 @@ package final class Engine: @unchecked Sendable {
 
     package init(config: swerl_config) {
         self.config = config
-        let hasLog = Int(config.size) >= MemoryLayout<swerl_config>.offset(of: \.log_user)! + MemoryLayout<UnsafeMutableRawPointer?>.size
-        logCallback = hasLog ? config.on_log : nil
-        logUser = hasLog ? config.log_user : nil
+        // A 1.0 caller's config has no log hook: StructSizes.read left it nil.
+        logCallback = config.on_log
+        logUser = config.log_user
         let capacity = config.max_processes == 0 ? Self.defaultMaxProcesses : Int(config.max_processes)
         table = ProcessTable(capacity: capacity)
         maxMessageSize = config.max_message_size == 0 ? Self.defaultMaxMessageSize
@@ -82,13 +82,6 @@ package final class Engine: @unchecked Sendable {
 
     /// Validates a configuration: 0 or an error code.
     package static func validate(_ config: swerl_config) -> Int32 {
-        // 1.0 callers may predate the log fields: accept any size that
-        // reaches the thread hooks.
-        let minimum = MemoryLayout<swerl_config>.offset(of: \.thread_user)! + MemoryLayout<UnsafeMutableRawPointer?>.size
-        if Int(config.size) < minimum {
-            return ErrorDetail.failing(Code.invalid, "swerl_runtime_start: cfg->size is \(config.size): call "
-                + "swerl_config_init(&cfg) first")
-        }
         if Int(config.max_processes) > Pids.maxSlots {
             return ErrorDetail.failing(Code.invalid, "swerl_runtime_start: max_processes \(config.max_processes) is "
                 + "above \(Pids.maxSlots)")
@@ -458,12 +451,11 @@ package final class Engine: @unchecked Sendable {
 
     // MARK: Introspection
 
-    package func processInfo(_ pid: UInt64, _ out: UnsafeMutablePointer<swerl_process_info>) -> Int32 {
-        if isStopped { return Code.stopped }
-        guard let block = table.lookup(pid) else { return Code.noProcess }
-        let size = out.pointee.size
+    package func processInfo(_ pid: UInt64) -> (Int32, swerl_process_info) {
         var info = swerl_process_info()
-        info.size = size
+        info.size = UInt32(MemoryLayout<swerl_process_info>.size)
+        if isStopped { return (Code.stopped, info) }
+        guard let block = table.lookup(pid) else { return (absent(pid), info) }
         info.status = block.pointee.infoStatus.load(ordering: .relaxed)
         let waiting = block.waiting()
         info.message_queue_len = UInt64(waiting.count)
@@ -485,9 +477,8 @@ package final class Engine: @unchecked Sendable {
             }
         }
         // Still alive after the snapshot? Otherwise it is Erlang's undefined.
-        guard table.lookup(pid) != nil else { return Code.noProcess }
-        out.pointee = info
-        return Code.ok
+        guard table.lookup(pid) != nil else { return (Code.noProcess, info) }
+        return (Code.ok, info)
     }
 
     package func livePids() -> [UInt64] {

@@ -138,21 +138,21 @@ enum SpecImport {
         -> Result<SupervisorSpecification, SpecError>
     {
         guard let raw else { return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "the supervisor spec is NULL"))) }
-        guard raw.pointee.size >= UInt32(MemoryLayout<swerl_supervisor_spec>.size) else {
+        guard let spec = StructSizes.read(raw, defaults: swerl_supervisor_spec()) else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: size is "
                 + "\(raw.pointee.size): call swerl_supervisor_spec_init first")))
         }
         guard depth < 64 else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: nested deeper than 64")))
         }
-        let spec = raw.pointee
         if spec.n_children > 0 && spec.children == nil {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "supervisor spec: children is NULL "
                 + "with n_children \(spec.n_children)")))
         }
         var children: [ChildSpecification] = []
         for index in 0..<spec.n_children {
-            switch child(spec.children! + index, depth: depth) {
+            // At the caller's stride: a newer caller's child specs are larger.
+            switch child(StructSizes.element(spec.children!, Int(index)), depth: depth) {
             case .success(let child): children.append(child)
             case .failure(let error): return .failure(error)
             }
@@ -167,20 +167,22 @@ enum SpecImport {
     static func child(_ raw: UnsafePointer<swerl_child_spec>?, depth: Int = 0)
         -> Result<ChildSpecification, SpecError>
     {
-        guard let raw else { return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "the child spec is NULL"))) }
-        guard raw.pointee.size >= UInt32(MemoryLayout<swerl_child_spec>.size) else {
+        guard let raw else {
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "a child spec is NULL, or the first "
+                + "child's size is not set (call swerl_child_spec_init on each)")))
+        }
+        guard let spec = StructSizes.read(raw, defaults: swerl_child_spec()) else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: size is "
                 + "\(raw.pointee.size): call swerl_child_spec_init first")))
         }
-        guard let id = validName(raw.pointee.id) else {
+        guard let id = validName(spec.id) else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: the id is NULL, empty, longer "
                 + "than \(SWERL_NAME_MAX) bytes or not UTF-8")))
         }
-        guard raw.pointee.type <= UInt32(SWERL_SUPERVISOR) else {
+        guard spec.type <= UInt32(SWERL_SUPERVISOR) else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec '\(id)': type "
-                + "\(raw.pointee.type) is not SWERL_WORKER or SWERL_SUPERVISOR")))
+                + "\(spec.type) is not SWERL_WORKER or SWERL_SUPERVISOR")))
         }
-        let spec = raw.pointee
         let isSupervisor = spec.type == UInt32(SWERL_SUPERVISOR)
         var behavior = swerl_behavior()
         var nested: SupervisorSpecification? = nil
@@ -191,12 +193,12 @@ enum SpecImport {
             }
             behavior = SupervisorProcess.behavior
         } else {
-            guard let given = spec.behavior, given.pointee.size >= UInt32(MemoryLayout<swerl_behavior>.size),
-                  given.pointee.handle != nil else {
+            guard let given = spec.behavior, let read = StructSizes.read(given, defaults: swerl_behavior()),
+                  read.handle != nil else {
                 return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec '\(id)': behavior is NULL, "
                     + "its size is not sizeof(swerl_behavior), or its handle is NULL")))
             }
-            behavior = given.pointee
+            behavior = read
         }
         return .success(ChildSpecification(
             id: id, behavior: behavior, argument: ChildArgument(spec.arg, release: spec.arg_free),
