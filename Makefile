@@ -278,7 +278,7 @@ test-examples: $(STAGE_PREREQ)
 	$(call banner,test-examples,C examples, Python quickstart, demo, Swift example)
 	@mkdir -p $(LOGDIR)
 	@{ \
-	$(MAKE) --no-print-directory -C bindings/c/examples check PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'; \
+	$(MAKE) --no-print-directory -C examples/c check PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'; \
 	echo "== examples/python/quickstart.py (installed wheel)"; \
 	test -x $(PY_VENV)/bin/python || { echo "error: $(PY_VENV) is missing: run 'make test-python' first" >&2; exit 1; }; \
 	out=$$(env -u SWERL_LIBRARY -u PYTHONPATH $(PY_VENV)/bin/python examples/python/quickstart.py 2>/dev/null); \
@@ -323,7 +323,7 @@ fuzz:
 
 valgrind-examples: $(STAGE_PREREQ)
 	$(call banner,valgrind-examples,C examples under valgrind)
-	$(MAKE) --no-print-directory -C bindings/c/examples valgrind PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'
+	$(MAKE) --no-print-directory -C examples/c valgrind PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'
 
 # Heavier checks, outside CI's time budget: everything `make test` runs, then
 # the Swift suite under ThreadSanitizer and under AddressSanitizer (with
@@ -337,7 +337,8 @@ check-all: test
 	$(MAKE) --no-print-directory NO_PREREQS=1 valgrind-examples
 
 # Every stage in order; the first failure stops the run. Then a summary, with
-# each test runner's own closing line and the sum of the tests that passed.
+# each test runner's own closing line and the sum of the tests that passed,
+# which Tests/summary.sh reads from the stage logs.
 # (make -n test still runs the sub-makes, as make does for any $(MAKE) line,
 # but they only print their commands; then no summary.)
 DRY_RUN = $(findstring n,$(firstword -$(MAKEFLAGS)))
@@ -359,33 +360,7 @@ else
 	        summary; echo "make test: FAILED at stage $$s"; exit 1; \
 	    fi; \
 	done; \
-	total=0; unknown=; \
-	c=$$(grep -E '^(.*: )?[0-9]+ passed, [0-9]+ failed' $(LOGDIR)/test-c.log | tail -n1 || true); \
-	if [ -n "$$c" ]; then total=$$(( total + $$(sed -E 's/^(.*: )?([0-9]+) passed, .*/\2/' <<<"$$c") )); else unknown+=" test-c"; fi; \
-	st=$$(grep -Eo 'Test run with [0-9]+ tests?.* passed.*' $(LOGDIR)/test-swift.log | tail -n1 || true); \
-	xc=$$(grep -Eo 'Executed [0-9]+ tests?, with 0 failures.*' $(LOGDIR)/test-swift.log | tail -n1 || true); \
-	if [ -n "$$st" ]; then total=$$(( total + $$(sed -E 's/Test run with ([0-9]+).*/\1/' <<<"$$st") )); fi; \
-	if [ -n "$$xc" ]; then total=$$(( total + $$(sed -E 's/Executed ([0-9]+).*/\1/' <<<"$$xc") )); fi; \
-	[ -n "$$st$$xc" ] || unknown+=" test-swift"; \
-	py=$$(grep -E '^=* ?[0-9]+ passed' $(LOGDIR)/test-python.log | tail -n1 || true); \
-	if [ -n "$$py" ]; then total=$$(( total + $$(sed -E 's/^=* ?([0-9]+) passed.*/\1/' <<<"$$py") )); else unknown+=" test-python"; fi; \
-	ca=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(LOGDIR)/test-c-asan.log | tail -n1 || true); \
-	if [ -n "$$ca" ]; then total=$$(( total + $$(sed -E 's/^([0-9]+) passed, .*/\1/' <<<"$$ca") )); else unknown+=" test-c-asan"; fi; \
-	fz=$$(grep -E '^fuzz: [0-9]+ executions' $(LOGDIR)/fuzz.log | tail -n1 || true); \
-		ce=$$(grep -E '^C examples: [0-9]+ passed, 0 failed' $(LOGDIR)/test-examples.log | tail -n1 || true); \
-	ne=$$(grep -cE '^(python quickstart: ok|readme python example: ok|demo: ok|check.sh: swift example OK)$$' $(LOGDIR)/test-examples.log || true); \
-	if [ -n "$$ce" ]; then total=$$(( total + $$(sed -E 's/^C examples: ([0-9]+) passed.*/\1/' <<<"$$ce") )); else unknown+=" test-examples"; fi; \
-	total=$$(( total + ne )); \
-	{ echo; \
-	  echo "C:      $${c:-(no closing line found)}"; \
-	  echo "C/ASan: $${ca:-(no closing line found)} (AddressSanitizer + LeakSanitizer: no report)"; \
-	  echo "Swift:  $${st:-(no Swift Testing closing line)}"; \
-	  echo "XCTest: $${xc:-(no XCTest closing line)}"; \
-	  echo "Python: $${py:-(no closing line found)}"; \
-	  echo "Examples: $${ce:-(no closing line found)}; and $$ne of 4 programs checked (Python quickstart, README Python, demo, Swift)"; \
-	  echo "Fuzz:   $${fz:-(no closing line found)}"; \
-	  [ -z "$$unknown" ] || echo "note: no test count could be read from:$$unknown (not included below)"; \
-	  echo "total: $$total passed, 0 failed"; } >> $(LOGDIR)/summary; \
+	bash Tests/summary.sh $(LOGDIR) >> $(LOGDIR)/summary; \
 	summary
 endif
 
@@ -411,26 +386,26 @@ bench: deps
 	$(SWIFT) run -c release --scratch-path .build-bench swerl-bench $(BENCH_ARGS)
 
 # Swerl beside BEAM, Elixir, CAF, Pykka and asyncio, one command (long: see
-# Benchmarks/COMPARE.md). COMPARE_ARGS=--quick for a run of about 2 minutes.
+# Comparison/README.md). COMPARE_ARGS=--quick for a run of about 2 minutes.
 COMPARE_ARGS ?=
 compare: deps $(STAGE_PREREQ)
-	$(call banner,compare,Benchmarks/compare.py $(COMPARE_ARGS))
-	$(PYTHON) Benchmarks/compare.py $(COMPARE_ARGS)
+	$(call banner,compare,Comparison/compare.py $(COMPARE_ARGS))
+	$(PYTHON) Comparison/compare.py $(COMPARE_ARGS)
 
-# The soak (not in CI; Benchmarks/soak/README.md): SOAK_MINUTES of mixed load
+# The soak (not in CI; Tests/soak/README.md): SOAK_MINUTES of mixed load
 # on one runtime against the staged library, then its checks; CSV, JSON and
-# PNG in Benchmarks/results/soak/. SOAK_SECONDS=S for a quick try, SOAK_ARGS
+# PNG in Tests/soak/results/. SOAK_SECONDS=S for a quick try, SOAK_ARGS
 # for the rest (--schedulers K, --load F, --mix W,...).
 SOAK_MINUTES ?= 10
 soak: deps $(STAGE_PREREQ)
-	$(call banner,soak,$(if $(SOAK_SECONDS),$(SOAK_SECONDS) seconds,$(SOAK_MINUTES) minutes) of mixed load: Benchmarks/soak)
-	$(MAKE) -C Benchmarks/soak run SOAK_MINUTES=$(SOAK_MINUTES) PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig'
+	$(call banner,soak,$(if $(SOAK_SECONDS),$(SOAK_SECONDS) seconds,$(SOAK_MINUTES) minutes) of mixed load: Tests/soak)
+	$(MAKE) -C Tests/soak run SOAK_MINUTES=$(SOAK_MINUTES) PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig'
 
 # -----------------------------------------------------------------------------
 clean:
 	rm -rf build $(LIB_SCRATCH) .build-bench
-	$(MAKE) -C bindings/c/examples clean
-	$(MAKE) -C Benchmarks/soak clean
+	$(MAKE) -C examples/c clean
+	$(MAKE) -C Tests/soak clean
 
 # Also the default SwiftPM build folder (debug builds, swift test).
 distclean: clean

@@ -9,7 +9,9 @@ let package = Package(
         // libswerl.so: the C ABI of include/swerl.h. The Makefile builds it with
         // -static-stdlib, the version script and the soname (see docs/DESIGN.md).
         .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
-        .executable(name: "swerl-bench", targets: ["SwerlBench"]),
+        // No product for swerl-bench: SwiftPM makes one, named after the
+        // executable target, for the root package only, so `swift run
+        // swerl-bench` works here and packages that depend on Swerl see none.
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -31,7 +33,7 @@ let package = Package(
             dependencies: ["Swerl", "CSwerl"]
         ),
         .executableTarget(
-            name: "SwerlBench",
+            name: "swerl-bench",
             dependencies: ["Swerl", "CSwerl"],
             path: "Benchmarks/SwerlBench"
         ),

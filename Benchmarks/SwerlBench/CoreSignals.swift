@@ -1,4 +1,4 @@
-// Exit signals and monitors at scale (beyond Savina; Benchmarks/PROTOCOL.md):
+// Exit signals and monitors at scale (beyond Savina; Comparison/PROTOCOL.md):
 // link_cascade (an abnormal exit running down a chain of n links) and
 // monitors (one exit, n DOWN messages).
 //

@@ -21,7 +21,7 @@ struct Options {
     static let usage = """
     usage: swerl-bench [options]
            swerl-bench --protocol <bench> key=value ... warmup=W runs=R schedulers=S
-                         (Benchmarks/PROTOCOL.md; --protocol alone lists the benches)
+                         (Comparison/PROTOCOL.md; --protocol alone lists the benches)
       --quick            smaller sizes and 3 runs (a smoke test, not a result)
       --only LIST        comma-separated benchmark ids or prefixes, e.g.
                          --only counting   --only pingpong.core,spawn.main

@@ -1,5 +1,5 @@
 // swerl-bench --protocol: the comparison's benchmark protocol
-// (Benchmarks/PROTOCOL.md) as the system `swerl-swift`:
+// (Comparison/PROTOCOL.md) as the system `swerl-swift`:
 //
 //     swerl-bench --protocol <bench> key=value ... warmup=W runs=R schedulers=S
 //
@@ -104,7 +104,7 @@ enum ProtocolMode {
 
     static let usage = """
     usage: swerl-bench --protocol <bench> key=value ... [warmup=W] [runs=R] [schedulers=S] [timeout=SECONDS]
-      (Benchmarks/PROTOCOL.md; defaults warmup=2 runs=7 schedulers=0, i.e. one per CPU; timeout=60 per wait)
+      (Comparison/PROTOCOL.md; defaults warmup=2 runs=7 schedulers=0, i.e. one per CPU; timeout=60 per wait)
       benches and their parameters (defaults):
     """
 

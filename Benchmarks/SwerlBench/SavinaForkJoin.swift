@@ -1,5 +1,5 @@
 // Savina's fork-join benchmarks: throughput (fjthrput), creation
-// (fjcreate) and the recursive fib. Definitions: Benchmarks/PROTOCOL.md.
+// (fjcreate) and the recursive fib. Definitions: Comparison/PROTOCOL.md.
 //
 // Written as a C user would (the core path): swerl_behavior tables of
 // @convention(c) functions, plain-struct state, Engine calls. The driver is

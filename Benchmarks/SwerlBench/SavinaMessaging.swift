@@ -1,6 +1,6 @@
 // Savina's message-passing benchmarks with long-lived processes: thread
 // ring, chameneos and big (pingpong and counting are CorePingPong and
-// CoreCounting). Definitions: Benchmarks/PROTOCOL.md.
+// CoreCounting). Definitions: Comparison/PROTOCOL.md.
 //
 // Written as a C user would (the core path): swerl_behavior tables of
 // @convention(c) functions, plain-struct state, Engine calls. A run's time

@@ -1,6 +1,6 @@
 /*
  * swerl_c_bench: Swerl through its C ABI (swerl.h) on pingpong, counting and
- * spawn, following Benchmarks/PROTOCOL.md:
+ * spawn, following Comparison/PROTOCOL.md:
  *
  *     swerl_c_bench <bench> key=value ... warmup=W runs=R
  *

@@ -6,7 +6,7 @@
 %%
 %%     escript bench.escript <bench> key=value ... warmup=W runs=R
 %%
-%% follows Benchmarks/PROTOCOL.md: one `RESULT {json}` line on stdout,
+%% follows Comparison/PROTOCOL.md: one `RESULT {json}` line on stdout,
 %% progress and errors on stderr, non-zero exit when a check fails.
 %%
 %% Schedulers: the runner passes emulator flags through ERL_FLAGS, e.g.

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Plain asyncio: two tasks, each with an asyncio.Queue as its mailbox, on
-pingpong and counting, following Benchmarks/PROTOCOL.md. The baseline of
+pingpong and counting, following Comparison/PROTOCOL.md. The baseline of
 what message passing costs in one Python thread.
 
-    python3 Benchmarks/python/asyncio_bench.py pingpong n=100000 warmup=2 runs=7
+    python3 Comparison/python/asyncio_bench.py pingpong n=100000 warmup=2 runs=7
 
 Each iteration runs in a fresh event loop (asyncio.run); the end time is
 taken by the task that finishes; the main coroutine awaits that task.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Pykka (ThreadingActor: one thread per actor) on pingpong and counting,
-following Benchmarks/PROTOCOL.md.
+following Comparison/PROTOCOL.md.
 
-    python3 Benchmarks/python/pykka_bench.py pingpong n=100000 warmup=2 runs=7
+    python3 Comparison/python/pykka_bench.py pingpong n=100000 warmup=2 runs=7
 
 Messages are `tell`s of small tuples; the main thread waits on a
 threading.Event that the finishing actor sets after taking the end time.

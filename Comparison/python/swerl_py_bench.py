@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Swerl through its Python bindings (bindings/python): pingpong, counting,
-spawn, following Benchmarks/PROTOCOL.md.
+spawn, following Comparison/PROTOCOL.md.
 
     PYTHONPATH=bindings/python/src SWERL_LIBRARY=build/lib/libswerl.so.1 \\
-        python3 Benchmarks/python/swerl_py_bench.py pingpong n=100000 schedulers=1 warmup=2 runs=7
+        python3 Comparison/python/swerl_py_bench.py pingpong n=100000 schedulers=1 warmup=2 runs=7
 
 Every iteration starts a fresh swerl.Runtime(schedulers=...) (0: one per
 CPU). The processes are swerl.Process subclasses; the main thread waits on a

@@ -3,7 +3,7 @@
 #     elixir bench.exs <bench> key=value ... warmup=W runs=R
 #     ERL_FLAGS="+S 1:1" elixir bench.exs counting n=2000000 warmup=1 runs=3
 #
-# follows Benchmarks/PROTOCOL.md: one `RESULT {json}` line on stdout,
+# follows Comparison/PROTOCOL.md: one `RESULT {json}` line on stdout,
 # progress and errors on stderr, non-zero exit when a check fails.
 # `schedulers=N` sets schedulers_online (ERL_FLAGS="+S N:N" is the cleaner
 # way); the RESULT line reports :erlang.system_info(:schedulers_online).
@@ -12,7 +12,7 @@
 # the same processes, mailboxes, send, receive, spawn, link and monitor;
 # `send/2` and `receive` in Elixir compile to exactly the BEAM instructions
 # that Erlang's `!` and `receive` do. A benchmark written with those is the
-# Erlang peer's benchmark again (Benchmarks/peers/erlang/bench.escript).
+# Erlang peer's benchmark again (Comparison/peers/erlang/bench.escript).
 # What differs is how an Elixir user writes it: with GenServer, Supervisor
 # and Task. So this file implements the benchmarks where that idiom changes
 # the work done:

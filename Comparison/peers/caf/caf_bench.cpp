@@ -1,6 +1,6 @@
 // CAF (C++ Actor Framework 0.17) peer for the Swerl benchmark comparison.
 //
-// Follows Benchmarks/PROTOCOL.md:
+// Follows Comparison/PROTOCOL.md:
 //
 //     caf_bench <bench> key=value ... [schedulers=N] [warmup=W] [runs=R]
 //

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Swerl against BEAM, CAF and Pykka in one run (issue 5).
 
-    python3 Benchmarks/compare.py              # everything, full sizes
-    python3 Benchmarks/compare.py --quick      # smoke test, under 2 minutes
-    python3 Benchmarks/compare.py --only pingpong,counting --systems swerl-swift,erlang
+    python3 Comparison/compare.py              # everything, full sizes
+    python3 Comparison/compare.py --quick      # smoke test, under 2 minutes
+    python3 Comparison/compare.py --only pingpong,counting --systems swerl-swift,erlang
 
 Builds what is missing, installs missing peers (or prints "skipped: <peer>:
-<why>"), then runs every benchmark program of Benchmarks/PROTOCOL.md in a
+<why>"), then runs every benchmark program of Comparison/PROTOCOL.md in a
 fresh OS process, benchmark by benchmark with the systems interleaved inside
-each, prints a table, and writes Benchmarks/results/<timestamp>.json (and
+each, prints a table, and writes Comparison/results/<timestamp>.json (and
 latest.json) plus a PNG chart of the ratios against BEAM. Method and columns:
-Benchmarks/COMPARE.md. Standard library and matplotlib only.
+Comparison/COMPARE.md. Standard library and matplotlib only.
 """
 
 import argparse
@@ -70,7 +70,7 @@ SIZES = {
 # "skipped" in the table.
 NOT_RUN = {
     ("caf", "N", b): "CAF 0.17's work-stealing scheduler is quadratic when one actor makes many "
-                     "runnable at once (fjcreate n=100k: 74 s); see Benchmarks/peers/caf/README.md"
+                     "runnable at once (fjcreate n=100k: 74 s); see Comparison/peers/caf/README.md"
     for b in ("spawn", "fjcreate", "monitors")
 }
 
@@ -98,7 +98,7 @@ SUPPORTS = {
     "swerl-python": {"pingpong", "counting", "spawn"},
     "pykka": {"pingpong", "counting"},
     "asyncio": {"pingpong", "counting"},
-    # Benchmarks/peers/elixir/bench.exs implements only the benchmarks where
+    # Comparison/peers/elixir/bench.exs implements only the benchmarks where
     # idiomatic Elixir (GenServer, Task, Supervisor) differs from Erlang
     # (see its header); the others would each cost a VM start to say so.
     "elixir": {"pingpong", "counting", "fib", "fjcreate", "restart_short", "restart_sustained"},
@@ -176,6 +176,9 @@ def pip_version(dist):
 # Systems: how each is built/installed, and its command line
 # ---------------------------------------------------------------------------
 
+# swerl-bench is Swerl's own benchmark program (Benchmarks/SwerlBench); its
+# --protocol mode is the system swerl-swift.
+SWERL_BENCH_SRC = os.path.join(ROOT, "Benchmarks", "SwerlBench")
 SWERL_BENCH = os.path.join(ROOT, ".build-bench", "release", "swerl-bench")
 C_BENCH = os.path.join(HERE, "c", "build", "swerl_c_bench")
 ESCRIPT = os.path.join(HERE, "peers", "erlang", "bench.escript")
@@ -243,7 +246,7 @@ def prepare(systems, args):
     want = set(systems)
 
     if "swerl-swift" in want:
-        if not os.path.isdir(os.path.join(HERE, "SwerlBench")):
+        if not os.path.isdir(SWERL_BENCH_SRC):
             prep.skip("swerl-swift", "Benchmarks/SwerlBench is missing")
         elif args.no_build:
             if not os.path.exists(SWERL_BENCH):
@@ -260,15 +263,15 @@ def prepare(systems, args):
     if "swerl-c" in want:
         if args.no_build:
             if not os.path.exists(C_BENCH):
-                prep.skip("swerl-c", "Benchmarks/c/build/swerl_c_bench missing (--no-build)")
+                prep.skip("swerl-c", "Comparison/c/build/swerl_c_bench missing (--no-build)")
         elif not os.path.exists(os.path.join(ROOT, "build", "stage", "lib", "pkgconfig", "swerl.pc")) \
                 and "PKG_CONFIG_PATH" not in os.environ:
             prep.skip("swerl-c", "build/stage/lib/pkgconfig/swerl.pc missing (build the library first)")
         else:
-            log("building: make -C Benchmarks/c")
+            log("building: make -C Comparison/c")
             rc, out, err = sh(["make", "-C", os.path.join(HERE, "c")], timeout=600)
             if rc != 0:
-                prep.skip("swerl-c", "make -C Benchmarks/c failed: " + tail(err, 3, 300))
+                prep.skip("swerl-c", "make -C Comparison/c failed: " + tail(err, 3, 300))
 
     if "erlang" in want or "elixir" in want:
         if shutil.which("escript") is None:
@@ -278,14 +281,14 @@ def prepare(systems, args):
                     if s in want:
                         prep.skip(s, why or "erlang-base installed but no escript on PATH")
         if "erlang" in want and "erlang" not in prep.unavailable and not os.path.exists(ESCRIPT):
-            prep.skip("erlang", "Benchmarks/peers/erlang/bench.escript is missing")
+            prep.skip("erlang", "Comparison/peers/erlang/bench.escript is missing")
     if "elixir" in want and "elixir" not in prep.unavailable:
         if shutil.which("elixir") is None:
             ok, why = prep.apt_install(["elixir"])
             if not ok or shutil.which("elixir") is None:
                 prep.skip("elixir", why or "elixir installed but not on PATH")
         if "elixir" not in prep.unavailable and not os.path.exists(EXS):
-            prep.skip("elixir", "Benchmarks/peers/elixir/bench.exs is missing")
+            prep.skip("elixir", "Comparison/peers/elixir/bench.exs is missing")
 
     if "caf" in want:
         if dpkg_version("libcaf-dev") is None:
@@ -295,14 +298,14 @@ def prepare(systems, args):
         if "caf" not in prep.unavailable:
             if not os.path.exists(os.path.join(CAF_DIR, "Makefile")):
                 if not os.path.exists(CAF_BENCH):
-                    prep.skip("caf", "Benchmarks/peers/caf is missing (no Makefile, no build/caf_bench)")
+                    prep.skip("caf", "Comparison/peers/caf is missing (no Makefile, no build/caf_bench)")
             elif not args.no_build:
-                log("building: make -C Benchmarks/peers/caf")
+                log("building: make -C Comparison/peers/caf")
                 rc, out, err = sh(["make", "-C", CAF_DIR], timeout=1800)
                 if rc != 0:
-                    prep.skip("caf", "make -C Benchmarks/peers/caf failed: " + tail(err, 3, 300))
+                    prep.skip("caf", "make -C Comparison/peers/caf failed: " + tail(err, 3, 300))
             elif not os.path.exists(CAF_BENCH):
-                prep.skip("caf", "Benchmarks/peers/caf/build/caf_bench missing (--no-build)")
+                prep.skip("caf", "Comparison/peers/caf/build/caf_bench missing (--no-build)")
 
     if "swerl-python" in want and not os.path.exists(SWERL_LIB):
         prep.skip("swerl-python", "%s missing (build the library first)" % SWERL_LIB)
@@ -684,7 +687,7 @@ def chart(rows, jobs, path, title):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="Benchmarks: %s\nSystems: %s\nMethod: Benchmarks/COMPARE.md" % (
+                                 epilog="Benchmarks: %s\nSystems: %s\nMethod: Comparison/COMPARE.md" % (
                                      ", ".join(DEFAULT_BENCHES), ", ".join(NATIVE_SYSTEMS + PYTHON_SYSTEMS)))
     ap.add_argument("--quick", action="store_true",
                     help="small sizes, warmup=1 runs=3, Savina + spawn only (a smoke test)")
@@ -699,7 +702,7 @@ def parse_args(argv):
     ap.add_argument("--no-install", action="store_true", help="never apt-get/pip install a missing peer")
     ap.add_argument("--no-build", action="store_true", help="build nothing; use the binaries present")
     ap.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
-    ap.add_argument("--out", default=RESULTS, help="results folder (default Benchmarks/results)")
+    ap.add_argument("--out", default=RESULTS, help="results folder (default Comparison/results)")
     ap.add_argument("--list", action="store_true", help="print the jobs that would run and exit")
     args = ap.parse_args(argv)
     if args.warmup is None:

@@ -1,4 +1,4 @@
-"""The command line and RESULT line of Benchmarks/PROTOCOL.md, shared by the
+"""The command line and RESULT line of Comparison/PROTOCOL.md, shared by the
 Python benchmark programs (swerl_py_bench, pykka_bench, asyncio_bench).
 
     <program> <bench> key=value ... warmup=W runs=R

@@ -64,7 +64,7 @@ static struct {
     double storm_s;         /* seconds between designed escalations; 0: none */
     uint64_t seed;
     unsigned mix;           /* W_* bits: the workloads that run */
-} opt = {600.0, 0, "Benchmarks/results/soak", 1.0, 1.0, 60.0, 0x5eed, 0};
+} opt = {600.0, 0, "Tests/soak/results", 1.0, 1.0, 60.0, 0x5eed, 0};
 
 /* The workloads, each of which --mix can leave out (to find which one a
    finding comes from). calls and names need tree: they use its servers and
@@ -1425,7 +1425,7 @@ static void usage(void)
             "            [--interval S] [--load F] [--storm-s S] [--seed N] [--mix W,...]\n"
             "  --minutes/--seconds  length of the load phase (default 10 minutes)\n"
             "  --schedulers K       scheduler threads (default 0: one per CPU)\n"
-            "  --out DIR            where soak-<timestamp>.csv goes (default Benchmarks/results/soak)\n"
+            "  --out DIR            where soak-<timestamp>.csv goes (default Tests/soak/results)\n"
             "  --interval S         seconds between samples (default 1)\n"
             "  --load F             multiplier of the per-tick work (default 1)\n"
             "  --storm-s S          seconds between designed escalations (default 60; 0: none)\n"
