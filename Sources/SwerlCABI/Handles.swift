@@ -17,25 +17,16 @@ func bytes(_ data: UnsafeRawPointer?, _ count: Int) -> UnsafeRawBufferPointer? {
     return UnsafeRawBufferPointer(start: count > 0 ? data : nil, count: count)
 }
 
-/// A registered name: 1...SWERL_NAME_MAX bytes of UTF-8.
+/// A name argument (the core's rule, NameRule), or nil.
 func name(_ raw: UnsafePointer<CChar>?) -> String? {
-    guard let raw else { return nil }
-    let length = strnlenShim(raw, Int(SWERL_NAME_MAX) + 1)
-    guard length > 0 && length <= Int(SWERL_NAME_MAX) else { return nil }
-    return String(validatingCString: raw)
+    try? NameRule.fromC(raw).get()
 }
 
-/// Why `raw` is not a valid name (for a name that `name` refused).
+/// Why a name argument that `name` refused is not a name.
 func nameProblem(_ raw: UnsafePointer<CChar>?) -> String {
-    guard let raw else { return "the name is NULL" }
-    let length = strnlenShim(raw, Int(SWERL_NAME_MAX) + 1)
-    if length == 0 { return "the name is empty" }
-    if length > Int(SWERL_NAME_MAX) { return "the name is longer than SWERL_NAME_MAX (\(SWERL_NAME_MAX) bytes)" }
-    return "the name is not valid UTF-8"
+    if case .failure(let problem) = NameRule.fromC(raw) { return problem.text }
+    return "the name is valid"
 }
-
-@inline(__always)
-func strnlenShim(_ raw: UnsafePointer<CChar>, _ limit: Int) -> Int { strnlen(raw, limit) }
 
 /// EINVAL, with which argument of `function` was wrong and why.
 @inline(never)

@@ -180,8 +180,8 @@ import Swerl
         guard let engine = engine(rt) else { return null("swerl_processes", "rt") }
         guard let count else { return null("swerl_processes", "count") }
         guard capacity == 0 || buffer != nil else { return invalid("swerl_processes", "buf is NULL with cap \(capacity)") }
-        if engine.isStopped { return CInt(SWERL_ESTOPPED) }
-        let pids = engine.livePids()
+        let (code, pids) = engine.processes()
+        guard code == 0 else { return code }
         for (index, pid) in pids.prefix(capacity).enumerated() { buffer![index] = pid }
         count.pointee = pids.count
         return 0

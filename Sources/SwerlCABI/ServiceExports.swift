@@ -26,13 +26,9 @@ import Swerl
         guard let engine = engine(rt) else { return null("swerl_whereis", "rt") }
         guard let out else { return null("swerl_whereis", "out") }
         guard let registered = name(rawName) else { return invalid("swerl_whereis", nameProblem(rawName)) }
-        if engine.isStopped { return CInt(SWERL_ESTOPPED) }
-        guard let pid = engine.whereis(registered) else {
-            out.pointee = 0
-            return CInt(SWERL_ENONAME)
-        }
-        out.pointee = pid
-        return 0
+        let (code, pid) = engine.whereis(registered)
+        if code == 0 || code == CInt(SWERL_ENONAME) { out.pointee = pid }
+        return code
     }
 }
 
@@ -42,8 +38,8 @@ import Swerl
         guard let engine = engine(rt) else { return null("swerl_registered", "rt") }
         guard let out else { return null("swerl_registered", "out") }
         guard let count else { return null("swerl_registered", "count") }
-        if engine.isStopped { return CInt(SWERL_ESTOPPED) }
-        let names = engine.registeredNames()
+        let (code, names) = engine.registeredNames()
+        guard code == 0 else { return code }
         let total = names.reduce(0) { $0 + $1.utf8.count + 1 }
         out.pointee = swerl_buffer(data: nil, len: 0)
         count.pointee = names.count

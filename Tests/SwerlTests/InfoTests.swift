@@ -15,7 +15,7 @@ struct InfoTests {
             #expect(await watch.reason() == .normal)
             #expect(runtime.info(agent.pid) == nil)
             #expect(runtime.info(Pid(rawValue: 0)) == nil)
-            #expect(!runtime.processes.contains(agent.pid))
+            #expect(try !runtime.processes.contains(agent.pid))
         }
     }
 
@@ -30,7 +30,7 @@ struct InfoTests {
             #expect(throws: SwerlError(.noProcess)) { try runtime.send("hello?", to: forged) }
             #expect(throws: SwerlError(.noProcess)) { try runtime.exit(forged, reason: .kill) }
             #expect(throws: SwerlError(.noProcess)) { try runtime.register("forged", forged) }
-            #expect(runtime.whereis("forged") == nil)
+            #expect(try runtime.whereis("forged") == nil)
             #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(milliseconds: 1, "x", to: forged) }
             await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(forged, "x", timeoutMilliseconds: 2000) }
             let ref = try await agent.monitor(forged)
@@ -126,7 +126,7 @@ struct InfoTests {
             #expect(!plain.trapsExits)
             #expect(plain.name == nil)
 
-            #expect(Set(runtime.processes).isSuperset(of: [subject.pid, b.pid, c.pid, observer.pid]))
+            #expect(Set(try runtime.processes).isSuperset(of: [subject.pid, b.pid, c.pid, observer.pid]))
         }
     }
 

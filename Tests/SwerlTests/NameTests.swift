@@ -10,12 +10,12 @@ struct NameTests {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
             try runtime.register("worker", agent.pid)
-            #expect(runtime.whereis("worker") == agent.pid)
+            #expect(try runtime.whereis("worker") == agent.pid)
             #expect(runtime.info(agent.pid)?.name == "worker")
             let longest = String(repeating: "n", count: 255)
             let other = try Agent.spawn(runtime)
             try runtime.register(longest, other.pid)
-            #expect(runtime.whereis(longest) == other.pid)
+            #expect(try runtime.whereis(longest) == other.pid)
         }
     }
 
@@ -27,15 +27,15 @@ struct NameTests {
             try runtime.send("stop", to: dead)
             #expect(await watch.reason() == .normal)
             #expect(throws: SwerlError(.noProcess)) { try runtime.register("ghost", dead) }
-            #expect(runtime.whereis("ghost") == nil)
+            #expect(try runtime.whereis("ghost") == nil)
 
             let first = try Agent.spawn(runtime)
             let second = try Agent.spawn(runtime)
             try runtime.register("taken", first.pid)
             #expect(throws: SwerlError(.nameTaken)) { try runtime.register("taken", second.pid) }
-            #expect(runtime.whereis("taken") == first.pid)
+            #expect(try runtime.whereis("taken") == first.pid)
             #expect(throws: SwerlError(.alreadyNamed)) { try runtime.register("second-name", first.pid) }
-            #expect(runtime.whereis("second-name") == nil)
+            #expect(try runtime.whereis("second-name") == nil)
             #expect(throws: SwerlError(.invalidArgument)) { try runtime.register("", second.pid) }
             #expect(throws: SwerlError(.invalidArgument)) {
                 try runtime.register(String(repeating: "n", count: 256), second.pid)
@@ -52,21 +52,21 @@ struct NameTests {
             #expect(throws: SwerlError(.nameTaken)) { try runtime.spawn(Probe(), options: SpawnOptions(name: "unique")) }
             #expect(runtime.statistics.spawned == before.spawned)
             #expect(runtime.statistics.processes == before.processes)
-            #expect(runtime.whereis("unique") == holder.pid)
+            #expect(try runtime.whereis("unique") == holder.pid)
         }
     }
 
     @Test("OTP-31: whereis returns the pid or nil; registeredNames lists the names")
     func whereisAndRegistered() async throws {
         try await withRuntime { runtime in
-            #expect(runtime.whereis("alpha") == nil)
-            #expect(runtime.registeredNames.isEmpty)
+            #expect(try runtime.whereis("alpha") == nil)
+            #expect(try runtime.registeredNames.isEmpty)
             let a = try Agent.spawn(runtime, options: SpawnOptions(name: "alpha"))
             let b = try Agent.spawn(runtime)
             try runtime.register("beta", b.pid)
-            #expect(runtime.whereis("alpha") == a.pid)
-            #expect(runtime.whereis("beta") == b.pid)
-            #expect(Set(runtime.registeredNames) == ["alpha", "beta"])
+            #expect(try runtime.whereis("alpha") == a.pid)
+            #expect(try runtime.whereis("beta") == b.pid)
+            #expect(Set(try runtime.registeredNames) == ["alpha", "beta"])
             try runtime.send("by name", to: "beta")
             #expect(await b.inbox.first { $0.isMessage("by name") } != nil)
         }
@@ -76,13 +76,13 @@ struct NameTests {
     func unregister() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
-            let lookedUp = try #require(runtime.whereis("temp"))
+            let lookedUp = try #require(try runtime.whereis("temp"))
             try runtime.unregister("temp")
             // A pid looked up before still reaches the process.
             try runtime.send("via the old lookup", to: lookedUp)
             #expect(await agent.inbox.first { $0.isMessage("via the old lookup") } != nil)
-            #expect(runtime.whereis("temp") == nil)
-            #expect(runtime.registeredNames.isEmpty)
+            #expect(try runtime.whereis("temp") == nil)
+            #expect(try runtime.registeredNames.isEmpty)
             #expect(runtime.info(agent.pid)?.name == nil)
             #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.unregister("temp") }
             #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "temp") }
@@ -90,7 +90,7 @@ struct NameTests {
             // It may take a new name now, and the old one is free for others.
             try runtime.register("renamed", agent.pid)
             let other = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
-            #expect(runtime.whereis("temp") == other.pid)
+            #expect(try runtime.whereis("temp") == other.pid)
         }
     }
 
@@ -106,12 +106,33 @@ struct NameTests {
                     try await named.crash(Boom("crash \(round)"))
                 }
                 #expect(await watch.reason() != nil)
-                #expect(runtime.whereis("transient") == nil)
-                #expect(!runtime.registeredNames.contains("transient"))
+                #expect(try runtime.whereis("transient") == nil)
+                #expect(try !runtime.registeredNames.contains("transient"))
                 #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "transient") }
             }
             let again = try Agent.spawn(runtime, options: SpawnOptions(name: "transient"))
-            #expect(runtime.whereis("transient") == again.pid)
+            #expect(try runtime.whereis("transient") == again.pid)
+        }
+    }
+
+    @Test("OTP-30: a name is 1 to 255 bytes: the core's one rule, for every name operation")
+    func nameRule() async throws {
+        try await withRuntime { runtime in
+            let agent = try Agent.spawn(runtime)
+            let tooLong = String(repeating: "n", count: 256)
+            for name in ["", tooLong] {
+                #expect(throws: SwerlError(.invalidArgument)) { try runtime.register(name, agent.pid) }
+                #expect(throws: SwerlError(.invalidArgument)) { try runtime.whereis(name) }
+                #expect(throws: SwerlError(.invalidArgument)) { try runtime.send("x", to: name) }
+                #expect(throws: SwerlError(.invalidArgument)) {
+                    try runtime.spawn(Probe(), options: SpawnOptions(name: name))
+                }
+            }
+            do {
+                try runtime.register(tooLong, agent.pid)
+            } catch let error as SwerlError {
+                #expect(error.detail.contains("longer than SWERL_NAME_MAX"))
+            }
         }
     }
 }

@@ -108,7 +108,7 @@ struct OrderingTests {
             let receiver = try Agent.spawn(runtime)
             let target = receiver.pid
             let pid = try runtime.spawn(Probe(onHandle: { _, _ in .exit(.shutdown) },
-                                              onTerminate: { _, context in try? context.send("bye", to: target) }))
+                                              onTerminate: { _, context in _ = try? context.send("bye", to: target) }))
             let ref = try await receiver.monitor(pid)
             try runtime.send("go", to: pid)
             #expect(await receiver.down(ref) != nil)

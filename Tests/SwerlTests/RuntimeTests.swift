@@ -118,6 +118,10 @@ struct RuntimeTests {
         #expect(throws: stopped) { try runtime.reply(Ref(rawValue: 1), with: "x") }
         await #expect(throws: stopped) { try await runtime.guardedCall(pids[1], "x") }
         #expect(throws: stopped) { try runtime.stop() }
+        // The core says "stopped", as C's ESTOPPED (1.1's Swift API said nothing).
+        #expect(throws: stopped) { try runtime.whereis("named") }
+        #expect(throws: stopped) { try runtime.registeredNames }
+        #expect(throws: stopped) { try runtime.processes }
         #expect(runtime.info(pids[1]) == nil)
         #expect(runtime.statistics.processes == 0)
     }

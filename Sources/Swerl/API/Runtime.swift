@@ -89,9 +89,6 @@ public final class Runtime: Sendable {
         if options.monitor { flags |= UInt32(SWERL_SPAWN_MONITOR) }
         if options.trapExits { flags |= UInt32(SWERL_SPAWN_TRAP_EXIT) }
         if options.blocking { flags |= UInt32(SWERL_SPAWN_BLOCKING) }
-        if let name = options.name, name.isEmpty || name.utf8.count > Int(SWERL_NAME_MAX) {
-            throw SwerlError(.invalidArgument, detail: "spawn: a name is 1 to \(SWERL_NAME_MAX) bytes")
-        }
         let box = Unmanaged.passRetained(BehaviorBox.make(behavior))
         var monitorRef: UInt64 = 0
         let (result, pid) = engine.spawn(behavior: BehaviorBox.table, arg: box.toOpaque(), flags: flags,
@@ -127,9 +124,6 @@ public final class Runtime: Sendable {
     }
 
     public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
-        guard !name.isEmpty, name.utf8.count <= Int(SWERL_NAME_MAX) else {
-            throw SwerlError(.invalidArgument, detail: "register: a name is 1 to \(SWERL_NAME_MAX) bytes")
-        }
         try SwerlError.check(engine.register(name: name, pid: pid.rawValue))
     }
 
@@ -137,11 +131,23 @@ public final class Runtime: Sendable {
         try SwerlError.check(engine.unregister(name: name))
     }
 
-    public func whereis(_ name: String) -> Pid? {
-        engine.whereis(name).map(Pid.init(rawValue:))
+    /// The process registered as `name`, or nil (OTP-31). Throws for a
+    /// name that cannot be one, or a stopped runtime.
+    public func whereis(_ name: String) throws(SwerlError) -> Pid? {
+        let (code, pid) = engine.whereis(name)
+        if code == Int32(SWERL_ENONAME) { return nil }
+        try SwerlError.check(code)
+        return Pid(rawValue: pid)
     }
 
-    public var registeredNames: [String] { engine.registeredNames() }
+    /// Every registered name. Throws for a stopped runtime.
+    public var registeredNames: [String] {
+        get throws(SwerlError) {
+            let (code, names) = engine.registeredNames()
+            try SwerlError.check(code)
+            return names
+        }
+    }
 
     /// Delivers `bytes` to `pid` after `milliseconds`.
     @discardableResult
@@ -227,8 +233,14 @@ public final class Runtime: Sendable {
         return code == 0 ? ProcessInfo(raw) : nil
     }
 
-    /// Every live process.
-    public var processes: [Pid] { engine.livePids().map(Pid.init(rawValue:)) }
+    /// Every live process. Throws for a stopped runtime.
+    public var processes: [Pid] {
+        get throws(SwerlError) {
+            let (code, pids) = engine.processes()
+            try SwerlError.check(code)
+            return pids.map(Pid.init(rawValue:))
+        }
+    }
 
     public var statistics: Statistics { Statistics(engine.stats()) }
 }

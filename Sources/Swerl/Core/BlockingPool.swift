@@ -86,3 +86,12 @@ final class BlockingPool: @unchecked Sendable {
         state.update(wakingAll: true) { $0.stopping = true }
     }
 }
+
+extension Engine {
+    package func setBlockingThreads(_ count: UInt32) -> Int32 {
+        if isStopped { return Code.stopped }
+        guard count > 0 else { return ErrorDetail.failing(Code.invalid, "the blocking pool needs at least 1 thread") }
+        blockingPool.setMaxThreads(Int(count))
+        return Code.ok
+    }
+}

@@ -22,8 +22,7 @@ extension Engine {
         if isStopped { return (Code.stopped, 0) }
         let caller = CallbackContexts.current.flatMap { $0.engine === self ? $0.selfPid : nil } ?? 0
         if caller != 0 && caller == to { return (Code.callSelf, 0) }
-        let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
-            : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        let deadline = Deadline.after(millis: timeoutMillis)
         guard let server = table.lookup(to) else {
             guard case .process = kind else { return (absent(to), 0) }
             let ref = newRef()
@@ -62,8 +61,7 @@ extension Engine {
         let (code, ref) = issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .thread(signal),
                                     armTimer: false, runtimeTraffic: runtimeTraffic)
         guard code == Code.ok else { return (code, nil, 0) }
-        let deadline = timeoutMillis == SWERL_INFINITY ? nil : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
-        if !signal.wait(until: deadline) {
+        if !signal.wait(until: Deadline.optional(afterMillis: timeoutMillis)) {
             if waiters.abandon(ref) { return (Code.timedOut, nil, 0) }
             // Settled while we timed out (OTP-55: check once more): take it.
             _ = signal.wait(until: nil)
@@ -136,8 +134,7 @@ extension Engine {
         let signal = ThreadSignal()
         let (code, ref) = watchExit(pid, kind: .thread(signal))
         guard code == Code.ok else { return (code, 0) }
-        let deadline = timeoutMillis == SWERL_INFINITY ? nil : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
-        if !signal.wait(until: deadline) {
+        if !signal.wait(until: Deadline.optional(afterMillis: timeoutMillis)) {
             if waiters.abandon(ref) { return (Code.timedOut, 0) }
             _ = signal.wait(until: nil)
         }

@@ -1,5 +1,40 @@
-import CLibUV
+// Time, in one place: monotonic nanoseconds (libuv's uv_hrtime:
+// clock_gettime(CLOCK_MONOTONIC), no syscall via vDSO), and the conversions
+// between the header's milliseconds and the runtime's deadlines.
 
-/// Monotonic nanoseconds (libuv's uv_hrtime: clock_gettime, no syscall via vDSO).
+import CLibUV
+import CSwerl
+import Glibc
+
 @inline(__always)
 func monotonicNanos() -> UInt64 { uv_hrtime() }
+
+enum Deadline {
+    static let never = UInt64.max
+
+    /// The deadline `millis` from now; SWERL_INFINITY: never.
+    @inline(__always)
+    static func after(millis: UInt32, from now: UInt64 = monotonicNanos()) -> UInt64 {
+        millis == SWERL_INFINITY ? never : now + UInt64(millis) * 1_000_000
+    }
+
+    /// As `after`, with nil for never (for waits that take an optional).
+    static func optional(afterMillis millis: UInt32) -> UInt64? {
+        millis == SWERL_INFINITY ? nil : after(millis: millis)
+    }
+
+    /// Whole milliseconds left until `deadline`, rounded up (0 if passed).
+    static func millisLeft(until deadline: UInt64, now: UInt64 = monotonicNanos()) -> UInt64 {
+        deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
+    }
+
+    /// A monotonic deadline as a timespec (for pthread_cond_timedwait on a
+    /// CLOCK_MONOTONIC condition).
+    static func timespec(_ deadline: UInt64) -> Glibc.timespec {
+        Glibc.timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+    }
+}
+
+/// Nanoseconds as whole milliseconds (for reports).
+@inline(__always)
+func millis(_ nanos: UInt64) -> UInt64 { nanos / 1_000_000 }

@@ -172,19 +172,6 @@ package final class Engine: @unchecked Sendable {
         schedulers[Int(home)].pushRemote(process)
     }
 
-    /// Adds a timer from any thread: to the calling worker's scheduler, else
-    /// to one of the schedulers in turn.
-    func addTimer(_ entry: TimerEntry) {
-        if let worker = Worker.current(of: self) { return worker.addTimer(entry) }
-        addForeignTimer(entry)
-    }
-
-    /// Adds a timer to a scheduler the calling thread does not hold.
-    func addForeignTimer(_ entry: TimerEntry) {
-        let next = roundRobin.add(1, ordering: .relaxed).oldValue
-        schedulers[next % schedulers.count].addForeignTimer(entry)
-    }
-
     /// Pushes a node into a live process's mailbox and schedules it if it
     /// was idle. The node's target must be the pid `process` was found by.
     @inline(__always)
@@ -313,7 +300,7 @@ package final class Engine: @unchecked Sendable {
         static let supervisedChild: UInt32 = 1 << 31
     }
 
-    /// swerl_spawn. `name` is already validated. Returns the pid or an error.
+    /// swerl_spawn. Returns the pid or an error.
     package func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
                        name: String?, mailboxLimit: UInt32, overflow: UInt32,
                        monitorRef: UnsafeMutablePointer<UInt64>?) -> (Int32, UInt64) {
@@ -337,6 +324,7 @@ package final class Engine: @unchecked Sendable {
     func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
                name: String?, mailboxLimit: UInt32, overflow: UInt32,
                monitorRef: UnsafeMutablePointer<UInt64>?, startNow: Bool, supervisor: Bool) -> SpawnResult {
+        if let name, let invalid = invalidName(name, in: "spawn") { return SpawnResult(code: invalid, pid: 0) }
         if !acceptsSpawns { return SpawnResult(code: Code.stopped, pid: 0) }
         let context = CallbackContexts.current
         let parentBlock = context.flatMap { $0.pointee.engine.takeUnretainedValue() === self ? $0.pointee.process : nil }
@@ -481,10 +469,17 @@ package final class Engine: @unchecked Sendable {
         return (Code.ok, info)
     }
 
-    package func livePids() -> [UInt64] {
+    /// Every live pid (a racy snapshot), whatever the runtime's state.
+    func livePids() -> [UInt64] {
         var pids: [UInt64] = []
         table.forEachLive { pids.append($0) }
         return pids
+    }
+
+    /// swerl_processes: the live pids, or ESTOPPED.
+    package func processes() -> (Int32, [UInt64]) {
+        if isStopped { return (Code.stopped, []) }
+        return (Code.ok, livePids())
     }
 
     package func stats() -> swerl_stats {

@@ -19,8 +19,7 @@ extension Engine {
             if alreadyStopped { return Code.stopped }
             state.store(State.stopping.rawValue, ordering: .releasing)
             var result = Code.ok
-            let deadline = timeoutMillis == SWERL_INFINITY ? UInt64.max
-                : monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+            let deadline = Deadline.after(millis: timeoutMillis)
             // Supervision trees first, each shutting its children down in
             // order; then everything else.
             let roots = rootSupervisors.withLock { $0 }
@@ -175,7 +174,7 @@ extension Engine {
             // The monitor has watched the turn since it began; the stop only
             // since the kill.
             let nanos = max(turn.nanos, turnMonitor.turnStart(of: turn.pid).map { now - min($0, now) } ?? 0)
-            return "\(Pids.format(turn.pid))\(name), at least \(nanos / 1_000_000) ms in one turn"
+            return "\(Pids.format(turn.pid))\(name), at least \(millis(nanos)) ms in one turn"
         }
         for line in described {
             report(level: SWERL_LOG_ERROR, "stop: \(line): its handler did not return even after the kill; "

@@ -66,7 +66,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
         while !ready(&value) {
             if let deadline {
                 if monotonicNanos() >= deadline { return body(&value, false) }
-                var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+                var time = Deadline.timespec(deadline)
                 pthread_cond_timedwait(condition, mutex, &time)
             } else {
                 pthread_cond_wait(condition, mutex)

@@ -348,7 +348,7 @@ extension Worker {
             return
         }
         process.pointee.timeoutArmed = true
-        process.pointee.timeoutDeadline = monotonicNanos() + UInt64(millis) * 1_000_000
+        process.pointee.timeoutDeadline = Deadline.after(millis: millis)
     }
 
     /// A process about to wait with a receive timeout armed: true if it is
@@ -473,27 +473,5 @@ extension Engine {
             break
         }
         Nodes.release(node)
-    }
-
-    /// A scheduler's timer entry is due.
-    func fire(_ entry: TimerEntry) {
-        switch entry.kind {
-        case .receiveTimeout:
-            signal(NodeKind.sigTimeout, to: entry.id, from: 0)
-        case .sendAfter:
-            guard let taken = timerTable.take(entry.id) else { return }
-            let node = taken.node
-            // A named timer's name is looked up now, at expiry (OTP-35).
-            if let name = taken.name { node.pointee.target = registry.whereis(name) ?? 0 }
-            if let process = table.lookup(node.pointee.target) {
-                node.pointee.counted = true
-                _ = process.arrive(node.pointee.len)
-                deliver(node, to: process)
-            } else {
-                Nodes.release(node)
-            }
-        case .callTimeout:
-            waiters.fail(entry.id, code: Code.timedOut)
-        }
     }
 }

@@ -177,7 +177,7 @@ final class Scheduler: @unchecked Sendable {
             // polls would otherwise fire in its pre-poll phase and leave the
             // poll waiting forever.
             uv_update_time(loop)
-            uv_timer_start(timer, { handle in uv_stop(handle!.pointee.loop) }, (deadline - now + 999_999) / 1_000_000, 0)
+            uv_timer_start(timer, { handle in uv_stop(handle!.pointee.loop) }, Deadline.millisLeft(until: deadline, now: now), 0)
         } else {
             uv_timer_stop(timer)
         }

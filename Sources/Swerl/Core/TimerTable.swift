@@ -77,7 +77,7 @@ final class TimerTable: @unchecked Sendable {
         let alive = taken.name != nil || targetAlive(taken.node.pointee.target)
         Nodes.release(taken.node)
         guard alive else { return nil }
-        let remaining = deadline > now ? (deadline - now) / 1_000_000 : 0
+        let remaining = deadline > now ? millis(deadline - now) : 0
         return UInt32(min(remaining, UInt64(UInt32.max - 1)))
     }
 

@@ -192,14 +192,14 @@ final class TurnMonitor: @unchecked Sendable {
     private func reportLong(_ watch: Watch, elapsed: UInt64, scheduler: Scheduler?) {
         let place = scheduler.map { " on scheduler \($0.index)" } ?? ""
         engine.report(level: SWERL_LOG_WARNING, "long turn: \(describe(watch.pid)) has been in one turn of its "
-            + "handler for \(elapsed / 1_000_000) ms\(place); the other processes there run on another thread "
+            + "handler for \(millis(elapsed)) ms\(place); the other processes there run on another thread "
             + "meanwhile. A handler that blocks (sleep, I/O, a long loop) belongs in a blocking process "
             + "(SWERL_SPAWN_BLOCKING)")
     }
 
     private func reportEnd(_ watch: Watch, now: UInt64) {
         engine.report(level: SWERL_LOG_WARNING,
-                      "long turn: \(describe(watch.pid)) returned after about \((now - watch.since) / 1_000_000) ms")
+                      "long turn: \(describe(watch.pid)) returned after about \(millis(now - watch.since)) ms")
     }
 
     // MARK: Takeover
@@ -258,5 +258,13 @@ final class TurnMonitor: @unchecked Sendable {
             state.extraThreads -= 1
             return nil
         }
+    }
+}
+
+extension Engine {
+    package func setLongTurn(millis: UInt32) -> Int32 {
+        if isStopped { return Code.stopped }
+        turnMonitor.longTurnNanos.store(UInt64(millis) * 1_000_000, ordering: .relaxed)
+        return Code.ok
     }
 }

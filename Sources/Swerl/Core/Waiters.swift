@@ -254,7 +254,7 @@ final class ThreadSignal: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         while !done {
             if let deadline {
-                var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+                var time = Deadline.timespec(deadline)
                 if pthread_cond_timedwait(&condition, &mutex, &time) == ETIMEDOUT && !done { return false }
             } else {
                 pthread_cond_wait(&condition, &mutex)

@@ -105,8 +105,8 @@ extension ChildSpecification {
     }
 
     func validate(autoShutdown: UInt32) -> Int32 {
-        if id.isEmpty || id.utf8.count > Int(SWERL_NAME_MAX) {
-            return ErrorDetail.failing(Code.invalid, "child spec: an id is 1 to \(SWERL_NAME_MAX) bytes")
+        if let problem = NameRule.problem(id) {
+            return ErrorDetail.failing(Code.invalid, "child spec: the id: \(problem)")
         }
         if restart > UInt32(SWERL_TEMPORARY) {
             return ErrorDetail.failing(Code.invalid, "child spec '\(id)': restart \(restart) is not SWERL_PERMANENT, "
@@ -175,9 +175,11 @@ enum SpecImport {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: size is "
                 + "\(raw.pointee.size): call swerl_child_spec_init first")))
         }
-        guard let id = validName(spec.id) else {
-            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: the id is NULL, empty, longer "
-                + "than \(SWERL_NAME_MAX) bytes or not UTF-8")))
+        let id: String
+        switch NameRule.fromC(spec.id) {
+        case .success(let valid): id = valid
+        case .failure(let problem):
+            return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec: the id: \(problem.text)")))
         }
         guard spec.type <= UInt32(SWERL_SUPERVISOR) else {
             return .failure(SpecError(code: ErrorDetail.failing(Code.invalid, "child spec '\(id)': type "
@@ -204,14 +206,6 @@ enum SpecImport {
             id: id, behavior: behavior, argument: ChildArgument(spec.arg, release: spec.arg_free),
             nested: nested, restart: spec.restart, shutdownMillis: spec.shutdown_ms, isSupervisor: isSupervisor,
             significant: spec.significant != 0))
-    }
-
-    static func validName(_ raw: UnsafePointer<CChar>?) -> String? {
-        guard let raw else { return nil }
-        var length = 0
-        while length <= Int(SWERL_NAME_MAX) && raw[length] != 0 { length += 1 }
-        guard length > 0 && length <= Int(SWERL_NAME_MAX) else { return nil }
-        return String(validatingCString: raw)
     }
 }
 

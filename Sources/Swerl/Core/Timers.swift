@@ -1,40 +1,11 @@
-// Names, timers and calls as the front ends see them.
+// Timers (OTP-34..36): send_after and its cancel, a timer added from any
+// thread, and a due timer fired. The deadlines live in each scheduler's
+// TimerHeap; the messages of send_after timers in the TimerTable.
 
 import CSwerl
 import Glibc
 
 extension Engine {
-    // MARK: Names (OTP-30..33)
-
-    package func register(name: String, pid: UInt64) -> Int32 {
-        if isStopped { return Code.stopped }
-        switch registry.register(name: name, pid: pid, isAlive: { self.table.lookup($0) != nil }) {
-        case .ok: return Code.ok
-        case .nameTaken: return Code.nameTaken
-        case .hasName: return Code.hasName
-        case .noProcess: return Code.noProcess
-        }
-    }
-
-    package func unregister(name: String) -> Int32 {
-        if isStopped { return Code.stopped }
-        return registry.unregister(name: name) ? Code.ok : Code.noName
-    }
-
-    package func whereis(_ name: String) -> UInt64? {
-        registry.whereis(name)
-    }
-
-    package func registeredNames() -> [String] { registry.names() }
-
-    package func sendNamed(_ name: String, data: UnsafeRawPointer?, count: Int) -> Int32 {
-        if isStopped { return Code.stopped }
-        guard let pid = registry.whereis(name) else { return Code.noName }
-        return send(to: pid, data: data, count: count)
-    }
-
-    // MARK: Timers (OTP-34..36)
-
     package func sendAfter(to: UInt64, millis: UInt32, data: UnsafeRawBufferPointer) -> (Int32, UInt64) {
         if data.count > maxMessageSize { return (tooBig(data.count), 0) }
         if isStopped { return (Code.stopped, 0) }
@@ -42,7 +13,7 @@ extension Engine {
         let ref = newRef()
         guard let node = Nodes.make(kind: NodeKind.sigTimer, target: to, from: 0, ref: ref,
                                     data: data.baseAddress, len: data.count) else { return (Code.noMemory, 0) }
-        let deadline = monotonicNanos() + UInt64(millis) * 1_000_000
+        let deadline = Deadline.after(millis: millis)
         guard timerTable.add(ref: ref, node: node, deadline: deadline, targetAlive: { self.table.lookup($0) != nil }) else {
             return (Code.noProcess, 0)
         }
@@ -52,12 +23,13 @@ extension Engine {
 
     /// swerl_send_after_named: the name is looked up at expiry (OTP-35).
     package func sendAfter(toName name: String, millis: UInt32, data: UnsafeRawBufferPointer) -> (Int32, UInt64) {
+        if let invalid = invalidName(name, in: "send_after") { return (invalid, 0) }
         if data.count > maxMessageSize { return (tooBig(data.count), 0) }
         if isStopped { return (Code.stopped, 0) }
         let ref = newRef()
         guard let node = Nodes.make(kind: NodeKind.sigTimer, target: 0, from: 0, ref: ref,
                                     data: data.baseAddress, len: data.count) else { return (Code.noMemory, 0) }
-        let deadline = monotonicNanos() + UInt64(millis) * 1_000_000
+        let deadline = Deadline.after(millis: millis)
         timerTable.add(ref: ref, node: node, deadline: deadline, name: name)
         addTimer(TimerEntry(deadline: deadline, kind: .sendAfter, id: ref))
         return (Code.ok, ref)
@@ -70,18 +42,38 @@ extension Engine {
         return (Code.ok, remaining)
     }
 
-    // MARK: Long turns and the blocking pool
-
-    package func setLongTurn(millis: UInt32) -> Int32 {
-        if isStopped { return Code.stopped }
-        turnMonitor.longTurnNanos.store(UInt64(millis) * 1_000_000, ordering: .relaxed)
-        return Code.ok
+    /// Adds a timer from any thread: to the calling worker's scheduler, else
+    /// to one of the schedulers in turn.
+    func addTimer(_ entry: TimerEntry) {
+        if let worker = Worker.current(of: self) { return worker.addTimer(entry) }
+        addForeignTimer(entry)
     }
 
-    package func setBlockingThreads(_ count: UInt32) -> Int32 {
-        if isStopped { return Code.stopped }
-        guard count > 0 else { return ErrorDetail.failing(Code.invalid, "the blocking pool needs at least 1 thread") }
-        blockingPool.setMaxThreads(Int(count))
-        return Code.ok
+    /// Adds a timer to a scheduler the calling thread does not hold.
+    func addForeignTimer(_ entry: TimerEntry) {
+        let next = roundRobin.add(1, ordering: .relaxed).oldValue
+        schedulers[next % schedulers.count].addForeignTimer(entry)
+    }
+
+    /// A scheduler's timer entry is due.
+    func fire(_ entry: TimerEntry) {
+        switch entry.kind {
+        case .receiveTimeout:
+            signal(NodeKind.sigTimeout, to: entry.id, from: 0)
+        case .sendAfter:
+            guard let taken = timerTable.take(entry.id) else { return }
+            let node = taken.node
+            // A named timer's name is looked up now, at expiry (OTP-35).
+            if let name = taken.name { node.pointee.target = registry.whereis(name) ?? 0 }
+            if let process = table.lookup(node.pointee.target) {
+                node.pointee.counted = true
+                _ = process.arrive(node.pointee.len)
+                deliver(node, to: process)
+            } else {
+                Nodes.release(node)
+            }
+        case .callTimeout:
+            waiters.fail(entry.id, code: Code.timedOut)
+        }
     }
 }
