@@ -1,8 +1,10 @@
 #define _GNU_SOURCE 1
 #include "swerl_support.h"
 
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -55,6 +57,26 @@ int swerlrt_heavy_fence(void) {
        above was copied from the parent): register it, then try again. */
     syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0);
     return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0 ? 0 : -1;
+}
+
+/* --- threads ------------------------------------------------------------- */
+
+int swerlrt_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int swerlrt_thread_is_waiting(int tid) {
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    /* "tid (comm) S ...": the name may hold spaces and parentheses, so the
+       state follows the last ')'. */
+    char *end = strrchr(text, ')');
+    if (!end || end[1] != ' ') return -1;
+    return end[2] == 'S' || end[2] == 'D';
 }
 
 /* --- last-error detail -------------------------------------------------- */

@@ -16,7 +16,7 @@
  *                               of that section, and the next sections still run
  *   check_summary()             print "N passed, N failed"; the exit status
  *   check_scaled(full, floor)   full / SWERL_TEST_SCALE (volume tests under a sanitizer)
- *   check_rss_kib()             this process's resident set size
+ *   check_rss_kib()             this process's resident set size (malloc trimmed first)
  *   check_stats(rt)             swerl_stats snapshot (a failed read is a failure)
  *
  * Handlers run on runtime threads. Shared counters use the __atomic builtins
@@ -34,6 +34,7 @@
 #endif
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -552,11 +553,17 @@ static inline uint64_t check_scaled(uint64_t full, uint64_t floor)
     return v < floor ? floor : v;
 }
 
-/* Resident set size of this process in KiB (/proc/self/statm), -1 if unknown. */
+/* Resident set size of this process in KiB (/proc/self/statm), -1 if
+   unknown. malloc gives its free pages back first (malloc_trim): what is
+   measured is live memory, not the high-water marks of malloc's per-thread
+   arenas, which grow with the threads that ever allocated (a runtime's
+   spare threads come and go: see docs/DESIGN.md, "Handlers that block"). */
 static inline long check_rss_kib(void)
 {
     long pages_total = 0, pages_rss = -1;
-    FILE *f = fopen("/proc/self/statm", "r");
+    FILE *f;
+    malloc_trim(0);
+    f = fopen("/proc/self/statm", "r");
     if (!f) return -1;
     if (fscanf(f, "%ld %ld", &pages_total, &pages_rss) != 2) pages_rss = -1;
     fclose(f);

@@ -337,12 +337,8 @@ static int parent_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 
 static long rss_bytes(void)
 {
-    long pages_total = 0, pages_rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return -1;
-    if (fscanf(f, "%ld %ld", &pages_total, &pages_rss) != 2) pages_rss = -1;
-    fclose(f);
-    return pages_rss < 0 ? -1 : pages_rss * sysconf(_SC_PAGESIZE);
+    long kib = check_rss_kib();
+    return kib < 0 ? -1 : kib * 1024;
 }
 
 static void churn_round(swerl_runtime *rt, struct watcher *w, int round)

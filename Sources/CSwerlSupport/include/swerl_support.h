@@ -53,6 +53,13 @@ int swerlrt_asymmetric_fence_init(void);
    returned 1. 0, or -1 if the kernel refused (the barrier did not happen). */
 int swerlrt_heavy_fence(void);
 
+/* The calling thread's kernel id, and whether the thread `tid` of this
+   process is waiting in the kernel (sleeping, blocked on I/O or a lock:
+   /proc's state S or D) rather than running or ready to run (R). -1 when
+   it cannot be told. */
+int swerlrt_gettid(void);
+int swerlrt_thread_is_waiting(int tid);
+
 /* The calling thread's last-error detail (swerl_last_error_detail). A
    detail belongs to the failure that follows it: swerlrt_error_set keeps a
    NUL-terminated copy tagged with the next failure's number, and a front

@@ -55,6 +55,8 @@ final class TurnMonitor: @unchecked Sendable {
         var turns: UInt64
         var pid: UInt64
         var since: UInt64
+        /// The thread's CPU time when the turn was first seen.
+        var cpuSince: UInt64?
         var reported = false
         var tookOver = false
     }
@@ -161,7 +163,7 @@ final class TurnMonitor: @unchecked Sendable {
             let turns = worker.turns.load(ordering: .relaxed)
             guard var watch = watches[key], pid != 0, watch.turns == turns, watch.pid == pid else {
                 if let ended = watches[key], ended.reported { reportEnd(ended, now: now) }
-                watches[key] = pid == 0 ? nil : Watch(turns: turns, pid: pid, since: now)
+                watches[key] = pid == 0 ? nil : Watch(turns: turns, pid: pid, since: now, cpuSince: worker.cpuNanos())
                 continue
             }
             let elapsed = now - watch.since
@@ -170,7 +172,8 @@ final class TurnMonitor: @unchecked Sendable {
                 watch.reported = true
                 reportLong(watch, elapsed: elapsed, scheduler: holders[key])
             }
-            if !watch.tookOver && elapsed >= Self.takeoverNanos, let scheduler = holders[key] {
+            if !watch.tookOver && elapsed >= Self.takeoverNanos, let scheduler = holders[key],
+               isStuck(worker, watch, elapsed: elapsed) {
                 watch.tookOver = takeOver(scheduler, from: worker)
             }
             watches[key] = watch
@@ -183,6 +186,15 @@ final class TurnMonitor: @unchecked Sendable {
     /// When the turn `pid` is in now began, as far as the monitor has seen it.
     func turnStart(of pid: UInt64) -> UInt64? {
         turnStarts.withLock { $0[pid] }
+    }
+
+    /// Whether a long turn is the handler's doing: it spins (its thread was
+    /// on a CPU a quarter of the time at least) or waits in the kernel
+    /// (sleep, I/O, a lock). A thread the OS merely preempted on a busy machine is not
+    /// stuck: another thread would not run sooner, and each one costs memory.
+    private func isStuck(_ worker: Worker, _ watch: Watch, elapsed: UInt64) -> Bool {
+        if let start = watch.cpuSince, let cpu = worker.cpuNanos(), cpu - min(cpu, start) >= elapsed / 4 { return true }
+        return worker.isWaiting() ?? true
     }
 
     private func describe(_ pid: UInt64) -> String {

@@ -60,6 +60,10 @@ final class Worker: @unchecked Sendable {
     let detachRequest = Atomic<UInt8>(Detach.none)
     /// Set as the thread's last act: it can be joined at once.
     let finished = Atomic<Bool>(false)
+    /// The thread's kernel id and CPU-time clock, for the monitor to tell a
+    /// handler that blocks or spins from a thread the OS merely preempted.
+    let threadId = Atomic<Int32>(0)
+    let cpuClock = Atomic<Int32>(0)
 
     // --- the owner's own ------------------------------------------------------
     /// The scheduler this worker runs, if any.
@@ -132,6 +136,9 @@ final class Worker: @unchecked Sendable {
 
     private func main() {
         swerlrt_set_worker(Unmanaged.passUnretained(self).toOpaque())
+        var clock = clockid_t()
+        if pthread_getcpuclockid(pthread_self(), &clock) == 0 { cpuClock.store(clock, ordering: .relaxed) }
+        threadId.store(swerlrt_gettid(), ordering: .releasing)
         let pool = NodePool.makePool(depot: engine.nodeDepot)
         swerlrt_set_pool(pool)
         engine.config.on_thread_start?(engine.config.thread_user)
@@ -169,6 +176,23 @@ final class Worker: @unchecked Sendable {
             if engine.schedulersShouldExit.load(ordering: .acquiring) { return }
             scheduler._withUnsafeGuaranteedRef { $0.idle() }
         }
+    }
+
+    /// CPU time this worker's thread has used (any thread may ask), or nil.
+    func cpuNanos() -> UInt64? {
+        guard threadId.load(ordering: .acquiring) != 0 else { return nil }
+        var time = timespec()
+        guard clock_gettime(cpuClock.load(ordering: .relaxed), &time) == 0 else { return nil }
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    /// Whether the thread waits in the kernel now (sleep, I/O, a lock), not
+    /// running or ready to run; nil when it cannot be told.
+    func isWaiting() -> Bool? {
+        let tid = threadId.load(ordering: .acquiring)
+        guard tid != 0 else { return nil }
+        let state = swerlrt_thread_is_waiting(tid)
+        return state < 0 ? nil : state == 1
     }
 
     /// Counts a message sent from this thread (no RMW: one writer).
