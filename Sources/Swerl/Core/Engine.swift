@@ -246,7 +246,7 @@ package final class Engine: @unchecked Sendable {
             case UInt32(SWERL_OVERFLOW_KILL):
                 process.unarrive(count)
                 mailboxRefusals.add(1, ordering: .relaxed)
-                signal(NodeKind.sigExit, to: to, from: 0, aux: 2, reason: Reason.mailboxFull)
+                signal(NodeKind.sigExit, to: to, from: 0, aux: ExitFlags.untrappable, reason: Reason.mailboxFull)
                 return Code.full
             default:
                 process.unarrive(count)

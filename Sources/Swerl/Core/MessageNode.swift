@@ -22,7 +22,7 @@ enum NodeKind {
     static let reply: UInt32 = 5
     /// The first signal of every incarnation: the spawn's parameters.
     static let sigInit: UInt32 = 16
-    /// An exit signal. aux: 1 when sent because of a link, else 0 (exit/2).
+    /// An exit signal; aux: its ExitFlags (none for exit/2).
     static let sigExit: UInt32 = 17
     static let sigLink: UInt32 = 18
     static let sigUnlink: UInt32 = 19
@@ -39,6 +39,14 @@ enum NodeKind {
     static let sigTimer: UInt32 = 25
     /// The answer to this process's swerl_call_async; becomes REPLY.
     static let sigReply: UInt32 = 26
+}
+
+/// How an exit signal was sent (its node's `aux`).
+enum ExitFlags {
+    /// Sent because of a link (OTP-16), not by exit/2 (OTP-19).
+    static let viaLink: UInt64 = 1 << 0
+    /// Not trappable: a bounded mailbox's KILL overflow policy.
+    static let untrappable: UInt64 = 1 << 1
 }
 
 struct MessageNode: ~Copyable {

@@ -201,8 +201,8 @@ extension Worker {
         if process.pointee.dying { return Nodes.release(node) }
         let from = node.pointee.from
         let reason = node.pointee.reason
-        let viaLink = node.pointee.aux & 1 != 0
-        let untrappable = node.pointee.aux & 2 != 0  // bounded mailbox overflow kill
+        let viaLink = node.pointee.aux & ExitFlags.viaLink != 0
+        let untrappable = node.pointee.aux & ExitFlags.untrappable != 0
         if viaLink {
             // 21a: a link already removed (unlink) drops the signal.
             guard process.pointee.links.remove(from) else { return Nodes.release(node) }
@@ -419,7 +419,8 @@ extension Worker {
 
         detail.withUnsafeBytes { detailBytes in
             process.pointee.links.forEach { partner in
-                engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: 1, reason: reason, detail: detailBytes)
+                engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: ExitFlags.viaLink, reason: reason,
+                              detail: detailBytes)
             }
             for watcher in process.pointee.monitoredBy {
                 if watcher.pid != 0 {
@@ -460,7 +461,7 @@ extension Engine {
         case NodeKind.message:
             deadLetters.add(1, ordering: .relaxed)
         case NodeKind.sigLink:
-            signal(NodeKind.sigExit, to: node.pointee.from, from: deadPid, aux: 1, reason: Reason.noproc)
+            signal(NodeKind.sigExit, to: node.pointee.from, from: deadPid, aux: ExitFlags.viaLink, reason: Reason.noproc)
         case NodeKind.sigMonitor:
             if node.pointee.aux != 0 {
                 signal(NodeKind.sigDown, to: node.pointee.aux, from: deadPid, ref: node.pointee.ref, reason: Reason.noproc)
