@@ -151,7 +151,7 @@ extension Engine {
     /// EINPROC for a wait on a runtime thread that must never wait (a
     /// scheduler thread, in a handler or a hook); nil where waiting is
     /// allowed (other threads, the blocking pool).
-    func refuseBlocking(_ function: String, instead: String) -> Int32? {
+    func refuseBlocking(_ function: String, instead: String? = nil) -> Int32? {
         guard let raw = swerlrt_get_worker() else {
             return CallbackContexts.current == nil ? nil
                 : ErrorDetail.failing(Code.inProcess, "\(function) inside a process callback would block its scheduler")
@@ -159,7 +159,7 @@ extension Engine {
         let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
         if worker.kind == .blocking { return nil }
         return ErrorDetail.failing(Code.inProcess, "\(function) on a scheduler thread (in a process callback or "
-            + "a hook) would stop every process queued there: use \(instead), or spawn the process with "
-            + "SWERL_SPAWN_BLOCKING, whose callbacks may block")
+            + "a hook) would stop every process queued there: \(instead.map { "use \($0), or " } ?? "")"
+            + "spawn the process with SWERL_SPAWN_BLOCKING, whose callbacks may block")
     }
 }

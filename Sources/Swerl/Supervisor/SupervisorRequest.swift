@@ -73,7 +73,7 @@ final class SupervisorRequest: @unchecked Sendable {
 extension Engine {
     /// Sends a management request and waits for the supervisor's answer.
     func supervisorCall(_ supervisor: UInt64, _ request: SupervisorRequest) -> Int32 {
-        if CallbackContexts.current != nil { return Code.inProcess }
+        if let refusal = refuseBlocking("a supervisor management call") { return refusal }
         if isStopped { return Code.stopped }
         guard let block = table.lookup(supervisor) else { return Code.noProcess }
         guard block.pointee.isSupervisor.load(ordering: .relaxed) else { return Code.notSupervisor }
@@ -87,5 +87,104 @@ extension Engine {
         // in the same callback that answers.
         if code == Code.exited { return Code.noProcess }
         return code == Code.ok ? request.code : code
+    }
+}
+
+extension SupervisorState {
+    /// Answers a request whose work was starting `child`.
+    private func conclude(_ request: SupervisorRequest, _ child: ChildRecord, _ outcome: StartOutcome,
+                          _ answer: (Int32) -> Void) {
+        switch outcome {
+        case .started:
+            request.pid = child.pid
+            answer(Code.ok)
+        case .ignored:
+            answer(Code.ok)
+        case .failed(let reason, let detail):
+            request.detail = Array(ExitReason(code: reason, detail: detail).description.utf8)
+            answer(Code.startFailed)
+        }
+    }
+
+    func onRequest(_ message: swerl_message) {
+        let ref = message.ref
+        guard let request = SupervisorRequest.decode(UnsafeRawBufferPointer(start: message.data, count: message.len)) else {
+            _ = engine.reply(ref, data: UnsafeRawBufferPointer(start: nil, count: 0))
+            return
+        }
+        let answer = { (code: Int32) in
+            request.code = code
+            _ = self.engine.reply(ref, data: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        switch request.operation {
+        case .startChild(let childSpec):
+            if spec.isSimple { return answer(Code.simple) }
+            let valid = childSpec.validate(autoShutdown: spec.autoShutdown)
+            if valid != Code.ok { return answer(valid) }
+            if let existing = children.first(where: { $0.spec.id == childSpec.id }) {
+                request.pid = existing.pid
+                return answer(existing.pid != 0 ? Code.started : Code.present)
+            }
+            let child = ChildRecord(spec: childSpec, serial: nextSerialNumber())
+            start(child) { outcome in
+                if case .failed = outcome {} else {
+                    child.spec.arm()  // kept: the supervisor owns its argument now
+                    if child.pid != 0 || !child.isTemporary { self.children.append(child) }
+                }
+                self.conclude(request, child, outcome, answer)
+            }
+        case .spawnChild(let arg):
+            guard spec.isSimple, let template = spec.template else { return answer(Code.simple) }
+            var childSpec = template
+            // NULL: the template's own argument, owned by the template.
+            childSpec.argument = arg == nil ? template.argument : template.argument.sibling(arg)
+            let child = ChildRecord(spec: childSpec, serial: nextSerialNumber())
+            start(child) { outcome in
+                // Kept (or, ignored, dropped at once and so released now).
+                if case .failed = outcome {} else if arg != nil { child.spec.argument.arm() }
+                self.conclude(request, child, outcome, answer)
+            }
+        case .terminate(let id):
+            if spec.isSimple { return answer(Code.simple) }
+            guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
+            if child.pid == 0 {
+                child.restarting = false  // a pending retry finds nothing to do
+                if child.isTemporary { deleteSpec(child) }
+                return answer(Code.ok)
+            }
+            child.restarting = false
+            stop([child], parallel: false) { answer(Code.ok) }
+        case .terminatePid(let pid):
+            guard spec.isSimple else { return answer(Code.simple) }
+            guard let child = byPid[pid] else { return answer(Code.notFound) }
+            stop([child], parallel: false) {
+                self.dynamic[child.serial] = nil
+                answer(Code.ok)
+            }
+        case .restart(let id):
+            if spec.isSimple { return answer(Code.simple) }
+            guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
+            if child.pid != 0 { return answer(Code.running) }
+            if child.restarting { return answer(Code.restarting) }
+            start(child) { self.conclude(request, child, $0, answer) }
+        case .delete(let id):
+            if spec.isSimple { return answer(Code.simple) }
+            guard let child = children.first(where: { $0.spec.id == id }) else { return answer(Code.notFound) }
+            if child.pid != 0 { return answer(Code.running) }
+            if child.restarting { return answer(Code.restarting) }
+            deleteSpec(child)
+            answer(Code.ok)
+        case .snapshot:
+            request.snapshot = SupervisorSnapshot(
+                strategy: spec.strategy, intensity: spec.intensity, periodMillis: spec.periodMillis,
+                children: allChildren().map { child in
+                    ChildSnapshot(id: spec.isSimple ? "" : child.spec.id, pid: child.pid,
+                                  state: child.pid != 0 ? UInt32(SWERL_CHILD_RUNNING)
+                                      : child.restarting ? UInt32(SWERL_CHILD_RESTARTING) : UInt32(SWERL_CHILD_UNDEFINED),
+                                  type: child.spec.isSupervisor ? UInt32(SWERL_SUPERVISOR) : UInt32(SWERL_WORKER),
+                                  restart: child.spec.restart, restarts: child.restarts)
+                })
+            answer(Code.ok)
+        }
     }
 }

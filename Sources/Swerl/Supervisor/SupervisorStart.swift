@@ -17,7 +17,7 @@ extension Engine {
     }
 
     func startSupervisor(_ spec: SupervisorSpecification, name: String?) -> (Int32, UInt64, [UInt8]) {
-        if CallbackContexts.current != nil { return (Code.inProcess, 0, []) }
+        if let refusal = refuseBlocking("swerl_supervisor_start") { return (refusal, 0, []) }
         if isStopped { return (Code.stopped, 0, []) }
         let signal = StartSignal()
         let launch = Unmanaged.passRetained(SupervisorLaunch(spec: spec, starter: .thread(signal), isRoot: true))
