@@ -445,8 +445,8 @@ def test_exception_in_every_callback_is_a_crash_and_the_runtime_goes_on(exc):
     assert rt.call(helper, b"still here", timeout=TIMEOUT) == b"still here"
     # (the supervisor is not a Python process; 5 are: spawner, helper, slow,
     # the asyncio bridge, the supervised child)
-    wait_until(lambda: len(rt._procs) == 5 and rt.stats()["processes"] == 6,
-               "only the live processes held (%s)" % rt._procs)
+    wait_until(lambda: rt._registry.process_count() == 5 and rt.stats()["processes"] == 6,
+               lambda: "only the live processes held (%r)" % rt._registry)
     rt.close()
     assert not rt.callback_errors, rt.callback_errors
     ''')

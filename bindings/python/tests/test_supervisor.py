@@ -129,7 +129,7 @@ def test_intensity_exceeded_supervisor_exits(rt):
     assert rt.stats()["escalations"] >= 1
     with pytest.raises(errors.NoProcess):
         sup.which_children()
-    wait_until(lambda: not rt._factories, "specs released")
+    wait_until(lambda: not rt._registry.factory_count(), "specs released")
 
 
 def test_transient_and_temporary(rt):
@@ -179,13 +179,13 @@ def test_start_failure_rolls_back(rt):
     assert rt.process_info(pid) is None
     # the supervisor process exits after start returned ESTART: its name goes then
     wait_until(lambda: rt.whereis("rolled") is None, "name of the failed supervisor released")
-    assert not rt._factories
+    assert not rt._registry.factory_count()
     # a factory that raises is a start failure too
     def broken():
         raise RuntimeError("factory failed")
     with pytest.raises(errors.StartFailed):
         rt.start_supervisor(SupervisorSpec([ChildSpec("x", broken)]))
-    assert not rt._factories
+    assert not rt._registry.factory_count()
 
 
 def test_bad_specs(rt):
@@ -210,7 +210,7 @@ def test_bad_specs(rt):
     rt.start_supervisor(SupervisorSpec([]), name="taken")
     with pytest.raises(errors.NameTaken):
         rt.start_supervisor(SupervisorSpec([ChildSpec("a", Worker)]), name="taken")
-    assert not rt._factories
+    assert not rt._registry.factory_count()
 
 
 def test_dict_children_and_shutdown_forms(rt):
@@ -270,10 +270,10 @@ def test_management_api_and_errors(rt):
     class Bad(swerl.Process):
         def init(self, ctx):
             raise ValueError("no")
-    n = len(rt._factories)
+    n = rt._registry.factory_count()
     with pytest.raises(errors.StartFailed):
         sup.start_child(ChildSpec("bad", Bad))
-    assert len(rt._factories) == n  # not taken, released
+    assert rt._registry.factory_count() == n  # not taken, released
     assert "bad" not in children(sup)
 
     # a pid that is not a supervisor
@@ -334,7 +334,7 @@ def test_simple_one_for_one_spawn_child_100(rt):
     rt.send(pids[1], b"crash")  # temporary: gone for good
     wait_until(lambda: sup.count_children()["active"] == 99, "crashed child removed")
     # 1 template key + one key per living child spawned with arguments
-    wait_until(lambda: len(rt._factories) == 1 + 98, "args of the gone children released")
+    wait_until(lambda: rt._registry.factory_count() == 1 + 98, "args of the gone children released")
 
 
 def test_simple_one_for_one_restarts_with_same_args(rt):
@@ -393,7 +393,7 @@ def test_arg_keep_alive_across_gc(rt):
     gc.collect()
     assert rt.call(pid, b"tag", timeout=TIMEOUT) == b"abc"
     sup2.terminate_child(pid)
-    wait_until(lambda: len(rt._factories) == 2, "spawned arg released")  # a + template
+    wait_until(lambda: rt._registry.factory_count() == 2, "spawned arg released")  # a + template
 
 
 # -- nesting, tree ------------------------------------------------------------------------

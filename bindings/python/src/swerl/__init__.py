@@ -29,12 +29,14 @@ from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 
 def version() -> str:
     """The loaded library's version string ("1.2.0")."""
-    return _lib.swerl_version_string().decode()
+    text: bytes = _lib.swerl_version_string()
+    return text.decode()
 
 
 def version_hex() -> int:
     """The loaded library's version as 0xMMmmpp."""
-    return _lib.swerl_version()
+    number: int = _lib.swerl_version()
+    return number
 
 
 __version__ = "1.2.0"

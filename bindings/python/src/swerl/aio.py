@@ -6,31 +6,37 @@ bridge, makes the calls: the coroutine hands it a token, the bridge issues
 ``swerl_call_async`` from inside the runtime, and the REPLY message (the
 answer, a timeout, or the server's exit) resolves the coroutine's future
 through ``loop.call_soon_threadsafe``. Any number of calls may be pending;
-no thread waits for them.
+no thread waits for them. The bridge uses the runtime's public methods only.
 """
 
-import asyncio
 import itertools
 import struct
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from .errors import Stopped, SwerlError, error
+from .message import Kind, Message
+
+if TYPE_CHECKING:  # for annotations only
+    import asyncio  # at run time only in Bridge.call: `import swerl` stays without asyncio
+
+    from .runtime import Ctx, Runtime  # swerl.runtime imports this module
+
+    # (loop, future, to, request, timeout in seconds or None)
+    _Pending = Tuple[asyncio.AbstractEventLoop, "asyncio.Future[bytes]", int, bytes,
+                     Optional[float]]
 
 _TOKEN = struct.Struct("=Q")
-
-# (loop, future, to, request, timeout in seconds or None)
-_Pending = Tuple[asyncio.AbstractEventLoop, "asyncio.Future[bytes]", int, bytes, Optional[float]]
 
 
 class Bridge:
     """The per-runtime process that makes asynchronous calls for coroutines."""
 
-    def __init__(self, rt: Any) -> None:
+    def __init__(self, rt: "Runtime") -> None:
         self.rt = rt
         self.tokens = itertools.count(1)
-        self.pending: Dict[int, _Pending] = {}  # waiting for the bridge to send the call
-        self.calls: Dict[int, _Pending] = {}  # call ref -> entry, waiting for the REPLY
+        self.pending: "Dict[int, _Pending]" = {}  # waiting for the bridge to send the call
+        self.calls: "Dict[int, _Pending]" = {}  # call ref -> entry, waiting for the REPLY
         self.pid = 0
         self.lock = threading.Lock()
 
@@ -41,6 +47,8 @@ class Bridge:
             return self.pid
 
     async def call(self, to: int, data: bytes, timeout: Optional[float]) -> bytes:
+        import asyncio  # the caller's loop runs: asyncio is loaded (not a module of this package)
+
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[bytes]" = loop.create_future()
         token = next(self.tokens)
@@ -54,9 +62,7 @@ class Bridge:
 
     # -- the bridge process ---------------------------------------------------
 
-    def handle(self, msg: Any, ctx: Any) -> None:
-        from .runtime import Kind
-
+    def handle(self, msg: Message, ctx: "Ctx") -> None:
         if msg.kind == Kind.MESSAGE and len(msg.data) == _TOKEN.size:
             entry = self.pending.pop(_TOKEN.unpack(msg.data)[0], None)
             if entry is None:
@@ -81,7 +87,7 @@ class Bridge:
                 detail = msg.data.decode("utf-8", "replace") if msg.data else ""  # EEXITED's
                 _resolve(loop, fut, error=error(msg.reason, "call_async", detail))
 
-    def terminate(self, reason: Any, ctx: Any) -> None:
+    def terminate(self, reason: Any, ctx: "Ctx") -> None:
         # The runtime is stopping (or the bridge was killed): nothing pending
         # will be answered now.
         with self.lock:
@@ -93,7 +99,7 @@ class Bridge:
             _resolve(loop, fut, error=Stopped("call_async: the runtime stopped before the reply"))
 
 
-def _resolve(loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[bytes]",
+def _resolve(loop: "asyncio.AbstractEventLoop", fut: "asyncio.Future[bytes]",
              result: Optional[bytes] = None, error: Optional[BaseException] = None) -> None:
     def settle() -> None:
         if fut.done():

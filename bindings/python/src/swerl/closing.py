@@ -90,7 +90,7 @@ def _aside(body: Callable[[], None], name: str) -> Optional[threading.Thread]:
     return thread
 
 
-def _stopping(holder: List[RuntimePointer], ms: int, outcome: Outcome) -> None:
+def _stopping(holder: List[RuntimePointer], ms: int, outcome: "Outcome[str]") -> None:
     rc, detail = -1, "the stopping thread failed"
     try:
         rc, detail = _stop(holder[0], ms)
@@ -110,7 +110,7 @@ def stop(p: Callable[[], RuntimePointer], ms: int) -> Tuple[int, str]:
     it runs on a helper thread and the wait for it is interruptible (and
     keeps no reference to the pointer: a KeyboardInterrupt's traceback must
     not hold a later close's free)."""
-    outcome = Outcome()
+    outcome: Outcome[str] = Outcome("")
     holder = [p()]
     stopping = functools.partial(_stopping, holder, ms, outcome)
     del holder
@@ -134,7 +134,7 @@ def stop_and_free(holder: List[RuntimePointer], ms: int, release: Callable[[], N
     runtime and calls release() if that handler ever returns. On the main
     thread the whole job runs on a helper thread and the waits are
     interruptible: the helper finishes it whatever happens to the caller."""
-    outcome = Outcome()
+    outcome: Outcome[str] = Outcome("")
 
     def free() -> None:
         _free(holder)

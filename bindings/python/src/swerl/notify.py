@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 from ctypes import byref
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Callable, Deque, Dict, Generic, Optional, Tuple, TypeVar
 
 from . import _ffi
 from ._ffi import lib
@@ -40,22 +40,24 @@ SIGNAL_SLICE = 0.2  # seconds: the longest a Ctrl-C may wait to be seen
 _MEMORY = _ffi.MEMORY
 Pointer = Callable[[], int]
 _call_notify = lib.swerl_call_notify
+T = TypeVar("T")
 
 
-class Outcome:
-    """One outcome (a code and data) handed from one thread to another by a
-    lock released once: waiting for it on the main thread, Ctrl-C raises
-    KeyboardInterrupt."""
+class Outcome(Generic[T]):
+    """One outcome (a code and data: bytes here, a str for swerl.closing)
+    handed from one thread to another by a lock released once: waiting for
+    it on the main thread, Ctrl-C raises KeyboardInterrupt. `empty` is the
+    data until it is settled."""
 
     __slots__ = ("_lock", "code", "data")
 
-    def __init__(self) -> None:
+    def __init__(self, empty: T) -> None:
         self._lock = threading.Lock()
         self._lock.acquire()
         self.code = 0
-        self.data = b""
+        self.data = empty
 
-    def settle(self, code: int, data: Any) -> None:
+    def settle(self, code: int, data: T) -> None:
         self.code, self.data = code, data
         self._lock.release()
 
@@ -82,8 +84,8 @@ class Outcome:
 class Notifications:
     """A runtime's notification callbacks and the waiters they settle."""
 
-    def __init__(self, callback_errors: Any) -> None:
-        self._waiters: Dict[int, Outcome] = {}
+    def __init__(self, callback_errors: Deque[str]) -> None:
+        self._waiters: Dict[int, Outcome[bytes]] = {}
         self._keys = itertools.count(1)
         self._errors = callback_errors
         self.c_call_done = _ffi.CALL_DONE_FN(self._settle)
@@ -97,8 +99,8 @@ class Notifications:
         except BaseException:  # C cannot be told
             self._errors.append(traceback.format_exc())
 
-    def _waiter(self) -> Tuple[Outcome, int]:
-        waiter = Outcome()
+    def _waiter(self) -> Tuple[Outcome[bytes], int]:
+        waiter = Outcome(b"")
         key = next(self._keys)
         self._waiters[key] = waiter
         return waiter, key
@@ -143,7 +145,7 @@ class Notifications:
             raise Timeout("wait_exit: %r did not exit within %s s" % (Pid(pid), timeout))
         return waiter.code
 
-    def _wait(self, p: Pointer, ref: int, key: int, waiter: Outcome,
+    def _wait(self, p: Pointer, ref: int, key: int, waiter: "Outcome[bytes]",
               timeout: Optional[float]) -> bool:
         """Wait for `waiter`. Ctrl-C (or any exception) cancels and raises;
         the timeout cancels and gives False, unless the outcome was already

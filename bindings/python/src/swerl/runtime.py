@@ -4,7 +4,6 @@ import atexit
 import collections
 import ctypes
 import enum
-import itertools
 import logging
 import threading
 import traceback
@@ -15,13 +14,20 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Unio
 
 from . import _ffi, closing
 from ._ffi import lib, quick
+from .aio import Bridge
+from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
+                        milliseconds as _ms, name as _name, pid as _pid)
 from .closing import RuntimePointer
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
 from .delivery import unanswered, undelivered
 from .errors import (ContextInvalid, InProcess, InvalidArgument, NoName, NoProcess, Stopped,
                      SwerlError, check, error)
 from .message import Kind, Message, Pid, Reason, Ref, read_message, reason as _reason
+from .native import NativeProcess
 from .notify import Notifications
+from .process import Process, build as _build, spawnable as _spawnable
+from .registry import ProcessRegistry
+from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
 from .threads import in_callback, log_hook, on_runtime_thread, running as _running, thread_hooks
 
 __all__ = [
@@ -44,69 +50,12 @@ class Overflow(enum.IntEnum):
     KILL = _ffi.SWERL_OVERFLOW_KILL  #: the receiver is killed with Reason.MAILBOX_FULL
 
 
-# -- arguments -------------------------------------------------------------------
+# -- arguments (checked by swerl.arguments) and the C calls ---------------------------
 
-_U64 = 1 << 64
-_U32 = 1 << 32
 _PID_TYPES = (int, Pid)
 _send = quick.swerl_send
 _reply = quick.swerl_reply
 _CALL = int(Kind.CALL)
-
-
-def _pid(pid: Any) -> int:
-    if isinstance(pid, bool) or not isinstance(pid, int):
-        raise TypeError("a pid is an int (swerl.Pid), not %s" % type(pid).__name__)
-    if not 0 <= pid < _U64:
-        raise InvalidArgument("pid %d is out of range" % pid)
-    return pid
-
-
-def _bytes(data: Any, what: str = "data") -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError("%s must be bytes, bytearray or memoryview, not %s" % (what, type(data).__name__))
-
-
-def _detail(detail: Union[bytes, str]) -> bytes:
-    if isinstance(detail, str):
-        return detail.encode("utf-8", "replace")
-    return _bytes(detail, "detail")
-
-
-def _name(name: Any) -> bytes:
-    if isinstance(name, str):
-        name = name.encode("utf-8")
-    elif not isinstance(name, bytes):
-        raise TypeError("a name is a str, not %s" % type(name).__name__)
-    if not 0 < len(name) <= _ffi.SWERL_NAME_MAX or b"\0" in name:
-        raise InvalidArgument("a name is 1..%d bytes without NUL: %r" % (_ffi.SWERL_NAME_MAX, name))
-    return name
-
-
-def _ms(seconds: Optional[float], what: str = "timeout") -> int:
-    """Seconds (None: infinity) -> milliseconds for C."""
-    if seconds is None:
-        return _ffi.SWERL_INFINITY
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError("%s is in seconds (a number or None), not %s" % (what, type(seconds).__name__))
-    if seconds < 0:
-        raise InvalidArgument("%s must not be negative: %r" % (what, seconds))
-    ms = int(round(seconds * 1000))
-    if ms >= _ffi.SWERL_INFINITY:
-        raise InvalidArgument("%s is too long: %r s (use None for no timeout)" % (what, seconds))
-    return ms
-
-
-def _count(value: Any, what: str, least: int = 0) -> int:
-    """An int for a uint32_t field, at least `least`."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("%s is an int, not %r" % (what, value))
-    if not least <= value < _U32:
-        raise InvalidArgument("%s must be %d..%d, not %d" % (what, least, _U32 - 1, value))
-    return value
 
 
 def _overflow(value: Any) -> int:
@@ -315,57 +264,6 @@ class Ctx:
         check(quick.swerl_fail(self._p(), int(reason), detail, len(detail)), "fail")
 
 
-class Process:
-    """Base class for process classes: override what you need.
-
-    ``init(ctx)`` runs first (return None, or swerl.IGNORE); ``handle(msg,
-    ctx)`` runs once per message and returns None/CONTINUE, SKIP or STOP (for
-    a CALL it may return bytes: the reply); ``terminate(reason, ctx)`` runs
-    last. An exception in any of them is a crash whose detail is the
-    traceback. ``blocking = True`` on a subclass runs its callbacks on the
-    runtime's blocking pool (rt.spawn and supervisors honour it), where they
-    may block."""
-
-    blocking = False
-
-    def init(self, ctx: Ctx) -> Optional[Control]:
-        return None
-
-    def handle(self, msg: Message, ctx: Ctx) -> Optional[Union[Control, bytes]]:
-        return None
-
-    def terminate(self, reason: Union[Reason, int], ctx: Ctx) -> None:
-        return None
-
-
-class _FunctionProcess:
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[[Message, Ctx], Any]) -> None:
-        self.fn = fn
-
-    def handle(self, msg: Message, ctx: Ctx) -> Any:
-        return self.fn(msg, ctx)
-
-    def __repr__(self) -> str:
-        return "<function process %r>" % (self.fn,)
-
-
-def _process(proc: Any) -> Any:
-    """What rt.spawn runs for `proc`: an instance of a class, a function
-    wrapped, an object with handle() or a NativeProcess as is."""
-    from .native import NativeProcess
-
-    if isinstance(proc, type):
-        proc = proc()
-    if isinstance(proc, NativeProcess) or callable(getattr(proc, "handle", None)):
-        return proc
-    if callable(proc):
-        return _FunctionProcess(proc)
-    raise TypeError("spawn needs an object with a handle(msg, ctx) method or a "
-                    "function handle(msg, ctx), not %r" % (proc,))
-
-
 _live_runtimes: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
 
 
@@ -408,6 +306,18 @@ class Runtime:
     ``long_turn``: a handler turn longer than this many seconds is reported
     (a WARNING on the ``swerl`` logger; None or 0: never). ``blocking_threads``:
     the most threads the blocking pool runs at once.
+
+    Besides the public methods, swerl.supervisor and swerl.aio use these,
+    and no other private attribute (the package's internal interface):
+
+    * ``_p()``: the ``swerl_runtime *`` for one C call, as that call's
+      argument (swerl.Stopped once closed; see swerl.closing);
+    * ``_registry``: the Python objects C may call, by key (a
+      swerl.registry.ProcessRegistry, cleared after the free);
+    * ``_child_behavior``: the swerl_behavior of a supervised Python
+      worker: its init builds a fresh process object from the factory
+      whose registry key is its ``arg``; ``_c_arg_free`` releases that key
+      (the child spec's ``arg_free``).
     """
 
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
@@ -421,11 +331,8 @@ class Runtime:
         long_turn_ms = _long_turn_ms(long_turn)
         _count(blocking_threads, "blocking_threads", 1)
         self._lock = threading.Lock()
-        self._procs: Dict[int, Any] = {}  # key (C arg/state) -> process object
-        self._keys = itertools.count(1)
-        self._factories: Dict[int, Any] = {}  # key (supervisor child arg) -> (factory, blocking)
-        self._natives: Dict[int, Any] = {}  # NativeProcess objects C may start, until close
-        self._bridge: Any = None  # swerl.aio.Bridge, made by the first call_async
+        self._registry = ProcessRegistry()  # a C arg/state is a key into it
+        self._bridge: Optional[Bridge] = None  # made by the first call_async
         self._thread_state: Dict[int, int] = {}
         self._stop_timed_out = False
         #: errors C could not be told about (terminate, hooks): the latest LOG_LIMIT
@@ -435,14 +342,15 @@ class Runtime:
         self.logs: Deque[Tuple[int, str]] = collections.deque(maxlen=LOG_LIMIT)
         self._notify = Notifications(self.callback_errors)
 
-        # One set of C callbacks per runtime; `arg`/`state` is a key into _procs.
+        # One set of C callbacks per runtime; `arg`/`state` is a registry key.
         self._c_init = _ffi.INIT_FN(self._on_init)
         self._c_handle = _ffi.HANDLE_FN(self._on_handle)
         self._c_terminate = _ffi.TERMINATE_FN(self._on_terminate)
-        b = _ffi.SwerlBehavior()
-        b.size = ctypes.sizeof(_ffi.SwerlBehavior)
-        b.init, b.handle, b.terminate = self._c_init, self._c_handle, self._c_terminate
-        self._behavior = b
+        self._behavior = _behavior(self._c_init, self._c_handle, self._c_terminate)
+        # A supervised Python worker: the same but its init (see _on_child_init).
+        self._c_child_init = _ffi.INIT_FN(self._on_child_init)
+        self._c_arg_free = _ffi.ARG_FREE_FN(self._on_arg_free)
+        self._child_behavior = _behavior(self._c_child_init, self._c_handle, self._c_terminate)
 
         cfg = _ffi.SwerlConfig()
         lib.swerl_config_init(byref(cfg))
@@ -535,9 +443,7 @@ class Runtime:
 
     def _release(self) -> None:
         """After swerl_runtime_free: nothing can call back into Python now."""
-        self._procs.clear()
-        self._factories.clear()
-        self._natives.clear()
+        self._registry.clear()
         _live_runtimes.discard(self)
 
     def __del__(self) -> None:
@@ -576,21 +482,42 @@ class Runtime:
             self.callback_errors.append(traceback.format_exc())
         return -1
 
-    def _on_init(self, ctx: int, arg: int, state: Any, what: str = "init") -> int:
+    def _on_init(self, ctx: int, arg: Optional[int], state: Any, what: str = "init") -> int:
         key = arg or 0
         c, tid, prev = _enter(self, ctx)
         try:
-            proc = self._procs[key]
+            proc = self._registry.objects[key]
             fn = getattr(proc, "init", None)
             r = init_code(type(proc).__name__, fn(c) if fn is not None else None)
             if r != 0:
-                self._procs.pop(key, None)  # IGNORE: no terminate will run
+                self._registry.take(key)  # IGNORE: no terminate will run
             return r
         except BaseException:
-            self._procs.pop(key, None)  # a failed init gets no terminate
+            self._registry.take(key)  # a failed init gets no terminate
             return self._crash(ctx, what)
         finally:
             _leave(c, tid, prev)
+
+    def _on_child_init(self, ctx: int, arg: Optional[int], state: Any) -> int:
+        """A supervised Python worker's init: a fresh process object from the
+        factory behind `arg`, registered, then its own init."""
+        try:
+            factory, blocking = self._registry.factory(arg or 0)
+            proc = _build(factory)
+            if blocking or (blocking is None and getattr(proc, "blocking", False)):
+                check(quick.swerl_set_blocking(ctx, 1), "set_blocking")
+        except BaseException:
+            return self._crash(ctx, "child start")
+        key = self._registry.register(proc)
+        state[0] = key
+        return self._on_init(ctx, key, state, "child start")
+
+    def _on_arg_free(self, arg: Optional[int]) -> None:
+        """The supervisor is done with a child's factory (its spec is gone)."""
+        try:
+            self._registry.release(arg or 0)
+        except BaseException:  # pragma: no cover
+            self.callback_errors.append(traceback.format_exc())
 
     def _on_handle(self, ctx: int, msg: Any, state: Any) -> int:
         # _enter and _leave inlined: this runs for every message, and the
@@ -601,7 +528,7 @@ class Runtime:
         _running[tid] = c
         try:
             m = read_message(msg)
-            r = self._procs[state or 0].handle(m, c)
+            r = self._registry.objects[state or 0].handle(m, c)
             if r is None:
                 return 0
             if type(r) is Control and r is not IGNORE:
@@ -622,7 +549,7 @@ class Runtime:
     def _on_terminate(self, ctx: int, reason: int, state: Any) -> None:
         c, tid, prev = _enter(self, ctx)
         try:
-            proc = self._procs.pop(state or 0, None)
+            proc = self._registry.take(state or 0)
             fn = getattr(proc, "terminate", None)
             if fn is not None:
                 fn(_reason(reason), c)
@@ -649,9 +576,7 @@ class Runtime:
         block (None: the object's ``blocking`` attribute, False if none).
         Returns the Pid, or (pid, monitor_ref) with monitor=True (Erlang's
         spawn_monitor)."""
-        from .native import NativeProcess
-
-        proc = _process(proc)
+        proc = _spawnable(proc)
         if blocking is None:
             blocking = bool(getattr(proc, "blocking", False))
         if (link or monitor) and not in_callback():
@@ -677,14 +602,13 @@ class Runtime:
             opts = byref(o)
         out = _ffi.swerl_pid()
         if isinstance(proc, NativeProcess):
-            self._natives[id(proc)] = proc
+            self._registry.keep(proc)
             check(lib.swerl_spawn(self._p(), proc.behavior, proc.arg, opts, byref(out)), "spawn")
         else:
-            key = next(self._keys)
-            self._procs[key] = proc
+            key = self._registry.register(proc)
             rc = lib.swerl_spawn(self._p(), byref(self._behavior), key, opts, byref(out))
             if rc < 0:
-                self._procs.pop(key, None)
+                self._registry.take(key)
                 check(rc, "spawn")
         pid = Pid(out.value)
         return (pid, ref.value) if monitor else pid
@@ -743,8 +667,6 @@ class Runtime:
         """asyncio: ``await rt.call_async(pid, b"...")`` — call() without
         blocking the event loop (no thread waits; see swerl.aio). Raises as
         call() does: Timeout, NoProcess, ServerExited, Stopped."""
-        from .aio import Bridge
-
         data = _bytes(data)
         _ms(timeout)  # the same checks as call()
         self._p()
@@ -752,7 +674,8 @@ class Runtime:
         with self._lock:
             if self._bridge is None:
                 self._bridge = Bridge(self)
-        return await self._bridge.call(to, data, timeout)
+            bridge = self._bridge
+        return await bridge.call(to, data, timeout)
 
     def reply(self, call: Union[Message, int], data: bytes) -> None:
         """Answer a CALL (a Message or its ref), now or later, from anywhere.
@@ -814,11 +737,10 @@ class Runtime:
 
     # -- supervisors -----------------------------------------------------------
 
-    def start_supervisor(self, spec: Any, name: Optional[str] = None) -> Any:
+    def start_supervisor(self, spec: SupervisorSpec, name: Optional[str] = None) -> Supervisor:
         """Start a supervisor from a swerl.SupervisorSpec (and its children,
         left to right); returns a swerl.Supervisor. See swerl.supervisor."""
-        from .supervisor import start_supervisor
-        return start_supervisor(self, spec, name)
+        return _start_supervisor(self, spec, name)
 
     # -- settings and introspection ----------------------------------------------
 
@@ -869,6 +791,13 @@ class Runtime:
             check(lib.swerl_processes(self._p(), buf, cap, byref(count)), "processes")
             if count.value <= cap:
                 return [Pid(p) for p in buf[: count.value]]
+
+
+def _behavior(init: Any, handle: Any, terminate: Any) -> _ffi.SwerlBehavior:
+    b = _ffi.SwerlBehavior()
+    b.size = ctypes.sizeof(_ffi.SwerlBehavior)
+    b.init, b.handle, b.terminate = init, handle, terminate
+    return b
 
 
 def _long_turn_ms(seconds: Optional[float]) -> int:

@@ -12,29 +12,37 @@
     sup.which_children(); sup.tree("dot")
 
 A Python worker child is a fresh process object at every (re)start: the C
-child's ``arg`` is a key into the runtime's factory table, and the child's
-init calls the factory (a class, a no-argument callable, or a wrapper of a
-handle(msg, ctx) function) to build the object, which then lives in the
-runtime's process table like any spawned process. A blocking child
-(``ChildSpec(blocking=True)``, or ``blocking = True`` on its class) makes
-itself blocking in that init (swerl_set_blocking). The supervisor owns the
-keys once ``swerl_supervisor_start`` (or ``start_child``/``spawn_child``)
-returned 0 and releases them with ``arg_free``; on an error this module
-releases them itself.
+child's ``arg`` is the key of its factory (a class, a no-argument callable,
+or a wrapper of a handle(msg, ctx) function) in the runtime's registry, and
+the child's init (the runtime's ``_child_behavior``) calls the factory to
+build the object, which then lives in the registry like any spawned
+process's. A blocking child (``ChildSpec(blocking=True)``, or ``blocking =
+True`` on its class) makes itself blocking in that init
+(swerl_set_blocking). The supervisor owns the keys once
+``swerl_supervisor_start`` (or ``start_child``/``spawn_child``) returned 0
+and releases them with ``arg_free``; on an error this module releases them
+itself. Of a Runtime this module uses the public methods and the internal
+interface its docstring lists.
 """
 
 import ctypes
 import functools
 import inspect
 import json
-import traceback
 from ctypes import byref, c_size_t
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
-from ._ffi import lib, quick
+from ._ffi import lib
+from .arguments import name as _name, pid as _pid
 from .errors import ChildNotFound, InvalidArgument, NoProcess, NotSupervisor, check
+from .message import Pid
+from .native import NativeProcess
+from .process import FunctionProcess
+
+if TYPE_CHECKING:  # for annotations only: swerl.runtime imports this module
+    from .runtime import Runtime
 
 __all__ = ["ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo"]
 
@@ -133,17 +141,16 @@ def _required_arguments(fn: Any) -> Optional[int]:
     return len(needed)
 
 
-def _factory(start: Any) -> Any:
+def _factory(start: Any) -> Callable[[], Any]:
     """ChildSpec.start as what every (re)start calls with no arguments to
     build a fresh process object: a class or a factory as is, a function
     handle(msg, ctx) wrapped (it is the process itself)."""
-    from .runtime import _FunctionProcess
-
     required = _required_arguments(start)
     if not required:
-        return start
+        factory: Callable[[], Any] = start  # callable: the caller checked
+        return factory
     if required == 2 and not isinstance(start, type):
-        return functools.partial(_FunctionProcess, start)
+        return functools.partial(FunctionProcess, start)
     raise TypeError(
         "ChildSpec.start %r needs arguments, but each (re)start calls it with none to build a "
         "fresh process: pass a Process class whose __init__ needs no arguments, a no-argument "
@@ -151,84 +158,23 @@ def _factory(start: Any) -> Any:
         "a swerl.SupervisorSpec" % (start,))
 
 
-def _make_process(factory: Any) -> Any:
-    """Build one fresh process object from a ChildSpec's start."""
-    from .runtime import _FunctionProcess
-
-    proc = factory()
-    if not callable(getattr(proc, "handle", None)):
-        if callable(proc):
-            return _FunctionProcess(proc)
-        raise TypeError("child factory %r returned %r: expected an object with a handle(msg, ctx)"
-                        " method" % (factory, proc))
-    return proc
-
-
-class _Glue:
-    """Per runtime: the child behaviour (an init that builds a fresh process
-    object from the factory behind `arg`) and arg_free (forget the key)."""
-
-    def __init__(self, rt: Any) -> None:
-        factories = rt._factories
-        procs = rt._procs
-        keys = rt._keys
-
-        def child_init(ctx: int, arg: Any, state: Any) -> int:
-            try:
-                factory, blocking = factories[arg or 0]
-                proc = _make_process(factory)
-                if blocking or (blocking is None and getattr(proc, "blocking", False)):
-                    check(quick.swerl_set_blocking(ctx, 1), "set_blocking")
-            except BaseException:
-                return rt._crash(ctx, "child start")
-            key = next(keys)
-            procs[key] = proc
-            state[0] = key
-            return rt._on_init(ctx, key, state, "child start")
-
-        def arg_free(arg: Any) -> None:
-            try:
-                factories.pop(arg or 0, None)
-            except BaseException:  # pragma: no cover
-                rt.callback_errors.append(traceback.format_exc())
-
-        self.c_init = _ffi.INIT_FN(child_init)
-        self.c_arg_free = _ffi.ARG_FREE_FN(arg_free)
-        b = _ffi.SwerlBehavior()
-        b.size = ctypes.sizeof(_ffi.SwerlBehavior)
-        b.init, b.handle, b.terminate = self.c_init, rt._c_handle, rt._c_terminate
-        self.behavior = b
-
-
-def _glue(rt: Any) -> _Glue:
-    g = rt.__dict__.get("_sup_glue")
-    if g is None:
-        with rt._lock:
-            g = rt.__dict__.get("_sup_glue")
-            if g is None:
-                g = rt._sup_glue = _Glue(rt)
-    return g
-
-
 class _Builder:
     """C structures of a spec tree, alive as long as this object; `keys` are
     the factory keys it registered (to release if C does not take them)."""
 
-    def __init__(self, rt: Any) -> None:
+    def __init__(self, rt: "Runtime") -> None:
         self.rt = rt
-        self.glue = _glue(rt)
         self.keep: List[Any] = []
         self.keys: List[int] = []
 
-    def factory_key(self, factory: Any, blocking: Optional[bool]) -> int:
-        key = next(self.rt._keys)
-        self.rt._factories[key] = (factory, blocking)
+    def factory_key(self, factory: Callable[[], Any], blocking: Optional[bool]) -> int:
+        key = self.rt._registry.register_factory(factory, blocking)
         self.keys.append(key)
         return key
 
     def release(self) -> None:
         for k in self.keys:
-            self.rt._factories.pop(k, None)
+            self.rt._registry.release(k)
         self.keys = []
 
     def child(self, c: Any, out: _ffi.SwerlChildSpec, template: bool = False) -> None:
@@ -247,8 +193,6 @@ class _Builder:
         out.restart = _choice(_RESTARTS, c.restart, "restart")
         out.shutdown_ms = _shutdown_ms(c.shutdown)
         out.significant = 1 if c.significant else 0
-        from .native import NativeProcess
-
         if c.blocking is not None and not isinstance(c.blocking, bool):
             raise TypeError("ChildSpec.blocking is True, False or None, not %r" % (c.blocking,))
         if isinstance(c.start, NativeProcess):
@@ -258,15 +202,15 @@ class _Builder:
             out.type = _WORKER
             out.behavior = c.start.behavior
             out.arg = c.start.arg
-            self.rt._natives[id(c.start)] = c.start  # its arg may be needed at any restart
+            self.rt._registry.keep(c.start)  # its arg may be needed at any restart
         elif isinstance(c.start, SupervisorSpec):
             out.type = _SUPERVISOR
             out.supervisor = ctypes.pointer(self.spec(c.start))
         elif callable(c.start):
             out.type = _WORKER
-            out.behavior = ctypes.pointer(self.glue.behavior)
+            out.behavior = ctypes.pointer(self.rt._child_behavior)
             out.arg = self.factory_key(c.start if template else _factory(c.start), c.blocking)
-            out.arg_free = self.glue.c_arg_free
+            out.arg_free = self.rt._c_arg_free
         else:
             raise TypeError("ChildSpec.start is a Process class, a factory or a SupervisorSpec, "
                             "not %r (a process object could not be rebuilt at a restart)"
@@ -300,9 +244,7 @@ class Supervisor:
     """A running supervisor (from Runtime.start_supervisor). Every method is
     a synchronous call to it: use them outside process callbacks."""
 
-    def __init__(self, rt: Any, pid: int, spec: SupervisorSpec, name: Optional[str]) -> None:
-        from .runtime import Pid
-
+    def __init__(self, rt: "Runtime", pid: int, spec: SupervisorSpec, name: Optional[str]) -> None:
         self.runtime = rt
         self.pid = Pid(pid)
         self.spec = spec
@@ -313,8 +255,6 @@ class Supervisor:
                                               " %r" % self.name if self.name else "")
 
     def _pid_or_none(self, v: int) -> Optional[int]:
-        from .runtime import Pid
-
         return Pid(v) if v else None
 
     def start_child(self, spec: Any) -> Optional[int]:
@@ -346,16 +286,16 @@ class Supervisor:
             if tmpl is None or tmpl.is_supervisor or not callable(tmpl.start):
                 raise InvalidArgument("spawn_child arguments need a simple_one_for_one "
                                       "supervisor whose template starts a Python worker")
-            arg = next(rt._keys)
-            rt._factories[arg] = (functools.partial(tmpl.start, *args, **kwargs), tmpl.blocking)
+            arg = rt._registry.register_factory(functools.partial(tmpl.start, *args, **kwargs),
+                                                tmpl.blocking)
         out = _ffi.swerl_pid()
         try:
             rc = lib.swerl_supervisor_spawn_child(rt._p(), self.pid, arg or None, byref(out))
         except BaseException:
-            rt._factories.pop(arg, None)
+            rt._registry.release(arg)
             raise
         if rc < 0:
-            rt._factories.pop(arg, None)
+            rt._registry.release(arg)
             check(rc, "spawn_child")
         return self._pid_or_none(out.value)
 
@@ -365,8 +305,6 @@ class Supervisor:
             check(lib.swerl_supervisor_terminate_child(self.runtime._p(), self.pid,
                                                        id_or_pid.encode("utf-8")), "terminate_child")
         else:
-            from .runtime import _pid
-
             check(lib.swerl_supervisor_terminate_pid(self.runtime._p(), self.pid, _pid(id_or_pid)),
                   "terminate_child")
 
@@ -446,10 +384,8 @@ def _id(id: Any) -> bytes:
     return id.encode("utf-8")
 
 
-def start_supervisor(rt: Any, spec: SupervisorSpec, name: Optional[str] = None) -> Supervisor:
+def start_supervisor(rt: "Runtime", spec: SupervisorSpec, name: Optional[str] = None) -> Supervisor:
     """Runtime.start_supervisor: start `spec`'s supervisor and children."""
-    from .runtime import _name
-
     b = _Builder(rt)
     try:
         cspec = b.spec(spec)
