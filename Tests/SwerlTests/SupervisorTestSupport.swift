@@ -13,34 +13,16 @@ import Testing
 
 // Waiting and fresh runtimes: `waitUntil` and `withRuntime` (Helpers.swift).
 
-/// The C error code a Swerl call failed with (0 when it did not throw).
-func supCode(_ body: () throws -> Void) -> Int32 {
+/// The code a Swerl call failed with (nil when it did not throw).
+func supCode(_ body: () throws -> Void) -> SwerlError.Code? {
     do {
         try body()
-        return 0
+        return nil
     } catch let error as SwerlError {
-        return error.code.rawValue
+        return error.code
     } catch {
-        return Int32.min
+        return SwerlError.Code(rawValue: Int32.min)
     }
-}
-
-/// C error codes as Int32, for comparisons with `supCode`.
-enum SupErr {
-    static let invalid = Int32(SWERL_EINVAL)
-    static let noProcess = Int32(SWERL_ENOPROC)
-    static let stopped = Int32(SWERL_ESTOPPED)
-    static let inProcess = Int32(SWERL_EINPROC)
-    static let notSupervisor = Int32(SWERL_ENOTSUPERVISOR)
-    static let duplicate = Int32(SWERL_EDUPLICATE)
-    static let badSpec = Int32(SWERL_EBADSPEC)
-    static let startFailed = Int32(SWERL_ESTART)
-    static let notFound = Int32(SWERL_ENOTFOUND)
-    static let present = Int32(SWERL_EPRESENT)
-    static let started = Int32(SWERL_ESTARTED)
-    static let running = Int32(SWERL_ERUNNING)
-    static let restarting = Int32(SWERL_ERESTARTING)
-    static let simple = Int32(SWERL_ESIMPLE)
 }
 
 // MARK: - The trace

@@ -35,15 +35,15 @@ struct SupervisorTests {
             // intensity 0 is valid; period 0 is not.
             let lab = SupLab()
             _ = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [lab.worker("a")]))
-            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(periodMilliseconds: 0)) } == SupErr.invalid)
+            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(periodMilliseconds: 0)) } == SwerlError.Code.invalidArgument)
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(periodMilliseconds: 0, children: [lab.worker("b")]))
-            } == SupErr.invalid)
+            } == SwerlError.Code.invalidArgument)
             #expect(lab.state("b").starts == 0)
             // A name is registered with the supervisor.
             let named = try runtime.startSupervisor(spec, name: "otp40-root")
             #expect(try runtime.whereis("otp40-root") == named.pid)
-            #expect(supCode { _ = try runtime.startSupervisor(spec, name: "otp40-root") } == Int32(SWERL_ENAMETAKEN))
+            #expect(supCode { _ = try runtime.startSupervisor(spec, name: "otp40-root") } == SwerlError.Code.nameTaken)
             #expect(try runtime.processes.count == base + 4)
         }
     }
@@ -63,29 +63,29 @@ struct SupervisorTests {
             // Duplicate ids.
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), lab.worker("b"), lab.worker("a")]))
-            } == SupErr.duplicate)
+            } == SwerlError.Code.duplicateChild)
             // ... also in a nested spec.
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(children: [
                     lab.worker("a"),
                     ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x"), lab.worker("x")])),
                 ]))
-            } == SupErr.duplicate)
+            } == SwerlError.Code.duplicateChild)
             // significant with permanent; significant under auto_shutdown never.
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(autoShutdown: .anySignificant,
                                                                 children: [lab.worker("s", significant: true)]))
-            } == SupErr.badSpec)
+            } == SwerlError.Code.badSpec)
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(children: [
                     lab.worker("s", restart: .transient, significant: true)]))
-            } == SupErr.badSpec)
+            } == SwerlError.Code.badSpec)
             // simple_one_for_one needs exactly one child (the template).
-            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne)) } == SupErr.badSpec)
+            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne)) } == SwerlError.Code.badSpec)
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne,
                                                                 children: [lab.worker("t1"), lab.worker("t2")]))
-            } == SupErr.badSpec)
+            } == SwerlError.Code.badSpec)
             #expect(await waitUntil { (try? runtime.processes.count) == base })
             #expect(lab.trace.text() == "")
             // Valid: significant transient under any_significant.
@@ -93,15 +93,15 @@ struct SupervisorTests {
                 lab.worker("ok", restart: .transient, significant: true)]))
             #expect(try sup.supIds() == "ok")
             // start_child validates the same way.
-            #expect(supCode { try sup.startChild(lab.worker("p", significant: true)) } == SupErr.badSpec)
+            #expect(supCode { try sup.startChild(lab.worker("p", significant: true)) } == SwerlError.Code.badSpec)
             #expect(lab.state("p").starts == 0)
             // The id is mandatory: 1..SWERL_NAME_MAX bytes, as in the C API.
             #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("")])) }
-                    == SupErr.invalid, "an empty child id was accepted")
+                    == SwerlError.Code.invalidArgument, "an empty child id was accepted")
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker(String(repeating: "k", count: 256))]))
-            } == SupErr.invalid, "a 256-byte child id was accepted")
-            #expect(supCode { try sup.startChild(lab.worker("")) } == SupErr.invalid, "start_child accepted an empty id")
+            } == SwerlError.Code.invalidArgument, "a 256-byte child id was accepted")
+            #expect(supCode { try sup.startChild(lab.worker("")) } == SwerlError.Code.invalidArgument, "start_child accepted an empty id")
         }
     }
 
@@ -138,7 +138,7 @@ struct SupervisorTests {
             let a = try #require(try sup.supPid("a"))
             #expect(await waitUntil { runtime.info(a)?.links == 1 })
             #expect(await waitUntil { runtime.info(sup.pid)?.links == 2 })
-            #expect(supCode { try sup.startChild(lab.worker("bad", failStart: true)) } == SupErr.startFailed)
+            #expect(supCode { try sup.startChild(lab.worker("bad", failStart: true)) } == SwerlError.Code.startFailed)
             #expect(lab.state("bad").failedStarts == 1)
             #expect(try sup.supIds() == "a,b")
             // The id can be used once the start works.
@@ -198,7 +198,7 @@ struct SupervisorTests {
                 _ = try runtime.startSupervisor(Supervisor.Spec(children: [
                     lab.worker("a"), lab.worker("b"), lab.worker("c", failStart: true), lab.worker("d"),
                 ]))
-            } == SupErr.startFailed)
+            } == SwerlError.Code.startFailed)
             #expect(lab.trace.text(since: mark) == "+a +b !c -b/1 -a/1")
             #expect(await waitUntil { (try? runtime.processes.count) == base })
             #expect(lab.state("d").starts == 0)
@@ -211,7 +211,7 @@ struct SupervisorTests {
                     ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x"), lab.worker("y", failStart: true)])),
                     lab.worker("c"),
                 ]))
-            } == SupErr.startFailed)
+            } == SwerlError.Code.startFailed)
             #expect(lab.trace.text(since: mark2) == "+a +x !y -x/1 -a/1")
             #expect(await waitUntil { (try? runtime.processes.count) == base })
         }
@@ -481,7 +481,7 @@ struct SupervisorTests {
         }
         #expect(try sup.supCounts() == [500, 500, 0, 500])
         #expect(try runtime.processes.count == base + 501)
-        #expect(supCode { try sup.terminateChild(pids[0]) } == SupErr.notFound)
+        #expect(supCode { try sup.terminateChild(pids[0]) } == SwerlError.Code.childNotFound)
         #expect(lab.state("t").terminates == 500)
         try runtime.stop(timeoutMilliseconds: 10000)
         #expect(lab.state("t").terminates == 1000)
@@ -745,7 +745,7 @@ struct SupervisorTests {
             #expect(supCode {
                 _ = try runtime.startSupervisor(Supervisor.Spec(autoShutdown: .allSignificant,
                                                                 children: [lab.worker("p", significant: true)]))
-            } == SupErr.badSpec)
+            } == SwerlError.Code.badSpec)
         }
     }
 
@@ -760,10 +760,10 @@ struct SupervisorTests {
             let b = try #require(try sup.startChild(lab.worker("b")))
             #expect(b == lab.state("b").pid)
             #expect(try sup.supIds() == "a,tmp,b")
-            #expect(supCode { try sup.startChild(lab.worker("b")) } == SupErr.started)
+            #expect(supCode { try sup.startChild(lab.worker("b")) } == SwerlError.Code.childStarted)
             try sup.terminateChild("b")
-            #expect(supCode { try sup.startChild(lab.worker("b")) } == SupErr.present)
-            #expect(supCode { try sup.startChild(lab.worker("bad", failStart: true)) } == SupErr.startFailed)
+            #expect(supCode { try sup.startChild(lab.worker("b")) } == SwerlError.Code.childPresent)
+            #expect(supCode { try sup.startChild(lab.worker("bad", failStart: true)) } == SwerlError.Code.startFailed)
             #expect(try sup.supChild("bad") == nil)
 
             // terminate_child
@@ -771,24 +771,24 @@ struct SupervisorTests {
             #expect(lab.state("a").lastReason == .shutdown)
             #expect(try sup.supChild("a")?.state == .undefined)
             try sup.terminateChild("a")  // not running: still ok
-            #expect(supCode { try sup.terminateChild("nope") } == SupErr.notFound)
+            #expect(supCode { try sup.terminateChild("nope") } == SwerlError.Code.childNotFound)
             try sup.terminateChild("tmp")  // temporary: spec deleted
             #expect(try sup.supIds() == "a,b")
             // restart_child
-            #expect(supCode { try sup.restartChild("nope") } == SupErr.notFound)
+            #expect(supCode { try sup.restartChild("nope") } == SwerlError.Code.childNotFound)
             let a = try #require(try sup.restartChild("a"))
             #expect(try sup.supPid("a") == a)
-            #expect(supCode { try sup.restartChild("a") } == SupErr.running)
+            #expect(supCode { try sup.restartChild("a") } == SwerlError.Code.childRunning)
             // delete_child
-            #expect(supCode { try sup.deleteChild("a") } == SupErr.running)
-            #expect(supCode { try sup.deleteChild("nope") } == SupErr.notFound)
+            #expect(supCode { try sup.deleteChild("a") } == SwerlError.Code.childRunning)
+            #expect(supCode { try sup.deleteChild("nope") } == SwerlError.Code.childNotFound)
             try sup.deleteChild("b")
             #expect(try sup.supIds() == "a")
-            #expect(supCode { try sup.deleteChild("b") } == SupErr.notFound)
-            #expect(supCode { try sup.restartChild("b") } == SupErr.notFound)
+            #expect(supCode { try sup.deleteChild("b") } == SwerlError.Code.childNotFound)
+            #expect(supCode { try sup.restartChild("b") } == SwerlError.Code.childNotFound)
             // terminate by pid / spawn are simple_one_for_one only.
-            #expect(supCode { try sup.terminateChild(a) } == SupErr.simple)
-            #expect(supCode { try sup.spawnChild() } == SupErr.simple)
+            #expect(supCode { try sup.terminateChild(a) } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try sup.spawnChild() } == SwerlError.Code.simpleOneForOne)
         }
     }
 
@@ -803,8 +803,8 @@ struct SupervisorTests {
             #expect(await waitUntil { lab.state("a").failedStarts >= 3 })
             #expect(try sup.supChild("a")?.state == .restarting)
             #expect(try sup.supChild("a")?.pid == nil)
-            #expect(supCode { try sup.restartChild("a") } == SupErr.restarting)
-            #expect(supCode { try sup.deleteChild("a") } == SupErr.restarting)
+            #expect(supCode { try sup.restartChild("a") } == SwerlError.Code.childRestarting)
+            #expect(supCode { try sup.deleteChild("a") } == SwerlError.Code.childRestarting)
             lab.state("a").failStart = false
             #expect(await waitUntil { (try? sup.supChild("a"))?.state == .running })
 
@@ -831,19 +831,19 @@ struct SupervisorTests {
             let simple = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne,
                                                                      children: [lab.worker("t", restart: .temporary)]))
             let plain = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
-            #expect(supCode { try simple.startChild(lab.worker("x")) } == SupErr.simple)
-            #expect(supCode { try simple.terminateChild("t") } == SupErr.simple)
-            #expect(supCode { try simple.restartChild("t") } == SupErr.simple)
-            #expect(supCode { try simple.deleteChild("t") } == SupErr.simple)
-            #expect(supCode { try plain.spawnChild() } == SupErr.simple)
-            #expect(supCode { try plain.terminateChild(plain.pid) } == SupErr.simple)
+            #expect(supCode { try simple.startChild(lab.worker("x")) } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try simple.terminateChild("t") } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try simple.restartChild("t") } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try simple.deleteChild("t") } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try plain.spawnChild() } == SwerlError.Code.simpleOneForOne)
+            #expect(supCode { try plain.terminateChild(plain.pid) } == SwerlError.Code.simpleOneForOne)
             let k = try #require(try simple.spawnChild(lab.factory("k")))
-            #expect(supCode { try simple.terminateChild(plain.pid) } == SupErr.notFound)
+            #expect(supCode { try simple.terminateChild(plain.pid) } == SwerlError.Code.childNotFound)
             try simple.terminateChild(k)
             #expect(lab.state("k").lastReason == .shutdown)
-            #expect(supCode { try simple.terminateChild(k) } == SupErr.notFound)
+            #expect(supCode { try simple.terminateChild(k) } == SwerlError.Code.childNotFound)
             #expect(supCode { _ = try simple.spawnChild({ SupWorker(id: "f", trace: lab.trace, state: SupWorkerState(failStart: true)) }) }
-                    == SupErr.startFailed)
+                    == SwerlError.Code.startFailed)
             #expect(try simple.countChildren().specs == 0)
         }
     }
@@ -861,7 +861,7 @@ struct SupervisorTests {
         let watcher = try SupWatcher.spawn(runtime, trace: lab.trace)
         let plain = runtime.supervisor(watcher.pid)
 
-        @Sendable func everyCall(_ handle: SupervisorHandle) -> [Int32] {
+        @Sendable func everyCall(_ handle: SupervisorHandle) -> [SwerlError.Code?] {
             [
                 supCode { try handle.startChild(lab.worker("x")) },
                 supCode { try handle.spawnChild() },
@@ -875,22 +875,22 @@ struct SupervisorTests {
                 supCode { _ = try handle.tree(.dot) },
             ]
         }
-        #expect(everyCall(plain) == Array(repeating: SupErr.notSupervisor, count: 10))
-        #expect(everyCall(dead) == Array(repeating: SupErr.noProcess, count: 10))
+        #expect(everyCall(plain) == Array(repeating: .notSupervisor, count: 10))
+        #expect(everyCall(dead) == Array(repeating: .noProcess, count: 10))
         #expect(lab.state("x").starts == 0)
         // Inside a handler: EINPROC (start too).
-        let inside = try await watcher.run(runtime) { context -> [Int32] in
+        let inside = try await watcher.run(runtime) { context -> [SwerlError.Code?] in
             var codes = everyCall(sup)
             if let rt = try? context.runtime {
                 codes.append(supCode { _ = try rt.startSupervisor(Supervisor.Spec()) })
             }
             return codes
         }
-        #expect(inside == Array(repeating: SupErr.inProcess, count: 11))
+        #expect(inside == Array(repeating: SwerlError.Code.insideProcess, count: 11))
         #expect(try sup.supIds() == "a")
         try runtime.stop()
-        #expect(everyCall(sup) == Array(repeating: SupErr.stopped, count: 10))
-        #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec()) } == SupErr.stopped)
+        #expect(everyCall(sup) == Array(repeating: SwerlError.Code.stopped, count: 10))
+        #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec()) } == SwerlError.Code.stopped)
     }
 
     @Test("OTP-52: which_children in start order (\"\" ids for simple children), count_children, the tree as JSON and DOT")
