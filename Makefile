@@ -176,7 +176,7 @@ deps:
 	$(call banner,deps,build and test dependencies)
 	@command -v $(SWIFT) >/dev/null || { \
 	    echo "error: no '$(SWIFT)' on PATH: install a Swift 6.3 toolchain (swift.org) first" >&2; exit 1; }
-	@missing=(); pip_pytest=0; \
+	@missing=(); pip=(); \
 	command -v $(CC) >/dev/null  || missing+=(gcc); \
 	command -v $(CXX) >/dev/null || missing+=(g++); \
 	command -v nm >/dev/null && command -v readelf >/dev/null || missing+=(binutils); \
@@ -184,10 +184,13 @@ deps:
 	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
 	command -v abidiff >/dev/null && command -v abidw >/dev/null || missing+=(abigail-tools); \
 	command -v valgrind >/dev/null || missing+=(valgrind); \
-	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-venv); \
-	elif ! $(PYTHON) -c 'import pytest' 2>/dev/null; then \
-	    if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-pytest); \
-	    else pip_pytest=1; fi; \
+	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-mypy python3-venv); \
+	else \
+	    for module in pytest mypy; do \
+	        $(PYTHON) -c "import $$module" 2>/dev/null && continue; \
+	        if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)')" = /usr ]; then missing+=(python3-$$module); \
+	        else pip+=($$module); fi; \
+	    done; \
 	fi; \
 	if command -v $(PYTHON) >/dev/null && ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
 	    missing+=(python3-venv); fi; \
@@ -207,11 +210,11 @@ deps:
 	        $$sudo apt-get install -y -q --no-install-recommends "$${missing[@]}"; \
 	    fi; \
 	fi; \
-	if [ $$pip_pytest -eq 1 ]; then \
-	    echo "$(PYTHON) -m pip install pytest"; $(PYTHON) -m pip install -q pytest; \
+	if [ $${#pip[@]} -gt 0 ]; then \
+	    echo "$(PYTHON) -m pip install $${pip[*]}"; $(PYTHON) -m pip install -q "$${pip[@]}"; \
 	fi; \
 	pkg-config --exists libuv || { echo "error: libuv not found by pkg-config" >&2; exit 1; }; \
-	$(PYTHON) -c 'import pytest' || { echo "error: $(PYTHON) cannot import pytest" >&2; exit 1; }; \
+	$(PYTHON) -c 'import pytest, mypy' || { echo "error: $(PYTHON) cannot import pytest and mypy" >&2; exit 1; }; \
 	echo "deps ok: $$($(SWIFT) --version 2>/dev/null | head -n1); libuv $$(pkg-config --modversion libuv);" \
 	     "pytest $$($(PYTHON) -c 'import pytest; print(pytest.__version__)') ($$(command -v $(PYTHON)))"
 

@@ -2,8 +2,8 @@
 ``mypy --strict``, and the modules import each other in layers: the shared
 types in leaf modules, no cycle, no import inside a function.
 
-The mypy test is skipped when mypy is not installed (``pip install mypy``;
-``make deps`` does not install it)."""
+``make deps`` installs mypy; run by hand without it, the mypy test is
+skipped, saying so."""
 
 import ast
 import importlib.util
