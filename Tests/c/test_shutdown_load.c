@@ -72,9 +72,12 @@ static uint64_t g_spawn_errors;                     /* atomic */
 static uint64_t g_flooded;                          /* atomic: accepted sends to sinks */
 enum { FLOOD_CREDIT = 100000 };                     /* sink messages in flight at most */
 
+/* Signed: the sinks also handle the foreign threads' sends to random
+   records (not counted as flooded), so delivered may run ahead of flooded;
+   unsigned, that difference wrapped and ended the flood for good. */
 static int flood_has_credit(void)
 {
-    return AT_LOAD(&g_flooded) - AT_LOAD(&g_delivered) < FLOOD_CREDIT;
+    return (int64_t)(AT_LOAD(&g_flooded) - AT_LOAD(&g_delivered)) < FLOOD_CREDIT;
 }
 static int g_stop_returned;                         /* atomic */
 static double g_stop_t0;
