@@ -311,8 +311,9 @@ SWERL_API int swerl_runtime_set_max_memory(swerl_runtime *rt, uint64_t bytes);
        swerl_runtime_set_long_turn) is reported through the log hook
        (SWERL_LOG_WARNING, as BEAM's long_schedule monitor does): the
        process, its name, how long, and again when it returns.
-     - Route around: a scheduler whose turn has lasted about 10 ms is handed,
-       with its run queue and its timers, to another thread while the handler
+     - Route around: a scheduler whose handler has waited (sleep, I/O, a
+       lock) about 10 ms, or computed about 100 ms, is handed, with its run
+       queue and its timers, to another thread while the handler
        keeps the thread it blocks; when the handler returns, that thread
        finishes the turn and becomes a spare. At most
        SWERL_TAKEOVER_THREADS_MAX such threads wait beyond the schedulers.

@@ -24,7 +24,13 @@ final class TurnMonitor: @unchecked Sendable {
     unowned(unsafe) let engine: Engine
 
     static let tick: UInt64 = 5_000_000
+    /// A handler waiting in the kernel (sleep, I/O, a lock) this long has
+    /// its scheduler taken over: it will not use the CPU meanwhile.
     static let takeoverNanos: UInt64 = 10_000_000
+    /// A handler computing this long too (a loop that does not return): a
+    /// legitimately heavy callback rarely runs this long, and taking its
+    /// scheduler over sooner would only add a thread competing for the CPUs.
+    static let spinTakeoverNanos: UInt64 = 100_000_000
     static let spareIdleNanos: UInt64 = 10_000_000_000
     static let maxExtraThreads = Int(SWERL_TAKEOVER_THREADS_MAX)
 
@@ -188,13 +194,16 @@ final class TurnMonitor: @unchecked Sendable {
         turnStarts.withLock { $0[pid] }
     }
 
-    /// Whether a long turn is the handler's doing: it spins (its thread was
-    /// on a CPU a quarter of the time at least) or waits in the kernel
-    /// (sleep, I/O, a lock). A thread the OS merely preempted on a busy machine is not
-    /// stuck: another thread would not run sooner, and each one costs memory.
+    /// Whether a long turn is stuck in the handler: it waits in the kernel
+    /// (sleep, I/O, a lock: after takeoverNanos), or it computes (its thread
+    /// on a CPU a quarter of the time at least: after spinTakeoverNanos). A
+    /// thread the OS merely preempted on a busy machine is not stuck: another
+    /// thread would not run sooner, and each one costs memory.
     private func isStuck(_ worker: Worker, _ watch: Watch, elapsed: UInt64) -> Bool {
-        if let start = watch.cpuSince, let cpu = worker.cpuNanos(), cpu - min(cpu, start) >= elapsed / 4 { return true }
-        return worker.isWaiting() ?? true
+        if worker.isWaiting() ?? true { return true }
+        guard elapsed >= Self.spinTakeoverNanos else { return false }
+        guard let start = watch.cpuSince, let cpu = worker.cpuNanos() else { return true }
+        return cpu - min(cpu, start) >= elapsed / 4
     }
 
     private func describe(_ pid: UInt64) -> String {
