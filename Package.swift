@@ -39,7 +39,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwerlTests",
-            dependencies: ["Swerl", "CSwerl"]
+            dependencies: ["Swerl", "CSwerl", "CSwerlSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -253,7 +253,11 @@ SWERL_API void swerl_config_init(swerl_config *cfg);
    `cfg` may be NULL (defaults); it is read during the call only.
    On success *out holds the runtime; free it with swerl_runtime_free.
    Errors: EINVAL (out NULL, cfg->size too small, max_processes too large),
-   ENOMEM. Any thread. Since 1.0. */
+   ENOMEM. Any thread. Since 1.0.
+   fork(): a child may start runtimes of its own, from any thread, the one
+   that forked included (since 1.2; before, that thread could hang in the
+   child). A runtime of the parent is not carried over: its threads do not
+   exist in the child, so the child must not use it, not even to free it. */
 SWERL_API int swerl_runtime_start(const swerl_config *cfg, swerl_runtime **out);
 
 /* Stop a runtime in OTP's order: every process gets an exit signal with

@@ -60,6 +60,12 @@ int swerlrt_heavy_fence(void);
 int swerlrt_gettid(void);
 int swerlrt_thread_is_waiting(int tid);
 
+/* fork_safety.c clears, in a forked child, the Swift runtime's cached thread
+   id of the thread that forked. For tests: how many such caches the calling
+   thread has (0 when they cannot be found), and the first one's value (0 =
+   not cached yet, else the id the Swift runtime's locks will use). */
+int swerlrt_swift_tid_caches(int *first_value);
+
 /* The calling thread's last-error detail (swerl_last_error_detail). A
    detail belongs to the failure that follows it: swerlrt_error_set keeps a
    NUL-terminated copy tagged with the next failure's number, and a front
