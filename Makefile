@@ -184,6 +184,7 @@ deps:
 	pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev); \
 	command -v abidiff >/dev/null && command -v abidw >/dev/null || missing+=(abigail-tools); \
 	command -v valgrind >/dev/null || missing+=(valgrind); \
+	command -v gdb >/dev/null || missing+=(gdb); \
 	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-mypy python3-venv); \
 	else \
 	    for module in pytest mypy; do \

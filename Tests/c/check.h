@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -418,8 +419,45 @@ static inline int check_nofork_(void)
     return e && *e && strcmp(e, "0") != 0;
 }
 
-/* Run fn (which makes and frees its own runtime) in a forked child with an
-   alarm of alarm_s seconds; add the child's counts. A child that dies (a
+/* Wait until fd is readable (the child reported or died) or the deadline
+   (check_now_ms) passes; 1 if readable. */
+static inline int check_wait_readable_(int fd, double deadline_ms)
+{
+    for (;;) {
+        struct pollfd p;
+        double left = deadline_ms - check_now_ms();
+        int r;
+        if (left <= 0) return 0;
+        p.fd = fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        r = poll(&p, 1, left > 60000.0 ? 60000 : (int)left + 1);
+        if (r > 0) return 1;
+        if (r < 0 && errno != EINTR) return 1;        /* let read() decide */
+    }
+}
+
+/* A section hung: print every thread's stack (gdb, when the machine has it
+   and may attach), so a rare hang seen once in CI can be diagnosed, then
+   end the child with SIGALRM, as its own alarm would. */
+static inline void check_dump_hung_(const char *name, pid_t pid)
+{
+    char cmd[256];
+    printf("FAIL [%s] hung: the stacks of its threads follow\n", name);
+    fflush(stdout);
+    snprintf(cmd, sizeof cmd,
+             "command -v gdb >/dev/null 2>&1 && timeout 60 gdb -p %ld -batch -nx -q "
+             "-ex 'set pagination off' -ex 'thread apply all bt 30' 2>&1 "
+             "| grep -E '^(Thread |#)' "
+             "|| echo '(no gdb: no stacks)'",
+             (long)pid);
+    if (system(cmd) == -1) printf("(could not run gdb)\n");
+    fflush(stdout);
+    kill(pid, SIGALRM);
+}
+
+/* Run fn (which makes and frees its own runtime) in a forked child with a
+   deadline of alarm_s seconds; add the child's counts. A child that dies (a
    crash in the library, a hang) counts as one failure, named. */
 static inline void check_section(const char *name, void (*fn)(void), unsigned alarm_s)
 {
@@ -449,7 +487,7 @@ static inline void check_section(const char *name, void (*fn)(void), unsigned al
         close(fds[0]);
         check_passed_ = check_failed_ = 0;
         check_section_name_ = name;
-        alarm(alarm_s);
+        alarm(alarm_s + 60);                  /* a backstop: the parent acts first */
         fn();
         counts[0] = check_passed_;
         counts[1] = check_failed_;
@@ -459,6 +497,7 @@ static inline void check_section(const char *name, void (*fn)(void), unsigned al
         _exit(0);
     }
     close(fds[1]);
+    if (!check_wait_readable_(fds[0], t0 + 1000.0 * alarm_s)) check_dump_hung_(name, pid);
     {
         char *p = (char *)counts;
         size_t left = sizeof counts;
