@@ -31,7 +31,8 @@ adder: 4 5 -> 9
 store: get apples -> 3 (not restarted)
 visitor: exited normal
 store: get visits -> 1
-runtime: stopped, 0 processes left
+runtime: stopped
+processes after stop: ESTOPPED
 store: call after stop failed: ESTOPPED'
 
 if ! diff -u <(printf '%s\n' "$expected") <(sed -E 's/<[0-9]+\.[0-9]+\.[0-9]+>/<pid>/g' "$out"); then

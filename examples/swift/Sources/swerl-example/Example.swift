@@ -26,7 +26,7 @@ struct SwerlExample {
 
         // startSupervisor returns once every child has started, so the store
         // has registered its name by now.
-        guard let store = runtime.whereis(Store.name) else { throw ExampleFailure("store is not registered") }
+        guard let store = try runtime.whereis(Store.name) else { throw ExampleFailure("store is not registered") }
         try runtime.send("put apples 3", to: Store.name)  // a cast, by name
         print("store: get apples -> \(try await runtime.ask(store, "get apples"))")
 
@@ -61,7 +61,12 @@ struct SwerlExample {
         // Stop every process (the tree in reverse start order) and the
         // scheduler threads.
         try runtime.stop()
-        print("runtime: stopped, \(runtime.processes.count) processes left")
+        print("runtime: stopped")
+        do {
+            _ = try runtime.processes
+        } catch {
+            print("processes after stop: \(error.name)")
+        }
         do {
             _ = try await runtime.ask(store, "get apples")
         } catch {
