@@ -730,8 +730,9 @@ SWERL_API void swerl_buffer_free(swerl_buffer *buf);
    error nothing is taken. The specs of a nested tree belong to its parent's
    child spec (it restarts the tree from them), so they are released with
    that spec. The management functions are synchronous calls to the supervisor
-   process: call them from threads outside the runtime's callbacks (inside a
-   callback they return EINPROC). */
+   process: call them from threads outside the runtime's callbacks or, since
+   1.2, from a blocking process's callbacks (inside any other callback they
+   return EINPROC). */
 
 enum { SWERL_ONE_FOR_ONE, SWERL_ONE_FOR_ALL, SWERL_REST_FOR_ONE, SWERL_SIMPLE_ONE_FOR_ONE };
 enum { SWERL_PERMANENT, SWERL_TRANSIENT, SWERL_TEMPORARY };

@@ -829,7 +829,8 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
     }
     case H_IN_PROC: {
         /* What would wait for the runtime itself is refused inside a callback;
-           swerl_call only on a scheduler (a blocking process may call). */
+           swerl_call and the supervisor management calls only on a scheduler
+           (a blocking process may call). */
         swerl_buffer reply = {NULL, 0};
         swerl_child_counts counts;
         counts.size = sizeof counts;
@@ -845,9 +846,9 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         case 2:
             swerl_runtime_free(rt);                     /* documented: ignored here */
             break;
-        default:
-            if (swerl_supervisor_count_children(rt, o->pid, &counts) != SWERL_EINPROC)
-                fail_contract("swerl_supervisor_count_children", 0, "allowed inside a callback");
+        default:                                        /* a call too: the same rule */
+            expect("swerl_supervisor_count_children", swerl_supervisor_count_children(rt, o->pid, &counts),
+                   wait_codes_here(st, SUP_COMMON, E_(ESTOPPED)));
         }
         swerl_buffer_free(&reply);
         break;
