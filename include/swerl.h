@@ -121,7 +121,15 @@ SWERL_API const char *swerl_version_string(void);
     XX(ERUNNING,   -25, "child is running")                                   \
     XX(ERESTARTING, -26, "child is restarting")                               \
     XX(ESIMPLE,    -27, "not allowed on a simple_one_for_one supervisor")    \
-    XX(EMEMLIMIT,  -28, "runtime memory limit reached")
+    XX(EMEMLIMIT,  -28, "runtime memory limit reached")                       \
+    XX(ENOSOCKET,  -29, "no such socket (closed, or never opened)")           \
+    XX(ENOTOWNER,  -30, "the calling process does not own the socket")        \
+    XX(EAGAIN,     -31, "socket send queue full: SWERL_SOCKET_WRITABLE follows") \
+    XX(EADDRINUSE, -32, "address already in use")                             \
+    XX(ECONNREFUSED, -33, "connection refused")                               \
+    XX(ECONNRESET, -34, "connection reset by peer")                           \
+    XX(EFRAME,     -35, "frame or line longer than the socket's max_frame")   \
+    XX(ENET,       -36, "network error (the detail says which)")
 
 enum {
 #define SWERL_ERRNO_ENUM_(name, code, text) SWERL_##name = (code),
@@ -206,7 +214,14 @@ enum {
     SWERL_DOWN    = 2,  /* a monitor fired: from (the monitored pid), ref, reason, detail */
     SWERL_TIMEOUT = 3,  /* the receive timeout expired (swerl_receive_timeout) */
     SWERL_CALL    = 4,  /* a request: answer it with swerl_reply(rt, ref, ...) */
-    SWERL_REPLY   = 5   /* the answer to swerl_call_async: ref, reason 0 or an error */
+    SWERL_REPLY   = 5,  /* the answer to swerl_call_async: ref, reason 0 or an error */
+    /* Since 1.2, from sockets (see "Sockets"); ref is the socket. */
+    SWERL_SOCKET_DATA      = 6,   /* bytes read: a chunk (raw), a frame's payload or a line */
+    SWERL_SOCKET_CLOSED    = 7,   /* reason 0: the peer closed; else a SWERL_E* error, detail in data */
+    SWERL_SOCKET_PASSIVE   = 8,   /* an active count given as N ran out (gen_tcp's tcp_passive) */
+    SWERL_SOCKET_ACCEPTED  = 9,   /* a connection accepted on a listener you own: ref is the new socket */
+    SWERL_SOCKET_CONNECTED = 10,  /* swerl_socket_connect's outcome: reason 0, or the error (the socket is gone) */
+    SWERL_SOCKET_WRITABLE  = 11   /* a send refused with EAGAIN may be retried: the queue drained to half */
 };
 
 /* What a handle callback returns. A negative value is a crash (reason
@@ -374,10 +389,11 @@ SWERL_API int swerl_runtime_stats(swerl_runtime *rt, swerl_stats *out);
 /* A message as a handler sees it. Everything it points to is borrowed for
    the duration of the callback. */
 typedef struct swerl_message {
-    uint32_t  kind;     /* SWERL_MESSAGE, _EXIT, _DOWN, _TIMEOUT, _CALL, _REPLY */
+    uint32_t  kind;     /* SWERL_MESSAGE, _EXIT, _DOWN, _TIMEOUT, _CALL, _REPLY, SWERL_SOCKET_* */
     int32_t   reason;   /* EXIT, DOWN: exit reason code; REPLY: 0 or a SWERL_E* error */
     swerl_pid from;     /* sender; 0 when sent from outside any process or by a timer */
-    swerl_ref ref;      /* DOWN: monitor; CALL, REPLY: the call; MESSAGE from a timer: the timer; else 0 */
+    swerl_ref ref;      /* DOWN: monitor; CALL, REPLY: the call; MESSAGE from a timer: the timer;
+                           SWERL_SOCKET_*: the socket (a swerl_socket); else 0 */
     const void *data;   /* payload, or a reason's detail bytes; NULL when len is 0 */
     size_t    len;
 } swerl_message;
@@ -863,6 +879,186 @@ enum { SWERL_TREE_JSON = 0, SWERL_TREE_DOT = 1 };
    the caller frees with swerl_buffer_free. Errors: EINVAL, ENOPROC,
    ENOTSUPERVISOR, ENOMEM, ESTOPPED, EINPROC. Since 1.0. */
 SWERL_API int swerl_supervisor_tree(swerl_runtime *rt, swerl_pid sup, uint32_t format, swerl_buffer *out);
+
+/* ------------------------------------------------------------------------ */
+/* Sockets (since 1.2)                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* TCP (IPv4, IPv6) and Unix domain stream sockets, owned by processes, as
+   gen_tcp's are. A socket lives on one scheduler's libuv loop; no thread of
+   yours waits on it.
+     - Ownership. A socket belongs to one process, its owner: only the owner
+       sends, activates, closes or hands it on (swerl_socket_set_owner);
+       others get ENOTOWNER. When the owner exits, for any reason, the
+       socket is closed. swerl_runtime_stop closes every socket.
+     - Data as messages, with flow control. A socket reads only while its
+       owner has asked for data: swerl_socket_activate(ctx, s, N) lets N more
+       SWERL_SOCKET_DATA messages come (then SWERL_SOCKET_PASSIVE), and
+       SWERL_ACTIVE_ONCE one (no PASSIVE message), as gen_tcp's {active, N}
+       and {active, once}. A passive socket stops reading, and TCP pushes
+       back on the peer: a slow owner never gets an unbounded mailbox.
+     - Framing in the runtime (`packet`): SWERL_PACKET_RAW delivers what
+       each read got (up to 64 KiB); SWERL_PACKET_1, _2 and _4 a frame's
+       payload after a big-endian length prefix of that many bytes (and
+       swerl_socket_send adds the prefix), gen_tcp's {packet, N};
+       SWERL_PACKET_LINE one line, its '\n' included. A frame or line longer
+       than max_frame closes the socket: SWERL_SOCKET_CLOSED, reason EFRAME.
+     - Sending never blocks: swerl_socket_send writes at once what the
+       kernel takes and queues the rest; beyond send_queue_max bytes queued
+       it refuses with EAGAIN, and SWERL_SOCKET_WRITABLE comes once the
+       queue has drained to half.
+     - The end. The peer closing or an error sends SWERL_SOCKET_CLOSED
+       (reason 0 for a close, else ECONNRESET, EFRAME or ENET with words in
+       its data) and closes the socket, after what was queued is written;
+       with SWERL_SOCKET_HALF_CLOSE the socket stays open for sending after
+       the peer's close, until the owner closes it. A socket that is closed
+       is gone: its id is ENOSOCKET from then on.
+   Addresses are text: "127.0.0.1:8080", "[::1]:8080", "localhost:8080"
+   (resolved by the caller's thread: prefer numeric addresses inside a
+   handler), and "unix:/path/to/socket". Port 0 asks the system for one
+   (swerl_socket_info tells which). */
+
+/* A socket id: 0 is never a socket; an id is never reused by another
+   socket. */
+typedef uint64_t swerl_socket;
+
+enum {
+    SWERL_PACKET_RAW  = 0,
+    SWERL_PACKET_1    = 1,
+    SWERL_PACKET_2    = 2,
+    SWERL_PACKET_4    = 4,
+    SWERL_PACKET_LINE = 8
+};
+
+/* swerl_socket_opts.flags */
+enum {
+    SWERL_SOCKET_NODELAY    = 1u << 0,  /* TCP_NODELAY (default for TCP sockets) */
+    SWERL_SOCKET_KEEPALIVE  = 1u << 1,  /* SO_KEEPALIVE */
+    SWERL_SOCKET_REUSEADDR  = 1u << 2,  /* SO_REUSEADDR on a listener (default) */
+    SWERL_SOCKET_HALF_CLOSE = 1u << 3,  /* keep sending after the peer closed */
+    SWERL_SOCKET_IPV6_ONLY  = 1u << 4   /* an IPv6 listener takes no IPv4 connections */
+};
+
+/* One data message more (no SWERL_SOCKET_PASSIVE after it). */
+#define SWERL_ACTIVE_ONCE (-1)
+
+/* Options of a listener or a connection. Those of a listener, its active
+   count included, are the ones each connection it accepts starts with. This struct never grows (its _init
+   fills it); later options come as swerl_socket_setopt options. */
+typedef struct swerl_socket_opts {
+    uint32_t size;              /* set by swerl_socket_opts_init */
+    uint32_t packet;            /* SWERL_PACKET_*; default RAW */
+    int32_t  active;            /* the active count to start with: 0 (default): passive,
+                                   SWERL_ACTIVE_ONCE, or N > 0 */
+    uint32_t flags;             /* SWERL_SOCKET_*; default NODELAY | REUSEADDR */
+    uint32_t max_frame;         /* longest frame or line, bytes; 0: 1 MiB */
+    uint32_t backlog;           /* a listener's accept queue; 0: 1024 */
+    uint32_t max_connections;   /* a listener's connections open at once; beyond it a new
+                                   one is closed at once (counted); 0: no limit */
+    uint32_t recv_buffer;       /* SO_RCVBUF bytes; 0: the system's */
+    uint32_t send_buffer;       /* SO_SNDBUF bytes; 0: the system's */
+    uint32_t reserved;          /* 0 */
+    uint64_t send_queue_max;    /* bytes queued for sending at most; 0: 4 MiB */
+} swerl_socket_opts;
+
+/* Fill `opts` with defaults. NULL is a no-op. Any thread. Since 1.2. */
+SWERL_API void swerl_socket_opts_init(swerl_socket_opts *opts);
+
+/* Listen on `address` for process `owner` (any thread may start a listener
+   for a process). Each accepted connection is a socket owned by `owner`,
+   announced by a SWERL_SOCKET_ACCEPTED message; a listener accepts only
+   while active, as a connection reads (swerl_socket_activate: each
+   ACCEPTED uses one), and the kernel keeps the others waiting in the
+   backlog. `opts` may be NULL (defaults). Errors are reported at once:
+   EINVAL (rt, address or out NULL, a bad address or option), ENOPROC
+   (owner not alive), EADDRINUSE, ENET (another system error, in words:
+   permission denied, too many open files), ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_listen(swerl_runtime *rt, swerl_pid owner, const char *address,
+                                  const swerl_socket_opts *opts, swerl_socket *out);
+
+/* Connect to `address` from the calling process, its owner. Returns at
+   once with the socket's id; the outcome comes as SWERL_SOCKET_CONNECTED:
+   reason 0, or ECONNREFUSED, ETIMEDOUT (after timeout_ms; SWERL_INFINITY:
+   the system's), ENET (in words), and then the socket is gone. Sends
+   before it is connected are queued. Errors: EINVAL (address or out NULL,
+   a bad address or option), ECTX, ENET, ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_connect(swerl_ctx *ctx, const char *address, uint32_t timeout_ms,
+                                   const swerl_socket_opts *opts, swerl_socket *out);
+
+/* Send `len` bytes (with the length prefix of a PACKET_1/2/4 socket; a
+   frame too long for its prefix is EINVAL). What the kernel does not take
+   at once is copied and queued. Errors: EINVAL (data NULL with len > 0),
+   ECTX, ENOSOCKET, ENOTOWNER, EAGAIN (the queue is full: nothing was
+   sent; SWERL_SOCKET_WRITABLE follows), ENOTSUP (a listener), ESTOPPED.
+   Since 1.2. */
+SWERL_API int swerl_socket_send(swerl_ctx *ctx, swerl_socket s, const void *data, size_t len);
+
+/* Let `n` more messages come: data (a connection) or accepted connections
+   (a listener). n > 0 adds n to the active count (at most 2^30; a
+   SWERL_SOCKET_PASSIVE message when it runs out); SWERL_ACTIVE_ONCE sets
+   one message, no PASSIVE after; 0 makes the socket passive. Errors:
+   EINVAL (n < -1), ECTX, ENOSOCKET, ENOTOWNER, ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_activate(swerl_ctx *ctx, swerl_socket s, int32_t n);
+
+/* Close the socket: what was queued is still written (for 5 s at most),
+   then it is closed; no message about it follows. Errors: ECTX,
+   ENOSOCKET, ENOTOWNER, ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_close(swerl_ctx *ctx, swerl_socket s);
+
+/* Close the sending side after what was queued (the peer reads end of
+   file); reading goes on. Errors: ECTX, ENOSOCKET, ENOTOWNER, ENOTSUP (a
+   listener), ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_shutdown(swerl_ctx *ctx, swerl_socket s);
+
+/* Hand the socket to `new_owner` (gen_tcp's controlling_process). Messages
+   already sent to the old owner stay with it: make the socket passive
+   first if that matters. Errors: ECTX, ENOSOCKET, ENOTOWNER, ENOPROC
+   (new_owner not alive), ESTOPPED. Since 1.2. */
+SWERL_API int swerl_socket_set_owner(swerl_ctx *ctx, swerl_socket s, swerl_pid new_owner);
+
+/* swerl_socket_setopt options; values as in swerl_socket_opts. */
+enum {
+    SWERL_SO_PACKET = 1,         /* SWERL_PACKET_* (bytes buffered stay, framed the new way) */
+    SWERL_SO_MAX_FRAME = 2,
+    SWERL_SO_SEND_QUEUE_MAX = 3,
+    SWERL_SO_NODELAY = 4,        /* 0 or 1 */
+    SWERL_SO_KEEPALIVE = 5,      /* 0 or 1 */
+    SWERL_SO_RECV_BUFFER = 6,
+    SWERL_SO_SEND_BUFFER = 7,
+    SWERL_SO_HALF_CLOSE = 8      /* 0 or 1 */
+};
+
+/* Change an option of a socket the calling process owns. Errors: EINVAL
+   (unknown option, a bad value), ECTX, ENOSOCKET, ENOTOWNER, ENOTSUP (an
+   option a listener or a Unix socket does not have), ENET, ESTOPPED.
+   Since 1.2. */
+SWERL_API int swerl_socket_setopt(swerl_ctx *ctx, swerl_socket s, int option, int64_t value);
+
+enum { SWERL_SOCKET_LISTENER = 0, SWERL_SOCKET_CONNECTION = 1 };
+
+#define SWERL_ADDRESS_MAX 128
+
+typedef struct swerl_socket_info {
+    uint32_t size;              /* set by the caller: sizeof(swerl_socket_info) */
+    uint32_t type;              /* SWERL_SOCKET_LISTENER or _CONNECTION */
+    swerl_pid owner;
+    swerl_socket listener;      /* the listener that accepted it, or 0 */
+    uint32_t packet;
+    int32_t  active;            /* the active count now; SWERL_ACTIVE_ONCE; 0: passive */
+    uint32_t connecting;        /* 1 until SWERL_SOCKET_CONNECTED */
+    uint32_t connections;       /* a listener's connections open now */
+    uint64_t bytes_received;
+    uint64_t bytes_sent;        /* written to the kernel */
+    uint64_t send_queued;       /* bytes waiting to be written */
+    uint64_t accept_errors;     /* a listener's failed accepts (counted and logged) */
+    uint64_t connections_shed;  /* a listener's connections closed over max_connections */
+    char local[SWERL_ADDRESS_MAX];  /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
+    char peer[SWERL_ADDRESS_MAX];   /* "" for a listener */
+} swerl_socket_info;
+
+/* Describe a socket (a snapshot). Errors: EINVAL (rt or out NULL, size too
+   small), ENOSOCKET, ESTOPPED. Any thread. Since 1.2. */
+SWERL_API int swerl_socket_info_get(swerl_runtime *rt, swerl_socket s, swerl_socket_info *out);
 
 /* ------------------------------------------------------------------------ */
 /* Introspection                                                             */

@@ -38,6 +38,19 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let simpleOneForOne = Code(rawValue: Int32(SWERL_ESIMPLE))
         /// The runtime's memory ceiling (`Runtime.setMaxMemory(_:)`) is reached.
         public static let memoryLimit = Code(rawValue: Int32(SWERL_EMEMLIMIT))
+        /// Sockets: the socket is closed (or never was one).
+        public static let noSocket = Code(rawValue: Int32(SWERL_ENOSOCKET))
+        /// Sockets: another process owns the socket.
+        public static let notOwner = Code(rawValue: Int32(SWERL_ENOTOWNER))
+        /// Sockets: the send queue is full; a writable message follows.
+        public static let sendQueueFull = Code(rawValue: Int32(SWERL_EAGAIN))
+        public static let addressInUse = Code(rawValue: Int32(SWERL_EADDRINUSE))
+        public static let connectionRefused = Code(rawValue: Int32(SWERL_ECONNREFUSED))
+        public static let connectionReset = Code(rawValue: Int32(SWERL_ECONNRESET))
+        /// Sockets: a frame or line longer than the socket's limit.
+        public static let frameTooLong = Code(rawValue: Int32(SWERL_EFRAME))
+        /// Sockets: another network error (the detail says which).
+        public static let network = Code(rawValue: Int32(SWERL_ENET))
     }
 
     public let code: Code

@@ -32,6 +32,8 @@ package final class Engine: @unchecked Sendable {
     let registry = Registry()
     let timerTable = TimerTable()
     let waiters = Waiters()
+    /// Sockets (Net/): their slots and owners; each lives on a scheduler's loop.
+    let sockets: SocketTable
 
     let state = Atomic<Int>(State.running.rawValue)
     let schedulersShouldExit = Atomic<Bool>(false)
@@ -72,6 +74,7 @@ package final class Engine: @unchecked Sendable {
         if count == 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
         memoryBudget = MemoryBudget(schedulers: count)
         tag = Pids.takeTag()
+        sockets = SocketTable(tag: tag)
         schedulers = []
         waiters.engine = self
         crashReports.engine = self

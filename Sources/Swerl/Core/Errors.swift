@@ -31,6 +31,14 @@ enum Code {
     static let restarting = Int32(SWERL_ERESTARTING)
     static let simple = Int32(SWERL_ESIMPLE)
     static let memoryLimit = Int32(SWERL_EMEMLIMIT)
+    static let noSocket = Int32(SWERL_ENOSOCKET)
+    static let notOwner = Int32(SWERL_ENOTOWNER)
+    static let again = Int32(SWERL_EAGAIN)
+    static let addressInUse = Int32(SWERL_EADDRINUSE)
+    static let connectionRefused = Int32(SWERL_ECONNREFUSED)
+    static let connectionReset = Int32(SWERL_ECONNRESET)
+    static let frame = Int32(SWERL_EFRAME)
+    static let network = Int32(SWERL_ENET)
 }
 
 enum Reason {

@@ -11,7 +11,7 @@ import CSwerl
 import Glibc
 import Synchronization
 
-/// Internal node kinds. Values 0...5 equal the public swerl_message kinds and
+/// Internal node kinds. Values 0...11 equal the public swerl_message kinds and
 /// are what a handler sees; the others are signals applied by the receiver.
 enum NodeKind {
     static let message: UInt32 = 0
@@ -20,6 +20,14 @@ enum NodeKind {
     static let timeout: UInt32 = 3
     static let call: UInt32 = 4
     static let reply: UInt32 = 5
+    /// SWERL_SOCKET_DATA ... SWERL_SOCKET_WRITABLE: from a socket to its
+    /// owner (ref: the socket), messages as they come.
+    static let socketData = UInt32(SWERL_SOCKET_DATA)
+    static let socketClosed = UInt32(SWERL_SOCKET_CLOSED)
+    static let socketPassive = UInt32(SWERL_SOCKET_PASSIVE)
+    static let socketAccepted = UInt32(SWERL_SOCKET_ACCEPTED)
+    static let socketConnected = UInt32(SWERL_SOCKET_CONNECTED)
+    static let socketWritable = UInt32(SWERL_SOCKET_WRITABLE)
     /// The first signal of every incarnation: the spawn's parameters.
     static let sigInit: UInt32 = 16
     /// An exit signal; aux: its ExitFlags (none for exit/2).

@@ -176,6 +176,10 @@ extension Worker {
             if dying { return discardUndelivered(node, of: process) }
             node.pointee.kind = NodeKind.message
             process.appendMail(node)
+        case NodeKind.socketData...NodeKind.socketWritable:
+            if dying { return discardUndelivered(node, of: process) }
+            process.arriveConverted(node)
+            process.appendMail(node)
         case NodeKind.sigReply:
             if let index = process.pointee.pendingCalls.firstIndex(of: node.pointee.ref) {
                 process.pointee.pendingCalls.remove(at: index)
@@ -416,6 +420,7 @@ extension Worker {
         engine.registry.releaseName(of: pid)
         engine.timerTable.cancelAll(of: pid)
         for ref in process.pointee.pendingCalls { engine.waiters.abandon(ref) }
+        engine.closeSockets(ownedBy: pid)
 
         detail.withUnsafeBytes { detailBytes in
             process.pointee.links.forEach { partner in

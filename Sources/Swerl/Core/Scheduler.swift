@@ -56,6 +56,8 @@ final class Scheduler: @unchecked Sendable {
     let loop: UnsafeMutablePointer<uv_loop_t>
     let wake: UnsafeMutablePointer<uv_async_t>
     let timer: UnsafeMutablePointer<uv_timer_t>
+    /// The sockets on this loop (the loop's data points to it).
+    private(set) var sockets: LoopSockets! = nil
 
     /// How long an idle scheduler spins before it sleeps.
     static let spinNanos: UInt64 = 40_000
@@ -69,6 +71,8 @@ final class Scheduler: @unchecked Sendable {
         uv_loop_init(loop)
         uv_async_init(loop, wake, { _ in })
         uv_timer_init(loop, timer)
+        sockets = LoopSockets(scheduler: self)
+        loop.pointee.data = Unmanaged.passUnretained(sockets).toOpaque()
     }
 
     deinit {
@@ -139,19 +143,26 @@ final class Scheduler: @unchecked Sendable {
         answerStealRequest()
         if hasForeignTimers.load(ordering: .relaxed) { mergeForeignTimers() }
         if !heap.isEmpty { fireDueTimers(now: monotonicNanos()) }
+        // Sockets are polled while the scheduler is busy too (BEAM's
+        // check_io between reductions): what they read waits no longer.
+        sockets.runCommands()
+        if !sockets.isEmpty { uv_run(loop, UV_RUN_NOWAIT) }
     }
 
     func idle() {
         publishedLoad.store(0, ordering: .relaxed)
         stealRequest.store(-1, ordering: .relaxed)  // an idle scheduler has nothing to hand over
         if hasForeignTimers.load(ordering: .acquiring) { mergeForeignTimers() }
+        sockets.runCommands()
+        if localFirst != nil { return }
         if !heap.isEmpty {
             fireDueTimers(now: monotonicNanos())
             if localFirst != nil { return }
         }
         let spinStart = monotonicNanos()
         while monotonicNanos() - spinStart < Self.spinNanos {
-            if InboundQueue.hasNodes(injection) || hasForeignTimers.load(ordering: .relaxed) { return }
+            if InboundQueue.hasNodes(injection) || hasForeignTimers.load(ordering: .relaxed)
+                || sockets.hasCommands.load(ordering: .relaxed) { return }
             if engine.schedulersShouldExit.load(ordering: .relaxed) { return }
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
@@ -162,6 +173,7 @@ final class Scheduler: @unchecked Sendable {
         sleeping.store(true, ordering: .sequentiallyConsistent)
         if injection.load(ordering: .sequentiallyConsistent) != 0
             || hasForeignTimers.load(ordering: .sequentiallyConsistent)
+            || sockets.hasCommands.load(ordering: .sequentiallyConsistent)
             || engine.schedulersShouldExit.load(ordering: .sequentiallyConsistent)
         {
             sleeping.store(false, ordering: .relaxed)
@@ -182,6 +194,7 @@ final class Scheduler: @unchecked Sendable {
             uv_timer_stop(timer)
         }
         uv_run(loop, UV_RUN_ONCE)
+        sockets.runCommands()
         // sequentiallyConsistent: the Dekker pair with the turn monitor's
         // decision to sleep until a scheduler is busy again.
         sleeping.store(false, ordering: .sequentiallyConsistent)

@@ -173,7 +173,10 @@ final class Worker: @unchecked Sendable {
                 if count & 63 == 0, let still = held { still._withUnsafeGuaranteedRef { $0.periodicChores() } }
                 continue
             }
-            if engine.schedulersShouldExit.load(ordering: .acquiring) { return }
+            if engine.schedulersShouldExit.load(ordering: .acquiring) {
+                scheduler._withUnsafeGuaranteedRef { $0.sockets.closeAll() }
+                return
+            }
             scheduler._withUnsafeGuaranteedRef { $0.idle() }
         }
     }
@@ -276,6 +279,20 @@ final class Worker: @unchecked Sendable {
         } else {
             engine.addForeignTimer(entry)
         }
+    }
+
+    /// Runs `body` now if this worker holds scheduler `index` (leaving user
+    /// code for the time of it, as makeRunnable does); false otherwise.
+    func runHolding(_ index: Int, _ body: () -> Void) -> Bool {
+        let fromUserCode = inUserCode.load(ordering: .relaxed)
+        if fromUserCode { leaveUserCode() }
+        guard let scheduler = held, scheduler._withUnsafeGuaranteedRef({ $0.index }) == index else {
+            if fromUserCode && held != nil { enterUserCode() }
+            return false
+        }
+        body()
+        if fromUserCode && held != nil { enterUserCode() }
+        return true
     }
 
     /// The index of the held scheduler, if any (a spawn's home).

@@ -18,7 +18,8 @@ from .errors import (  # SwerlError and one subclass per SWERL_E* code
     MailboxFull, MessageTooBig, OutOfMemory, Stopped, ContextInvalid, BadReference,
     CallSelf, ServerExited, ProcessLimit, InProcess, NotSupported, NotSupervisor,
     DuplicateChild, BadSpec, StartFailed, ChildNotFound, ChildPresent, ChildStarted,
-    ChildRunning, ChildRestarting, SimpleOneForOne, MemoryLimit,
+    ChildRunning, ChildRestarting, SimpleOneForOne, MemoryLimit, NoSocket, NotOwner,
+    SendQueueFull, AddressInUse, ConnectionRefused, ConnectionReset, FrameTooLong, NetworkError,
 )
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control
 from .message import Kind, Message, Pid, Reason, Ref
@@ -51,5 +52,6 @@ __all__ = [
     "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess", "NotSupported",
     "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed", "ChildNotFound",
     "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting", "SimpleOneForOne",
-    "MemoryLimit",
+    "MemoryLimit", "NoSocket", "NotOwner", "SendQueueFull", "AddressInUse", "ConnectionRefused",
+    "ConnectionReset", "FrameTooLong", "NetworkError",
 ]

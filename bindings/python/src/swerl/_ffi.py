@@ -24,6 +24,7 @@ from ctypes import (
     Structure,
     c_char,
     c_char_p,
+    c_int64,
     c_int,
     c_int32,
     c_size_t,
@@ -217,6 +218,45 @@ class SwerlProcessInfo(Structure):
     ]
 
 
+SWERL_ADDRESS_MAX = 128
+
+
+class SwerlSocketOpts(Structure):  # since 1.2
+    _fields_ = [
+        ("size", c_uint32),
+        ("packet", c_uint32),
+        ("active", c_int32),
+        ("flags", c_uint32),
+        ("max_frame", c_uint32),
+        ("backlog", c_uint32),
+        ("max_connections", c_uint32),
+        ("recv_buffer", c_uint32),
+        ("send_buffer", c_uint32),
+        ("reserved", c_uint32),
+        ("send_queue_max", c_uint64),
+    ]
+
+
+class SwerlSocketInfo(Structure):  # since 1.2
+    _fields_ = [
+        ("size", c_uint32),
+        ("type", c_uint32),
+        ("owner", swerl_pid),
+        ("listener", c_uint64),
+        ("packet", c_uint32),
+        ("active", c_int32),
+        ("connecting", c_uint32),
+        ("connections", c_uint32),
+        ("bytes_received", c_uint64),
+        ("bytes_sent", c_uint64),
+        ("send_queued", c_uint64),
+        ("accept_errors", c_uint64),
+        ("connections_shed", c_uint64),
+        ("local", c_char * SWERL_ADDRESS_MAX),
+        ("peer", c_char * SWERL_ADDRESS_MAX),
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Every function of swerl.h: name -> (restype, argtypes)
 # ---------------------------------------------------------------------------
@@ -303,6 +343,19 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     # introspection
     "swerl_process_get_info": (c_int, [_rt, swerl_pid, POINTER(SwerlProcessInfo)]),
     "swerl_processes": (c_int, [_rt, POINTER(swerl_pid), c_size_t, POINTER(c_size_t)]),
+    # sockets, since 1.2
+    "swerl_socket_opts_init": (None, [POINTER(SwerlSocketOpts)]),
+    "swerl_socket_listen": (c_int, [_rt, swerl_pid, c_char_p, POINTER(SwerlSocketOpts),
+                                    POINTER(c_uint64)]),
+    "swerl_socket_connect": (c_int, [_ctx, c_char_p, c_uint32, POINTER(SwerlSocketOpts),
+                                     POINTER(c_uint64)]),
+    "swerl_socket_send": (c_int, [_ctx, c_uint64, c_void_p, c_size_t]),
+    "swerl_socket_activate": (c_int, [_ctx, c_uint64, c_int32]),
+    "swerl_socket_close": (c_int, [_ctx, c_uint64]),
+    "swerl_socket_shutdown": (c_int, [_ctx, c_uint64]),
+    "swerl_socket_set_owner": (c_int, [_ctx, c_uint64, swerl_pid]),
+    "swerl_socket_setopt": (c_int, [_ctx, c_uint64, c_int, c_int64]),
+    "swerl_socket_info_get": (c_int, [_rt, c_uint64, POINTER(SwerlSocketInfo)]),
 }
 
 

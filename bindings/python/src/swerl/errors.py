@@ -215,6 +215,54 @@ class MemoryLimit(SwerlError):
     hint = "in Python: swerl.Runtime(max_memory=bytes) or rt.set_max_memory(bytes)"
 
 
+class NoSocket(SwerlError):
+    """ENOSOCKET (-29): no such socket (closed, or never opened)."""
+
+    code, name, text = -29, "ENOSOCKET", "no such socket (closed, or never opened)"
+
+
+class NotOwner(SwerlError):
+    """ENOTOWNER (-30): the calling process does not own the socket."""
+
+    code, name, text = -30, "ENOTOWNER", "the calling process does not own the socket"
+
+
+class SendQueueFull(SwerlError):
+    """EAGAIN (-31): the socket's send queue is full; a WRITABLE message follows."""
+
+    code, name, text = -31, "EAGAIN", "socket send queue full: SWERL_SOCKET_WRITABLE follows"
+
+
+class AddressInUse(SwerlError):
+    """EADDRINUSE (-32): address already in use."""
+
+    code, name, text = -32, "EADDRINUSE", "address already in use"
+
+
+class ConnectionRefused(SwerlError):
+    """ECONNREFUSED (-33): connection refused."""
+
+    code, name, text = -33, "ECONNREFUSED", "connection refused"
+
+
+class ConnectionReset(SwerlError):
+    """ECONNRESET (-34): connection reset by peer."""
+
+    code, name, text = -34, "ECONNRESET", "connection reset by peer"
+
+
+class FrameTooLong(SwerlError):
+    """EFRAME (-35): a frame or line longer than the socket's max_frame."""
+
+    code, name, text = -35, "EFRAME", "frame or line longer than the socket's max_frame"
+
+
+class NetworkError(SwerlError):
+    """ENET (-36): a network error (the detail says which)."""
+
+    code, name, text = -36, "ENET", "network error (the detail says which)"
+
+
 #: code -> exception class
 ERRORS: Dict[int, Type[SwerlError]] = {c.code: c for c in SwerlError.__subclasses__()}
 
@@ -224,7 +272,8 @@ __all__ = ["SwerlError", "check", "error", "error_class", "last_error_detail", "
            "BadReference", "CallSelf", "ServerExited", "ProcessLimit", "InProcess",
            "NotSupported", "NotSupervisor", "DuplicateChild", "BadSpec", "StartFailed",
            "ChildNotFound", "ChildPresent", "ChildStarted", "ChildRunning", "ChildRestarting",
-           "SimpleOneForOne", "MemoryLimit"]
+           "SimpleOneForOne", "MemoryLimit", "NoSocket", "NotOwner", "SendQueueFull",
+           "AddressInUse", "ConnectionRefused", "ConnectionReset", "FrameTooLong", "NetworkError"]
 
 _last_error_detail = quick.swerl_last_error_detail
 

@@ -19,6 +19,12 @@ class Kind(enum.IntEnum):
     TIMEOUT = 3
     CALL = 4
     REPLY = 5
+    SOCKET_DATA = 6
+    SOCKET_CLOSED = 7
+    SOCKET_PASSIVE = 8
+    SOCKET_ACCEPTED = 9
+    SOCKET_CONNECTED = 10
+    SOCKET_WRITABLE = 11
 
 
 class Reason(enum.IntEnum):
