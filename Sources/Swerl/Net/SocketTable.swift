@@ -28,6 +28,11 @@ final class SocketTable: @unchecked Sendable {
     }
 
     deinit {
+        for i in 0..<(Self.capacity >> Self.chunkShift) {
+            let raw = chunks[i].load(ordering: .relaxed)
+            guard raw != 0 else { continue }
+            UnsafeMutablePointer<Unmanaged<Socket>>(bitPattern: raw)!.deallocate()  // the objects are `objects`'
+        }
         chunks.deinitialize(count: Self.capacity >> Self.chunkShift)
         chunks.deallocate()
     }
