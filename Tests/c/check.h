@@ -294,8 +294,8 @@ static inline void mbox_post(check_mailbox *mb, const check_event *e)
     pthread_mutex_unlock(&mb->mu);
 }
 
-/* Which events to take: type (EV_ANY: any), sub (the op of a result or the
-   kind of a message; -1: any), and optionally from / ref. */
+/* Which events to take: type (EV_ANY: any), sub (the op of a result or a
+   note, the kind of a message; -1: any), and optionally from / ref. */
 typedef struct ev_match {
     int type, sub;
     int has_from, has_ref;
@@ -329,7 +329,7 @@ static inline int ev_matches(const check_event *e, const ev_match *m)
 {
     if (m->type != EV_ANY && e->type != m->type) return 0;
     if (m->sub != -1) {
-        if (e->type == EV_RESULT && e->op != m->sub) return 0;
+        if ((e->type == EV_RESULT || e->type == EV_NOTE) && e->op != m->sub) return 0;
         if ((e->type == EV_MSG || e->type == EV_SKIP) && (int)e->kind != m->sub) return 0;
     }
     if (m->has_from && e->from != m->from) return 0;

@@ -56,9 +56,9 @@ static const struct code_row k_codes[] = {
 static void t_errors(void)
 {
     size_t i, j;
-    static const int unknown[] = {1, 2, 3, 17, 27, -29, -30, -100, -1000, 1000, INT32_MAX, INT32_MIN};
-    CHECK_EQ_INT(N_CODES, 28);
-    /* numbers: -1 .. -28, in order, never renumbered */
+    static const int unknown[] = {1, 2, 3, 17, 27, -37, -38, -100, -1000, 1000, INT32_MAX, INT32_MIN};
+    CHECK_EQ_INT(N_CODES, 36);
+    /* numbers: -1 .. -36, in order, never renumbered */
     for (i = 0; i < N_CODES; i++) CHECK_EQ_INT(k_codes[i].code, -(int)(i + 1));
     CHECK_EQ_INT(SWERL_EINVAL, -1);
     CHECK_EQ_INT(SWERL_ENOPROC, -2);
@@ -87,6 +87,15 @@ static void t_errors(void)
     CHECK_EQ_INT(SWERL_ERUNNING, -25);
     CHECK_EQ_INT(SWERL_ERESTARTING, -26);
     CHECK_EQ_INT(SWERL_ESIMPLE, -27);
+    CHECK_EQ_INT(SWERL_EMEMLIMIT, -28);
+    CHECK_EQ_INT(SWERL_ENOSOCKET, -29);
+    CHECK_EQ_INT(SWERL_ENOTOWNER, -30);
+    CHECK_EQ_INT(SWERL_EAGAIN, -31);
+    CHECK_EQ_INT(SWERL_EADDRINUSE, -32);
+    CHECK_EQ_INT(SWERL_ECONNREFUSED, -33);
+    CHECK_EQ_INT(SWERL_ECONNRESET, -34);
+    CHECK_EQ_INT(SWERL_EFRAME, -35);
+    CHECK_EQ_INT(SWERL_ENET, -36);
     CHECK_EQ_INT(SWERL_OK, 0);
 
     for (i = 0; i < N_CODES; i++) {

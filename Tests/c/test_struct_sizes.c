@@ -275,6 +275,44 @@ static void t_child_info_stride(void)
     swerl_runtime_free(rt);
 }
 
+/* swerl_socket_opts read as far as its size (exact, and a newer caller's
+   with canaries after); swerl_socket_info written as far as its size. */
+static void t_socket_structs(void)
+{
+    swerl_runtime *rt = check_start_rt(1, 0);
+    swerl_behavior b = { sizeof(swerl_behavior), NULL, h_nothing, NULL };
+    swerl_socket_opts o;
+    swerl_socket s = 0;
+    swerl_pid pid = 0;
+    void *exact, *larger;
+    unsigned char *buf;
+    uint32_t size;
+    swerl_socket_info info;
+    if (!CHECK(rt != NULL)) return;
+    CHECK_EQ_INT(swerl_spawn(rt, &b, NULL, NULL, &pid), 0);
+    swerl_socket_opts_init(&o);
+    CHECK_EQ_INT(o.size, sizeof o);
+    o.packet = SWERL_PACKET_2;
+    exact = sized_copy(&o, sizeof o, sizeof o);
+    larger = sized_copy(&o, sizeof o, sizeof o + PAD);
+    CHECK_EQ_INT(swerl_socket_listen(rt, pid, "127.0.0.1:0", (swerl_socket_opts *)exact, &s), 0);
+    CHECK_EQ_INT(swerl_socket_listen(rt, pid, "127.0.0.1:0", (swerl_socket_opts *)larger, &s), 0);
+    free(exact);
+    free(larger);
+    buf = (unsigned char *)malloc(sizeof(swerl_socket_info) + PAD);
+    memset(buf, CANARY, sizeof(swerl_socket_info) + PAD);
+    size = (uint32_t)(sizeof(swerl_socket_info) + PAD);
+    memcpy(buf, &size, sizeof size);
+    CHECK_EQ_INT(swerl_socket_info_get(rt, s, (swerl_socket_info *)buf), 0);
+    memcpy(&info, buf, sizeof info);
+    CHECK_EQ_INT(info.packet, SWERL_PACKET_2);
+    CHECK_EQ_U64(info.owner, pid);
+    CHECK(all_canary(buf + sizeof(swerl_socket_info), PAD));
+    free(buf);
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
+    swerl_runtime_free(rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -284,5 +322,6 @@ int main(int argc, char **argv)
     check_section("swerl_stats: 1.0 size, and a newer caller's", t_stats, 60);
     check_section("swerl_process_info and swerl_child_counts: a newer caller's size", t_process_info_and_counts, 60);
     check_section("swerl_child_info: records at a newer caller's stride", t_child_info_stride, 60);
+    check_section("swerl_socket_opts and swerl_socket_info: exact and larger sizes", t_socket_structs, 60);
     return check_summary();
 }

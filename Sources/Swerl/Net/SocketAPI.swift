@@ -58,9 +58,8 @@ extension Engine {
         socket.isListener = true
         socket.isUnix = address.path != nil
         socket.unixPath = address.path
+        socket.apply(options)
         socket.options = options
-        socket.active = options.active
-        socket.activeShown.store(options.active, ordering: .relaxed)
         socket.fd.store(fd, ordering: .relaxed)
         socket.home = homeForNewSocket()
         guard sockets.publish(socket, id: id, owner: owner, isAlive: { self.table.lookup($0) != nil }) else {
