@@ -942,14 +942,17 @@ enum {
 /* One data message more (no SWERL_SOCKET_PASSIVE after it). */
 #define SWERL_ACTIVE_ONCE (-1)
 
-/* Options of a listener or a connection. Those of a listener, its active
-   count included, are the ones each connection it accepts starts with. This struct never grows (its _init
+/* Options of a listener or a connection. Those of a listener are the ones
+   each connection it accepts starts with, but for the active count: a
+   listener's counts the connections it announces, and a connection it
+   accepts starts passive (its owner, or the process it hands it to,
+   activates it: no data can reach the wrong process first). This struct never grows (its _init
    fills it); later options come as swerl_socket_setopt options. */
 typedef struct swerl_socket_opts {
     uint32_t size;              /* set by swerl_socket_opts_init */
     uint32_t packet;            /* SWERL_PACKET_*; default RAW */
     int32_t  active;            /* the active count to start with: 0 (default): passive,
-                                   SWERL_ACTIVE_ONCE, or N > 0 */
+                                   SWERL_ACTIVE_ONCE, or N > 0 (a listener: accepts) */
     uint32_t flags;             /* SWERL_SOCKET_*; default NODELAY | REUSEADDR */
     uint32_t max_frame;         /* longest frame or line, bytes; 0: 1 MiB */
     uint32_t backlog;           /* a listener's accept queue; 0: 1024 */

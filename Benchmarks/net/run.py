@@ -56,6 +56,8 @@ SERVERS = [
            version=["pkg-config", "--modversion", "libuv"]),
     Server("asyncio", [sys.executable, "{here}/asyncio_echo.py", "{port}"],
            version=[sys.executable, "--version"]),
+    Server("swerl-c", ["{build}/swerl_echo", "{port}"], make="swerl",
+           install="make stage (the library in build/stage)"),
     Server("gen_tcp", ["erl", "-noshell", "-pa", "{build}", "-run", "gen_tcp_echo", "main", "{port}"],
            needs=["erl", "erlc"], make="erlang", install="apt-get install erlang-base",
            version=["erl", "-noshell", "-eval",

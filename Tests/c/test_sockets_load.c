@@ -226,7 +226,10 @@ static volatile uint64_t g_read_bytes;
 static int reader_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 {
     (void)state;
-    if (m->kind == SWERL_SOCKET_ACCEPTED) note(NOTE_LISTENER, m->ref, 0);
+    if (m->kind == SWERL_SOCKET_ACCEPTED) {
+        swerl_socket_activate(ctx, m->ref, SWERL_ACTIVE_ONCE);
+        note(NOTE_LISTENER, m->ref, 0);
+    }
     if (m->kind == SWERL_SOCKET_DATA) {
         AT_ADD(&g_read_bytes, m->len);
         swerl_socket_activate(ctx, m->ref, SWERL_ACTIVE_ONCE);

@@ -100,13 +100,18 @@ final class LoopSockets: @unchecked Sendable {
         let status = socket.isUnix
             ? uv_pipe_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_pipe_t.self), fd)
             : uv_tcp_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_tcp_t.self), uv_os_sock_t(fd))
-        guard status == 0, uv_listen(stream, backlog, { server, status in
+        if status != 0 {
+            Glibc.close(fd)
+            return fail(socket, status: status)
+        }
+        // Closed (its owner gone) before it reached the loop: the close
+        // found no handle, so it closes here.
+        guard socket.state.load(ordering: .acquiring) == Socket.State.open else { return finalClose(socket) }
+        let listening = uv_listen(stream, backlog) { server, status in
             LoopSockets.of(server!.pointee.loop).connectionArrived(LoopSockets.socket(of: UnsafeMutableRawPointer(server!)),
                                                                   status: status)
-        }) == 0 else {
-            if status != 0 { Glibc.close(fd) }
-            return fail(socket, status: status == 0 ? -EINVAL : status)
         }
+        if listening != 0 { fail(socket, status: listening) }
     }
 
     /// Starts connecting (the socket's handle is made here).
@@ -200,6 +205,10 @@ final class LoopSockets: @unchecked Sendable {
         let limit = Int(listener.options.max_connections)
         let owner = listener.owner.load(ordering: .acquiring)
         socket.apply(listener.options)
+        // It starts passive: its owner (or the process it is handed to)
+        // asks for data, so none can reach the wrong process first.
+        socket.active = 0
+        socket.activeShown.store(0, ordering: .relaxed)
         socket.listenerId.store(listener.id.load(ordering: .relaxed), ordering: .relaxed)
         if let fd = descriptor(of: socket) { socket.fd.store(fd, ordering: .relaxed) }
         if limit > 0 && listener.connections.load(ordering: .relaxed) >= limit {
@@ -247,8 +256,10 @@ final class LoopSockets: @unchecked Sendable {
             socket.active -= 1
             if socket.active == 0 { tell(socket, NodeKind.socketPassive) }
         }
+        // Reading goes on until data comes with no count left (didRead): an
+        // owner that asks again in time (request and response) costs no
+        // epoll_ctl pair per message, and at most one read is kept back.
         socket.activeShown.store(socket.active, ordering: .relaxed)
-        if socket.active == 0 { stopReading(socket) }
     }
 
     func activate(_ socket: Socket, _ n: Int32) {
@@ -271,12 +282,12 @@ final class LoopSockets: @unchecked Sendable {
     }
 
     func startReading(_ socket: Socket) {
-        guard !socket.isListener, socket.active != 0, !socket.reading,
+        guard !socket.isListener, socket.active != 0,
               socket.state.load(ordering: .relaxed) == Socket.State.open,
               !socket.connecting.load(ordering: .relaxed) else { return }
-        deliverFrames(socket)
-        guard socket.active != 0, !socket.peerClosed, socket.state.load(ordering: .relaxed) == Socket.State.open
-        else { return }
+        deliverFrames(socket)  // what was kept back comes first
+        guard socket.active != 0, !socket.reading, !socket.peerClosed,
+              socket.state.load(ordering: .relaxed) == Socket.State.open else { return }
         if readBuffer == nil { readBuffer = .allocate(byteCount: Self.readSize, alignment: 16) }
         socket.reading = uv_read_start(socket.stream, { handle, _, buffer in
             let sockets = LoopSockets.of(handle!.pointee.loop)
@@ -298,7 +309,10 @@ final class LoopSockets: @unchecked Sendable {
         if count > 0 {
             socket.bytesReceived.add(UInt64(count), ordering: .relaxed)
             let chunk = UnsafeRawBufferPointer(start: readBuffer, count: count)
-            if socket.packet == UInt32(SWERL_PACKET_RAW) && socket.framing.buffered == 0 {
+            if socket.active == 0 {
+                socket.framing.append(chunk)   // kept for the next activate
+                stopReading(socket)
+            } else if socket.packet == UInt32(SWERL_PACKET_RAW) && socket.framing.buffered == 0 {
                 tell(socket, NodeKind.socketData, bytes: chunk)
                 useActive(socket)
             } else {
@@ -308,16 +322,26 @@ final class LoopSockets: @unchecked Sendable {
         } else if count == Int(UV_EOF.rawValue) {
             stopReading(socket)
             socket.peerClosed = true
-            let id = socket.id.load(ordering: .relaxed)
-            tell(socket, NodeKind.socketClosed)
-            if !socket.halfClose && engine.sockets.markClosing(socket, id: id) { closeGracefully(socket) }
+            socket.endPending = true
+            deliverFrames(socket)
         } else if count < 0 {
             fail(socket, status: Int32(count))
         }
     }
 
+    /// The peer closed, and every whole frame before its end was handed
+    /// out (a partial one is dropped): CLOSED, then the close unless the
+    /// socket is half closed.
+    private func peerEnded(_ socket: Socket) {
+        socket.endPending = false
+        let id = socket.id.load(ordering: .relaxed)
+        tell(socket, NodeKind.socketClosed)
+        if !socket.halfClose && engine.sockets.markClosing(socket, id: id) { closeGracefully(socket) }
+    }
+
     /// Hands out whole frames while the owner's active count allows.
     private func deliverFrames(_ socket: Socket) {
+        defer { if socket.endPending && socket.framing.buffered == 0 { peerEnded(socket) } }
         while socket.active != 0 && socket.framing.buffered > 0 {
             switch socket.framing.next(packet: socket.packet, maxFrame: socket.maxFrame) {
             case .frame(let start, let count):
@@ -327,6 +351,7 @@ final class LoopSockets: @unchecked Sendable {
                 socket.framing.consume(through: start + count)
                 useActive(socket)
             case .needMore:
+                if socket.endPending { peerEnded(socket) }
                 return
             case .tooLong(let length):
                 return fail(socket, code: Code.frame, words: "a frame of \(length) bytes: this socket's max_frame is "
@@ -498,6 +523,7 @@ final class LoopSockets: @unchecked Sendable {
 
     /// At the runtime's stop, on the holder: every socket closes now.
     func closeAll() {
+        runCommands()   // a listener's or connection's handle may be made by one
         for socket in Array(sockets.values) {
             _ = engine.sockets.markClosing(socket, id: socket.id.load(ordering: .relaxed))
             finalClose(socket)

@@ -49,6 +49,8 @@ final class Socket: @unchecked Sendable {
     var maxFrame = 1 << 20
     var halfClose = false
     var peerClosed = false
+    /// The peer's end was read; CLOSED waits for the data before it.
+    var endPending = false
     var pendingWrites = 0
     /// Bytes sent before the connection was made, in order.
     var beforeConnected: [[UInt8]] = []
@@ -99,6 +101,7 @@ final class Socket: @unchecked Sendable {
         maxFrame = 1 << 20
         halfClose = false
         peerClosed = false
+        endPending = false
         pendingWrites = 0
         beforeConnected = []
         acceptWaiting = false

@@ -61,7 +61,7 @@ extension Engine {
         socket.apply(options)
         socket.options = options
         socket.fd.store(fd, ordering: .relaxed)
-        socket.home = homeForNewSocket()
+        socket.home = homeForNewSocket(owner: owner)
         guard sockets.publish(socket, id: id, owner: owner, isAlive: { self.table.lookup($0) != nil }) else {
             Glibc.close(fd)
             if let path = address.path { Glibc.unlink(path) }
@@ -126,7 +126,7 @@ extension Engine {
         socket.apply(options)
         socket.options = options
         socket.connecting.store(true, ordering: .relaxed)
-        socket.home = homeForNewSocket()
+        socket.home = homeForNewSocket(owner: context.selfPid)
         guard sockets.publish(socket, id: id, owner: context.selfPid, isAlive: { self.table.lookup($0) != nil }) else {
             sockets.free(socket)
             return (Code.noProcess, 0)
@@ -137,19 +137,38 @@ extension Engine {
         return (Code.ok, id)
     }
 
-    /// A new socket's loop: the calling worker's, else the next in turn.
-    private func homeForNewSocket() -> Int {
+    /// A new socket's loop: its owner's scheduler, where the owner's calls
+    /// then run at once (no command, no wake-up across threads); else the
+    /// calling worker's, else the next in turn.
+    private func homeForNewSocket(owner: UInt64) -> Int {
+        if let process = table.lookup(owner) {
+            let home = process.pointee.lastScheduler.load(ordering: .relaxed)
+            if home != ProcessBlock.blockingHome && Int(home) < schedulers.count { return Int(home) }
+        }
         if let index = Worker.current(of: self)?.schedulerIndex { return index }
         return roundRobin.add(1, ordering: .relaxed).oldValue % schedulers.count
     }
 
     func loopSockets(of socket: Socket) -> LoopSockets { schedulers[socket.home].sockets }
 
-    /// Runs `action` on the socket's loop: now, if this thread holds it;
-    /// else as a command (which finds the socket only if `id` still names it).
+    /// Runs `action` on the socket's loop: now, if this thread holds it
+    /// (after the commands other threads posted before, so that what is
+    /// asked of a socket happens in order); else as a command (which finds
+    /// the socket only if `id` still names it).
     func onLoop(_ socket: Socket, _ id: UInt64, _ action: @escaping (Socket) -> Void) {
-        if let worker = Worker.current(of: self), worker.runHolding(socket.home, { action(socket) }) { return }
+        if runNow(on: socket, { action(socket) }) { return }
         schedulers[socket.home].sockets.post(SocketCommand(socket: socket, id: id, action: action))
+    }
+
+    /// Runs `body` now if this thread holds the socket's scheduler, the
+    /// commands posted before it first; false otherwise.
+    private func runNow(on socket: Socket, _ body: () -> Void) -> Bool {
+        guard let worker = Worker.current(of: self) else { return false }
+        return worker.runHolding(socket.home) {
+            let loop = loopSockets(of: socket)
+            loop.runCommands()
+            body()
+        }
     }
 
     /// The open socket `id` if `caller` owns it; else nil and the code.
@@ -193,10 +212,7 @@ extension Engine {
             }
         }
         socket.queued.add(total, ordering: .relaxed)
-        if let worker = Worker.current(of: self),
-           worker.runHolding(socket.home, { loopSockets(of: socket).write(socket, header: header, body: data) }) {
-            return Code.ok
-        }
+        if runNow(on: socket, { loopSockets(of: socket).write(socket, header: header, body: data) }) { return Code.ok }
         let bytes = header + Array(data)
         schedulers[socket.home].sockets.post(SocketCommand(socket: socket, id: id) { socket in
             bytes.withUnsafeBytes { self.loopSockets(of: socket).write(socket, header: [], body: $0) }
