@@ -26,6 +26,7 @@ from .message import Kind, Message, Pid, Reason, Ref
 from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
+from .sockets import ACTIVE_ONCE, Packet
 
 
 def version() -> str:
@@ -45,7 +46,7 @@ __version__ = "1.2.0"
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
     "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
-    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo",
+    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
     "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
     "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",

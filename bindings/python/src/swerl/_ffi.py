@@ -456,7 +456,9 @@ NONBLOCKING = (
     "swerl_link", "swerl_unlink", "swerl_trap_exit", "swerl_exit", "swerl_monitor",
     "swerl_demonitor", "swerl_send_after", "swerl_cancel_timer", "swerl_call_async",
     "swerl_reply", "swerl_last_error_detail", "swerl_pid_format", "swerl_set_blocking",
-    "swerl_send_after_named",
+    "swerl_send_after_named", "swerl_socket_opts_init", "swerl_socket_send", "swerl_socket_activate",
+    "swerl_socket_close", "swerl_socket_shutdown", "swerl_socket_set_owner", "swerl_socket_setopt",
+    "swerl_socket_info_get",
 )
 
 

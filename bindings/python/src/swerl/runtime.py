@@ -12,7 +12,7 @@ from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
 
-from . import _ffi, closing
+from . import _ffi, closing, sockets as _sockets
 from ._ffi import lib, quick
 from .aio import Bridge
 from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
@@ -262,6 +262,51 @@ class Ctx:
         """Set the exit reason used when the handler returns STOP (or init fails)."""
         detail = _detail(detail)
         check(quick.swerl_fail(self._p(), int(reason), detail, len(detail)), "fail")
+
+    # Sockets (swerl.sockets): owned by this process; their events come as
+    # SOCKET_* messages with the socket in msg.ref.
+
+    def listen(self, address: str, **options: Any) -> int:
+        """Listen on `address` ("127.0.0.1:8080", "[::1]:0", "unix:/path")
+        for this process: each connection comes as a SOCKET_ACCEPTED message
+        while the listener is active (options: active=N accepts, packet=,
+        max_connections=, backlog=, ...: swerl.sockets.options). Returns the
+        listener's id; rt.socket_info(id)["local"] tells a port 0's port."""
+        self._p()
+        return _sockets.listen(self._rt, self.self_pid(), address, options)
+
+    def connect(self, address: str, timeout: Optional[float] = 5.0, **options: Any) -> int:
+        """Connect from this process; returns the socket at once, and the
+        outcome comes as SOCKET_CONNECTED (reason 0, or the error code).
+        Sends before it are queued."""
+        return _sockets.connect(self._p(), address, timeout, options)
+
+    def socket_send(self, socket: int, data: bytes) -> None:
+        """Send on a socket this process owns (framed as its packet option
+        says). swerl.SendQueueFull when too much waits: SOCKET_WRITABLE follows."""
+        _sockets.send(self._p(), socket, data)
+
+    def activate(self, socket: int, n: int = _sockets.ACTIVE_ONCE) -> None:
+        """Let one more message come (the default), or n more (then
+        SOCKET_PASSIVE), or none (0: passive)."""
+        _sockets.activate(self._p(), socket, n)
+
+    def socket_close(self, socket: int) -> None:
+        """Close it once what was queued is written; no message follows."""
+        _sockets.close(self._p(), socket)
+
+    def socket_shutdown(self, socket: int) -> None:
+        """Close the sending side after the queue (the peer reads the end)."""
+        _sockets.shutdown(self._p(), socket)
+
+    def set_socket_owner(self, socket: int, pid: int) -> None:
+        """Hand the socket to another process (gen_tcp's controlling_process)."""
+        _sockets.set_owner(self._p(), socket, _pid(pid))
+
+    def setopt(self, socket: int, name: str, value: int) -> None:
+        """Change an option: packet, max_frame, send_queue_max, nodelay,
+        keepalive, recv_buffer, send_buffer, half_close."""
+        _sockets.setopt(self._p(), socket, name, value)
 
 
 _live_runtimes: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
@@ -762,6 +807,15 @@ class Runtime:
         more blocking processes than that wait their turn."""
         check(lib.swerl_runtime_set_blocking_threads(
             self._p(), _count(max_threads, "blocking_threads", 1)), "set_blocking_threads")
+
+    def listen(self, owner: int, address: str, **options: Any) -> int:
+        """Listen on `address` for process `owner` (see Ctx.listen)."""
+        return _sockets.listen(self._p(), _pid(owner), address, options)
+
+    def socket_info(self, socket: int) -> Optional[Dict[str, Any]]:
+        """The socket's owner, addresses, counters and state, or None when
+        it is not open."""
+        return _sockets.info(self._p(), socket)
 
     def stats(self) -> Dict[str, int]:
         s = _ffi.SwerlStats()
