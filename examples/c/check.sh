@@ -104,5 +104,30 @@ expect mixed_call 0 <<'END'
 swerl_send to the dead store: no such process (ENOPROC)
 END
 
+expect echo_server 0 <<'END'
+echo server on 127.0.0.1
+sent "hello", echoed "hello"
+sent "one process per connection", echoed "one process per connection"
+sent "bye", echoed "bye"
+done: every echo matched
+END
+
+expect chat_server 0 <<'END'
+alice got: * welcome, alice (1 here)
+bob got: * welcome, bob (2 here)
+alice got: * bob joined
+carol got: * welcome, carol (3 here)
+alice got: * carol joined
+bob got: * carol joined
+bob got: alice: hello, everyone
+carol got: alice: hello, everyone
+carol: connection closed
+alice got: * carol left
+bob got: * carol left
+alice got: bob: bye
+sessions running: 2
+done
+END
+
 echo "C examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
