@@ -291,6 +291,14 @@ test-examples: $(STAGE_PREREQ)
 	    grep -qF -- "$$want" <<<"$$out" || { echo "error: quickstart.py did not print '$$want'" >&2; exit 1; }; \
 	done; \
 	echo "python quickstart: ok"; \
+	for example in echo_server line_chat; do \
+	    echo "== examples/python/$$example.py (installed wheel)"; \
+	    out=$$(env -u SWERL_LIBRARY -u PYTHONPATH timeout 120 $(PY_VENV)/bin/python examples/python/$$example.py 2>/dev/null) \
+	        || { printf '%s\n' "$$out"; echo "error: $$example.py failed" >&2; exit 1; }; \
+	    printf '%s\n' "$$out"; \
+	    diff <(printf '%s\n' "$$out") examples/python/$$example.expected \
+	        || { echo "error: $$example.py printed other lines than examples/python/$$example.expected" >&2; exit 1; }; \
+	done; \
 	echo "== the README's Python example (installed wheel)"; \
 	awk '/^```python$$/ { f = 1; next } /^```$$/ { if (f) exit } f' README.md > build/readme_example.py; \
 	out=$$(env -u SWERL_LIBRARY -u PYTHONPATH $(PY_VENV)/bin/python build/readme_example.py); \
