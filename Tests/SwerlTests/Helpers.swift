@@ -97,6 +97,17 @@ struct Event: Sendable, CustomStringConvertible {
         at = ContinuousClock.now
     }
 
+    /// A note a test's process makes (a message-kind event with this text).
+    init(text: String) {
+        kind = .message
+        from = nil
+        ref = nil
+        bytes = Array(text.utf8)
+        reason = nil
+        error = nil
+        at = ContinuousClock.now
+    }
+
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     func isDown(_ monitor: Ref) -> Bool { kind == .down && ref == monitor }

@@ -16,6 +16,18 @@ public struct Message: @unchecked Sendable {
         case call = 4
         /// The answer to `context.call(...)`: `ref`, `error` or `bytes`.
         case reply = 5
+        /// Sockets (`socket` says which): bytes read (a chunk, a frame or a line).
+        case socketData = 6
+        /// The peer closed (`socketError` nil) or the connection broke.
+        case socketClosed = 7
+        /// An activity given as a count ran out.
+        case socketPassive = 8
+        /// A connection accepted on a listener this process owns: `socket` is the new one.
+        case socketAccepted = 9
+        /// A connect's outcome: `socketError` nil, or why it failed.
+        case socketConnected = 10
+        /// A send refused as `sendQueueFull` may be retried.
+        case socketWritable = 11
     }
 
     public let kind: Kind

@@ -10,9 +10,9 @@ import Glibc
 import Synchronization
 
 struct SocketCommand {
-    let socket: Socket
+    let socket: SocketState
     let id: UInt64
-    let action: (Socket) -> Void
+    let action: (SocketState) -> Void
 }
 
 final class LoopSockets: @unchecked Sendable {
@@ -23,7 +23,7 @@ final class LoopSockets: @unchecked Sendable {
     // --- holder only ------------------------------------------------------------
     /// libuv handles of sockets (and their timers) not yet closed.
     private(set) var handles = 0
-    private var sockets: [Int: Socket] = [:]
+    private var sockets: [Int: SocketState] = [:]
     private var readBuffer: UnsafeMutableRawPointer? = nil
     static let readSize = 65_536
     /// How long a close waits for the queued bytes to be written.
@@ -44,9 +44,9 @@ final class LoopSockets: @unchecked Sendable {
         Unmanaged<LoopSockets>.fromOpaque(loop.pointee.data!).takeUnretainedValue()
     }
 
-    static func socket(of handle: UnsafeMutableRawPointer) -> Socket {
+    static func socket(of handle: UnsafeMutableRawPointer) -> SocketState {
         let data = handle.assumingMemoryBound(to: uv_handle_t.self).pointee.data!
-        return Unmanaged<Socket>.fromOpaque(data).takeUnretainedValue()
+        return Unmanaged<SocketState>.fromOpaque(data).takeUnretainedValue()
     }
 
     /// Whether the loop has sockets to poll while the scheduler is busy.
@@ -78,7 +78,7 @@ final class LoopSockets: @unchecked Sendable {
 
     // MARK: Opening
 
-    private func makeHandle(_ socket: Socket) -> UnsafeMutablePointer<uv_stream_t> {
+    private func makeHandle(_ socket: SocketState) -> UnsafeMutablePointer<uv_stream_t> {
         let size = max(MemoryLayout<uv_tcp_t>.size, MemoryLayout<uv_pipe_t>.size)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         if socket.isUnix {
@@ -95,7 +95,7 @@ final class LoopSockets: @unchecked Sendable {
 
     /// A listening fd (bound and listening already, by the caller's thread)
     /// joins the loop.
-    func openListener(_ socket: Socket, fd: Int32, backlog: Int32) {
+    func openListener(_ socket: SocketState, fd: Int32, backlog: Int32) {
         let stream = makeHandle(socket)
         let status = socket.isUnix
             ? uv_pipe_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_pipe_t.self), fd)
@@ -106,7 +106,7 @@ final class LoopSockets: @unchecked Sendable {
         }
         // Closed (its owner gone) before it reached the loop: the close
         // found no handle, so it closes here.
-        guard socket.state.load(ordering: .acquiring) == Socket.State.open else { return finalClose(socket) }
+        guard socket.state.load(ordering: .acquiring) == SocketState.State.open else { return finalClose(socket) }
         let listening = uv_listen(stream, backlog) { server, status in
             LoopSockets.of(server!.pointee.loop).connectionArrived(LoopSockets.socket(of: UnsafeMutableRawPointer(server!)),
                                                                   status: status)
@@ -115,7 +115,7 @@ final class LoopSockets: @unchecked Sendable {
     }
 
     /// Starts connecting (the socket's handle is made here).
-    func connect(_ socket: Socket, to address: SocketAddress, timeoutMillis: UInt32) {
+    func connect(_ socket: SocketState, to address: SocketAddress, timeoutMillis: UInt32) {
         guard socket.connecting.load(ordering: .relaxed) else { return }  // closed before it began
         let stream = makeHandle(socket)
         let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
@@ -144,7 +144,7 @@ final class LoopSockets: @unchecked Sendable {
         if timeoutMillis != SWERL_INFINITY { startTimer(socket, millis: UInt64(timeoutMillis), .connectTimeout) }
     }
 
-    private func connected(_ socket: Socket, status: Int32) {
+    private func connected(_ socket: SocketState, status: Int32) {
         guard socket.connecting.load(ordering: .relaxed) else { return }  // a timeout or a close came first
         socket.connecting.store(false, ordering: .relaxed)
         stopTimer(socket)
@@ -164,11 +164,11 @@ final class LoopSockets: @unchecked Sendable {
         for bytes in queued {
             bytes.withUnsafeBytes { write(socket, header: [], body: $0) }
         }
-        if socket.state.load(ordering: .relaxed) == Socket.State.closing { return closeGracefully(socket) }
+        if socket.state.load(ordering: .relaxed) == SocketState.State.closing { return closeGracefully(socket) }
         startReading(socket)
     }
 
-    private func descriptor(of socket: Socket) -> Int32? {
+    private func descriptor(of socket: SocketState) -> Int32? {
         var fd = uv_os_fd_t()
         guard let handle = socket.handle, uv_fileno(handle.assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 else {
             return nil
@@ -178,8 +178,8 @@ final class LoopSockets: @unchecked Sendable {
 
     // MARK: Accepting
 
-    private func connectionArrived(_ listener: Socket, status: Int32) {
-        guard listener.state.load(ordering: .relaxed) == Socket.State.open else { return }
+    private func connectionArrived(_ listener: SocketState, status: Int32) {
+        guard listener.state.load(ordering: .relaxed) == SocketState.State.open else { return }
         if status < 0 { return acceptFailed(listener, status: status) }
         guard listener.active != 0 else {
             // Not accepting it leaves it in the kernel's backlog: libuv stops
@@ -190,7 +190,7 @@ final class LoopSockets: @unchecked Sendable {
         acceptOne(listener)
     }
 
-    private func acceptOne(_ listener: Socket) {
+    private func acceptOne(_ listener: SocketState) {
         listener.acceptWaiting = false
         guard let (socket, id) = engine.sockets.allocate() else {
             return shed(listener, reason: "every socket slot is in use")
@@ -227,14 +227,14 @@ final class LoopSockets: @unchecked Sendable {
         startReading(socket)
     }
 
-    private func shed(_ listener: Socket, reason: String) {
+    private func shed(_ listener: SocketState, reason: String) {
         listener.connectionsShed.add(1, ordering: .relaxed)
         acceptFailed(listener, status: -EMFILE, words: reason)
     }
 
     /// A failed accept: counted, and said through the log hook at most once
     /// a second per listener; the listener goes on.
-    private func acceptFailed(_ listener: Socket, status: Int32, words: String? = nil) {
+    private func acceptFailed(_ listener: SocketState, status: Int32, words: String? = nil) {
         listener.acceptErrors.add(1, ordering: .relaxed)
         let now = monotonicNanos()
         guard now - listener.lastAcceptErrorLog >= 1_000_000_000 else { return }
@@ -249,8 +249,8 @@ final class LoopSockets: @unchecked Sendable {
 
     /// One message used from the active count; passive at 0 (with
     /// SWERL_SOCKET_PASSIVE after an active count given as N).
-    private func useActive(_ socket: Socket) {
-        if socket.active == Socket.activeOnce {
+    private func useActive(_ socket: SocketState) {
+        if socket.active == SocketState.activeOnce {
             socket.active = 0
         } else if socket.active > 0 {
             socket.active -= 1
@@ -262,13 +262,13 @@ final class LoopSockets: @unchecked Sendable {
         socket.activeShown.store(socket.active, ordering: .relaxed)
     }
 
-    func activate(_ socket: Socket, _ n: Int32) {
+    func activate(_ socket: SocketState, _ n: Int32) {
         if n == 0 {
             socket.active = 0
-        } else if n == Socket.activeOnce {
-            socket.active = Socket.activeOnce
+        } else if n == SocketState.activeOnce {
+            socket.active = SocketState.activeOnce
         } else {
-            let now = socket.active == Socket.activeOnce ? 1 : Int(socket.active)
+            let now = socket.active == SocketState.activeOnce ? 1 : Int(socket.active)
             socket.active = Int32(min(now + Int(n), 1 << 30))
         }
         socket.activeShown.store(socket.active, ordering: .relaxed)
@@ -281,13 +281,13 @@ final class LoopSockets: @unchecked Sendable {
         }
     }
 
-    func startReading(_ socket: Socket) {
+    func startReading(_ socket: SocketState) {
         guard !socket.isListener, socket.active != 0,
-              socket.state.load(ordering: .relaxed) == Socket.State.open,
+              socket.state.load(ordering: .relaxed) == SocketState.State.open,
               !socket.connecting.load(ordering: .relaxed) else { return }
         deliverFrames(socket)  // what was kept back comes first
         guard socket.active != 0, !socket.reading, !socket.peerClosed,
-              socket.state.load(ordering: .relaxed) == Socket.State.open else { return }
+              socket.state.load(ordering: .relaxed) == SocketState.State.open else { return }
         if readBuffer == nil { readBuffer = .allocate(byteCount: Self.readSize, alignment: 16) }
         socket.reading = uv_read_start(socket.stream, { handle, _, buffer in
             let sockets = LoopSockets.of(handle!.pointee.loop)
@@ -299,13 +299,13 @@ final class LoopSockets: @unchecked Sendable {
         }) == 0
     }
 
-    private func stopReading(_ socket: Socket) {
+    private func stopReading(_ socket: SocketState) {
         guard socket.reading else { return }
         uv_read_stop(socket.stream)
         socket.reading = false
     }
 
-    private func didRead(_ socket: Socket, count: Int) {
+    private func didRead(_ socket: SocketState, count: Int) {
         if count > 0 {
             socket.bytesReceived.add(UInt64(count), ordering: .relaxed)
             let chunk = UnsafeRawBufferPointer(start: readBuffer, count: count)
@@ -332,7 +332,7 @@ final class LoopSockets: @unchecked Sendable {
     /// The peer closed, and every whole frame before its end was handed
     /// out (a partial one is dropped): CLOSED, then the close unless the
     /// socket is half closed.
-    private func peerEnded(_ socket: Socket) {
+    private func peerEnded(_ socket: SocketState) {
         socket.endPending = false
         let id = socket.id.load(ordering: .relaxed)
         tell(socket, NodeKind.socketClosed)
@@ -340,7 +340,7 @@ final class LoopSockets: @unchecked Sendable {
     }
 
     /// Hands out whole frames while the owner's active count allows.
-    private func deliverFrames(_ socket: Socket) {
+    private func deliverFrames(_ socket: SocketState) {
         defer { if socket.endPending && socket.framing.buffered == 0 { peerEnded(socket) } }
         while socket.active != 0 && socket.framing.buffered > 0 {
             switch socket.framing.next(packet: socket.packet, maxFrame: socket.maxFrame) {
@@ -364,7 +364,7 @@ final class LoopSockets: @unchecked Sendable {
 
     /// Writes what the kernel takes now, queues the rest (copied). The
     /// caller counted header + body in `queued`.
-    func write(_ socket: Socket, header: [UInt8], body: UnsafeRawBufferPointer) {
+    func write(_ socket: SocketState, header: [UInt8], body: UnsafeRawBufferPointer) {
         let total = header.count + body.count
         guard total > 0 else { return }
         if socket.connecting.load(ordering: .relaxed) {
@@ -433,17 +433,17 @@ final class LoopSockets: @unchecked Sendable {
         }
     }
 
-    private func wrote(_ socket: Socket, length: Int, status: Int32) {
+    private func wrote(_ socket: SocketState, length: Int, status: Int32) {
         socket.pendingWrites -= 1
         finishWrite(socket, length, written: status == 0)
         if status < 0 && status != Int32(UV_ECANCELED.rawValue) { fail(socket, status: status) }
-        if socket.pendingWrites == 0 && socket.state.load(ordering: .relaxed) == Socket.State.closing {
+        if socket.pendingWrites == 0 && socket.state.load(ordering: .relaxed) == SocketState.State.closing {
             finalClose(socket)
         }
     }
 
     /// `length` bytes left the queue (written, or dropped with the socket).
-    private func finishWrite(_ socket: Socket, _ length: Int, written: Bool) {
+    private func finishWrite(_ socket: SocketState, _ length: Int, written: Bool) {
         if written { socket.bytesSent.add(UInt64(length), ordering: .relaxed) }
         // sequentiallyConsistent: the Dekker pair with the sender's
         // wantWritable store and its second look at `queued`.
@@ -451,13 +451,13 @@ final class LoopSockets: @unchecked Sendable {
         if left <= socket.sendQueueMax.load(ordering: .relaxed) / 2
             && socket.wantWritable.load(ordering: .sequentiallyConsistent)
             && socket.wantWritable.exchange(false, ordering: .relaxed)
-            && socket.state.load(ordering: .relaxed) == Socket.State.open {
+            && socket.state.load(ordering: .relaxed) == SocketState.State.open {
             tell(socket, NodeKind.socketWritable)
         }
     }
 
     /// Closes the sending side once the queue is written.
-    func shutdown(_ socket: Socket) {
+    func shutdown(_ socket: SocketState) {
         guard let stream = socket.stream, !socket.connecting.load(ordering: .relaxed) else { return }
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         if uv_shutdown(request, stream, { request, _ in request!.deallocate() }) != 0 { request.deallocate() }
@@ -467,12 +467,12 @@ final class LoopSockets: @unchecked Sendable {
 
     /// The end for a socket that was open: its owner hears why, and it closes
     /// now (what was queued is dropped: the connection is broken).
-    private func fail(_ socket: Socket, status: Int32) {
+    private func fail(_ socket: SocketState, status: Int32) {
         let (code, words) = Self.code(status)
         fail(socket, code: code, words: words)
     }
 
-    private func fail(_ socket: Socket, code: Int32, words: String) {
+    private func fail(_ socket: SocketState, code: Int32, words: String) {
         let id = socket.id.load(ordering: .relaxed)
         if engine.sockets.markClosing(socket, id: id) {
             tell(socket, socket.connecting.load(ordering: .relaxed) ? NodeKind.socketConnected : NodeKind.socketClosed,
@@ -484,18 +484,18 @@ final class LoopSockets: @unchecked Sendable {
 
     /// A close the owner asked for (or its exit): the queue is written
     /// first, for lingerMillis at most.
-    func closeGracefully(_ socket: Socket) {
+    func closeGracefully(_ socket: SocketState) {
         stopReading(socket)
         if socket.pendingWrites == 0 || socket.connecting.load(ordering: .relaxed) { return finalClose(socket) }
         startTimer(socket, millis: Self.lingerMillis, .linger)
     }
 
-    private func isClosingHandle(_ socket: Socket) -> Bool {
+    private func isClosingHandle(_ socket: SocketState) -> Bool {
         guard let handle = socket.handle else { return true }
         return uv_is_closing(handle.assumingMemoryBound(to: uv_handle_t.self)) != 0
     }
 
-    func finalClose(_ socket: Socket) {
+    func finalClose(_ socket: SocketState) {
         guard let handle = socket.handle, !isClosingHandle(socket) else { return }
         stopTimer(socket)
         socket.reading = false
@@ -508,7 +508,7 @@ final class LoopSockets: @unchecked Sendable {
         }
     }
 
-    private func closed(_ socket: Socket) {
+    private func closed(_ socket: SocketState) {
         handles -= 1
         sockets[socket.slot] = nil
         let listener = socket.listenerId.load(ordering: .relaxed)
@@ -536,11 +536,11 @@ final class LoopSockets: @unchecked Sendable {
     enum TimerPurpose { case connectTimeout, linger }
 
     private struct TimerBox {
-        let socket: Unmanaged<Socket>
+        let socket: Unmanaged<SocketState>
         let purpose: TimerPurpose
     }
 
-    private func startTimer(_ socket: Socket, millis: UInt64, _ purpose: TimerPurpose) {
+    private func startTimer(_ socket: SocketState, millis: UInt64, _ purpose: TimerPurpose) {
         stopTimer(socket)
         let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
         uv_timer_init(loop, timer)
@@ -555,14 +555,14 @@ final class LoopSockets: @unchecked Sendable {
         }, millis, 0)
     }
 
-    private func timerFired(_ socket: Socket, _ purpose: TimerPurpose) {
+    private func timerFired(_ socket: SocketState, _ purpose: TimerPurpose) {
         switch purpose {
         case .connectTimeout: connected(socket, status: Int32(UV_ETIMEDOUT.rawValue))
         case .linger: finalClose(socket)
         }
     }
 
-    private func stopTimer(_ socket: Socket) {
+    private func stopTimer(_ socket: SocketState) {
         guard let timer = socket.timer else { return }
         socket.timer = nil
         uv_timer_stop(timer)
@@ -578,7 +578,7 @@ final class LoopSockets: @unchecked Sendable {
 
     // MARK: Telling the owner
 
-    private func tell(_ socket: Socket, _ kind: UInt32, reason: Int32 = 0, text: String = "",
+    private func tell(_ socket: SocketState, _ kind: UInt32, reason: Int32 = 0, text: String = "",
                       bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), to owner: UInt64? = nil) {
         let target = owner ?? socket.owner.load(ordering: .acquiring)
         guard let process = engine.table.lookup(target) else { return }

@@ -149,20 +149,20 @@ extension Engine {
         return roundRobin.add(1, ordering: .relaxed).oldValue % schedulers.count
     }
 
-    func loopSockets(of socket: Socket) -> LoopSockets { schedulers[socket.home].sockets }
+    func loopSockets(of socket: SocketState) -> LoopSockets { schedulers[socket.home].sockets }
 
     /// Runs `action` on the socket's loop: now, if this thread holds it
     /// (after the commands other threads posted before, so that what is
     /// asked of a socket happens in order); else as a command (which finds
     /// the socket only if `id` still names it).
-    func onLoop(_ socket: Socket, _ id: UInt64, _ action: @escaping (Socket) -> Void) {
+    func onLoop(_ socket: SocketState, _ id: UInt64, _ action: @escaping (SocketState) -> Void) {
         if runNow(on: socket, { action(socket) }) { return }
         schedulers[socket.home].sockets.post(SocketCommand(socket: socket, id: id, action: action))
     }
 
     /// Runs `body` now if this thread holds the socket's scheduler, the
     /// commands posted before it first; false otherwise.
-    private func runNow(on socket: Socket, _ body: () -> Void) -> Bool {
+    private func runNow(on socket: SocketState, _ body: () -> Void) -> Bool {
         guard let worker = Worker.current(of: self) else { return false }
         return worker.runHolding(socket.home) {
             let loop = loopSockets(of: socket)
@@ -172,7 +172,7 @@ extension Engine {
     }
 
     /// The open socket `id` if `caller` owns it; else nil and the code.
-    private func ownedSocket(_ id: UInt64, by caller: UInt64, in function: String) -> (Socket?, Int32) {
+    private func ownedSocket(_ id: UInt64, by caller: UInt64, in function: String) -> (SocketState?, Int32) {
         if isStopped { return (nil, Code.stopped) }
         guard let socket = sockets.lookup(id), socket.isOpen(id) else {
             return (nil, ErrorDetail.failing(Code.noSocket, "\(function): socket \(id) is not open here (closed, "
@@ -239,7 +239,7 @@ extension Engine {
     }
 
     /// Closes a socket (its owner asked, or exited), queue written first.
-    private func close(_ socket: Socket, _ id: UInt64) {
+    private func close(_ socket: SocketState, _ id: UInt64) {
         guard sockets.markClosing(socket, id: id) else { return }
         onLoop(socket, id) { socket in self.loopSockets(of: socket).closeGracefully(socket) }
     }
@@ -295,7 +295,7 @@ extension Engine {
     }
 
     /// An option the kernel keeps, set on the descriptor (any thread may).
-    private func setSystemOption(_ socket: Socket, option: Int32, value: Int32, in function: String) -> Int32 {
+    private func setSystemOption(_ socket: SocketState, option: Int32, value: Int32, in function: String) -> Int32 {
         let fd = socket.fd.load(ordering: .relaxed)
         if socket.isUnix && (Int(option) == SWERL_SO_NODELAY || Int(option) == SWERL_SO_KEEPALIVE) {
             return ErrorDetail.failing(Code.notSupported, "\(function): a Unix socket has no TCP options")
@@ -327,7 +327,7 @@ extension Engine {
     }
 
     /// The options a connection's descriptor takes when it is made (holder).
-    func applySystemOptions(_ socket: Socket) {
+    func applySystemOptions(_ socket: SocketState) {
         let fd = socket.fd.load(ordering: .relaxed)
         guard fd >= 0 else { return }
         let options = socket.options

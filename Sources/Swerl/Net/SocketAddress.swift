@@ -1,4 +1,4 @@
-// Socket addresses as the header spells them: "127.0.0.1:8080",
+// SocketState addresses as the header spells them: "127.0.0.1:8080",
 // "[::1]:8080", "localhost:8080" and "unix:/path", to and from sockaddr.
 
 import CLibUV

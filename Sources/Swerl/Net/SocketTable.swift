@@ -12,7 +12,7 @@ final class SocketTable: @unchecked Sendable {
 
     let tag: UInt64
     private let chunks: UnsafeMutablePointer<Atomic<UInt>>
-    private var objects: [Socket] = []          // under `allocation`
+    private var objects: [SocketState] = []          // under `allocation`
     private let allocation = Lock<[Int]>([])    // free slots
     private var generations: [UInt64] = []      // under `allocation`
     /// Owner pid -> its sockets' ids.
@@ -31,7 +31,7 @@ final class SocketTable: @unchecked Sendable {
         for i in 0..<(Self.capacity >> Self.chunkShift) {
             let raw = chunks[i].load(ordering: .relaxed)
             guard raw != 0 else { continue }
-            UnsafeMutablePointer<Unmanaged<Socket>>(bitPattern: raw)!.deallocate()  // the objects are `objects`'
+            UnsafeMutablePointer<Unmanaged<SocketState>>(bitPattern: raw)!.deallocate()  // the objects are `objects`'
         }
         chunks.deinitialize(count: Self.capacity >> Self.chunkShift)
         chunks.deallocate()
@@ -39,27 +39,27 @@ final class SocketTable: @unchecked Sendable {
 
     /// The socket `id` names, if it is one of ours (open or not: see isOpen).
     @inline(__always)
-    func lookup(_ id: UInt64) -> Socket? {
+    func lookup(_ id: UInt64) -> SocketState? {
         guard id != 0, Pids.isLocal(id), Pids.tag(id) == tag else { return nil }
         let slot = Pids.slot(id)
         guard slot < Self.capacity else { return nil }
         let raw = chunks[slot >> Self.chunkShift].load(ordering: .acquiring)
         guard raw != 0 else { return nil }
-        let base = UnsafeRawPointer(bitPattern: raw)!.assumingMemoryBound(to: Unmanaged<Socket>.self)
+        let base = UnsafeRawPointer(bitPattern: raw)!.assumingMemoryBound(to: Unmanaged<SocketState>.self)
         let socket = base[slot & (Self.chunkSize - 1)].takeUnretainedValue()
         return socket.id.load(ordering: .acquiring) == id ? socket : nil
     }
 
     /// A free slot's socket with a new id (published by `publish`), or nil
     /// when every slot is in use.
-    func allocate() -> (Socket, UInt64)? {
-        allocation.withLock { free -> (Socket, UInt64)? in
+    func allocate() -> (SocketState, UInt64)? {
+        allocation.withLock { free -> (SocketState, UInt64)? in
             if free.isEmpty {
                 let start = objects.count
                 guard start < Self.capacity else { return nil }
-                let chunk = UnsafeMutablePointer<Unmanaged<Socket>>.allocate(capacity: Self.chunkSize)
+                let chunk = UnsafeMutablePointer<Unmanaged<SocketState>>.allocate(capacity: Self.chunkSize)
                 for i in 0..<Self.chunkSize {
-                    let socket = Socket(slot: start + i)
+                    let socket = SocketState(slot: start + i)
                     objects.append(socket)
                     generations.append(0)
                     (chunk + i).initialize(to: Unmanaged.passUnretained(socket))
@@ -79,11 +79,11 @@ final class SocketTable: @unchecked Sendable {
     /// (nothing changed) when `owner` is not alive, as told by `isAlive`
     /// under the owner index's lock (a process marks itself dead before it
     /// takes its sockets from the index, so none is left behind).
-    func publish(_ socket: Socket, id: UInt64, owner: UInt64, isAlive: (UInt64) -> Bool) -> Bool {
+    func publish(_ socket: SocketState, id: UInt64, owner: UInt64, isAlive: (UInt64) -> Bool) -> Bool {
         owners.withLock { index -> Bool in
             guard isAlive(owner) else { return false }
             socket.owner.store(owner, ordering: .relaxed)
-            socket.state.store(Socket.State.open, ordering: .relaxed)
+            socket.state.store(SocketState.State.open, ordering: .relaxed)
             socket.id.store(id, ordering: .releasing)
             index[owner, default: []].append(id)
             open.add(1, ordering: .relaxed)
@@ -92,19 +92,19 @@ final class SocketTable: @unchecked Sendable {
     }
 
     /// Returns an allocated socket's slot (its handle closed, or never made).
-    func free(_ socket: Socket) {
+    func free(_ socket: SocketState) {
         socket.id.store(0, ordering: .releasing)
-        socket.state.store(Socket.State.free, ordering: .releasing)
+        socket.state.store(SocketState.State.free, ordering: .releasing)
         socket.reset()
         allocation.withLock { $0.append(socket.slot) }
     }
 
     /// The socket stops being open: no API call reaches it any more, and it
     /// leaves its owner's list. False when it was not open.
-    func markClosing(_ socket: Socket, id: UInt64) -> Bool {
+    func markClosing(_ socket: SocketState, id: UInt64) -> Bool {
         owners.withLock { index -> Bool in
             guard socket.isOpen(id) else { return false }
-            socket.state.store(Socket.State.closing, ordering: .releasing)
+            socket.state.store(SocketState.State.closing, ordering: .releasing)
             let owner = socket.owner.load(ordering: .relaxed)
             index[owner]?.removeAll { $0 == id }
             if index[owner]?.isEmpty == true { index[owner] = nil }
@@ -114,7 +114,7 @@ final class SocketTable: @unchecked Sendable {
     }
 
     /// Moves an open socket to `newOwner` if alive; the code of the outcome.
-    func changeOwner(_ socket: Socket, id: UInt64, from caller: UInt64, to newOwner: UInt64,
+    func changeOwner(_ socket: SocketState, id: UInt64, from caller: UInt64, to newOwner: UInt64,
                      isAlive: (UInt64) -> Bool) -> Int32 {
         owners.withLock { index -> Int32 in
             guard socket.isOpen(id) else { return Code.noSocket }

@@ -1,6 +1,6 @@
 // One socket: what any thread may read (its id, owner, counters) and what
 // only the holder of its home scheduler touches (the libuv handle, the
-// active count, framing, the write queue). Socket objects are type-stable:
+// active count, framing, the write queue). SocketState objects are type-stable:
 // a slot keeps its object for the runtime's life, and a new socket in the
 // slot gets a new id, so a thread with a stale id never touches freed
 // memory and never reaches the new socket.
@@ -9,7 +9,7 @@ import CLibUV
 import CSwerl
 import Synchronization
 
-final class Socket: @unchecked Sendable {
+final class SocketState: @unchecked Sendable {
     enum State { static let free: UInt8 = 0, open: UInt8 = 1, closing: UInt8 = 2 }
 
     let slot: Int

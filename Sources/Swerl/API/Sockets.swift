@@ -1,0 +1,198 @@
+import CSwerl
+
+/// A socket owned by a process (swerl.h "Sockets"). Its events come to its
+/// owner as messages of the `socket…` kinds, with the socket in
+/// `message.socket`.
+public struct Socket: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    public var description: String { "#Socket<\(rawValue)>" }
+}
+
+/// How many messages a socket may send its owner before it stops reading
+/// (gen_tcp's `{active, …}`).
+public enum SocketActivity: Sendable, Equatable {
+    /// None: the socket does not read (TCP pushes back on the peer).
+    case passive
+    /// One message, then passive.
+    case once
+    /// N more messages, then passive and a `socketPassive` message.
+    case count(Int32)
+
+    var raw: Int32 {
+        switch self {
+        case .passive: return 0
+        case .once: return Int32(SWERL_ACTIVE_ONCE)
+        case .count(let n): return n
+        }
+    }
+}
+
+/// A listener's or a connection's options (those of a listener are the ones
+/// of the connections it accepts, which start passive).
+public struct SocketOptions: Sendable {
+    /// Framing done by the runtime.
+    public enum Packet: UInt32, Sendable {
+        /// What each read got.
+        case raw = 0
+        /// A big-endian length of 1, 2 or 4 bytes, then the payload.
+        case one = 1, two = 2, four = 4
+        /// One line, its "\n" included.
+        case line = 8
+    }
+
+    public var packet: Packet = .raw
+    /// A connection's activity to start with; a listener's: accepts.
+    public var active: SocketActivity = .passive
+    public var noDelay = true
+    public var keepAlive = false
+    public var reuseAddress = true
+    /// Keep sending after the peer closed its side.
+    public var halfClose = false
+    public var ipv6Only = false
+    /// The longest frame or line (0: 1 MiB).
+    public var maxFrame: UInt32 = 0
+    public var backlog: UInt32 = 0
+    /// A listener's connections open at once (0: no limit).
+    public var maxConnections: UInt32 = 0
+    public var receiveBuffer: UInt32 = 0
+    public var sendBuffer: UInt32 = 0
+    /// Bytes queued for sending at most (0: 4 MiB).
+    public var sendQueueMax: UInt64 = 0
+
+    public init() {}
+
+    var raw: swerl_socket_opts {
+        var options = Engine.defaultSocketOptions()
+        options.packet = packet.rawValue
+        options.active = active.raw
+        var flags: UInt32 = 0
+        if noDelay { flags |= UInt32(SWERL_SOCKET_NODELAY) }
+        if keepAlive { flags |= UInt32(SWERL_SOCKET_KEEPALIVE) }
+        if reuseAddress { flags |= UInt32(SWERL_SOCKET_REUSEADDR) }
+        if halfClose { flags |= UInt32(SWERL_SOCKET_HALF_CLOSE) }
+        if ipv6Only { flags |= UInt32(SWERL_SOCKET_IPV6_ONLY) }
+        options.flags = flags
+        options.max_frame = maxFrame
+        options.backlog = backlog
+        options.max_connections = maxConnections
+        options.recv_buffer = receiveBuffer
+        options.send_buffer = sendBuffer
+        options.send_queue_max = sendQueueMax
+        return options
+    }
+}
+
+/// A snapshot of a socket (`Runtime.socketInfo`).
+public struct SocketInfo: Sendable {
+    public let isListener: Bool
+    public let owner: Pid
+    /// "127.0.0.1:8080", "[::1]:8080", "unix:/path".
+    public let local: String
+    /// The other end ("" for a listener).
+    public let peer: String
+    public let bytesReceived: UInt64
+    public let bytesSent: UInt64
+    public let sendQueued: UInt64
+    /// A listener's connections open now.
+    public let connections: UInt32
+
+    /// The port of `local` (0 for a Unix socket).
+    public var port: Int { Int(local.split(separator: ":").last ?? "") ?? 0 }
+
+    init(_ raw: swerl_socket_info) {
+        isListener = raw.type == UInt32(SWERL_SOCKET_LISTENER)
+        owner = Pid(rawValue: raw.owner)
+        local = Self.text(raw.local)
+        peer = Self.text(raw.peer)
+        bytesReceived = raw.bytes_received
+        bytesSent = raw.bytes_sent
+        sendQueued = raw.send_queued
+        connections = raw.connections
+    }
+
+    private static func text<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+extension Message {
+    /// The socket a `socket…` message is about.
+    public var socket: Socket? {
+        guard kind.rawValue >= Kind.socketData.rawValue, let ref else { return nil }
+        return Socket(rawValue: ref.rawValue)
+    }
+
+    /// `socketClosed` and `socketConnected`: why it failed (nil: the peer
+    /// closed, or connected).
+    public var socketError: SwerlError? {
+        (kind == .socketClosed || kind == .socketConnected) && rawReason < 0
+            ? SwerlError(.init(rawValue: rawReason), detail: text) : nil
+    }
+}
+
+extension Context {
+    /// Listens on `address` for this process: each connection comes as a
+    /// `socketAccepted` message while the listener is active.
+    public func listen(_ address: String, options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
+        try runtime.listen(address, owner: pid, options: options)
+    }
+
+    /// Connects from this process; the outcome comes as `socketConnected`.
+    /// Sends before it are queued.
+    public func connect(_ address: String, timeoutMilliseconds: UInt32 = 5000,
+                        options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
+        let (code, id) = Engine.socketConnect(UnsafeRawPointer(raw), address: address,
+                                              timeoutMillis: timeoutMilliseconds, options: options.raw)
+        try SwerlError.check(code)
+        return Socket(rawValue: id)
+    }
+
+    /// Sends on a socket this process owns (framed as its packet option
+    /// says). `sendQueueFull` when too much waits: `socketWritable` follows.
+    public func send(_ bytes: some MessagePayload, on socket: Socket) throws(SwerlError) {
+        let code = bytes.withPayloadBytes { Engine.socketSend(UnsafeRawPointer(raw), socket.rawValue, $0) }
+        try SwerlError.check(code)
+    }
+
+    /// Lets messages come: one (the default), N, or none.
+    public func activate(_ socket: Socket, _ activity: SocketActivity = .once) throws(SwerlError) {
+        try SwerlError.check(Engine.socketActivate(UnsafeRawPointer(raw), socket.rawValue, activity.raw))
+    }
+
+    /// Closes the socket once what was queued is written.
+    public func close(_ socket: Socket) throws(SwerlError) {
+        try SwerlError.check(Engine.socketClose(UnsafeRawPointer(raw), socket.rawValue))
+    }
+
+    /// Closes the sending side after the queue.
+    public func shutdown(_ socket: Socket) throws(SwerlError) {
+        try SwerlError.check(Engine.socketShutdown(UnsafeRawPointer(raw), socket.rawValue))
+    }
+
+    /// Hands the socket to another process (gen_tcp's controlling_process).
+    public func setOwner(of socket: Socket, to pid: Pid) throws(SwerlError) {
+        try SwerlError.check(Engine.socketSetOwner(UnsafeRawPointer(raw), socket.rawValue, to: pid.rawValue))
+    }
+}
+
+extension Runtime {
+    /// Listens on `address` for process `owner` (from any thread).
+    public func listen(_ address: String, owner: Pid, options: SocketOptions = SocketOptions()) throws(SwerlError)
+        -> Socket
+    {
+        let (code, id) = engine.socketListen(owner: owner.rawValue, address: address, options: options.raw)
+        try SwerlError.check(code)
+        return Socket(rawValue: id)
+    }
+
+    /// The socket now, or nil when it is not open.
+    public func socketInfo(_ socket: Socket) -> SocketInfo? {
+        let (code, info) = engine.socketInfo(socket.rawValue)
+        return code == 0 ? SocketInfo(info) : nil
+    }
+}
