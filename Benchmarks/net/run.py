@@ -48,6 +48,7 @@ class Server:
     make: Optional[str] = None          # a target of ./Makefile to build first
     install: str = ""                   # said when `needs` are missing
     version: Optional[List[str]] = None  # prints the version for the run's header
+    env: Dict[str, str] = field(default_factory=dict)  # more environment ("{here}" filled in)
 
 
 # Adding a server is adding an entry. The first is the baseline of the ratios.
@@ -57,6 +58,10 @@ SERVERS = [
     Server("asyncio", [sys.executable, "{here}/asyncio_echo.py", "{port}"],
            version=[sys.executable, "--version"]),
     Server("swerl-c", ["{build}/swerl_echo", "{port}"], make="swerl",
+           install="make stage (the library in build/stage)"),
+    Server("swerl-python", [sys.executable, "{here}/swerl_python_echo.py", "{port}"],
+           env={"SWERL_LIBRARY": "{here}/../../build/stage/lib/libswerl.so.1",
+                "PYTHONPATH": "{here}/../../bindings/python/src"},
            install="make stage (the library in build/stage)"),
     Server("gen_tcp", ["erl", "-noshell", "-pa", "{build}", "-run", "gen_tcp_echo", "main", "{port}"],
            needs=["erl", "erlc"], make="erlang", install="apt-get install erlang-base",
@@ -126,8 +131,9 @@ def wait_connect(proc: subprocess.Popen, port: int) -> int:
 def start(server: Server, pin: str):
     port = 0 if server.ready == LINE else free_port()
     # A session of its own, so that stopping it stops its children too (erl).
+    env = dict(os.environ, **{k: v.format(here=HERE, build=BUILD) for k, v in server.env.items()})
     proc = subprocess.Popen(PINS[pin][0] + fill(server.argv, port), stdout=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, env=env)
     try:
         port = wait_line(proc) if server.ready == LINE else wait_connect(proc, port)
     except Exception:

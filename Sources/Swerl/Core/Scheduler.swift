@@ -164,6 +164,12 @@ final class Scheduler: @unchecked Sendable {
             if InboundQueue.hasNodes(injection) || hasForeignTimers.load(ordering: .relaxed)
                 || sockets.hasCommands.load(ordering: .relaxed) { return }
             if engine.schedulersShouldExit.load(ordering: .relaxed) { return }
+            // Sockets are looked at while spinning too: a request that comes
+            // meanwhile is read now, not after a wake-up from epoll.
+            if !sockets.isEmpty {
+                uv_run(loop, UV_RUN_NOWAIT)
+                if localFirst != nil { return }
+            }
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
         askForWork()
