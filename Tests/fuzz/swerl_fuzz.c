@@ -197,6 +197,7 @@ typedef struct pool {
 static pool g_pids = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
 static pool g_refs = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
 static pool g_sups = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
+static pool g_socks = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
 
 static void pool_add(pool *p, uint64_t v)
 {
@@ -306,7 +307,7 @@ enum {
     H_SAVE_CTX, H_SELF,
     /* since 1.2 */
     H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
-    H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_COUNT
+    H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET, H_COUNT
 };
 
 /* The arg of a harness process: how its init behaves, whether it was
@@ -709,6 +710,71 @@ static void cancel_timer(swerl_runtime *rt, swerl_ref ref, uint32_t *left)
         fail_contract("swerl_cancel_timer", rc, "cancelled a swerl_call_notify / watch_exit");
 }
 
+/* Sockets (swerl.h "Sockets") on loopback only: listeners on port 0 owned
+   by the calling process, connects to them or to bad addresses, and every
+   other call on known, stale and forged socket ids, from owners and not. */
+#define SOCKET_ID_CODES (E_(ENOSOCKET) | E_(ENOTOWNER) | E_(ESTOPPED))
+static void socket_op(swerl_ctx *ctx, const op_msg *o)
+{
+    static const char *const addresses[] = {"127.0.0.1:0", "[::1]:0", "127.0.0.1", "127.0.0.1:99999", "",
+                                            "unix:", "[::1:0", "localhost:0"};
+    static const uint8_t bytes[300];
+    swerl_runtime *rt = swerl_ctx_runtime(ctx);
+    swerl_socket_opts opts;
+    swerl_socket s = 0, known = pool_get(&g_socks, o->b);
+    swerl_socket id = o->c % 4 == 0 ? known + 1 : o->c % 4 == 1 ? o->ref : known;
+    int rc;
+    swerl_socket_opts_init(&opts);
+    opts.packet = (uint32_t)(o->b % 10);              /* 0, 1, 2, 4, 8 valid; the others not */
+    opts.active = (int32_t)(o->c % 5) - 2;            /* -2 invalid */
+    opts.max_frame = o->a % 3 == 0 ? 16 : 0;
+    if (o->a % 7 == 0) opts.flags |= 1u << 12;        /* unknown */
+    switch (o->a % 9) {
+    case 0: {
+        const char *address = addresses[o->b % 8];
+        int valid_packet = opts.packet <= 2 || opts.packet == 4 || opts.packet == 8;
+        rc = CHECK_RC(swerl_socket_listen(rt, swerl_self(ctx), address, &opts, &s),
+                      OK_ | E_(EINVAL) | E_(ENET) | E_(EADDRINUSE) | E_(ESTOPPED) | E_(ENOPROC) | E_(ELIMIT));
+        if (rc == 0 && (!valid_packet || opts.active < -1 || (opts.flags & (1u << 12))))
+            fail_contract("swerl_socket_listen", rc, "bad options accepted");
+        if (rc == 0) pool_add(&g_socks, s);
+        break;
+    }
+    case 1: {
+        swerl_socket_info info;
+        char address[160];
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        if (known && swerl_socket_info_get(rt, known, &info) == 0 && info.type == SWERL_SOCKET_LISTENER)
+            snprintf(address, sizeof address, "%s", info.local);
+        else
+            snprintf(address, sizeof address, "%s", addresses[o->b % 8]);
+        rc = CHECK_RC(swerl_socket_connect(ctx, address, small_ms(o->b), &opts, &s),
+                      OK_ | E_(EINVAL) | E_(ENET) | E_(ESTOPPED) | E_(ELIMIT) | E_(ENOPROC));
+        if (rc == 0) pool_add(&g_socks, s);
+        break;
+    }
+    case 2:
+        CHECK_RC(swerl_socket_send(ctx, id, o->b % 5 ? bytes : NULL, o->b % 300),
+                 OK_ | E_(EINVAL) | E_(EAGAIN) | E_(ENOTSUP) | SOCKET_ID_CODES);
+        break;
+    case 3: CHECK_RC(swerl_socket_activate(ctx, id, (int32_t)(o->b % 6) - 2), OK_ | E_(EINVAL) | SOCKET_ID_CODES); break;
+    case 4: CHECK_RC(swerl_socket_close(ctx, id), OK_ | SOCKET_ID_CODES); break;
+    case 5: CHECK_RC(swerl_socket_shutdown(ctx, id), OK_ | E_(ENOTSUP) | SOCKET_ID_CODES); break;
+    case 6: CHECK_RC(swerl_socket_set_owner(ctx, id, o->pid), OK_ | E_(ENOPROC) | SOCKET_ID_CODES); break;
+    case 7:
+        CHECK_RC(swerl_socket_setopt(ctx, id, (int)(o->b % 10), (int64_t)o->c - 2),
+                 OK_ | E_(EINVAL) | E_(ENOTSUP) | E_(ENET) | SOCKET_ID_CODES);
+        break;
+    default: {
+        swerl_socket_info info;
+        memset(&info, 0, sizeof info);
+        info.size = (uint32_t)(o->b % 2 ? sizeof info : 8);
+        CHECK_RC(swerl_socket_info_get(rt, id, &info), OK_ | E_(EINVAL) | E_(ENOSOCKET) | E_(ESTOPPED));
+    }
+    }
+}
+
 /* Do what `o` asks, as the process `ctx`; returns what handle returns. */
 static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
 {
@@ -935,6 +1001,9 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         if (rc == 0) pool_add(&g_refs, ref);
         break;
     }
+    case H_SOCKET:
+        socket_op(ctx, o);
+        break;
     default: break;
     }
     return SWERL_CONTINUE;
@@ -980,6 +1049,16 @@ static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     case SWERL_DOWN:
     case SWERL_TIMEOUT:
     case SWERL_REPLY:
+        return SWERL_CONTINUE;
+    case SWERL_SOCKET_ACCEPTED:
+    case SWERL_SOCKET_DATA:
+    case SWERL_SOCKET_CLOSED:
+    case SWERL_SOCKET_PASSIVE:
+    case SWERL_SOCKET_CONNECTED:
+    case SWERL_SOCKET_WRITABLE:
+        if (m->ref == 0) fail_contract("handle", (int)m->kind, "a socket message without its socket");
+        if (m->kind == SWERL_SOCKET_DATA && m->len == 0) fail_contract("handle", 0, "an empty SOCKET_DATA");
+        if (m->kind == SWERL_SOCKET_ACCEPTED) pool_add(&g_socks, m->ref);
         return SWERL_CONTINUE;
     default:
         fail_contract("handle", (int)m->kind, "unknown message kind");
@@ -1820,6 +1899,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pool_reset(&g_pids);
     pool_reset(&g_refs);
     pool_reset(&g_sups);
+    pool_reset(&g_socks);
     AT_STORE(&g_own_tag, -1);
     AT_STORE(&g_n_notify, 0L);
     memset(g_notify, 0, sizeof g_notify);
