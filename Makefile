@@ -65,7 +65,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo bench compare soak clean distclean help
 
 all: lib
@@ -412,6 +412,13 @@ COMPARE_ARGS ?=
 compare: deps $(STAGE_PREREQ)
 	$(call banner,compare,Comparison/compare.py $(COMPARE_ARGS))
 	$(PYTHON) Comparison/compare.py $(COMPARE_ARGS)
+	$(MAKE) --no-print-directory NO_PREREQS=1 bench-net
+
+# Echo servers on loopback side by side (Benchmarks/net/README.md): plain
+# libuv, Swerl in C and in Python, asyncio streams, gen_tcp. About a minute.
+bench-net: $(STAGE_PREREQ)
+	$(call banner,bench-net,Benchmarks/net/run.py $(BENCH_NET_ARGS))
+	$(PYTHON) Benchmarks/net/run.py $(BENCH_NET_ARGS)
 
 # The soak (not in CI; Tests/soak/README.md): SOAK_MINUTES of mixed load
 # on one runtime against the staged library, then its checks; CSV, JSON and

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -110,3 +111,7 @@ const char *swerlrt_error_get(void) {
     swerlrt_detail *d = pthread_getspecific(detail_key);
     return d && d->tag == swerlrt_failures ? d->text : "";
 }
+
+/* --- sockets ------------------------------------------------------------- */
+
+int swerlrt_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }

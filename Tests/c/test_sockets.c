@@ -576,7 +576,13 @@ static void t_owner_exit(void)
         char address[64];
         swerl_socket l2;
         snprintf(address, sizeof address, "127.0.0.1:%d", port);
-        CHECK_EQ_INT(swerl_socket_listen(g_rt, again->pid, address, NULL, &l2), 0);
+        /* free once the listener's loop has closed it (at once, or as its next command) */
+        double t0 = check_now_ms();
+        int rc;
+        while ((rc = swerl_socket_listen(g_rt, again->pid, address, NULL, &l2)) == SWERL_EADDRINUSE
+               && check_now_ms() - t0 < CHECK_WAIT_MS)
+            check_sleep_ms(1);
+        CHECK_EQ_INT(rc, 0);
     }
     rt_end();
 }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -524,6 +525,148 @@ static void t_stop_many(void)
     free(fds);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Accept floods: max_connections sheds, EMFILE is counted and survived.     */
+/* ------------------------------------------------------------------------ */
+
+static swerl_socket_info listener_info(swerl_socket s)
+{
+    swerl_socket_info in;
+    memset(&in, 0, sizeof in);
+    in.size = sizeof in;
+    CHECK_EQ_INT(swerl_socket_info_get(g_rt, s, &in), 0);
+    return in;
+}
+
+static void t_max_connections(void)
+{
+    swerl_behavior b;
+    swerl_socket_opts o;
+    swerl_socket listener;
+    swerl_pid pid;
+    int fds[10], i, port, open_now = 0, shed = 0;
+    g_rt = start_rt(1);
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.handle = echo_handle;
+    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    swerl_socket_opts_init(&o);
+    o.active = 1000;
+    o.max_connections = 5;
+    CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
+    port = port_of(listener);
+    for (i = 0; i < 10; i++) {
+        struct timeval tv = {10, 0};
+        fds[i] = connect_to(port);
+        CHECK(fds[i] >= 0);
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        CHECK(send(fds[i], "x", 1, MSG_NOSIGNAL) == 1);
+    }
+    /* Five are served (their byte comes back); five are closed at once. */
+    for (i = 0; i < 10; i++) {
+        char c;
+        ssize_t n = recv(fds[i], &c, 1, 0);
+        if (n == 1) open_now++;
+        else shed++;
+    }
+    CHECK_EQ_INT(open_now, 5);
+    CHECK_EQ_INT(shed, 5);
+    CHECK_EQ_U64(listener_info(listener).connections, 5);
+    CHECK_EQ_U64(listener_info(listener).connections_shed, 5);
+    /* Room again after two leave: a new one is served. */
+    for (i = 0; i < 10; i++) close(fds[i]);
+    CHECK_WAIT(listener_info(listener).connections == 0);
+    {
+        struct timeval tv = {10, 0};
+        char c;
+        int fd = connect_to(port);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        CHECK(send(fd, "y", 1, MSG_NOSIGNAL) == 1);
+        CHECK(recv(fd, &c, 1, 0) == 1 && c == 'y');
+        close(fd);
+    }
+    swerl_runtime_free(g_rt);
+}
+
+static volatile int g_accept_warnings;
+
+static void count_accept_warnings(void *user, int level, const char *message, size_t len)
+{
+    (void)user;
+    if (level == SWERL_LOG_WARNING && len > 0 && strstr(message, "could not accept")) AT_ADD(&g_accept_warnings, 1);
+}
+
+static int open_descriptors(void)
+{
+    int n = 0, fd;
+    for (fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
+/* Out of descriptors: the accepts fail, are counted and said once a second;
+   the listener goes on, and serves again when descriptors are back. */
+static void t_emfile(void)
+{
+    swerl_config cfg;
+    swerl_behavior b;
+    swerl_socket_opts o;
+    swerl_socket listener;
+    swerl_pid pid, client;
+    struct rlimit before, low;
+    int port, go[2];
+    swerl_config_init(&cfg);
+    cfg.schedulers = 1;
+    cfg.on_log = count_accept_warnings;
+    CHECK_EQ_INT(swerl_runtime_start(&cfg, &g_rt), 0);
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.handle = echo_handle;
+    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    swerl_socket_opts_init(&o);
+    o.active = 1000;
+    CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
+    port = port_of(listener);
+    CHECK_EQ_INT(pipe(go), 0);
+    /* Three descriptors to spare, before any client comes. */
+    getrlimit(RLIMIT_NOFILE, &before);
+    low = before;
+    low.rlim_cur = (rlim_t)open_descriptors() + 3;
+    CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+    /* The clients live in a process of their own (with the limit back):
+       this one runs out. */
+    client = (swerl_pid)fork();
+    if (client == 0) {
+        int fds[20], i;
+        char c;
+        setrlimit(RLIMIT_NOFILE, &before);
+        for (i = 0; i < 20; i++) fds[i] = connect_to(port);
+        if (read(go[0], &c, 1) < 0) _exit(1);
+        for (i = 0; i < 20; i++) close(fds[i]);
+        _exit(0);
+    }
+    CHECK_WAIT(listener_info(listener).accept_errors > 0);
+    CHECK_WAIT(AT_LOAD(&g_accept_warnings) > 0);
+    CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &before), 0);
+    CHECK(write(go[1], "x", 1) == 1);
+    waitpid((pid_t)client, NULL, 0);
+    close(go[0]);
+    close(go[1]);
+    /* The listener still serves. */
+    {
+        struct timeval tv = {10, 0};
+        char c = 0;
+        int fd = connect_to(port);
+        CHECK(fd >= 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        CHECK(send(fd, "z", 1, MSG_NOSIGNAL) == 1);
+        CHECK(recv(fd, &c, 1, 0) == 1 && c == 'z');
+        close(fd);
+    }
+    CHECK(check_alive(g_rt, pid));
+    swerl_runtime_free(g_rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -538,6 +681,8 @@ int main(int argc, char **argv)
     check_section("the owner killed with data in flight", t_kill_in_flight, 60);
     check_section("a peer that resets mid-frame", t_peer_reset, 60);
     check_section("stop with 1,000 sockets open", t_stop_many, 120);
+    check_section("max_connections sheds the rest, and serves again", t_max_connections, 60);
+    check_section("out of descriptors: accepts counted and logged, the listener goes on", t_emfile, 60);
     mbox_destroy(&g_mb);
     return check_summary();
 }

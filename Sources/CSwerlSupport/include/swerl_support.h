@@ -60,6 +60,11 @@ int swerlrt_heavy_fence(void);
 int swerlrt_gettid(void);
 int swerlrt_thread_is_waiting(int tid);
 
+/* accept4(fd) of a listening socket: the connection's descriptor,
+   non-blocking and close-on-exec, or -1 and errno (Glibc's module does not
+   export accept4). */
+int swerlrt_accept(int fd);
+
 /* fork_safety.c clears, in a forked child, the Swift runtime's cached thread
    id of the thread that forked. For tests: how many such caches the calling
    thread has (0 when they cannot be found), and the first one's value (0 =

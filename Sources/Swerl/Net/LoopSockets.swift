@@ -6,6 +6,7 @@
 
 import CLibUV
 import CSwerl
+import CSwerlSupport
 import Glibc
 import Synchronization
 
@@ -94,24 +95,21 @@ final class LoopSockets: @unchecked Sendable {
     }
 
     /// A listening fd (bound and listening already, by the caller's thread)
-    /// joins the loop.
-    func openListener(_ socket: SocketState, fd: Int32, backlog: Int32) {
-        let stream = makeHandle(socket)
-        let status = socket.isUnix
-            ? uv_pipe_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_pipe_t.self), fd)
-            : uv_tcp_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_tcp_t.self), uv_os_sock_t(fd))
-        if status != 0 {
-            Glibc.close(fd)
-            return fail(socket, status: status)
-        }
+    /// joins the loop. The loop polls it and accepts itself (accept4), not
+    /// through uv_listen: libuv's answer to running out of descriptors
+    /// closes the waiting connections unseen, where a server wants to count
+    /// it, say it, and try again shortly (as ranch does).
+    func openListener(_ socket: SocketState, fd: Int32) {
+        let poll = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<uv_poll_t>.size, alignment: 16)
+        uv_poll_init_socket(loop, poll.assumingMemoryBound(to: uv_poll_t.self), uv_os_sock_t(fd))
+        poll.assumingMemoryBound(to: uv_handle_t.self).pointee.data = Unmanaged.passUnretained(socket).toOpaque()
+        socket.handle = poll
+        sockets[socket.slot] = socket
+        handles += 1
         // Closed (its owner gone) before it reached the loop: the close
         // found no handle, so it closes here.
         guard socket.state.load(ordering: .acquiring) == SocketState.State.open else { return finalClose(socket) }
-        let listening = uv_listen(stream, backlog) { server, status in
-            LoopSockets.of(server!.pointee.loop).connectionArrived(LoopSockets.socket(of: UnsafeMutableRawPointer(server!)),
-                                                                  status: status)
-        }
-        if listening != 0 { fail(socket, status: listening) }
+        updateAccepting(socket)
     }
 
     /// Starts connecting (the socket's handle is made here).
@@ -178,28 +176,62 @@ final class LoopSockets: @unchecked Sendable {
 
     // MARK: Accepting
 
-    private func connectionArrived(_ listener: SocketState, status: Int32) {
-        guard listener.state.load(ordering: .relaxed) == SocketState.State.open else { return }
-        if status < 0 { return acceptFailed(listener, status: status) }
-        guard listener.active != 0 else {
-            // Not accepting it leaves it in the kernel's backlog: libuv stops
-            // watching the listener until uv_accept takes this one.
-            listener.acceptWaiting = true
-            return
+    /// A listener polls its descriptor while it is active and not pausing
+    /// after a failed accept.
+    private func updateAccepting(_ listener: SocketState) {
+        guard let handle = listener.handle, !isClosingHandle(listener) else { return }
+        let poll = handle.assumingMemoryBound(to: uv_poll_t.self)
+        if listener.active != 0 && listener.timer == nil {
+            uv_poll_start(poll, Int32(UV_READABLE.rawValue)) { poll, status, _ in
+                let listener = LoopSockets.socket(of: UnsafeMutableRawPointer(poll!))
+                LoopSockets.of(poll!.pointee.loop).connectionsWaiting(listener, status: status)
+            }
+        } else {
+            uv_poll_stop(poll)
         }
-        acceptOne(listener)
     }
 
-    private func acceptOne(_ listener: SocketState) {
-        listener.acceptWaiting = false
+    private func connectionsWaiting(_ listener: SocketState, status: Int32) {
+        guard listener.state.load(ordering: .relaxed) == SocketState.State.open else { return }
+        if status < 0 { return acceptFailed(listener, error: -status) }
+        let fd = listener.fd.load(ordering: .relaxed)
+        while listener.active != 0 {
+            let accepted = swerlrt_accept(fd)
+            if accepted >= 0 {
+                acceptOne(listener, fd: accepted)
+                continue
+            }
+            let error = errno
+            if error == EAGAIN || error == EWOULDBLOCK { break }
+            if error == EINTR || error == ECONNABORTED { continue }
+            acceptFailed(listener, error: error)
+            if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                // Out of descriptors or memory: the connections wait in the
+                // backlog; try again in a while (polling now would spin).
+                startTimer(listener, millis: Self.acceptRetryMillis, .acceptRetry)
+            }
+            break
+        }
+        updateAccepting(listener)
+    }
+
+    /// How long a listener waits after running out of descriptors.
+    static let acceptRetryMillis: UInt64 = 100
+
+    private func acceptOne(_ listener: SocketState, fd: Int32) {
         guard let (socket, id) = engine.sockets.allocate() else {
-            return shed(listener, reason: "every socket slot is in use")
+            Glibc.close(fd)
+            return shed(listener, reason: "every one of \(SocketTable.capacity) socket slots is in use")
         }
         socket.isUnix = listener.isUnix
         socket.home = scheduler.index
         let stream = makeHandle(socket)
-        guard uv_accept(listener.stream, stream) == 0 else {
-            acceptFailed(listener, status: -ECONNABORTED)
+        let opened = socket.isUnix
+            ? uv_pipe_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_pipe_t.self), fd)
+            : uv_tcp_open(UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_tcp_t.self), uv_os_sock_t(fd))
+        guard opened == 0 else {
+            Glibc.close(fd)
+            acceptFailed(listener, error: -opened)
             return finalClose(socket)
         }
         let limit = Int(listener.options.max_connections)
@@ -210,7 +242,7 @@ final class LoopSockets: @unchecked Sendable {
         socket.active = 0
         socket.activeShown.store(0, ordering: .relaxed)
         socket.listenerId.store(listener.id.load(ordering: .relaxed), ordering: .relaxed)
-        if let fd = descriptor(of: socket) { socket.fd.store(fd, ordering: .relaxed) }
+        socket.fd.store(fd, ordering: .relaxed)
         if limit > 0 && listener.connections.load(ordering: .relaxed) >= limit {
             listener.connectionsShed.add(1, ordering: .relaxed)
             socket.listenerId.store(0, ordering: .relaxed)
@@ -229,20 +261,20 @@ final class LoopSockets: @unchecked Sendable {
 
     private func shed(_ listener: SocketState, reason: String) {
         listener.connectionsShed.add(1, ordering: .relaxed)
-        acceptFailed(listener, status: -EMFILE, words: reason)
+        acceptFailed(listener, error: EMFILE, words: reason)
     }
 
     /// A failed accept: counted, and said through the log hook at most once
     /// a second per listener; the listener goes on.
-    private func acceptFailed(_ listener: SocketState, status: Int32, words: String? = nil) {
+    private func acceptFailed(_ listener: SocketState, error: Int32, words: String? = nil) {
         listener.acceptErrors.add(1, ordering: .relaxed)
         let now = monotonicNanos()
         guard now - listener.lastAcceptErrorLog >= 1_000_000_000 else { return }
         listener.lastAcceptErrorLog = now
-        let text = words ?? String(cString: uv_strerror(status))
-        engine.report(level: SWERL_LOG_WARNING, "socket: listener \(Pids.format(listener.id.load(ordering: .relaxed))) "
-            + "could not accept a connection: \(text) (\(listener.acceptErrors.load(ordering: .relaxed)) so far); "
-            + "it goes on listening")
+        let text = words ?? String(cString: strerror(error))
+        engine.report(level: SWERL_LOG_WARNING, "socket: listener \(listener.id.load(ordering: .relaxed)) on "
+            + "\(SocketAddress.name(of: listener.fd.load(ordering: .relaxed), peer: false)) could not accept a connection: \(text) "
+            + "(\(listener.acceptErrors.load(ordering: .relaxed)) so far); it goes on listening")
     }
 
     // MARK: Active count and reading
@@ -273,7 +305,7 @@ final class LoopSockets: @unchecked Sendable {
         }
         socket.activeShown.store(socket.active, ordering: .relaxed)
         if socket.isListener {
-            if socket.active != 0 && socket.acceptWaiting { acceptOne(socket) }
+            updateAccepting(socket)
         } else if socket.active == 0 {
             stopReading(socket)
         } else {
@@ -506,6 +538,10 @@ final class LoopSockets: @unchecked Sendable {
             LoopSockets.of(handle!.pointee.loop).closed(socket)
             raw.deallocate()
         }
+        // A listener's descriptor is ours (a poll handle does not close it):
+        // closed now, so that its port is free when the close returns; the
+        // poll stopped watching it in uv_close.
+        if socket.isListener { Glibc.close(socket.fd.load(ordering: .relaxed)) }
     }
 
     private func closed(_ socket: SocketState) {
@@ -533,7 +569,7 @@ final class LoopSockets: @unchecked Sendable {
 
     // MARK: Timers
 
-    enum TimerPurpose { case connectTimeout, linger }
+    enum TimerPurpose { case connectTimeout, linger, acceptRetry }
 
     private struct TimerBox {
         let socket: Unmanaged<SocketState>
@@ -559,6 +595,9 @@ final class LoopSockets: @unchecked Sendable {
         switch purpose {
         case .connectTimeout: connected(socket, status: Int32(UV_ETIMEDOUT.rawValue))
         case .linger: finalClose(socket)
+        case .acceptRetry:
+            stopTimer(socket)
+            updateAccepting(socket)
         }
     }
 

@@ -68,8 +68,7 @@ extension Engine {
             sockets.free(socket)
             return (absent(owner), 0)
         }
-        let backlog = Int32(options.backlog == 0 ? 1024 : min(options.backlog, UInt32(Int32.max)))
-        onLoop(socket, id) { socket in self.loopSockets(of: socket).openListener(socket, fd: fd, backlog: backlog) }
+        onLoop(socket, id) { socket in self.loopSockets(of: socket).openListener(socket, fd: fd) }
         return (Code.ok, id)
     }
 
@@ -391,15 +390,7 @@ extension Engine {
     }
 
     private static func copyAddress<T>(of fd: Int32, peer: Bool, into field: inout T) {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let status = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
-            }
-        }
-        guard status == 0 else { return }
-        let text = Array(SocketAddress.format(storage, length: length).utf8)
+        let text = Array(SocketAddress.name(of: fd, peer: peer).utf8)
         withUnsafeMutableBytes(of: &field) { buffer in
             let count = min(text.count, buffer.count - 1)
             buffer.copyBytes(from: text.prefix(count))

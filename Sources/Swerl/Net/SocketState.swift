@@ -54,8 +54,6 @@ final class SocketState: @unchecked Sendable {
     var pendingWrites = 0
     /// Bytes sent before the connection was made, in order.
     var beforeConnected: [[UInt8]] = []
-    /// A connection the listener left waiting (it was passive).
-    var acceptWaiting = false
     var timer: UnsafeMutablePointer<uv_timer_t>? = nil
     /// Its options (a listener's: those of the connections it accepts).
     var options = swerl_socket_opts()
@@ -104,7 +102,6 @@ final class SocketState: @unchecked Sendable {
         endPending = false
         pendingWrites = 0
         beforeConnected = []
-        acceptWaiting = false
         timer = nil
         unixPath = nil
         isListener = false
