@@ -32,6 +32,18 @@ static swerl_runtime *start_rt(uint32_t schedulers)
     return check_start_rt(schedulers, 0);
 }
 
+/* A process that runs `handle` (no init, no terminate). */
+static swerl_pid spawn_handler(swerl_handle_fn handle)
+{
+    swerl_behavior b;
+    swerl_pid pid = 0;
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.handle = handle;
+    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    return pid;
+}
+
 static void note(int what, uint64_t value, int32_t reason)
 {
     check_event e;
@@ -66,13 +78,9 @@ static int echo_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 
 static swerl_pid start_echo(uint32_t packet, swerl_socket *listener)
 {
-    swerl_behavior b;
     swerl_socket_opts o;
     swerl_pid pid = 0;
-    memset(&b, 0, sizeof b);
-    b.size = sizeof b;
-    b.handle = echo_handle;
-    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    pid = spawn_handler(echo_handle);
     swerl_socket_opts_init(&o);
     o.packet = packet;
     o.active = 1 << 20;   /* accept as many as come */
@@ -288,7 +296,6 @@ static int connect_to(int port)
 
 static void t_slow_reader(void)
 {
-    swerl_behavior b;
     swerl_socket_opts o;
     swerl_socket listener;
     swerl_pid pid;
@@ -299,10 +306,7 @@ static void t_slow_reader(void)
     double t0;
     g_rt = start_rt(2);
     g_read_bytes = 0;
-    memset(&b, 0, sizeof b);
-    b.size = sizeof b;
-    b.handle = reader_handle;
-    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    pid = spawn_handler(reader_handle);
     swerl_socket_opts_init(&o);
     o.active = SWERL_ACTIVE_ONCE;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
@@ -468,7 +472,6 @@ static void t_kill_in_flight(void)
 
 static void t_peer_reset(void)
 {
-    swerl_behavior b;
     swerl_socket_opts o;
     swerl_socket listener;
     swerl_pid pid;
@@ -476,10 +479,7 @@ static void t_peer_reset(void)
     struct linger lg = {1, 0};
     int fd;
     g_rt = start_rt(1);
-    memset(&b, 0, sizeof b);
-    b.size = sizeof b;
-    b.handle = reader_handle;
-    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    pid = spawn_handler(reader_handle);
     swerl_socket_opts_init(&o);
     o.active = SWERL_ACTIVE_ONCE;
     o.packet = SWERL_PACKET_4;
@@ -540,16 +540,12 @@ static swerl_socket_info listener_info(swerl_socket s)
 
 static void t_max_connections(void)
 {
-    swerl_behavior b;
     swerl_socket_opts o;
     swerl_socket listener;
     swerl_pid pid;
     int fds[10], i, port, open_now = 0, shed = 0;
     g_rt = start_rt(1);
-    memset(&b, 0, sizeof b);
-    b.size = sizeof b;
-    b.handle = echo_handle;
-    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    pid = spawn_handler(echo_handle);
     swerl_socket_opts_init(&o);
     o.active = 1000;
     o.max_connections = 5;
@@ -609,7 +605,6 @@ static int open_descriptors(void)
 static void t_emfile(void)
 {
     swerl_config cfg;
-    swerl_behavior b;
     swerl_socket_opts o;
     swerl_socket listener;
     swerl_pid pid, client;
@@ -619,10 +614,7 @@ static void t_emfile(void)
     cfg.schedulers = 1;
     cfg.on_log = count_accept_warnings;
     CHECK_EQ_INT(swerl_runtime_start(&cfg, &g_rt), 0);
-    memset(&b, 0, sizeof b);
-    b.size = sizeof b;
-    b.handle = echo_handle;
-    CHECK_EQ_INT(swerl_spawn(g_rt, &b, NULL, NULL, &pid), 0);
+    pid = spawn_handler(echo_handle);
     swerl_socket_opts_init(&o);
     o.active = 1000;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
