@@ -659,6 +659,124 @@ static void t_emfile(void)
     swerl_runtime_free(g_rt);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Accept under a supervisor: every connection a temporary child of a        */
+/* simple_one_for_one supervisor (ranch's shape); handlers that crash take   */
+/* only their own connection.                                                */
+/* ------------------------------------------------------------------------ */
+
+static swerl_pid g_handlers;   /* the simple_one_for_one supervisor */
+
+typedef struct handover {
+    char tag[8];
+    swerl_socket socket;
+} handover;
+
+static int handler_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    (void)state;
+    if (m->kind == SWERL_MESSAGE && m->len == sizeof(handover)) {
+        handover h;
+        memcpy(&h, m->data, sizeof h);
+        swerl_socket_activate(ctx, h.socket, SWERL_ACTIVE_ONCE);
+    } else if (m->kind == SWERL_SOCKET_DATA) {
+        if (m->len >= 5 && memcmp(m->data, "crash", 5) == 0) return -1;
+        swerl_socket_send(ctx, m->ref, m->data, m->len);
+        swerl_socket_activate(ctx, m->ref, SWERL_ACTIVE_ONCE);
+    } else if (m->kind == SWERL_SOCKET_CLOSED) {
+        return SWERL_STOP;
+    }
+    return SWERL_CONTINUE;
+}
+
+static int acceptor_init(swerl_ctx *ctx, void *arg, void **state)
+{
+    (void)arg;
+    (void)state;
+    swerl_set_blocking(ctx, 1);   /* supervisor calls allowed here */
+    return 0;
+}
+
+static int acceptor_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    handover h;
+    swerl_pid child = 0;
+    (void)state;
+    if (m->kind != SWERL_SOCKET_ACCEPTED) return SWERL_CONTINUE;
+    if (swerl_supervisor_spawn_child(swerl_ctx_runtime(ctx), g_handlers, NULL, &child) != 0) {
+        AT_ADD(&g_bad, 1);
+        swerl_socket_close(ctx, m->ref);
+        return SWERL_CONTINUE;
+    }
+    if (swerl_socket_set_owner(ctx, m->ref, child) != 0) AT_ADD(&g_bad, 1);
+    memset(&h, 0, sizeof h);
+    h.socket = m->ref;
+    swerl_send(swerl_ctx_runtime(ctx), child, &h, sizeof h);
+    return SWERL_CONTINUE;
+}
+
+static void t_supervised_handlers(void)
+{
+    enum { N = 60 };
+    swerl_behavior handler = {sizeof(swerl_behavior), NULL, handler_handle, NULL};
+    swerl_behavior acceptor = {sizeof(swerl_behavior), acceptor_init, acceptor_handle, NULL};
+    swerl_child_spec child;
+    swerl_supervisor_spec spec;
+    swerl_spawn_opts opts;
+    swerl_socket_opts o;
+    swerl_socket listener;
+    swerl_pid acceptor_pid;
+    swerl_child_counts counts;
+    int fds[N], i, port, echoed = 0, ended = 0;
+    g_rt = start_rt(2);
+    swerl_child_spec_init(&child);
+    child.id = "handler";
+    child.behavior = &handler;
+    child.restart = SWERL_TEMPORARY;
+    spec = check_sup_spec(SWERL_SIMPLE_ONE_FOR_ONE, 1000, 5000, &child, 1);
+    CHECK_EQ_INT(swerl_supervisor_start(g_rt, &spec, NULL, &g_handlers), 0);
+    swerl_spawn_opts_init(&opts);
+    CHECK_EQ_INT(swerl_spawn(g_rt, &acceptor, NULL, &opts, &acceptor_pid), 0);
+    swerl_socket_opts_init(&o);
+    o.active = 1 << 20;
+    CHECK_EQ_INT(swerl_socket_listen(g_rt, acceptor_pid, "127.0.0.1:0", &o, &listener), 0);
+    port = port_of(listener);
+    for (i = 0; i < N; i++) {
+        struct timeval tv = {10, 0};
+        fds[i] = connect_to(port);
+        CHECK(fds[i] >= 0);
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    CHECK_WAIT((counts.size = sizeof counts, swerl_supervisor_count_children(g_rt, g_handlers, &counts) == 0
+                && counts.active == N));
+    /* Every other handler is told to crash; the rest echo. */
+    for (i = 0; i < N; i++) {
+        const char *say = i % 2 ? "crash" : "hello";
+        CHECK(send(fds[i], say, 5, MSG_NOSIGNAL) == 5);
+    }
+    for (i = 0; i < N; i++) {
+        char back[5];
+        ssize_t n = recv(fds[i], back, 5, MSG_WAITALL);
+        if (i % 2 == 0 && n == 5 && memcmp(back, "hello", 5) == 0) echoed++;
+        if (i % 2 == 1 && n <= 0) ended++;
+    }
+    CHECK_EQ_INT(echoed, N / 2);
+    CHECK_EQ_INT(ended, N / 2);
+    CHECK_WAIT((counts.size = sizeof counts, swerl_supervisor_count_children(g_rt, g_handlers, &counts) == 0
+                && counts.active == N / 2));
+    CHECK(check_alive(g_rt, g_handlers));
+    CHECK(check_alive(g_rt, acceptor_pid));
+    /* The survivors still echo. */
+    for (i = 0; i < N; i += 2) {
+        char back[3];
+        CHECK(send(fds[i], "bye", 3, MSG_NOSIGNAL) == 3);
+        CHECK(recv(fds[i], back, 3, MSG_WAITALL) == 3 && memcmp(back, "bye", 3) == 0);
+    }
+    for (i = 0; i < N; i++) close(fds[i]);
+    CHECK_EQ_INT(AT_LOAD(&g_bad), 0);
+    swerl_runtime_free(g_rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -675,6 +793,7 @@ int main(int argc, char **argv)
     check_section("stop with 1,000 sockets open", t_stop_many, 120);
     check_section("max_connections sheds the rest, and serves again", t_max_connections, 60);
     check_section("out of descriptors: accepts counted and logged, the listener goes on", t_emfile, 60);
+    check_section("accept under a supervisor: handlers that crash take only their connection", t_supervised_handlers, 60);
     mbox_destroy(&g_mb);
     return check_summary();
 }
