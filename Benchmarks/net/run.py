@@ -59,6 +59,8 @@ SERVERS = [
            version=[sys.executable, "--version"]),
     Server("swerl-c", ["{build}/swerl_echo", "{port}"], make="swerl",
            install="make stage (the library in build/stage)"),
+    Server("swerl-c/1", ["{build}/swerl_echo", "{port}", "1"], make="swerl",
+           install="make stage (the library in build/stage)"),
     Server("swerl-python", [sys.executable, "{here}/swerl_python_echo.py", "{port}"],
            env={"SWERL_LIBRARY": "{here}/../../build/stage/lib/libswerl.so.1",
                 "PYTHONPATH": "{here}/../../bindings/python/src"},
