@@ -298,6 +298,7 @@ test-examples: $(STAGE_PREREQ)
 	    printf '%s\n' "$$out"; \
 	    diff <(printf '%s\n' "$$out") examples/python/$$example.expected \
 	        || { echo "error: $$example.py printed other lines than examples/python/$$example.expected" >&2; exit 1; }; \
+	    echo "python $$example: ok"; \
 	done; \
 	echo "== the README's Python example (installed wheel)"; \
 	awk '/^```python$$/ { f = 1; next } /^```$$/ { if (f) exit } f' README.md > build/readme_example.py; \

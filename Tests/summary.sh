@@ -37,7 +37,7 @@ fz=$(grep -E '^fuzz: [0-9]+ executions' "$logdir/fuzz.log" | tail -n1 || true)
 
 # The examples: examples/c/check.sh's count, and one line per other program checked.
 ce=$(grep -E '^C examples: [0-9]+ passed, 0 failed' "$logdir/test-examples.log" | tail -n1 || true)
-ne=$(grep -cE '^(python quickstart: ok|readme python example: ok|demo: ok|check.sh: swift example OK)$' "$logdir/test-examples.log" || true)
+ne=$(grep -cE '^(python quickstart: ok|python echo_server: ok|python line_chat: ok|readme python example: ok|demo: ok|check.sh: swift example OK)$' "$logdir/test-examples.log" || true)
 if [ -n "$ce" ]; then total=$(( total + $(sed -E 's/^C examples: ([0-9]+) passed.*/\1/' <<<"$ce") )); else unknown+=" test-examples"; fi
 total=$(( total + ne ))
 
@@ -47,7 +47,7 @@ echo "C/ASan: ${ca:-(no closing line found)} (AddressSanitizer + LeakSanitizer: 
 echo "Swift:  ${st:-(no Swift Testing closing line)}"
 echo "XCTest: ${xc:-(no XCTest closing line)}"
 echo "Python: ${py:-(no closing line found)}"
-echo "Examples: ${ce:-(no closing line found)}; and $ne of 4 programs checked (Python quickstart, README Python, demo, Swift)"
+echo "Examples: ${ce:-(no closing line found)}; and $ne of 6 programs checked (Python quickstart, echo_server and line_chat, README Python, demo, Swift)"
 echo "Fuzz:   ${fz:-(no closing line found)}"
 [ -z "$unknown" ] || echo "note: no test count could be read from:$unknown (not included below)"
 echo "total: $total passed, 0 failed"
