@@ -1,0 +1,86 @@
+/// An Erlang term: what Erlang and Elixir processes send and pattern-match,
+/// and the structured form of a Swerl message (External Term Format on the
+/// wire: `ExternalTermFormat`). A `switch` matches it as Elixir's `case` does:
+///
+///     switch term {
+///     case .tuple([.atom("get"), .binary(let key)]): ...
+///     case .atom("stop"): ...
+///     default: ...
+///     }
+public indirect enum Term: Hashable, Sendable {
+    case atom(String)
+    /// An integer that fits 64 bits.
+    case integer(Int64)
+    /// A larger one: its sign and magnitude (little-endian bytes, no
+    /// trailing zero bytes), as Erlang's bignums travel.
+    case bigInteger(negative: Bool, magnitude: [UInt8])
+    case float(Double)
+    case binary([UInt8])
+    /// A bitstring whose last byte holds `bits` bits (1...7), high bits first.
+    case bitstring([UInt8], bits: UInt8)
+    case tuple([Term])
+    /// A proper list (`[]` is `.list([])`); Erlang's "strings" are lists of
+    /// integers.
+    case list([Term])
+    /// `[a, b | tail]` with a tail that is not a list.
+    case improperList([Term], tail: Term)
+    case map([Term: Term])
+    case pid(ErlangPid)
+    case reference(ErlangRef)
+    case port(ErlangPort)
+    /// `fun Module:Function/Arity`.
+    case export(module: String, function: String, arity: UInt8)
+}
+
+/// A process id of a node: the node's name, and the numbers that make it
+/// unique there (`<0.ID.SERIAL>` on that node).
+public struct ErlangPid: Hashable, Sendable {
+    public var node: String
+    public var id: UInt32
+    public var serial: UInt32
+    public var creation: UInt32
+
+    public init(node: String, id: UInt32, serial: UInt32, creation: UInt32) {
+        self.node = node
+        self.id = id
+        self.serial = serial
+        self.creation = creation
+    }
+}
+
+public struct ErlangRef: Hashable, Sendable {
+    public var node: String
+    public var creation: UInt32
+    /// 1 to 5 words.
+    public var ids: [UInt32]
+
+    public init(node: String, creation: UInt32, ids: [UInt32]) {
+        self.node = node
+        self.creation = creation
+        self.ids = ids
+    }
+}
+
+public struct ErlangPort: Hashable, Sendable {
+    public var node: String
+    public var id: UInt64
+    public var creation: UInt32
+
+    public init(node: String, id: UInt64, creation: UInt32) {
+        self.node = node
+        self.id = id
+        self.creation = creation
+    }
+}
+
+extension Term {
+    /// Text as Erlang binaries carry it (UTF-8), the usual form of strings
+    /// sent from Elixir.
+    public static func binary(_ text: String) -> Term { .binary(Array(text.utf8)) }
+
+    /// A binary's bytes as UTF-8 text, or nil for other terms.
+    public var text: String? {
+        guard case .binary(let bytes) = self else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
