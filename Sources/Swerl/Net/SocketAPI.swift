@@ -226,6 +226,9 @@ extension Engine {
         }
         let (found, code) = ownedSocket(id, by: context.selfPid, in: function)
         guard let socket = found else { return code }
+        // Once per message in active-once use: no closure is made when the
+        // loop is this thread's.
+        if runNow(on: socket, { loopSockets(of: socket).activate(socket, n) }) { return Code.ok }
         onLoop(socket, id) { socket in self.loopSockets(of: socket).activate(socket, n) }
         return Code.ok
     }
