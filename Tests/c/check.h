@@ -576,6 +576,18 @@ static inline int check_alive(swerl_runtime *rt, swerl_pid pid)
     return swerl_process_get_info(rt, pid, &info) == 0;
 }
 
+/* Whether this program is built with AddressSanitizer (make test-c-asan). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECK_UNDER_ASAN 1
+#endif
+#endif
+#ifndef CHECK_UNDER_ASAN
+#define CHECK_UNDER_ASAN 0
+#endif
+
 /* SWERL_TEST_SCALE: a divisor for the sizes of volume tests (e.g. 10 under a
    sanitizer); 1 when unset or not a positive number. */
 static inline unsigned long check_test_scale(void)

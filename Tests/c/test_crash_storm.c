@@ -34,7 +34,8 @@
  * else as a stray.
  *
  * Memory: a warm-up storm of N/4 crashes, then the RSS baseline; then the
- * N storm; after it settles the RSS must be within 5% of the baseline (at
+ * N storm; after it settles the RSS must be within 5% of the baseline (10%
+ * under ASan, whose quarantine moves it; LeakSanitizer checks leaks there) (at
  * full size only: a scaled-down warm-up is too short to reach the pools'
  * high-water marks; the figures are printed either way).
  *
@@ -846,9 +847,15 @@ static void t_storm(void)
     /* Only at full size: a scaled-down warm-up (SWERL_TEST_SCALE, for
        sanitizer runs whose allocators keep freed memory anyway) is too short
        to reach the high-water marks of the runtime's pools and caches. */
-    if (check_test_scale() == 1)
-        CHECK_MSG(delta_pct <= 5.0, "RSS grew %.2f%% over the storm (%ld KiB -> %ld KiB)", delta_pct,
-                  rss_base, rss_after);
+    /* Under ASan the bound is 10%: its allocator keeps a 32 MB quarantine
+       of freed blocks and metadata of its own, which move the RSS by a few
+       percent from run to run (5.14% once in CI, 6% another time), and
+       LeakSanitizer checks for leaks exactly in that run anyway. */
+    if (check_test_scale() == 1) {
+        double bound = CHECK_UNDER_ASAN ? 10.0 : 5.0;
+        CHECK_MSG(delta_pct <= bound, "RSS grew %.2f%% over the storm (%ld KiB -> %ld KiB), more than %.0f%%",
+                  delta_pct, rss_base, rss_after, bound);
+    }
 
     pthread_mutex_lock(&g_kq_mu);
     g_kq_quit = 1;
