@@ -27,6 +27,7 @@ from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 from .sockets import ACTIVE_ONCE, Packet
+from . import terms  # Erlang terms <-> Python values (External Term Format)
 
 
 def version() -> str:
@@ -46,7 +47,7 @@ __version__ = "1.2.0"
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
     "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
-    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE",
+    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE", "terms",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
     "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
     "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",
