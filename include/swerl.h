@@ -975,7 +975,8 @@ SWERL_API void swerl_socket_opts_init(swerl_socket_opts *opts);
    backlog. `opts` may be NULL (defaults). Errors are reported at once:
    EINVAL (rt, address or out NULL, a bad address or option), ENOPROC
    (owner not alive), EADDRINUSE, ENET (another system error, in words:
-   permission denied, too many open files), ESTOPPED. Since 1.2. */
+   permission denied, too many open files), ELIMIT (2^20 sockets open),
+   ESTOPPED. Since 1.2. */
 SWERL_API int swerl_socket_listen(swerl_runtime *rt, swerl_pid owner, const char *address,
                                   const swerl_socket_opts *opts, swerl_socket *out);
 
@@ -984,7 +985,8 @@ SWERL_API int swerl_socket_listen(swerl_runtime *rt, swerl_pid owner, const char
    reason 0, or ECONNREFUSED, ETIMEDOUT (after timeout_ms; SWERL_INFINITY:
    the system's), ENET (in words), and then the socket is gone. Sends
    before it is connected are queued. Errors: EINVAL (address or out NULL,
-   a bad address or option), ECTX, ENET, ESTOPPED. Since 1.2. */
+   a bad address or option), ECTX, ENET, ELIMIT (2^20 sockets open),
+   ESTOPPED. Since 1.2. */
 SWERL_API int swerl_socket_connect(swerl_ctx *ctx, const char *address, uint32_t timeout_ms,
                                    const swerl_socket_opts *opts, swerl_socket *out);
 
