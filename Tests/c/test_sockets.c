@@ -3,7 +3,7 @@
  * rules, the end of a connection, and bad input. Every peer is real: plain
  * blocking sockets on loopback driven by this thread, or Swerl processes.
  * Loopback addresses and ports the system picks (port 0) only. */
-#include "check.h"
+#include "socket_check.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -217,21 +217,9 @@ static swerl_socket listen_on(sp *owner, const char *address, uint32_t packet, i
     return s;
 }
 
-static swerl_socket_info info_of(swerl_socket s)
-{
-    swerl_socket_info in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    CHECK_EQ_INT(swerl_socket_info_get(g_rt, s, &in), 0);
-    return in;
-}
+static swerl_socket_info info_of(swerl_socket s) { return check_socket_info(g_rt, s); }
 
-static int port_of(swerl_socket listener)
-{
-    swerl_socket_info in = info_of(listener);
-    const char *colon = strrchr(in.local, ':');
-    return colon ? atoi(colon + 1) : -1;
-}
+static int port_of(swerl_socket listener) { return check_socket_port(g_rt, listener); }
 
 /* ------------------------------------------------------------------------ */
 /* The other end: plain blocking sockets on this thread                      */
@@ -239,20 +227,11 @@ static int port_of(swerl_socket listener)
 
 static int peer_connect(int port)
 {
-    struct sockaddr_in a;
     struct timeval tv = {10, 0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int fd = check_loopback_connect(port), one = 1;
+    if (!CHECK(fd >= 0)) return -1;
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!CHECK_EQ_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0)) {
-        close(fd);
-        return -1;
-    }
     return fd;
 }
 

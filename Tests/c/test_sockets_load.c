@@ -4,7 +4,7 @@
  * read (the send queue is bounded), the owner killed with data in flight,
  * a peer that resets, and stop with 1,000 sockets open. Loopback only,
  * ports the system picks. */
-#include "check.h"
+#include "socket_check.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -87,15 +87,6 @@ static swerl_pid start_echo(uint32_t packet, swerl_socket *listener)
     o.backlog = 4096;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, listener), 0);
     return pid;
-}
-
-static int port_of(swerl_socket s)
-{
-    swerl_socket_info in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    if (swerl_socket_info_get(g_rt, s, &in) != 0) return -1;
-    return atoi(strrchr(in.local, ':') + 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -201,7 +192,7 @@ static void run_echo(uint32_t packet)
     g_rounds = 10;
     g_done = g_bad = 0;
     start_echo(packet, &listener);
-    snprintf(g_address, sizeof g_address, "127.0.0.1:%d", port_of(listener));
+    snprintf(g_address, sizeof g_address, "127.0.0.1:%d", check_socket_port(g_rt, listener));
     clients = (client *)calloc((size_t)n, sizeof *clients);
     memset(&b, 0, sizeof b);
     b.size = sizeof b;
@@ -279,21 +270,6 @@ static void *fast_writer(void *raw)
     return NULL;
 }
 
-static int connect_to(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void t_slow_reader(void)
 {
     swerl_socket_opts o;
@@ -313,7 +289,7 @@ static void t_slow_reader(void)
     before = check_rss_kib();
     memset(&w, 0, sizeof w);
     w.total = check_scaled(1ull << 30, 64ull << 20);
-    w.fd = connect_to(port_of(listener));
+    w.fd = check_loopback_connect(check_socket_port(g_rt, listener));
     CHECK(w.fd >= 0);
     t0 = check_now_ms();
     pthread_create(&th, NULL, fast_writer, &w);
@@ -451,10 +427,8 @@ static void t_kill_in_flight(void)
     server = start_echo(SWERL_PACKET_RAW, &listener);
     memset(chunk, 'k', sizeof chunk);
     for (i = 0; i < 20; i++) {
-        struct timeval tv = {10, 0};
-        fds[i] = connect_to(port_of(listener));
+        fds[i] = check_loopback_connect(check_socket_port(g_rt, listener));
         CHECK(fds[i] >= 0);
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         CHECK(send(fds[i], chunk, sizeof chunk, MSG_NOSIGNAL) > 0);
     }
     CHECK_EQ_INT(swerl_exit(g_rt, server, SWERL_REASON_KILL, NULL, 0), 0);
@@ -484,7 +458,7 @@ static void t_peer_reset(void)
     o.active = SWERL_ACTIVE_ONCE;
     o.packet = SWERL_PACKET_4;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
-    fd = connect_to(port_of(listener));
+    fd = check_loopback_connect(check_socket_port(g_rt, listener));
     CHECK(mbox_take_m(&g_mb, em(EV_NOTE, NOTE_LISTENER), &e, CHECK_WAIT_MS));
     CHECK(send(fd, "\0\0\0\x10half", 8, MSG_NOSIGNAL) == 8);   /* half a frame */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -504,9 +478,7 @@ static void t_stop_many(void)
     g_rt = start_rt(2);
     start_echo(SWERL_PACKET_RAW, &listener);
     for (i = 0; i < n; i++) {
-        struct timeval tv = {10, 0};
-        fds[i] = connect_to(port_of(listener));
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        fds[i] = check_loopback_connect(check_socket_port(g_rt, listener));
     }
     {
         swerl_socket_info in;
@@ -529,15 +501,6 @@ static void t_stop_many(void)
 /* Accept floods: max_connections sheds, EMFILE is counted and survived.     */
 /* ------------------------------------------------------------------------ */
 
-static swerl_socket_info listener_info(swerl_socket s)
-{
-    swerl_socket_info in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    CHECK_EQ_INT(swerl_socket_info_get(g_rt, s, &in), 0);
-    return in;
-}
-
 static void t_max_connections(void)
 {
     swerl_socket_opts o;
@@ -550,12 +513,10 @@ static void t_max_connections(void)
     o.active = 1000;
     o.max_connections = 5;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
-    port = port_of(listener);
+    port = check_socket_port(g_rt, listener);
     for (i = 0; i < 10; i++) {
-        struct timeval tv = {10, 0};
-        fds[i] = connect_to(port);
+        fds[i] = check_loopback_connect(port);
         CHECK(fds[i] >= 0);
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         CHECK(send(fds[i], "x", 1, MSG_NOSIGNAL) == 1);
     }
     /* Five are served (their byte comes back); five are closed at once. */
@@ -567,16 +528,14 @@ static void t_max_connections(void)
     }
     CHECK_EQ_INT(open_now, 5);
     CHECK_EQ_INT(shed, 5);
-    CHECK_EQ_U64(listener_info(listener).connections, 5);
-    CHECK_EQ_U64(listener_info(listener).connections_shed, 5);
+    CHECK_EQ_U64(check_socket_info(g_rt, listener).connections, 5);
+    CHECK_EQ_U64(check_socket_info(g_rt, listener).connections_shed, 5);
     /* Room again after two leave: a new one is served. */
     for (i = 0; i < 10; i++) close(fds[i]);
-    CHECK_WAIT(listener_info(listener).connections == 0);
+    CHECK_WAIT(check_socket_info(g_rt, listener).connections == 0);
     {
-        struct timeval tv = {10, 0};
         char c;
-        int fd = connect_to(port);
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        int fd = check_loopback_connect(port);
         CHECK(send(fd, "y", 1, MSG_NOSIGNAL) == 1);
         CHECK(recv(fd, &c, 1, 0) == 1 && c == 'y');
         close(fd);
@@ -618,7 +577,7 @@ static void t_emfile(void)
     swerl_socket_opts_init(&o);
     o.active = 1000;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, pid, "127.0.0.1:0", &o, &listener), 0);
-    port = port_of(listener);
+    port = check_socket_port(g_rt, listener);
     CHECK_EQ_INT(pipe(go), 0);
     /* Three descriptors to spare, before any client comes. */
     getrlimit(RLIMIT_NOFILE, &before);
@@ -632,12 +591,12 @@ static void t_emfile(void)
         int fds[20], i;
         char c;
         setrlimit(RLIMIT_NOFILE, &before);
-        for (i = 0; i < 20; i++) fds[i] = connect_to(port);
+        for (i = 0; i < 20; i++) fds[i] = check_loopback_connect(port);
         if (read(go[0], &c, 1) < 0) _exit(1);
         for (i = 0; i < 20; i++) close(fds[i]);
         _exit(0);
     }
-    CHECK_WAIT(listener_info(listener).accept_errors > 0);
+    CHECK_WAIT(check_socket_info(g_rt, listener).accept_errors > 0);
     CHECK_WAIT(AT_LOAD(&g_accept_warnings) > 0);
     CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &before), 0);
     CHECK(write(go[1], "x", 1) == 1);
@@ -646,11 +605,9 @@ static void t_emfile(void)
     close(go[1]);
     /* The listener still serves. */
     {
-        struct timeval tv = {10, 0};
         char c = 0;
-        int fd = connect_to(port);
+        int fd = check_loopback_connect(port);
         CHECK(fd >= 0);
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         CHECK(send(fd, "z", 1, MSG_NOSIGNAL) == 1);
         CHECK(recv(fd, &c, 1, 0) == 1 && c == 'z');
         close(fd);
@@ -740,12 +697,10 @@ static void t_supervised_handlers(void)
     swerl_socket_opts_init(&o);
     o.active = 1 << 20;
     CHECK_EQ_INT(swerl_socket_listen(g_rt, acceptor_pid, "127.0.0.1:0", &o, &listener), 0);
-    port = port_of(listener);
+    port = check_socket_port(g_rt, listener);
     for (i = 0; i < N; i++) {
-        struct timeval tv = {10, 0};
-        fds[i] = connect_to(port);
+        fds[i] = check_loopback_connect(port);
         CHECK(fds[i] >= 0);
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
     CHECK_WAIT((counts.size = sizeof counts, swerl_supervisor_count_children(g_rt, g_handlers, &counts) == 0
                 && counts.active == N));

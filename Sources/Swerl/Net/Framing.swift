@@ -67,7 +67,7 @@ struct Framing {
     static func header(packet: UInt32, length: Int) -> [UInt8]? {
         let size = Int(packet)
         guard packet == 1 || packet == 2 || packet == 4 else { return [] }
-        guard size == 8 || length < 1 << (8 * size) else { return nil }
+        guard length < 1 << (8 * size) else { return nil }
         return (0..<size).map { UInt8(truncatingIfNeeded: length >> (8 * (size - 1 - $0))) }
     }
 }

@@ -1,15 +1,12 @@
-// SocketState addresses as the header spells them: "127.0.0.1:8080",
+// Socket addresses as the header spells them: "127.0.0.1:8080",
 // "[::1]:8080", "localhost:8080" and "unix:/path", to and from sockaddr.
 
 import CLibUV
 import Glibc
 
 struct SocketAddress {
-    enum Family { case inet, unix }
-
     var storage = sockaddr_storage()
     var length: socklen_t = 0
-    var family: Family = .inet
     /// A Unix socket's path.
     var path: String? = nil
 
@@ -41,7 +38,6 @@ struct SocketAddress {
 
     private static func unix(path: String) -> (SocketAddress?, String) {
         var address = SocketAddress()
-        address.family = .unix
         address.path = path
         let bytes = Array(path.utf8)
         let room = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
