@@ -396,7 +396,17 @@ typedef struct swerl_message {
                            SWERL_SOCKET_*: the socket (a swerl_socket); else 0 */
     const void *data;   /* payload, or a reason's detail bytes; NULL when len is 0 */
     size_t    len;
+    uint32_t  flags;    /* SWERL_MESSAGE_TERM, else 0. Since 1.2 (the library fills
+                           this struct; a program built with an older header
+                           reads the fields before it and nothing changes) */
 } swerl_message;
+
+/* swerl_message.flags: `data` is an Erlang term in External Term Format
+   (starting with the version byte 131), sent with swerl_send_term or
+   coming from an Erlang node; read it with swerl_term_reader. MESSAGE,
+   CALL and REPLY may carry it; a message without it is plain bytes, which
+   Erlang sees as a binary. Since 1.2. */
+#define SWERL_MESSAGE_TERM 0x1u
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).
    Return 0; or SWERL_IGNORE: the process exits with reason NORMAL at once

@@ -34,6 +34,10 @@ package final class Engine: @unchecked Sendable {
     let waiters = Waiters()
     /// Sockets (Net/): their slots and owners; each lives on a scheduler's loop.
     let sockets: SocketTable
+    /// Pids of other nodes this runtime has met (Dist/RemotePids).
+    let remotePids: RemotePids
+    /// Set once, when the runtime becomes a node (swerl_node_start).
+    let distribution = AtomicLazyReference<DistNode>()
 
     let state = Atomic<Int>(State.running.rawValue)
     let schedulersShouldExit = Atomic<Bool>(false)
@@ -75,6 +79,7 @@ package final class Engine: @unchecked Sendable {
         memoryBudget = MemoryBudget(schedulers: count)
         tag = Pids.takeTag()
         sockets = SocketTable(tag: tag)
+        remotePids = RemotePids(tag: tag)
         schedulers = []
         waiters.engine = self
         crashReports.engine = self
@@ -228,18 +233,27 @@ package final class Engine: @unchecked Sendable {
     /// `runtimeTraffic`: the runtime's own messages (a supervisor's start
     /// acknowledgement, its retries) are exempt from max_message_size and
     /// the memory ceiling, as signals are: refusing them would hang a start.
+    /// `term`: the payload is External Term Format (SWERL_MESSAGE_TERM).
+    /// `sender`: who the receiver sees as `from` when it is not the calling
+    /// process (the distribution layer delivering for a remote pid).
     @inline(__always)
-    package func send(to: UInt64, data: UnsafeRawPointer?, count: Int, runtimeTraffic: Bool = false) -> Int32 {
+    package func send(to: UInt64, data: UnsafeRawPointer?, count: Int, runtimeTraffic: Bool = false,
+                      term: Bool = false, sender: UInt64? = nil) -> Int32 {
         if count > maxMessageSize && !runtimeTraffic { return tooBig(count) }
         if isStopped { return Code.stopped }
         guard let process = table.lookup(to) else {
+            if !Pids.isLocal(to), let node = distribution.load() {
+                return node.send(to: to, from: sender ?? CallbackContexts.current.flatMap {
+                    $0.engine === self ? $0.pointee.process?.pointee.ownPid : nil } ?? 0,
+                                 bytes: UnsafeRawBufferPointer(start: data, count: count), term: term)
+            }
             deadLetters.add(1, ordering: .relaxed)
             return absent(to)
         }
         // One look at the calling context serves both the sender's pid and
         // the message counter.
         let context = CallbackContexts.current
-        let from = context?.pointee.process?.pointee.ownPid ?? 0
+        let from = sender ?? context?.pointee.process?.pointee.ownPid ?? 0
         let waiting = process.arrive(count)
         if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
             switch process.pointee.overflow.load(ordering: .relaxed) {
@@ -263,7 +277,7 @@ package final class Engine: @unchecked Sendable {
             return Code.memoryLimit
         }
         guard let node = Nodes.make(kind: NodeKind.message, target: to, from: from, counted: true,
-                                    charged: charge == .charged, data: data, len: count) else {
+                                    charged: charge == .charged, term: term, data: data, len: count) else {
             process.unarrive(count)
             unchargeMemory(count, charge)
             return Code.noMemory

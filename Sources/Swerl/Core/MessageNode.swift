@@ -71,6 +71,8 @@ struct MessageNode: ~Copyable {
     var counted: Bool
     /// Charged to the runtime's memory ceiling (MemoryBudget) until freed.
     var charged: Bool
+    /// The payload is an Erlang term (SWERL_MESSAGE_TERM), not plain bytes.
+    var term: Bool = false
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
@@ -83,12 +85,12 @@ enum Nodes {
     @inline(__always)
     static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
                      aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false, charged: Bool = false,
-                     data: UnsafeRawPointer?, len: Int) -> NodePointer? {
+                     term: Bool = false, data: UnsafeRawPointer?, len: Int) -> NodePointer? {
         guard len <= Int.max - headerSize, let raw = NodePool.allocate(headerSize + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
         node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
                                         aux: aux, len: len, kind: kind, reason: reason, counted: counted,
-                                        charged: charged))
+                                        charged: charged, term: term))
         if len > 0, let data {
             (raw + headerSize).copyMemory(from: data, byteCount: len)
         }

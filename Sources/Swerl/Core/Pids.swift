@@ -1,7 +1,7 @@
 // Pid layout: | remote (1) | runtime tag (8) | generation (31) | slot (24) |.
 //
-// A local pid has the top bit clear; the top bit set is left to Erlang
-// distribution, whose remote pids will name a connection in the bits below.
+// A local pid has the top bit clear; with the top bit set it is a pid of
+// another node, `| 1 | tag (8) | index (55) |` (Dist/RemotePids).
 // The tag names the runtime a local pid belongs to, so a pid of one runtime
 // used with another is unknown there instead of reaching the process in the
 // same slot (two runtimes' first pids used to be equal). The generation
@@ -45,7 +45,9 @@ enum Pids {
     /// Erlang's way of printing a pid: `<0.SLOT.GENERATION>` for a local one
     /// (node 0, as Erlang prints its own node's pids).
     static func format(_ pid: UInt64) -> String {
-        if !isLocal(pid) { return "<\(1 + (pid >> 54 & 0x1FF)).\(pid & ((1 << 54) - 1)).0>" }
+        if !isLocal(pid) {
+            return RemotePids.format(pid) ?? "<remote.\(pid >> RemotePids.indexBits & tagMask).\(pid & ((1 << RemotePids.indexBits) - 1))>"
+        }
         return "<0.\(slot(pid)).\(generation(pid))>"
     }
 

@@ -297,7 +297,7 @@ extension Worker {
         var message = swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
                                     ref: node.pointee.ref,
                                     data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
-                                    len: node.pointee.len)
+                                    len: node.pointee.len, flags: node.pointee.term ? SWERL_MESSAGE_TERM : 0)
         process.pointee.extras?.fields.timeoutRequest = nil
         process.pointee.offering = node
         process.depart(node)  // being handled is not waiting
@@ -376,7 +376,7 @@ extension Worker {
         if now >= process.pointee.timeoutDeadline {
             process.pointee.timeoutArmed = false
             process.pointee.offerAfter = nil  // the timeout ends the receive: next offer from the oldest
-            var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0)
+            var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0, flags: 0)
             process.pointee.timeoutRequest = nil
             let token = callbackToken(context)
             let outer = beginUserCode()

@@ -103,7 +103,7 @@ extension SupervisorState {
             deferredHead += 1
             item.payload.withUnsafeBytes { payload in
                 dispatch(swerl_message(kind: item.kind, reason: item.reason, from: item.from, ref: item.ref,
-                                       data: payload.baseAddress, len: payload.count))
+                                       data: payload.baseAddress, len: payload.count, flags: item.flags))
             }
         }
         if deferredHead == deferred.count && deferredHead > 0 {

@@ -157,8 +157,10 @@ struct DeferredMessage {
     var from: UInt64
     var ref: UInt64
     var payload: [UInt8]
+    var flags: UInt32
 
     init(_ message: swerl_message) {
+        flags = message.flags
         kind = message.kind
         reason = message.reason
         from = message.from
