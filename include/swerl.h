@@ -450,6 +450,9 @@ enum {
     SWERL_OVERFLOW_KILL        = 2    /* the receiver is killed with SWERL_REASON_MAILBOX_FULL */
 };
 #define SWERL_REASON_MAILBOX_FULL 6   /* exit reason of SWERL_OVERFLOW_KILL */
+/* Exit reason of a link or monitor whose node connection went down (Erlang's
+   noconnection). Since 1.2. */
+#define SWERL_REASON_NOCONNECTION 7
 
 typedef struct swerl_spawn_opts {
     uint32_t size;                  /* sizeof(swerl_spawn_opts), set by swerl_spawn_opts_init */
@@ -1074,6 +1077,123 @@ typedef struct swerl_socket_info {
 /* Describe a socket (a snapshot). Errors: EINVAL (rt or out NULL, size too
    small), ENOSOCKET, ESTOPPED. Any thread. Since 1.2. */
 SWERL_API int swerl_socket_info_get(swerl_runtime *rt, swerl_socket s, swerl_socket_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Distribution (since 1.2)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A runtime can be a node of an Erlang/Elixir cluster: Erlang's own
+   distribution protocol (EPMD, the version-6 handshake, 4-byte frames,
+   ticks), so Swerl processes and BEAM processes address each other by pid
+   and by registered name, link, monitor and call each other.
+     - Remote pids are pids. A pid of another node is an ordinary swerl_pid
+       (its top bit set); it arrives in msg->from and works with swerl_send,
+       swerl_link, swerl_monitor, swerl_exit and swerl_call. swerl_pid_format
+       prints it as Erlang does, <N.ID.SERIAL> (N: the node's number here).
+     - Messages. Bytes travel as an Erlang binary, both ways. A message from
+       Erlang that is not a binary arrives as its External Term Format bytes
+       with SWERL_MESSAGE_TERM set; send terms with swerl_send_term.
+       Signals from one process to another arrive in order across the wire.
+     - Connections are made on the first signal to a node (or with
+       swerl_node_connect) and accepted from any node that knows the cookie.
+       Signals to a node that cannot be reached are dropped, as Erlang drops
+       them; links and monitors over a connection that goes down get reason
+       SWERL_REASON_NOCONNECTION, once.
+     - gen_server. GenServer.call({name, node}, request) from Elixir reaches
+       a Swerl process as a SWERL_CALL (request: bytes for a binary, else a
+       term); swerl_reply / swerl_reply_term answers it. swerl_call to a
+       remote pid is gen_server:call: the reply (a binary's bytes, else its
+       term bytes) comes back; a dead server is EEXITED (or ENOPROC),
+       a lost connection EEXITED with reason NOCONNECTION.
+     - Exit reasons cross as Erlang terms: NORMAL is normal, SHUTDOWN
+       shutdown, KILLED killed, NOPROC noproc, NOCONNECTION noconnection,
+       ERROR with a detail {error, <<Detail>>}, a user code N
+       {swerl_reason, N, <<Detail>>}. Any other Erlang reason arrives as
+       ERROR with the term, as Erlang prints it, for detail.
+     - The node is hidden (not published: erlang:nodes() lists it under
+       hidden) and registers a process as net_kernel, which answers
+       net_adm:ping.
+     - Security: the cookie is authentication, not encryption, as in
+       Erlang. Anyone who can reach the listen port and knows the cookie
+       can run any operation a process can. It is never logged. */
+
+typedef struct swerl_node_opts {
+    uint32_t size;               /* sizeof(swerl_node_opts), set by swerl_node_opts_init */
+    uint32_t flags;              /* reserved: 0 */
+    const char *cookie;          /* NULL: ~/.erlang.cookie, made (as erl makes it) if missing */
+    const char *listen_host;     /* NULL: "0.0.0.0" (every interface, as erl listens) */
+    uint32_t listen_port;        /* 0: any free port (EPMD tells the others which) */
+    uint32_t epmd_port;          /* 0: ERL_EPMD_PORT, else 4369 */
+    uint32_t tick_ms;            /* net_ticktime in ms; 0: 60000. A peer silent this long is down */
+    uint32_t connect_timeout_ms; /* EPMD and connection attempts; 0: 7000 */
+    uint64_t max_frame;          /* largest frame accepted, bytes; 0: 64 MiB; more closes the connection */
+} swerl_node_opts;
+
+/* Fill `opts` with the defaults. Since 1.2. */
+SWERL_API void swerl_node_opts_init(swerl_node_opts *opts);
+
+/* Make the runtime the node `name` ("name@host"; a name without "@host"
+   gets this host's short name). Listens, registers with EPMD on this host
+   (which must run: any erl starts one, or `epmd -daemon`), and returns once
+   EPMD has answered. A runtime becomes a node once.
+   Errors: EINVAL (rt or name NULL, not a node name, a bad cookie, no
+   cookie and no ~/.erlang.cookie, a node already), ENAMETAKEN (EPMD has a
+   node of that name on this host, or a process is registered as
+   net_kernel), ENET (no EPMD answers), EADDRINUSE (the listen port),
+   ETIMEDOUT, EINPROC (on a scheduler thread: it waits), ESTOPPED.
+   Since 1.2. */
+SWERL_API int swerl_node_start(swerl_runtime *rt, const char *name, const swerl_node_opts *opts);
+
+/* This node's name into `buf` (NUL-terminated, truncated to cap); returns
+   the length without the NUL as snprintf does, or EINVAL (rt NULL, buf
+   NULL with cap > 0, not a node). Any thread. Since 1.2. */
+SWERL_API int swerl_node_name(swerl_runtime *rt, char *buf, size_t cap);
+
+/* Connect to `node` now (net_kernel:connect_node) and wait until the
+   connection is up. Returns 0; ETIMEDOUT; ENET (it could not be made: the
+   log hook says why: no such node at its host's EPMD, a wrong cookie);
+   EINVAL (not a node, a bad name); EINPROC (on a scheduler thread);
+   ESTOPPED. Since 1.2. */
+SWERL_API int swerl_node_connect(swerl_runtime *rt, const char *node, uint32_t timeout_ms);
+
+/* The connected nodes' names, NUL-separated, into a buffer the caller frees
+   with swerl_buffer_free (len: bytes used, 0 when none). Errors: EINVAL,
+   ENOMEM. Any thread. Since 1.2. */
+SWERL_API int swerl_node_list(swerl_runtime *rt, swerl_buffer *out);
+
+/* The name of the node `pid` belongs to (this node's for a local pid, or
+   "nonode@nohost" before swerl_node_start) into buf, snprintf-style.
+   Errors: EINVAL (buf NULL with cap > 0), ENOPROC (0, or a pid this
+   runtime never saw). Any thread. Since 1.2. */
+SWERL_API int swerl_pid_node(swerl_runtime *rt, swerl_pid pid, char *buf, size_t cap);
+
+/* Send to the process registered as `name` on `node` ({name, node} ! Msg):
+   bytes as a binary, or with _term the term in `etf` (External Term
+   Format, version byte first). `node` may be this node. Errors: as
+   swerl_send; EINVAL (a NULL, not a node name, a malformed term, not a
+   node); ENONAME (this node, no such name). Any thread. Since 1.2. */
+SWERL_API int swerl_send_remote(swerl_runtime *rt, const char *name, const char *node,
+                                const void *data, size_t len);
+SWERL_API int swerl_send_remote_term(swerl_runtime *rt, const char *name, const char *node,
+                                     const void *etf, size_t len);
+
+/* Answer a SWERL_CALL with a term (External Term Format, version byte
+   first): an Erlang caller gets the term itself, a Swerl caller a REPLY
+   with SWERL_MESSAGE_TERM. Errors: as swerl_reply, and EINVAL for a
+   malformed term. Any thread. Since 1.2. */
+SWERL_API int swerl_reply_term(swerl_runtime *rt, swerl_ref call, const void *etf, size_t len);
+
+/* With on = 1 the calling process gets {nodeup, Node} and {nodedown, Node}
+   term messages as connections come up and go down
+   (net_kernel:monitor_nodes); 0 stops them. Errors: ECTX, EINVAL (not a
+   node). Since 1.2. */
+SWERL_API int swerl_monitor_nodes(swerl_ctx *ctx, int on);
+
+/* Monitor the process registered as `name` on `node` (monitor(process,
+   {Name, Node})): its DOWN has from 0 and the reason; NOPROC if no such
+   name, NOCONNECTION if the node cannot be reached. Errors: ECTX, EINVAL.
+   Since 1.2. */
+SWERL_API int swerl_monitor_name(swerl_ctx *ctx, const char *name, const char *node, swerl_ref *out);
 
 /* ------------------------------------------------------------------------ */
 /* Introspection                                                             */

@@ -23,6 +23,24 @@ extension Engine {
         let caller = CallbackContexts.current.flatMap { $0.engine === self ? $0.selfPid : nil } ?? 0
         if caller != 0 && caller == to { return (Code.callSelf, 0) }
         let deadline = Deadline.after(millis: timeoutMillis)
+        if !Pids.isLocal(to), let node = distribution.load(), remotePids.entry(to) != nil {
+            // gen_server's protocol to a process of another node (DistNode.call).
+            let ref = newRef()
+            announce(ref)
+            waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline,
+                                         cancellable: cancellable))
+            guard node.call(to: to, caller: caller, ref: ref, request: request, term: false) else {
+                guard case .process = kind else {
+                    _ = waiters.remove(ref)
+                    return (absent(to), 0)
+                }
+                waiters.fail(ref, code: Code.noProcess)
+                return (Code.ok, ref)
+            }
+            countSent()
+            if armTimer && deadline != .max { addTimer(TimerEntry(deadline: deadline, kind: .callTimeout, id: ref)) }
+            return (Code.ok, ref)
+        }
         guard let server = table.lookup(to) else {
             guard case .process = kind else { return (absent(to), 0) }
             let ref = newRef()
@@ -49,6 +67,34 @@ extension Engine {
         countSent()
         if armTimer && deadline != .max { addTimer(TimerEntry(deadline: deadline, kind: .callTimeout, id: ref)) }
         return (Code.ok, ref)
+    }
+
+    /// A call from a process of another node (gen_server:call): a CALL to
+    /// `to` from `caller`, with no deadline here (the caller keeps its own);
+    /// `answer` gets the outcome once (the reply, or the server's exit).
+    /// `announce` learns the ref first. ok also when `to` is gone: the
+    /// caller's monitor tells it.
+    func deliverRemoteCall(to: UInt64, from caller: UInt64, request: UnsafeRawBufferPointer, term: Bool,
+                           announce: (UInt64) -> Void,
+                           answer: @escaping @Sendable (UInt64, WaiterOutcome) -> Void) -> Int32 {
+        if request.count > maxMessageSize { return tooBig(request.count) }
+        guard let server = table.lookup(to) else { return Code.ok }
+        let charge = chargeMemory(request.count)
+        if charge == .refused { return Code.memoryLimit }
+        let ref = newRef()
+        announce(ref)
+        waiters.register(ref, Waiter(kind: .callback({ answer(ref, $0) }), server: to, isCall: true))
+        guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: caller, ref: ref, counted: true,
+                                    charged: charge == .charged, term: term, data: request.baseAddress,
+                                    len: request.count) else {
+            _ = waiters.remove(ref)
+            unchargeMemory(request.count, charge)
+            return Code.noMemory
+        }
+        _ = server.arrive(request.count)
+        deliver(node, to: server)
+        countSent()
+        return Code.ok
     }
 
     /// swerl_call: blocks the calling thread, which must not be a runtime
@@ -85,17 +131,18 @@ extension Engine {
                             done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
         issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .callback({ outcome in
             switch outcome {
-            case .reply(let bytes): done(Code.ok, bytes)
+            case .reply(let bytes, _): done(Code.ok, bytes)
             case .failure(let code): done(code, UnsafeRawBufferPointer(start: nil, count: 0))
             case .serverExited(_, let detail), .exited(_, let detail): done(Code.exited, detail)
             }
         }), armTimer: true, cancellable: cancellable, announce: announce)
     }
 
-    package func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
+    /// swerl_reply; `term`: the reply is an Erlang term (swerl_reply_term).
+    package func reply(_ ref: UInt64, data: UnsafeRawBufferPointer, term: Bool = false) -> Int32 {
         if data.count > maxMessageSize { return tooBig(data.count) }
         if isStopped { return Code.stopped }
-        return waiters.reply(ref, data: data)
+        return waiters.reply(ref, data: data, term: term)
     }
 
     /// swerl_watch_exit: `done` gets the exit reason of `pid` once (noproc,

@@ -191,11 +191,18 @@ package final class Engine: @unchecked Sendable {
 
     /// Sends a signal to `to` if it is alive; silently drops it otherwise
     /// (exit and down signals to the dead have nobody to inform).
+    /// A remote `to` gets the signal as its control message (DistNode).
     func signal(_ kind: UInt32, to: UInt64, from: UInt64, ref: UInt64 = 0, aux: UInt64 = 0,
-                reason: Int32 = 0, detail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
-        guard let process = table.lookup(to) else { return }
+                reason: Int32 = 0, detail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                term: Bool = false) {
+        guard let process = table.lookup(to) else {
+            if !Pids.isLocal(to), let node = distribution.load() {
+                node.signal(kind, to: to, from: from, ref: ref, aux: aux, reason: reason, detail: detail)
+            }
+            return
+        }
         guard let node = Nodes.make(kind: kind, target: to, from: from, ref: ref, aux: aux, reason: reason,
-                                    data: detail.baseAddress, len: detail.count) else { return }
+                                    term: term, data: detail.baseAddress, len: detail.count) else { return }
         deliver(node, to: process)
     }
 
@@ -295,8 +302,14 @@ package final class Engine: @unchecked Sendable {
     package func exit(_ pid: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) -> Int32 {
         if detail.count > maxMessageSize { return tooBig(detail.count) }
         if isStopped { return Code.stopped }
-        guard let process = table.lookup(pid) else { return absent(pid) }
-        let from = CallbackContexts.current?.pointee.process?.pointee.ownPid ?? 0
+        let from = CallbackContexts.current.flatMap { $0.engine === self ? $0.pointee.process?.pointee.ownPid : nil } ?? 0
+        guard let process = table.lookup(pid) else {
+            if !Pids.isLocal(pid), let node = distribution.load(), remotePids.entry(pid) != nil {
+                node.signal(NodeKind.sigExit, to: pid, from: from, ref: 0, aux: 0, reason: reason, detail: detail)
+                return Code.ok
+            }
+            return absent(pid)
+        }
         guard let node = Nodes.make(kind: NodeKind.sigExit, target: pid, from: from, reason: reason,
                                     data: detail.baseAddress, len: detail.count) else { return Code.noMemory }
         deliver(node, to: process)

@@ -64,6 +64,7 @@ enum Reason {
         case noproc: return "NOPROC"
         case error: return "ERROR"
         case mailboxFull: return "MAILBOX_FULL"
+        case Int32(SWERL_REASON_NOCONNECTION): return "NOCONNECTION"
         default: return reason >= Int32(SWERL_REASON_USER) ? "\(reason) (user)" : "\(reason)"
         }
     }

@@ -14,6 +14,14 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
     func link(_ pid: UInt64) -> Int32 {
         let me = process
         if pid == me.pointee.ownPid || me.pointee.links.contains(pid) { return Code.ok }
+        if !Pids.isLocal(pid), let node = engine.distribution.load(), engine.remotePids.entry(pid) != nil {
+            // Linked here at once; the peer is told (DistNode.link), and an
+            // unreachable node answers with noconnection.
+            guard node.link(from: me.pointee.ownPid, to: pid) else { return engine.absent(pid) }
+            me.pointee.links.insert(pid)
+            me.publishRelations()
+            return Code.ok
+        }
         guard let other = engine.table.lookup(pid),
               let node = Nodes.make(kind: NodeKind.sigLink, target: pid, from: me.pointee.ownPid, data: nil, len: 0)
         else {
@@ -70,6 +78,12 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
     func monitor(_ pid: UInt64) -> (Int32, UInt64) {
         let me = process
         let ref = engine.newRef()
+        if !Pids.isLocal(pid), let node = engine.distribution.load(), engine.remotePids.entry(pid) != nil,
+           node.monitor(watcher: me.pointee.ownPid, target: pid, ref: ref) {
+            me.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+            me.publishRelations()
+            return (Code.ok, ref)
+        }
         if let other = engine.table.lookup(pid),
            let node = Nodes.make(kind: NodeKind.sigMonitor, target: pid, from: me.pointee.ownPid, ref: ref,
                                  aux: me.pointee.ownPid, data: nil, len: 0) {

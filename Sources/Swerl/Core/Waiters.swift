@@ -28,7 +28,8 @@ enum WaiterKind {
 }
 
 enum WaiterOutcome {
-    case reply(UnsafeRawBufferPointer)
+    /// `term`: the reply is an Erlang term (SWERL_MESSAGE_TERM).
+    case reply(UnsafeRawBufferPointer, term: Bool)
     /// Timeout, absent server, runtime stop, no memory.
     case failure(Int32)
     /// A call's server exited before replying: its reason and detail.
@@ -95,7 +96,7 @@ final class Waiters: @unchecked Sendable {
     /// swerl_reply. EREF if nobody waits for `ref` anymore (or it is not a
     /// call's), or its deadline passed (the caller is told it timed out):
     /// the reply is a dead letter.
-    func reply(_ ref: UInt64, data: UnsafeRawBufferPointer) -> Int32 {
+    func reply(_ ref: UInt64, data: UnsafeRawBufferPointer, term: Bool = false) -> Int32 {
         guard let waiter = remove(ref, if: { $0.isCall }) else {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
@@ -106,7 +107,7 @@ final class Waiters: @unchecked Sendable {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
         }
-        settle(waiter, ref: ref, outcome: .reply(data))
+        settle(waiter, ref: ref, outcome: .reply(data, term: term))
         return Code.ok
     }
 
@@ -180,8 +181,9 @@ final class Waiters: @unchecked Sendable {
             swerlrt_set_token(token)
         case .process(let caller):
             switch outcome {
-            case .reply(let data):
-                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: 0, detail: data)
+            case .reply(let data, let term):
+                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: 0, detail: data,
+                              term: term)
             case .failure(let code):
                 engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: code)
             case .serverExited(_, let detail), .exited(_, let detail):
@@ -223,7 +225,7 @@ final class ThreadSignal: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         code = outcome.code
         switch outcome {
-        case .reply(let bytes):
+        case .reply(let bytes, _):
             keep(bytes)
         case .failure:
             break

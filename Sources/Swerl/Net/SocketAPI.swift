@@ -219,6 +219,21 @@ extension Engine {
         return Code.ok
     }
 
+    /// A whole frame of the distribution layer, from any thread, on a
+    /// socket its connection process owns: no owner check and no
+    /// send_queue_max (Erlang's sends never fail). false: the socket is gone.
+    func writeFrame(socket id: UInt64, _ bytes: [UInt8]) -> Bool {
+        guard let socket = sockets.lookup(id), socket.isOpen(id) else { return false }
+        socket.queued.add(bytes.count, ordering: .relaxed)
+        if runNow(on: socket, { bytes.withUnsafeBytes { loopSockets(of: socket).write(socket, header: [], body: $0) } }) {
+            return true
+        }
+        schedulers[socket.home].sockets.post(SocketCommand(socket: socket, id: id) { socket in
+            bytes.withUnsafeBytes { self.loopSockets(of: socket).write(socket, header: [], body: $0) }
+        })
+        return true
+    }
+
     func socketActivate(_ context: ContextPointer, _ id: UInt64, _ n: Int32) -> Int32 {
         let function = "swerl_socket_activate"
         if n < Int32(SWERL_ACTIVE_ONCE) {

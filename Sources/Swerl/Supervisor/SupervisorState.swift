@@ -36,7 +36,7 @@ final class StartSignal: @unchecked Sendable {
     func complete(code: Int32, detail: [UInt8]) {
         detailBox.withLock { $0 = detail }
         if code == Code.ok {
-            signal.complete(.reply(UnsafeRawBufferPointer(start: nil, count: 0)))
+            signal.complete(.reply(UnsafeRawBufferPointer(start: nil, count: 0), term: false))
         } else {
             signal.complete(.failure(code))
         }
