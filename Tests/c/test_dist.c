@@ -1,0 +1,438 @@
+/* test_dist.c — a Swerl runtime as a node of an Erlang cluster, against real
+ * BEAM nodes (erl) on a private EPMD, loopback only.
+ *
+ * One BEAM node (`erl`, running Tests/dist/dist_peer.erl) lives for the
+ * whole program; each section starts a runtime as a new node (its own name)
+ * with the same processes: `probe` (traps exits; does what the BEAM side asks
+ * it to: link, monitor, relay to `victim`), `echo` (sends every message back
+ * to its sender, as bytes), `kv` (answers calls), `victim` (not trapping).
+ * The section asks the BEAM node to run a scenario (a binary to its `ctl`);
+ * the scenario checks what the BEAM side sees and tells `probe` "NAME ok" or
+ * "NAME fail: ..."; the section checks what the Swerl side saw. */
+#include "dist_check.h"
+
+static dist_world world;
+static const char *erl_node = "erl@127.0.0.1";
+static swerl_runtime *rt;
+static char node_name[128];
+static swerl_pid victim;
+
+/* ------------------------------------------------------------------------ */
+/* The Swerl processes                                                       */
+/* ------------------------------------------------------------------------ */
+
+static int probe_init(swerl_ctx *ctx, void *arg, void **state)
+{
+    (void)arg;
+    (void)state;
+    swerl_trap_exit(ctx, 1);
+    CHECK_EQ_INT(swerl_monitor_nodes(ctx, 1), 0);
+    return 0;
+}
+
+static int probe_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    swerl_runtime *r = swerl_ctx_runtime(ctx);
+    swerl_ref ref;
+    (void)state;
+    dist_post("probe", msg);
+    /* The runtime's stop: a trapped SHUTDOWN from no process. */
+    if (msg->kind == SWERL_EXIT && msg->from == 0 && msg->reason == SWERL_REASON_SHUTDOWN) return SWERL_STOP;
+    if (msg->kind != SWERL_MESSAGE) return SWERL_CONTINUE;
+    if (msg->len == 7 && memcmp(msg->data, "link me", 7) == 0) {
+        CHECK_EQ_INT(swerl_link(ctx, msg->from), 0);
+    } else if (msg->len == 10 && memcmp(msg->data, "monitor me", 10) == 0) {
+        CHECK_EQ_INT(swerl_monitor(ctx, msg->from, &ref), 0);
+    } else if (msg->len == 14 && memcmp(msg->data, "victim link me", 14) == 0) {
+        CHECK_EQ_INT(swerl_send(r, victim, &msg->from, sizeof msg->from), 0);
+    } else if (msg->len == 12 && memcmp(msg->data, "crash victim", 12) == 0) {
+        CHECK_EQ_INT(swerl_send(r, victim, "crash", 5), 0);
+    } else if (msg->len == 11 && memcmp(msg->data, "kill victim", 11) == 0) {
+        CHECK_EQ_INT(swerl_exit(r, victim, SWERL_REASON_KILL, NULL, 0), 0);
+    }
+    return SWERL_CONTINUE;
+}
+
+static int echo_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    (void)state;
+    dist_post("echo", msg);
+    if (msg->kind == SWERL_MESSAGE) CHECK_EQ_INT(swerl_send(swerl_ctx_runtime(ctx), msg->from, msg->data, msg->len), 0);
+    return SWERL_CONTINUE;
+}
+
+static int kv_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    swerl_runtime *r = swerl_ctx_runtime(ctx);
+    (void)state;
+    dist_post("kv", msg);
+    if (msg->kind != SWERL_CALL) return SWERL_CONTINUE;
+    if (msg->flags & SWERL_MESSAGE_TERM) {
+        CHECK_EQ_INT(swerl_reply(r, msg->ref, "term", 4), 0);
+    } else if (msg->len == 3 && memcmp(msg->data, "get", 3) == 0) {
+        CHECK_EQ_INT(swerl_reply(r, msg->ref, "value:get", 9), 0);
+    }
+    return SWERL_CONTINUE;  /* "slow" is never answered */
+}
+
+static int victim_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    (void)state;
+    dist_post("victim", msg);
+    if (msg->kind == SWERL_MESSAGE && msg->len == sizeof(swerl_pid)) {
+        swerl_pid pid;
+        memcpy(&pid, msg->data, sizeof pid);
+        CHECK_EQ_INT(swerl_link(ctx, pid), 0);
+    } else if (msg->kind == SWERL_MESSAGE && msg->len == 5 && memcmp(msg->data, "crash", 5) == 0) {
+        swerl_fail(ctx, SWERL_REASON_ERROR, "bad", 3);
+        return -1;
+    }
+    return SWERL_CONTINUE;
+}
+
+static swerl_pid spawn_named(const char *name, swerl_init_fn init, swerl_handle_fn handle)
+{
+    swerl_behavior b;
+    swerl_spawn_opts o;
+    swerl_pid pid = 0;
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.init = init;
+    b.handle = handle;
+    swerl_spawn_opts_init(&o);
+    o.name = name;
+    CHECK_EQ_INT(swerl_spawn(rt, &b, NULL, &o, &pid), 0);
+    return pid;
+}
+
+/* A runtime as the node `name`@127.0.0.1, with its processes. */
+static int start_node(const char *name, const char *cookie, uint32_t tick_ms)
+{
+    swerl_config cfg;
+    swerl_node_opts o;
+    int rc;
+    swerl_config_init(&cfg);
+    cfg.schedulers = 2;
+    cfg.on_log = dist_log_hook;
+    if (!CHECK_EQ_INT(swerl_runtime_start(&cfg, &rt), 0)) return 0;
+    swerl_node_opts_init(&o);
+    o.cookie = cookie ? cookie : DIST_COOKIE;
+    o.epmd_port = (uint32_t)world.epmd_port;
+    o.listen_host = "127.0.0.1";
+    o.tick_ms = tick_ms;
+    snprintf(node_name, sizeof node_name, "%s@127.0.0.1", name);
+    rc = swerl_node_start(rt, node_name, &o);
+    if (!CHECK_EQ_INT(rc, 0)) {
+        printf("   detail: %s\n", swerl_last_error_detail());
+        return 0;
+    }
+    spawn_named("probe", probe_init, probe_handle);
+    spawn_named("echo", NULL, echo_handle);
+    spawn_named("kv", NULL, kv_handle);
+    victim = spawn_named("victim", NULL, victim_handle);
+    return 1;
+}
+
+static void stop_node(void)
+{
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
+    swerl_runtime_free(rt);
+}
+
+/* Asks the BEAM node to run `scenario` (with `args`, may be "") against this node. */
+static void run_scenario(const char *scenario, const char *args)
+{
+    char command[512];
+    snprintf(command, sizeof command, "%s %s%s%s", scenario, node_name, *args ? " " : "", args);
+    CHECK_EQ_INT(swerl_send_remote(rt, "ctl", erl_node, command, strlen(command)), 0);
+}
+
+/* "NAME ok" or "NAME fail: ...". */
+static int is_verdict(const dist_event *e, const void *arg)
+{
+    size_t n = strlen((const char *)arg);
+    return strncmp(e->data, (const char *)arg, n) == 0
+           && (strcmp(e->data + n, " ok") == 0 || strncmp(e->data + n, " fail", 5) == 0);
+}
+
+/* Waits for the scenario's verdict: "NAME ok". */
+static int verdict(const char *scenario)
+{
+    char ok[160];
+    dist_event e;
+    snprintf(ok, sizeof ok, "%s ok", scenario);
+    if (!CHECK_MSG(dist_find(is_verdict, scenario, 30000, &e), "no verdict from the BEAM side for %s", scenario))
+        return 0;
+    return CHECK_MSG(strcmp(e.data, ok) == 0, "%s", e.data);
+}
+
+static int is_exit_from(const dist_event *e, const void *arg)
+{
+    return e->kind == SWERL_EXIT && e->from == *(const swerl_pid *)arg;
+}
+
+static int is_down_from(const dist_event *e, const void *arg)
+{
+    return e->kind == SWERL_DOWN && e->from == *(const swerl_pid *)arg;
+}
+
+static int is_term_for(const dist_event *e, const void *arg)
+{
+    return strcmp(e->who, (const char *)arg) == 0 && (e->flags & SWERL_MESSAGE_TERM);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sections                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int is_nodeup(const dist_event *e, const void *arg)
+{
+    (void)arg;
+    return strcmp(e->who, "probe") == 0 && (e->flags & SWERL_MESSAGE_TERM) && memmem(e->data, e->len, "nodeup", 6);
+}
+
+static void test_ping(void)
+{
+    swerl_buffer nodes;
+    char name[128];
+    swerl_pid pid;
+    if (!start_node("ping", NULL, 0)) return;
+    CHECK(swerl_node_name(rt, name, sizeof name) == (int)strlen(node_name));
+    CHECK_STR(name, node_name);
+    CHECK_EQ_INT(swerl_whereis(rt, "probe", &pid), 0);
+    CHECK_EQ_INT(swerl_pid_node(rt, pid, name, sizeof name), (int)strlen(node_name));
+    CHECK_STR(name, node_name);
+    run_scenario("ping", "");
+    verdict("ping");
+    /* The probe watches nodes (net_kernel:monitor_nodes): {nodeup, erl@...}. */
+    CHECK(dist_find(is_nodeup, NULL, 1000, NULL));
+    CHECK_EQ_INT(swerl_node_list(rt, &nodes), 0);
+    CHECK(nodes.len == strlen(erl_node) + 1 && memcmp(nodes.data, erl_node, nodes.len) == 0);
+    swerl_buffer_free(&nodes);
+    stop_node();
+}
+
+static void test_messages(void)
+{
+    dist_event e;
+    if (!start_node("messages", NULL, 0)) return;
+    run_scenario("echo", "");
+    verdict("echo");
+    /* The binaries came as bytes, the tuple as a term. */
+    CHECK(dist_find(is_term_for, "echo", 1000, &e));
+    CHECK(e.len > 0 && (unsigned char)e.data[0] == 131);
+    CHECK((e.from >> 63) == 1);  /* a remote pid */
+    {
+        char name[128];
+        CHECK(swerl_pid_node(rt, e.from, name, sizeof name) > 0);
+        CHECK_STR(name, erl_node);
+    }
+    stop_node();
+}
+
+static void test_calls_into_swerl(void)
+{
+    if (!start_node("calls", NULL, 0)) return;
+    run_scenario("call", "");
+    verdict("call");
+    CHECK(dist_find(is_term_for, "kv", 1000, NULL));
+    stop_node();
+}
+
+static void test_calls_to_erlang(void)
+{
+    dist_event e;
+    swerl_buffer reply;
+    if (!start_node("callout", NULL, 0)) return;
+    run_scenario("serve", "");
+    if (!CHECK(dist_find(dist_is_text, "server", 30000, &e))) return;
+    CHECK_EQ_INT(swerl_call(rt, e.from, "x", 1, 5000, &reply), 0);
+    CHECK_MEM(reply.data, reply.len, "pong:x", 6);
+    swerl_buffer_free(&reply);
+    CHECK_EQ_INT(swerl_call(rt, e.from, "slow", 4, 300, &reply), SWERL_ETIMEDOUT);
+    CHECK_EQ_INT(swerl_call(rt, e.from, "die", 3, 5000, &reply), SWERL_EEXITED);
+    CHECK_EQ_INT(swerl_call(rt, e.from, "x", 1, 5000, &reply), SWERL_ENOPROC);
+    verdict("serve");
+    stop_node();
+}
+
+static void linkexit(const char *reason_text, int32_t reason, const char *detail)
+{
+    dist_event e, x;
+    run_scenario("linkexit", reason_text);
+    if (!CHECK(dist_find(dist_is_text, "link me", 30000, &e))) return;
+    if (!CHECK(dist_find(dist_is_text, "linked", 30000, NULL))) return;
+    CHECK_EQ_INT(swerl_send(rt, e.from, "die", 3), 0);
+    if (!CHECK(dist_find(is_exit_from, &e.from, 10000, &x))) return;
+    CHECK_EQ_INT(x.reason, reason);
+    CHECK_MEM(x.data, x.len, detail, strlen(detail));
+    verdict("linkexit");
+}
+
+static void test_links_erlang_exits(void)
+{
+    if (!start_node("links", NULL, 0)) return;
+    linkexit("user", SWERL_REASON_USER + 44, "x");
+    stop_node();
+    dist_count = 0;
+    if (!start_node("links2", NULL, 0)) return;
+    linkexit("boom", SWERL_REASON_ERROR, "boom");
+    stop_node();
+}
+
+static void test_links_swerl_exits(void)
+{
+    if (!start_node("swerldies", NULL, 0)) return;
+    run_scenario("swerldies", "");
+    verdict("swerldies");
+    stop_node();
+}
+
+static void test_monitors(void)
+{
+    dist_event e, d;
+    if (!start_node("monitors", NULL, 0)) return;
+    run_scenario("monitor", "");
+    if (!CHECK(dist_find(dist_is_text, "monitor me", 30000, &e))) return;
+    if (!CHECK(dist_find(dist_is_text, "monitored", 30000, NULL))) return;
+    CHECK_EQ_INT(swerl_send(rt, e.from, "die", 3), 0);
+    if (CHECK(dist_find(is_down_from, &e.from, 10000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NORMAL);
+    verdict("monitor");
+    stop_node();
+}
+
+static void test_noconnection(void)
+{
+    dist_event e, x, d;
+    if (!start_node("noconn", NULL, 0)) return;
+    run_scenario("disconnect", "");
+    if (!CHECK(dist_find(dist_is_text, "link me", 30000, &e))) return;
+    if (CHECK(dist_find(is_exit_from, &e.from, 10000, &x))) CHECK_EQ_INT(x.reason, SWERL_REASON_NOCONNECTION);
+    if (CHECK(dist_find(is_down_from, &e.from, 10000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NOCONNECTION);
+    verdict("disconnect");
+    /* Once each, even after the connection is made again (the verdict came
+       over a new one). */
+    CHECK_EQ_INT(dist_how_many(is_exit_from, &e.from), 1);
+    CHECK_EQ_INT(dist_how_many(is_down_from, &e.from), 1);
+    stop_node();
+}
+
+static void test_wrong_cookie(void)
+{
+    int rc;
+    if (!start_node("cookie", NULL, 0)) return;
+    run_scenario("badcookie", "");
+    verdict("badcookie");
+    CHECK(dist_find(dist_log_has, "cookie", 1000, NULL));
+    stop_node();
+    /* This side with the wrong cookie: the connection is refused. */
+    if (!start_node("cookie2", "wrong_cookie", 0)) return;
+    rc = swerl_node_connect(rt, erl_node, 10000);
+    CHECK_EQ_INT(rc, SWERL_ENET);
+    CHECK(dist_find(dist_log_has, "cookie", 5000, NULL));
+    stop_node();
+}
+
+static void test_bad_peers(void)
+{
+    char port[16];
+    swerl_buffer nodes;
+    if (!start_node("fake", NULL, 0)) return;
+    /* The node's listen port: from EPMD, as the BEAM side would find it. */
+    CHECK_EQ_INT(swerl_node_connect(rt, erl_node, 10000), 0);
+    {
+        /* The port the node listens on: ask EPMD with `epmd -names`. */
+        char cmd[256], line[256];
+        FILE *p;
+        int found = 0;
+        snprintf(cmd, sizeof cmd, "ERL_EPMD_PORT=%d epmd -names", world.epmd_port);
+        p = popen(cmd, "r");
+        while (p && fgets(line, sizeof line, p)) {
+            int n = 0;
+            if (sscanf(line, "name fake at port %d", &n) == 1) {
+                snprintf(port, sizeof port, "%d", n);
+                found = 1;
+            }
+        }
+        if (p) pclose(p);
+        if (!CHECK(found)) return;
+    }
+    run_scenario("fake", port);
+    verdict("fake");
+    CHECK(dist_find(dist_log_has, "does not know this node's cookie", 1000, NULL));
+    CHECK(dist_find(dist_log_has, "malformed frame", 1000, NULL));
+    /* The real peer's connection stayed up through all of it. */
+    CHECK_EQ_INT(swerl_node_list(rt, &nodes), 0);
+    CHECK(nodes.len > 0 && memmem(nodes.data, nodes.len, erl_node, strlen(erl_node)) != NULL);
+    swerl_buffer_free(&nodes);
+    stop_node();
+}
+
+static void test_bad_input(void)
+{
+    swerl_node_opts o;
+    char buf[8];
+    swerl_runtime *other;
+    swerl_config cfg;
+    swerl_config_init(&cfg);
+    CHECK_EQ_INT(swerl_runtime_start(&cfg, &other), 0);
+    swerl_node_opts_init(&o);
+    o.epmd_port = (uint32_t)world.epmd_port;
+    o.cookie = DIST_COOKIE;
+    CHECK_EQ_INT(swerl_node_start(NULL, "a@127.0.0.1", &o), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_node_start(other, NULL, &o), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_node_start(other, "a@", &o), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_node_start(other, "@host", &o), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_node_start(other, "a b@host", &o), SWERL_EINVAL);
+    o.cookie = "has space";
+    CHECK_EQ_INT(swerl_node_start(other, "a@127.0.0.1", &o), SWERL_EINVAL);
+    o.cookie = DIST_COOKIE;
+    o.flags = 0x80000000u;
+    CHECK_EQ_INT(swerl_node_start(other, "a@127.0.0.1", &o), SWERL_EINVAL);
+    o.flags = 0;
+    CHECK_EQ_INT(swerl_node_name(other, buf, sizeof buf), SWERL_EINVAL);  /* not a node */
+    CHECK_EQ_INT(swerl_node_connect(other, erl_node, 100), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_send_remote(other, "ctl", erl_node, "x", 1), SWERL_EINVAL);
+    /* No EPMD on this port: a clear error, nothing left behind. */
+    o.epmd_port = (uint32_t)dist_free_port();
+    CHECK_EQ_INT(swerl_node_start(other, "a@127.0.0.1", &o), SWERL_ENET);
+    CHECK(strstr(swerl_last_error_detail(), "EPMD") != NULL);
+    o.epmd_port = (uint32_t)world.epmd_port;
+    CHECK_EQ_INT(swerl_node_start(other, "dup@127.0.0.1", &o), 0);
+    CHECK_EQ_INT(swerl_node_start(other, "dup2@127.0.0.1", &o), SWERL_EINVAL);  /* a node already */
+    CHECK_EQ_INT(swerl_send_remote(other, "ctl", "not a node", "x", 1), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_send_remote(other, NULL, erl_node, "x", 1), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_send_remote_term(other, "ctl", erl_node, "\x83\x68", 2), SWERL_EINVAL);  /* malformed */
+    {
+        /* The same name twice on one host: EPMD refuses it. */
+        swerl_runtime *third;
+        CHECK_EQ_INT(swerl_runtime_start(&cfg, &third), 0);
+        CHECK_EQ_INT(swerl_node_start(third, "dup@127.0.0.1", &o), SWERL_ENAMETAKEN);
+        swerl_runtime_free(third);
+    }
+    swerl_runtime_free(other);
+}
+
+int main(int argc, char **argv)
+{
+    pid_t erl;
+    check_begin(argc, argv);
+    if (!dist_world_start(&world)) return check_summary();
+    erl = dist_erl_start(&world, "erl", NULL);
+    if (erl > 0) {
+        check_section("bad input", test_bad_input, 60);
+        check_section("ping, node name, node list", test_ping, 90);
+        check_section("messages both ways, in order; terms marked", test_messages, 90);
+        check_section("gen_server calls into Swerl", test_calls_into_swerl, 90);
+        check_section("swerl_call to an Erlang server", test_calls_to_erlang, 90);
+        check_section("links: the Erlang side exits", test_links_erlang_exits, 90);
+        check_section("links: the Swerl side exits", test_links_swerl_exits, 90);
+        check_section("monitors both ways, by name too", test_monitors, 90);
+        check_section("noconnection, once", test_noconnection, 90);
+        check_section("a wrong cookie, both ways", test_wrong_cookie, 90);
+        check_section("bad peers: digests, cut frames, garbage", test_bad_peers, 90);
+        dist_kill(erl);
+    }
+    dist_world_stop(&world);
+    return check_summary();
+}
