@@ -138,11 +138,11 @@ static inline void dist_world_stop(dist_world *w)
 }
 
 /* A BEAM node `name`@127.0.0.1 running dist_peer:main(), up when it said
-   "ready". `cookie` NULL: DIST_COOKIE. */
-static inline pid_t dist_erl_start(dist_world *w, const char *name, const char *cookie)
+   "ready". `cookie` NULL: DIST_COOKIE. `ticktime_s` 0: erl's default. */
+static inline pid_t dist_erl_start(dist_world *w, const char *name, const char *cookie, unsigned ticktime_s)
 {
-    char full[128], log[256], ready_path[256];
-    char *argv[16];
+    char full[128], log[256], ready_path[256], ticktime[16];
+    char *argv[20];
     int n = 0;
     pid_t pid;
     snprintf(full, sizeof full, "%s@127.0.0.1", name);
@@ -156,12 +156,19 @@ static inline pid_t dist_erl_start(dist_world *w, const char *name, const char *
     argv[n++] = (char *)"-kernel";
     argv[n++] = (char *)"inet_dist_use_interface";
     argv[n++] = (char *)"{127,0,0,1}";
+    if (ticktime_s) {
+        snprintf(ticktime, sizeof ticktime, "%u", ticktime_s);
+        argv[n++] = (char *)"-kernel";
+        argv[n++] = (char *)"net_ticktime";
+        argv[n++] = ticktime;
+    }
     argv[n++] = (char *)"-pa";
     argv[n++] = w->dir;
     argv[n++] = (char *)"-s";
     argv[n++] = (char *)"dist_peer";
     argv[n++] = (char *)"main";
     argv[n] = NULL;
+    unlink(log);  /* an earlier node's "ready" must not count */
     pid = dist_spawn(argv, w->epmd_port, log);
     snprintf(ready_path, sizeof ready_path, "%s", log);
     WAIT_UNTIL_MS(dist_file_has(ready_path, "ready"), 30000);

@@ -44,11 +44,17 @@ static int probe_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
     } else if (msg->len == 10 && memcmp(msg->data, "monitor me", 10) == 0) {
         CHECK_EQ_INT(swerl_monitor(ctx, msg->from, &ref), 0);
     } else if (msg->len == 14 && memcmp(msg->data, "victim link me", 14) == 0) {
-        CHECK_EQ_INT(swerl_send(r, victim, &msg->from, sizeof msg->from), 0);
+        swerl_send(r, victim, &msg->from, sizeof msg->from);  /* may be gone: supervision crashes it */
     } else if (msg->len == 12 && memcmp(msg->data, "crash victim", 12) == 0) {
         CHECK_EQ_INT(swerl_send(r, victim, "crash", 5), 0);
     } else if (msg->len == 11 && memcmp(msg->data, "kill victim", 11) == 0) {
         CHECK_EQ_INT(swerl_exit(r, victim, SWERL_REASON_KILL, NULL, 0), 0);
+    } else if (msg->len == 7 && memcmp(msg->data, "exit me", 7) == 0) {
+        CHECK_EQ_INT(swerl_exit(r, msg->from, SWERL_REASON_USER + 45, "from swerl", 10), 0);
+    } else if (msg->len == 9 && memcmp(msg->data, "unlink me", 9) == 0) {
+        CHECK_EQ_INT(swerl_unlink(ctx, msg->from), 0);
+    } else if (msg->len == 14 && memcmp(msg->data, "monitor target", 14) == 0) {
+        CHECK_EQ_INT(swerl_monitor_name(ctx, "target", erl_node, &ref), 0);
     }
     return SWERL_CONTINUE;
 }
@@ -139,12 +145,17 @@ static void stop_node(void)
     swerl_runtime_free(rt);
 }
 
-/* Asks the BEAM node to run `scenario` (with `args`, may be "") against this node. */
-static void run_scenario(const char *scenario, const char *args)
+/* Asks the BEAM node `on` to run `scenario` (with `args`, may be "") against this node. */
+static void run_scenario_on(const char *on, const char *scenario, const char *args)
 {
     char command[512];
     snprintf(command, sizeof command, "%s %s%s%s", scenario, node_name, *args ? " " : "", args);
-    CHECK_EQ_INT(swerl_send_remote(rt, "ctl", erl_node, command, strlen(command)), 0);
+    CHECK_EQ_INT(swerl_send_remote(rt, "ctl", on, command, strlen(command)), 0);
+}
+
+static void run_scenario(const char *scenario, const char *args)
+{
+    run_scenario_on(erl_node, scenario, args);
 }
 
 /* "NAME ok" or "NAME fail: ...". */
@@ -413,12 +424,249 @@ static void test_bad_input(void)
     swerl_runtime_free(other);
 }
 
+static int is_down_named(const dist_event *e, const void *arg)
+{
+    (void)arg;
+    return e->kind == SWERL_DOWN && e->from == 0;
+}
+
+static void test_signals_from_swerl(void)
+{
+    dist_event e, d;
+    if (!start_node("signals", NULL, 0)) return;
+    run_scenario("signals", "");
+    verdict("signals");
+    /* The monitor by name saw `target` go (it was the scenario's process). */
+    if (CHECK(dist_find(is_down_named, NULL, 10000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NORMAL);
+    /* Unlinked before it exited: no exit signal from it. */
+    if (CHECK(dist_find(dist_is_text, "exit me", 1000, &e))) CHECK_EQ_INT(dist_how_many(is_exit_from, &e.from), 0);
+    stop_node();
+}
+
+/* The BEAM node at the other end dies (SIGKILL) or stops answering
+   (SIGSTOP: no ticks): links and monitors over it get noconnection. */
+static void lose_node(const char *name, const char *beam_name, int sig, uint32_t tick_ms)
+{
+    char other[64];
+    dist_event e, x, d;
+    pid_t beam;
+    if (!start_node(name, NULL, tick_ms)) return;
+    beam = dist_erl_start(&world, beam_name, NULL, tick_ms ? (tick_ms + 999) / 1000 : 0);
+    if (beam <= 0) return;
+    snprintf(other, sizeof other, "%s@127.0.0.1", beam_name);
+    run_scenario_on(other, "hold", "");
+    if (CHECK(dist_find(dist_is_text, "held", 30000, NULL)) && CHECK(dist_find(dist_is_text, "link me", 1000, &e))) {
+        kill(beam, sig);
+        if (CHECK(dist_find(is_exit_from, &e.from, 20000, &x))) CHECK_EQ_INT(x.reason, SWERL_REASON_NOCONNECTION);
+        if (CHECK(dist_find(is_down_from, &e.from, 20000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NOCONNECTION);
+    }
+    dist_kill(beam);
+    stop_node();
+}
+
+static void test_kill_beam_node(void)
+{
+    lose_node("killed", "killed_beam", SIGKILL, 0);
+}
+
+static void test_ticks(void)
+{
+    lose_node("ticks", "stopped_beam", SIGSTOP, 1000);
+    CHECK(dist_find(dist_log_has, "net_ticktime", 1000, NULL));
+}
+
+/* A Swerl supervisor's worker linked to a BEAM process: restarted when
+   that process dies. */
+static int sworker_init(swerl_ctx *ctx, void *arg, void **state)
+{
+    char command[256];
+    (void)arg;
+    (void)state;
+    CHECK_EQ_INT(swerl_register(swerl_ctx_runtime(ctx), "sworker", swerl_self(ctx)), 0);
+    snprintf(command, sizeof command, "victimfor %s", node_name);
+    CHECK_EQ_INT(swerl_send_remote(swerl_ctx_runtime(ctx), "ctl", erl_node, command, strlen(command)), 0);
+    return 0;
+}
+
+static int sworker_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    (void)state;
+    if (msg->kind == SWERL_MESSAGE && msg->len == 7 && memcmp(msg->data, "link me", 7) == 0)
+        CHECK_EQ_INT(swerl_link(ctx, msg->from), 0);
+    return SWERL_CONTINUE;
+}
+
+static int is_vheld(const dist_event *e, const void *arg)
+{
+    return dist_is_text(e, "vheld") && (arg == NULL || e->from != *(const swerl_pid *)arg);
+}
+
+static void test_supervision(void)
+{
+    swerl_behavior b;
+    swerl_child_spec child;
+    swerl_supervisor_spec spec;
+    swerl_pid sup, first = 0, second = 0;
+    dist_event e, f;
+    if (!start_node("supervision", NULL, 0)) return;
+    /* A BEAM supervisor's worker linked to `victim`, which crashes. */
+    run_scenario("supervise", "");
+    verdict("supervise");
+    /* A Swerl supervisor's worker linked to a BEAM process, which dies. */
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.init = sworker_init;
+    b.handle = sworker_handle;
+    swerl_child_spec_init(&child);
+    child.id = "sworker";
+    child.behavior = &b;
+    swerl_supervisor_spec_init(&spec);
+    spec.intensity = 5;
+    spec.period_ms = 10000;
+    spec.children = &child;
+    spec.n_children = 1;
+    if (!CHECK_EQ_INT(swerl_supervisor_start(rt, &spec, NULL, &sup), 0)) return;
+    CHECK_EQ_INT(swerl_whereis(rt, "sworker", &first), 0);
+    if (CHECK(dist_find(is_vheld, NULL, 30000, &e))) {
+        CHECK_EQ_INT(swerl_send(rt, e.from, "die", 3), 0);
+        if (CHECK(dist_find(is_vheld, &e.from, 30000, &f))) {
+            CHECK_EQ_INT(swerl_whereis(rt, "sworker", &second), 0);
+            CHECK(second != 0 && second != first);
+        }
+    }
+    stop_node();
+}
+
+/* Elixir: Node.connect, GenServer.call into a Swerl process, a message back. */
+static void test_elixir(void)
+{
+    char script[1024], log[256], cookie_arg[64];
+    char *argv[12];
+    int n = 0, status = -1;
+    pid_t ex;
+    double deadline;
+    if (!start_node("elixir_target", NULL, 0)) return;
+    snprintf(script, sizeof script,
+             "node = :\"%s\"\n"
+             "true = Node.connect(node)\n"
+             "\"value:get\" = GenServer.call({:kv, node}, \"get\")\n"
+             "send({:echo, node}, {:hello, self()})\n"
+             "receive do\n"
+             "  b when is_binary(b) -> {:hello, _} = :erlang.binary_to_term(b)\n"
+             "after 10_000 -> raise \"no echo\"\n"
+             "end\n"
+             "IO.puts(\"elixir ok\")\n", node_name);
+    snprintf(log, sizeof log, "%s/elixir.log", world.dir);
+    snprintf(cookie_arg, sizeof cookie_arg, "%s", DIST_COOKIE);
+    argv[n++] = (char *)"elixir";
+    argv[n++] = (char *)"--name";
+    argv[n++] = (char *)"ex@127.0.0.1";
+    argv[n++] = (char *)"--cookie";
+    argv[n++] = cookie_arg;
+    argv[n++] = (char *)"--erl";
+    argv[n++] = (char *)"-kernel inet_dist_use_interface {127,0,0,1}";
+    argv[n++] = (char *)"-e";
+    argv[n++] = script;
+    argv[n] = NULL;
+    ex = dist_spawn(argv, world.epmd_port, log);
+    deadline = check_now_ms() + 60000;
+    while (check_now_ms() < deadline && waitpid(ex, &status, WNOHANG) == 0) check_sleep_ms(20);
+    if (!CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0 && dist_file_has(log, "elixir ok"),
+                   "the Elixir script failed")) {
+        dist_print_file(log);
+        dist_kill(ex);
+    }
+    stop_node();
+}
+
+/* Two Swerl nodes send to each other at the same moment: one connection
+   each way settles it (ok_simultaneous / nok), and both messages arrive. */
+static int sink_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    (void)ctx;
+    (void)state;
+    dist_post("sink", msg);
+    return SWERL_CONTINUE;
+}
+
+typedef struct racer {
+    swerl_runtime *rt;
+    const char *to;
+    const char *text;
+    pthread_barrier_t *start;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = (racer *)arg;
+    pthread_barrier_wait(r->start);
+    CHECK_EQ_INT(swerl_send_remote(r->rt, "sink", r->to, r->text, strlen(r->text)), 0);
+    return NULL;
+}
+
+static void test_simultaneous(void)
+{
+    int round;
+    for (round = 0; round < 3; round++) {
+        swerl_runtime *a, *b;
+        swerl_config cfg;
+        swerl_node_opts o;
+        swerl_behavior sink;
+        swerl_spawn_opts so;
+        swerl_pid pid;
+        char na[64], nb[64], ta[80], tb[80];
+        pthread_barrier_t start;
+        pthread_t ta_thread, tb_thread;
+        racer ra, rb;
+        swerl_buffer list;
+        swerl_config_init(&cfg);
+        cfg.on_log = dist_log_hook;
+        swerl_node_opts_init(&o);
+        o.cookie = DIST_COOKIE;
+        o.epmd_port = (uint32_t)world.epmd_port;
+        o.listen_host = "127.0.0.1";
+        snprintf(na, sizeof na, "race_a%d@127.0.0.1", round);
+        snprintf(nb, sizeof nb, "race_b%d@127.0.0.1", round);
+        CHECK_EQ_INT(swerl_runtime_start(&cfg, &a), 0);
+        CHECK_EQ_INT(swerl_runtime_start(&cfg, &b), 0);
+        CHECK_EQ_INT(swerl_node_start(a, na, &o), 0);
+        CHECK_EQ_INT(swerl_node_start(b, nb, &o), 0);
+        memset(&sink, 0, sizeof sink);
+        sink.size = sizeof sink;
+        sink.handle = sink_handle;
+        swerl_spawn_opts_init(&so);
+        so.name = "sink";
+        CHECK_EQ_INT(swerl_spawn(a, &sink, NULL, &so, &pid), 0);
+        CHECK_EQ_INT(swerl_spawn(b, &sink, NULL, &so, &pid), 0);
+        snprintf(ta, sizeof ta, "to %s", nb);
+        snprintf(tb, sizeof tb, "to %s", na);
+        pthread_barrier_init(&start, NULL, 2);
+        ra.rt = a; ra.to = nb; ra.text = ta; ra.start = &start;
+        rb.rt = b; rb.to = na; rb.text = tb; rb.start = &start;
+        pthread_create(&ta_thread, NULL, race, &ra);
+        pthread_create(&tb_thread, NULL, race, &rb);
+        pthread_join(ta_thread, NULL);
+        pthread_join(tb_thread, NULL);
+        pthread_barrier_destroy(&start);
+        CHECK(dist_find(dist_is_text, ta, 20000, NULL));
+        CHECK(dist_find(dist_is_text, tb, 20000, NULL));
+        CHECK_EQ_INT(swerl_node_list(a, &list), 0);
+        CHECK(list.len == strlen(nb) + 1);
+        swerl_buffer_free(&list);
+        CHECK_EQ_INT(swerl_node_list(b, &list), 0);
+        CHECK(list.len == strlen(na) + 1);
+        swerl_buffer_free(&list);
+        swerl_runtime_free(a);
+        swerl_runtime_free(b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     pid_t erl;
     check_begin(argc, argv);
     if (!dist_world_start(&world)) return check_summary();
-    erl = dist_erl_start(&world, "erl", NULL);
+    erl = dist_erl_start(&world, "erl", NULL, 0);
     if (erl > 0) {
         check_section("bad input", test_bad_input, 60);
         check_section("ping, node name, node list", test_ping, 90);
@@ -431,6 +679,12 @@ int main(int argc, char **argv)
         check_section("noconnection, once", test_noconnection, 90);
         check_section("a wrong cookie, both ways", test_wrong_cookie, 90);
         check_section("bad peers: digests, cut frames, garbage", test_bad_peers, 90);
+        check_section("exit/2, unlink, monitor by name from Swerl", test_signals_from_swerl, 90);
+        check_section("the BEAM node is killed", test_kill_beam_node, 120);
+        check_section("the BEAM node stops ticking", test_ticks, 120);
+        check_section("supervision across the wire, both ways", test_supervision, 120);
+        check_section("Elixir: connect, GenServer.call, a message back", test_elixir, 120);
+        check_section("two Swerl nodes connect at once", test_simultaneous, 120);
         dist_kill(erl);
     }
     dist_world_stop(&world);

@@ -5,7 +5,8 @@
 %% `probe` process <<"ok">> or <<"fail: ...">>. Scenarios that need the C
 %% side to act in between talk to `probe` too (each step is named).
 -module(dist_peer).
--export([main/0]).
+-behaviour(supervisor).
+-export([main/0, init/1, start_worker/1]).
 
 main() ->
     register(ctl, self()),
@@ -168,6 +169,67 @@ run(<<"fake">>, Node, [PortText]) ->
     {ok, S3} = fake_handshake(Port, Node, Cookie, fun(S) -> gen_tcp:send(S, <<0, 0, 0, 8, 112, 131, 104, 1, 97, 99, 97, 1>>) end),
     {error, closed} = gen_tcp:recv(S3, 0, 5000),
     pong = net_adm:ping(Node),
+    ok;
+
+%% A process here asks the probe to link to and monitor it, says "held" once
+%% both are in place, and waits (for its node to be killed or stopped).
+run(<<"hold">>, Node, []) ->
+    Ctl = self(),
+    spawn(fun() ->
+        tell(Node, <<"link me">>),
+        tell(Node, <<"monitor me">>),
+        ok = until(fun() -> linked_to(Node) end),
+        ok = until(fun() -> {monitored_by, M} = process_info(self(), monitored_by), M =/= [] end),
+        Ctl ! held,
+        receive never -> ok end
+    end),
+    ok = ?WAIT(held, ok),
+    tell(Node, <<"held">>),
+    ok;
+
+%% Swerl's side acts on a process here: exit/2 with a user reason (trapped
+%% here), then link and unlink, after which this process's exit is not seen
+%% there; the probe also monitors `target` here by name.
+run(<<"signals">>, Node, []) ->
+    process_flag(trap_exit, true),
+    register(target, self()),
+    tell(Node, <<"exit me">>),
+    {swerl_reason, 301, <<"from swerl">>} = ?WAIT({'EXIT', _, Reason}, Reason),
+    tell(Node, <<"link me">>),
+    ok = until(fun() -> linked_to(Node) end),
+    tell(Node, <<"unlink me">>),
+    ok = until(fun() -> not linked_to(Node) end),
+    tell(Node, <<"monitor target">>),
+    ok = until(fun() -> {monitored_by, M} = process_info(self(), monitored_by), M =/= [] end),
+    unregister(target),
+    ok;
+
+%% A process here that Swerl's supervised `sworker` links to; it dies of
+%% <<"die">>, and with it the worker.
+run(<<"victimfor">>, Node, []) ->
+    spawn(fun() ->
+        {sworker, Node} ! <<"link me">>,
+        ok = until(fun() -> linked_to(Node) end),
+        tell(Node, <<"vheld">>),
+        receive <<"die">> -> exit(boom) end
+    end),
+    ok;
+
+%% A supervisor here whose worker links to the Swerl `victim`, which the C
+%% side then crashes: the worker dies of it and is restarted.
+run(<<"supervise">>, Node, []) ->
+    {ok, Sup} = supervisor:start_link(?MODULE, Node),
+    unlink(Sup),
+    [{worker, First, _, _}] = supervisor:which_children(Sup),
+    ok = until(fun() -> linked_to_pid(First, Node) end),
+    tell(Node, <<"crash victim">>),
+    ok = until(fun() ->
+        case supervisor:which_children(Sup) of
+            [{worker, P, _, _}] when is_pid(P), P =/= First -> true;
+            _ -> false
+        end
+    end),
+    exit(Sup, shutdown),
     ok.
 
 %% A version-6 handshake as a node named fake_N@127.0.0.1; with the right
@@ -195,3 +257,18 @@ fake_handshake(Port, Node, Cookie, After) ->
 linked_to(Node) ->
     {links, Links} = process_info(self(), links),
     lists:any(fun(P) -> is_pid(P) andalso node(P) =:= Node end, Links).
+
+linked_to_pid(Pid, Node) ->
+    {links, Links} = process_info(Pid, links),
+    lists:any(fun(P) -> is_pid(P) andalso node(P) =:= Node end, Links).
+
+%% The supervisor of run(<<"supervise">>): one worker, restarted at most 5
+%% times in 10 s.
+init(Node) ->
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10},
+          [#{id => worker, start => {?MODULE, start_worker, [Node]}}]}}.
+
+%% The worker asks the Swerl `victim` (through the probe) to link to it.
+start_worker(Node) ->
+    Pid = spawn_link(fun() -> tell(Node, <<"victim link me">>), receive never -> ok end end),
+    {ok, Pid}.

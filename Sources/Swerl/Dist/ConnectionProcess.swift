@@ -36,6 +36,8 @@ final class ConnectionProcess: @unchecked Sendable {
     /// Frames the memory ceiling refused, retried before reading on.
     var stalled: [[UInt8]] = []
     private var retryTimer: UInt64 = 0
+    /// Set while this attempt waits for the peer's (simultaneous connect).
+    private var yieldTimer: UInt64 = 0
 
     static let framesPerActivation: Int32 = 64
 
@@ -108,6 +110,10 @@ final class ConnectionProcess: @unchecked Sendable {
 
     private func handle(_ ctx: OpaquePointer?, _ message: swerl_message) -> Int32 {
         let raw = UnsafeRawPointer(ctx)
+        if yieldTimer != 0 {
+            return message.kind == UInt32(SWERL_MESSAGE) && message.ref == yieldTimer ? yieldExpired()
+                : Int32(SWERL_CONTINUE)
+        }
         if let connection, connection.handler.load(ordering: .acquiring) != selfPid {
             // A simultaneous connect: the peer's attempt took this one over.
             self.connection = nil
@@ -160,6 +166,7 @@ final class ConnectionProcess: @unchecked Sendable {
     private func finish() {
         if tickTimer != 0 { _ = engine.cancelTimer(tickTimer) }
         if retryTimer != 0 { _ = engine.cancelTimer(retryTimer) }
+        if yieldTimer != 0 { _ = engine.cancelTimer(yieldTimer) }
         guard let connection, connection.handler.load(ordering: .acquiring) == selfPid else { return }
         node.connectionDown(connection, why: downReason)
     }
@@ -249,6 +256,13 @@ final class ConnectionProcess: @unchecked Sendable {
         case .up(let messages):
             for message in messages { _ = message.withUnsafeBytes { Engine.socketSend(raw, socket, $0) } }
             return goUp(raw, machine)
+        case .refuse(let status, let why):
+            _ = status.withUnsafeBytes { Engine.socketSend(raw, socket, $0) }
+            if why.hasSuffix(": nok") { return Int32(SWERL_STOP) }  // both connected at once: ours goes on
+            engine.report(level: Int(SWERL_LOG_WARNING), "node \(node.name): \(why)")
+            return Int32(SWERL_STOP)
+        case .yield:
+            return yieldToPeer()
         case .fail(let why):
             if case .acceptor = role, connection == nil {
                 // Refused before any connection was ours: the peer's attempt only.
@@ -257,6 +271,32 @@ final class ConnectionProcess: @unchecked Sendable {
             }
             return fail(why)
         }
+    }
+
+    /// Both nodes connected at once and the peer's attempt wins: what waits
+    /// in the connection waits for it (the peer's connection, accepted here,
+    /// takes the connection over). If it has not within the connect
+    /// timeout, the connection is down.
+    private func yieldToPeer() -> Int32 {
+        guard let connection, connection.handler.compareExchange(expected: selfPid, desired: 0,
+                                                                 ordering: .acquiringAndReleasing).exchanged else {
+            return Int32(SWERL_STOP)
+        }
+        let (code, ref) = engine.sendAfter(to: selfPid, millis: node.options.connectTimeoutMillis,
+                                           data: UnsafeRawBufferPointer(start: nil, count: 0))
+        guard code == Code.ok else { return fail("no timer to wait for the peer's connection") }
+        yieldTimer = ref
+        return Int32(SWERL_CONTINUE)
+    }
+
+    /// The peer's connection did not take over in time.
+    private func yieldExpired() -> Int32 {
+        if let connection, !connection.isUp,
+           connection.handler.compareExchange(expected: 0, desired: selfPid, ordering: .acquiringAndReleasing).exchanged {
+            return fail("both nodes connected at once, and the peer's connection did not come")
+        }
+        connection = nil
+        return Int32(SWERL_STOP)
     }
 
     private func goUp(_ raw: UnsafeRawPointer?, _ machine: Handshake) -> Int32 {

@@ -97,20 +97,25 @@ final class DistNode: @unchecked Sendable {
     }
 
     /// An accepted connection from `peerName` that passed the name check:
-    /// the slot's answer as erl gives it. "ok" (a new connection, handled
-    /// by `handler`), "ok_simultaneous" (ours to it gives way: `handler`
-    /// takes it over), "nok" (ours wins: the peer's name is lower), "alive"
-    /// (a connection is up already).
+    /// the status erl would give it, and the connection `handler` runs.
+    /// "ok": a new connection. "ok_simultaneous": ours to the peer, still
+    /// connecting, gives way (the handler takes it over, with what waits in
+    /// it). "nok": ours wins (the greater name's attempt does), the peer's
+    /// gives way. A connection that is up is replaced (the peer restarted, or
+    /// lost it first): erl asks the peer, which always answers so.
     func admit(_ peerName: String, handler: UInt64) -> (String, DistConnection?) {
         let peer = engine.remotePids.nodeIndex(peerName)
         guard Int(peer) < Self.maxPeers else { return ("not_allowed", nil) }
-        return made.withLock { list -> (String, DistConnection?) in
+        var replaced: DistConnection? = nil
+        let outcome = made.withLock { list -> (String, DistConnection?) in
             if let live = liveConnection(peer) {
-                if live.isUp { return ("alive", nil) }
-                // Both ends connect at once: the greater name's attempt wins.
-                if name > peerName { return ("nok", nil) }
-                live.handler.store(handler, ordering: .releasing)
-                return ("ok_simultaneous", live)
+                if live.isUp {
+                    replaced = live
+                } else {
+                    if name > peerName { return ("nok", nil) }
+                    live.handler.store(handler, ordering: .releasing)
+                    return ("ok_simultaneous", live)
+                }
             }
             let connection = DistConnection(node: self, peerIndex: peer, peerName: peerName)
             connection.handler.store(handler, ordering: .releasing)
@@ -118,6 +123,8 @@ final class DistNode: @unchecked Sendable {
             slots[Int(peer)].store(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque()), ordering: .releasing)
             return ("ok", connection)
         }
+        if let replaced { connectionDown(replaced, why: "\(peerName) connected again") }
+        return outcome
     }
 
     /// Connected node names (up connections).

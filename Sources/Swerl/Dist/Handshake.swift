@@ -17,6 +17,11 @@ struct Handshake {
         case up(send: [[UInt8]])
         /// Refused: close, and log why (never with the cookie).
         case fail(String)
+        /// The acceptor refuses with this status message ("nok", ...): send
+        /// it, then close.
+        case refuse(status: [UInt8], why: String)
+        /// The peer said "nok": its own attempt to connect to this node wins.
+        case yield
     }
 
     /// How the acceptor answers a node that asks to connect: "ok", or
@@ -64,6 +69,7 @@ struct Handshake {
             // send_status: 's' then the status text.
             guard reader.byte() == UInt8(ascii: "s") else { return .fail("expected a status message (s)") }
             let status = String(decoding: reader.rest(), as: UTF8.self)
+            if status == "nok" { return .yield }
             guard status == "ok" || status == "ok_simultaneous" else {
                 return .fail("\(expected) refused the connection: \(status.prefix(40))")
             }
@@ -112,7 +118,7 @@ struct Handshake {
             let status = admit(peerName)
             let statusMessage = [UInt8(ascii: "s")] + Array(status.utf8)
             guard status == "ok" || status == "ok_simultaneous" else {
-                return .fail("refused \(peerName): \(status)")
+                return .refuse(status: statusMessage, why: "refused \(peerName): \(status)")
             }
             var challenge: [UInt8] = [UInt8(ascii: "N")]
             challenge.put64(DistFlag.ours)
