@@ -185,6 +185,8 @@ deps:
 	command -v abidiff >/dev/null && command -v abidw >/dev/null || missing+=(abigail-tools); \
 	command -v valgrind >/dev/null || missing+=(valgrind); \
 	command -v gdb >/dev/null || missing+=(gdb); \
+	command -v erl >/dev/null && command -v erlc >/dev/null && command -v epmd >/dev/null || missing+=(erlang-base); \
+	command -v elixir >/dev/null || missing+=(elixir); \
 	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-mypy python3-venv); \
 	else \
 	    for module in pytest mypy; do \
