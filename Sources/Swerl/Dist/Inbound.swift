@@ -15,28 +15,52 @@ enum Inbound {
         case malformed(String)
     }
 
-    static func apply(_ frame: [UInt8], on process: ConnectionProcess) -> Outcome {
+    /// A frame taken apart: its control message's operation and elements,
+    /// and the message after it (version byte first), if any.
+    struct Parsed {
+        var op: Int64
+        var items: [Term]
+        var message: ArraySlice<UInt8>?
+    }
+
+    /// Takes a frame apart, or says why it is not a frame (bounded: the
+    /// term decoder's limits).
+    static func parse(_ frame: [UInt8]) -> Result<Parsed, MalformedFrame> {
         guard frame.count >= 3, frame[0] == passThrough, frame[1] == 131 else {
-            return .malformed("not a pass-through frame (the atom cache is not offered, so none should come)")
+            return .failure(MalformedFrame("not a pass-through frame (the atom cache is not offered, so none should come)"))
         }
         let control: Term
         let end: Int
         do {
             (control, end) = try ExternalTermFormat.decode(frame, at: 2)
         } catch {
-            return .malformed("control message: \(error)")
+            return .failure(MalformedFrame("control message: \(error)"))
         }
         var message: ArraySlice<UInt8>? = nil
         if end < frame.count {
-            guard frame[end] == 131 else { return .malformed("the message does not start with the version byte") }
+            guard frame[end] == 131 else { return .failure(MalformedFrame("the message does not start with the version byte")) }
             message = frame[end...]
         }
         guard case .tuple(let items) = control, let first = items.first, case .integer(let op) = first else {
-            return .malformed("the control message is not a tuple starting with an operation")
+            return .failure(MalformedFrame("the control message is not a tuple starting with an operation"))
         }
-        var apply = Applier(process: process, node: process.node, engine: process.engine,
-                            connection: process.connection!, frame: frame)
-        return apply.run(op: op, items, message: message)
+        return .success(Parsed(op: op, items: items, message: message))
+    }
+
+    struct MalformedFrame: Error {
+        let why: String
+        init(_ why: String) { self.why = why }
+    }
+
+    static func apply(_ frame: [UInt8], on process: ConnectionProcess) -> Outcome {
+        switch parse(frame) {
+        case .failure(let malformed):
+            return .malformed(malformed.why)
+        case .success(let parsed):
+            var apply = Applier(process: process, node: process.node, engine: process.engine,
+                                connection: process.connection!, frame: frame)
+            return apply.run(op: parsed.op, parsed.items, message: parsed.message)
+        }
     }
 
     struct Applier {
