@@ -149,6 +149,21 @@ static void t_format(void)
     check_format(NULL, ERL_LATIN1, sizeof ERL_LATIN1, "'\xc3\xa9'");
     check_format(NULL, quoted, sizeof quoted, "'Hello'");
     check_format(NULL, reserved, sizeof reserved, "'of'");
+    /* floats in the shorter of Erlang's notations, the plain one on a tie */
+    {
+        static const double values[] = { 1.0e6, 0.1, 100.0, 1.0e-10, -2.5, 123456.0, 1e21, 5e-324, 0.0 };
+        static const char *const texts[] = { "1.0e6", "0.1", "100.0", "1.0e-10", "-2.5", "123456.0", "1.0e21",
+                                             "5.0e-324", "0.0" };
+        swerl_term_writer *w = swerl_term_writer_new(NULL);
+        const void *data;
+        size_t len, i;
+        for (i = 0; w && i < sizeof values / sizeof values[0]; i++) {
+            swerl_term_writer_reset(w);
+            CHECK_EQ_INT(swerl_term_writer_put_float(w, values[i]), SWERL_OK);
+            if (CHECK_EQ_INT(swerl_term_writer_bytes(w, &data, &len), SWERL_OK)) check_format(NULL, data, len, texts[i]);
+        }
+        swerl_term_writer_free(w);
+    }
     /* snprintf's rules: the whole length, the text cut to fit */
     CHECK_EQ_INT(swerl_term_format(NULL, ERL_TUPLE, sizeof ERL_TUPLE, small, sizeof small), 14);
     CHECK_STR(small, "{ok");
