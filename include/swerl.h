@@ -403,9 +403,9 @@ typedef struct swerl_message {
 
 /* swerl_message.flags: `data` is an Erlang term in External Term Format
    (starting with the version byte 131), sent with swerl_send_term or
-   coming from an Erlang node; read it with swerl_term_read (see "Terms"). MESSAGE,
-   CALL and REPLY may carry it; a message without it is plain bytes, which
-   Erlang sees as a binary. Since 1.2. */
+   coming from an Erlang node; read it with swerl_term_read (see "Terms").
+   MESSAGE, CALL and REPLY may carry it; a message without it is plain
+   bytes, which Erlang sees as a binary. Since 1.2. */
 #define SWERL_MESSAGE_TERM 0x1u
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).

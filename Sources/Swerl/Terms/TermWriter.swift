@@ -22,7 +22,14 @@ package final class TermWriter {
     private var complete = false
     private let maxDepth = ExternalTermFormat.Limits().maxDepth
 
+    /// The bytes last handed out (swerl_term_writer_bytes): a copy of `out`
+    /// the caller borrows until the writer's next call, so that no pointer
+    /// into an array escapes.
+    private var handed: UnsafeMutableRawBufferPointer?
+
     package init(engine: Engine?) { self.engine = engine }
+
+    deinit { handed?.deallocate() }
 
     package func reset() {
         out.removeAll(keepingCapacity: true)
@@ -38,7 +45,11 @@ package final class TermWriter {
             return .failure(Problem("the \(last.kind) opened at byte \(last.start) lacks \(last.remaining) "
                 + "value\(last.remaining == 1 ? "" : "s")"))
         }
-        return .success(out.withUnsafeBytes { UnsafeRawBufferPointer($0) })
+        handed?.deallocate()
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: out.count, alignment: 1)
+        copy.copyBytes(from: out)
+        handed = copy
+        return .success(UnsafeRawBufferPointer(copy))
     }
 
     /// Why a put was refused.
