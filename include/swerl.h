@@ -403,9 +403,9 @@ typedef struct swerl_message {
 
 /* swerl_message.flags: `data` is an Erlang term in External Term Format
    (starting with the version byte 131), sent with swerl_send_term or
-   coming from an Erlang node; read it with swerl_term_reader. MESSAGE,
-   CALL and REPLY may carry it; a message without it is plain bytes, which
-   Erlang sees as a binary. Since 1.2. */
+   coming from an Erlang node; read it with swerl_term_read (see "Terms").
+   MESSAGE, CALL and REPLY may carry it; a message without it is plain
+   bytes, which Erlang sees as a binary. Since 1.2. */
 #define SWERL_MESSAGE_TERM 0x1u
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).
@@ -611,6 +611,181 @@ SWERL_API int swerl_whereis(swerl_runtime *rt, const char *name, swerl_pid *out)
    Errors: EINVAL, ENOMEM, ESTOPPED. Any thread. Since 1.0. */
 typedef struct swerl_buffer { void *data; size_t len; } swerl_buffer;
 SWERL_API int swerl_registered(swerl_runtime *rt, swerl_buffer *out, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Terms (since 1.2)                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Erlang terms as messages: what Erlang and Elixir processes send and
+   pattern-match. A term message carries External Term Format bytes (what
+   term_to_binary writes: the version byte 131, then one term) and is marked
+   SWERL_MESSAGE_TERM in swerl_message.flags; plain bytes stay the default
+   and cost nothing more. Build a term with a swerl_term_writer, send it
+   with swerl_send_term, and read it in the handler with swerl_term_read
+   (a cursor: no allocation, nothing to free):
+
+       swerl_term t = { sizeof t };
+       size_t at = 0;
+       if ((msg->flags & SWERL_MESSAGE_TERM) &&
+           swerl_term_read(rt, msg->data, msg->len, &at, &t) == 0 &&
+           t.type == SWERL_TERM_TUPLE && t.count == 2) ... read 2 more terms
+
+   Untrusted bytes are safe to read: every count is checked against the
+   bytes left before it is believed, nesting deeper than SWERL_TERM_MAX_DEPTH
+   is refused by swerl_send_term, swerl_term_skip and swerl_term_format, and
+   an error says at which byte and why (swerl_last_error_detail). Pids and
+   refs in terms are this runtime's swerl_pid and swerl_ref both ways, given
+   the runtime. Compressed terms and funs other than `fun M:F/A` are not
+   read. */
+
+/* Terms nested deeper than this (tuples, lists, maps in each other) are
+   refused, as by every reader of Swerl's (Swift, Python). */
+#define SWERL_TERM_MAX_DEPTH 512
+
+/* swerl_term.type */
+enum {
+    SWERL_TERM_ATOM      = 1,   /* bytes, len: its text (UTF-8 unless latin1; no NUL) */
+    SWERL_TERM_INTEGER   = 2,   /* integer (any integer that fits 64 bits, however it was written) */
+    SWERL_TERM_BIGINT    = 3,   /* a larger one: negative, bytes, len: its magnitude, little-endian */
+    SWERL_TERM_FLOAT     = 4,   /* real */
+    SWERL_TERM_BINARY    = 5,   /* bytes, len (an Elixir string is a UTF-8 binary) */
+    SWERL_TERM_BITSTRING = 6,   /* bytes, len; bits: the bits used of the last byte (1..7), high first */
+    SWERL_TERM_TUPLE     = 7,   /* count: its arity; its count elements follow */
+    SWERL_TERM_NIL       = 8,   /* [], the empty list */
+    SWERL_TERM_LIST      = 9,   /* count: elements before the tail; they follow, then the tail
+                                   (NIL for a proper list: count + 1 terms in all) */
+    SWERL_TERM_STRING    = 10,  /* a proper list of integers 0..255 written compactly (Erlang's
+                                   "abc"): count = len elements, one per byte of bytes; nothing follows */
+    SWERL_TERM_MAP       = 11,  /* count: pairs; 2 * count terms follow, key then value */
+    SWERL_TERM_PID       = 12,  /* pid (0 without a runtime); bytes, len: its node's name */
+    SWERL_TERM_REF       = 13,  /* ref: a ref this runtime made, else 0; bytes, len: its node's name */
+    SWERL_TERM_PORT      = 14,  /* integer: its id; bytes, len: its node's name */
+    SWERL_TERM_FUN       = 15   /* fun M:F/A: bytes, len: M; name, name_len: F; integer: A */
+};
+
+/* One term's header, filled by swerl_term_read. Its pointers point into the
+   bytes read (borrowed as they are). A struct the library fills: set
+   `size`. */
+typedef struct swerl_term {
+    uint32_t size;          /* set by the caller: sizeof(swerl_term) */
+    uint32_t type;          /* SWERL_TERM_* */
+    uint64_t count;         /* TUPLE, LIST, STRING: elements; MAP: pairs; else 0 */
+    int64_t integer;        /* INTEGER: the value; PORT: the id; FUN: the arity; else 0 */
+    double real;            /* FLOAT: the value; else 0 */
+    const void *bytes;      /* ATOM, BINARY, BITSTRING, STRING, BIGINT, PID, REF, PORT, FUN: see the types */
+    size_t len;             /* bytes at `bytes` */
+    const void *name;       /* FUN: the function's name (UTF-8); else NULL */
+    size_t name_len;
+    swerl_pid pid;          /* PID: this runtime's pid for it (a remote one for another node's) */
+    swerl_ref ref;          /* REF: see SWERL_TERM_REF */
+    uint32_t bits;          /* BITSTRING: bits used of the last byte; else 0 */
+    uint32_t negative;      /* BIGINT: 1 if below zero; else 0 */
+    uint32_t latin1;        /* 1: the text at `bytes` (and `name`) is Latin-1, as old nodes
+                               wrote atoms; 0: UTF-8 */
+} swerl_term;
+
+/* Read the header of the term at *offset of `data` (len bytes) into *out
+   and move *offset past it: past the whole term for an atom, a number, a
+   binary, a pid...; to its first element for a TUPLE, LIST or MAP (read
+   them the same way, or step over them with swerl_term_skip). At *offset 0
+   the version byte (131) is read first and must be there: a message's data
+   is read from 0. `rt` (may be NULL) turns pids and refs into this
+   runtime's; a pid of another node is interned as a remote pid.
+   Errors: EINVAL (data, offset or out NULL, out->size too small, *offset
+   past the end, bytes that are not a term: swerl_last_error_detail says at
+   which byte and why; *offset is then unchanged). Allocates nothing for
+   atoms, binaries, lists, tuples and maps. Any thread. Since 1.2. */
+SWERL_API int swerl_term_read(swerl_runtime *rt, const void *data, size_t len, size_t *offset,
+                              swerl_term *out);
+
+/* Move *offset past the whole term there (its elements included; from 0:
+   past the version byte and the term, to len for a message's data).
+   Errors: EINVAL (data or offset NULL, bytes that are not a term, nesting
+   deeper than SWERL_TERM_MAX_DEPTH: the detail says at which byte; *offset
+   is then unchanged). Allocates nothing. Any thread. Since 1.2. */
+SWERL_API int swerl_term_skip(const void *data, size_t len, size_t *offset);
+
+/* Write the whole term in `data` (version byte first, as a message's data)
+   as Erlang's io:format("~p") prints it -- {ok,<<"abc">>,[1,2],#{a => 1}},
+   "abc" for a list of printable characters, 'quoted atoms' -- on one line,
+   into `buf`, NUL-terminated and truncated to `cap` bytes. Pids print as
+   swerl_pid_format does, given `rt`; without it as <NODE.ID.SERIAL>.
+   Returns the length of the whole text without the NUL (as snprintf does),
+   or EINVAL (data NULL, buf NULL with cap > 0, bytes that are not exactly
+   one term: the detail says at which byte and why). Any thread. Since 1.2. */
+SWERL_API int swerl_term_format(swerl_runtime *rt, const void *data, size_t len, char *buf, size_t cap);
+
+/* Send the term in `etf` (len bytes: the version byte 131, then exactly one
+   term) to `to` as a message marked SWERL_MESSAGE_TERM; the receiver, a
+   local process or one of a connected Erlang node, gets the bytes as they
+   are. The bytes are checked first with the bounded reader.
+   Errors: EINVAL (rt NULL, etf NULL with len > 0, bytes that are not
+   exactly one term: swerl_last_error_detail says at which byte and why),
+   and as swerl_send: ETOOBIG, ENOPROC, EFULL, EMEMLIMIT, ENOMEM, ESTOPPED.
+   Any thread. Since 1.2. */
+SWERL_API int swerl_send_term(swerl_runtime *rt, swerl_pid to, const void *etf, size_t len);
+
+/* swerl_send_term to the process registered as `name` (looked up once).
+   Errors: as swerl_send_term, and EINVAL (name NULL or not a name), ENONAME.
+   Any thread. Since 1.2. */
+SWERL_API int swerl_send_named_term(swerl_runtime *rt, const char *name, const void *etf, size_t len);
+
+/* Builds one term, value by value in writing order: a container's put
+   (tuple, list, map) opens it and the next puts fill it; the writer closes
+   it after its last element (a list with its tail, NIL). The writer's bytes
+   are ready when the outermost value is complete. Not thread-safe: one
+   thread at a time (any thread). */
+typedef struct swerl_term_writer swerl_term_writer;  /* opaque */
+
+/* A new, empty writer, or NULL (out of memory). `rt` (may be NULL; then
+   swerl_term_writer_put_pid and _put_ref refuse) is the runtime whose pids
+   and refs it writes; it must outlive the writer. Free it with
+   swerl_term_writer_free. Any thread. Since 1.2. */
+SWERL_API swerl_term_writer *swerl_term_writer_new(swerl_runtime *rt);
+
+/* Free a writer (and its bytes). NULL is a no-op. Since 1.2. */
+SWERL_API void swerl_term_writer_free(swerl_term_writer *w);
+
+/* Empty the writer, to build another term (its memory is kept).
+   NULL is a no-op. Since 1.2. */
+SWERL_API void swerl_term_writer_reset(swerl_term_writer *w);
+
+/* The puts. Each returns 0, or EINVAL and writes nothing: w NULL, the term
+   is already complete (reset first), a value that is not one (an atom NULL
+   or longer than 255 characters, a float that is not finite, data NULL
+   with len > 0, a container deeper than SWERL_TERM_MAX_DEPTH or with more
+   than 2^32 - 1 elements, a pid or ref of another runtime or none, and
+   put_pid or put_ref on a writer without a runtime); the detail says
+   which. ENOMEM: out of memory. Since 1.2. */
+SWERL_API int swerl_term_writer_put_atom(swerl_term_writer *w, const char *name);  /* UTF-8 text */
+SWERL_API int swerl_term_writer_put_bool(swerl_term_writer *w, int value);  /* the atom true or false */
+SWERL_API int swerl_term_writer_put_int(swerl_term_writer *w, int64_t value);
+SWERL_API int swerl_term_writer_put_uint(swerl_term_writer *w, uint64_t value);
+/* Any integer: its sign and magnitude, little-endian (len bytes). */
+SWERL_API int swerl_term_writer_put_bigint(swerl_term_writer *w, int negative, const void *magnitude,
+                                           size_t len);
+SWERL_API int swerl_term_writer_put_float(swerl_term_writer *w, double value);
+SWERL_API int swerl_term_writer_put_binary(swerl_term_writer *w, const void *data, size_t len);
+/* A C string as a binary of its bytes: Elixir's string (UTF-8 text). */
+SWERL_API int swerl_term_writer_put_string(swerl_term_writer *w, const char *text);
+/* A tuple of `arity` elements: the next `arity` values. */
+SWERL_API int swerl_term_writer_put_tuple(swerl_term_writer *w, uint32_t arity);
+/* A proper list of `n` elements (the next n values); 0 writes []. */
+SWERL_API int swerl_term_writer_put_list(swerl_term_writer *w, uint32_t n);
+/* [E1, ..., En | Tail]: the next n values, then the tail (n >= 1). */
+SWERL_API int swerl_term_writer_put_improper_list(swerl_term_writer *w, uint32_t n);
+/* A map of `pairs` pairs: the next 2 * pairs values, key then value. */
+SWERL_API int swerl_term_writer_put_map(swerl_term_writer *w, uint32_t pairs);
+/* A pid of the writer's runtime (alive or not) or a remote pid it knows. */
+SWERL_API int swerl_term_writer_put_pid(swerl_term_writer *w, swerl_pid pid);
+/* A ref the writer's runtime made (a monitor's, a timer's, a call's). */
+SWERL_API int swerl_term_writer_put_ref(swerl_term_writer *w, swerl_ref ref);
+
+/* The term's bytes (version byte first), ready for swerl_send_term:
+   borrowed from the writer until its next call. Errors: EINVAL (w, data or
+   len NULL; the term is incomplete: nothing put yet, or a container still
+   open, the detail says which and how many values it lacks). Since 1.2. */
+SWERL_API int swerl_term_writer_bytes(const swerl_term_writer *w, const void **data, size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Timers                                                                    */

@@ -21,7 +21,9 @@ import sys
  M_STOP, M_SET_MAX_MEMORY,
  # since 1.2
  M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
- M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME) = range(39)
+ M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME,
+ # terms, since 1.2
+ M_TERM, M_TERM_WRITER) = range(41)
 # what a message asks a process to do (enum H_* in swerl_fuzz.c)
 (H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
  H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
@@ -104,6 +106,18 @@ def watch(pid, s=0, act=DONE_NOTHING):
 def cancel_notify(s=0, k=0, ref=None):
     """M_CANCEL_NOTIFY: s % 4 < 2 record k's ref, 2 a ref selector, 3 ref 0."""
     return bytes([M_CANCEL_NOTIFY, s, k] + ([ref] if s % 4 == 2 else []))
+
+
+def term(data, s=0xC0, pid=0):
+    """M_TERM: s (0x80 the version byte first, 0x40 swerl_send_term to pid,
+    0x20 swerl_send_named_term), the length, the pid selector, the bytes."""
+    return bytes([M_TERM, s, len(data), pid]) + data
+
+
+def writer(steps, s=0x04, pid=0):
+    """M_TERM_WRITER: s (0x01 no runtime, 0x02 bytes' data NULL, 0x04 send
+    the term to pid), the steps (op, value, operands), then the pid selector."""
+    return bytes([M_TERM_WRITER, s, len(steps)]) + b"".join(steps) + bytes([pid])
 
 
 SEEDS = {
@@ -266,6 +280,13 @@ SEEDS = {
     "other-runtime-blocking": cfg(schedulers=2) + spawn(flags=BLOCKING) + bytes([M_OTHER_RUNTIME, 0x0c, 0])
                               + send(0, H_BLOCKING_CALL, b=2, pid=1) + send(0, H_WAIT_EXIT, b=2, pid=1)
                               + send(0, H_CALL_NOTIFY, b=2, pid=1) + send(0, H_WATCH_EXIT, pid=1) + PAUSE,
+    # terms, since 1.2: {ok,1,<<"x">>} checked, read, formatted, sent; a
+    # writer's {a, 42, [Pid]} sent; bytes that are not a term
+    "term-send": cfg() + spawn() + term(bytes([104, 3, 100, 0, 2, 111, 107, 97, 1, 109, 0, 0, 0, 1, 120]))
+                 + PAUSE,
+    "term-writer": cfg() + spawn() + writer([bytes([6, 3]), bytes([0, N_A]), bytes([1, 0]) + (42).to_bytes(8, "big"),
+                                              bytes([7, 1]), bytes([10, 0, 0])]) + PAUSE,
+    "term-bad": cfg() + spawn() + term(bytes([108, 127, 255, 255, 255, 106])) + term(bytes([104, 1] * 20), s=0x40),
 }
 
 

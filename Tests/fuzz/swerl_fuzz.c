@@ -98,6 +98,13 @@ static int expect(const char *fn, int rc, uint64_t allowed)
 
 #define CHECK_RC(call, allowed) expect(#call, (call), (allowed))
 
+/* A length (>= 0) or EINVAL, as swerl_term_format returns. */
+static int expect_len(const char *fn, int rc)
+{
+    return rc >= 0 ? rc : expect(fn, rc, E_(EINVAL));
+}
+#define CHECK_RC_LEN(call) expect_len(#call, (call))
+
 /* ------------------------------------------------------------------------ */
 /* Pids of this input's runtime, of the second one, forged ones              */
 /* ------------------------------------------------------------------------ */
@@ -1009,6 +1016,21 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
     return SWERL_CONTINUE;
 }
 
+/* A message marked as a term is exactly one term: skip crosses it whole,
+   and the cursor reads its first header. */
+static void check_term_message(swerl_ctx *ctx, const swerl_message *m)
+{
+    size_t at = 0;
+    swerl_term t;
+    if (swerl_term_skip(m->data, m->len, &at) != 0 || at != m->len)
+        fail_contract("swerl_term_skip", 0, "a term message is not one whole term");
+    memset(&t, 0, sizeof t);
+    t.size = sizeof t;
+    at = 0;
+    if (swerl_term_read(swerl_ctx_runtime(ctx), m->data, m->len, &at, &t) != 0)
+        fail_contract("swerl_term_read", 0, "a term message's first header is refused");
+}
+
 static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 {
     proc_state *st = state_of(state, "handle");
@@ -1016,6 +1038,8 @@ static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     int r;
     check_callback_thread("handle");
     if (m->len > 0 && !m->data) fail_contract("handle", 0, "message data NULL with len > 0");
+    if (m->flags & ~SWERL_MESSAGE_TERM) fail_contract("handle", 0, "unknown bits in msg->flags");
+    if (m->flags & SWERL_MESSAGE_TERM) check_term_message(ctx, m);
     switch (m->kind) {
     case SWERL_MESSAGE:
     case SWERL_CALL:
@@ -1185,7 +1209,8 @@ enum {
     M_SET_MAX_MEMORY,
     /* since 1.2 */
     M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
-    M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME, M_COUNT
+    M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME,
+    M_TERM, M_TERM_WRITER, M_COUNT
 };
 
 /* A message for a process: an op and its operands from the input. */
@@ -1325,6 +1350,119 @@ static void other_runtime_end(void)
     g_rt2 = NULL;
     g_sentinel = 0;
     AT_STORE(&g_other_tag, -1);
+}
+
+/* Everything a reader offers on `data`, checked against the contract: the
+   codes the header lists; the cursor never moves past the end, nor on a
+   refusal; skip, read and format agree on what a whole term is; format's
+   length is the same for every capacity and its text is NUL-terminated. */
+static void term_read_all(swerl_runtime *rt, const uint8_t *data, size_t len, uint8_t s)
+{
+    size_t at = 0, before, whole = 0;
+    swerl_term t;
+    char small[8], *exact;
+    int rc, n, steps = 0, is_whole;
+    memset(&t, 0, sizeof t);
+    t.size = s & 1 ? 8 : sizeof t;                           /* too small: EINVAL */
+    while (steps++ < 4096) {
+        before = at;
+        rc = CHECK_RC(swerl_term_read(s & 2 ? NULL : rt, data, len, &at, &t), OK_ | E_(EINVAL));
+        if (rc != 0) {
+            if (at != before) fail_contract("swerl_term_read", rc, "moved the offset on a refusal");
+            break;
+        }
+        if (at <= before || at > len) fail_contract("swerl_term_read", rc, "the offset went back or past the end");
+        if (t.len > len || (t.len && ((const uint8_t *)t.bytes < data || (const uint8_t *)t.bytes + t.len > data + len)))
+            fail_contract("swerl_term_read", rc, "bytes outside the data");
+        if (t.type < SWERL_TERM_ATOM || t.type > SWERL_TERM_FUN) fail_contract("swerl_term_read", rc, "unknown type");
+    }
+    rc = CHECK_RC(swerl_term_skip(data, len, &whole), OK_ | E_(EINVAL));
+    is_whole = rc == 0 && whole == len;
+    if (rc == 0 && (whole == 0 || whole > len)) fail_contract("swerl_term_skip", rc, "an offset outside the data");
+    n = CHECK_RC_LEN(swerl_term_format(s & 4 ? NULL : rt, data, len, NULL, 0));
+    if ((n >= 0) != is_whole) fail_contract("swerl_term_format", n, "format and skip disagree on a whole term");
+    if (n < 0) return;
+    memset(small, 'x', sizeof small);
+    if (swerl_term_format(s & 4 ? NULL : rt, data, len, small, s % 8 + 1) != n)
+        fail_contract("swerl_term_format", n, "another length for another capacity");
+    if (!memchr(small, 0, s % 8 + 1)) fail_contract("swerl_term_format", n, "truncated text not NUL-terminated");
+    exact = (char *)malloc((size_t)n + 1);                   /* ASan sees a write past it */
+    if (!exact) return;
+    if (swerl_term_format(s & 4 ? NULL : rt, data, len, exact, (size_t)n + 1) != n || strlen(exact) != (size_t)n)
+        fail_contract("swerl_term_format", n, "the text's length is not the length returned");
+    free(exact);
+}
+
+/* A term from the input: `len` bytes, with the version byte put first or
+   not; read, skipped, formatted, sent. */
+static void term_op(swerl_runtime *rt, input *in)
+{
+    uint8_t s = in_u8(in), len = in_u8(in) % 64, i;
+    uint8_t data[65];
+    swerl_pid pid = pick_pid(in);
+    size_t n = 0, whole = 0;
+    int is_whole;
+    if (s & 0x80) data[n++] = 131;
+    for (i = 0; i < len; i++) data[n++] = in_u8(in);
+    term_read_all(rt, data, n, s);
+    is_whole = swerl_term_skip(data, n, &whole) == 0 && whole == n;
+    if (s & 0x40) {
+        int rc = expect_pid("swerl_send_term", swerl_send_term(rt, pid, data, n), SEND_CODES, pid);
+        if (rc == SWERL_EINVAL && is_whole) fail_contract("swerl_send_term", rc, "a whole term refused");
+        if (rc != SWERL_EINVAL && !is_whole && !(rc == SWERL_ETOOBIG))
+            fail_contract("swerl_send_term", rc, "bytes that are not one whole term accepted");
+    } else if (s & 0x20) {
+        CHECK_RC(swerl_send_named_term(rt, pick_name(s), data, n), SEND_CODES | E_(ENONAME));
+    }
+}
+
+/* A writer driven by the input: what it accepts is always one whole term,
+   which every reader takes and swerl_send_term sends. */
+static void writer_op(swerl_runtime *rt, input *in)
+{
+    uint8_t s = in_u8(in), steps = in_u8(in) % 24, k;
+    swerl_term_writer *w = swerl_term_writer_new(s & 1 ? NULL : rt);
+    const void *data;
+    size_t len = 0, at = 0;
+    char text[16];
+    if (!w) return;
+    for (k = 0; k < steps; k++) {
+        uint8_t op = in_u8(in), v = in_u8(in);
+        const uint64_t OK_OR_INVAL = OK_ | E_(EINVAL);
+        switch (op % 14) {
+        case 0: CHECK_RC(swerl_term_writer_put_atom(w, v & 0x80 ? NULL : pick_name(v % 8)), OK_OR_INVAL); break;
+        case 1: CHECK_RC(swerl_term_writer_put_int(w, (int64_t)in_u64(in)), OK_OR_INVAL); break;
+        case 2: CHECK_RC(swerl_term_writer_put_uint(w, in_u64(in)), OK_OR_INVAL); break;
+        case 3: {
+            uint64_t bits = in_u64(in);
+            double d;
+            memcpy(&d, &bits, sizeof d);
+            CHECK_RC(swerl_term_writer_put_float(w, d), OK_OR_INVAL);
+            break;
+        }
+        case 4: CHECK_RC(swerl_term_writer_put_binary(w, v & 0x80 ? NULL : text, v % 9), OK_OR_INVAL); break;
+        case 5: CHECK_RC(swerl_term_writer_put_string(w, v & 0x80 ? NULL : "h\xc3\xa9"), OK_OR_INVAL); break;
+        case 6: CHECK_RC(swerl_term_writer_put_tuple(w, v % 4), OK_OR_INVAL); break;
+        case 7: CHECK_RC(swerl_term_writer_put_list(w, v % 4), OK_OR_INVAL); break;
+        case 8: CHECK_RC(swerl_term_writer_put_improper_list(w, v % 3), OK_OR_INVAL); break;
+        case 9: CHECK_RC(swerl_term_writer_put_map(w, v % 3), OK_OR_INVAL); break;
+        case 10: CHECK_RC(swerl_term_writer_put_pid(v & 0x80 ? NULL : w, pick_pid(in)), OK_OR_INVAL); break;
+        case 11: CHECK_RC(swerl_term_writer_put_ref(w, v & 1 ? 0 : pick_ref(in)), OK_OR_INVAL); break;
+        case 12: CHECK_RC(swerl_term_writer_put_bigint(w, v & 1, v & 0x80 ? NULL : text, v % 9), OK_OR_INVAL); break;
+        default: if (v % 8 == 0) swerl_term_writer_reset(w); else CHECK_RC(swerl_term_writer_put_bool(w, v & 1), OK_OR_INVAL);
+        }
+    }
+    if (CHECK_RC(swerl_term_writer_bytes(w, s & 2 ? NULL : &data, &len), OK_ | E_(EINVAL)) == 0) {
+        if (swerl_term_skip(data, len, &at) != 0 || at != len)
+            fail_contract("swerl_term_writer_bytes", 0, "the writer made bytes that are not one whole term");
+        term_read_all(rt, (const uint8_t *)data, len, s >> 4);
+        if (s & 4) {
+            swerl_pid pid = pick_pid(in);
+            int rc = expect_pid("swerl_send_term", swerl_send_term(rt, pid, data, len), SEND_CODES, pid);
+            if (rc == SWERL_EINVAL) fail_contract("swerl_send_term", rc, "the writer's term refused");
+        }
+    }
+    swerl_term_writer_free(w);
 }
 
 static void main_op(input *in, uint64_t max_msg)
@@ -1802,6 +1940,8 @@ static void main_op(input *in, uint64_t max_msg)
         other_runtime_op(s, pid);
         break;
     }
+    case M_TERM: term_op(rt, in); break;
+    case M_TERM_WRITER: writer_op(rt, in); break;
     default: break;
     }
 }

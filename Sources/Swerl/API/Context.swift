@@ -10,7 +10,7 @@ public struct Context: @unchecked Sendable {
 
     private var pointer: UnsafeRawPointer? { UnsafeRawPointer(raw) }
 
-    private func checked() throws(SwerlError) -> ContextPointer {
+    func checked() throws(SwerlError) -> ContextPointer {
         guard let context = CallbackContexts.validate(pointer) else { throw SwerlError.failure(Engine.badContext()) }
         return context
     }

@@ -38,6 +38,8 @@ public struct Message: @unchecked Sendable {
     /// The payload (or, for EXIT/DOWN, the reason's detail), valid during the callback.
     public let payload: UnsafeRawBufferPointer
     let rawReason: Int32
+    /// SWERL_MESSAGE_TERM, or 0.
+    let flags: UInt32
 
     init(_ raw: UnsafePointer<swerl_message>) {
         kind = Kind(rawValue: raw.pointee.kind) ?? .message
@@ -45,6 +47,7 @@ public struct Message: @unchecked Sendable {
         ref = raw.pointee.ref == 0 ? nil : Ref(rawValue: raw.pointee.ref)
         payload = UnsafeRawBufferPointer(start: raw.pointee.data, count: raw.pointee.len)
         rawReason = raw.pointee.reason
+        flags = raw.pointee.flags
     }
 
     /// A copy of the payload.

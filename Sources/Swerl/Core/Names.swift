@@ -73,10 +73,10 @@ extension Engine {
         return (Code.ok, registry.names())
     }
 
-    package func sendNamed(_ name: String, data: UnsafeRawPointer?, count: Int) -> Int32 {
+    package func sendNamed(_ name: String, data: UnsafeRawPointer?, count: Int, term: Bool = false) -> Int32 {
         if let invalid = invalidName(name, in: "send") { return invalid }
         if isStopped { return Code.stopped }
         guard let pid = registry.whereis(name) else { return Code.noName }
-        return send(to: pid, data: data, count: count)
+        return send(to: pid, data: data, count: count, term: term)
     }
 }

@@ -28,7 +28,7 @@ package enum DistFuzzing {
             _ = EPMD.portAnswer(bytes)
         case 4:
             if let term = try? ExternalTermFormat.decode(bytes) {
-                _ = TermText.format(term)
+                _ = ExitReasons.text(term)
                 _ = ExitReasons.reason(term)
                 // What decodes must encode, and decode again to the same bytes.
                 let encoded = ExternalTermFormat.encode(term)

@@ -37,7 +37,7 @@ enum ExitReasons {
             if case .atom(let name) = items[0], let code = codes[name], case .binary(let detail) = items[1] {
                 return (code, detail)
             }
-            if case .atom("shutdown") = items[0] { return (Reason.shutdown, Array(TermText.format(items[1]).utf8)) }
+            if case .atom("shutdown") = items[0] { return (Reason.shutdown, text(items[1])) }
         default:
             break
         }
@@ -46,6 +46,12 @@ enum ExitReasons {
             if items.count == 3, case .binary(let detail) = items[2] { return (Int32(code), detail) }
             if items.count == 2 { return (Int32(code), []) }
         }
-        return (Reason.error, Array(TermText.format(term).utf8))
+        return (Reason.error, text(term))
+    }
+
+    /// A term as Erlang prints it (~p), as detail bytes.
+    static func text(_ term: Term) -> [UInt8] {
+        let encoded = ExternalTermFormat.encode(term)
+        return encoded.withUnsafeBytes { (try? TermFormat.format($0, engine: nil).get()) ?? [] }
     }
 }

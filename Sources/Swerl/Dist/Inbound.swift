@@ -235,7 +235,7 @@ enum Inbound {
 
         // MARK: Messages and calls
 
-        private func deliver(_ message: ArraySlice<UInt8>, from: UInt64, to: UInt64) -> Outcome {
+        private mutating func deliver(_ message: ArraySlice<UInt8>, from: UInt64, to: UInt64) -> Outcome {
             if let binary = Self.binaryBody(message) {
                 return sent(binary.withUnsafeBytes {
                     engine.send(to: to, data: $0.baseAddress, count: $0.count, term: false, sender: from)
@@ -250,6 +250,10 @@ enum Inbound {
                    settleReply(ref: ref, reply: items[1]) {
                     return .done
                 }
+            }
+            // Marked as a term only when it is one: readers trust the mark.
+            if let problem = message.withUnsafeBytes({ TermCursor.check($0) }) {
+                return .malformed("a message that is not a term: \(problem)")
             }
             return sent(message.withUnsafeBytes {
                 engine.send(to: to, data: $0.baseAddress, count: $0.count, term: true, sender: from)

@@ -167,12 +167,8 @@ extension Engine {
     /// EINVAL naming the byte and the reason when `bytes` is not one whole
     /// term in External Term Format; nil when it is.
     package func malformedTerm(_ bytes: UnsafeRawBufferPointer, in function: String) -> Int32? {
-        do {
-            _ = try ExternalTermFormat.decode(bytes)
-            return nil
-        } catch {
-            return ErrorDetail.failing(Code.invalid, "\(function): not a term in External Term Format: \(error)")
-        }
+        guard let problem = TermCursor.check(bytes) else { return nil }
+        return ErrorDetail.failing(Code.invalid, "\(function): not a term in External Term Format: \(problem)")
     }
 
     /// swerl_send_remote(_term): `{name, node} ! Message`.

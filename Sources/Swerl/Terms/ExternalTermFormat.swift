@@ -4,7 +4,7 @@
 // atom length, and every count checked against the bytes left before
 // anything is allocated for it, so a short input cannot claim a huge term.
 
-import Glibc
+import CSwerl
 
 public enum ExternalTermFormat {
     /// Why bytes are not a term.
@@ -89,30 +89,21 @@ public enum ExternalTermFormat {
             out.append(Tag.newFloat)
             put64(value.bitPattern, &out)
         case .binary(let bytes):
-            out.append(Tag.binary)
-            put32(UInt32(bytes.count), &out)
-            out.append(contentsOf: bytes)
+            bytes.withUnsafeBytes { putBinary($0, &out) }
         case .bitstring(let bytes, let bits):
             out.append(Tag.bitBinary)
             put32(UInt32(bytes.count), &out)
             out.append(bits)
             out.append(contentsOf: bytes)
         case .tuple(let elements):
-            if elements.count <= 255 {
-                out.append(Tag.smallTuple)
-                out.append(UInt8(elements.count))
-            } else {
-                out.append(Tag.largeTuple)
-                put32(UInt32(elements.count), &out)
-            }
+            putTupleHeader(elements.count, &out)
             for element in elements { encode(element, into: &out) }
         case .list(let elements):
             putList(elements, tail: nil, &out)
         case .improperList(let elements, let tail):
             putList(elements, tail: tail, &out)
         case .map(let pairs):
-            out.append(Tag.map)
-            put32(UInt32(pairs.count), &out)
+            putMapHeader(pairs.count, &out)
             for (key, value) in pairs {
                 encode(key, into: &out)
                 encode(value, into: &out)
@@ -157,10 +148,39 @@ public enum ExternalTermFormat {
             put16(UInt16(bytes.count), &out)
             return out.append(contentsOf: bytes)
         }
-        out.append(Tag.list)
-        put32(UInt32(elements.count), &out)
+        putListHeader(elements.count, &out)
         for element in elements { encode(element, into: &out) }
         if let tail { encode(tail, into: &out) } else { out.append(Tag.nil) }
+    }
+
+    // The pieces of a term a writer puts one by one (TermWriter) as the
+    // encoder does.
+
+    static func putBinary(_ bytes: UnsafeRawBufferPointer, _ out: inout [UInt8]) {
+        out.append(Tag.binary)
+        put32(UInt32(bytes.count), &out)
+        out.append(contentsOf: bytes)
+    }
+
+    static func putTupleHeader(_ arity: Int, _ out: inout [UInt8]) {
+        if arity <= 255 {
+            out.append(Tag.smallTuple)
+            out.append(UInt8(arity))
+        } else {
+            out.append(Tag.largeTuple)
+            put32(UInt32(arity), &out)
+        }
+    }
+
+    /// LIST_EXT's header; its elements and its tail follow.
+    static func putListHeader(_ count: Int, _ out: inout [UInt8]) {
+        out.append(Tag.list)
+        put32(UInt32(count), &out)
+    }
+
+    static func putMapHeader(_ pairs: Int, _ out: inout [UInt8]) {
+        out.append(Tag.map)
+        put32(UInt32(pairs), &out)
     }
 
     private static func byteList(_ elements: [Term]) -> [UInt8]? {
@@ -185,7 +205,7 @@ public enum ExternalTermFormat {
         out.append(contentsOf: bytes)
     }
 
-    private static func putBig(negative: Bool, magnitude: [UInt8], _ out: inout [UInt8]) {
+    static func putBig(negative: Bool, magnitude: [UInt8], _ out: inout [UInt8]) {
         var bytes = magnitude
         while bytes.last == 0 { bytes.removeLast() }
         if bytes.count <= 255 {
@@ -212,20 +232,16 @@ public enum ExternalTermFormat {
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    // MARK: Decoding
+    // MARK: Decoding (on TermCursor, the one reader)
 
     /// The term in `bytes` (version byte first, nothing after the term).
     public static func decode(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws(DecodeError) -> Term {
-        let buffer = Array(bytes)
-        var reader = Reader(bytes: buffer, limits: limits)
-        guard reader.left > 0 else { throw DecodeError(offset: 0, reason: "no bytes") }
-        let first = try reader.byte()
-        if first != version {
-            throw DecodeError(offset: 0, reason: "the first byte is \(first), not the format's version (131)")
+        try reading(Array(bytes), at: 0) { (cursor: inout TermCursor) throws(DecodeError) in
+            try cursor.version()
+            let term = try Builder(limits: limits).term(&cursor, depth: 0)
+            if cursor.left > 0 { throw cursor.fail("\(cursor.left) bytes after the term") }
+            return term
         }
-        let term = try reader.term(depth: 0)
-        if reader.left > 0 { throw DecodeError(offset: reader.offset, reason: "\(reader.left) bytes after the term") }
-        return term
     }
 
     /// A term at `offset` of `bytes`, without a version byte (as in a
@@ -233,206 +249,86 @@ public enum ExternalTermFormat {
     public static func decode(_ bytes: [UInt8], at offset: Int, limits: Limits = Limits()) throws(DecodeError)
         -> (Term, Int)
     {
-        var reader = Reader(bytes: bytes, limits: limits)
-        reader.offset = offset
-        let term = try reader.term(depth: 0)
-        return (term, reader.offset)
+        try reading(bytes, at: offset) { (cursor: inout TermCursor) throws(DecodeError) in
+            (try Builder(limits: limits).term(&cursor, depth: 0), cursor.offset)
+        }
     }
 
-    struct Reader {
-        let bytes: [UInt8]
+    /// The term at the start of `bytes` (version byte first), which may be
+    /// followed by other bytes: what a message's payload is read with.
+    package static func decode(_ bytes: UnsafeRawBufferPointer, limits: Limits = Limits()) throws(DecodeError) -> Term {
+        var cursor = TermCursor(bytes)
+        try cursor.version()
+        let term = try Builder(limits: limits).term(&cursor, depth: 0)
+        if cursor.left > 0 { throw cursor.fail("\(cursor.left) bytes after the term") }
+        return term
+    }
+
+    private static func reading<T>(_ bytes: [UInt8], at offset: Int,
+                                   _ body: (inout TermCursor) throws(DecodeError) -> T) throws(DecodeError) -> T {
+        let result: Result<T, DecodeError> = bytes.withUnsafeBytes { raw in
+            var cursor = TermCursor(raw, offset: offset)
+            do throws(DecodeError) { return .success(try body(&cursor)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Terms from the cursor's headers.
+    struct Builder {
         let limits: Limits
-        var offset = 0
 
-        init(bytes: [UInt8], limits: Limits) {
-            self.bytes = bytes
-            self.limits = limits
-        }
-
-        var left: Int { bytes.count - offset }
-
-        func fail(_ reason: String) -> DecodeError { DecodeError(offset: offset, reason: reason) }
-
-        mutating func need(_ count: Int, _ what: String) throws(DecodeError) {
-            if count > left { throw fail("\(what) needs \(count) bytes, \(left) left") }
-        }
-
-        mutating func byte() throws(DecodeError) -> UInt8 {
-            try need(1, "a byte")
-            offset += 1
-            return bytes[offset - 1]
-        }
-
-        mutating func u16() throws(DecodeError) -> UInt16 {
-            try need(2, "a 16-bit number")
-            offset += 2
-            return UInt16(bytes[offset - 2]) << 8 | UInt16(bytes[offset - 1])
-        }
-
-        mutating func u32() throws(DecodeError) -> UInt32 {
-            try need(4, "a 32-bit number")
-            var value: UInt32 = 0
-            for i in 0..<4 { value = value << 8 | UInt32(bytes[offset + i]) }
-            offset += 4
-            return value
-        }
-
-        mutating func u64() throws(DecodeError) -> UInt64 {
-            try need(8, "a 64-bit number")
-            var value: UInt64 = 0
-            for i in 0..<8 { value = value << 8 | UInt64(bytes[offset + i]) }
-            offset += 8
-            return value
-        }
-
-        mutating func take(_ count: Int, _ what: String) throws(DecodeError) -> [UInt8] {
-            try need(count, what)
-            offset += count
-            return Array(bytes[offset - count..<offset])
-        }
-
-        /// `count` elements of at least `each` bytes must fit in what is left.
-        mutating func plausible(_ count: Int, each: Int, _ what: String) throws(DecodeError) {
-            if count > left / max(each, 1) { throw fail("\(what) of \(count) elements in \(left) bytes") }
-        }
-
-        mutating func term(depth: Int) throws(DecodeError) -> Term {
-            if depth > limits.maxDepth { throw fail("nested deeper than \(limits.maxDepth)") }
-            let tag = try byte()
-            switch tag {
-            case Tag.smallInteger:
-                return .integer(Int64(try byte()))
-            case Tag.integer:
-                return .integer(Int64(Int32(bitPattern: try u32())))
-            case Tag.smallBig, Tag.largeBig:
-                let count = tag == Tag.smallBig ? Int(try byte()) : Int(try u32())
-                let sign = try byte()
-                guard sign <= 1 else { throw fail("a big integer's sign byte is \(sign)") }
-                return ExternalTermFormat.integer(negative: sign == 1, magnitude: try take(count, "a big integer"))
-            case Tag.newFloat:
-                return .float(Double(bitPattern: try u64()))
-            case Tag.float:
-                let text = try take(31, "an old float")
-                let digits = String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
-                guard let value = Double(digits.trimmingSpaces) else { throw fail("an old float \"\(digits)\"") }
-                return .float(value)
-            case Tag.atom, Tag.smallAtom, Tag.atomUTF8, Tag.smallAtomUTF8:
-                offset -= 1
-                return .atom(try atom())
-            case Tag.smallTuple, Tag.largeTuple:
-                let arity = tag == Tag.smallTuple ? Int(try byte()) : Int(try u32())
-                try plausible(arity, each: 1, "a tuple")
-                var elements: [Term] = []
-                elements.reserveCapacity(arity)
-                for _ in 0..<arity { elements.append(try term(depth: depth + 1)) }
-                return .tuple(elements)
-            case Tag.nil:
-                return .list([])
-            case Tag.string:
-                let count = Int(try u16())
-                return .list(try take(count, "a string").map { .integer(Int64($0)) })
-            case Tag.list:
-                let count = Int(try u32())
-                try plausible(count, each: 1, "a list")
-                var elements: [Term] = []
-                elements.reserveCapacity(count)
-                for _ in 0..<count { elements.append(try term(depth: depth + 1)) }
-                let tail = try term(depth: depth + 1)
+        func term(_ cursor: inout TermCursor, depth: Int) throws(DecodeError) -> Term {
+            if depth > limits.maxDepth { throw cursor.fail("nested deeper than \(limits.maxDepth)") }
+            let header = try cursor.header()
+            switch Int(header.type) {
+            case SWERL_TERM_INTEGER: return .integer(header.integer)
+            case SWERL_TERM_BIGINT: return .bigInteger(negative: header.negative, magnitude: Array(header.bytes))
+            case SWERL_TERM_FLOAT: return .float(header.real)
+            case SWERL_TERM_ATOM: return .atom(Self.text(header.bytes, latin1: header.latin1))
+            case SWERL_TERM_BINARY: return .binary(Array(header.bytes))
+            case SWERL_TERM_BITSTRING: return .bitstring(Array(header.bytes), bits: header.bits)
+            case SWERL_TERM_TUPLE: return .tuple(try elements(header.count, &cursor, depth))
+            case SWERL_TERM_NIL: return .list([])
+            case SWERL_TERM_STRING: return .list(header.bytes.map { .integer(Int64($0)) })
+            case SWERL_TERM_LIST:
+                let elements = try elements(header.count, &cursor, depth)
+                let tail = try term(&cursor, depth: depth + 1)
                 if case .list(let rest) = tail { return .list(elements + rest) }
                 return .improperList(elements, tail: tail)
-            case Tag.binary:
-                let count = Int(try u32())
-                return .binary(try take(count, "a binary"))
-            case Tag.bitBinary:
-                let count = Int(try u32())
-                let bits = try byte()
-                guard bits >= 1 && bits <= 8 && count > 0 else { throw fail("a bitstring of \(count) bytes, \(bits) bits") }
-                let data = try take(count, "a bitstring")
-                return bits == 8 ? .binary(data) : .bitstring(data, bits: bits)
-            case Tag.map:
-                let count = Int(try u32())
-                try plausible(count, each: 2, "a map")
+            case SWERL_TERM_MAP:
                 var pairs: [Term: Term] = [:]
-                pairs.reserveCapacity(count)
-                for _ in 0..<count {
-                    let key = try term(depth: depth + 1)
-                    pairs[key] = try term(depth: depth + 1)
+                pairs.reserveCapacity(header.count)
+                for _ in 0..<header.count {
+                    let key = try term(&cursor, depth: depth + 1)
+                    pairs[key] = try term(&cursor, depth: depth + 1)
                 }
                 return .map(pairs)
-            case Tag.pid, Tag.newPid:
-                let node = try atom()
-                let id = try u32()
-                let serial = try u32()
-                let creation = tag == Tag.pid ? UInt32(try byte()) : try u32()
-                return .pid(ErlangPid(node: node, id: id, serial: serial, creation: creation))
-            case Tag.newReference, Tag.newerReference:
-                let count = Int(try u16())
-                guard count >= 1 && count <= 5 else { throw fail("a reference of \(count) words") }
-                let node = try atom()
-                let creation = tag == Tag.newReference ? UInt32(try byte()) : try u32()
-                var ids: [UInt32] = []
-                for _ in 0..<count { ids.append(try u32()) }
-                return .reference(ErlangRef(node: node, creation: creation, ids: ids))
-            case Tag.port, Tag.newPort, Tag.v4Port:
-                let node = try atom()
-                let id = tag == Tag.v4Port ? try u64() : UInt64(try u32())
-                let creation = tag == Tag.port ? UInt32(try byte()) : try u32()
-                return .port(ErlangPort(node: node, id: id, creation: creation))
-            case Tag.export:
-                let module = try atom()
-                let function = try atom()
-                guard case .integer(let arity) = try term(depth: depth + 1), arity >= 0 && arity <= 255 else {
-                    throw fail("an export's arity is not a small integer")
-                }
-                return .export(module: module, function: function, arity: UInt8(arity))
-            case Tag.compressed:
-                throw fail("compressed terms are not supported (term_to_binary without `compressed`)")
-            default:
-                throw fail("tag \(tag) is not a term this codec reads")
+            case SWERL_TERM_PID:
+                return .pid(ErlangPid(node: Self.text(header.bytes, latin1: header.latin1), id: header.id,
+                                      serial: header.serial, creation: header.creation))
+            case SWERL_TERM_REF:
+                return .reference(ErlangRef(node: Self.text(header.bytes, latin1: header.latin1),
+                                            creation: header.creation, ids: header.refIDs))
+            case SWERL_TERM_PORT:
+                return .port(ErlangPort(node: Self.text(header.bytes, latin1: header.latin1),
+                                        id: UInt64(bitPattern: header.integer), creation: header.creation))
+            default:  // SWERL_TERM_FUN
+                return .export(module: Self.text(header.bytes, latin1: header.latin1),
+                               function: Self.text(header.name, latin1: header.latin1), arity: UInt8(header.integer))
             }
         }
 
-        /// An atom in any of its four forms (ATOM_EXT and SMALL_ATOM_EXT are
-        /// Latin-1).
-        mutating func atom() throws(DecodeError) -> String {
-            let tag = try byte()
-            let count: Int
-            switch tag {
-            case Tag.atom, Tag.atomUTF8: count = Int(try u16())
-            case Tag.smallAtom, Tag.smallAtomUTF8: count = Int(try byte())
-            default: throw fail("tag \(tag) where an atom was expected")
-            }
-            let bytes = try take(count, "an atom")
-            if tag == Tag.atom || tag == Tag.smallAtom {
-                guard count <= 255 else { throw fail("an atom of \(count) characters") }
-                return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
-            }
-            let name = String(decoding: bytes, as: UTF8.self)
-            guard name.unicodeScalars.count <= 255 else { throw fail("an atom of more than 255 characters") }
-            return name
+        private func elements(_ count: Int, _ cursor: inout TermCursor, _ depth: Int) throws(DecodeError) -> [Term] {
+            var elements: [Term] = []
+            elements.reserveCapacity(count)
+            for _ in 0..<count { elements.append(try term(&cursor, depth: depth + 1)) }
+            return elements
         }
-    }
 
-    /// A big integer's value: Int64 when it fits (Erlang writes small ones
-    /// as bignums too), else sign and magnitude.
-    static func integer(negative: Bool, magnitude: [UInt8]) -> Term {
-        var bytes = magnitude
-        while bytes.last == 0 { bytes.removeLast() }
-        if bytes.count <= 8 {
-            var value: UInt64 = 0
-            for byte in bytes.reversed() { value = value << 8 | UInt64(byte) }
-            if !negative && value <= UInt64(Int64.max) { return .integer(Int64(value)) }
-            if negative && value <= UInt64(Int64.max) + 1 { return .integer(value == UInt64(Int64.max) + 1 ? .min : -Int64(value)) }
+        /// An atom's text: UTF-8, or Latin-1 as old nodes wrote it.
+        static func text(_ bytes: UnsafeRawBufferPointer, latin1: Bool) -> String {
+            if latin1 { return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })) }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        return .bigInteger(negative: negative, magnitude: bytes)
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var scalars = Array(unicodeScalars)
-        while scalars.last == " " { scalars.removeLast() }
-        while scalars.first == " " { scalars.removeFirst() }
-        return String(String.UnicodeScalarView(scalars))
     }
 }

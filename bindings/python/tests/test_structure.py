@@ -24,7 +24,8 @@ LEAVES = {
     "memory_map": set(),
     "registry": set(),
     "errors": {"_ffi"},
-    "message": {"_ffi"},  # Kind, Reason, Pid, Ref, Message
+    "message": {"_ffi", "terms"},  # Kind, Reason, Pid, Ref, Message (Message.term: the pure codec)
+    "terms": set(),  # the pure-Python codec
     "control": {"_ffi"},  # CONTINUE, SKIP, STOP, IGNORE
 }
 

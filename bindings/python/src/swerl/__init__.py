@@ -22,7 +22,7 @@ from .errors import (  # SwerlError and one subclass per SWERL_E* code
     SendQueueFull, AddressInUse, ConnectionRefused, ConnectionReset, FrameTooLong, NetworkError,
 )
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control
-from .message import Kind, Message, Pid, Reason, Ref
+from .message import Kind, Message, Pid, Reason, Ref, TermBytes
 from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
@@ -47,7 +47,7 @@ __version__ = "1.2.0"
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
     "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
-    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE", "terms",
+    "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE", "terms", "TermBytes",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
     "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
     "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",

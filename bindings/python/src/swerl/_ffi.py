@@ -24,6 +24,7 @@ from ctypes import (
     Structure,
     c_char,
     c_char_p,
+    c_double,
     c_int64,
     c_int,
     c_int32,
@@ -79,7 +80,34 @@ class SwerlMessage(Structure):
         ("ref", swerl_ref),
         ("data", c_void_p),
         ("len", c_size_t),
+        ("flags", c_uint32),  # since 1.2: SWERL_MESSAGE_TERM
     ]
+
+
+SWERL_MESSAGE_TERM = 0x1
+
+
+class SwerlTerm(Structure):  # since 1.2: swerl_term_read fills it
+    _fields_ = [
+        ("size", c_uint32),
+        ("type", c_uint32),
+        ("count", c_uint64),
+        ("integer", c_int64),
+        ("real", c_double),
+        ("bytes", c_void_p),
+        ("len", c_size_t),
+        ("name", c_void_p),
+        ("name_len", c_size_t),
+        ("pid", swerl_pid),
+        ("ref", swerl_ref),
+        ("bits", c_uint32),
+        ("negative", c_uint32),
+        ("latin1", c_uint32),
+    ]
+
+
+SWERL_TERM_PID = 12
+SWERL_TERM_REF = 13
 
 
 INIT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
@@ -356,6 +384,30 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_socket_set_owner": (c_int, [_ctx, c_uint64, swerl_pid]),
     "swerl_socket_setopt": (c_int, [_ctx, c_uint64, c_int, c_int64]),
     "swerl_socket_info_get": (c_int, [_rt, c_uint64, POINTER(SwerlSocketInfo)]),
+    # terms, since 1.2
+    "swerl_send_term": (c_int, [_rt, swerl_pid, c_void_p, c_size_t]),
+    "swerl_send_named_term": (c_int, [_rt, c_char_p, c_void_p, c_size_t]),
+    "swerl_term_read": (c_int, [_rt, c_void_p, c_size_t, POINTER(c_size_t), POINTER(SwerlTerm)]),
+    "swerl_term_skip": (c_int, [c_void_p, c_size_t, POINTER(c_size_t)]),
+    "swerl_term_format": (c_int, [_rt, c_void_p, c_size_t, c_void_p, c_size_t]),
+    "swerl_term_writer_new": (c_void_p, [_rt]),
+    "swerl_term_writer_free": (None, [c_void_p]),
+    "swerl_term_writer_reset": (None, [c_void_p]),
+    "swerl_term_writer_put_atom": (c_int, [c_void_p, c_char_p]),
+    "swerl_term_writer_put_bool": (c_int, [c_void_p, c_int]),
+    "swerl_term_writer_put_int": (c_int, [c_void_p, c_int64]),
+    "swerl_term_writer_put_uint": (c_int, [c_void_p, c_uint64]),
+    "swerl_term_writer_put_bigint": (c_int, [c_void_p, c_int, c_void_p, c_size_t]),
+    "swerl_term_writer_put_float": (c_int, [c_void_p, c_double]),
+    "swerl_term_writer_put_binary": (c_int, [c_void_p, c_void_p, c_size_t]),
+    "swerl_term_writer_put_string": (c_int, [c_void_p, c_char_p]),
+    "swerl_term_writer_put_tuple": (c_int, [c_void_p, c_uint32]),
+    "swerl_term_writer_put_list": (c_int, [c_void_p, c_uint32]),
+    "swerl_term_writer_put_improper_list": (c_int, [c_void_p, c_uint32]),
+    "swerl_term_writer_put_map": (c_int, [c_void_p, c_uint32]),
+    "swerl_term_writer_put_pid": (c_int, [c_void_p, swerl_pid]),
+    "swerl_term_writer_put_ref": (c_int, [c_void_p, swerl_ref]),
+    "swerl_term_writer_bytes": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_size_t)]),
 }
 
 
@@ -458,7 +510,9 @@ NONBLOCKING = (
     "swerl_reply", "swerl_last_error_detail", "swerl_pid_format", "swerl_set_blocking",
     "swerl_send_after_named", "swerl_socket_opts_init", "swerl_socket_send", "swerl_socket_activate",
     "swerl_socket_close", "swerl_socket_shutdown", "swerl_socket_set_owner", "swerl_socket_setopt",
-    "swerl_socket_info_get",
+    "swerl_socket_info_get", "swerl_send_term", "swerl_send_named_term", "swerl_term_read",
+    "swerl_term_skip", "swerl_term_format", "swerl_term_writer_new", "swerl_term_writer_free",
+    "swerl_term_writer_put_pid", "swerl_term_writer_bytes",
 )
 
 
@@ -479,5 +533,6 @@ quick = _held_gil(lib)
 # the GIL) per read. Only addresses the library handed to a running callback
 # are ever read, exactly as string_at would read them.
 MEMORY = memoryview((ctypes.c_ubyte * (sys.maxsize // 2)).from_address(0))
-MESSAGE_LAYOUT = struct.Struct("@IiQQPN")  # kind, reason, from, ref, data, len; C's alignment
+# kind, reason, from, ref, data, len, flags (since 1.2); C's alignment and tail padding
+MESSAGE_LAYOUT = struct.Struct("@IiQQPNI%dx" % (ctypes.sizeof(SwerlMessage) - struct.calcsize("@IiQQPNI")))
 assert MESSAGE_LAYOUT.size == ctypes.sizeof(SwerlMessage)

@@ -4,10 +4,10 @@ import ctypes
 import enum
 from typing import Any, Dict, NamedTuple, Union
 
-from . import _ffi
+from . import _ffi, terms as _terms
 from ._ffi import quick
 
-__all__ = ["Kind", "Reason", "Pid", "Ref", "Message"]
+__all__ = ["Kind", "Reason", "Pid", "Ref", "Message", "TermBytes"]
 
 
 class Kind(enum.IntEnum):
@@ -78,17 +78,42 @@ class Pid(int):
 Ref = int  #: monitor, timer and call references are plain ints
 
 
+class TermBytes(bytes):
+    """The data of a term message (flags SWERL_MESSAGE_TERM): its bytes as
+    they came (External Term Format), marked. A bytes object in every other
+    way; ``Message.term`` decodes it."""
+
+    runtime: Any = None  #: the swerl.Runtime it came through: its pids become swerl.Pid
+
+
 class Message(NamedTuple):
     """A message as a handler sees it: a copy, valid after the callback
     (an immutable tuple: kind, reason, sender, ref, data). For EXIT and DOWN
     ``reason`` is a Reason (user reasons included); for REPLY 0 or an error
-    code."""
+    code. A term message's ``data`` is a TermBytes (bytes, marked) and
+    ``term`` its Python value, for ``match msg.term: case ("get", key): ...``."""
 
     kind: Kind
     reason: Union[Reason, int]
     sender: Pid
     ref: int
     data: bytes
+
+    @property
+    def is_term(self) -> bool:
+        """Whether the data is an Erlang term (sent with send_term, or by an Erlang node)."""
+        return type(self.data) is TermBytes
+
+    @property
+    def term(self) -> Any:
+        """The data's Python value when the message is a term (decoded at
+        each read: keep it in a variable), else the data bytes as they are.
+        Raises swerl.terms.DecodeError for bytes that are not a term."""
+        data = self.data
+        if type(data) is not TermBytes:
+            return data
+        runtime = data.runtime
+        return _terms.decode(data, pid=runtime._pid_of_term if runtime is not None else None)
 
     @property
     def from_(self) -> Pid:
@@ -104,12 +129,17 @@ _KINDS = {int(k): k for k in Kind}
 _read_message = _ffi.MESSAGE_LAYOUT.unpack_from
 _MEMORY = _ffi.MEMORY
 _new_tuple = tuple.__new__
+_TERM = _ffi.SWERL_MESSAGE_TERM
 
 
-def read_message(address: int) -> Message:
-    """A copy of the swerl_message at `address` (valid during the callback)."""
-    kind, code, sender, ref, data, n = _read_message(_MEMORY, address)
+def read_message(address: int, runtime: Any = None) -> Message:
+    """A copy of the swerl_message at `address` (valid during the callback);
+    a term's data as TermBytes that know `runtime` (a swerl.Runtime)."""
+    kind, code, sender, ref, data, n, flags = _read_message(_MEMORY, address)
     if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
         code = _REASONS.get(code) or reason(code)
-    return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref,
-                                _MEMORY[data:data + n].tobytes() if n else b""))
+    payload = _MEMORY[data:data + n].tobytes() if n else b""
+    if flags & _TERM:
+        payload = TermBytes(payload)
+        payload.runtime = runtime
+    return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref, payload))

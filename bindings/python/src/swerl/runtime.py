@@ -28,6 +28,7 @@ from .notify import Notifications
 from .process import Process, build as _build, spawnable as _spawnable
 from .registry import ProcessRegistry
 from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
+from .term_messages import format_term as _format_term, pid_from_term as _pid_from_term, send_term as _send_term
 from .threads import in_callback, log_hook, on_runtime_thread, running as _running, thread_hooks
 
 __all__ = [
@@ -185,6 +186,11 @@ class Ctx:
                 undelivered(rc, to, "send")
         else:
             _send_to(self._runtime, to, data)
+
+    def send_term(self, to: Union[int, str], value: Any) -> None:
+        """Send `value` as an Erlang term from this process: see Runtime.send_term."""
+        self._p()
+        _send_term(self._runtime, to, value)
 
     def spawn(self, proc: Any, **kwargs: Any) -> Any:
         """rt.spawn from inside this process (link=/monitor= allowed here)."""
@@ -572,7 +578,7 @@ class Runtime:
         prev = _running.get(tid)
         _running[tid] = c
         try:
-            m = read_message(msg)
+            m = read_message(msg, self)
             r = self._registry.objects[state or 0].handle(m, c)
             if r is None:
                 return 0
@@ -664,6 +670,25 @@ class Runtime:
         letter, counted in stats()); a name nobody has raises swerl.NoName
         (Erlang's badarg), a pid of another runtime swerl.NoProcess."""
         _send_to(self._p, to, data)
+
+    def send_term(self, to: Union[int, str], value: Any) -> None:
+        """Send `value` as an Erlang term (External Term Format, marked as a
+        term) to a pid or a registered name: the receiver's ``msg.term`` is
+        the value again, an Erlang process's receive matches it. Values as
+        swerl.terms encodes them (str is a UTF-8 binary, as Elixir's
+        strings; swerl.terms.Atom an atom); a swerl.Pid is a pid. Quiet when
+        the process is not alive, as send is; raises swerl.InvalidArgument
+        for a term the library refuses (nested deeper than 512), TypeError
+        for a value with no term."""
+        _send_term(self._p, to, value)
+
+    def format_term(self, data: bytes) -> str:
+        """A term's bytes as Erlang's ~p prints them (``{ok,<<"x">>}``)."""
+        return _format_term(self._p, data)
+
+    def _pid_of_term(self, erlang: Any) -> Any:
+        """The swerl.Pid of an Erlang pid in a term received here."""
+        return _pid_from_term(self._p, erlang)
 
     def exit(self, to: Union[int, str], reason: int = Reason.SHUTDOWN,
              detail: Union[bytes, str] = b"") -> None:

@@ -19,7 +19,7 @@ against the bytes left, atom length.
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 VERSION = 131
 MAX_DEPTH = 512
@@ -83,10 +83,16 @@ class DecodeError(ValueError):
 
 # --- encoding ---------------------------------------------------------------
 
-def encode(value: Any) -> bytes:
-    """The term of `value`, as term_to_binary writes it (version byte first)."""
+Custom = Optional[Mapping[type, Callable[[Any], bytes]]]
+
+
+def encode(value: Any, custom: Custom = None) -> bytes:
+    """The term of `value`, as term_to_binary writes it (version byte first).
+    `custom` maps a type (exactly: not its subclasses) to a function giving
+    the term of a value of it, without the version byte: how swerl.Pid, an
+    int to Python, becomes a pid (rt.send_term and ctx.send_term pass it)."""
     out = bytearray([VERSION])
-    _encode(value, out, 0)
+    _encode(value, out, 0, custom)
     return bytes(out)
 
 
@@ -98,10 +104,12 @@ def _atom(name: str, out: bytearray) -> None:
         out += struct.pack(">BH", 118, len(data)) + data  # ATOM_UTF8_EXT
 
 
-def _encode(value: Any, out: bytearray, depth: int) -> None:
+def _encode(value: Any, out: bytearray, depth: int, custom: Custom = None) -> None:
     if depth > MAX_DEPTH:
         raise ValueError("a value nested deeper than %d" % MAX_DEPTH)
-    if isinstance(value, bool):
+    if custom is not None and type(value) in custom:
+        out += custom[type(value)](value)
+    elif isinstance(value, bool):
         _atom("true" if value else "false", out)
     elif isinstance(value, Atom):
         _atom(value, out)
@@ -125,16 +133,16 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
     elif isinstance(value, tuple):
         out += bytes([104, len(value)]) if len(value) <= 255 else struct.pack(">BI", 105, len(value))
         for element in value:
-            _encode(element, out, depth + 1)
+            _encode(element, out, depth + 1, custom)
     elif isinstance(value, list):
-        _list(value, None, out, depth)
+        _list(value, None, out, depth, custom)
     elif isinstance(value, ImproperList):
-        _list(list(value.elements), value.tail, out, depth)
+        _list(list(value.elements), value.tail, out, depth, custom)
     elif isinstance(value, dict):
         out += struct.pack(">BI", 116, len(value))
         for key, item in value.items():
-            _encode(key, out, depth + 1)
-            _encode(item, out, depth + 1)
+            _encode(key, out, depth + 1, custom)
+            _encode(item, out, depth + 1, custom)
     elif isinstance(value, ErlangPid):
         out.append(88)
         _atom(value.node, out)
@@ -159,7 +167,7 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
                         "or the classes of swerl.terms" % type(value).__name__)
 
 
-def _list(elements: List[Any], tail: Any, out: bytearray, depth: int) -> None:
+def _list(elements: List[Any], tail: Any, out: bytearray, depth: int, custom: Custom = None) -> None:
     if not elements and tail is None:
         out.append(106)
         return
@@ -169,19 +177,21 @@ def _list(elements: List[Any], tail: Any, out: bytearray, depth: int) -> None:
         return
     out += struct.pack(">BI", 108, len(elements))
     for element in elements:
-        _encode(element, out, depth + 1)
+        _encode(element, out, depth + 1, custom)
     if tail is None:
         out.append(106)
     else:
-        _encode(tail, out, depth + 1)
+        _encode(tail, out, depth + 1, custom)
 
 
 # --- decoding ---------------------------------------------------------------
 
-def decode(data: bytes) -> Any:
+def decode(data: bytes, pid: Optional[Callable[[ErlangPid], Any]] = None) -> Any:
     """The value of the term in `data` (version byte first, nothing after).
-    Raises DecodeError saying at which byte and why."""
-    reader = _Reader(bytes(data))
+    Raises DecodeError saying at which byte and why. `pid`, when given, turns
+    each pid into the value to use instead (a message's ``term`` gives
+    swerl.Pid values this way)."""
+    reader = _Reader(bytes(data), pid)
     if not reader.data:
         raise DecodeError("not a term: no bytes")
     if reader.byte() != VERSION:
@@ -193,9 +203,10 @@ def decode(data: bytes) -> Any:
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, pid: Optional[Callable[[ErlangPid], Any]] = None) -> None:
         self.data = data
         self.offset = 0
+        self.pid = pid
 
     def fail(self, reason: str) -> Any:
         raise DecodeError("not a term at byte %d: %s" % (self.offset, reason))
@@ -308,7 +319,8 @@ class _Reader:
             node = self.node()
             pid_id, serial = self.unpack(">II", "a pid")
             creation = self.byte() if tag == 103 else self.unpack(">I", "a pid's creation")[0]
-            return ErlangPid(node, pid_id, serial, creation)
+            erlang = ErlangPid(node, pid_id, serial, creation)
+            return self.pid(erlang) if self.pid is not None else erlang
         if tag in (90, 114):
             count = self.unpack(">H", "a reference's length")[0]
             if not 1 <= count <= 5:
