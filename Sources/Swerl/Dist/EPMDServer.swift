@@ -312,6 +312,8 @@ extension Engine {
             return nil
         }
         if code == Code.addressInUse { return nil }
-        return ErrorDetail.failing(code, "\(function): cannot start an EPMD on 127.0.0.1 port \(port): \(codeText(code))")
+        let why = ErrorDetail.current
+        return ErrorDetail.failing(code, "\(function): no EPMD on 127.0.0.1 port \(port), and this runtime cannot "
+            + "start one there: \(why.isEmpty ? codeText(code) : why)")
     }
 }
