@@ -30,7 +30,6 @@ final class EPMDServer: @unchecked Sendable {
         let highest: UInt16
         let lowest: UInt16
         let extra: [UInt8]
-        let creation: UInt32
     }
 
     /// One accepted connection: what it sent so far, when it came, and the
@@ -199,17 +198,12 @@ final class EPMDServer: @unchecked Sendable {
             close(ctx, socket)
             return
         }
-        let creation: UInt32
-        if extended {
-            creation = nextCreation
-            nextCreation = nextCreation == UInt32.max ? 4 : nextCreation + 1
-        } else {
-            // Below version 6 a creation is 1, 2 or 3.
-            creation = nextCreation % 3 + 1
-            nextCreation = nextCreation == UInt32.max ? 4 : nextCreation + 1
-        }
+        let issued = nextCreation
+        nextCreation = issued == UInt32.max ? 4 : issued + 1
+        // Below version 6 a creation is 1, 2 or 3.
+        let creation = extended ? issued : issued % 3 + 1
         let registration = Registration(name: name, port: port, nodeType: nodeType, proto: proto, highest: highest,
-                                        lowest: lowest, extra: extra, creation: creation)
+                                        lowest: lowest, extra: extra)
         registrations[name] = (socket, registration)
         connections[socket]?.registered = name
         answer.append(0)
