@@ -1290,11 +1290,32 @@ SWERL_API int swerl_socket_info_get(swerl_runtime *rt, swerl_socket s, swerl_soc
        net_adm:ping.
      - Security: the cookie is authentication, not encryption, as in
        Erlang. Anyone who can reach the listen port and knows the cookie
-       can run any operation a process can. It is never logged. */
+       can run any operation a process can. It is never logged.
+     - Without Erlang installed (no epmd): with SWERL_NODE_START_EPMD,
+       swerl_node_start starts this runtime's own EPMD when nothing listens
+       on the EPMD port (a connection there would be refused), then
+       registers with it as usual; when something listens there already
+       (an epmd, or another runtime's), it registers with that one. This
+       EPMD speaks epmd's protocol to any node of this host, Swerl or
+       Erlang (erl, `epmd -names`): registrations, port lookups, name
+       lists. It listens on 127.0.0.1 only, so nodes of other hosts cannot
+       look up the nodes of this one through it (for them, run epmd). It
+       takes at most 256 registrations, and lives until this runtime stops,
+       even if swerl_node_start fails after starting it. When this runtime
+       stops, every node registered with it (of this runtime, of another,
+       an erl) loses its registration, as when an epmd is killed: its
+       connections stay up, but no new connection can find it by name; a
+       Swerl node does not register again. Stop the runtime that started
+       the EPMD last. */
+
+/* swerl_node_opts.flags */
+enum {
+    SWERL_NODE_START_EPMD = 1u << 0  /* no EPMD on 127.0.0.1:epmd_port: start this runtime's own */
+};
 
 typedef struct swerl_node_opts {
     uint32_t size;               /* sizeof(swerl_node_opts), set by swerl_node_opts_init */
-    uint32_t flags;              /* reserved: 0 */
+    uint32_t flags;              /* SWERL_NODE_*; default 0 */
     const char *cookie;          /* NULL: ~/.erlang.cookie, made (as erl makes it) if missing */
     const char *listen_host;     /* NULL: "0.0.0.0" (every interface, as erl listens) */
     uint32_t listen_port;        /* 0: any free port (EPMD tells the others which) */
@@ -1309,14 +1330,16 @@ SWERL_API void swerl_node_opts_init(swerl_node_opts *opts);
 
 /* Make the runtime the node `name` ("name@host"; a name without "@host"
    gets this host's short name). Listens, registers with EPMD on this host
-   (which must run: any erl starts one, or `epmd -daemon`), and returns once
-   EPMD has answered. A runtime becomes a node once.
+   (which must run: any erl starts one, or `epmd -daemon`; or this runtime
+   starts its own, SWERL_NODE_START_EPMD), and returns once EPMD has
+   answered. A runtime becomes a node once.
    Errors: EINVAL (rt or name NULL, not a node name, a bad cookie, no
-   cookie and no ~/.erlang.cookie, a node already), ENAMETAKEN (EPMD has a
-   node of that name on this host, or a process is registered as
-   net_kernel), ENET (no EPMD answers), EADDRINUSE (the listen port),
-   ETIMEDOUT, EINPROC (on a scheduler thread: it waits), ESTOPPED.
-   Since 1.2. */
+   cookie and no ~/.erlang.cookie, a node already, unknown flags),
+   ENAMETAKEN (EPMD has a node of that name on this host, or a process is
+   registered as net_kernel), ENET (no EPMD answers; with
+   SWERL_NODE_START_EPMD, its EPMD could not listen), EADDRINUSE (the
+   listen port), ETIMEDOUT, EINPROC (on a scheduler thread: it waits),
+   ESTOPPED. Since 1.2. */
 SWERL_API int swerl_node_start(swerl_runtime *rt, const char *name, const swerl_node_opts *opts);
 
 /* This node's name into `buf` (NUL-terminated, truncated to cap); returns

@@ -25,7 +25,10 @@ import Swerl
                 return badSize(function, "opts", opts.pointee.size, "swerl_node_opts",
                                expected: MemoryLayout<swerl_node_opts>.size)
             }
-            if given.flags != 0 { return invalid(function, "opts->flags must be 0") }
+            if given.flags & ~UInt32(SWERL_NODE_START_EPMD) != 0 {
+                return invalid(function, "opts->flags: unknown bits 0x\(String(given.flags & ~UInt32(SWERL_NODE_START_EPMD), radix: 16))")
+            }
+            options.startEPMD = given.flags & UInt32(SWERL_NODE_START_EPMD) != 0
             guard given.listen_port <= 65535, given.epmd_port <= 65535 else {
                 return invalid(function, "a port is from 0 to 65535")
             }

@@ -13,6 +13,8 @@ extension Engine {
         package var tickMillis: UInt32 = 60_000
         package var maxFrame = 64 << 20
         package var connectTimeoutMillis: UInt32 = 7_000
+        /// SWERL_NODE_START_EPMD: no EPMD listening on the port, start this runtime's own.
+        package var startEPMD = false
 
         package init() {}
     }
@@ -44,8 +46,10 @@ extension Engine {
             case .failure(let why): return ErrorDetail.failing(Code.invalid, "\(function): no cookie given, and \(why)")
             }
         }
+        let epmdPort = options.epmdPort != 0 ? options.epmdPort : EPMD.port
+        if options.startEPMD, let refusal = startOwnEPMD(port: epmdPort, in: function) { return refusal }
         let node = DistNode(engine: self, name: name, options: DistNode.Options(
-            cookie: cookie, epmdPort: options.epmdPort != 0 ? options.epmdPort : EPMD.port,
+            cookie: cookie, epmdPort: epmdPort,
             listenPort: options.listenPort, listenHost: options.listenHost, tickMillis: max(options.tickMillis, 100),
             maxFrame: options.maxFrame, connectTimeoutMillis: options.connectTimeoutMillis))
         let start = NodeProcess.Start()
