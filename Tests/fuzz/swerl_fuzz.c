@@ -1210,7 +1210,7 @@ enum {
     /* since 1.2 */
     M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
     M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME,
-    M_TERM, M_TERM_WRITER, M_COUNT
+    M_TERM, M_TERM_WRITER, M_DIST, M_NODE, M_COUNT
 };
 
 /* A message for a process: an op and its operands from the input. */
@@ -1463,6 +1463,37 @@ static void writer_op(swerl_runtime *rt, input *in)
         }
     }
     swerl_term_writer_free(w);
+}
+
+/* The sanitizer build's hook into the distribution layer's parsers (the
+   handshake in both roles, frames, EPMD answers, exit reasons, terms): the
+   bytes a peer could send, with no network. Not in swerl.h. */
+void swerl_fuzz_dist(const uint8_t *data, size_t len);
+
+static void dist_op(input *in)
+{
+    uint8_t len = in_u8(in) % 160, i;
+    uint8_t data[160];
+    for (i = 0; i < len; i++) data[i] = in_u8(in);
+    swerl_fuzz_dist(data, len);
+}
+
+/* The node calls on a runtime that is not a node: each refuses (EINVAL),
+   whatever the arguments; swerl_pid_node names this runtime's pids' node. */
+static void node_op(swerl_runtime *rt, input *in)
+{
+    uint8_t s = in_u8(in);
+    char buf[64];
+    swerl_pid pid = pick_pid(in);
+    const char *node = s & 1 ? "erl@127.0.0.1" : s & 2 ? NULL : "not a node";
+    int rc;
+    CHECK_RC(swerl_node_name(rt, s & 4 ? NULL : buf, s & 4 ? 0 : sizeof buf), E_(EINVAL));
+    CHECK_RC(swerl_node_connect(rt, node, 1), E_(EINVAL) | E_(EINPROC) | E_(ESTOPPED));
+    CHECK_RC(swerl_send_remote(rt, s & 8 ? NULL : "kv", node, "x", 1), E_(EINVAL) | E_(ESTOPPED));
+    rc = swerl_pid_node(rt, pid, buf, sizeof buf);
+    if (rc < 0) CHECK_RC(rc, E_(ENOPROC));
+    if (rc > 0 && strcmp(buf, "nonode@nohost") != 0)
+        fail_contract("swerl_pid_node", rc, "a pid of a runtime that is not a node named a node");
 }
 
 static void main_op(input *in, uint64_t max_msg)
@@ -1942,6 +1973,8 @@ static void main_op(input *in, uint64_t max_msg)
     }
     case M_TERM: term_op(rt, in); break;
     case M_TERM_WRITER: writer_op(rt, in); break;
+    case M_DIST: dist_op(in); break;
+    case M_NODE: node_op(rt, in); break;
     default: break;
     }
 }
