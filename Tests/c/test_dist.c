@@ -74,7 +74,9 @@ static int kv_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
     dist_post("kv", msg);
     if (msg->kind != SWERL_CALL) return SWERL_CONTINUE;
     if (msg->flags & SWERL_MESSAGE_TERM) {
-        CHECK_EQ_INT(swerl_reply(r, msg->ref, "term", 4), 0);
+        /* {get, key} -> {ok, key}, a term the Erlang caller matches */
+        static const unsigned char ok_key[] = {131, 104, 2, 119, 2, 'o', 'k', 119, 3, 'k', 'e', 'y'};
+        CHECK_EQ_INT(swerl_reply_term(r, msg->ref, ok_key, sizeof ok_key), 0);
     } else if (msg->len == 3 && memcmp(msg->data, "get", 3) == 0) {
         CHECK_EQ_INT(swerl_reply(r, msg->ref, "value:get", 9), 0);
     }

@@ -317,6 +317,49 @@ static void t_echo_raw(void)
     rt_end();
 }
 
+/* This process's descriptor for the TCP connection from local port `local`
+   to `peer` on 127.0.0.1 (the runtime's side of an accepted connection), or -1. */
+static int descriptor_of(int local, int peer)
+{
+    int fd;
+    for (fd = 3; fd < 4096; fd++) {
+        struct sockaddr_in a, b;
+        socklen_t la = sizeof a, lb = sizeof b;
+        if (getsockname(fd, (struct sockaddr *)&a, &la) != 0 || getpeername(fd, (struct sockaddr *)&b, &lb) != 0)
+            continue;
+        if (a.sin_family == AF_INET && ntohs(a.sin_port) == local && ntohs(b.sin_port) == peer) return fd;
+    }
+    return -1;
+}
+
+/* An accepted connection takes its listener's options for its descriptor
+   too: TCP_NODELAY is on by default (it was off: Nagle delayed small
+   writes on every accepted connection). */
+static void t_accepted_options(void)
+{
+    sp *server;
+    swerl_socket listener;
+    check_event e;
+    struct sockaddr_in mine;
+    socklen_t len = sizeof mine;
+    int fd, port, theirs, nodelay = 0;
+    socklen_t size = sizeof nodelay;
+    rt_begin(1);
+    server = sp_spawn(SP_ECHO | SP_ACCEPT_ONCE);
+    listener = listen_on(server, "127.0.0.1:0", SWERL_PACKET_RAW, SWERL_ACTIVE_ONCE);
+    port = port_of(listener);
+    fd = peer_connect(port);
+    CHECK(sp_take(server, SWERL_SOCKET_ACCEPTED, 0, &e));
+    CHECK_EQ_INT(getsockname(fd, (struct sockaddr *)&mine, &len), 0);
+    theirs = descriptor_of(port, ntohs(mine.sin_port));
+    if (CHECK(theirs >= 0)) {
+        CHECK_EQ_INT(getsockopt(theirs, IPPROTO_TCP, TCP_NODELAY, &nodelay, &size), 0);
+        CHECK(nodelay != 0);
+    }
+    close(fd);
+    rt_end();
+}
+
 /* A Swerl client process against a Swerl server: connect, CONNECTED, data
    both ways, sends queued before the connection is made. */
 static void t_connect(void)
@@ -791,6 +834,7 @@ int main(int argc, char **argv)
     check_begin(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     check_section("echo, raw: listen, accept, data, peer close", t_echo_raw, 60);
+    check_section("an accepted connection takes the listener's options (NODELAY)", t_accepted_options, 60);
     check_section("a Swerl client: connect, queued sends, close", t_connect, 60);
     check_section("packet 1, 2, 4: frames split and joined", t_packet, 60);
     check_section("line framing", t_line, 60);

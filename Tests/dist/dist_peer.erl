@@ -61,7 +61,7 @@ run(<<"echo">>, Node, []) ->
 
 run(<<"call">>, Node, []) ->
     <<"value:get">> = gen_server:call({kv, Node}, <<"get">>),
-    <<"term">> = gen_server:call({kv, Node}, {get, key}),
+    {ok, key} = gen_server:call({kv, Node}, {get, key}),
     {'EXIT', {timeout, _}} = (catch gen_server:call({kv, Node}, <<"slow">>, 300)),
     {'EXIT', {noproc, _}} = (catch gen_server:call({nosuch, Node}, <<"x">>, 2000)),
     ok;

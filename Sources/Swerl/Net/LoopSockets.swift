@@ -236,6 +236,9 @@ final class LoopSockets: @unchecked Sendable {
         }
         let limit = Int(listener.options.max_connections)
         let owner = listener.owner.load(ordering: .acquiring)
+        // The listener's options are the connection's: its descriptor's
+        // (NODELAY, KEEPALIVE, buffers: applySystemOptions) as well as framing.
+        socket.options = listener.options
         socket.apply(listener.options)
         // It starts passive: its owner (or the process it is handed to)
         // asks for data, so none can reach the wrong process first.

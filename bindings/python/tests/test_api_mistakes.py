@@ -79,7 +79,8 @@ def test_reason_of_any_code():
     r = swerl.Reason(300)
     assert r == 300 and isinstance(r, swerl.Reason) and r.name == "USER+44"
     assert swerl.Reason(swerl.Reason.USER) is swerl.Reason.USER
-    assert swerl.Reason(7).name == "REASON_7"  # reserved, unknown to this package
+    assert swerl.Reason(9).name == "REASON_9"  # reserved, unknown to this package
+    assert swerl.Reason(7) is swerl.Reason.NOCONNECTION
     assert swerl.Reason(5) is swerl.Reason.ERROR
     with pytest.raises(ValueError):
         swerl.Reason("ERROR")

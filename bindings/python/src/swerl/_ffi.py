@@ -175,6 +175,23 @@ class SwerlStats(Structure):
     ]
 
 
+class SwerlNodeOpts(Structure):  # since 1.2
+    _fields_ = [
+        ("size", c_uint32),
+        ("flags", c_uint32),
+        ("cookie", c_char_p),
+        ("listen_host", c_char_p),
+        ("listen_port", c_uint32),
+        ("epmd_port", c_uint32),
+        ("tick_ms", c_uint32),
+        ("connect_timeout_ms", c_uint32),
+        ("max_frame", c_uint64),
+    ]
+
+
+SWERL_NODE_START_EPMD = 0x1
+
+
 class SwerlBuffer(Structure):
     _fields_ = [("data", c_void_p), ("len", c_size_t)]
 
@@ -384,6 +401,18 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_socket_set_owner": (c_int, [_ctx, c_uint64, swerl_pid]),
     "swerl_socket_setopt": (c_int, [_ctx, c_uint64, c_int, c_int64]),
     "swerl_socket_info_get": (c_int, [_rt, c_uint64, POINTER(SwerlSocketInfo)]),
+    # distribution, since 1.2
+    "swerl_node_opts_init": (None, [POINTER(SwerlNodeOpts)]),
+    "swerl_node_start": (c_int, [_rt, c_char_p, POINTER(SwerlNodeOpts)]),
+    "swerl_node_name": (c_int, [_rt, c_char_p, c_size_t]),
+    "swerl_node_connect": (c_int, [_rt, c_char_p, c_uint32]),
+    "swerl_node_list": (c_int, [_rt, POINTER(SwerlBuffer)]),
+    "swerl_pid_node": (c_int, [_rt, swerl_pid, c_char_p, c_size_t]),
+    "swerl_send_remote": (c_int, [_rt, c_char_p, c_char_p, c_void_p, c_size_t]),
+    "swerl_send_remote_term": (c_int, [_rt, c_char_p, c_char_p, c_void_p, c_size_t]),
+    "swerl_reply_term": (c_int, [_rt, swerl_ref, c_void_p, c_size_t]),
+    "swerl_monitor_nodes": (c_int, [_ctx, c_int]),
+    "swerl_monitor_name": (c_int, [_ctx, c_char_p, c_char_p, POINTER(swerl_ref)]),
     # terms, since 1.2
     "swerl_send_term": (c_int, [_rt, swerl_pid, c_void_p, c_size_t]),
     "swerl_send_named_term": (c_int, [_rt, c_char_p, c_void_p, c_size_t]),
@@ -512,7 +541,9 @@ NONBLOCKING = (
     "swerl_socket_close", "swerl_socket_shutdown", "swerl_socket_set_owner", "swerl_socket_setopt",
     "swerl_socket_info_get", "swerl_send_term", "swerl_send_named_term", "swerl_term_read",
     "swerl_term_skip", "swerl_term_format", "swerl_term_writer_new", "swerl_term_writer_free",
-    "swerl_term_writer_put_pid", "swerl_term_writer_bytes",
+    "swerl_term_writer_put_pid", "swerl_term_writer_bytes", "swerl_node_name", "swerl_node_list",
+    "swerl_pid_node", "swerl_send_remote", "swerl_send_remote_term", "swerl_reply_term",
+    "swerl_monitor_nodes", "swerl_monitor_name",
 )
 
 

@@ -41,6 +41,7 @@ class Reason(enum.IntEnum):
     NOPROC = 4
     ERROR = 5
     MAILBOX_FULL = 6
+    NOCONNECTION = 7  #: the node connection of a link or monitor went down
     USER = 256
 
     @classmethod

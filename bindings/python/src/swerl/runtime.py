@@ -12,7 +12,7 @@ from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
 
-from . import _ffi, closing, sockets as _sockets
+from . import _ffi, closing, distribution as _dist, sockets as _sockets
 from ._ffi import lib, quick
 from .aio import Bridge
 from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
@@ -28,7 +28,8 @@ from .notify import Notifications
 from .process import Process, build as _build, spawnable as _spawnable
 from .registry import ProcessRegistry
 from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
-from .term_messages import format_term as _format_term, pid_from_term as _pid_from_term, send_term as _send_term
+from .term_messages import (encode as _encode_term, format_term as _format_term, pid_from_term as _pid_from_term,
+                            send_term as _send_term)
 from .threads import in_callback, log_hook, on_runtime_thread, running as _running, thread_hooks
 
 __all__ = [
@@ -93,10 +94,14 @@ def _target(p: Pointer, to: Any, what: str, missing: Type[SwerlError] = NoProces
     return pid
 
 
-def _send_to(p: Pointer, to: Union[int, str], data: Any) -> None:
-    """Send to a pid or a name; quiet if it is not alive (swerl.delivery)."""
+def _send_to(p: Pointer, to: Any, data: Any) -> None:
+    """Send to a pid, a name or a (name, node); quiet if it is not alive
+    (swerl.delivery)."""
     if type(data) is not bytes:
         data = _bytes(data)
+    if isinstance(to, tuple):
+        _dist.send_remote(p, to, data, term=False)
+        return
     if isinstance(to, str):
         rc = quick.swerl_send_named(p(), _name(to), data, len(data))
     else:
@@ -142,6 +147,15 @@ def _answer(p: Pointer, call: Union[Message, int], data: Any) -> None:
         unanswered(rc, "reply")
 
 
+def _answer_term(p: Pointer, call: Union[Message, int], value: Any) -> None:
+    """swerl_reply_term, quiet when the caller is gone."""
+    ref = call.ref if isinstance(call, Message) else call
+    data = _encode_term(p, value)
+    rc = quick.swerl_reply_term(p(), ref, data, len(data))
+    if rc < 0:
+        unanswered(rc, "reply_term")
+
+
 # -- processes ----------------------------------------------------------------------
 
 
@@ -175,7 +189,7 @@ class Ctx:
     def pid(self) -> Pid:
         return self.self_pid()
 
-    def send(self, to: Union[int, str], data: bytes) -> None:
+    def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
         """Send from this process (the receiver sees it as the sender). A
         send to a process that is not alive is quiet (a dead letter)."""
         if not self._valid or get_ident() != self._thread:
@@ -183,11 +197,11 @@ class Ctx:
         if type(data) is bytes and type(to) in _PID_TYPES and 0 < to < _U64:  # type: ignore[operator]
             rc = _send(self._rt, to, data, len(data))
             if rc < 0:
-                undelivered(rc, to, "send")
+                undelivered(rc, to, "send")  # type: ignore[arg-type]
         else:
             _send_to(self._runtime, to, data)
 
-    def send_term(self, to: Union[int, str], value: Any) -> None:
+    def send_term(self, to: Union[int, str, Tuple[str, str]], value: Any) -> None:
         """Send `value` as an Erlang term from this process: see Runtime.send_term."""
         self._p()
         _send_term(self._runtime, to, value)
@@ -242,6 +256,25 @@ class Ctx:
         caller is gone (it gave up, or its deadline passed)."""
         self._p()
         _answer(self._runtime, msg, data)
+
+    def reply_term(self, msg: Union[Message, int], value: Any) -> None:
+        """Answer a CALL with `value` as an Erlang term (an Elixir
+        GenServer.call gets the term itself)."""
+        self._p()
+        _answer_term(self._runtime, msg, value)
+
+    # Distribution (swerl.distribution): the node's events and names.
+
+    def monitor_nodes(self, on: bool = True) -> None:
+        """Get ``(Atom("nodeup"), node)`` and ``(Atom("nodedown"), node)``
+        term messages as connections to other nodes come and go
+        (net_kernel:monitor_nodes)."""
+        _dist.monitor_nodes(self._p(), on)
+
+    def monitor_name(self, name: str, node: str) -> Ref:
+        """Monitor the process registered as `name` on `node`
+        (monitor(process, {Name, Node})); its DOWN has sender 0."""
+        return _dist.monitor_name(self._p(), name, node)
 
     def call(self, to: Union[int, str], data: bytes, timeout: Optional[float] = 5.0) -> bytes:
         """A synchronous call from this process (Elixir's GenServer.call in
@@ -664,14 +697,14 @@ class Runtime:
         pid = Pid(out.value)
         return (pid, ref.value) if monitor else pid
 
-    def send(self, to: Union[int, str], data: bytes) -> None:
+    def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
         """Send a copy of `data` to a pid or a registered name. A send to a
         process that is not alive is quiet, as Erlang's ``!`` (a dead
         letter, counted in stats()); a name nobody has raises swerl.NoName
         (Erlang's badarg), a pid of another runtime swerl.NoProcess."""
         _send_to(self._p, to, data)
 
-    def send_term(self, to: Union[int, str], value: Any) -> None:
+    def send_term(self, to: Union[int, str, Tuple[str, str]], value: Any) -> None:
         """Send `value` as an Erlang term (External Term Format, marked as a
         term) to a pid or a registered name: the receiver's ``msg.term`` is
         the value again, an Erlang process's receive matches it. Values as
@@ -752,6 +785,41 @@ class Runtime:
         Quiet if the caller is gone (it gave up, or its deadline passed:
         the reply is a dead letter), as gen_server:reply."""
         _answer(self._p, call, data)
+
+    def reply_term(self, call: Union[Message, int], value: Any) -> None:
+        """Answer a CALL with `value` as an Erlang term (swerl_reply_term)."""
+        _answer_term(self._p, call, value)
+
+    # -- distribution --------------------------------------------------------------
+
+    def start_node(self, name: str, cookie: Optional[str] = None, **options: Any) -> None:
+        """Make this runtime the node `name` ("py@127.0.0.1") of an Erlang
+        cluster: it registers with EPMD (which must run, or start_epmd=True
+        to serve one on loopback when none answers) and returns when EPMD
+        has answered. cookie None: ~/.erlang.cookie. Options: listen_host
+        ("0.0.0.0"), listen_port (0: any), epmd_port (0: ERL_EPMD_PORT or
+        4369), tick_ms (60000), connect_timeout_ms (7000), max_frame,
+        start_epmd. Then ``rt.send(("kv", "erl@host"), b"...")`` reaches an
+        Erlang process, and Erlang's pids arrive as swerl.Pid."""
+        _dist.start_node(self._p, name, cookie, options)
+
+    @property
+    def node_name(self) -> Optional[str]:
+        """This node's name, or None when the runtime is not a node."""
+        return _dist.node_name(self._p)
+
+    def connect_node(self, node: str, timeout: Optional[float] = 7.0) -> None:
+        """Connect to `node` now (net_kernel:connect_node); raises
+        swerl.NetworkError (it could not: the log says why), swerl.Timeout."""
+        _dist.connect_node(self._p, node, timeout)
+
+    def nodes(self) -> List[str]:
+        """The nodes connected now."""
+        return _dist.nodes(self._p)
+
+    def pid_node(self, pid: int) -> str:
+        """The node a pid belongs to (this node's name for a local pid)."""
+        return _dist.pid_node(self._p, pid)
 
     # -- names -------------------------------------------------------------------
 

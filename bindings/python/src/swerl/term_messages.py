@@ -17,10 +17,11 @@ from . import _ffi, terms as _terms
 from ._ffi import quick
 from .arguments import name as _name, pid as _pid
 from .delivery import undelivered
+from .distribution import send_remote
 from .errors import SwerlError, check
 from .message import Pid
 
-__all__ = ["send_term", "pid_from_term", "pid_to_term", "format_term"]
+__all__ = ["encode", "send_term", "pid_from_term", "pid_to_term", "format_term"]
 
 Pointer = Callable[[], int]
 
@@ -53,10 +54,18 @@ def pid_from_term(p: Pointer, erlang: _terms.ErlangPid) -> Any:
     return Pid(out.pid) if rc == 0 and out.pid else erlang
 
 
-def send_term(p: Pointer, to: Union[int, str], value: Any) -> None:
-    """Send `value` as a term to a pid or a name; quiet if the process is not
-    alive (swerl.delivery), as rt.send is."""
-    data = _terms.encode(value, {Pid: lambda pid: pid_to_term(p, pid)})
+def encode(p: Pointer, value: Any) -> bytes:
+    """`value` as a term, its swerl.Pid values as the runtime's pids."""
+    return _terms.encode(value, {Pid: lambda pid: pid_to_term(p, pid)})
+
+
+def send_term(p: Pointer, to: Any, value: Any) -> None:
+    """Send `value` as a term to a pid, a name or a (name, node); quiet if
+    the process is not alive (swerl.delivery), as rt.send is."""
+    data = encode(p, value)
+    if isinstance(to, tuple):
+        send_remote(p, to, data, term=True)
+        return
     if isinstance(to, str):
         rc = quick.swerl_send_named_term(p(), _name(to), data, len(data))
     else:
