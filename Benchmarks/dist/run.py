@@ -51,6 +51,8 @@ NODES = {
     "erl2-b": ("erl2b@" + HOST, ERL + ["+S", "2:2"]),
     "swerl-a": ("swerla@" + HOST, ["{build}/dist_peer", "{node}", "{epmd}", "{cookie}"]),
     "swerl-b": ("swerlb@" + HOST, ["{build}/dist_peer", "{node}", "{epmd}", "{cookie}"]),
+    "swerl1-a": ("swerl1a@" + HOST, ["{build}/dist_peer", "{node}", "{epmd}", "{cookie}", "1"]),
+    "swerl1-b": ("swerl1b@" + HOST, ["{build}/dist_peer", "{node}", "{epmd}", "{cookie}", "1"]),
 }
 # (name, label, driving node, peer node). The driver sends (throughput) or
 # pings (round trips); the peer's dist_sink / dist_echo answer. The first is
@@ -61,8 +63,18 @@ PAIRS = [
     ("erl-swerl", "erl -> swerl", "erl2-a", "swerl-b"),
     ("swerl-erl", "swerl -> erl", "swerl-a", "erl2-b"),
     ("swerl", "swerl -> swerl", "swerl-a", "swerl-b"),
+    ("swerl/1", "swerl -> swerl (1 scheduler)", "swerl1-a", "swerl1-b"),
 ]
 TESTS = [("tput", 1024), ("tput", 64), ("ping", 64)]
+
+# --pin: taskset prefixes for the driving ("-a") and the answering ("-b")
+# nodes. Unpinned, the kernel places the two processes of a pair, and a run
+# may get either placement (README: it decides the round trips).
+PINS = {
+    "none": ([], []),
+    "split": (["taskset", "-c", "0"], ["taskset", "-c", "1-%d" % max(1, (os.cpu_count() or 2) - 1)]),
+    "same": (["taskset", "-c", "0"], ["taskset", "-c", "0"]),
+}
 
 
 def free_port() -> int:
@@ -281,7 +293,14 @@ def main() -> int:
                     help="batches a sender may have unacked (env WINDOW; default 4)")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("TIMEOUT", "10")),
                     help="seconds without progress before a run is an error (env TIMEOUT; default 10)")
+    ap.add_argument("--pin", choices=sorted(PINS), default=os.environ.get("PIN", "none"),
+                    help="CPU placement: none (the kernel's), split (driving nodes on CPU 0, answering "
+                         "nodes on the others), same (all on CPU 0) (env PIN; default none)")
     args = ap.parse_args()
+    if args.pin != "none" and not shutil.which("taskset"):
+        ap.error("--pin needs taskset (util-linux)")
+    if args.pin == "split" and (os.cpu_count() or 1) < 2:
+        ap.error("--pin split needs two CPUs")
     names = [p[0] for p in PAIRS]
     unknown = [n for n in args.pairs if n not in names]
     if unknown:
@@ -323,6 +342,7 @@ def main() -> int:
             argv = [a.format(cookie=cookie, ebin=ebin, node=node, epmd=epmd.port, build=BUILD) for a in argv]
             if argv[0] == "erl":
                 argv += ["-run", "dist_peer", "main"]
+            argv = PINS[args.pin][0 if name.endswith("-a") else 1] + argv
             nodes[name] = Node(name, argv, env)
         for name, n in nodes.items():
             line = n.line(READY_TIMEOUT)
@@ -364,9 +384,9 @@ def main() -> int:
 
     results = {key: summarize(value, key[1][0]) for key, value in runs.items()}
     print("\n%s\n%s, Swerl %s; %d rounds per pair and test (medians): %d messages per throughput run "
-          "(batches of %d, at most %d unacked), %d timed round trips after %d\n" % (
+          "(batches of %d, at most %d unacked), %d timed round trips after %d, pin=%s\n" % (
               header(), version, "build/stage", args.rounds, args.msgs, args.batch, args.window,
-              args.rtts, args.warmup))
+              args.rtts, args.warmup, args.pin))
     print(table(results, pairs))
     print()
     for line in targets(results):
