@@ -65,7 +65,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo bench compare soak clean distclean help
 
 all: lib
@@ -416,12 +416,20 @@ compare: deps $(STAGE_PREREQ)
 	$(call banner,compare,Comparison/compare.py $(COMPARE_ARGS))
 	$(PYTHON) Comparison/compare.py $(COMPARE_ARGS)
 	$(MAKE) --no-print-directory NO_PREREQS=1 bench-net
+	$(MAKE) --no-print-directory NO_PREREQS=1 bench-dist
 
 # Echo servers on loopback side by side (Benchmarks/net/README.md): plain
 # libuv, Swerl in C and in Python, asyncio streams, gen_tcp. About a minute.
 bench-net: $(STAGE_PREREQ)
 	$(call banner,bench-net,Benchmarks/net/run.py $(BENCH_NET_ARGS))
 	$(PYTHON) Benchmarks/net/run.py $(BENCH_NET_ARGS)
+
+# Erlang distribution between two OS processes on loopback
+# (Benchmarks/dist/README.md): erl<->erl, erl<->swerl, swerl<->swerl
+# throughput and round trips, a private EPMD. About a minute.
+bench-dist: $(STAGE_PREREQ)
+	$(call banner,bench-dist,Benchmarks/dist/run.py $(BENCH_DIST_ARGS))
+	$(PYTHON) Benchmarks/dist/run.py $(BENCH_DIST_ARGS)
 
 # The soak (not in CI; Tests/soak/README.md): SOAK_MINUTES of mixed load
 # on one runtime against the staged library, then its checks; CSV, JSON and
