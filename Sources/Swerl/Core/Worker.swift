@@ -77,6 +77,10 @@ final class Worker: @unchecked Sendable {
     private var callbackCount: UInt = 0
 
     private var thread = pthread_t()
+    /// Work left for the end of the current turn, on this thread (the
+    /// distribution layer's output, written once per turn: see
+    /// Engine.flushAfterTurn).
+    var afterTurn: [() -> Void] = []
 
     /// Work a process may do in one turn before others get a chance, counted
     /// like BEAM's reductions: one per callback plus one per message it sent
@@ -169,6 +173,7 @@ final class Worker: @unchecked Sendable {
         while let scheduler = held {
             if let process = scheduler._withUnsafeGuaranteedRef({ $0.nextProcess() }) {
                 runTurn(process)
+                if !afterTurn.isEmpty { runAfterTurn() }
                 count &+= 1
                 if count & 63 == 0, let still = held { still._withUnsafeGuaranteedRef { $0.periodicChores() } }
                 continue
@@ -179,6 +184,12 @@ final class Worker: @unchecked Sendable {
             }
             scheduler._withUnsafeGuaranteedRef { $0.idle() }
         }
+    }
+
+    private func runAfterTurn() {
+        let work = afterTurn
+        afterTurn.removeAll(keepingCapacity: true)
+        for item in work { item() }
     }
 
     /// CPU time this worker's thread has used (any thread may ask), or nil.

@@ -1,9 +1,9 @@
 // One connection to another node: what senders on any thread share with
 // the process that runs it (ConnectionProcess).
 //
-// Frames go straight to the socket once the connection is up (in the order
-// each sender made them: the socket's commands run in order), and wait in
-// `pending` before. The links and monitors that cross the connection are
+// Frames wait in the connection's outbox, in the order they were sent,
+// until the handshake is done, then until a flush writes them all at once
+// (Engine.flushSoon). The links and monitors that cross the connection are
 // kept here too, because when it goes down every one of them is told
 // `noconnection`, once (the process side of each is in the process blocks).
 
@@ -25,7 +25,15 @@ final class DistConnection: @unchecked Sendable {
     private(set) var peerFlags: UInt64 = 0
     private(set) var peerCreation: UInt32 = 0
 
-    private let pending = Lock<[[UInt8]]>([])
+    /// Frames not written yet: all of them before the handshake ends, then
+    /// what was sent since the last flush. One write takes them all (per
+    /// turn of a sender on the socket's scheduler, else per command the
+    /// socket's loop runs), so a burst of sends is one syscall, not one each.
+    private struct Outbox {
+        var bytes: [UInt8] = []
+        var flushQueued = false
+    }
+    private let outbox = Lock<Outbox>(Outbox())
     let relations = Lock<Relations>(Relations())
     /// Threads waiting in swerl_node_connect.
     private let waiting = ConditionLock<Bool>(false)
@@ -42,43 +50,50 @@ final class DistConnection: @unchecked Sendable {
 
     // MARK: Sending
 
-    /// Sends a whole frame: at once when up, after the handshake when
-    /// connecting; dropped when down (as Erlang drops what it cannot send).
+    /// Sends a whole frame: soon when up (Engine.flushSoon), after the
+    /// handshake when connecting; dropped when down (as Erlang drops what it
+    /// cannot send). Frames go out in the order they came here.
     func transmit(_ frame: [UInt8]) {
-        if isUp { return write(frame) }
-        let sendNow = pending.withLock { queue -> Bool in
-            if isUp { return true }
+        let schedule = outbox.withLock { box -> Bool in
             if isDown { return false }
-            queue.append(frame)
-            return false
+            box.bytes.append(contentsOf: frame)
+            guard isUp, !box.flushQueued else { return false }
+            box.flushQueued = true
+            return true
         }
-        if sendNow { write(frame) }
+        if schedule { node.engine.flushSoon(self) }
     }
 
-    private func write(_ frame: [UInt8]) {
-        _ = node.engine.writeFrame(socket: socket, frame)
+    /// What waits to be written, taken (on the socket's loop).
+    func takeOutput() -> [UInt8] {
+        outbox.withLock { box in
+            box.flushQueued = false
+            let taken = box.bytes
+            box.bytes = []
+            return taken
+        }
     }
 
-    /// The handshake is done: what waited goes first, then everyone sends
-    /// directly (a sender that saw `connecting` queues under the same lock,
-    /// so nothing overtakes what waited).
+    /// The handshake is done: what waited goes first, in one write.
     func becomeUp(socket: UInt64, peerFlags: UInt64, peerCreation: UInt32) {
         self.socket = socket
         self.peerFlags = peerFlags
         self.peerCreation = peerCreation
-        pending.withLock { queue in
-            for frame in queue { write(frame) }
-            queue.removeAll()
+        let schedule = outbox.withLock { box -> Bool in
             state.store(State.up.rawValue, ordering: .releasing)
+            guard !box.bytes.isEmpty, !box.flushQueued else { return false }
+            box.flushQueued = true
+            return true
         }
+        if schedule { node.engine.flushSoon(self) }
         waiting.update(wakingAll: true) { $0 = true }
     }
 
     /// Down for good: nothing more is sent; returns what crossed it, for
     /// the noconnection signals. nil if it was down already.
     func becomeDown() -> Relations? {
-        let wasDown = pending.withLock { queue -> Bool in
-            queue.removeAll()
+        let wasDown = outbox.withLock { box -> Bool in
+            box.bytes = []
             return state.exchange(State.down.rawValue, ordering: .acquiringAndReleasing) == State.down.rawValue
         }
         waiting.update(wakingAll: true) { $0 = true }

@@ -234,6 +234,30 @@ extension Engine {
         return true
     }
 
+    /// Writes a distribution connection's output soon: at the end of the
+    /// current turn when this thread runs a process on the socket's
+    /// scheduler (what it sent in the turn goes in one write), else as a
+    /// command to the socket's loop (what comes until the loop runs it, too).
+    func flushSoon(_ connection: DistConnection) {
+        let id = connection.socket
+        guard let socket = sockets.lookup(id), socket.isOpen(id) else {
+            _ = connection.takeOutput()
+            return
+        }
+        if CallbackContexts.current != nil, let worker = Worker.current(of: self), worker.schedulerIndex == socket.home {
+            worker.afterTurn.append { self.onLoop(socket, id) { self.writeOutput(of: connection, to: $0) } }
+            return
+        }
+        onLoop(socket, id) { self.writeOutput(of: connection, to: $0) }
+    }
+
+    private func writeOutput(of connection: DistConnection, to socket: SocketState) {
+        let bytes = connection.takeOutput()
+        guard !bytes.isEmpty else { return }
+        socket.queued.add(bytes.count, ordering: .relaxed)
+        bytes.withUnsafeBytes { loopSockets(of: socket).write(socket, header: [], body: $0) }
+    }
+
     func socketActivate(_ context: ContextPointer, _ id: UInt64, _ n: Int32) -> Int32 {
         let function = "swerl_socket_activate"
         if n < Int32(SWERL_ACTIVE_ONCE) {
