@@ -33,6 +33,8 @@ final class ConnectionProcess: @unchecked Sendable {
     private var tickTimer: UInt64 = 0
     /// Why the connection ends (logged, never with the cookie).
     var downReason = "its process ended"
+    /// The common frame's reader (made when the connection is up).
+    private var fastSend: FastSend?
     /// Frames the memory ceiling refused, retried before reading on.
     var stalled: [[UInt8]] = []
     private var retryTimer: UInt64 = 0
@@ -304,6 +306,7 @@ final class ConnectionProcess: @unchecked Sendable {
         _ = Engine.socketSetOption(raw, socket, option: Int32(SWERL_SO_PACKET), value: Int64(SWERL_PACKET_4))
         _ = Engine.socketSetOption(raw, socket, option: Int32(SWERL_SO_MAX_FRAME), value: Int64(node.options.maxFrame))
         phase = .up
+        fastSend = FastSend(engine: engine, node: node)
         connection.becomeUp(socket: socket, peerFlags: machine.peerFlags, peerCreation: machine.peerCreation)
         engine.report(level: Int(SWERL_LOG_INFO), "node \(node.name): connected to \(connection.peerName)")
         node.tellWatchers(up: true, connection.peerName)
@@ -342,6 +345,15 @@ final class ConnectionProcess: @unchecked Sendable {
         if !stalled.isEmpty {
             stalled.append(Array(bytes))
             return Int32(SWERL_CONTINUE)
+        }
+        switch fastSend?.apply(bytes) {
+        case .delivered:
+            return Int32(SWERL_CONTINUE)
+        case .refused:
+            stall(Array(bytes))
+            return Int32(SWERL_CONTINUE)
+        case .notHandled, nil:
+            break
         }
         switch Inbound.apply(Array(bytes), on: self) {
         case .done:
