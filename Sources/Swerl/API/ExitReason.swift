@@ -18,6 +18,8 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
     public static let killed = ExitReason(code: Int32(SWERL_REASON_KILLED))
     public static let noProcess = ExitReason(code: Int32(SWERL_REASON_NOPROC))
     public static let mailboxFull = ExitReason(code: Int32(SWERL_REASON_MAILBOX_FULL))
+    /// The connection to the other node of a link or monitor went down.
+    public static let noConnection = ExitReason(code: Int32(SWERL_REASON_NOCONNECTION))
 
     /// A crash, with a human-readable explanation.
     public static func error(_ why: String) -> ExitReason {
@@ -42,6 +44,7 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
         case Int32(SWERL_REASON_NOPROC): name = "noproc"
         case Int32(SWERL_REASON_ERROR): name = "error"
         case Int32(SWERL_REASON_MAILBOX_FULL): name = "mailbox_full"
+        case Int32(SWERL_REASON_NOCONNECTION): name = "noconnection"
         default: name = "reason(\(code))"
         }
         return detail.isEmpty ? name : "\(name): \(String(decoding: detail, as: UTF8.self))"

@@ -1,0 +1,121 @@
+// Two runtimes of this process as nodes of one cluster, on an EPMD the
+// first serves itself (loopback, a free port): messages and terms by name
+// on a node, remote pids, a call to a remote server, a link that carries a
+// crash across, node events. test_dist.c and the Python tests do the same
+// against real erl and elixir nodes.
+
+import Glibc
+import Swerl
+import Testing
+
+@Suite("Distribution", .serialized)
+struct DistributionTests {
+    /// A free TCP port on loopback.
+    static func freePort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    static func options(_ port: UInt16) -> NodeOptions {
+        var options = NodeOptions(cookie: "swift_dist_test")
+        options.listenHost = "127.0.0.1"
+        options.epmdPort = port
+        options.startEPMD = true
+        return options
+    }
+
+    @Test("Messages, terms, a call, a link and node events between two nodes")
+    func twoNodes() async throws {
+        let port = Self.freePort()
+        try await withRuntime { a in
+            try await withRuntime { b in
+                try a.startNode("swift_a@127.0.0.1", options: Self.options(port))
+                try b.startNode("swift_b@127.0.0.1", options: Self.options(port))
+                #expect(a.nodeName == "swift_a@127.0.0.1")
+                let seen = TestLock<[(Pid, Bool, [UInt8], Term?)]>([])
+                let inbox = try b.spawn(Probe(onHandle: { message, _ in
+                    if message.kind == .message {
+                        seen.withLock { $0.append((message.from ?? Pid(rawValue: 0), message.isTerm, message.bytes, message.term)) }
+                    }
+                    return .continue
+                }))
+                try b.register("inbox", inbox)
+                let server = try b.spawn(Probe(onHandle: { message, context in
+                    if message.kind == .call { try context.reply(to: message, with: .tuple([.atom("ok"), .binary(message.bytes)])) }
+                    return .continue
+                }))
+                try b.register("server", server)
+
+                let events = TestLock<[Term]>([])
+                _ = try b.spawn(Probe(onStart: { context in try context.monitorNodes() }, onHandle: { message, _ in
+                    if let term = message.term { events.withLock { $0.append(term) } }
+                    return .continue
+                }))
+
+                // By name on a node, bytes and a term.
+                try a.send("hello", to: "inbox", on: "swift_b@127.0.0.1")
+                try a.send(term: .tuple([.atom("hi"), .integer(1)]), to: "inbox", on: "swift_b@127.0.0.1")
+                #expect(await waitUntil { seen.withLock { $0.count } == 2 })
+                let got = seen.withLock { $0 }
+                #expect(!got[0].1 && got[0].2 == Array("hello".utf8))
+                #expect(got[1].1 && got[1].3 == .tuple([.atom("hi"), .integer(1)]))
+                // The sender is a pid of node a, as b sees it.
+                #expect(b.node(of: got[0].0) == "swift_a@127.0.0.1")
+                #expect(a.connectedNodes == ["swift_b@127.0.0.1"])
+                #expect(await waitUntil { events.withLock { $0 } == [.tuple([.atom("nodeup"), .atom("swift_a@127.0.0.1")])] })
+
+                // A remote pid: a process on a learns the server's pid and calls it.
+                let serverTerm = try #require(b.erlangPid(server))
+                let serverOnA = try #require(a.pid(serverTerm))
+                #expect(!serverOnA.description.hasPrefix("<0."))
+                let reply = try await a.call(serverOnA, "ping")
+                #expect(reply == ExternalTermFormat.encode(.tuple([.atom("ok"), .binary("ping")])))
+
+                // A link across: b's process crashes, a's trapping process is told.
+                let exits = TestLock<[ExitReason]>([])
+                let victim = try b.spawn(Probe(onHandle: { _, _ in .exit(.error("boom")) }))
+                let victimTerm = try #require(b.erlangPid(victim))
+                let victimOnA = try #require(a.pid(victimTerm))
+                let linked = Box<Bool>(false)
+                _ = try a.spawn(Probe(onStart: { context in
+                    _ = try context.trapExits(true)
+                    try context.link(victimOnA)
+                    linked.set(true)
+                }, onHandle: { message, _ in
+                    if message.kind == .exit && message.from == nil { return .stop }  // the runtime's stop
+                    if message.kind == .exit, let reason = message.reason { exits.withLock { $0.append(reason) } }
+                    return .continue
+                }))
+                #expect(await waitUntil { linked.value })
+                // The link must reach b before the crash: b's victim sees it linked.
+                #expect(await waitUntil { (b.info(victim)?.links ?? 0) == 1 })
+                try b.send("crash", to: victim)
+                #expect(await waitUntil { !exits.withLock { $0 }.isEmpty })
+                #expect(exits.withLock { $0 } == [.error("boom")])
+            }
+        }
+    }
+
+    @Test("Bad names, no EPMD, not a node")
+    func refusals() throws {
+        let runtime = try Runtime(schedulers: 1)
+        defer { try? runtime.stop() }
+        #expect(runtime.nodeName == nil)
+        #expect(throws: SwerlError.self) { try runtime.startNode("no host", options: Self.options(Self.freePort())) }
+        var noEPMD = Self.options(Self.freePort())
+        noEPMD.startEPMD = false
+        #expect(throws: SwerlError.self) { try runtime.startNode("x@127.0.0.1", options: noEPMD) }
+        #expect(throws: SwerlError.self) { try runtime.send("x", to: "inbox", on: "other@127.0.0.1") }
+    }
+}
