@@ -445,6 +445,87 @@ static void test_signals_from_swerl(void)
     stop_node();
 }
 
+/* A frame over the node's max_frame closes that connection, with words. */
+static void test_oversized_frame(void)
+{
+    swerl_config cfg;
+    swerl_node_opts o;
+    swerl_config_init(&cfg);
+    cfg.schedulers = 2;
+    cfg.on_log = dist_log_hook;
+    if (!CHECK_EQ_INT(swerl_runtime_start(&cfg, &rt), 0)) return;
+    swerl_node_opts_init(&o);
+    o.cookie = DIST_COOKIE;
+    o.epmd_port = (uint32_t)world.epmd_port;
+    o.listen_host = "127.0.0.1";
+    o.max_frame = 16384;
+    snprintf(node_name, sizeof node_name, "oversized@127.0.0.1");
+    if (!CHECK_EQ_INT(swerl_node_start(rt, node_name, &o), 0)) return;
+    spawn_named("probe", probe_init, probe_handle);
+    spawn_named("echo", NULL, echo_handle);
+    run_scenario("oversized", "");
+    verdict("oversized");
+    CHECK(dist_find(dist_log_has, "max_frame", 1000, NULL));
+    stop_node();
+}
+
+/* A flood into a slow process under a low memory ceiling: everything
+   arrives, in order, and the ceiling holds (the connection stops reading). */
+static int flood_got = 0, flood_in_order = 1;
+
+static int slow_handle(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    struct timespec pause = {0, 500000};
+    (void)ctx;
+    (void)state;
+    if (msg->kind != SWERL_MESSAGE || msg->len != 10240) return SWERL_CONTINUE;
+    {
+        const unsigned char *d = (const unsigned char *)msg->data;
+        int n = (d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3];
+        if (n != AT_LOAD(&flood_got) + 1) AT_STORE(&flood_in_order, 0);
+        AT_ADD(&flood_got, 1);
+    }
+    nanosleep(&pause, NULL);  /* a blocking process: its callbacks may sleep */
+    return SWERL_CONTINUE;
+}
+
+static void test_flood_under_the_ceiling(void)
+{
+    swerl_behavior b;
+    swerl_spawn_opts so;
+    swerl_pid pid;
+    swerl_stats st;
+    if (!start_node("flood", NULL, 0)) return;
+    CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 4u << 20), 0);
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.handle = slow_handle;
+    swerl_spawn_opts_init(&so);
+    so.name = "slow";
+    so.flags = SWERL_SPAWN_BLOCKING;
+    CHECK_EQ_INT(swerl_spawn(rt, &b, NULL, &so, &pid), 0);
+    run_scenario("flood", "");
+    verdict("flood");
+    CHECK_WAIT_MS_(AT_LOAD(&flood_got) == 2000, 60000);
+    CHECK_EQ_INT(AT_LOAD(&flood_got), 2000);
+    CHECK(AT_LOAD(&flood_in_order));
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    CHECK_EQ_INT(swerl_runtime_stats(rt, &st), 0);
+    CHECK(st.messages_rejected > 0);  /* the ceiling was reached: reading stopped */
+    stop_node();
+}
+
+static int call_done_code = 1;
+
+static void call_done(void *user, int code, const void *data, size_t len)
+{
+    (void)user;
+    (void)data;
+    (void)len;
+    AT_STORE(&call_done_code, code);
+}
+
 /* The BEAM node at the other end dies (SIGKILL) or stops answering
    (SIGSTOP: no ticks): links and monitors over it get noconnection. */
 static void lose_node(const char *name, const char *beam_name, int sig, uint32_t tick_ms)
@@ -458,8 +539,14 @@ static void lose_node(const char *name, const char *beam_name, int sig, uint32_t
     snprintf(other, sizeof other, "%s@127.0.0.1", beam_name);
     run_scenario_on(other, "hold", "");
     if (CHECK(dist_find(dist_is_text, "held", 30000, NULL)) && CHECK(dist_find(dist_is_text, "link me", 1000, &e))) {
+        /* A call waiting on a process of that node ends too (EEXITED). */
+        swerl_ref call;
+        AT_STORE(&call_done_code, 1);
+        CHECK_EQ_INT(swerl_call_notify(rt, e.from, "never answered", 14, 60000, call_done, NULL, &call), 0);
         kill(beam, sig);
         if (CHECK(dist_find(is_exit_from, &e.from, 20000, &x))) CHECK_EQ_INT(x.reason, SWERL_REASON_NOCONNECTION);
+        CHECK_WAIT(AT_LOAD(&call_done_code) != 1);
+        CHECK_EQ_INT(AT_LOAD(&call_done_code), SWERL_EEXITED);
         if (CHECK(dist_find(is_down_from, &e.from, 20000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NOCONNECTION);
     }
     dist_kill(beam);
@@ -681,6 +768,8 @@ int main(int argc, char **argv)
         check_section("noconnection, once", test_noconnection, 90);
         check_section("a wrong cookie, both ways", test_wrong_cookie, 90);
         check_section("bad peers: digests, cut frames, garbage", test_bad_peers, 90);
+        check_section("a frame over max_frame closes that connection", test_oversized_frame, 90);
+        check_section("a flood under the memory ceiling: all of it, in order", test_flood_under_the_ceiling, 120);
         check_section("exit/2, unlink, monitor by name from Swerl", test_signals_from_swerl, 90);
         check_section("the BEAM node is killed", test_kill_beam_node, 120);
         check_section("the BEAM node stops ticking", test_ticks, 120);

@@ -171,6 +171,21 @@ run(<<"fake">>, Node, [PortText]) ->
     pong = net_adm:ping(Node),
     ok;
 
+%% A binary larger than the Swerl node's max_frame: that node closes the
+%% connection (and says why in its log); the next message connects again.
+run(<<"oversized">>, Node, []) ->
+    {echo, Node} ! <<0:(64 * 1024 * 8)>>,
+    ok = until(fun() -> not lists:member(Node, nodes(hidden)) end),
+    pong = net_adm:ping(Node),
+    ok;
+
+%% 2,000 binaries of 10 KiB to a slow process of a node whose memory
+%% ceiling is far below 20 MB: they all arrive, in order (the node stops
+%% reading while the ceiling is reached; TCP pushes back on this one).
+run(<<"flood">>, Node, []) ->
+    [{slow, Node} ! <<I:32, 0:(10236 * 8)>> || I <- lists:seq(1, 2000)],
+    ok;
+
 %% A process here asks the probe to link to and monitor it, says "held" once
 %% both are in place, and waits (for its node to be killed or stopped).
 run(<<"hold">>, Node, []) ->

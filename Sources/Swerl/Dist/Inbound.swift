@@ -132,8 +132,8 @@ enum Inbound {
                 // call made here can use one, as its ref.
                 guard items.count >= 3, let message else { return bad() }
                 if case .reference(let alias) = items[2], let ref = engine.ref(of: alias),
-                   let reply = try? ExternalTermFormat.decode(message) {
-                    settleReply(ref: ref, reply: reply)
+                   TermCursor.check(message.withUnsafeBytes { $0 }) == nil {
+                    settleReply(ref: ref, reply: Array(message))
                 }
             default:
                 return .malformed("unknown control message \(op)")
@@ -242,12 +242,15 @@ enum Inbound {
                 })
             }
             if Self.mayBeCall(message) || Self.mayBeReply(message), let term = try? ExternalTermFormat.decode(message) {
+                // The request or reply goes on as the peer wrote it (a map's
+                // keys in their order), not decoded and written again.
                 if case .tuple(let items) = term, items.count == 3, case .atom("$gen_call") = items[0],
-                   case .tuple(let fromTag) = items[1], fromTag.count == 2, let caller = pid(fromTag[0]) {
-                    return call(to: to, caller: caller, tag: fromTag[1], request: items[2])
+                   case .tuple(let fromTag) = items[1], fromTag.count == 2, let caller = pid(fromTag[0]),
+                   let parts = Self.elements(message), parts.count == 3 {
+                    return call(to: to, caller: caller, tag: fromTag[1], request: parts[2])
                 }
                 if case .tuple(let items) = term, items.count == 2, let ref = ourRef(items[0]),
-                   settleReply(ref: ref, reply: items[1]) {
+                   let parts = Self.elements(message), parts.count == 2, settleReply(ref: ref, reply: parts[1]) {
                     return .done
                 }
             }
@@ -297,44 +300,58 @@ enum Inbound {
             }
         }
 
-        /// `{Ref, Reply}` for a call made here: settles it (false: no such
-        /// call is waiting, so it is an ordinary message).
-        @discardableResult
-        private func settleReply(ref: UInt64, reply: Term) -> Bool {
-            var bytes: [UInt8]
-            var term = true
-            if case .binary(let body) = reply {
-                bytes = body
-                term = false
-            } else {
-                bytes = ExternalTermFormat.encode(reply)
+        /// The elements of a message that is a tuple, each as a term of its
+        /// own (version byte first), or nil.
+        static func elements(_ message: ArraySlice<UInt8>) -> [[UInt8]]? {
+            let bytes = Array(message)
+            return bytes.withUnsafeBytes { all -> [[UInt8]]? in
+                var cursor = TermCursor(all)
+                guard (try? cursor.version()) != nil, let tuple = try? cursor.header(),
+                      tuple.type == UInt32(SWERL_TERM_TUPLE) else { return nil }
+                var parts: [[UInt8]] = []
+                var offset = cursor.offset
+                for _ in 0..<tuple.count {
+                    guard case .success(let end) = TermCursor.skip(all, at: offset) else { return nil }
+                    parts.append([131] + bytes[offset..<end])
+                    offset = end
+                }
+                return parts
             }
-            return bytes.withUnsafeBytes { engine.waiters.reply(ref, data: $0, term: term) } == Code.ok
+        }
+
+        /// `{Ref, Reply}` for a call made here: settles it with the reply's
+        /// bytes (a binary's body, else the term). false: no such call is
+        /// waiting, so it is an ordinary message.
+        @discardableResult
+        private func settleReply(ref: UInt64, reply: [UInt8]) -> Bool {
+            let body = Self.binaryBody(reply[...])
+            let bytes = body.map { Array($0) } ?? reply
+            return bytes.withUnsafeBytes { engine.waiters.reply(ref, data: $0, term: body == nil) } == Code.ok
         }
 
         /// gen_server:call from the peer: a CALL to `to`, whose swerl_reply
         /// goes back as `{Tag, Reply}` to the caller, as gen_server:reply does.
-        private func call(to: UInt64, caller: UInt64, tag: Term, request: Term) -> Outcome {
-            var bytes: [UInt8]
-            var term = true
-            if case .binary(let body) = request {
-                bytes = body
-                term = false
-            } else {
-                bytes = ExternalTermFormat.encode(request)
-            }
+        private func call(to: UInt64, caller: UInt64, tag: Term, request: [UInt8]) -> Outcome {
+            let body = Self.binaryBody(request[...])
+            let bytes = body.map { Array($0) } ?? request
             let node = self.node
             let connection = self.connection
             let server = to
             let code = bytes.withUnsafeBytes { request in
-                engine.deliverRemoteCall(to: to, from: caller, request: request, term: term) { ref in
+                engine.deliverRemoteCall(to: to, from: caller, request: request, term: body == nil) { ref in
                     connection.relations.withLock { _ = $0.callsIn.insert(ref) }
                 } answer: { ref, outcome in
                     connection.relations.withLock { _ = $0.callsIn.remove(ref) }
                     guard case .reply(let data, let isTerm) = outcome else { return }
-                    let reply: Term = isTerm ? ((try? ExternalTermFormat.decode(data)) ?? .binary(Array(data)))
-                        : .binary(Array(data))
-                    node.send(term: .tuple([tag, reply]), to: caller, from: server)
+                    // {Tag, Reply}: the reply's own bytes after the tuple's header.
+                    var message: [UInt8] = [131, 104, 2]
+                    ExternalTermFormat.encode(tag, into: &message)
+                    if isTerm && data.count > 1 {
+                        message += data.dropFirst()
+                    } else {
+                        message += [109] + withUnsafeBytes(of: UInt32(data.count).bigEndian) { Array($0) } + data
+                    }
+                    message.withUnsafeBytes { _ = node.send(to: caller, from: server, bytes: $0, term: true) }
                 }
             }
             return sent(code)
