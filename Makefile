@@ -4,6 +4,7 @@
 #   make install PREFIX=DIR  header, library, pkg-config file (DESTDIR honoured)
 #   make test                every test, stage by stage, then a summary
 #   make demo                build and run the demo against a staged install
+#   make cluster             an Elixir node and a Swerl node on loopback (examples/cluster)
 #   make help                all targets
 #
 # `make test` and `make demo` work on a fresh Debian 12 machine as root (with
@@ -66,7 +67,7 @@ RULE := ========================================================================
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
 .PHONY: bench-net bench-dist all lib install uninstall stage deps test abi-check abi-symbols \
-        abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo bench compare soak clean distclean help
+        abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
 
@@ -84,6 +85,7 @@ help:
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
 	@echo 'make test-c | test-swift | test-python | test-examples'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
+	@echo 'make cluster             an Elixir node and a Swerl node (C and Python processes) talking, crashing, restarting'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
 	@echo 'make soak                SOAK_MINUTES (10) of mixed load, RSS/process samples as CSV + PNG, its checks (not in CI)'
@@ -281,7 +283,7 @@ test-python: $(LIB_PREREQ)
 # examples against the staged install (pkg-config), the Python quickstart
 # with the wheel test-python installed, the Swift example package, the demo.
 test-examples: $(STAGE_PREREQ)
-	$(call banner,test-examples,C examples, Python quickstart, demo, Swift example)
+	$(call banner,test-examples,C examples, Python quickstart, demo, cluster, Swift example)
 	@mkdir -p $(LOGDIR)
 	@{ \
 	$(MAKE) --no-print-directory -C examples/c check PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'; \
@@ -316,6 +318,25 @@ test-examples: $(STAGE_PREREQ)
 	    grep -qF -- "$$want" <<<"$$out" || { echo "error: the demo did not print '$$want'" >&2; exit 1; }; \
 	done; \
 	echo "demo: ok"; \
+	echo "== cluster (examples/cluster: an Elixir node and a Swerl node)"; \
+	out=$$($(MAKE) --no-print-directory NO_PREREQS=1 cluster) || { printf '%s\n' "$$out"; echo "error: make cluster failed" >&2; exit 1; }; \
+	printf '%s\n' "$$out"; \
+	for want in 'swerl  |   [Python' 'got {hello,' 'elixir | got {:hello_back, #PID<' \
+	            'elixir | GenServer.call({:kv, swerl@127.0.0.1}, {:get, "language"}) -> {:ok, "Elixir"}' \
+	            'elixir | GenServer.call({:kv, swerl@127.0.0.1}, {:get, "nothing"}) -> :not_found' \
+	            'call {get,<<"language">>} -> {ok,<<"Elixir">>}' \
+	            'elixir | DOWN {:kv, swerl@127.0.0.1}: reason {:error, "asked to crash"}' \
+	            'restarting kv' 'elixir | the Swerl side says the supervisor restarted kv' \
+	            'elixir | GenServer.call({:kv, swerl@127.0.0.1}, {:get, "language"}) -> {:ok, "Elixir, again"}' \
+	            'DOWN of {victim, elixir@127.0.0.1}: reason ERROR' \
+	            'elixir | Python saw :victim go down: reason :error, detail "boom"' \
+	            'exited through the link: {:error, "...RuntimeError: asked to crash"}' \
+	            'elixir | the Supervisor restarted it: worker' \
+	            'elixir | all steps ok' 'swerl  | done: saw hello, kv restarted, partner crashed, saw DOWN' \
+	            'run.sh: both nodes finished; every step ok'; do \
+	    grep -qF -- "$$want" <<<"$$out" || { echo "error: make cluster did not print '$$want'" >&2; exit 1; }; \
+	done; \
+	echo "cluster: ok"; \
 	echo "== examples/swift (swift run)"; \
 	(cd examples/swift && SWIFT='$(SWIFT)' bash check.sh); \
 	} 2>&1 | tee $(LOGDIR)/test-examples.log
@@ -404,6 +425,20 @@ demo: deps $(STAGE_PREREQ)
 	SWERL_DEMO_WORKERS='$(CURDIR)/$(DEMO_DIR)/libdemo_workers.so' \
 	SWERL_DEMO_SWIFT_WORKER='$(CURDIR)/$(DEMO_DIR)/libdemo_swift_worker.so' \
 	    $(PYTHON) examples/demo/demo.py
+
+# The cluster example (examples/cluster/README.md): a private EPMD, a Swerl
+# node (a Python program with C processes from a shared object built
+# against the staged install, as the demo's) and an Elixir node, on
+# loopback; run.sh prints both sides' dialogue and fails if a step did.
+CLUSTER_DIR := build/cluster
+cluster: deps $(STAGE_PREREQ)
+	$(call banner,cluster,an Elixir node and a Swerl node with C and Python processes)
+	@mkdir -p $(CLUSTER_DIR)
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -o $(CLUSTER_DIR)/libcluster_procs.so examples/cluster/cluster_procs.c \
+	    $$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl) -Wl,-rpath,'$(STAGE)/lib'
+	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
+	SWERL_CLUSTER_PROCS='$(CURDIR)/$(CLUSTER_DIR)/libcluster_procs.so' PYTHON='$(PYTHON)' \
+	    bash examples/cluster/run.sh
 
 bench: deps
 	$(call banner,bench,swift run -c release swerl-bench $(BENCH_ARGS))
