@@ -228,6 +228,14 @@ static inline void dist_log_hook(void *user, int level, const char *text, size_t
     dist_post("log", &m);
 }
 
+/* Forgets what was seen (a new section, or a new node in one). */
+static inline void dist_forget(void)
+{
+    pthread_mutex_lock(&dist_lock);
+    dist_count = 0;
+    pthread_mutex_unlock(&dist_lock);
+}
+
 typedef int (*dist_pred)(const dist_event *e, const void *arg);
 
 /* The first event (from index 0) that `pred` accepts, waiting up to ms; a

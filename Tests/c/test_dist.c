@@ -119,6 +119,7 @@ static int start_node(const char *name, const char *cookie, uint32_t tick_ms)
     swerl_config cfg;
     swerl_node_opts o;
     int rc;
+    dist_forget();  /* sections may run in one process (SWERL_TEST_NOFORK=1) */
     swerl_config_init(&cfg);
     cfg.schedulers = 2;
     cfg.on_log = dist_log_hook;
@@ -287,7 +288,6 @@ static void test_links_erlang_exits(void)
     if (!start_node("links", NULL, 0)) return;
     linkexit("user", SWERL_REASON_USER + 44, "x");
     stop_node();
-    dist_count = 0;
     if (!start_node("links2", NULL, 0)) return;
     linkexit("boom", SWERL_REASON_ERROR, "boom");
     stop_node();
@@ -450,6 +450,7 @@ static void test_oversized_frame(void)
 {
     swerl_config cfg;
     swerl_node_opts o;
+    dist_forget();
     swerl_config_init(&cfg);
     cfg.schedulers = 2;
     cfg.on_log = dist_log_hook;
@@ -496,6 +497,8 @@ static void test_flood_under_the_ceiling(void)
     swerl_pid pid;
     swerl_stats st;
     if (!start_node("flood", NULL, 0)) return;
+    AT_STORE(&flood_got, 0);
+    AT_STORE(&flood_in_order, 1);
     CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, 4u << 20), 0);
     memset(&b, 0, sizeof b);
     b.size = sizeof b;
@@ -545,6 +548,7 @@ static void lose_node(const char *name, const char *beam_name, int sig, uint32_t
         CHECK_EQ_INT(swerl_call_notify(rt, e.from, "never answered", 14, 60000, call_done, NULL, &call), 0);
         kill(beam, sig);
         if (CHECK(dist_find(is_exit_from, &e.from, 20000, &x))) CHECK_EQ_INT(x.reason, SWERL_REASON_NOCONNECTION);
+
         CHECK_WAIT(AT_LOAD(&call_done_code) != 1);
         CHECK_EQ_INT(AT_LOAD(&call_done_code), SWERL_EEXITED);
         if (CHECK(dist_find(is_down_from, &e.from, 20000, &d))) CHECK_EQ_INT(d.reason, SWERL_REASON_NOCONNECTION);
@@ -696,6 +700,7 @@ static void *race(void *arg)
 static void test_simultaneous(void)
 {
     int round;
+    dist_forget();
     for (round = 0; round < 3; round++) {
         swerl_runtime *a, *b;
         swerl_config cfg;

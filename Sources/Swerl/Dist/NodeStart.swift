@@ -62,13 +62,17 @@ extension Engine {
         let deadline = monotonicNanos() + UInt64(options.connectTimeoutMillis) * 1_000_000
         let outcome = start.outcome.wait(until: { $0 != nil }, deadline: deadline) { value, _ in value }
         guard let outcome, outcome.code == Code.ok else {
+            // Gone before this returns: its name (net_kernel) and its
+            // sockets are free for the next attempt.
             _ = exit(node.processPid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0))
+            _ = waitExit(node.processPid, timeoutMillis: 5_000)
             let (code, detail) = outcome ?? (Code.timedOut, "\(function): EPMD did not answer in "
                                                 + "\(options.connectTimeoutMillis) ms")
             return ErrorDetail.failing(code, detail)
         }
         guard distribution.storeIfNil(node) === node else {
             _ = exit(node.processPid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0))
+            _ = waitExit(node.processPid, timeoutMillis: 5_000)
             return ErrorDetail.failing(Code.invalid, "\(function): this runtime became a node meanwhile")
         }
         _ = Self.published.withUnsafeBytes {
