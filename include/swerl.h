@@ -166,9 +166,10 @@ SWERL_API const char *swerl_last_error_detail(void);
 /* A process id. Its bits are the library's: a local pid names a slot, the
    slot's generation and the runtime it belongs to, so a pid used with
    another runtime than its own is unknown there (ENOPROC, with a detail
-   saying so; since 1.2); the top bit is reserved for remote pids (Erlang
-   distribution). 0 is never a pid. A pid whose process has exited never
-   reaches another process, even one that reuses its slot.
+   saying so; since 1.2); with the top bit set it is a pid of another
+   node (Erlang distribution, see "Distribution"; since 1.2), which every
+   function that takes a pid takes. 0 is never a pid. A pid whose process
+   has exited never reaches another process, even one that reuses its slot.
    swerl_pid_format() prints it as Erlang does, "<0.SLOT.GENERATION>". */
 typedef uint64_t swerl_pid;
 /* A reference to a monitor, a timer or a call. 0 is never a valid ref. */
@@ -507,9 +508,11 @@ SWERL_API int swerl_fail(swerl_ctx *ctx, int32_t reason, const void *detail, siz
    `from` is 0. Signals from one sender to one
    receiver arrive in the order they were sent (OTP-7). Lock-free.
    Errors: EINVAL (rt NULL, data NULL with len > 0), ETOOBIG (len above
-   max_message_size), ENOPROC (pid 0, unknown, dead, stale or remote pid, or
-   a pid of another runtime: a dead letter is counted; Erlang's `!` would
-   succeed, so a server may ignore this code), EFULL (bounded mailbox,
+   max_message_size), ENOPROC (pid 0, unknown, dead, stale, a remote pid
+   when the runtime is not a node, or a pid of another runtime: a dead
+   letter is counted; Erlang's `!` would succeed, so a server may ignore
+   this code; to a remote pid of a node, a send is queued for its
+   connection and only misuse fails, since 1.2), EFULL (bounded mailbox,
    REJECT or KILL policy), EMEMLIMIT (the runtime's memory ceiling is
    reached; since 1.1), ENOMEM, ESTOPPED. Any thread. Since 1.0. */
 SWERL_API int swerl_send(swerl_runtime *rt, swerl_pid to, const void *data, size_t len);
