@@ -755,6 +755,53 @@ static void test_simultaneous(void)
     }
 }
 
+/* No cookie given: ~/.erlang.cookie, made as erl makes it (20 capital
+   letters, the owner's only) and read back; no EPMD port given:
+   ERL_EPMD_PORT, as erl does. */
+static void test_home_cookie(void)
+{
+    char home[64], path[128], cookie[64], port[16];
+    struct stat st;
+    FILE *f;
+    size_t n, i;
+    swerl_config cfg;
+    swerl_runtime *first, *second;
+    swerl_node_opts o;
+    const char *old_home = getenv("HOME");
+    char saved_home[256];
+    snprintf(saved_home, sizeof saved_home, "%s", old_home ? old_home : "");
+    snprintf(home, sizeof home, "/tmp/swerl-home-XXXXXX");
+    if (!CHECK(mkdtemp(home) != NULL)) return;
+    setenv("HOME", home, 1);
+    snprintf(port, sizeof port, "%d", world.epmd_port);
+    setenv("ERL_EPMD_PORT", port, 1);
+    swerl_config_init(&cfg);
+    swerl_node_opts_init(&o);
+    o.listen_host = "127.0.0.1";
+    CHECK_EQ_INT(swerl_runtime_start(&cfg, &first), 0);
+    CHECK_EQ_INT(swerl_node_start(first, "cookie_a@127.0.0.1", &o), 0);
+    snprintf(path, sizeof path, "%s/.erlang.cookie", home);
+    if (CHECK_EQ_INT(stat(path, &st), 0)) CHECK_EQ_INT((int)(st.st_mode & 0777), 0400);
+    f = fopen(path, "r");
+    if (CHECK(f != NULL)) {
+        n = fread(cookie, 1, sizeof cookie - 1, f);
+        fclose(f);
+        CHECK_EQ_INT((int)n, 20);
+        for (i = 0; i < n; i++) CHECK(cookie[i] >= 'A' && cookie[i] <= 'Z');
+    }
+    /* A second node finds the same cookie: they connect. */
+    CHECK_EQ_INT(swerl_runtime_start(&cfg, &second), 0);
+    CHECK_EQ_INT(swerl_node_start(second, "cookie_b@127.0.0.1", &o), 0);
+    CHECK_EQ_INT(swerl_node_connect(second, "cookie_a@127.0.0.1", 10000), 0);
+    swerl_runtime_free(second);
+    swerl_runtime_free(first);
+    unlink(path);
+    rmdir(home);
+    /* Sections may share this process (SWERL_TEST_NOFORK=1). */
+    if (old_home) setenv("HOME", saved_home, 1); else unsetenv("HOME");
+    unsetenv("ERL_EPMD_PORT");
+}
+
 int main(int argc, char **argv)
 {
     pid_t erl;
@@ -781,6 +828,7 @@ int main(int argc, char **argv)
         check_section("supervision across the wire, both ways", test_supervision, 120);
         check_section("Elixir: connect, GenServer.call, a message back", test_elixir, 120);
         check_section("two Swerl nodes connect at once", test_simultaneous, 120);
+        check_section("the cookie from ~/.erlang.cookie, EPMD from ERL_EPMD_PORT", test_home_cookie, 60);
         dist_kill(erl);
     }
     dist_world_stop(&world);
