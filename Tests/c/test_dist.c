@@ -748,7 +748,14 @@ static void test_simultaneous(void)
         CHECK(list.len == strlen(nb) + 1);
         swerl_buffer_free(&list);
         CHECK_EQ_INT(swerl_node_list(b, &list), 0);
-        CHECK(list.len == strlen(na) + 1);
+        if (!CHECK(list.len == strlen(na) + 1)) {
+            size_t k;
+            printf("   b's nodes (%zu bytes):", list.len);
+            for (k = 0; k < list.len; k++) putchar(((char *)list.data)[k] ? ((char *)list.data)[k] : ' ');
+            putchar('\n');
+            for (k = 0; k < (size_t)dist_count; k++)
+                if (strcmp(dist_events[k].who, "log") == 0) printf("   log: %s\n", dist_events[k].data);
+        }
         swerl_buffer_free(&list);
         swerl_runtime_free(a);
         swerl_runtime_free(b);

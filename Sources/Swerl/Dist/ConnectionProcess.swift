@@ -244,9 +244,9 @@ final class ConnectionProcess: @unchecked Sendable {
 
     private func handshakeData(_ raw: UnsafeRawPointer?, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard var machine = handshake else { return fail("data before the handshake began") }
-        let step = machine.receive(Array(bytes)) { peer in
-            let (status, admitted) = node.admit(peer, handler: selfPid)
-            connection = admitted
+        let step = machine.receive(Array(bytes)) { peer, replacing in
+            let (status, admitted) = node.admit(peer, handler: selfPid, replacing: replacing)
+            if admitted != nil { connection = admitted }
             return status
         }
         handshake = machine
@@ -265,6 +265,19 @@ final class ConnectionProcess: @unchecked Sendable {
             return Int32(SWERL_STOP)
         case .yield:
             return yieldToPeer()
+        case .alive:
+            // The peer has a connection up with this node: go on only if
+            // this node's side of it is not up (it was lost here first).
+            let proceed = connection.map { !$0.isUp && $0.handler.load(ordering: .acquiring) == selfPid } ?? false
+            let answer = machine.answerAlive(proceed: proceed)
+            handshake = machine
+            _ = answer.withUnsafeBytes { Engine.socketSend(raw, socket, $0) }
+            if !proceed {
+                connection = nil  // it is not this attempt's to end
+                return Int32(SWERL_STOP)
+            }
+            _ = Engine.socketActivate(raw, socket, Int32(SWERL_ACTIVE_ONCE))
+            return Int32(SWERL_CONTINUE)
         case .fail(let why):
             if case .acceptor = role, connection == nil {
                 // Refused before any connection was ours: the peer's attempt only.

@@ -43,8 +43,9 @@ package enum DistFuzzing {
     private static func feed(_ machine: inout Handshake, framed bytes: [UInt8]) {
         var reader = ByteReader(bytes)
         while let length = reader.u16(), let message = reader.take(Int(length)) {
-            switch machine.receive(message, admit: { _ in "ok" }) {
+            switch machine.receive(message, admit: { _, _ in message.count % 3 == 0 ? "alive" : "ok" }) {
             case .send, .yield: continue
+            case .alive: _ = machine.answerAlive(proceed: message.count % 2 == 0)
             case .up, .fail, .refuse: return
             }
         }

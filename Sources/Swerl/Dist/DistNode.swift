@@ -101,15 +101,17 @@ final class DistNode: @unchecked Sendable {
     /// "ok": a new connection. "ok_simultaneous": ours to the peer, still
     /// connecting, gives way (the handler takes it over, with what waits in
     /// it). "nok": ours wins (the greater name's attempt does), the peer's
-    /// gives way. A connection that is up is replaced (the peer restarted, or
-    /// lost it first): erl asks the peer, which always answers so.
-    func admit(_ peerName: String, handler: UInt64) -> (String, DistConnection?) {
+    /// gives way. "alive": one is up already; the peer then says whether
+    /// its side of that one is gone (`replacing`: this one takes its place)
+    /// or not (it gives up).
+    func admit(_ peerName: String, handler: UInt64, replacing: Bool) -> (String, DistConnection?) {
         let peer = engine.remotePids.nodeIndex(peerName)
         guard Int(peer) < Self.maxPeers else { return ("not_allowed", nil) }
         var replaced: DistConnection? = nil
         let outcome = made.withLock { list -> (String, DistConnection?) in
             if let live = liveConnection(peer) {
                 if live.isUp {
+                    guard replacing else { return ("alive", nil) }
                     replaced = live
                 } else {
                     if name > peerName { return ("nok", nil) }
@@ -123,7 +125,7 @@ final class DistNode: @unchecked Sendable {
             slots[Int(peer)].store(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque()), ordering: .releasing)
             return ("ok", connection)
         }
-        if let replaced { connectionDown(replaced, why: "\(peerName) connected again") }
+        if let replaced { connectionDown(replaced, why: "\(peerName) connected again (its side of it was gone)") }
         return outcome
     }
 

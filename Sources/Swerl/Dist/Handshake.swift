@@ -22,11 +22,17 @@ struct Handshake {
         case refuse(status: [UInt8], why: String)
         /// The peer said "nok": its own attempt to connect to this node wins.
         case yield
+        /// The peer said "alive": it has a connection up with this node.
+        /// Answer with `answerAlive(proceed:)`: go on only when this node
+        /// has none (the peer's is a stale one).
+        case alive
     }
 
     /// How the acceptor answers a node that asks to connect: "ok", or
     /// "ok_simultaneous" / "nok" / "alive" as erl decides (see DistNode).
-    typealias Admission = (_ peer: String) -> String
+    /// `replacing`: the peer answered "true" to "alive": its old
+    /// connection goes, this one takes its place.
+    typealias Admission = (_ peer: String, _ replacing: Bool) -> String
 
     let role: Role
     let ownName: String
@@ -70,6 +76,7 @@ struct Handshake {
             guard reader.byte() == UInt8(ascii: "s") else { return .fail("expected a status message (s)") }
             let status = String(decoding: reader.rest(), as: UTF8.self)
             if status == "nok" { return .yield }
+            if status == "alive" { return .alive }
             guard status == "ok" || status == "ok_simultaneous" else {
                 return .fail("\(expected) refused the connection: \(status.prefix(40))")
             }
@@ -115,19 +122,26 @@ struct Handshake {
             if let missing = Self.missingFlags(flags) { return .fail(missing) }
             peerFlags = flags
             peerCreation = creation
-            let status = admit(peerName)
+            let status = admit(peerName, false)
             let statusMessage = [UInt8(ascii: "s")] + Array(status.utf8)
+            if status == "alive" {
+                stage = 10
+                return .send([statusMessage])
+            }
             guard status == "ok" || status == "ok_simultaneous" else {
                 return .refuse(status: statusMessage, why: "refused \(peerName): \(status)")
             }
-            var challenge: [UInt8] = [UInt8(ascii: "N")]
-            challenge.put64(DistFlag.ours)
-            challenge.put32(ownChallenge)
-            challenge.put32(ownCreation)
-            challenge.put16(UInt16(ownName.utf8.count))
-            challenge += Array(ownName.utf8)
             stage = 1
-            return .send([statusMessage, challenge])
+            return .send([statusMessage, challengeMessage()])
+        case (.acceptor, 10):
+            // After "alive": "true" (its old connection is gone: go on) or "false".
+            guard reader.byte() == UInt8(ascii: "s") else { return .fail("expected true or false after alive") }
+            let answer = String(decoding: reader.rest(), as: UTF8.self)
+            guard answer == "true" else { return .fail("\(peerName) keeps its connection (it answered \(answer.prefix(8)))") }
+            let status = admit(peerName, true)
+            guard status == "ok" else { return .fail("refused \(peerName): \(status)") }
+            stage = 1
+            return .send([challengeMessage()])
         case (.acceptor, 1):
             // send_challenge_reply: 'r', challenge (4), digest (16).
             guard reader.byte() == UInt8(ascii: "r"), let challenge = reader.u32(), let digest = reader.take(16),
@@ -141,6 +155,24 @@ struct Handshake {
         default:
             return .fail("a handshake message after the handshake")
         }
+    }
+
+    /// The acceptor's send_challenge.
+    private func challengeMessage() -> [UInt8] {
+        var challenge: [UInt8] = [UInt8(ascii: "N")]
+        challenge.put64(DistFlag.ours)
+        challenge.put32(ownChallenge)
+        challenge.put32(ownCreation)
+        challenge.put16(UInt16(ownName.utf8.count))
+        challenge += Array(ownName.utf8)
+        return challenge
+    }
+
+    /// The initiator's answer to "alive": "true" goes on (the challenge
+    /// comes next), "false" gives up.
+    mutating func answerAlive(proceed: Bool) -> [UInt8] {
+        if proceed { stage = 1 }
+        return [UInt8(ascii: "s")] + Array((proceed ? "true" : "false").utf8)
     }
 
     /// The refusal when a peer lacks a capability this node relies on.
