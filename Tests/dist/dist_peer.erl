@@ -252,7 +252,7 @@ run(<<"supervise">>, Node, []) ->
 fake_handshake(Port, Node, Cookie, After) ->
     {ok, S} = gen_tcp:connect({127, 0, 0, 1}, Port, [binary, {packet, 2}, {active, false}]),
     Name = list_to_binary("fake_" ++ integer_to_list(erlang:unique_integer([positive])) ++ "@127.0.0.1"),
-    Flags = 16#1 bor 16#4 bor 16#100 bor 16#800 bor 16#10000 bor 16#20000 bor 16#40000 bor 16#1000000 bor 16#2000000,
+    Flags = 16#1 bor 16#4 bor 16#100 bor 16#800 bor 16#10000 bor 16#20000 bor 16#40000 bor 16#80000 bor 16#400000 bor 16#1000000 bor 16#2000000,
     ok = gen_tcp:send(S, <<$N, Flags:64, 1:32, (byte_size(Name)):16, Name/binary>>),
     {ok, <<$s, "ok">>} = gen_tcp:recv(S, 0, 5000),
     {ok, <<$N, _PeerFlags:64, Challenge:32, _Creation:32, NameLen:16, PeerName:NameLen/binary>>} = gen_tcp:recv(S, 0, 5000),

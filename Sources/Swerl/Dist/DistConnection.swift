@@ -110,8 +110,6 @@ final class DistConnection: @unchecked Sendable {
         waiting.wait(until: { $0 }, deadline: deadline) { _, _ in }
         return isUp
     }
-
-    func has(_ flag: UInt64) -> Bool { peerFlags & flag != 0 }
 }
 
 /// The links and monitors that cross one connection.

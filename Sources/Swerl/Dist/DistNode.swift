@@ -134,11 +134,6 @@ final class DistNode: @unchecked Sendable {
         made.withLock { list in list.filter { $0.isUp }.map { $0.peerName } }
     }
 
-    /// Every connection not yet down (for stop).
-    func openConnections() -> [DistConnection] {
-        made.withLock { list in list.filter { !$0.isDown } }
-    }
-
     // MARK: Pids in frames
 
     func writePid(_ pid: UInt64, into frame: inout FrameWriter, via connection: DistConnection) {
@@ -226,13 +221,6 @@ final class DistNode: @unchecked Sendable {
             writeMessage(bytes, term: term, into: &frame)
         }
         return Code.ok
-    }
-
-    /// A term to a remote pid from this node (replies, answers of the node's
-    /// own process).
-    func send(term: Term, to: UInt64, from: UInt64) {
-        let bytes = ExternalTermFormat.encode(term)
-        bytes.withUnsafeBytes { _ = send(to: to, from: from, bytes: $0, term: true) }
     }
 
     // MARK: Signals to remote pids

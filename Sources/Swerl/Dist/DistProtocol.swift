@@ -32,10 +32,11 @@ enum DistFlag {
         | mapTag | bigCreation | sendSender | bigSeqtraceLabels | exitPayload | handshake23 | unlinkId
         | mandatory25Digest | v4NC
 
-    /// What a peer must offer: the forms this node's codec writes and the
-    /// version-6 handshake.
+    /// What a peer must offer: the forms this node's codec writes, the
+    /// version-6 handshake, and the control messages this node sends
+    /// (SEND_SENDER, PAYLOAD_EXIT*, UNLINK_ID: every OTP 23 node has them).
     static let required: UInt64 = extendedReferences | extendedPidsPorts | utf8Atoms | newFloats | mapTag
-        | bigCreation | handshake23
+        | bigCreation | handshake23 | sendSender | exitPayload | unlinkId
 }
 
 enum DistOp {
