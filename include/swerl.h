@@ -1397,6 +1397,127 @@ SWERL_API int swerl_monitor_nodes(swerl_ctx *ctx, int on);
 SWERL_API int swerl_monitor_name(swerl_ctx *ctx, const char *name, const char *node, swerl_ref *out);
 
 /* ------------------------------------------------------------------------ */
+/* Turn groups: processes whose turns a thread of yours runs (since 1.2)     */
+/* ------------------------------------------------------------------------ */
+
+/* A turn group is a set of processes whose callbacks run on a thread of the
+   program's instead of a scheduler: a GUI or game loop, an event loop,
+   Python's dispatcher thread. A group process is a process like any other
+   (mailbox, links, monitors, timers, exit signals, supervision); when it is
+   runnable, no scheduler calls its handler: its turn is queued for the
+   group, and the thread that drives the group runs it, either
+
+     - with its callbacks (swerl_group_run): the library calls init,
+       handle and terminate on the driving thread, as a scheduler would; or
+     - as a batch (swerl_group_take / _finish / _next): the library hands
+       the driving thread up to `max` messages of one process at once, and
+       the thread handles them itself, in order, then hands back what its
+       handler would have returned for each. This spares a callback per
+       message: the shape for a language runtime that calls C through a
+       foreign-function layer (each call into it is costly). init and
+       terminate still run as callbacks, on the driving thread, inside
+       take/finish/next.
+
+   During a turn the process's ctx works as in a scheduler turn (send, link,
+   monitor, spawn, call_async, trap_exit, reply, fail, receive timeout), on
+   the driving thread, and swerl_send and friends send from the process.
+   A group's processes run only while some thread drives the group: one
+   thread at a time, any thread (they may take turns). swerl_runtime_stop,
+   called on a thread that is not driving, drives the groups nobody drives
+   at that moment, so their processes can exit. Blocking in a group
+   callback stalls the group, not the schedulers. A process moves into a
+   group with swerl_group_spawn or swerl_set_group (a supervised child calls
+   it in its init), and out with swerl_set_group(ctx, NULL).
+   At most 64 groups per runtime; they live as long as the runtime. */
+typedef struct swerl_group swerl_group;
+
+/* One process's batch, handed out by swerl_group_take or _next. It lives in
+   the library; it is valid, and `ctx` is the process's context on the
+   driving thread, until swerl_group_finish or the next _next. The driving
+   thread handles messages[0], messages[1], ... in order, as handle() would
+   (messages[i].data is valid until the finish), and:
+     - writes `current = i` before it handles messages[i] (so the ctx calls
+       made while handling it apply to it: a receive timeout, a demonitor
+       with flush);
+     - writes results[i]: SWERL_CONTINUE, SWERL_SKIP, SWERL_STOP or a
+       failure (< 0), what handle() would return;
+     - stops after a STOP or a failure, and after a message it accepted
+       (CONTINUE) that follows one it skipped (selective receive starts again
+       from the oldest message then); the rest go back to the mailbox,
+       unhandled, in their order;
+     - skips a message whose flags have SWERL_MESSAGE_WITHDRAWN (a
+       swerl_demonitor with SWERL_DEMONITOR_FLUSH while handling an earlier
+       one removed it); its result is not read.
+   A TIMEOUT (receive timeout) comes as a batch of one message. */
+typedef struct swerl_turn {
+    swerl_ctx *ctx;                   /* the process's context, until the finish */
+    void *state;                      /* its state, as handle() receives it */
+    swerl_pid pid;
+    const swerl_message *messages;    /* `count` messages, oldest first */
+    int32_t *results;                 /* written by the driving thread */
+    uint32_t count;
+    uint32_t current;                 /* written by the driving thread */
+} swerl_turn;
+
+/* swerl_message.flags in a batch: removed while an earlier message was
+   handled; skip it. Since 1.2. */
+#define SWERL_MESSAGE_WITHDRAWN 0x2u
+
+/* Create a group named `name` (1..SWERL_NAME_MAX bytes; for reports).
+   Errors: EINVAL (NULL, bad name), ELIMIT (64 groups), ESTOPPED. Any thread. */
+SWERL_API int swerl_group_create(swerl_runtime *rt, const char *name, swerl_group **out);
+
+/* swerl_spawn into group `g`: its init runs on the thread that drives the
+   group, before any message. As swerl_spawn otherwise (same errors);
+   SWERL_SPAWN_BLOCKING is not allowed with it (EINVAL). Any thread. */
+SWERL_API int swerl_group_spawn(swerl_group *g, const swerl_behavior *b, void *arg,
+                                const swerl_spawn_opts *opts, swerl_pid *out);
+
+/* Move the calling process into group `g` (NULL: back to the schedulers)
+   from its next turn on. Returns 0, or ECTX, EINVAL (a group of another
+   runtime). */
+SWERL_API int swerl_set_group(swerl_ctx *ctx, swerl_group *g);
+
+/* Run up to `max_turns` turns of the group's processes on the calling
+   thread, with their callbacks, waiting up to `timeout_ms` for the first
+   (0: only what is queued now; SWERL_INFINITY: no limit). Returns how many
+   turns ran (0: none came in time, or swerl_group_wake), or ESTOPPED once
+   the runtime has stopped, EINVAL (NULL), EINPROC (inside a callback). */
+SWERL_API int swerl_group_run(swerl_group *g, uint32_t max_turns, uint32_t timeout_ms);
+
+/* Take the next runnable process's batch of up to `max_messages` messages
+   (1..1024), waiting up to `timeout_ms` for one. Returns 1 and *out, 0 when
+   none came in time (or swerl_group_wake), ESTOPPED once the runtime has
+   stopped, EINVAL (NULL, max_messages out of range, the calling thread
+   holds a batch of this group already), EINPROC (inside a callback). */
+SWERL_API int swerl_group_take(swerl_group *g, uint32_t max_messages, uint32_t timeout_ms,
+                               swerl_turn **out);
+
+/* Hand back `turn` with results[0 .. handled) written: what they say is
+   done (the process exits after a STOP or failure: terminate runs here),
+   and the messages from `handled` on go back to the mailbox. Returns 0, or
+   EINVAL (NULL, not the batch this thread holds, handled > count). */
+SWERL_API int swerl_group_finish(swerl_turn *turn, uint32_t handled);
+
+/* swerl_group_finish(done, handled) when `done` is not NULL, then
+   swerl_group_take(g, max_messages, timeout_ms, out): one call per batch.
+   Returns as swerl_group_take; a finish error comes first. */
+SWERL_API int swerl_group_next(swerl_group *g, swerl_turn *done, uint32_t handled,
+                               uint32_t max_messages, uint32_t timeout_ms, swerl_turn **out);
+
+/* A file descriptor that is readable while turns of the group are queued
+   (an eventfd), for poll/epoll/select or an event loop: when it is
+   readable, drive with timeout 0 until nothing is left (which also clears
+   it). Owned by the group: do not close it. Returns it, or EINVAL, ENOMEM
+   (no descriptor could be made). */
+SWERL_API int swerl_group_fd(swerl_group *g);
+
+/* Make one waiting (or the next) swerl_group_run / _take / _next on `g`
+   return 0 at once: to wake the driving thread for the program's own
+   reasons (its loop must quit, a signal came). Any thread. */
+SWERL_API int swerl_group_wake(swerl_group *g);
+
+/* ------------------------------------------------------------------------ */
 /* Introspection                                                             */
 /* ------------------------------------------------------------------------ */
 

@@ -13,46 +13,55 @@ import Swerl
                            _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
                            _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
     handedOut {
-        let function = "swerl_spawn"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let behavior else { return null(function, "b (the behaviour)") }
-        guard let out else { return null(function, "out") }
-        guard let given = StructSizes.read(behavior, defaults: swerl_behavior()) else {
-            return badSize(function, "b", behavior.pointee.size, "swerl_behavior",
-                           expected: MemoryLayout<swerl_behavior>.size)
-        }
-        guard given.handle != nil else { return invalid(function, "b->handle is NULL: a behaviour needs one") }
-        var options = swerl_spawn_opts()
-        swerl_spawn_opts_init(&options)
-        if let opts {
-            guard let read = StructSizes.read(opts, defaults: options) else {
-                return badSize(function, "opts", opts.pointee.size, "swerl_spawn_opts",
-                               expected: MemoryLayout<swerl_spawn_opts>.size)
-            }
-            options = read
-        }
-        let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT | SWERL_SPAWN_BLOCKING)
-        guard options.flags & ~known == 0 else {
-            return invalid(function, "opts->flags has unknown bits 0x\(String(options.flags & ~known, radix: 16))")
-        }
-        guard options.overflow <= UInt32(SWERL_OVERFLOW_KILL) else {
-            return invalid(function, "opts->overflow is \(options.overflow): use SWERL_OVERFLOW_REJECT, "
-                + "_DROP_OLDEST or _KILL")
-        }
-        if options.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 && options.monitor_ref == nil {
-            return invalid(function, "SWERL_SPAWN_MONITOR needs opts->monitor_ref (where the monitor's ref goes)")
-        }
-        var registered: String? = nil
-        if options.name != nil {
-            guard let valid = name(options.name) else { return invalid(function, nameProblem(options.name)) }
-            registered = valid
-        }
-        let (code, pid) = engine.spawn(behavior: given, arg: arg, flags: options.flags, name: registered,
-                                       mailboxLimit: options.mailbox_limit, overflow: options.overflow,
-                                       monitorRef: options.monitor_ref)
-        if code == 0 { out.pointee = pid }
-        return code
+        guard let engine = engine(rt) else { return null("swerl_spawn", "rt") }
+        return spawn("swerl_spawn", engine, behavior, arg, opts, out, group: nil)
     }
+}
+
+/// swerl_spawn and swerl_group_spawn: the arguments checked, then the spawn.
+func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl_behavior>?,
+           _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
+           _ out: UnsafeMutablePointer<swerl_pid>?, group: TurnGroup?) -> CInt {
+    guard let behavior else { return null(function, "b (the behaviour)") }
+    guard let out else { return null(function, "out") }
+    guard let given = StructSizes.read(behavior, defaults: swerl_behavior()) else {
+        return badSize(function, "b", behavior.pointee.size, "swerl_behavior",
+                       expected: MemoryLayout<swerl_behavior>.size)
+    }
+    guard given.handle != nil else { return invalid(function, "b->handle is NULL: a behaviour needs one") }
+    var options = swerl_spawn_opts()
+    swerl_spawn_opts_init(&options)
+    if let opts {
+        guard let read = StructSizes.read(opts, defaults: options) else {
+            return badSize(function, "opts", opts.pointee.size, "swerl_spawn_opts",
+                           expected: MemoryLayout<swerl_spawn_opts>.size)
+        }
+        options = read
+    }
+    let known = UInt32(SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR | SWERL_SPAWN_TRAP_EXIT | SWERL_SPAWN_BLOCKING)
+    guard options.flags & ~known == 0 else {
+        return invalid(function, "opts->flags has unknown bits 0x\(String(options.flags & ~known, radix: 16))")
+    }
+    if group != nil && options.flags & UInt32(SWERL_SPAWN_BLOCKING) != 0 {
+        return invalid(function, "SWERL_SPAWN_BLOCKING puts the process on the blocking pool, not in the group")
+    }
+    guard options.overflow <= UInt32(SWERL_OVERFLOW_KILL) else {
+        return invalid(function, "opts->overflow is \(options.overflow): use SWERL_OVERFLOW_REJECT, "
+            + "_DROP_OLDEST or _KILL")
+    }
+    if options.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 && options.monitor_ref == nil {
+        return invalid(function, "SWERL_SPAWN_MONITOR needs opts->monitor_ref (where the monitor's ref goes)")
+    }
+    var registered: String? = nil
+    if options.name != nil {
+        guard let valid = name(options.name) else { return invalid(function, nameProblem(options.name)) }
+        registered = valid
+    }
+    let (code, pid) = engine.spawn(behavior: given, arg: arg, flags: options.flags, name: registered,
+                                   mailboxLimit: options.mailbox_limit, overflow: options.overflow,
+                                   monitorRef: options.monitor_ref, group: group)
+    if code == 0 { out.pointee = pid }
+    return code
 }
 
 @c public func swerl_self(_ ctx: OpaquePointer?) -> swerl_pid {

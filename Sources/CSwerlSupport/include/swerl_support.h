@@ -65,6 +65,13 @@ int swerlrt_thread_is_waiting(int tid);
    export accept4). */
 int swerlrt_accept(int fd);
 
+/* An eventfd (non-blocking, close-on-exec) for a turn group's readiness,
+   or -1 and errno; signal adds 1, clear empties it (Glibc's module does not
+   export sys/eventfd.h). */
+int swerlrt_eventfd(void);
+void swerlrt_eventfd_signal(int fd);
+void swerlrt_eventfd_clear(int fd);
+
 /* fork_safety.c clears, in a forked child, the Swift runtime's cached thread
    id of the thread that forked. For tests: how many such caches the calling
    thread has (0 when they cannot be found), and the first one's value (0 =

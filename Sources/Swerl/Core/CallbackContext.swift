@@ -13,6 +13,9 @@ struct CallbackContext {
     /// The context this one interrupted (nested callbacks), restored on leave.
     var previous: UnsafeMutableRawPointer?
     var previousToken: UInt = 0
+    /// The batch the process's messages were handed out in, when a turn
+    /// group's thread handles them (TurnBatch).
+    var batch: Unmanaged<TurnBatch>? = nil
 }
 
 typealias ContextPointer = UnsafeMutablePointer<CallbackContext>

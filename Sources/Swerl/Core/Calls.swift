@@ -205,6 +205,11 @@ extension Engine {
         }
         let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
         if worker.kind == .blocking { return nil }
+        if worker.kind == .group {
+            return ErrorDetail.failing(Code.inProcess, "\(function) in a turn group's callback would stop every "
+                + "process of the group: \(instead.map { "use \($0), or " } ?? "")"
+                + "spawn the process with SWERL_SPAWN_BLOCKING, whose callbacks may block")
+        }
         return ErrorDetail.failing(Code.inProcess, "\(function) on a scheduler thread (in a process callback or "
             + "a hook) would stop every process queued there: \(instead.map { "use \($0), or " } ?? "")"
             + "spawn the process with SWERL_SPAWN_BLOCKING, whose callbacks may block")

@@ -65,6 +65,11 @@ extension Engine {
         return context.setBlocking(on)
     }
 
+    package static func setGroup(_ raw: UnsafeRawPointer?, _ group: TurnGroup?) -> Int32 {
+        guard let context = CallbackContexts.validate(raw) else { return badContext() }
+        return context.setGroup(group)
+    }
+
     package static func monitor(_ raw: UnsafeRawPointer?, _ pid: UInt64) -> (Int32, UInt64) {
         guard let context = CallbackContexts.validate(raw) else { return (badContext(), 0) }
         return context.monitor(pid)

@@ -26,6 +26,8 @@ package final class Engine: @unchecked Sendable {
     let asymmetricFence = swerlrt_asymmetric_fence_init() == 1
     private(set) var turnMonitor: TurnMonitor! = nil
     private(set) var blockingPool: BlockingPool! = nil
+    /// Turn groups: processes whose turns threads of the program run.
+    let groups = TurnGroups()
     let crashReports = CrashReports()
     /// Spare message nodes the schedulers' pools share (NodePool).
     let nodeDepot = NodeDepot()
@@ -114,6 +116,16 @@ package final class Engine: @unchecked Sendable {
         Pids.returnTag(tag)
     }
 
+    /// A unique worker id (the high bits of ctx tokens).
+    func nextWorkerIdentifier() -> UInt {
+        nextWorkerId.add(1, ordering: .relaxed).oldValue
+    }
+
+    /// Every worker that may hold counts: the threads', and the groups'.
+    var countingWorkers: [Worker] {
+        workers.withLock { $0 } + groups.all.map(\.worker)
+    }
+
     /// A worker, listed so that stop joins it; the caller starts it.
     func makeWorker(kind: Worker.Kind, holding scheduler: Scheduler?) -> Worker {
         let id = nextWorkerId.add(1, ordering: .relaxed).oldValue
@@ -160,7 +172,7 @@ package final class Engine: @unchecked Sendable {
     @inline(__always)
     func schedule(_ process: ProcessPointer) {
         if let raw = swerlrt_get_worker(),
-           process.pointee.lastScheduler.load(ordering: .relaxed) != ProcessBlock.blockingHome {
+           ProcessBlock.isSchedulerHome(process.pointee.lastScheduler.load(ordering: .relaxed)) {
             // Guaranteed reference: no retain/release on this path.
             let placed = Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { current -> Bool in
                 guard current.engine === self else { return false }
@@ -173,11 +185,12 @@ package final class Engine: @unchecked Sendable {
     }
 
     /// Makes `process` runnable where it lives: the scheduler that last ran
-    /// it, or the blocking pool (any thread).
+    /// it, the blocking pool or its turn group (any thread).
     func pushHome(_ process: ProcessPointer) {
         let home = process.pointee.lastScheduler.load(ordering: .relaxed)
+        if ProcessBlock.isSchedulerHome(home) { return schedulers[Int(home)].pushRemote(process) }
         if home == ProcessBlock.blockingHome { return blockingPool.push(process) }
-        schedulers[Int(home)].pushRemote(process)
+        groups.group(at: Int(home & ~ProcessBlock.groupHomeBase))!.push(process)
     }
 
     /// Pushes a node into a live process's mailbox and schedules it if it
@@ -333,9 +346,10 @@ package final class Engine: @unchecked Sendable {
     /// swerl_spawn. Returns the pid or an error.
     package func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
                        name: String?, mailboxLimit: UInt32, overflow: UInt32,
-                       monitorRef: UnsafeMutablePointer<UInt64>?) -> (Int32, UInt64) {
+                       monitorRef: UnsafeMutablePointer<UInt64>?, group: TurnGroup? = nil) -> (Int32, UInt64) {
         let result = spawn(behavior: behavior, arg: arg, flags: flags, name: name, mailboxLimit: mailboxLimit,
-                           overflow: overflow, monitorRef: monitorRef, startNow: false, supervisor: false)
+                           overflow: overflow, monitorRef: monitorRef, startNow: false, supervisor: false,
+                           group: group)
         return (result.code, result.pid)
     }
 
@@ -353,7 +367,8 @@ package final class Engine: @unchecked Sendable {
     /// supervisor API.
     func spawn(behavior: swerl_behavior, arg: UnsafeMutableRawPointer?, flags: UInt32,
                name: String?, mailboxLimit: UInt32, overflow: UInt32,
-               monitorRef: UnsafeMutablePointer<UInt64>?, startNow: Bool, supervisor: Bool) -> SpawnResult {
+               monitorRef: UnsafeMutablePointer<UInt64>?, startNow: Bool, supervisor: Bool,
+               group: TurnGroup? = nil) -> SpawnResult {
         if let name, let invalid = invalidName(name, in: "spawn") { return SpawnResult(code: invalid, pid: 0) }
         if !acceptsSpawns { return SpawnResult(code: Code.stopped, pid: 0) }
         let context = CallbackContexts.current
@@ -401,7 +416,9 @@ package final class Engine: @unchecked Sendable {
         block.pointee.infoTrapExit.store(flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0 ? 1 : 0, ordering: .relaxed)
         block.pointee.infoHandled.store(0, ordering: .relaxed)
         block.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
-        if flags & UInt32(SWERL_SPAWN_BLOCKING) != 0 {
+        if let group {
+            block.pointee.lastScheduler.store(group.home, ordering: .relaxed)
+        } else if flags & UInt32(SWERL_SPAWN_BLOCKING) != 0 {
             block.pointee.lastScheduler.store(ProcessBlock.blockingHome, ordering: .relaxed)
         } else if let worker = context?.pointee.worker?.takeUnretainedValue(), worker.engine === self,
                   let index = worker.schedulerIndex {
@@ -519,7 +536,7 @@ package final class Engine: @unchecked Sendable {
         stats.processes = UInt64(max(0, table.live.load(ordering: .relaxed)))
         stats.spawned = spawned.load(ordering: .relaxed)
         stats.exited = exited.load(ordering: .relaxed)
-        stats.messages_sent = workers.withLock { $0 }.reduce(foreignSent.load(ordering: .relaxed)) {
+        stats.messages_sent = countingWorkers.reduce(foreignSent.load(ordering: .relaxed)) {
             $0 &+ $1.messagesSent.load(ordering: .relaxed)
         }
         stats.dead_letters = deadLetters.load(ordering: .relaxed)
@@ -528,7 +545,7 @@ package final class Engine: @unchecked Sendable {
         stats.escalations = escalations.load(ordering: .relaxed)
         stats.messages_rejected = mailboxRefusals.load(ordering: .relaxed)
             &+ memoryBudget.refusals.load(ordering: .relaxed)
-        stats.memory_used = UInt64(memoryBudget.used(workers.withLock { $0 }))
+        stats.memory_used = UInt64(memoryBudget.used(countingWorkers))
         return stats
     }
 }

@@ -24,7 +24,10 @@ extension Engine {
             // order; then everything else.
             let roots = rootSupervisors.withLock { $0 }
             for pid in roots { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            while !rootSupervisors.withLock({ $0.isEmpty }) && monotonicNanos() < deadline { usleep(500) }
+            while !rootSupervisors.withLock({ $0.isEmpty }) && monotonicNanos() < deadline {
+                driveIdleGroups()
+                usleep(500)
+            }
             for pid in livePids() { _ = exit(pid, reason: Reason.shutdown, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
             if !waitForNoProcesses(until: deadline) {
                 for pid in livePids() { _ = exit(pid, reason: Reason.kill, detail: UnsafeRawBufferPointer(start: nil, count: 0)) }
@@ -35,6 +38,7 @@ extension Engine {
                 }
             }
             state.store(State.stopped.rawValue, ordering: .releasing)
+            for group in groups.all { group.stop() }
             if result == Code.ok {
                 endThreads()
                 timerTable.removeAll()
@@ -122,6 +126,7 @@ extension Engine {
     private func waitForNoProcesses(until deadline: UInt64) -> Bool {
         while table.live.load(ordering: .acquiring) > 0 {
             if monotonicNanos() >= deadline { return false }
+            driveIdleGroups()
             usleep(500)
         }
         return true
@@ -144,7 +149,8 @@ extension Engine {
             if live <= 0 { return [] }
             let now = monotonicNanos()
             var stuck: [StuckTurn] = []
-            for worker in workers.withLock({ $0 }) {
+            driveIdleGroups()
+            for worker in countingWorkers {
                 let pid = worker.runningPid.load(ordering: .relaxed)
                 let turns = worker.turns.load(ordering: .relaxed)
                 let key = ObjectIdentifier(worker)

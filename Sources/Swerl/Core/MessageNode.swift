@@ -73,6 +73,9 @@ struct MessageNode: ~Copyable {
     var charged: Bool
     /// The payload is an Erlang term (SWERL_MESSAGE_TERM), not plain bytes.
     var term: Bool = false
+    /// Handed to a turn group's thread in a batch (TurnBatch): not removed
+    /// from the mailbox until the batch is finished.
+    var batched: Bool = false
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>

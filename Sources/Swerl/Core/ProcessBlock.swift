@@ -27,6 +27,13 @@ struct ProcessBlock: ~Copyable {
     static let alignment = 64
     /// `lastScheduler` of a blocking process (SWERL_SPAWN_BLOCKING).
     static let blockingHome = UInt32.max
+    /// `lastScheduler` of a process of turn group i: `groupHomeBase | i`.
+    static let groupHomeBase: UInt32 = 0x8000_0000
+
+    /// Whether a `lastScheduler` value is a scheduler's index (not the
+    /// blocking pool, not a turn group).
+    @inline(__always)
+    static func isSchedulerHome(_ home: UInt32) -> Bool { home < groupHomeBase }
 
     // --- line 0: senders (any thread) ---------------------------------------
     /// Run-queue link. Must stay the first field (InboundQueue's contract).
@@ -76,7 +83,8 @@ struct ProcessBlock: ~Copyable {
     var mailLast: NodePointer? = nil
     var mailCount = 0
     var offerAfter: NodePointer? = nil
-    /// The message the handler is looking at now: never removed under it.
+    /// The message the handler is looking at now: never removed under it
+    /// (nor are the messages of a turn group's batch: MessageNode.batched).
     var offering: NodePointer? = nil
 
     var links = PidSet()
@@ -240,7 +248,7 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         var previous: NodePointer? = nil
         var cursor = pointee.mailFirst
         while let node = cursor {
-            if node != pointee.offering && predicate(node) {
+            if node != pointee.offering && !node.pointee.batched && predicate(node) {
                 unlinkMail(node, previous: previous)
                 return node
             }

@@ -74,6 +74,20 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         return wasBlocking ? 1 : 0
     }
 
+    /// swerl_set_group: the process's turns run in `group` (nil: on the
+    /// schedulers) from its next turn on.
+    func setGroup(_ group: TurnGroup?) -> Int32 {
+        if let group, group.engine !== engine {
+            return ErrorDetail.failing(Code.invalid, "swerl_set_group: the group belongs to another runtime")
+        }
+        let home = group?.home
+            ?? UInt32(pointee.worker?.takeUnretainedValue().schedulerIndex
+                      ?? engine.roundRobin.add(1, ordering: .relaxed).oldValue % engine.schedulers.count)
+        // Only its turn's holder writes it (see setBlocking).
+        process.pointee.lastScheduler.store(home, ordering: .relaxed)
+        return Code.ok
+    }
+
     /// OTP-23..26.
     func monitor(_ pid: UInt64) -> (Int32, UInt64) {
         let me = process
@@ -109,14 +123,23 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
             engine.signal(NodeKind.sigDemonitor, to: target, from: me.pointee.ownPid, ref: ref)
             found = true
         }
-        if flush, let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.pointee.ref == ref }) {
-            me.discard(queued)
+        if flush {
+            if let batch = pointee.batch, batch.takeUnretainedValue().withdrawDown(ref) {
+                return info ? (found ? 1 : 0) : Code.ok
+            }
+            if let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.pointee.ref == ref }) {
+                me.discard(queued)
+            }
         }
         return info ? (found ? 1 : 0) : Code.ok
     }
 
     func setReceiveTimeout(_ millis: UInt32) {
-        process.pointee.timeoutRequest = millis
+        if let batch = pointee.batch {
+            batch.takeUnretainedValue().requestTimeout(millis)
+        } else {
+            process.pointee.timeoutRequest = millis
+        }
     }
 
     func fail(reason: Int32, detail: UnsafeRawBufferPointer) {

@@ -22,7 +22,7 @@ extension Worker {
     func runTurn(_ process: ProcessPointer) {
         if let index = schedulerIndex {
             let home = process.pointee.lastScheduler.load(ordering: .relaxed)
-            if home != UInt32(truncatingIfNeeded: index) && home != ProcessBlock.blockingHome {
+            if home != UInt32(truncatingIfNeeded: index) && ProcessBlock.isSchedulerHome(home) {
                 process.pointee.lastScheduler.store(UInt32(truncatingIfNeeded: index), ordering: .relaxed)
             }
         }
@@ -46,11 +46,10 @@ extension Worker {
             offer(node, to: process, context)
             budget -= 1 + Int(truncatingIfNeeded: messagesSent.load(ordering: .relaxed) &- sentBefore)
             // A scheduler taken over while the handler ran, or a process
-            // that became (or stopped being) a blocking one: end the turn
-            // here; the process goes on where it now belongs.
+            // that moved (to or from the blocking pool or a turn group): end
+            // the turn here; the process goes on where it now belongs.
             if budget <= 0 || (kind == .scheduler && !holdsScheduler) { break }
-            if (process.pointee.lastScheduler.load(ordering: .relaxed) == ProcessBlock.blockingHome)
-                != (kind == .blocking) { break }
+            if !runsHere(process.pointee.lastScheduler.load(ordering: .relaxed)) { break }
         }
         if process.pointee.dying { finishExit(process, context) }
         leaveContext(context)
@@ -60,7 +59,7 @@ extension Worker {
 
     /// Ends a turn: keep the process queued if it has work, else give the
     /// scheduling token back.
-    private func releaseToken(_ process: ProcessPointer) {
+    func releaseToken(_ process: ProcessPointer) {
         let alive = process.pointee.ownPid != 0
         if alive {
             if process.nextOffer() != nil || receiveTimeoutDue(process) {
@@ -75,14 +74,14 @@ extension Worker {
         }
     }
 
-    /// A process this worker ran that has more to do: a blocking one back to
-    /// the pool, any other onto the held scheduler (or its home).
+    /// A process this worker ran that has more to do: a scheduled one onto
+    /// the held scheduler (or its home), any other back to its pool or group.
     @inline(__always)
     private func requeue(_ process: ProcessPointer) {
-        if process.pointee.lastScheduler.load(ordering: .relaxed) == ProcessBlock.blockingHome {
-            engine.blockingPool.push(process)
-        } else {
+        if ProcessBlock.isSchedulerHome(process.pointee.lastScheduler.load(ordering: .relaxed)) {
             makeRunnable(process)
+        } else {
+            engine.pushHome(process)
         }
     }
 
@@ -104,7 +103,7 @@ extension Worker {
 
     // MARK: Inbound signals
 
-    private func drain(_ process: ProcessPointer, _ context: ContextPointer) {
+    func drain(_ process: ProcessPointer, _ context: ContextPointer) {
         guard let chain = InboundQueue.takeAll(process.pointee.inbound, leave: InboundQueue.activeEmpty) else { return }
         var cursor: NodePointer? = chain.first.assumingMemoryBound(to: MessageNode.self)
         while let node = cursor {
@@ -293,7 +292,7 @@ extension Worker {
 
     // MARK: Handling messages
 
-    private func offer(_ node: NodePointer, to process: ProcessPointer, _ context: ContextPointer) {
+    func offer(_ node: NodePointer, to process: ProcessPointer, _ context: ContextPointer) {
         var message = swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
                                     ref: node.pointee.ref,
                                     data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
@@ -322,7 +321,7 @@ extension Worker {
     /// After a callback that accepted something: the receive timeout and the
     /// handler's verdict.
     @inline(__always)
-    private func concludeCallback(_ process: ProcessPointer, result: Int32) {
+    func concludeCallback(_ process: ProcessPointer, result: Int32) {
         if let request = process.pointee.timeoutRequest {
             armReceiveTimeout(process, request)
         } else {
@@ -345,7 +344,7 @@ extension Worker {
 
     // MARK: Receive timeout (OTP-13)
 
-    private func armReceiveTimeout(_ process: ProcessPointer, _ millis: UInt32) {
+    func armReceiveTimeout(_ process: ProcessPointer, _ millis: UInt32) {
         process.pointee.timeoutRequest = nil
         if millis == SWERL_INFINITY {
             process.pointee.timeoutArmed = false
@@ -371,19 +370,26 @@ extension Worker {
     /// At the point where the process would wait: deliver TIMEOUT if due,
     /// else make sure one timer entry will wake it. true: TIMEOUT delivered.
     private func checkReceiveTimeout(_ process: ProcessPointer, _ context: ContextPointer) -> Bool {
+        guard receiveTimeoutFires(process) else { return false }
+        var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0, flags: 0)
+        let token = callbackToken(context)
+        let outer = beginUserCode()
+        let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
+        endUserCode(outer)
+        process.pointee.handled &+= 1
+        concludeCallback(process, result: result)
+        return true
+    }
+
+    /// Whether the receive timeout is due now (then it is consumed: the
+    /// caller delivers TIMEOUT); if it is armed but not due, makes sure one
+    /// timer entry will wake the process.
+    func receiveTimeoutFires(_ process: ProcessPointer) -> Bool {
         guard process.pointee.timeoutArmed else { return false }
-        let now = monotonicNanos()
-        if now >= process.pointee.timeoutDeadline {
+        if monotonicNanos() >= process.pointee.timeoutDeadline {
             process.pointee.timeoutArmed = false
             process.pointee.offerAfter = nil  // the timeout ends the receive: next offer from the oldest
-            var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0, flags: 0)
             process.pointee.timeoutRequest = nil
-            let token = callbackToken(context)
-            let outer = beginUserCode()
-            let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
-            endUserCode(outer)
-            process.pointee.handled &+= 1
-            concludeCallback(process, result: result)
             return true
         }
         if !process.pointee.timeoutInFlight {
@@ -400,7 +406,7 @@ extension Worker {
     /// its name goes (before anyone is told, OTP-10), and its links,
     /// monitors, timers and calls are settled. The block returns to the free
     /// list last; this turn keeps the scheduling token until it gives it back.
-    private func finishExit(_ process: ProcessPointer, _ context: ContextPointer) {
+    func finishExit(_ process: ProcessPointer, _ context: ContextPointer) {
         let pid = process.pointee.ownPid
         let reason = process.pointee.exitReason
         let detail = process.pointee.exitDetail

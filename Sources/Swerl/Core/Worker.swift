@@ -5,7 +5,9 @@
 // with its queue, timers and loop, to a spare worker, while the blocked one
 // keeps the handler. When that handler returns, its worker ends the turn
 // without the scheduler and becomes a spare itself. Workers of the
-// blocking pool hold no scheduler at all.
+// blocking pool hold no scheduler at all, nor does the worker of a turn
+// group, whose thread is not ours: the program's thread that drives the
+// group acts as it while it does (TurnGroup).
 //
 // Handing a scheduler over safely. Its holder touches the scheduler's
 // holder-only state (local queue, heap, loop) without atomics, but never
@@ -27,7 +29,7 @@ import Glibc
 import Synchronization
 
 final class Worker: @unchecked Sendable {
-    enum Kind { case scheduler, blocking }
+    enum Kind { case scheduler, blocking, group }
 
     /// detachRequest values.
     enum Detach {
@@ -46,6 +48,10 @@ final class Worker: @unchecked Sendable {
     let id: UInt
     /// Whether membarrier makes the holder's side of the fence a compiler barrier.
     let asymmetricFence: Bool
+    /// A turn group's worker: the `lastScheduler` of its processes.
+    let groupHome: UInt32
+    /// A turn group's worker: its group (which owns the worker).
+    unowned(unsafe) var group: TurnGroup? = nil
 
     // --- published: the owner stores, others load -------------------------
     /// Messages sent from this thread (one writer: no RMW).
@@ -87,10 +93,11 @@ final class Worker: @unchecked Sendable {
     /// (so a sender cannot flood a receiver that handles one per unit).
     static let turnBudget = 4000
 
-    init(engine: Engine, kind: Kind, id: UInt, holding scheduler: Scheduler?) {
+    init(engine: Engine, kind: Kind, id: UInt, holding scheduler: Scheduler?, groupHome: UInt32 = 0) {
         self.engine = engine
         self.kind = kind
         self.id = id
+        self.groupHome = groupHome
         asymmetricFence = engine.asymmetricFence
         held = scheduler.map { Unmanaged.passUnretained($0) }
         contexts = .allocate(capacity: Self.contextRing)
@@ -117,9 +124,7 @@ final class Worker: @unchecked Sendable {
     // MARK: Thread
 
     func start() {
-        for slot in 0..<Self.contextRing {
-            contexts[slot].worker = Unmanaged.passUnretained(self)
-        }
+        bindContexts()
         let me = Unmanaged.passRetained(self).toOpaque()
         // The thread keeps the runtime alive while it runs, so the runtime is
         // never freed under a worker, whoever lets go of it last.
@@ -132,6 +137,13 @@ final class Worker: @unchecked Sendable {
             return nil
         }, me)
         precondition(status == 0, "swerl: cannot create a runtime thread (\(status))")
+    }
+
+    /// Points the callback contexts at this worker (before its first turn).
+    func bindContexts() {
+        for slot in 0..<Self.contextRing {
+            contexts[slot].worker = Unmanaged.passUnretained(self)
+        }
     }
 
     func join() {
@@ -157,6 +169,8 @@ final class Worker: @unchecked Sendable {
             }
         case .blocking:
             engine.blockingPool.serve(self)
+        case .group:
+            preconditionFailure("a turn group's worker has no thread of its own")
         }
         engine.config.on_thread_stop?(engine.config.thread_user)
         engine.retire(self)
@@ -186,10 +200,21 @@ final class Worker: @unchecked Sendable {
         }
     }
 
-    private func runAfterTurn() {
+    func runAfterTurn() {
         let work = afterTurn
         afterTurn.removeAll(keepingCapacity: true)
         for item in work { item() }
+    }
+
+    /// Whether a process whose `lastScheduler` is `home` has its turns run by
+    /// this worker's kind.
+    @inline(__always)
+    func runsHere(_ home: UInt32) -> Bool {
+        switch kind {
+        case .scheduler: return ProcessBlock.isSchedulerHome(home)
+        case .blocking: return home == ProcessBlock.blockingHome
+        case .group: return home == groupHome
+        }
     }
 
     /// CPU time this worker's thread has used (any thread may ask), or nil.
@@ -350,6 +375,7 @@ final class Worker: @unchecked Sendable {
     @inline(__always)
     func leaveContext(_ context: UnsafeMutablePointer<CallbackContext>) {
         context.pointee.process = nil
+        context.pointee.batch = nil
         swerlrt_set_ctx(context.pointee.previous)
         swerlrt_set_token(context.pointee.previousToken)
         context.pointee.previous = nil

@@ -1,0 +1,363 @@
+// A turn group: processes whose turns a thread of the program's runs, not
+// a scheduler (swerl_group_*): Python's dispatcher, a GUI or game loop, an
+// event loop. A group process is a process like any other (mailbox, links,
+// monitors, timers, supervisors); only where its turns run differs. When
+// one becomes runnable it is queued here, and the thread that drives the
+// group takes it: either it runs the turn with the behaviour's callbacks
+// (swerl_group_run, as a scheduler would), or it is handed the turn's
+// messages as a batch and handles them itself (TurnBatch,
+// swerl_group_next), which spares a foreign-function call per message.
+//
+// One FIFO of runnable processes under a mutex, linked through the blocks'
+// run links, as the blocking pool's: a push happens only when a process
+// goes from idle to runnable, and the driving thread mostly pushes to
+// itself. One thread drives at a time (`driving`), acting as the group's
+// Worker: its thread-local worker and node pool are the group's for the
+// time of a turn and are given back after, so any thread may drive, one
+// after another. A thread that waits spins briefly first (a wake-up across
+// threads costs tens of microseconds on a VM), then sleeps on the
+// condition; an event loop that cannot block polls the group's eventfd.
+
+import CSwerl
+import CSwerlSupport
+import Glibc
+import Synchronization
+
+package final class TurnGroup: @unchecked Sendable {
+    unowned(unsafe) let engine: Engine
+    let index: Int
+    let name: String
+    /// The `lastScheduler` of its processes.
+    let home: UInt32
+    /// What the driving thread acts as while it runs a turn.
+    let worker: Worker
+    /// The node pool the driving thread allocates from meanwhile.
+    private let pool: UnsafeMutablePointer<UInt>
+    /// The batch of a turn handed out (swerl_group_take).
+    let batch: TurnBatch
+
+    /// How long a thread about to wait spins first.
+    static let spinNanos: UInt64 = 50_000
+
+    private struct State {
+        var first: ProcessPointer? = nil
+        var last: ProcessPointer? = nil
+        var driving = false
+        var sleepers = 0
+        /// swerl_group_wake calls not yet seen by a waiting thread.
+        var wakeRequests = 0
+        /// The eventfd, once asked for; whether it was signalled since the
+        /// queue was last seen empty.
+        var eventFd: Int32 = -1
+        var fdSignalled = false
+        var stopped = false
+    }
+    private let state = ConditionLock(State())
+    /// Queued processes, for the spinning thread to look at without the lock.
+    private let queued = Atomic<Int>(0)
+    private let wakeRequested = Atomic<Bool>(false)
+
+    init(engine: Engine, index: Int, name: String, workerId: UInt) {
+        self.engine = engine
+        pool = NodePool.makePool(depot: engine.nodeDepot)
+        self.index = index
+        self.name = name
+        home = ProcessBlock.groupHomeBase | UInt32(index)
+        worker = Worker(engine: engine, kind: .group, id: workerId, holding: nil, groupHome: home)
+        worker.bindContexts()
+        batch = TurnBatch()
+        worker.group = self
+    }
+
+    deinit {
+        NodePool.destroyPool(pool)
+        state.withLock { if $0.eventFd >= 0 { close($0.eventFd) } }
+    }
+
+    // MARK: The queue
+
+    /// Queues a runnable process of this group (its token taken by the caller).
+    func push(_ process: ProcessPointer) {
+        process.pointee.runLink.store(0, ordering: .relaxed)
+        var signal: Int32 = -1
+        let wake = state.withLock { state -> Bool in
+            if let last = state.last {
+                last.pointee.runLink.store(UInt(bitPattern: process), ordering: .relaxed)
+            } else {
+                state.first = process
+            }
+            state.last = process
+            queued.add(1, ordering: .relaxed)
+            if state.eventFd >= 0 && !state.fdSignalled {
+                state.fdSignalled = true
+                signal = state.eventFd
+            }
+            return state.sleepers > 0
+        }
+        if wake { state.update { _ in } }
+        if signal >= 0 { swerlrt_eventfd_signal(signal) }
+    }
+
+    enum Taken {
+        case process(ProcessPointer)
+        /// Nothing within the timeout, or swerl_group_wake.
+        case nothing
+        case stopped
+    }
+
+    /// Waits up to `timeoutMillis` (SWERL_INFINITY: no limit) for a
+    /// runnable process and the right to drive; the caller then runs its
+    /// turn and calls `release`.
+    func take(timeoutMillis: UInt32) -> Taken {
+        let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil
+            : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
+        if timeoutMillis > 0 { spinForWork(deadline: deadline) }
+        var sleeping = false
+        return state.wait(until: { state in
+            if state.stopped || state.wakeRequests > 0 || (state.first != nil && !state.driving) { return true }
+            if !sleeping && timeoutMillis > 0 {
+                sleeping = true
+                state.sleepers += 1
+            }
+            return false
+        }, deadline: timeoutMillis == 0 ? 0 : deadline) { state, ready -> Taken in
+            if sleeping { state.sleepers -= 1 }
+            if state.stopped { return .stopped }
+            if state.wakeRequests > 0 {
+                state.wakeRequests -= 1
+                if state.wakeRequests == 0 { wakeRequested.store(false, ordering: .relaxed) }
+                return .nothing
+            }
+            guard ready, let process = state.first else {
+                if state.first == nil && state.fdSignalled {
+                    state.fdSignalled = false
+                    swerlrt_eventfd_clear(state.eventFd)
+                }
+                return .nothing
+            }
+            state.first = ProcessPointer(bitPattern: process.pointee.runLink.load(ordering: .relaxed))
+            if state.first == nil { state.last = nil }
+            queued.subtract(1, ordering: .relaxed)
+            state.driving = true
+            return .process(process)
+        }
+    }
+
+    /// Spins (the lock not taken) while nothing is queued, for a short while.
+    private func spinForWork(deadline: UInt64?) {
+        guard queued.load(ordering: .relaxed) == 0 else { return }
+        let until = min(monotonicNanos() &+ Self.spinNanos, deadline ?? .max)
+        var rounds = 0
+        while queued.load(ordering: .relaxed) == 0 && !wakeRequested.load(ordering: .relaxed) {
+            swerlrt_cpu_relax()
+            rounds &+= 1
+            if rounds & 63 == 0 {
+                if engine.isStopped || monotonicNanos() >= until { return }
+            }
+        }
+    }
+
+    /// The driving thread is done with the turn it took.
+    func release() {
+        let wake = state.withLock { state -> Bool in
+            state.driving = false
+            return state.sleepers > 0 && state.first != nil
+        }
+        if wake { state.update { _ in } }
+    }
+
+    /// swerl_group_wake: one waiting (or the next) take returns nothing.
+    func wake() {
+        wakeRequested.store(true, ordering: .relaxed)
+        state.update(wakingAll: true) { $0.wakeRequests += 1 }
+    }
+
+    /// The runtime stopped: every waiting thread returns ESTOPPED.
+    func stop() {
+        state.update(wakingAll: true) { $0.stopped = true }
+    }
+
+    /// The eventfd that is readable while turns wait (made on first use).
+    func eventFd() -> Int32 {
+        state.withLock { state -> Int32 in
+            if state.eventFd < 0 {
+                state.eventFd = swerlrt_eventfd()
+                if state.eventFd >= 0 && state.first != nil {
+                    state.fdSignalled = true
+                    swerlrt_eventfd_signal(state.eventFd)
+                }
+            }
+            return state.eventFd
+        }
+    }
+
+    var isIdle: Bool { state.withLock { !$0.driving && $0.first != nil } }
+
+    // MARK: Driving
+
+    /// The calling thread's worker and pool, while it acts as the group's.
+    struct Borrowed {
+        var worker: UnsafeMutableRawPointer?
+        var pool: UnsafeMutableRawPointer?
+    }
+
+    func beginDriving() -> Borrowed {
+        let saved = Borrowed(worker: swerlrt_get_worker(), pool: swerlrt_get_pool())
+        swerlrt_set_worker(Unmanaged.passUnretained(worker).toOpaque())
+        swerlrt_set_pool(UnsafeMutableRawPointer(pool))
+        return saved
+    }
+
+    func endDriving(_ saved: Borrowed) {
+        if !worker.afterTurn.isEmpty { worker.runAfterTurn() }
+        swerlrt_set_worker(saved.worker)
+        swerlrt_set_pool(saved.pool)
+    }
+
+    /// swerl_group_run: up to `maxTurns` turns, their callbacks called here.
+    /// Returns how many ran, or ESTOPPED.
+    func run(maxTurns: UInt32, timeoutMillis: UInt32) -> Int32 {
+        var ran: Int32 = 0
+        while UInt32(ran) < maxTurns {
+            switch take(timeoutMillis: ran == 0 ? timeoutMillis : 0) {
+            case .process(let process):
+                let saved = beginDriving()
+                worker.runTurn(process)
+                endDriving(saved)
+                release()
+                ran += 1
+            case .nothing:
+                return ran
+            case .stopped:
+                return ran > 0 ? ran : Code.stopped
+            }
+        }
+        return ran
+    }
+}
+
+/// The runtime's groups: a fixed table, looked up without a lock (a
+/// process's home names its group's index); groups live as long as the
+/// runtime.
+final class TurnGroups: @unchecked Sendable {
+    static let capacity = 64
+    private let slots: UnsafeMutablePointer<Atomic<UInt>>
+    private let made = Lock<[TurnGroup]>([])
+
+    init() {
+        slots = .allocate(capacity: Self.capacity)
+        for slot in 0..<Self.capacity { (slots + slot).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.capacity)
+        slots.deallocate()
+    }
+
+    @inline(__always)
+    func group(at index: Int) -> TurnGroup? {
+        guard index < Self.capacity, let raw = UnsafeRawPointer(bitPattern: slots[index].load(ordering: .acquiring))
+        else { return nil }
+        return Unmanaged<TurnGroup>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    var all: [TurnGroup] { made.withLock { $0 } }
+
+    /// A new group, or nil when the table is full.
+    func add(_ make: (Int) -> TurnGroup) -> TurnGroup? {
+        made.withLock { list -> TurnGroup? in
+            guard list.count < Self.capacity else { return nil }
+            let group = make(list.count)
+            list.append(group)
+            slots[group.index].store(UInt(bitPattern: Unmanaged.passUnretained(group).toOpaque()), ordering: .releasing)
+            return group
+        }
+    }
+}
+
+extension Engine {
+    /// swerl_group_create.
+    package func createGroup(name: String) -> (Int32, TurnGroup?) {
+        if isStopped { return (Code.stopped, nil) }
+        let made = groups.add { index in
+            TurnGroup(engine: self, index: index, name: name, workerId: nextWorkerIdentifier())
+        }
+        guard let made else {
+            return (ErrorDetail.failing(Code.limit, "swerl_group_create: this runtime has \(TurnGroups.capacity) "
+                + "groups, the most it can have"), nil)
+        }
+        return (Code.ok, made)
+    }
+
+    /// While the runtime stops, the stopping thread runs the turns of groups
+    /// nobody drives now, so their processes can exit (a program whose
+    /// only thread drives its group and then stops the runtime).
+    func driveIdleGroups() {
+        for group in groups.all where group.isIdle {
+            _ = group.run(maxTurns: 256, timeoutMillis: 0)
+        }
+    }
+}
+
+// MARK: - What the C exports call
+
+extension TurnGroup {
+    /// The group behind a `swerl_group *`.
+    package static func from(_ raw: OpaquePointer) -> TurnGroup {
+        Unmanaged<TurnGroup>.fromOpaque(UnsafeRawPointer(raw)).takeUnretainedValue()
+    }
+
+    package var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    package var runtime: Engine { engine }
+
+    /// EINPROC when the calling thread runs turns already: inside a
+    /// callback or a batch (its own group's included), or a runtime thread.
+    private func refuseNested(_ function: String) -> Int32? {
+        guard Engine.isOnRuntimeThread else { return nil }
+        return ErrorDetail.failing(Code.inProcess, "\(function) inside a process callback, a batch or on a runtime "
+            + "thread: drive a group from a thread of your own, between turns")
+    }
+
+    package func runTurns(max: UInt32, timeoutMillis: UInt32) -> Int32 {
+        if let refusal = refuseNested("swerl_group_run") { return refusal }
+        if engine.isStopped { return Code.stopped }
+        return run(maxTurns: max, timeoutMillis: timeoutMillis)
+    }
+
+    package func next(done: UnsafeMutablePointer<swerl_turn>?, handled: UInt32, maxMessages: UInt32,
+                      timeoutMillis: UInt32, out: UnsafeMutablePointer<UnsafeMutablePointer<swerl_turn>?>) -> Int32 {
+        if let done {
+            let finished = Self.finish(done, handled: handled)
+            if finished != Code.ok { return finished }
+        }
+        guard maxMessages >= 1 && maxMessages <= UInt32(TurnBatch.maxMessages) else {
+            return ErrorDetail.failing(Code.invalid, "swerl_group_take: max_messages is \(maxMessages), not "
+                + "1..\(TurnBatch.maxMessages)")
+        }
+        if let refusal = refuseNested("swerl_group_take") { return refusal }
+        if engine.isStopped { return Code.stopped }
+        let (code, turn) = takeBatch(maxMessages: Int(maxMessages), timeoutMillis: timeoutMillis)
+        out.pointee = turn
+        return code
+    }
+
+    /// swerl_group_finish: the batch must be the one the calling thread holds.
+    package static func finish(_ turn: UnsafeMutablePointer<swerl_turn>, handled: UInt32) -> Int32 {
+        guard let raw = swerlrt_get_worker() else {
+            return ErrorDetail.failing(Code.invalid, "swerl_group_finish: this thread holds no batch")
+        }
+        let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+        guard worker.kind == .group, let group = worker.group else {
+            return ErrorDetail.failing(Code.invalid, "swerl_group_finish: this thread holds no batch")
+        }
+        return group.finishBatch(turn, handled: handled)
+    }
+
+    package func readinessFd() -> Int32 {
+        let fd = eventFd()
+        return fd >= 0 ? fd : ErrorDetail.failing(Code.noMemory, "swerl_group_fd: no eventfd (errno \(errno))")
+    }
+
+    package func wakeDriver() { wake() }
+}
