@@ -129,5 +129,14 @@ sessions running: 2
 done
 END
 
+expect game_loop 0 <<'END'
+game loop: 3 controllers on the schedulers, the world in a turn group
+game over: 60 moves applied, 60 of them on the loop's thread
+player 1: position 20
+player 2: position 40
+player 3: position 60
+world stopped on the stopping thread
+END
+
 echo "C examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
