@@ -149,10 +149,6 @@ final class TurnBatch: @unchecked Sendable {
 extension TurnGroup {
     /// swerl_group_take.
     func takeBatch(maxMessages: Int, timeoutMillis: UInt32) -> (Int32, UnsafeMutablePointer<swerl_turn>?) {
-        if batch.heldByCaller {
-            return (ErrorDetail.failing(Code.invalid, "swerl_group_take: this thread holds a batch of this group: "
-                + "finish it first (swerl_group_finish or swerl_group_next)"), nil)
-        }
         let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
         var wait = timeoutMillis

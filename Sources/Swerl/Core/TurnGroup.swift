@@ -335,6 +335,10 @@ extension TurnGroup {
             return ErrorDetail.failing(Code.invalid, "swerl_group_take: max_messages is \(maxMessages), not "
                 + "1..\(TurnBatch.maxMessages)")
         }
+        if batch.heldByCaller {
+            return ErrorDetail.failing(Code.invalid, "swerl_group_take: this thread holds a batch of this group: "
+                + "finish it first (swerl_group_finish or swerl_group_next)")
+        }
         if let refusal = refuseNested("swerl_group_take") { return refusal }
         if engine.isStopped { return Code.stopped }
         let (code, turn) = takeBatch(maxMessages: Int(maxMessages), timeoutMillis: timeoutMillis)
