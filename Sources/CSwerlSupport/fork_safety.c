@@ -136,9 +136,12 @@ static int locate_caches(int **out) {
 
 static void before_fork(void) { locate_caches(t_forking_caches); }
 
+void swerlrt_forget_tid(void);  /* support.c: our own cached thread id */
+
 static void in_child(void) {
     for (int i = 0; i < MAX_CACHES; i++)
         if (t_forking_caches[i]) *t_forking_caches[i] = 0;
+    swerlrt_forget_tid();
 }
 
 __attribute__((constructor)) static void register_fork_handlers(void) {

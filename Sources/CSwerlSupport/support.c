@@ -63,7 +63,16 @@ int swerlrt_heavy_fence(void) {
 
 /* --- threads ------------------------------------------------------------- */
 
-int swerlrt_gettid(void) { return (int)syscall(SYS_gettid); }
+static _Thread_local int cached_tid;
+
+/* Cached per thread: a group's driver asks once per turn. A forked child's
+   thread has a new id: fork_safety.c forgets the cache there. */
+int swerlrt_gettid(void) {
+    if (cached_tid == 0) cached_tid = (int)syscall(SYS_gettid);
+    return cached_tid;
+}
+
+void swerlrt_forget_tid(void) { cached_tid = 0; }
 
 int swerlrt_thread_is_waiting(int tid) {
     char path[64], text[512];

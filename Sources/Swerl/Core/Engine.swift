@@ -123,7 +123,7 @@ package final class Engine: @unchecked Sendable {
 
     /// Every worker that may hold counts: the threads', and the groups'.
     var countingWorkers: [Worker] {
-        workers.withLock { $0 } + groups.all.map(\.worker)
+        workers.withLock { $0 } + groups.all.flatMap(\.workers)
     }
 
     /// A worker, listed so that stop joins it; the caller starts it.

@@ -154,13 +154,13 @@ extension TurnGroup {
         var wait = timeoutMillis
         while true {
             switch take(timeoutMillis: wait) {
-            case .process(let process):
-                let saved = beginDriving()
-                if worker.openBatch(process, batch, maxMessages: maxMessages, saved: saved) {
-                    return (1, batch.turn)
+            case .process(let process, let driver):
+                let saved = beginDriving(driver)
+                if driver.worker.openBatch(process, driver.batch, maxMessages: maxMessages, saved: saved) {
+                    return (1, driver.batch.turn)
                 }
-                endDriving(saved)
-                release()
+                endDriving(driver, saved)
+                release(driver, goingOn: true)
                 if let deadline {
                     let now = monotonicNanos()
                     wait = now >= deadline ? 0 : UInt32(min((deadline - now) / 1_000_000, UInt64(UInt32.max - 1)))
@@ -174,7 +174,9 @@ extension TurnGroup {
     }
 
     /// swerl_group_finish.
-    func finishBatch(_ turn: UnsafeMutablePointer<swerl_turn>, handled: UInt32) -> Int32 {
+    func finishBatch(_ driver: GroupDriver, _ turn: UnsafeMutablePointer<swerl_turn>, handled: UInt32,
+                     goingOn: Bool) -> Int32 {
+        let batch = driver.batch
         guard turn == batch.turn, batch.heldByCaller else {
             return ErrorDetail.failing(Code.invalid, "swerl_group_finish: not the batch this thread holds (a batch "
                 + "is finished once, by the thread that took it)")
@@ -183,9 +185,9 @@ extension TurnGroup {
             return ErrorDetail.failing(Code.invalid, "swerl_group_finish: handled is \(handled), but the batch has "
                 + "\(turn.pointee.count) messages")
         }
-        let saved = worker.closeBatch(batch, handled: Int(handled))
-        endDriving(saved)
-        release()
+        let saved = driver.worker.closeBatch(batch, handled: Int(handled))
+        endDriving(driver, saved)
+        release(driver, goingOn: goingOn)
         return Code.ok
     }
 }

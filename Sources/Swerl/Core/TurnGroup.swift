@@ -11,17 +11,44 @@
 // One FIFO of runnable processes under a mutex, linked through the blocks'
 // run links, as the blocking pool's: a push happens only when a process
 // goes from idle to runnable, and the driving thread mostly pushes to
-// itself. One thread drives at a time (`driving`), acting as the group's
-// Worker: its thread-local worker and node pool are the group's for the
-// time of a turn and are given back after, so any thread may drive, one
-// after another. A thread that waits spins briefly first (a wake-up across
-// threads costs tens of microseconds on a VM), then sleeps on the
-// condition; an event loop that cannot block polls the group's eventfd.
+// itself. A thread that takes a turn acts as one of the group's drivers
+// (GroupDriver: a Worker, a node pool, a batch) until it is done with it:
+// its thread-local worker and pool are the driver's meanwhile, so any
+// thread may drive. One turn at a time, as one scheduler runs one: a
+// second thread takes a turn only while the turn monitor has found a
+// running one stuck (waiting in the kernel, or computing for long, as it
+// finds a scheduler's), so a handler that sleeps stalls the group no more
+// than it stalls a scheduler, if the program has another thread waiting to
+// drive. A thread that waits spins briefly first (a wake-up across threads
+// costs tens of microseconds on a VM), then sleeps on the condition; an
+// event loop that cannot block polls the group's eventfd.
 
 import CSwerl
 import CSwerlSupport
 import Glibc
 import Synchronization
+
+/// One thread's means to drive a group while it runs a turn of it.
+final class GroupDriver: @unchecked Sendable {
+    unowned(unsafe) let group: TurnGroup
+    let worker: Worker
+    let pool: UnsafeMutablePointer<UInt>
+    let batch = TurnBatch()
+    /// The turn monitor found its turn stuck (guarded by the group's lock).
+    var stuck = false
+
+    init(group: TurnGroup, workerId: UInt) {
+        self.group = group
+        worker = Worker(engine: group.engine, kind: .group, id: workerId, holding: nil, groupHome: group.home)
+        worker.bindContexts()
+        pool = NodePool.makePool(depot: group.engine.nodeDepot)
+        worker.driver = self
+    }
+
+    deinit {
+        NodePool.destroyPool(pool)
+    }
+}
 
 package final class TurnGroup: @unchecked Sendable {
     unowned(unsafe) let engine: Engine
@@ -29,12 +56,8 @@ package final class TurnGroup: @unchecked Sendable {
     let name: String
     /// The `lastScheduler` of its processes.
     let home: UInt32
-    /// What the driving thread acts as while it runs a turn.
-    let worker: Worker
-    /// The node pool the driving thread allocates from meanwhile.
-    private let pool: UnsafeMutablePointer<UInt>
-    /// The batch of a turn handed out (swerl_group_take).
-    let batch: TurnBatch
+    /// Every driver made (as many as turns ever ran at once).
+    private let drivers = Lock<[GroupDriver]>([])
 
     /// How long a thread about to wait spins first.
     static let spinNanos: UInt64 = 50_000
@@ -42,7 +65,10 @@ package final class TurnGroup: @unchecked Sendable {
     private struct State {
         var first: ProcessPointer? = nil
         var last: ProcessPointer? = nil
-        var driving = false
+        /// Drivers in a turn; those of them found stuck.
+        var active = 0
+        var stuck = 0
+        var free: [GroupDriver] = []
         var sleepers = 0
         /// swerl_group_wake calls not yet seen by a waiting thread.
         var wakeRequests = 0
@@ -51,28 +77,28 @@ package final class TurnGroup: @unchecked Sendable {
         var eventFd: Int32 = -1
         var fdSignalled = false
         var stopped = false
+
+        /// Whether a waiting thread may take a turn now.
+        var mayTake: Bool { first != nil && active < 1 + stuck }
     }
     private let state = ConditionLock(State())
     /// Queued processes, for the spinning thread to look at without the lock.
     private let queued = Atomic<Int>(0)
     private let wakeRequested = Atomic<Bool>(false)
 
-    init(engine: Engine, index: Int, name: String, workerId: UInt) {
+    init(engine: Engine, index: Int, name: String) {
         self.engine = engine
-        pool = NodePool.makePool(depot: engine.nodeDepot)
         self.index = index
         self.name = name
         home = ProcessBlock.groupHomeBase | UInt32(index)
-        worker = Worker(engine: engine, kind: .group, id: workerId, holding: nil, groupHome: home)
-        worker.bindContexts()
-        batch = TurnBatch()
-        worker.group = self
     }
 
     deinit {
-        NodePool.destroyPool(pool)
         state.withLock { if $0.eventFd >= 0 { close($0.eventFd) } }
     }
+
+    /// The workers of its drivers (for the runtime's counts and the monitor).
+    var workers: [Worker] { drivers.withLock { $0.map(\.worker) } }
 
     // MARK: The queue
 
@@ -92,14 +118,14 @@ package final class TurnGroup: @unchecked Sendable {
                 state.fdSignalled = true
                 signal = state.eventFd
             }
-            return state.sleepers > 0
+            return state.sleepers > 0 && state.mayTake
         }
         if wake { state.update { _ in } }
         if signal >= 0 { swerlrt_eventfd_signal(signal) }
     }
 
     enum Taken {
-        case process(ProcessPointer)
+        case process(ProcessPointer, GroupDriver)
         /// Nothing within the timeout, or swerl_group_wake.
         case nothing
         case stopped
@@ -114,7 +140,7 @@ package final class TurnGroup: @unchecked Sendable {
         if timeoutMillis > 0 { spinForWork(deadline: deadline) }
         var sleeping = false
         return state.wait(until: { state in
-            if state.stopped || state.wakeRequests > 0 || (state.first != nil && !state.driving) { return true }
+            if state.stopped || state.wakeRequests > 0 || state.mayTake { return true }
             if !sleeping && timeoutMillis > 0 {
                 sleeping = true
                 state.sleepers += 1
@@ -128,7 +154,7 @@ package final class TurnGroup: @unchecked Sendable {
                 if state.wakeRequests == 0 { wakeRequested.store(false, ordering: .relaxed) }
                 return .nothing
             }
-            guard ready, let process = state.first else {
+            guard ready, state.mayTake, let process = state.first else {
                 if state.first == nil && state.fdSignalled {
                     state.fdSignalled = false
                     swerlrt_eventfd_clear(state.eventFd)
@@ -138,9 +164,17 @@ package final class TurnGroup: @unchecked Sendable {
             state.first = ProcessPointer(bitPattern: process.pointee.runLink.load(ordering: .relaxed))
             if state.first == nil { state.last = nil }
             queued.subtract(1, ordering: .relaxed)
-            state.driving = true
-            return .process(process)
+            state.active += 1
+            let driver = state.free.popLast() ?? makeDriver()
+            engine.turnMonitor.schedulerWokeUp()  // a turn to watch
+            return .process(process, driver)
         }
+    }
+
+    private func makeDriver() -> GroupDriver {
+        let driver = GroupDriver(group: self, workerId: engine.nextWorkerIdentifier())
+        drivers.withLock { $0.append(driver) }
+        return driver
     }
 
     /// Spins (the lock not taken) while nothing is queued, for a short while.
@@ -157,13 +191,30 @@ package final class TurnGroup: @unchecked Sendable {
         }
     }
 
-    /// The driving thread is done with the turn it took.
-    func release() {
+    /// The driving thread is done with the turn it took. With `goingOn`
+    /// it takes the next one itself at once, so no waiting thread is woken
+    /// for it (turns would hop between threads, and so would the GIL).
+    func release(_ driver: GroupDriver, goingOn: Bool = false) {
         let wake = state.withLock { state -> Bool in
-            state.driving = false
-            return state.sleepers > 0 && state.first != nil
+            state.active -= 1
+            if driver.stuck {
+                driver.stuck = false
+                state.stuck -= 1
+            }
+            state.free.append(driver)
+            return !goingOn && state.sleepers > 0 && state.mayTake
         }
         if wake { state.update { _ in } }
+    }
+
+    /// The turn monitor found `driver`'s turn stuck: another thread may
+    /// take a turn meanwhile.
+    func markStuck(_ driver: GroupDriver) {
+        state.update(wakingAll: true) { state in
+            guard !driver.stuck, state.active > 0 else { return }
+            driver.stuck = true
+            state.stuck += 1
+        }
     }
 
     /// swerl_group_wake: one waiting (or the next) take returns nothing.
@@ -191,7 +242,7 @@ package final class TurnGroup: @unchecked Sendable {
         }
     }
 
-    var isIdle: Bool { state.withLock { !$0.driving && $0.first != nil } }
+    var isIdle: Bool { state.withLock { $0.active == 0 && $0.first != nil } }
 
     // MARK: Driving
 
@@ -201,15 +252,16 @@ package final class TurnGroup: @unchecked Sendable {
         var pool: UnsafeMutableRawPointer?
     }
 
-    func beginDriving() -> Borrowed {
+    func beginDriving(_ driver: GroupDriver) -> Borrowed {
         let saved = Borrowed(worker: swerlrt_get_worker(), pool: swerlrt_get_pool())
-        swerlrt_set_worker(Unmanaged.passUnretained(worker).toOpaque())
-        swerlrt_set_pool(UnsafeMutableRawPointer(pool))
+        swerlrt_set_worker(Unmanaged.passUnretained(driver.worker).toOpaque())
+        swerlrt_set_pool(UnsafeMutableRawPointer(driver.pool))
+        driver.worker.adoptCallingThread()
         return saved
     }
 
-    func endDriving(_ saved: Borrowed) {
-        if !worker.afterTurn.isEmpty { worker.runAfterTurn() }
+    func endDriving(_ driver: GroupDriver, _ saved: Borrowed) {
+        if !driver.worker.afterTurn.isEmpty { driver.worker.runAfterTurn() }
         swerlrt_set_worker(saved.worker)
         swerlrt_set_pool(saved.pool)
     }
@@ -220,12 +272,12 @@ package final class TurnGroup: @unchecked Sendable {
         var ran: Int32 = 0
         while UInt32(ran) < maxTurns {
             switch take(timeoutMillis: ran == 0 ? timeoutMillis : 0) {
-            case .process(let process):
-                let saved = beginDriving()
-                worker.runTurn(process)
-                endDriving(saved)
-                release()
+            case .process(let process, let driver):
+                let saved = beginDriving(driver)
+                driver.worker.runTurn(process)
+                endDriving(driver, saved)
                 ran += 1
+                release(driver, goingOn: UInt32(ran) < maxTurns)
             case .nothing:
                 return ran
             case .stopped:
@@ -280,7 +332,7 @@ extension Engine {
     package func createGroup(name: String) -> (Int32, TurnGroup?) {
         if isStopped { return (Code.stopped, nil) }
         let made = groups.add { index in
-            TurnGroup(engine: self, index: index, name: name, workerId: nextWorkerIdentifier())
+            TurnGroup(engine: self, index: index, name: name)
         }
         guard let made else {
             return (ErrorDetail.failing(Code.limit, "swerl_group_create: this runtime has \(TurnGroups.capacity) "
@@ -328,14 +380,14 @@ extension TurnGroup {
     package func next(done: UnsafeMutablePointer<swerl_turn>?, handled: UInt32, maxMessages: UInt32,
                       timeoutMillis: UInt32, out: UnsafeMutablePointer<UnsafeMutablePointer<swerl_turn>?>) -> Int32 {
         if let done {
-            let finished = Self.finish(done, handled: handled)
+            let finished = Self.finish(done, handled: handled, goingOn: true)
             if finished != Code.ok { return finished }
         }
         guard maxMessages >= 1 && maxMessages <= UInt32(TurnBatch.maxMessages) else {
             return ErrorDetail.failing(Code.invalid, "swerl_group_take: max_messages is \(maxMessages), not "
                 + "1..\(TurnBatch.maxMessages)")
         }
-        if batch.heldByCaller {
+        if let held = Self.heldDriver(), held.group === self {
             return ErrorDetail.failing(Code.invalid, "swerl_group_take: this thread holds a batch of this group: "
                 + "finish it first (swerl_group_finish or swerl_group_next)")
         }
@@ -346,16 +398,21 @@ extension TurnGroup {
         return code
     }
 
-    /// swerl_group_finish: the batch must be the one the calling thread holds.
-    package static func finish(_ turn: UnsafeMutablePointer<swerl_turn>, handled: UInt32) -> Int32 {
-        guard let raw = swerlrt_get_worker() else {
-            return ErrorDetail.failing(Code.invalid, "swerl_group_finish: this thread holds no batch")
-        }
+    /// The driver whose batch the calling thread holds, if any.
+    static func heldDriver() -> GroupDriver? {
+        guard let raw = swerlrt_get_worker() else { return nil }
         let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
-        guard worker.kind == .group, let group = worker.group else {
+        guard worker.kind == .group, let driver = worker.driver, driver.batch.isOut else { return nil }
+        return driver
+    }
+
+    /// swerl_group_finish: the batch must be the one the calling thread holds.
+    package static func finish(_ turn: UnsafeMutablePointer<swerl_turn>, handled: UInt32,
+                               goingOn: Bool = false) -> Int32 {
+        guard let driver = heldDriver() else {
             return ErrorDetail.failing(Code.invalid, "swerl_group_finish: this thread holds no batch")
         }
-        return group.finishBatch(turn, handled: handled)
+        return driver.group.finishBatch(driver, turn, handled: handled, goingOn: goingOn)
     }
 
     package func readinessFd() -> Int32 {

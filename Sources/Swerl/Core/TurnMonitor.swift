@@ -142,7 +142,7 @@ final class TurnMonitor: @unchecked Sendable {
     /// was taken over may still be in its long turn, to report when it ends).
     private func nothingToWatch() -> Bool {
         engine.schedulers.allSatisfy { $0.sleeping.load(ordering: .sequentiallyConsistent) }
-            && engine.workers.withLock { $0 }.allSatisfy {
+            && engine.countingWorkers.allSatisfy {
                 $0.kind == .blocking || $0.runningPid.load(ordering: .relaxed) == 0
             }
     }
@@ -162,7 +162,9 @@ final class TurnMonitor: @unchecked Sendable {
             scheduler.owner.map { (ObjectIdentifier($0), scheduler) }
         }, uniquingKeysWith: { first, _ in first })
         var seen = Set<ObjectIdentifier>()
-        for worker in engine.workers.withLock({ $0 }) where worker.kind == .scheduler {
+        // Scheduler workers, and the groups' (reported, never taken over:
+        // a group's thread is the program's).
+        for worker in engine.countingWorkers where worker.kind != .blocking {
             let key = ObjectIdentifier(worker)
             seen.insert(key)
             let pid = worker.runningPid.load(ordering: .relaxed)
@@ -176,11 +178,15 @@ final class TurnMonitor: @unchecked Sendable {
             let limit = longTurnNanos.load(ordering: .relaxed)
             if !watch.reported && limit != 0 && elapsed >= limit {
                 watch.reported = true
-                reportLong(watch, elapsed: elapsed, scheduler: holders[key])
+                reportLong(watch, elapsed: elapsed, scheduler: holders[key], group: worker.group)
             }
-            if !watch.tookOver && elapsed >= Self.takeoverNanos, let scheduler = holders[key],
-               isStuck(worker, watch, elapsed: elapsed) {
-                watch.tookOver = takeOver(scheduler, from: worker)
+            if !watch.tookOver && elapsed >= Self.takeoverNanos, isStuck(worker, watch, elapsed: elapsed) {
+                if let scheduler = holders[key] {
+                    watch.tookOver = takeOver(scheduler, from: worker)
+                } else if let driver = worker.driver {
+                    driver.group.markStuck(driver)  // another thread may drive meanwhile
+                    watch.tookOver = true
+                }
             }
             watches[key] = watch
         }
@@ -210,12 +216,13 @@ final class TurnMonitor: @unchecked Sendable {
         "process \(Pids.format(pid))" + (engine.registry.name(of: pid).map { " ('\($0)')" } ?? "")
     }
 
-    private func reportLong(_ watch: Watch, elapsed: UInt64, scheduler: Scheduler?) {
-        let place = scheduler.map { " on scheduler \($0.index)" } ?? ""
+    private func reportLong(_ watch: Watch, elapsed: UInt64, scheduler: Scheduler?, group: TurnGroup?) {
+        let place = scheduler.map { " on scheduler \($0.index); the other processes there run on another thread "
+            + "meanwhile" } ?? group.map { " in turn group '\($0.name)'; the group's other processes wait for it" }
+            ?? ""
         engine.report(level: SWERL_LOG_WARNING, "long turn: \(describe(watch.pid)) has been in one turn of its "
-            + "handler for \(millis(elapsed)) ms\(place); the other processes there run on another thread "
-            + "meanwhile. A handler that blocks (sleep, I/O, a long loop) belongs in a blocking process "
-            + "(SWERL_SPAWN_BLOCKING)")
+            + "handler for \(millis(elapsed)) ms\(place). A handler that blocks (sleep, I/O, a long loop) belongs "
+            + "in a blocking process (SWERL_SPAWN_BLOCKING)")
     }
 
     private func reportEnd(_ watch: Watch, now: UInt64) {

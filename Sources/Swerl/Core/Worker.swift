@@ -50,8 +50,9 @@ final class Worker: @unchecked Sendable {
     let asymmetricFence: Bool
     /// A turn group's worker: the `lastScheduler` of its processes.
     let groupHome: UInt32
-    /// A turn group's worker: its group (which owns the worker).
-    unowned(unsafe) var group: TurnGroup? = nil
+    /// A turn group's worker: its driver (which owns the worker).
+    unowned(unsafe) var driver: GroupDriver? = nil
+    var group: TurnGroup? { driver?.group }
 
     // --- published: the owner stores, others load -------------------------
     /// Messages sent from this thread (one writer: no RMW).
@@ -204,6 +205,17 @@ final class Worker: @unchecked Sendable {
         let work = afterTurn
         afterTurn.removeAll(keepingCapacity: true)
         for item in work { item() }
+    }
+
+    /// A group driver's worker: the thread that drives now is the one the
+    /// monitor looks at (its kernel id and CPU clock).
+    func adoptCallingThread() {
+        let tid = swerlrt_gettid()
+        if threadId.load(ordering: .relaxed) != tid {
+            var clock = clockid_t()
+            if pthread_getcpuclockid(pthread_self(), &clock) == 0 { cpuClock.store(clock, ordering: .relaxed) }
+            threadId.store(tid, ordering: .releasing)
+        }
     }
 
     /// Whether a process whose `lastScheduler` is `home` has its turns run by

@@ -713,9 +713,30 @@ def test_stats_and_processes(rt):
 _local = threading.local()
 
 
+def test_handlers_run_on_the_dispatcher_thread():
+    """By default Python handlers run on the runtime's dispatcher threads
+    (a turn group's drivers), never on a scheduler thread nor the caller's."""
+    q = queue.Queue()
+
+    def where(msg, ctx):
+        q.put(threading.get_ident())
+
+    with swerl.Runtime(schedulers=2) as rt:
+        pids = [rt.spawn(where) for _ in range(8)]
+        for pid in pids:
+            for _ in range(3):
+                rt.send(pid, b"x")
+        seen = {get(q) for _ in range(24)}
+        dispatchers = {t.ident for t in threading.enumerate() if t.name == "swerl-dispatcher"}
+        assert seen <= dispatchers and threading.get_ident() not in seen
+        assert not (seen & set(rt._thread_state)), "a scheduler thread ran a Python handler"
+    assert not rt.callback_errors
+
+
 def test_scheduler_threads_stay_attached():
     """on_thread_start keeps each scheduler thread's Python thread state, so
-    thread-local data survives from one callback to the next."""
+    thread-local data survives from one callback to the next (the
+    callback-per-message path: Runtime(dispatcher=False))."""
     q = queue.Queue()
 
     def remember(msg, ctx):
@@ -723,7 +744,7 @@ def test_scheduler_threads_stay_attached():
         _local.value = msg.data
         q.put((seen, threading.get_ident()))
 
-    rt = swerl.Runtime(schedulers=1)
+    rt = swerl.Runtime(schedulers=1, dispatcher=False)
     try:
         pid = rt.spawn(remember)
         rt.send(pid, b"first")

@@ -85,6 +85,7 @@ class SwerlMessage(Structure):
 
 
 SWERL_MESSAGE_TERM = 0x1
+SWERL_MESSAGE_WITHDRAWN = 0x2  # since 1.2: in a turn group's batch, skip it
 
 
 class SwerlTerm(Structure):  # since 1.2: swerl_term_read fills it
@@ -342,6 +343,17 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_unlink": (c_int, [_ctx, swerl_pid]),
     "swerl_trap_exit": (c_int, [_ctx, c_int]),
     "swerl_set_blocking": (c_int, [_ctx, c_int]),  # since 1.2
+    # turn groups (since 1.2): swerl_group *, swerl_turn * are addresses
+    "swerl_group_create": (c_int, [_rt, c_char_p, POINTER(c_void_p)]),
+    "swerl_group_spawn": (c_int, [c_void_p, POINTER(SwerlBehavior), c_void_p, POINTER(SwerlSpawnOpts),
+                                  POINTER(swerl_pid)]),
+    "swerl_set_group": (c_int, [_ctx, c_void_p]),
+    "swerl_group_run": (c_int, [c_void_p, c_uint32, c_uint32]),
+    "swerl_group_take": (c_int, [c_void_p, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "swerl_group_finish": (c_int, [c_void_p, c_uint32]),
+    "swerl_group_next": (c_int, [c_void_p, c_void_p, c_uint32, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "swerl_group_fd": (c_int, [c_void_p]),
+    "swerl_group_wake": (c_int, [c_void_p]),
     "swerl_exit": (c_int, [_rt, swerl_pid, c_int32, c_void_p, c_size_t]),
     # monitors
     "swerl_monitor": (c_int, [_ctx, swerl_pid, POINTER(swerl_ref)]),
@@ -543,7 +555,7 @@ NONBLOCKING = (
     "swerl_term_skip", "swerl_term_format", "swerl_term_writer_new", "swerl_term_writer_free",
     "swerl_term_writer_put_pid", "swerl_term_writer_bytes", "swerl_node_name", "swerl_node_list",
     "swerl_pid_node", "swerl_send_remote", "swerl_send_remote_term", "swerl_reply_term",
-    "swerl_monitor_nodes", "swerl_monitor_name",
+    "swerl_monitor_nodes", "swerl_monitor_name", "swerl_set_group", "swerl_group_fd", "swerl_group_wake",
 )
 
 
@@ -567,3 +579,6 @@ MEMORY = memoryview((ctypes.c_ubyte * (sys.maxsize // 2)).from_address(0))
 # kind, reason, from, ref, data, len, flags (since 1.2); C's alignment and tail padding
 MESSAGE_LAYOUT = struct.Struct("@IiQQPNI%dx" % (ctypes.sizeof(SwerlMessage) - struct.calcsize("@IiQQPNI")))
 assert MESSAGE_LAYOUT.size == ctypes.sizeof(SwerlMessage)
+# swerl_turn: ctx, state, pid, messages, results, count, current
+TURN_LAYOUT = struct.Struct("@PPQPPII")
+TURN_CURRENT_OFFSET = TURN_LAYOUT.size - 4

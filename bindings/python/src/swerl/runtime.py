@@ -20,6 +20,7 @@ from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as 
 from .closing import RuntimePointer
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
 from .delivery import unanswered, undelivered
+from .dispatcher import Dispatcher
 from .errors import (ContextInvalid, InProcess, InvalidArgument, NoName, NoProcess, Stopped,
                      SwerlError, check, error)
 from .message import Kind, Message, Pid, Reason, Ref, read_message, reason as _reason
@@ -407,10 +408,12 @@ class Runtime:
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
                  attach_threads: bool = True, stop_timeout: Optional[float] = 5.0,
                  max_memory: int = 0, long_turn: Optional[float] = 0.1,
-                 blocking_threads: int = 64) -> None:
+                 blocking_threads: int = 64, dispatcher: bool = True) -> None:
         self._ptr: Optional[RuntimePointer] = None
         self._raw = 0
         self._closed = True
+        self._group = 0  # the turn group of the Python processes (0: none)
+        self._dispatcher: Optional[Dispatcher] = None
         _ms(stop_timeout, "stop_timeout")
         long_turn_ms = _long_turn_ms(long_turn)
         _count(blocking_threads, "blocking_threads", 1)
@@ -458,6 +461,12 @@ class Runtime:
         try:
             check(lib.swerl_runtime_set_long_turn(self._p(), long_turn_ms), "set_long_turn")
             self.set_blocking_threads(blocking_threads)
+            if dispatcher:
+                group = c_void_p()
+                check(lib.swerl_group_create(self._p(), b"python", byref(group)), "group_create")
+                self._group = group.value or 0
+                self._dispatcher = Dispatcher(self._group, self._p(), self, Ctx, _answer, self.callback_errors)
+                self._dispatcher.start()
             if max_memory:
                 self.set_max_memory(max_memory)
         except BaseException:
@@ -590,6 +599,8 @@ class Runtime:
             proc = _build(factory)
             if blocking or (blocking is None and getattr(proc, "blocking", False)):
                 check(quick.swerl_set_blocking(ctx, 1), "set_blocking")
+            elif self._group:
+                check(quick.swerl_set_group(ctx, self._group), "set_group")
         except BaseException:
             return self._crash(ctx, "child start")
         key = self._registry.register(proc)
@@ -688,6 +699,14 @@ class Runtime:
         if isinstance(proc, NativeProcess):
             self._registry.keep(proc)
             check(lib.swerl_spawn(self._p(), proc.behavior, proc.arg, opts, byref(out)), "spawn")
+        elif self._group and not blocking:
+            p = self._p()  # held: the group lives as long as the runtime
+            key = self._registry.register(proc)
+            rc = lib.swerl_group_spawn(self._group, byref(self._behavior), key, opts, byref(out))
+            del p
+            if rc < 0:
+                self._registry.take(key)
+                check(rc, "spawn")
         else:
             key = self._registry.register(proc)
             rc = lib.swerl_spawn(self._p(), byref(self._behavior), key, opts, byref(out))

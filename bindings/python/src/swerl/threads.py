@@ -15,7 +15,7 @@ import traceback
 from _thread import get_ident
 from typing import Any, Callable, Dict, Set, Tuple
 
-__all__ = ["running", "in_callback", "on_runtime_thread", "thread_hooks", "log_hook"]
+__all__ = ["running", "in_callback", "on_runtime_thread", "mark_runtime_thread", "thread_hooks", "log_hook"]
 
 log = logging.getLogger("swerl")
 
@@ -49,6 +49,15 @@ def on_runtime_thread() -> bool:
     """On a runtime's thread, in a callback or in a log hook."""
     me = get_ident()
     return me in _runtime_threads or me in running or me in _in_log_hook
+
+
+def mark_runtime_thread(on: bool) -> None:
+    """The calling thread runs a runtime's processes (the dispatcher, for
+    its whole life): it never stops or frees a runtime itself."""
+    if on:
+        _runtime_threads.add(get_ident())
+    else:
+        _runtime_threads.discard(get_ident())
 
 
 def _attach_thread(state: Dict[int, int]) -> None:
