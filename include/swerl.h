@@ -1505,6 +1505,17 @@ SWERL_API int swerl_group_finish(swerl_turn *turn, uint32_t handled);
 SWERL_API int swerl_group_next(swerl_group *g, swerl_turn *done, uint32_t handled,
                                uint32_t max_messages, uint32_t timeout_ms, swerl_turn **out);
 
+/* Batches of fewer than `messages` messages are not handed out:
+   swerl_group_take and _next run such turns themselves, calling the
+   behaviour's handle for each message on the calling thread (as
+   swerl_group_run does), and go on to the next turn. 1 (the default):
+   every turn is a batch; 1025: none is (as swerl_group_run, but stopping
+   at nothing). A foreign-function layer whose calls into C and callbacks
+   from C cost about the same sets 2: a lone message is cheaper as one
+   callback than as a batch it reads itself. Returns 0, or EINVAL (NULL,
+   not 1..1025). Any thread. */
+SWERL_API int swerl_group_set_batch_min(swerl_group *g, uint32_t messages);
+
 /* A file descriptor that is readable while turns of the group are queued
    (an eventfd), for poll/epoll/select or an event loop: when it is
    readable, drive with timeout 0 until nothing is left (which also clears

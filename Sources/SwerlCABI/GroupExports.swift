@@ -85,3 +85,10 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
         return 0
     }
 }
+
+@c public func swerl_group_set_batch_min(_ g: OpaquePointer?, _ messages: UInt32) -> CInt {
+    handedOut {
+        guard let group = group(g) else { return null("swerl_group_set_batch_min", "g") }
+        return group.setBatchMinimum(messages)
+    }
+}

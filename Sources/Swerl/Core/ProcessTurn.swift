@@ -29,6 +29,7 @@ extension Worker {
         // What the turn monitor watches (see TurnMonitor).
         turns.store(turns.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         runningPid.store(process.pointee.pidWord.load(ordering: .relaxed) & ~Pids.deadBit, ordering: .relaxed)
+        if kind == .group { wakeTurnMonitor() }
         let context = enterContext(process)
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNING), ordering: .relaxed)
         drain(process, context)

@@ -17,6 +17,7 @@
 
 import CSwerl
 import Glibc
+import Synchronization
 
 final class TurnBatch: @unchecked Sendable {
     static let maxMessages = 1024
@@ -88,7 +89,7 @@ final class TurnBatch: @unchecked Sendable {
         count += 1
     }
 
-    fileprivate var filled: Int { count }
+    var filled: Int { count }
 
     fileprivate func open(_ process: ProcessPointer, _ context: ContextPointer, token: OpaquePointer,
                           saved: TurnGroup.Borrowed) {
@@ -127,6 +128,27 @@ final class TurnBatch: @unchecked Sendable {
         return false
     }
 
+    /// Drives the batch as a thread would, calling the process's handle
+    /// for each message (the rules of swerl_turn); returns how many it handled.
+    fileprivate func handleWithCallbacks() -> Int {
+        guard let process, let handle = process.pointee.behavior.handle else { return 0 }
+        let token = turn.pointee.ctx
+        let state = process.pointee.state
+        var skipped = false
+        for slot in 0..<count {
+            turn.pointee.current = UInt32(slot)
+            if messages[slot].flags & UInt32(SWERL_MESSAGE_WITHDRAWN) != 0 { continue }
+            let result = handle(token, messages + slot, state)
+            results[slot] = result
+            if result == SWERL_SKIP {
+                skipped = true
+            } else if result != SWERL_CONTINUE || skipped {
+                return slot + 1
+            }
+        }
+        return count
+    }
+
     // MARK: Finishing
 
     /// The batch's process and context, handed back by `close`.
@@ -149,7 +171,8 @@ final class TurnBatch: @unchecked Sendable {
 extension TurnGroup {
     /// swerl_group_take.
     func takeBatch(maxMessages: Int, timeoutMillis: UInt32) -> (Int32, UnsafeMutablePointer<swerl_turn>?) {
-        let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil
+        // No clock read for a poll (timeout 0): the common call of a busy driver.
+        let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil : timeoutMillis == 0 ? 0
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
         var wait = timeoutMillis
         while true {
@@ -157,11 +180,17 @@ extension TurnGroup {
             case .process(let process, let driver):
                 let saved = beginDriving(driver)
                 if driver.worker.openBatch(process, driver.batch, maxMessages: maxMessages, saved: saved) {
-                    return (1, driver.batch.turn)
+                    if driver.batch.filled >= Int(batchMinimum.load(ordering: .relaxed)) {
+                        return (1, driver.batch.turn)
+                    }
+                    // Fewer messages than the thread wants a batch for: the
+                    // library drives it here, with the behaviour's handle.
+                    let handled = driver.batch.handleWithCallbacks()
+                    _ = driver.worker.closeBatch(driver.batch, handled: handled)
                 }
                 endDriving(driver, saved)
                 release(driver, goingOn: true)
-                if let deadline {
+                if let deadline, wait > 0 {
                     let now = monotonicNanos()
                     wait = now >= deadline ? 0 : UInt32(min((deadline - now) / 1_000_000, UInt64(UInt32.max - 1)))
                 }
@@ -200,6 +229,7 @@ extension Worker {
                    saved: TurnGroup.Borrowed) -> Bool {
         turns.store(turns.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         runningPid.store(process.pointee.pidWord.load(ordering: .relaxed) & ~Pids.deadBit, ordering: .relaxed)
+        wakeTurnMonitor()
         let context = enterContext(process)
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNING), ordering: .relaxed)
         drain(process, context)
@@ -285,6 +315,15 @@ extension Worker {
         batch.reset()
         endTurn(process, context)
         return saved
+    }
+
+    /// A group turn began (its pid published): an idle turn monitor must
+    /// watch it. The fence pairs with the monitor's before it goes idle
+    /// (Dekker: it publishes idleness, then looks at runningPid again).
+    @inline(__always)
+    func wakeTurnMonitor() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        engine.turnMonitor.schedulerWokeUp()
     }
 
     /// The end of a group turn: exit if dying, give the token back.

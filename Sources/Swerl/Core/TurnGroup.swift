@@ -59,6 +59,11 @@ package final class TurnGroup: @unchecked Sendable {
     /// Every driver made (as many as turns ever ran at once).
     private let drivers = Lock<[GroupDriver]>([])
 
+    /// Turns with fewer messages than this are not handed out as batches:
+    /// swerl_group_take runs them with the handle callback itself
+    /// (swerl_group_set_batch_min).
+    let batchMinimum = Atomic<UInt32>(1)
+
     /// How long a thread about to wait spins first.
     static let spinNanos: UInt64 = 50_000
 
@@ -135,7 +140,8 @@ package final class TurnGroup: @unchecked Sendable {
     /// runnable process and the right to drive; the caller then runs its
     /// turn and calls `release`.
     func take(timeoutMillis: UInt32) -> Taken {
-        let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil
+        // No clock read for a poll (timeout 0): the common call of a busy driver.
+        let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil : timeoutMillis == 0 ? 0
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
         if timeoutMillis > 0 { spinForWork(deadline: deadline) }
         var sleeping = false
@@ -166,7 +172,6 @@ package final class TurnGroup: @unchecked Sendable {
             queued.subtract(1, ordering: .relaxed)
             state.active += 1
             let driver = state.free.popLast() ?? makeDriver()
-            engine.turnMonitor.schedulerWokeUp()  // a turn to watch
             return .process(process, driver)
         }
     }
@@ -421,4 +426,13 @@ extension TurnGroup {
     }
 
     package func wakeDriver() { wake() }
+
+    package func setBatchMinimum(_ messages: UInt32) -> Int32 {
+        guard messages >= 1 && messages <= UInt32(TurnBatch.maxMessages) + 1 else {
+            return ErrorDetail.failing(Code.invalid, "swerl_group_set_batch_min: \(messages) is not "
+                + "1..\(TurnBatch.maxMessages + 1)")
+        }
+        batchMinimum.store(messages, ordering: .relaxed)
+        return Code.ok
+    }
 }

@@ -354,6 +354,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_group_next": (c_int, [c_void_p, c_void_p, c_uint32, c_uint32, c_uint32, POINTER(c_void_p)]),
     "swerl_group_fd": (c_int, [c_void_p]),
     "swerl_group_wake": (c_int, [c_void_p]),
+    "swerl_group_set_batch_min": (c_int, [c_void_p, c_uint32]),
     "swerl_exit": (c_int, [_rt, swerl_pid, c_int32, c_void_p, c_size_t]),
     # monitors
     "swerl_monitor": (c_int, [_ctx, swerl_pid, POINTER(swerl_ref)]),

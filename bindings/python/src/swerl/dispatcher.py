@@ -17,9 +17,9 @@ ones.
 
 A second thread waits beside it: when a handler blocks (sleeps, waits for
 I/O) for long, the library's turn monitor lets another thread take turns
-meanwhile, as it hands a blocked scheduler's queue to another thread; each
-time every thread is inside a batch, one more is started (at most
-MAX_THREADS).
+meanwhile, as it hands a blocked scheduler's queue to another thread; when
+a waiting thread gets a turn and no other is left waiting, one more is
+started (at most MAX_THREADS).
 
 The threads hold no strong reference to the Runtime between batches (a
 forgotten runtime is still collected and closed); it holds the
@@ -79,7 +79,7 @@ class Dispatcher:
         self._errors = errors
         self._lock = threading.Lock()
         self._threads: List[threading.Thread] = []
-        self._busy = 0
+        self._waiting = 0  # threads waiting for a turn
         # turn address -> (finished pointer, results view, current view): a
         # driver's batch memory lives as long as the runtime
         self._views: Dict[int, Tuple[Any, Any, Any]] = {}
@@ -135,6 +135,9 @@ class Dispatcher:
         out = c_void_p()
         out_ref = byref(out)
         done: Any = None
+        last_address = 0
+        results: Any = None
+        current: Any = None
         handled = 0
         handle: Any = None
         m: Any = None
@@ -149,11 +152,17 @@ class Dispatcher:
         new_tuple = _new_tuple
         message_type = Message
         answer = self._answer
+        make_ctx = self._make_ctx
+        runtime_of = self._runtime
         while True:
             rc = quick_next(group, done, handled, BATCH, 0, out_ref)
             if rc == 0:
                 handle = m = r = None  # nothing of a process kept while waiting
+                self._waiting += 1
                 rc = wait_next(group, None, 0, BATCH, _ffi.SWERL_INFINITY, out_ref)
+                self._waiting -= 1
+                if rc > 0 and self._waiting == 0:  # the others are in handlers that block
+                    self._add_thread()
             if rc <= 0:
                 done = None
                 if rc == 0:
@@ -165,16 +174,14 @@ class Dispatcher:
             handled = 0
             try:
                 ctx, state, pid, messages, results_address, count, _ = _read_turn(memory, address)
-                views = self._views.get(address) or self._views_of(address, results_address)
-                done, results, current = views
-                runtime = self._runtime()
+                if address != last_address:  # another driver's batch (rare: only after a takeover)
+                    done, results, current = self._views_of(address, results_address)
+                    last_address = address
+                runtime = runtime_of()
                 if runtime is None:  # being collected: its close stops the processes
                     continue
-                c = self._make_ctx(ctx, runtime, tid)
+                c = make_ctx(ctx, runtime, tid)
                 _running[tid] = c
-                self._busy += 1
-                if self._busy == len(self._threads):  # the others are in handlers that block
-                    self._add_thread()
                 try:
                     handle = objects[state].handle
                     skipped = False
@@ -205,8 +212,8 @@ class Dispatcher:
                                 raise bad_handle_result(r, kind == _CALL)
                         except BaseException:
                             result = self._crash(ctx)
-                        results[i] = result
-                        if result:
+                        if result:  # results start as 0 (CONTINUE)
+                            results[i] = result
                             if result == _SKIP:
                                 skipped = True
                                 continue
@@ -216,7 +223,6 @@ class Dispatcher:
                             handled = i + 1
                             break
                 finally:
-                    self._busy -= 1
                     c._valid = False
                     del _running[tid]
                     del runtime, c

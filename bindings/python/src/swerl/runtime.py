@@ -465,6 +465,9 @@ class Runtime:
                 group = c_void_p()
                 check(lib.swerl_group_create(self._p(), b"python", byref(group)), "group_create")
                 self._group = group.value or 0
+                # A lone message costs less as one callback (which the
+                # library makes on the dispatcher thread) than as a batch.
+                check(lib.swerl_group_set_batch_min(self._group, 2), "group_set_batch_min")
                 self._dispatcher = Dispatcher(self._group, self._p(), self, Ctx, _answer, self.callback_errors)
                 self._dispatcher.start()
             if max_memory:
