@@ -1516,6 +1516,21 @@ SWERL_API int swerl_group_next(swerl_group *g, swerl_turn *done, uint32_t handle
    not 1..1025). Any thread. */
 SWERL_API int swerl_group_set_batch_min(swerl_group *g, uint32_t messages);
 
+/* Set a batch the calling thread holds aside: the process stays in its
+   turn (no other message reaches it, as a gen_server in handle_call), but
+   the thread no longer acts for it (ctx calls for it fail with ECTX) and
+   may take, handle and finish other batches of the group meanwhile: an
+   event loop whose handler awaits. swerl_turn_resume takes it back, on any
+   thread that holds no batch of the group; then the thread handles the
+   rest and finishes it as usual. A suspended turn is not a long turn to
+   the turn monitor, and keeps the process from exiting until it is
+   finished: resume and finish every suspended batch before stopping the
+   runtime. Return 0, or EINVAL (NULL, not a batch this thread holds /
+   not a suspended batch, the thread holds a batch of the group already),
+   EINPROC (resume inside a callback). */
+SWERL_API int swerl_turn_suspend(swerl_turn *turn);
+SWERL_API int swerl_turn_resume(swerl_turn *turn);
+
 /* A file descriptor that is readable while turns of the group are queued
    (an eventfd), for poll/epoll/select or an event loop: when it is
    readable, drive with timeout 0 until nothing is left (which also clears

@@ -92,3 +92,17 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
         return group.setBatchMinimum(messages)
     }
 }
+
+@c public func swerl_turn_suspend(_ turn: UnsafeMutablePointer<swerl_turn>?) -> CInt {
+    handedOut {
+        guard let turn else { return null("swerl_turn_suspend", "turn") }
+        return TurnGroup.suspend(turn)
+    }
+}
+
+@c public func swerl_turn_resume(_ turn: UnsafeMutablePointer<swerl_turn>?) -> CInt {
+    handedOut {
+        guard let turn else { return null("swerl_turn_resume", "turn") }
+        return TurnGroup.resume(turn)
+    }
+}

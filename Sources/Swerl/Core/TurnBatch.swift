@@ -16,6 +16,7 @@
 // or one it skipped (removed after all).
 
 import CSwerl
+import CSwerlSupport
 import Glibc
 import Synchronization
 
@@ -65,7 +66,7 @@ final class TurnBatch: @unchecked Sendable {
     var isOut: Bool { process != nil }
 
     /// Whether the calling thread holds this batch.
-    var heldByCaller: Bool { process != nil && pthread_equal(holder, pthread_self()) != 0 }
+    var heldByCaller: Bool { process != nil && !suspended && pthread_equal(holder, pthread_self()) != 0 }
 
     /// The index of the message being handled (as the driving thread says).
     private var current: Int { min(Int(turn.pointee.current), max(count - 1, 0)) }
@@ -101,6 +102,38 @@ final class TurnBatch: @unchecked Sendable {
         turn.pointee = swerl_turn(ctx: token, state: process.pointee.state, pid: process.pointee.ownPid,
                                   messages: UnsafePointer(messages), results: results, count: UInt32(count),
                                   current: 0)
+    }
+
+    // MARK: Suspended (swerl_turn_suspend / _resume)
+
+    /// Whether the turn is held but not on any thread now.
+    private(set) var suspended = false
+
+    /// The holding thread lets go of the batch for a while (an async
+    /// handler awaits): its context and thread state are given back, the
+    /// process stays in its turn. Returns the process (to stop watching it).
+    fileprivate func suspend() {
+        guard let context else { return }
+        swerlrt_set_ctx(context.pointee.previous)
+        swerlrt_set_token(context.pointee.previousToken)
+        swerlrt_set_worker(saved.worker)
+        swerlrt_set_pool(saved.pool)
+        suspended = true
+        holder = pthread_t()
+    }
+
+    /// The calling thread takes the suspended batch back.
+    fileprivate func resume(worker: Worker, pool: UnsafeMutablePointer<UInt>) {
+        guard let context else { return }
+        saved = TurnGroup.Borrowed(worker: swerlrt_get_worker(), pool: swerlrt_get_pool())
+        swerlrt_set_worker(Unmanaged.passUnretained(worker).toOpaque())
+        swerlrt_set_pool(UnsafeMutableRawPointer(pool))
+        context.pointee.previous = swerlrt_get_ctx()
+        context.pointee.previousToken = swerlrt_get_token()
+        swerlrt_set_ctx(UnsafeMutableRawPointer(context))
+        swerlrt_set_token(UInt(bitPattern: turn.pointee.ctx))
+        suspended = false
+        holder = pthread_self()
     }
 
     // MARK: While it is out (the driving thread's ctx calls)
@@ -218,6 +251,23 @@ extension TurnGroup {
         endDriving(driver, saved)
         release(driver, goingOn: goingOn)
         return Code.ok
+    }
+}
+
+extension TurnGroup {
+    /// swerl_turn_suspend.
+    func suspendBatch(_ driver: GroupDriver) {
+        driver.worker.runningPid.store(0, ordering: .relaxed)  // not in a turn on a thread now
+        driver.batch.suspend()
+        letGo(driver)
+    }
+
+    /// swerl_turn_resume.
+    func resumeBatch(_ driver: GroupDriver) {
+        hold(driver)
+        driver.batch.resume(worker: driver.worker, pool: driver.pool)
+        driver.worker.adoptCallingThread()
+        driver.worker.runningPid.store(driver.batch.turn.pointee.pid, ordering: .relaxed)
     }
 }
 

@@ -48,6 +48,22 @@ final class GroupDriver: @unchecked Sendable {
     deinit {
         NodePool.destroyPool(pool)
     }
+
+    /// The driver whose batch `turn` is (every swerl_turn lives in one).
+    private static let registry = Lock<[UnsafeMutablePointer<swerl_turn>: Unmanaged<GroupDriver>]>([:])
+
+    static func owning(_ turn: UnsafeMutablePointer<swerl_turn>) -> GroupDriver? {
+        registry.withLock { $0[turn]?.takeUnretainedValue() }
+    }
+
+    fileprivate func register() {
+        Self.registry.withLock { $0[batch.turn] = Unmanaged.passUnretained(self) }
+    }
+
+    /// The runtime is going: its turns are no longer anyone's.
+    func unregister() {
+        _ = Self.registry.withLock { $0.removeValue(forKey: batch.turn) }
+    }
 }
 
 package final class TurnGroup: @unchecked Sendable {
@@ -100,6 +116,7 @@ package final class TurnGroup: @unchecked Sendable {
 
     deinit {
         state.withLock { if $0.eventFd >= 0 { close($0.eventFd) } }
+        for driver in drivers.withLock({ $0 }) { driver.unregister() }
     }
 
     /// The workers of its drivers (for the runtime's counts and the monitor).
@@ -178,6 +195,7 @@ package final class TurnGroup: @unchecked Sendable {
 
     private func makeDriver() -> GroupDriver {
         let driver = GroupDriver(group: self, workerId: engine.nextWorkerIdentifier())
+        driver.register()
         drivers.withLock { $0.append(driver) }
         return driver
     }
@@ -210,6 +228,26 @@ package final class TurnGroup: @unchecked Sendable {
             return !goingOn && state.sleepers > 0 && state.mayTake
         }
         if wake { state.update { _ in } }
+    }
+
+    /// A held turn goes off its thread (suspended): it no longer counts as
+    /// the one running, so a thread may take another meanwhile.
+    func letGo(_ driver: GroupDriver) {
+        let wake = state.withLock { state -> Bool in
+            state.active -= 1
+            if driver.stuck {
+                driver.stuck = false
+                state.stuck -= 1
+            }
+            return state.sleepers > 0 && state.mayTake
+        }
+        if wake { state.update { _ in } }
+    }
+
+    /// A suspended turn comes back to a thread (it runs at once: its
+    /// process is in its turn).
+    func hold(_ driver: GroupDriver) {
+        state.withLock { $0.active += 1 }
     }
 
     /// The turn monitor found `driver`'s turn stuck: another thread may
@@ -418,6 +456,32 @@ extension TurnGroup {
             return ErrorDetail.failing(Code.invalid, "swerl_group_finish: this thread holds no batch")
         }
         return driver.group.finishBatch(driver, turn, handled: handled, goingOn: goingOn)
+    }
+
+    /// swerl_turn_suspend: the calling thread must hold `turn`.
+    package static func suspend(_ turn: UnsafeMutablePointer<swerl_turn>) -> Int32 {
+        guard let driver = heldDriver(), driver.batch.turn == turn else {
+            return ErrorDetail.failing(Code.invalid, "swerl_turn_suspend: not a batch this thread holds")
+        }
+        driver.group.suspendBatch(driver)
+        return Code.ok
+    }
+
+    /// swerl_turn_resume: `turn` must be suspended; the calling thread
+    /// must hold no batch of the group.
+    package static func resume(_ turn: UnsafeMutablePointer<swerl_turn>) -> Int32 {
+        guard let driver = GroupDriver.owning(turn), driver.batch.suspended else {
+            return ErrorDetail.failing(Code.invalid, "swerl_turn_resume: not a suspended batch")
+        }
+        if let held = heldDriver(), held.group === driver.group {
+            return ErrorDetail.failing(Code.invalid, "swerl_turn_resume: this thread holds a batch of the group: "
+                + "finish or suspend it first")
+        }
+        if Engine.isInsideAnyCallback {
+            return ErrorDetail.failing(Code.inProcess, "swerl_turn_resume inside a process callback")
+        }
+        driver.group.resumeBatch(driver)
+        return Code.ok
     }
 
     package func readinessFd() -> Int32 {

@@ -355,6 +355,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_group_fd": (c_int, [c_void_p]),
     "swerl_group_wake": (c_int, [c_void_p]),
     "swerl_group_set_batch_min": (c_int, [c_void_p, c_uint32]),
+    "swerl_turn_suspend": (c_int, [c_void_p]),
+    "swerl_turn_resume": (c_int, [c_void_p]),
     "swerl_exit": (c_int, [_rt, swerl_pid, c_int32, c_void_p, c_size_t]),
     # monitors
     "swerl_monitor": (c_int, [_ctx, swerl_pid, POINTER(swerl_ref)]),

@@ -5,7 +5,8 @@ thread per pending call). Instead one small Swerl process per runtime, the
 bridge, makes the calls: the coroutine hands it a token, the bridge issues
 ``swerl_call_async`` from inside the runtime, and the REPLY message (the
 answer, a timeout, or the server's exit) resolves the coroutine's future
-through ``loop.call_soon_threadsafe``. Any number of calls may be pending;
+through ``loop.call_soon_threadsafe`` (or at once, when the loop itself
+drives the runtime: Runtime(loop=...)). Any number of calls may be pending;
 no thread waits for them. The bridge uses the runtime's public methods only.
 """
 
@@ -110,7 +111,11 @@ def _resolve(loop: "asyncio.AbstractEventLoop", fut: "asyncio.Future[bytes]",
             fut.set_result(result if result is not None else b"")
 
     try:
-        loop.call_soon_threadsafe(settle)
+        import asyncio  # loaded: a coroutine made this call
+        if asyncio._get_running_loop() is loop:  # on the loop's own thread (it drives the runtime)
+            settle()
+        else:
+            loop.call_soon_threadsafe(settle)
     except RuntimeError:  # the loop is closed: nobody is waiting any more
         pass
 

@@ -21,6 +21,7 @@ from .closing import RuntimePointer
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
 from .delivery import unanswered, undelivered
 from .dispatcher import Dispatcher
+from .loop_driver import LoopDriver
 from .errors import (ContextInvalid, InProcess, InvalidArgument, NoName, NoProcess, Stopped,
                      SwerlError, check, error)
 from .message import Kind, Message, Pid, Reason, Ref, read_message, reason as _reason
@@ -408,12 +409,14 @@ class Runtime:
     def __init__(self, schedulers: int = 0, max_processes: int = 0, max_message_size: int = 0,
                  attach_threads: bool = True, stop_timeout: Optional[float] = 5.0,
                  max_memory: int = 0, long_turn: Optional[float] = 0.1,
-                 blocking_threads: int = 64, dispatcher: bool = True) -> None:
+                 blocking_threads: int = 64, dispatcher: bool = True,
+                 loop: Optional[Any] = None) -> None:
         self._ptr: Optional[RuntimePointer] = None
         self._raw = 0
         self._closed = True
         self._group = 0  # the turn group of the Python processes (0: none)
         self._dispatcher: Optional[Dispatcher] = None
+        self._loop_driver: Optional[LoopDriver] = None
         _ms(stop_timeout, "stop_timeout")
         long_turn_ms = _long_turn_ms(long_turn)
         _count(blocking_threads, "blocking_threads", 1)
@@ -461,10 +464,13 @@ class Runtime:
         try:
             check(lib.swerl_runtime_set_long_turn(self._p(), long_turn_ms), "set_long_turn")
             self.set_blocking_threads(blocking_threads)
-            if dispatcher:
+            if dispatcher or loop is not None:
                 group = c_void_p()
                 check(lib.swerl_group_create(self._p(), b"python", byref(group)), "group_create")
                 self._group = group.value or 0
+            if loop is not None:
+                self._loop_driver = LoopDriver(self._group, self, Ctx, _answer, self.callback_errors, loop)
+            elif dispatcher:
                 # A lone message costs less as one callback (which the
                 # library makes on the dispatcher thread) than as a batch.
                 check(lib.swerl_group_set_batch_min(self._group, 2), "group_set_batch_min")
@@ -503,6 +509,9 @@ class Runtime:
             raise InProcess("Runtime.stop on a runtime thread (in a process callback or a "
                             "log hook) would wait for itself")
         ms = _ms(self.stop_timeout if timeout is None else timeout, "timeout")
+        if self._loop_driver is not None and self._ptr is not None:
+            self._loop_driver.cancel_all()
+            self._loop_driver.detach()
         rc, detail = closing.stop(self._p, ms)
         if rc < 0:
             raise self._stop_error("stop", rc, detail)
@@ -519,6 +528,9 @@ class Runtime:
             raise InProcess("Runtime.close on a runtime thread (in a process callback or a "
                             "log hook) would wait for itself")
         ms = _ms(self.stop_timeout, "stop_timeout")
+        if self._loop_driver is not None and self._ptr is not None:
+            self._loop_driver.cancel_all()
+            self._loop_driver.detach()
         with self._lock:
             if self._ptr is None:
                 return
