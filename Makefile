@@ -66,7 +66,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net bench-dist all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist bench-python all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
@@ -88,6 +88,7 @@ help:
 	@echo 'make cluster             an Elixir node and a Swerl node (C and Python processes) talking, crashing, restarting'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
+	@echo 'make bench-python        Python processes: dispatcher, callbacks, asyncio loop, asyncio, Pykka side by side'
 	@echo 'make soak                SOAK_MINUTES (10) of mixed load, RSS/process samples as CSV + PNG, its checks (not in CI)'
 	@echo 'make clean | distclean'
 
@@ -452,12 +453,20 @@ compare: deps $(STAGE_PREREQ)
 	$(PYTHON) Comparison/compare.py $(COMPARE_ARGS)
 	$(MAKE) --no-print-directory NO_PREREQS=1 bench-net
 	$(MAKE) --no-print-directory NO_PREREQS=1 bench-dist
+	$(MAKE) --no-print-directory NO_PREREQS=1 bench-python
 
 # Echo servers on loopback side by side (Benchmarks/net/README.md): plain
 # libuv, Swerl in C and in Python, asyncio streams, gen_tcp. About a minute.
 bench-net: $(STAGE_PREREQ)
 	$(call banner,bench-net,Benchmarks/net/run.py $(BENCH_NET_ARGS))
 	$(PYTHON) Benchmarks/net/run.py $(BENCH_NET_ARGS)
+
+# Python processes side by side (Benchmarks/python/README.md): the
+# dispatcher, the callback path, asyncio and Pykka. About two minutes.
+bench-python: $(STAGE_PREREQ)
+	$(call banner,bench-python,Benchmarks/python/run.py)
+	SWERL_LIBRARY='$(STAGE)/lib/$(SONAME)' PYTHONPATH=$(CURDIR)/bindings/python/src$${PYTHONPATH:+:$$PYTHONPATH} \
+	    $(PYTHON) Benchmarks/python/run.py
 
 # Erlang distribution between two OS processes on loopback
 # (Benchmarks/dist/README.md): erl<->erl, erl<->swerl, swerl<->swerl

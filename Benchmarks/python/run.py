@@ -8,7 +8,8 @@ Every cell is the median of RUNS runs, each on a fresh runtime (or event
 loop). "dispatcher" is Swerl's default: Python processes run on the
 runtime's dispatcher threads, in batches (a turn group); "callbacks" is
 Runtime(dispatcher=False): each message is a ctypes callback on a
-scheduler thread. The rows are the targets of the issue that built the
+scheduler thread; "loop-driven" is Runtime(loop=...): the caller's asyncio
+loop runs them. The rows are the targets of the issue that built the
 dispatcher; the last column says which way is better per row.
 
 Needs the staged library (SWERL_LIBRARY, PYTHONPATH=bindings/python/src:
@@ -326,6 +327,19 @@ def call_async(dispatcher, n=5_000):
         return asyncio.run(calls(rt, pid))
 
 
+def call_async_on_loop(n=5_000):
+    """The same, the runtime driven by the caller's loop (Runtime(loop=...))."""
+    async def main():
+        with swerl.Runtime(schedulers=1, loop=asyncio.get_running_loop()) as rt:
+            pid = rt.spawn(echo)
+            t0 = now()
+            for _ in range(n):
+                await rt.call_async(pid, b"x")
+            return (now() - t0) / n * 1e6
+
+    return asyncio.run(main())
+
+
 def asyncio_actor_call(n=20_000):
     async def main():
         requests = asyncio.Queue()
@@ -383,6 +397,7 @@ def main():
         row("C ping-pong round trip beside a ticking Python process (%s)" % k, "us",
             {"main thread waits": alone, "main thread spins": spinning, "ratio": spinning / alone})
     cells = {k: median(call_async, d) for k, d in both.items()}
+    cells["loop-driven"] = median(call_async_on_loop)
     cells["asyncio-queue actor"] = median(asyncio_actor_call)
     row("await rt.call_async round trip from an asyncio task", "us", cells)
 
