@@ -96,11 +96,6 @@ class Dispatcher:
             self._threads.append(thread)
         thread.start()
 
-    def join(self, timeout: Optional[float] = None) -> None:
-        for thread in list(self._threads):
-            if thread.ident != get_ident() and thread.ident is not None:
-                thread.join(timeout)
-
     def _run(self) -> None:
         mark_runtime_thread(True)
         try:
