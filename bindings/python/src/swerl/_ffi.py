@@ -559,6 +559,7 @@ NONBLOCKING = (
     "swerl_term_writer_put_pid", "swerl_term_writer_bytes", "swerl_node_name", "swerl_node_list",
     "swerl_pid_node", "swerl_send_remote", "swerl_send_remote_term", "swerl_reply_term",
     "swerl_monitor_nodes", "swerl_monitor_name", "swerl_set_group", "swerl_group_fd", "swerl_group_wake",
+    "swerl_group_spawn",  # never runs init nested (swerl_spawn may, for a supervisor's child)
 )
 
 

@@ -393,6 +393,13 @@ class Runtime:
     (a WARNING on the ``swerl`` logger; None or 0: never). ``blocking_threads``:
     the most threads the blocking pool runs at once.
 
+    Where Python handlers run: by default on the runtime's dispatcher
+    threads (``dispatcher=True``: a turn group; no scheduler thread runs a
+    Python handler); ``loop=`` a running asyncio loop: on that loop, with no
+    thread, and a handler may be ``async def`` (close the runtime on the
+    loop's thread); ``dispatcher=False``: a ctypes callback per message on a
+    scheduler thread, as in 1.1.
+
     Besides the public methods, swerl.supervisor and swerl.aio use these,
     and no other private attribute (the package's internal interface):
 
@@ -717,7 +724,7 @@ class Runtime:
         elif self._group and not blocking:
             p = self._p()  # held: the group lives as long as the runtime
             key = self._registry.register(proc)
-            rc = lib.swerl_group_spawn(self._group, byref(self._behavior), key, opts, byref(out))
+            rc = quick.swerl_group_spawn(self._group, byref(self._behavior), key, opts, byref(out))
             del p
             if rc < 0:
                 self._registry.take(key)
