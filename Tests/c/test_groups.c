@@ -4,10 +4,12 @@
  *
  * Functions covered: swerl_group_create, swerl_group_spawn, swerl_set_group,
  *   swerl_group_run, swerl_group_take, swerl_group_finish, swerl_group_next,
- *   swerl_group_fd, swerl_group_wake; inside a batch: swerl_self,
+ *   swerl_group_fd, swerl_group_wake, swerl_group_set_batch_min,
+ *   swerl_turn_suspend, swerl_turn_resume; inside a batch: swerl_self,
  *   swerl_ctx_runtime, swerl_send, swerl_link, swerl_monitor,
  *   swerl_demonitor (FLUSH), swerl_trap_exit, swerl_fail,
- *   swerl_receive_timeout; swerl_runtime_stop with groups nobody drives.
+ *   swerl_receive_timeout; swerl_runtime_stop with groups nobody drives,
+ *   and while a batch is suspended.
  * Codes covered as results: EINVAL, ECTX, EINPROC, ESTOPPED, ELIMIT.
  *
  * The driving thread is each section's main thread: every callback of a
@@ -27,6 +29,8 @@ static swerl_group *g_group;      /* the section's group */
 static check_mailbox g_mb;        /* every process posts its events here */
 static pthread_t g_main;          /* the section's main thread: the driving one */
 static long g_batch_handle_calls; /* handle() of a process driven in batches */
+static int g_in_take;             /* main is inside swerl_group_take / _next now */
+static swerl_turn *g_suspended;   /* a batch set aside (swerl_turn_suspend) */
 
 static int on_main(void) { return pthread_equal(pthread_self(), g_main) != 0; }
 
@@ -35,6 +39,8 @@ static swerl_runtime *rt_begin(void)
     g_main = pthread_self();
     mbox_init(&g_mb);
     AT_STORE(&g_batch_handle_calls, 0);
+    AT_STORE(&g_in_take, 0);
+    g_suspended = NULL;
     g_group = NULL;
     g_rt = check_start_rt(2, 0);
     if (g_rt && !CHECK_EQ_INT(swerl_group_create(g_rt, "test", &g_group), 0)) g_group = NULL;
@@ -50,7 +56,9 @@ static void rt_end(void)
 }
 
 /* An event from a callback: the message's fields when m is given, else rc
-   and reason; `self`, and u3: whether it runs on the driving thread. */
+   and reason; `self`, u3: whether it runs on the driving thread, and u2:
+   whether that thread is inside a swerl_group_take / _next call of main's
+   (take_marked, next_marked). */
 static void post(int type, int op, swerl_ctx *ctx, const swerl_message *m, int rc, int32_t reason)
 {
     check_event e;
@@ -61,6 +69,7 @@ static void post(int type, int op, swerl_ctx *ctx, const swerl_message *m, int r
     e.reason = reason;
     e.self = swerl_self(ctx);
     e.u3 = (uint64_t)on_main();
+    e.u2 = (uint64_t)AT_LOAD(&g_in_take);
     if (m) {
         e.kind = m->kind;
         e.reason = m->reason;
@@ -182,7 +191,7 @@ static uint64_t queue_len(swerl_pid pid)
 /* A group process driven with callbacks: reports everything it does         */
 /* ------------------------------------------------------------------------ */
 
-enum { OP_NESTED = 1, OP_SET_GROUP, OP_CMD, OP_WATCH };
+enum { OP_NESTED = 1, OP_SET_GROUP, OP_CMD, OP_WATCH, OP_RESUME, OP_RESUMED, OP_GO };
 
 /* What a group process's init does (its arg; NULL: nothing). */
 typedef struct gp_conf {
@@ -215,6 +224,7 @@ static int gp_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     }
     if (is_text(m, "leave")) post(EV_NOTE, OP_SET_GROUP, ctx, NULL, swerl_set_group(ctx, NULL), 0);
     if (is_text(m, "join")) post(EV_NOTE, OP_SET_GROUP, ctx, NULL, swerl_set_group(ctx, g_group), 0);
+    if (is_text(m, "resume")) post(EV_RESULT, OP_RESUME, ctx, NULL, swerl_turn_resume(g_suspended), 0);
     return SWERL_CONTINUE;
 }
 
@@ -291,6 +301,7 @@ static int sp_command(swerl_ctx *ctx, const cmd *c)
     else if (strcmp(c->tag, "trap") == 0) rc = swerl_trap_exit(ctx, 1);
     else if (strcmp(c->tag, "savectx") == 0) g_saved_ctx = ctx;
     else if (strcmp(c->tag, "setgroup") == 0) rc = swerl_set_group(ctx, g_other_group);
+    else if (strcmp(c->tag, "resume") == 0) rc = swerl_turn_resume(g_suspended);
     else if (strcmp(c->tag, "nested") == 0) {
         swerl_turn *t = NULL;
         rc = swerl_group_run(g_group, 1, 0);
@@ -1268,6 +1279,489 @@ static void t_ring(void)
     rt_end();
 }
 
+/* ------------------------------------------------------------------------ */
+/* swerl_group_set_batch_min: short turns run with handle, inside the take   */
+/* ------------------------------------------------------------------------ */
+
+/* swerl_group_take / _next with timeout 0, marked (g_in_take) so that a
+   handle the library calls meanwhile records that it ran inside the call. */
+static int take_marked(uint32_t max, swerl_turn **out)
+{
+    int rc;
+    AT_STORE(&g_in_take, 1);
+    rc = swerl_group_take(g_group, max, 0, out);
+    AT_STORE(&g_in_take, 0);
+    return rc;
+}
+
+static int next_marked(swerl_turn *done, uint32_t handled, uint32_t max, swerl_turn **out)
+{
+    int rc;
+    AT_STORE(&g_in_take, 1);
+    rc = swerl_group_next(g_group, done, handled, max, 0, out);
+    AT_STORE(&g_in_take, 0);
+    return rc;
+}
+
+/* The message `pid`'s handle accepted next: `text`, handled on the driving
+   thread inside one of main's take/next calls. */
+static void check_handled_inside(swerl_pid pid, const char *text)
+{
+    check_event e;
+    if (!take_from(EV_MSG, SWERL_MESSAGE, pid, &e)) return;
+    CHECK_MEM(e.data, e.len, text, strlen(text));
+    CHECK_EQ_INT(e.u3, 1);                                        /* on the calling thread */
+    CHECK_EQ_INT(e.u2, 1);                                        /* inside take / next */
+}
+
+#define MIN_BURST 1100u
+
+static void t_batch_min(void)
+{
+    swerl_pid p, q;
+    swerl_turn *t = NULL, *t2 = NULL;
+    check_event e;
+    char text[8];
+    uint64_t i, expect = 0;
+    long seen = 0, seen_q = 0, outside = 0, out_of_order = 0;
+    int fd, k;
+    if (!rt_begin()) { rt_end(); return; }
+    fd = swerl_group_fd(g_group);
+    CHECK(fd >= 0);
+    p = group_spawn(&b_gp, NULL);
+    q = group_spawn(&b_gp, NULL);
+    CHECK(readable(fd, CHECK_WAIT_MS));
+    CHECK_EQ_INT(drain_batches(), 0);                             /* their inits: no batch */
+    CHECK_EQ_INT(count_from(EV_INIT, -1, p) + count_from(EV_INIT, -1, q), 2);
+
+    CHECK_EQ_INT(swerl_group_set_batch_min(NULL, 2), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 0), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 1026), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 1025), 0);
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 1), 0);
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 2), 0);
+
+    /* one queued message: take runs it with handle, on this thread, and
+       returns 0 (nothing else is queued) */
+    CHECK_EQ_INT(send_text(p, "lone"), 0);
+    CHECK(readable(fd, CHECK_WAIT_MS));
+    t = (swerl_turn *)&t;
+    CHECK_EQ_INT(take_marked(16, &t), 0);
+    CHECK(t == NULL);
+    CHECK_EQ_INT(count_from(EV_MSG, SWERL_MESSAGE, p), 1);
+    check_handled_inside(p, "lone");                              /* its ctx was p's */
+    CHECK_EQ_INT(queue_len(p), 0);
+
+    /* five queued: one batch of five; the library calls no handle */
+    for (k = 1; k <= 5; k++) {
+        snprintf(text, sizeof text, "m%d", k);
+        CHECK_EQ_INT(send_text(p, text), 0);
+    }
+    CHECK(readable(fd, CHECK_WAIT_MS));
+    t = NULL;
+    if (CHECK_EQ_INT(take_marked(16, &t), 1) && CHECK(t != NULL)) {
+        CHECK_EQ_U64(t->pid, p);
+        CHECK_EQ_INT(t->count, 5);
+        CHECK(is_batch_text(t, 0, "m1") && is_batch_text(t, 1, "m2") && is_batch_text(t, 2, "m3") &&
+              is_batch_text(t, 3, "m4") && is_batch_text(t, 4, "m5"));
+        CHECK_EQ_INT(count_from(EV_MSG, -1, p), 0);
+        accept_all(t);
+    }
+    CHECK_EQ_INT(count_from(EV_MSG, -1, p), 0);
+    check_group_empty();
+
+    /* swerl_group_next: finishes a batch, then runs a lone turn itself */
+    CHECK_EQ_INT(send_text(p, "n1"), 0);
+    CHECK_EQ_INT(send_text(p, "n2"), 0);
+    CHECK_EQ_INT(send_text(p, "n3"), 0);
+    if ((t = take_of(p, 16)) != NULL) {
+        uint32_t j;
+        CHECK_EQ_INT(t->count, 3);
+        CHECK_EQ_INT(send_text(q, "solo"), 0);                    /* queued behind p's turn */
+        for (j = 0; j < t->count; j++) {
+            t->current = j;
+            t->results[j] = SWERL_CONTINUE;
+        }
+        t2 = (swerl_turn *)&t2;
+        CHECK_EQ_INT(next_marked(t, 3, 16, &t2), 0);
+        CHECK(t2 == NULL);
+        CHECK_EQ_INT(count_from(EV_MSG, -1, q), 1);
+        check_handled_inside(q, "solo");
+    }
+    CHECK_EQ_INT(count_from(EV_MSG, -1, p), 0);
+
+    /* max_messages below the minimum: no turn can be a batch (each of the
+       three is a batch of one: run with handle, in order, in one take) */
+    CHECK_EQ_INT(send_text(p, "x1"), 0);
+    CHECK_EQ_INT(send_text(p, "x2"), 0);
+    CHECK_EQ_INT(send_text(p, "x3"), 0);
+    CHECK_EQ_INT(take_marked(1, &t), 0);
+    CHECK_EQ_INT(count_from(EV_MSG, -1, p), 3);
+    check_handled_inside(p, "x1");
+    check_handled_inside(p, "x2");
+    check_handled_inside(p, "x3");
+
+    /* 1025: never a batch, not even a full one of 1024 messages */
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 1025), 0);
+    for (i = 1; i <= MIN_BURST; i++)
+        if (!CHECK_EQ_INT(swerl_send(g_rt, p, &i, sizeof i), 0)) break;
+    CHECK_EQ_INT(send_text(q, "lone again"), 0);
+    CHECK(readable(fd, CHECK_WAIT_MS));
+    CHECK_EQ_INT(take_marked(1024, &t), 0);
+    while (mbox_take_m(&g_mb, em(EV_MSG, SWERL_MESSAGE), &e, 0)) {
+        if (e.self == q) {
+            seen_q++;
+            CHECK_MEM(e.data, e.len, "lone again", 10);
+            outside += !e.u3 || !e.u2;
+            continue;
+        }
+        seen++;
+        outside += !e.u3 || !e.u2;
+        if (e.self != p || e.len != sizeof i) { out_of_order++; continue; }
+        memcpy(&i, e.data, sizeof i);
+        out_of_order += i != ++expect;
+    }
+    CHECK_EQ_INT(seen, MIN_BURST);
+    CHECK_EQ_INT(seen_q, 1);
+    CHECK_EQ_INT(outside, 0);
+    CHECK_EQ_INT(out_of_order, 0);
+    CHECK_EQ_INT(send_text(p, "via next"), 0);
+    CHECK_EQ_INT(next_marked(NULL, 0, 1024, &t), 0);
+    check_handled_inside(p, "via next");
+
+    /* back to 1: a lone message is a batch again */
+    CHECK_EQ_INT(swerl_group_set_batch_min(g_group, 1), 0);
+    CHECK_EQ_INT(send_text(p, "batch of one"), 0);
+    if ((t = take_of(p, 16)) != NULL) {
+        CHECK_EQ_INT(t->count, 1);
+        CHECK(is_batch_text(t, 0, "batch of one"));
+        accept_all(t);
+    }
+    CHECK_EQ_INT(count_from(EV_MSG, -1, p), 0);
+    check_group_empty();
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    rt_end();
+}
+
+/* ------------------------------------------------------------------------ */
+/* swerl_turn_suspend / _resume                                              */
+/* ------------------------------------------------------------------------ */
+
+/* The next message scheduler process `r` got from `from`: `text`. */
+static void check_got(swerl_pid r, swerl_pid from, const char *text)
+{
+    check_event e;
+    if (!CHECK_MSG(mbox_take_m(&g_mb, em_from(EV_MSG, SWERL_MESSAGE, from), &e, CHECK_WAIT_MS),
+                   "no message from %llu", (unsigned long long)from))
+        return;
+    CHECK_EQ_U64(e.self, r);
+    CHECK_MEM(e.data, e.len, text, strlen(text));
+}
+
+/* Spawn two batch-driven processes and run their inits. */
+static void spawn_two(swerl_pid *a, swerl_pid *b)
+{
+    *a = group_spawn(&b_bp, NULL);
+    *b = group_spawn(&b_bp, NULL);
+    CHECK(readable(swerl_group_fd(g_group), CHECK_WAIT_MS));
+    CHECK_EQ_INT(drain_batches(), 0);
+    CHECK_EQ_INT(count_from(EV_INIT, -1, *a) + count_from(EV_INIT, -1, *b), 2);
+}
+
+static void t_suspend(void)
+{
+    swerl_pid a, b, r;
+    swerl_turn *ta, *tb, *t = NULL;
+    int k;
+    if (!rt_begin()) { rt_end(); return; }
+    spawn_two(&a, &b);
+    r = sched_spawn();
+    CHECK_EQ_INT(send_text(a, "a1"), 0);
+    CHECK_EQ_INT(send_text(a, "a2"), 0);
+    if ((ta = take_of(a, 16)) == NULL) { rt_end(); return; }
+    CHECK_EQ_INT(ta->count, 2);
+
+    /* handle a1, then set the batch aside: the thread acts for nobody */
+    ta->current = 0;
+    CHECK(is_batch_text(ta, 0, "a1"));
+    CHECK_EQ_INT(send_text(r, "a: before"), 0);
+    ta->results[0] = SWERL_CONTINUE;
+    CHECK_EQ_INT(swerl_turn_suspend(ta), 0);
+    CHECK_EQ_U64(swerl_self(ta->ctx), 0);
+    CHECK_EQ_INT(swerl_trap_exit(ta->ctx, 1), SWERL_ECTX);
+    CHECK_EQ_INT(send_text(r, "main: meanwhile"), 0);             /* from nobody */
+    CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);           /* not held now */
+    CHECK_EQ_INT(swerl_group_finish(ta, 1), SWERL_EINVAL);        /* resume it first */
+
+    /* meanwhile: B's batch on the same thread; A gets none (in its turn) */
+    CHECK_EQ_INT(send_text(a, "a3"), 0);
+    CHECK_EQ_INT(send_text(b, "b1"), 0);
+    if ((tb = take_of(b, 16)) != NULL) {
+        CHECK(tb != ta);
+        CHECK_EQ_INT(tb->count, 1);
+        CHECK(is_batch_text(tb, 0, "b1"));
+        tb->current = 0;
+        CHECK_EQ_U64(swerl_self(tb->ctx), b);
+        CHECK_EQ_INT(send_text(r, "b: meanwhile"), 0);
+        CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);        /* this thread holds B's */
+        tb->results[0] = SWERL_CONTINUE;
+        CHECK_EQ_INT(swerl_group_finish(tb, 1), 0);
+    }
+    for (k = 0; k < 3; k++) {
+        int rc = swerl_group_take(g_group, 16, 0, &t);
+        CHECK_EQ_INT(rc, 0);
+        if (rc == 1) {
+            CHECK(t->pid != a);
+            swerl_group_finish(t, 0);
+        }
+    }
+
+    /* resume: the thread acts for A again; a2, then finish both */
+    CHECK_EQ_INT(swerl_turn_resume(ta), 0);
+    CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);            /* not suspended now */
+    CHECK_EQ_U64(swerl_self(ta->ctx), a);
+    ta->current = 1;
+    CHECK(is_batch_text(ta, 1, "a2"));
+    CHECK_EQ_INT(send_text(r, "a: after"), 0);
+    ta->results[1] = SWERL_CONTINUE;
+    CHECK_EQ_INT(swerl_group_finish(ta, 2), 0);
+    CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);           /* finished */
+    CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);
+
+    check_got(r, a, "a: before");
+    check_got(r, 0, "main: meanwhile");
+    check_got(r, b, "b: meanwhile");
+    check_got(r, a, "a: after");
+
+    /* a3 waited for the turn to end: a batch of its own now */
+    if ((t = take_of(a, 16)) != NULL) {
+        CHECK_EQ_INT(t->count, 1);
+        CHECK(is_batch_text(t, 0, "a3"));
+        accept_all(t);
+    }
+    check_group_empty();
+    CHECK_EQ_INT(queue_len(a), 0);
+    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    rt_end();
+}
+
+/* Resumes `turn` on a thread of its own, says so (EV_NOTE OP_RESUMED),
+   waits for main's go (OP_GO on g_ctl), handles messages[1] and finishes. */
+typedef struct resumer_arg {
+    swerl_turn *turn;
+    swerl_pid r;
+    int resume_rc, send_rc, finish_rc, suspend_rc;
+    uint64_t self;
+} resumer_arg;
+
+static check_mailbox g_ctl;           /* main -> a helper thread */
+
+static void *resumer(void *arg)
+{
+    resumer_arg *ra = (resumer_arg *)arg;
+    check_event e;
+    ra->resume_rc = swerl_turn_resume(ra->turn);
+    ra->self = swerl_self(ra->turn->ctx);
+    memset(&e, 0, sizeof e);
+    e.type = EV_NOTE;
+    e.op = OP_RESUMED;
+    mbox_post(&g_mb, &e);
+    mbox_take(&g_ctl, EV_NOTE, OP_GO, &e, CHECK_WAIT_MS);
+    ra->turn->current = 1;
+    ra->send_rc = send_text(ra->r, "a: on the resumer");
+    ra->turn->results[1] = SWERL_CONTINUE;
+    ra->finish_rc = swerl_group_finish(ra->turn, 2);
+    ra->suspend_rc = swerl_turn_suspend(ra->turn);                /* finished */
+    return NULL;
+}
+
+static void t_suspend_thread(void)
+{
+    swerl_pid a, b, r;
+    swerl_turn *ta, *t;
+    resumer_arg ra;
+    check_event e;
+    pthread_t th;
+    if (!rt_begin()) { rt_end(); return; }
+    mbox_init(&g_ctl);
+    spawn_two(&a, &b);
+    r = sched_spawn();
+    CHECK_EQ_INT(send_text(a, "t1"), 0);
+    CHECK_EQ_INT(send_text(a, "t2"), 0);
+    if ((ta = take_of(a, 16)) == NULL) { mbox_destroy(&g_ctl); rt_end(); return; }
+    CHECK_EQ_INT(ta->count, 2);
+    ta->current = 0;
+    ta->results[0] = SWERL_CONTINUE;
+    CHECK_EQ_INT(swerl_turn_suspend(ta), 0);
+
+    memset(&ra, 0, sizeof ra);
+    ra.turn = ta;
+    ra.r = r;
+    ra.resume_rc = ra.send_rc = ra.finish_rc = ra.suspend_rc = 1;
+    if (!CHECK_EQ_INT(pthread_create(&th, NULL, resumer, &ra), 0)) {
+        swerl_turn_resume(ta);
+        swerl_group_finish(ta, 1);
+    } else {
+        /* while the other thread holds it, this one cannot finish, suspend
+           or resume it */
+        if (CHECK(mbox_take(&g_mb, EV_NOTE, OP_RESUMED, &e, CHECK_WAIT_MS))) {
+            CHECK_EQ_INT(swerl_group_finish(ta, 2), SWERL_EINVAL);
+            CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);
+            CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);
+        }
+        memset(&e, 0, sizeof e);
+        e.type = EV_NOTE;
+        e.op = OP_GO;
+        mbox_post(&g_ctl, &e);
+        pthread_join(th, NULL);
+        CHECK_EQ_INT(ra.resume_rc, 0);
+        CHECK_EQ_U64(ra.self, a);
+        CHECK_EQ_INT(ra.send_rc, 0);
+        CHECK_EQ_INT(ra.finish_rc, 0);
+        CHECK_EQ_INT(ra.suspend_rc, SWERL_EINVAL);
+        check_got(r, a, "a: on the resumer");
+    }
+
+    /* the process goes on on this thread */
+    CHECK_EQ_INT(send_text(a, "t3"), 0);
+    if ((t = take_of(a, 16)) != NULL) {
+        CHECK_EQ_INT(t->count, 1);
+        CHECK(is_batch_text(t, 0, "t3"));
+        accept_all(t);
+    }
+    check_group_empty();
+    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    mbox_destroy(&g_ctl);
+    rt_end();
+}
+
+static void t_suspend_errors(void)
+{
+    swerl_pid a, b, gp, sp;
+    swerl_turn *ta, *tb, fake;
+    check_event e;
+    if (!rt_begin()) { rt_end(); return; }
+    CHECK_EQ_INT(swerl_turn_suspend(NULL), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_turn_resume(NULL), SWERL_EINVAL);
+    memset(&fake, 0, sizeof fake);
+    CHECK_EQ_INT(swerl_turn_suspend(&fake), SWERL_EINVAL);        /* not held */
+    CHECK_EQ_INT(swerl_turn_resume(&fake), SWERL_EINVAL);         /* not suspended */
+    spawn_two(&a, &b);
+    gp = group_spawn(&b_gp, NULL);
+    DRIVE_UNTIL(count_from(EV_INIT, -1, gp) == 1);
+    sp = sched_spawn();
+
+    CHECK_EQ_INT(send_text(a, "a1"), 0);
+    if ((ta = take_of(a, 16)) == NULL) { rt_end(); return; }
+    CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);            /* held, not suspended */
+    CHECK_EQ_INT(swerl_turn_suspend(&fake), SWERL_EINVAL);        /* holds another */
+    CHECK_EQ_INT(swerl_turn_suspend(ta), 0);
+    CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);           /* twice */
+    g_suspended = ta;
+
+    /* resume inside a callback: a scheduler process's, a group process's */
+    CHECK_EQ_INT(sp_do(sp, "resume", 0, 0).rc, SWERL_EINPROC);
+    CHECK_EQ_INT(send_text(gp, "resume"), 0);
+    DRIVE_UNTIL(count_from(EV_RESULT, OP_RESUME, gp) == 1);
+    if (take_from(EV_RESULT, OP_RESUME, gp, &e)) CHECK_EQ_INT(e.rc, SWERL_EINPROC);
+
+    /* two suspended at once: each resumes while the thread holds no other
+       (B's message only now: swerl_group_run above would have run it) */
+    CHECK_EQ_INT(send_text(b, "b1"), 0);
+    if ((tb = take_of(b, 16)) != NULL) {
+        CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);        /* B's is held */
+        CHECK_EQ_INT(swerl_turn_suspend(tb), 0);
+        CHECK_EQ_INT(swerl_turn_resume(ta), 0);
+        CHECK_EQ_INT(swerl_turn_resume(tb), SWERL_EINVAL);        /* A's is held */
+        CHECK_EQ_U64(swerl_self(ta->ctx), a);
+        CHECK_EQ_U64(swerl_self(tb->ctx), 0);
+        accept_all(ta);
+        CHECK_EQ_INT(swerl_turn_resume(tb), 0);
+        CHECK_EQ_U64(swerl_self(tb->ctx), b);
+        accept_all(tb);
+    } else {
+        CHECK_EQ_INT(swerl_turn_resume(ta), 0);
+        accept_all(ta);
+    }
+    g_suspended = NULL;
+    CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);            /* finished */
+    CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);
+    check_group_empty();
+    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    rt_end();
+}
+
+/* swerl_runtime_stop while a batch is suspended. What 1.2's library does:
+     - on the thread that holds a batch (resumed or never suspended):
+       EINPROC at once, as inside a callback (checked below);
+     - on another thread, with the batch resumed and finished before the
+       stop's timeout: the process then exits (SHUTDOWN, terminate runs)
+       and the stop returns 0 (checked below);
+     - on the thread that suspended it, with nobody to resume it: the
+       process cannot take the exit signal, so stop returns ETIMEDOUT at
+       timeout_ms plus the 5 s it waits for killed processes; the batch
+       can still be resumed and finished then, but its process never exits
+       and swerl_runtime_free waits for it for ever (not run here: a hang;
+       reported). */
+typedef struct stopper_arg {
+    int rc;
+} stopper_arg;
+
+static void *stopper(void *arg)
+{
+    ((stopper_arg *)arg)->rc = swerl_runtime_stop(g_rt, CHECK_WAIT_MS);
+    return NULL;
+}
+
+static void t_suspend_stop(void)
+{
+    swerl_pid a, b, sp;
+    swerl_turn *ta, *t = NULL;
+    stopper_arg sa;
+    check_event e;
+    pthread_t th;
+    if (!rt_begin()) { rt_end(); return; }
+    spawn_two(&a, &b);
+    sp = sched_spawn();
+    CHECK_EQ_INT(sp_do(sp, "trap", 0, 0).rc, 0);                 /* it reports the stop */
+    CHECK_EQ_INT(send_text(a, "s1"), 0);
+    CHECK_EQ_INT(send_text(a, "s2"), 0);
+    if ((ta = take_of(a, 16)) == NULL) { rt_end(); return; }
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 1000), SWERL_EINPROC);  /* holding a batch */
+    ta->current = 0;
+    ta->results[0] = SWERL_CONTINUE;
+    CHECK_EQ_INT(swerl_turn_suspend(ta), 0);
+
+    sa.rc = 1;
+    if (!CHECK_EQ_INT(pthread_create(&th, NULL, stopper, &sa), 0)) {
+        CHECK_EQ_INT(swerl_turn_resume(ta), 0);
+        accept_all(ta);
+        rt_end();
+        return;
+    }
+    /* the stop has begun (a trapping process got its EXIT); A, in its
+       suspended turn, has not exited */
+    if (take_from(EV_MSG, SWERL_EXIT, sp, &e)) CHECK_EQ_INT(e.reason, SWERL_REASON_SHUTDOWN);
+    CHECK_EQ_INT(count_from(EV_TERMINATE, -1, a), 0);
+    CHECK_EQ_INT(swerl_turn_resume(ta), 0);
+    CHECK_EQ_U64(swerl_self(ta->ctx), a);
+    ta->current = 1;
+    CHECK(is_batch_text(ta, 1, "s2"));
+    ta->results[1] = SWERL_CONTINUE;
+    CHECK_EQ_INT(swerl_group_finish(ta, 2), 0);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(sa.rc, 0);
+    if (take_from(EV_TERMINATE, -1, a, &e)) CHECK_EQ_INT(e.reason, SWERL_REASON_SHUTDOWN);
+    CHECK_EQ_INT(count_from(EV_TERMINATE, -1, a), 0);             /* once */
+    if (take_from(EV_TERMINATE, -1, b, &e)) CHECK_EQ_INT(e.reason, SWERL_REASON_SHUTDOWN);
+    CHECK_EQ_INT(swerl_group_take(g_group, 16, 0, &t), SWERL_ESTOPPED);
+    CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);
+    rt_end();
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -1286,5 +1780,12 @@ int main(int argc, char **argv)
     check_section("bad input: EINVAL, ECTX, EINPROC, ELIMIT, ESTOPPED", t_bad_input, 60);
     check_section("stop with nobody driving: the stopping thread runs the exits", t_stop_undriven, 60);
     check_section("volume: a token around a ring of 8, in batches", t_ring, 300);
+    check_section("set_batch_min: short turns run with handle inside take/next, bursts are batches",
+                  t_batch_min, 60);
+    check_section("suspend/resume: A set aside, B taken meanwhile, A resumed and finished",
+                  t_suspend, 60);
+    check_section("suspend/resume: resumed and finished on another thread", t_suspend_thread, 60);
+    check_section("suspend/resume bad input: EINVAL, EINPROC", t_suspend_errors, 60);
+    check_section("suspend/resume: swerl_runtime_stop while a batch is suspended", t_suspend_stop, 60);
     return check_summary();
 }
