@@ -288,7 +288,8 @@ SWERL_API int swerl_runtime_start(const swerl_config *cfg, swerl_runtime **out);
    `timeout_ms` after it began, plus the time the killed processes take to
    exit; it does not wait for a handler that does not return.
    Errors: EINVAL (rt NULL), ESTOPPED (already stopped), EINPROC (called
-   inside a process callback: it would wait for itself), ETIMEDOUT (a
+   inside a process callback, or by a thread that holds a turn group's
+   batch: it would wait for itself), ETIMEDOUT (a
    handler did not return, even after the kill: swerl_last_error_detail()
    and the log hook name each such process; its thread is left running and
    swerl_runtime_free waits for it).
@@ -1464,44 +1465,44 @@ typedef struct swerl_turn {
 #define SWERL_MESSAGE_WITHDRAWN 0x2u
 
 /* Create a group named `name` (1..SWERL_NAME_MAX bytes; for reports).
-   Errors: EINVAL (NULL, bad name), ELIMIT (64 groups), ESTOPPED. Any thread. */
+   Errors: EINVAL (NULL, bad name), ELIMIT (64 groups), ESTOPPED. Any thread. Since 1.2. */
 SWERL_API int swerl_group_create(swerl_runtime *rt, const char *name, swerl_group **out);
 
 /* swerl_spawn into group `g`: its init runs on the thread that drives the
    group, before any message. As swerl_spawn otherwise (same errors);
-   SWERL_SPAWN_BLOCKING is not allowed with it (EINVAL). Any thread. */
+   SWERL_SPAWN_BLOCKING is not allowed with it (EINVAL). Any thread. Since 1.2. */
 SWERL_API int swerl_group_spawn(swerl_group *g, const swerl_behavior *b, void *arg,
                                 const swerl_spawn_opts *opts, swerl_pid *out);
 
 /* Move the calling process into group `g` (NULL: back to the schedulers)
    from its next turn on. Returns 0, or ECTX, EINVAL (a group of another
-   runtime). */
+   runtime). Since 1.2. */
 SWERL_API int swerl_set_group(swerl_ctx *ctx, swerl_group *g);
 
 /* Run up to `max_turns` turns of the group's processes on the calling
    thread, with their callbacks, waiting up to `timeout_ms` for the first
    (0: only what is queued now; SWERL_INFINITY: no limit). Returns how many
    turns ran (0: none came in time, or swerl_group_wake), or ESTOPPED once
-   the runtime has stopped, EINVAL (NULL), EINPROC (inside a callback). */
+   the runtime has stopped, EINVAL (NULL), EINPROC (inside a callback). Since 1.2. */
 SWERL_API int swerl_group_run(swerl_group *g, uint32_t max_turns, uint32_t timeout_ms);
 
 /* Take the next runnable process's batch of up to `max_messages` messages
    (1..1024), waiting up to `timeout_ms` for one. Returns 1 and *out, 0 when
    none came in time (or swerl_group_wake), ESTOPPED once the runtime has
    stopped, EINVAL (NULL, max_messages out of range, the calling thread
-   holds a batch of this group already), EINPROC (inside a callback). */
+   holds a batch of this group already), EINPROC (inside a callback). Since 1.2. */
 SWERL_API int swerl_group_take(swerl_group *g, uint32_t max_messages, uint32_t timeout_ms,
                                swerl_turn **out);
 
 /* Hand back `turn` with results[0 .. handled) written: what they say is
    done (the process exits after a STOP or failure: terminate runs here),
    and the messages from `handled` on go back to the mailbox. Returns 0, or
-   EINVAL (NULL, not the batch this thread holds, handled > count). */
+   EINVAL (NULL, not the batch this thread holds, handled > count). Since 1.2. */
 SWERL_API int swerl_group_finish(swerl_turn *turn, uint32_t handled);
 
 /* swerl_group_finish(done, handled) when `done` is not NULL, then
    swerl_group_take(g, max_messages, timeout_ms, out): one call per batch.
-   Returns as swerl_group_take; a finish error comes first. */
+   Returns as swerl_group_take; a finish error comes first. Since 1.2. */
 SWERL_API int swerl_group_next(swerl_group *g, swerl_turn *done, uint32_t handled,
                                uint32_t max_messages, uint32_t timeout_ms, swerl_turn **out);
 
@@ -1513,7 +1514,7 @@ SWERL_API int swerl_group_next(swerl_group *g, swerl_turn *done, uint32_t handle
    at nothing). A foreign-function layer whose calls into C and callbacks
    from C cost about the same sets 2: a lone message is cheaper as one
    callback than as a batch it reads itself. Returns 0, or EINVAL (NULL,
-   not 1..1025). Any thread. */
+   not 1..1025). Any thread. Since 1.2. */
 SWERL_API int swerl_group_set_batch_min(swerl_group *g, uint32_t messages);
 
 /* Set a batch the calling thread holds aside: the process stays in its
@@ -1527,7 +1528,7 @@ SWERL_API int swerl_group_set_batch_min(swerl_group *g, uint32_t messages);
    finished: resume and finish every suspended batch before stopping the
    runtime. Return 0, or EINVAL (NULL, not a batch this thread holds /
    not a suspended batch, the thread holds a batch of the group already),
-   EINPROC (resume inside a callback). */
+   EINPROC (resume inside a callback). Since 1.2. */
 SWERL_API int swerl_turn_suspend(swerl_turn *turn);
 SWERL_API int swerl_turn_resume(swerl_turn *turn);
 
@@ -1535,12 +1536,12 @@ SWERL_API int swerl_turn_resume(swerl_turn *turn);
    (an eventfd), for poll/epoll/select or an event loop: when it is
    readable, drive with timeout 0 until nothing is left (which also clears
    it). Owned by the group: do not close it. Returns it, or EINVAL, ENOMEM
-   (no descriptor could be made). */
+   (no descriptor could be made). Since 1.2. */
 SWERL_API int swerl_group_fd(swerl_group *g);
 
 /* Make one waiting (or the next) swerl_group_run / _take / _next on `g`
    return 0 at once: to wake the driving thread for the program's own
-   reasons (its loop must quit, a signal came). Any thread. */
+   reasons (its loop must quit, a signal came). Any thread. Since 1.2. */
 SWERL_API int swerl_group_wake(swerl_group *g);
 
 /* ------------------------------------------------------------------------ */

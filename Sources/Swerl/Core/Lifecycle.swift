@@ -136,6 +136,8 @@ extension Engine {
     struct StuckTurn {
         var pid: UInt64
         var nanos: UInt64
+        /// A group turn set aside (swerl_turn_suspend), not a running handler.
+        var suspended = false
     }
 
     /// After the KILL: waits until every process is gone, or only processes
@@ -164,6 +166,7 @@ extension Engine {
                     seen[key] = (turns, pid, now)
                 }
             }
+            for pid in suspendedTurns() { stuck.append(StuckTurn(pid: pid, nanos: 0, suspended: true)) }
             if !stuck.isEmpty && live <= stuck.count { return stuck }
             if now >= giveUp { return stuck.isEmpty ? [StuckTurn(pid: 0, nanos: 0)] : stuck }
             usleep(1000)
@@ -180,6 +183,9 @@ extension Engine {
             // The monitor has watched the turn since it began; the stop only
             // since the kill.
             let nanos = max(turn.nanos, turnMonitor.turnStart(of: turn.pid).map { now - min($0, now) } ?? 0)
+            if turn.suspended {
+                return "\(Pids.format(turn.pid))\(name), its turn set aside (swerl_turn_suspend) and not finished"
+            }
             return "\(Pids.format(turn.pid))\(name), at least \(millis(nanos)) ms in one turn"
         }
         for line in described {

@@ -156,7 +156,7 @@ package final class TurnGroup: @unchecked Sendable {
     /// Waits up to `timeoutMillis` (SWERL_INFINITY: no limit) for a
     /// runnable process and the right to drive; the caller then runs its
     /// turn and calls `release`.
-    func take(timeoutMillis: UInt32) -> Taken {
+    func take(timeoutMillis: UInt32, draining: Bool = false) -> Taken {
         // No clock read for a poll (timeout 0): the common call of a busy driver.
         let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil : timeoutMillis == 0 ? 0
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
@@ -171,7 +171,9 @@ package final class TurnGroup: @unchecked Sendable {
             return false
         }, deadline: timeoutMillis == 0 ? 0 : deadline) { state, ready -> Taken in
             if sleeping { state.sleepers -= 1 }
-            if state.stopped { return .stopped }
+            // A stopped runtime's group is driven no more, but for the exits
+            // its stop (or the free after a timed-out stop) still waits for.
+            if state.stopped && !(draining && state.mayTake) { return .stopped }
             if state.wakeRequests > 0 {
                 state.wakeRequests -= 1
                 if state.wakeRequests == 0 { wakeRequested.store(false, ordering: .relaxed) }
@@ -285,6 +287,10 @@ package final class TurnGroup: @unchecked Sendable {
         }
     }
 
+    func suspendedPids() -> [UInt64] {
+        drivers.withLock { $0.compactMap { $0.batch.suspended ? $0.batch.turn.pointee.pid : nil } }
+    }
+
     var isIdle: Bool { state.withLock { $0.active == 0 && $0.first != nil } }
 
     // MARK: Driving
@@ -311,10 +317,10 @@ package final class TurnGroup: @unchecked Sendable {
 
     /// swerl_group_run: up to `maxTurns` turns, their callbacks called here.
     /// Returns how many ran, or ESTOPPED.
-    func run(maxTurns: UInt32, timeoutMillis: UInt32) -> Int32 {
+    func run(maxTurns: UInt32, timeoutMillis: UInt32, draining: Bool = false) -> Int32 {
         var ran: Int32 = 0
         while UInt32(ran) < maxTurns {
-            switch take(timeoutMillis: ran == 0 ? timeoutMillis : 0) {
+            switch take(timeoutMillis: ran == 0 ? timeoutMillis : 0, draining: draining) {
             case .process(let process, let driver):
                 let saved = beginDriving(driver)
                 driver.worker.runTurn(process)
@@ -389,8 +395,14 @@ extension Engine {
     /// only thread drives its group and then stops the runtime).
     func driveIdleGroups() {
         for group in groups.all where group.isIdle {
-            _ = group.run(maxTurns: 256, timeoutMillis: 0)
+            _ = group.run(maxTurns: 256, timeoutMillis: 0, draining: true)
         }
+    }
+
+    /// Pids of group turns set aside (swerl_turn_suspend): in their turn,
+    /// but on no thread, so no kill reaches them until they are finished.
+    func suspendedTurns() -> [UInt64] {
+        groups.all.flatMap { $0.suspendedPids() }
     }
 }
 
