@@ -58,10 +58,16 @@ struct DistributionTests {
                 try b.register("server", server)
 
                 let events = TestLock<[Term]>([])
-                _ = try b.spawn(Probe(onStart: { context in try context.monitorNodes() }, onHandle: { message, _ in
+                let monitoring = TestLock<Bool>(false)
+                _ = try b.spawn(Probe(onStart: { context in
+                    try context.monitorNodes()
+                    monitoring.withLock { $0 = true }
+                }, onHandle: { message, _ in
                     if let term = message.term { events.withLock { $0.append(term) } }
                     return .continue
                 }))
+                // Its init runs after spawn returns: the nodeup must not come first.
+                #expect(await waitUntil { monitoring.withLock { $0 } })
 
                 // By name on a node, bytes and a term.
                 try a.send("hello", to: "inbox", on: "swift_b@127.0.0.1")
