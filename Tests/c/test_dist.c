@@ -21,12 +21,18 @@ static swerl_pid victim;
 /* The Swerl processes                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* Set once the probe watches nodes: its init runs after swerl_spawn
+   returns, and a connection must not come up first (its nodeup would be
+   missed). */
+static int probe_watching;
+
 static int probe_init(swerl_ctx *ctx, void *arg, void **state)
 {
     (void)arg;
     (void)state;
     swerl_trap_exit(ctx, 1);
     CHECK_EQ_INT(swerl_monitor_nodes(ctx, 1), 0);
+    AT_STORE(&probe_watching, 1);
     return 0;
 }
 
@@ -113,6 +119,14 @@ static swerl_pid spawn_named(const char *name, swerl_init_fn init, swerl_handle_
     return pid;
 }
 
+/* The probe, watching nodes when this returns. */
+static void spawn_probe(void)
+{
+    AT_STORE(&probe_watching, 0);
+    spawn_named("probe", probe_init, probe_handle);
+    CHECK_WAIT(AT_LOAD(&probe_watching));
+}
+
 /* A runtime as the node `name`@127.0.0.1, with its processes. */
 static int start_node(const char *name, const char *cookie, uint32_t tick_ms)
 {
@@ -135,7 +149,7 @@ static int start_node(const char *name, const char *cookie, uint32_t tick_ms)
         printf("   detail: %s\n", swerl_last_error_detail());
         return 0;
     }
-    spawn_named("probe", probe_init, probe_handle);
+    spawn_probe();
     spawn_named("echo", NULL, echo_handle);
     spawn_named("kv", NULL, kv_handle);
     victim = spawn_named("victim", NULL, victim_handle);
@@ -462,7 +476,7 @@ static void test_oversized_frame(void)
     o.max_frame = 16384;
     snprintf(node_name, sizeof node_name, "oversized@127.0.0.1");
     if (!CHECK_EQ_INT(swerl_node_start(rt, node_name, &o), 0)) return;
-    spawn_named("probe", probe_init, probe_handle);
+    spawn_probe();
     spawn_named("echo", NULL, echo_handle);
     run_scenario("oversized", "");
     verdict("oversized");

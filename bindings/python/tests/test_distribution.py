@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -72,10 +73,12 @@ class Probe(swerl.Process):
 
     def __init__(self, seen):
         self.seen = seen
+        self.watching = threading.Event()
 
     def init(self, ctx):
         ctx.trap_exit(True)
         ctx.monitor_nodes()
+        self.watching.set()
 
     def handle(self, msg, ctx):
         if msg.kind == swerl.Kind.EXIT and msg.sender == 0:
@@ -111,7 +114,10 @@ class Echo(swerl.Process):
 def node(beam, name, seen):
     rt = swerl.Runtime(schedulers=2)
     rt.start_node(name + "@127.0.0.1", cookie=COOKIE, epmd_port=beam, listen_host="127.0.0.1")
-    rt.spawn(Probe(seen), name="probe")
+    probe = Probe(seen)
+    rt.spawn(probe, name="probe")
+    # Its init runs after spawn returns: a connection must not come first.
+    assert probe.watching.wait(TIMEOUT)
     rt.spawn(KeyValue(), name="kv")
     rt.spawn(Echo(), name="echo")
     return rt
