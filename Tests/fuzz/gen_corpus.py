@@ -22,8 +22,10 @@ import sys
  # since 1.2
  M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
  M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME,
- # terms, since 1.2
- M_TERM, M_TERM_WRITER) = range(41)
+ # terms, the distribution parsers, node calls, since 1.2
+ M_TERM, M_TERM_WRITER, M_DIST, M_NODE,
+ # turn groups, since 1.2
+ M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC) = range(49)
 # what a message asks a process to do (enum H_* in swerl_fuzz.c)
 (H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
  H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
@@ -31,7 +33,9 @@ import sys
  H_SAVE_CTX, H_SELF,
  # since 1.2
  H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
- H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED) = range(31)
+ H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET,
+ # turn groups, since 1.2
+ H_SET_GROUP, H_GROUP) = range(34)
 # what a swerl_call_notify / swerl_watch_exit done does (enum DONE_*)
 DONE_NOTHING, DONE_SEND, DONE_CANCEL_SELF, DONE_WATCH, DONE_CALL = range(5)
 # names (pick_name): index into "a", "b", "c", "sup", "w", "", max, too long, NULL
@@ -288,6 +292,141 @@ SEEDS = {
                                               bytes([7, 1]), bytes([10, 0, 0])]) + PAUSE,
     "term-bad": cfg() + spawn() + term(bytes([108, 127, 255, 255, 255, 106])) + term(bytes([104, 1] * 20), s=0x40),
 }
+
+
+# turn groups: pick_group selectors (14 the second runtime's group, 15 NULL)
+G0, G1, G_OTHER, G_NULL = 0, 1, 14, 15
+# a batch's plan bytes (batch_handle): what handle() returns, or forced
+P_HANDLE, P_CONTINUE, P_SKIP, P_STOP, P_FAIL = 0, 4, 5, 6, 7
+P_NO_CURRENT = 0x18     # leave `current` as it was
+
+
+def group_create(s=0):
+    """M_GROUP_CREATE: s % 8 == 7 bad arguments ((s >> 3) % 5 which), 0x40
+    the second runtime's group, s % 8 == 6 with 0x80 up to the limit."""
+    return bytes([M_GROUP_CREATE, s])
+
+
+def group_spawn(g=G0, s=7, t=0, overflow=0):
+    """M_GROUP_SPAWN: s % 16 (0..4 bad, 5 swerl_spawn joining in init, 6
+    blocking in init), t the flags as M_SPAWN's."""
+    return bytes([M_GROUP_SPAWN, s, t, g, overflow])
+
+
+def group_run(g=G0, turns=4, wake=False):
+    return bytes([M_GROUP_RUN, turns % 5 | (0x40 if wake else 0), g])
+
+
+def group_batch(plan, g=G0, s=0, m=7, handed=0, misuse=None, aside=None):
+    """M_GROUP_BATCH: s (see group_batch), m % 8 max_messages (7: 1024), the
+    plan bytes, with 0x10 the set-aside byte (and what it does), with 0x80
+    the misuse byte, then the handed-back byte."""
+    out = bytes([M_GROUP_BATCH, s, m, g]) + bytes(plan)
+    if aside is not None:
+        out += aside
+    if misuse is not None:
+        out += bytes([misuse])
+    return out + bytes([handed])
+
+
+def group_resume(s=0, k=0, plan=(), handed=0, misuse=None):
+    """M_GROUP_RESUME: s & 1 on a helper thread (then the handed-back byte
+    and 24 plan bytes follow instead), 0x80 misuse; k which batch."""
+    return (bytes([M_GROUP_RESUME, s, k]) + bytes(plan) + (bytes([misuse]) if misuse is not None else b"")
+            + bytes([handed]))
+
+
+def group_misc(s, g=G0, extra=b""):
+    return bytes([M_GROUP_MISC, s]) + (bytes([g]) if not s & 0x80 else b"") + extra
+
+
+def helper(handed=0):
+    """What a helper thread reads: the handed-back byte, 24 plan bytes."""
+    return bytes([handed]) + bytes([P_HANDLE] * 24)
+
+
+GROUP_SEEDS = {
+    # group processes driven with their callbacks: they send, link, monitor, crash
+    "group-run": cfg() + group_create() + group_spawn() + group_spawn() + spawn()
+                 + send(0, H_SEND, c=H_CONTINUE, pid=1) + send(1, H_LINK, pid=2) + send(0, H_MONITOR, pid=1)
+                 + group_run(turns=4) + send(1, H_CRASH) + group_run(turns=4) + group_run(turns=4, wake=True)
+                 + bytes([M_SLEEP, 3]) + group_run(turns=4),
+    # batches answered per message: handle's results, CONTINUE, SKIP (an
+    # accept after it ends the batch), STOP; past a STOP; fewer handed back;
+    # more than the batch has (EINVAL)
+    "group-batch": cfg() + group_create() + group_spawn() + group_spawn(s=7 | (4 << 4)) + group_run(turns=4)
+                   + send(0, H_SELF) + send(0, H_SEND, c=H_CONTINUE, pid=0) + send(0, H_CONTINUE) + send(0, H_SKIP)
+                   + send(1, H_CALL_ASYNC, b=3, pid=0) + send(1, H_STOP)
+                   + group_batch([P_HANDLE, P_HANDLE, P_CONTINUE, P_SKIP])
+                   + group_batch([P_HANDLE, P_SKIP])
+                   + group_batch([P_SKIP, P_CONTINUE])
+                   + group_batch([P_STOP, P_HANDLE], s=0x08, handed=6)
+                   + send(1, H_CONTINUE) + group_batch([P_HANDLE] * 3, handed=5 | (1 << 3))
+                   + send(1, H_CONTINUE) + send(1, H_CONTINUE) + group_batch([P_HANDLE] * 2, m=1, handed=7),
+    # a batch set aside after one message; another handled meanwhile; taken
+    # back here; then one set aside while its process is sent an exit, with
+    # misuse while holding it
+    "group-suspend": cfg() + group_create() + group_spawn() + group_spawn() + group_run(turns=4)
+                     + send(0, H_SEND, c=H_CONTINUE, pid=1) + send(0, H_CONTINUE) + send(1, H_SELF)
+                     + group_batch([P_HANDLE], s=0x10, m=7 | (1 << 3),
+                                   aside=bytes([2]) + group_batch([P_HANDLE, P_HANDLE], handed=0x40)[1:]
+                                   + bytes([P_HANDLE]))
+                     + send(0, H_CONTINUE) + send(0, H_CONTINUE)
+                     + group_batch([P_HANDLE], s=0x90, m=7 | (1 << 3), aside=bytes([3, P_HANDLE]), misuse=0x60)
+                     + group_run(turns=4),
+    # kept aside across operations (a call to its process times out
+    # meanwhile); one taken back by M_GROUP_RESUME, one by the stop
+    "group-suspend-kept": cfg() + group_create() + group_create(1 << 3) + group_spawn() + group_spawn(g=G1)
+                          + group_run(turns=4) + group_run(g=G1, turns=4) + send(0, H_CONTINUE) + send(0, H_SELF)
+                          + send(1, H_CONTINUE)
+                          + group_batch([P_HANDLE], s=0x30, m=7 | (1 << 3), aside=bytes([0]))[:-1]
+                          + group_batch([], s=0x30, g=G1, m=7, aside=bytes([1]))[:-1]
+                          + send(0, H_CONTINUE) + bytes([M_CALL, 2, 0]) + op(H_CONTINUE)
+                          + group_resume(s=0x80, k=0, plan=[P_HANDLE], misuse=0x20)
+                          + bytes([M_EXIT, 2, 1, M_STOP, 40]),
+    # a helper thread takes a batch back and finishes it while the main
+    # thread runs the group; then one kept aside, taken back by a helper
+    "group-resume-thread": cfg(schedulers=2) + group_create() + group_spawn() + group_spawn() + group_run(turns=4)
+                           + send(0, H_CONTINUE) + send(0, H_SLEEP, a=2) + send(1, H_SEND, c=H_CONTINUE, pid=0)
+                           + group_batch([], s=0x50, m=0x87, aside=bytes([0]) + helper())[:-1]
+                           + send(0, H_CONTINUE) + send(0, H_CONTINUE)
+                           + group_batch([P_HANDLE], s=0x30, m=7 | (1 << 3), aside=bytes([0]))[:-1]
+                           + group_resume(s=1)[:-1] + helper() + group_run(turns=4),
+    # swerl_set_group from handlers: in (a blocking process too, whose
+    # calls are then refused), the second runtime's (EINVAL), out; an init
+    # that joins; a supervised child stays out
+    "group-set-group": cfg() + group_create() + spawn() + spawn(flags=BLOCKING) + group_create(0x40)
+                       + send(0, H_SET_GROUP, b=G0) + send(1, H_SET_GROUP, b=G0) + bytes([M_SLEEP, 2])
+                       + send(0, H_CONTINUE) + send(1, H_BLOCKING_CALL, b=2, pid=0) + group_run(turns=4)
+                       + send(0, H_SET_GROUP, b=G_OTHER) + send(0, H_SET_GROUP, b=G_NULL) + group_run(turns=4)
+                       + bytes([M_SLEEP, 2]) + send(0, H_SELF) + group_spawn(s=5) + bytes([M_SLEEP, 2])
+                       + send(3, H_SELF) + group_run(turns=4)
+                       + sup_start(0, 1, [child(ident=N_A)]) + bytes([M_PROCESSES, 0x48])
+                       + b"".join(send(k, H_SET_GROUP, b=G0) for k in range(4, 8)) + PAUSE + group_run(turns=4),
+    # group calls from handlers: a scheduler process's, a group process's
+    # in callbacks and in a batch (drive: EINPROC, or EINVAL for the batch's
+    # own group), spawn into, wake, batch minimum, turns it does not hold, fd
+    "group-in-handler": cfg() + group_create() + spawn() + group_spawn() + group_run(turns=4)
+                        + b"".join(send(0, H_GROUP, a=a, b=G0, c=c) for a, c in ((0, 0), (1, 0), (1, 3), (2, 0),
+                                                                                  (3, 1), (3, 8), (5, 1), (5, 4),
+                                                                                  (6, 0), (6, 7), (7, 0)))
+                        + b"".join(send(1, H_GROUP, a=a, b=G0) for a in (0, 1, 2, 3, 5, 6, 7)) + group_run(turns=1)
+                        + b"".join(send(1, H_GROUP, a=a, b=G0) for a in (0, 1, 2, 6)) + group_batch([P_HANDLE] * 4)
+                        + send(1, H_GROUP, a=4, b=G0) + PAUSE + group_run(turns=4) + group_run(turns=4),
+    # batch minimum, the descriptor, wake, bad turns and arguments, a chain
+    # through next, the limit of 64 groups
+    "group-misc": cfg() + group_create() + group_spawn() + group_spawn() + group_run(turns=4)
+                  + group_misc(0 | (2 << 3)) + group_misc(1) + group_misc(1) + group_misc(0x80 | 1)
+                  + send(0, H_CONTINUE) + send(1, H_CONTINUE) + send(1, H_CONTINUE)
+                  + group_batch([P_HANDLE] * 2) + group_misc(3) + group_misc(0x13) + group_misc(4)
+                  + group_misc(0x14) + group_misc(5) + group_misc(0x15) + group_misc(0 | (6 << 3))
+                  + group_misc(0 | (1 << 3))
+                  + send(0, H_CONTINUE) + send(1, H_CONTINUE) + send(0, H_CONTINUE) + send(1, H_CONTINUE)
+                  + group_batch([P_HANDLE], s=3, handed=0) + bytes([P_HANDLE, 0, P_HANDLE, 0])
+                  + group_batch([], s=2) + group_create(7) + group_create(7 | (1 << 3)) + group_create(7 | (3 << 3))
+                  + group_create(7 | (4 << 3)) + group_create(0x86),
+}
+SEEDS.update(GROUP_SEEDS)
 
 
 def main():

@@ -12,7 +12,12 @@
  * call_async, set_blocking, ...) are done by the harness's own processes,
  * driven by messages whose bytes name the operation; some of them are
  * blocking processes (SWERL_SPAWN_BLOCKING, swerl_set_blocking), where
- * swerl_call and swerl_wait_exit are allowed.
+ * swerl_call and swerl_wait_exit are allowed. Some are in turn groups
+ * (swerl_group_spawn, swerl_set_group from handlers and inits), whose turns
+ * the main thread runs with their callbacks (swerl_group_run) or as batches
+ * it answers per message as the input says (swerl_group_take / _next /
+ * _finish), sets aside and takes back (swerl_turn_suspend / _resume), on
+ * itself or on a helper thread; nothing is held or set aside at a stop.
  *
  * What it asserts (abort() with a message otherwise): every return code is 0
  * or one the header lists for that function; every arg handed to a
@@ -23,7 +28,13 @@
  * blocking ones; a swerl_call_notify / swerl_watch_exit `done` runs exactly
  * once, never after swerl_cancel_notify returned 0, never before *out holds
  * its ref, and sends from no process; swerl_pid_format's text and length;
- * swerl_last_error_detail is never NULL and NUL-terminated. ASan/LSan and
+ * swerl_last_error_detail is never NULL and NUL-terminated; a batch has
+ * 1..max_messages messages (a TIMEOUT alone, none withdrawn yet), a ctx that
+ * acts for its process until it is set aside or finished, and no fewer
+ * messages than the batch minimum; a thread holding a batch may not drive,
+ * wait or stop (EINPROC, EINVAL for its own group); ESTOPPED exactly after
+ * the stop, ELIMIT exactly at 64 groups; a group's descriptor is one, open,
+ * and closed by swerl_runtime_free. ASan/LSan and
  * libFuzzer add: no crash, no memory error, no leak, no hang (-timeout).
  *
  * Build: Tests/fuzz/run.sh (clang -fsanitize=fuzzer,address against the
@@ -32,6 +43,8 @@
  */
 #define _GNU_SOURCE 1
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -239,12 +252,17 @@ static long g_hook_starts, g_hook_stops;
 
 /* Set by on_thread_start, cleared by on_thread_stop: the hooks pair up on
    each thread, and every callback of this input's runtime runs on a thread
-   whose on_thread_start ran (a scheduler's, the blocking pool's, a spare's). */
+   whose on_thread_start ran (a scheduler's, the blocking pool's, a spare's),
+   or on one of the harness's threads while it drives a turn group
+   (t_driving: the main thread in a group operation or a stop, the helper
+   thread that resumes a batch set aside). */
 static __thread int t_hooked;
+static __thread int t_driving;
 
 static void check_callback_thread(const char *fn)
 {
-    if (!t_hooked) fail_contract(fn, 0, "a callback on a thread whose on_thread_start did not run");
+    if (!t_hooked && !t_driving)
+        fail_contract(fn, 0, "a callback on a thread whose on_thread_start did not run and that drives no group");
 }
 
 /* Pid selectors: most pick a known pid (live, exited, of the second runtime,
@@ -295,6 +313,29 @@ static const char *pick_name(uint8_t s)
     }
 }
 
+/* Turn groups: the input's (made by the main thread, which writes a slot
+   before g_n_groups counts it; handlers read them), one of the second
+   runtime, or NULL. Groups live as long as their runtime. */
+enum { MAX_GROUPS = 6, GROUP_LIMIT = 64 };
+static swerl_group *g_groups[MAX_GROUPS];       /* atomic */
+static unsigned g_n_groups;                     /* atomic */
+static swerl_group *g_group2;                   /* atomic: the second runtime's, while it runs */
+static swerl_turn *g_any_turn;                  /* atomic: the last batch handed out (its memory is
+                                                   the library's until the runtime is freed) */
+static int g_batch_min_racy;                    /* atomic: a handler set a batch minimum */
+
+/* s % 16: 14 the second runtime's group (NULL until it has one), 15 NULL,
+   else one of the input's (NULL while it has none). */
+static swerl_group *pick_group(uint8_t s)
+{
+    unsigned n = AT_LOAD(&g_n_groups);
+    if (s % 16 == 14) return AT_LOAD(&g_group2);
+    if (s % 16 == 15 || n == 0) return NULL;
+    return AT_LOAD(&g_groups[s % n]);
+}
+
+static int is_group2(const swerl_group *g) { return g && g == AT_LOAD(&g_group2); }
+
 /* ------------------------------------------------------------------------ */
 /* The harness's processes                                                   */
 /* ------------------------------------------------------------------------ */
@@ -314,20 +355,31 @@ enum {
     H_SAVE_CTX, H_SELF,
     /* since 1.2 */
     H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
-    H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET, H_COUNT
+    H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET,
+    /* turn groups, since 1.2 */
+    H_SET_GROUP, H_GROUP, H_COUNT
 };
 
 /* The arg of a harness process: how its init behaves, whether it was
    spawned with SWERL_SPAWN_BLOCKING, whether its init makes it a blocking
-   process (as a supervised child does). Supervisor children get a heap copy
-   that arg_free releases (counted: exactly once). */
+   process (as a supervised child does), whether a supervisor started it,
+   which turn group its init moves it into (0: none; k: the input's group
+   k - 1, with swerl_set_group). Supervisor children get a heap copy that
+   arg_free releases (counted: exactly once). */
 enum { ARG_MAGIC = 0x5157524cu, ARG_FREED = 0xdeadbeefu };
-typedef struct proc_arg { uint32_t magic; uint8_t init_mode, spawned_blocking, blocks_in_init; } proc_arg;
-#define ARGS5_(b, i) {{ARG_MAGIC, 0, b, i}, {ARG_MAGIC, 1, b, i}, {ARG_MAGIC, 2, b, i}, \
-                      {ARG_MAGIC, 3, b, i}, {ARG_MAGIC, 4, b, i}}
-static const proc_arg g_static_args[2][2][5] = {{ARGS5_(0, 0), ARGS5_(0, 1)}, {ARGS5_(1, 0), ARGS5_(1, 1)}};
+typedef struct proc_arg {
+    uint32_t magic;
+    uint8_t init_mode, spawned_blocking, blocks_in_init, supervised, joins_group;
+} proc_arg;
+#define ARGS5_(s, b, i) {{ARG_MAGIC, 0, b, i, s, 0}, {ARG_MAGIC, 1, b, i, s, 0}, {ARG_MAGIC, 2, b, i, s, 0}, \
+                         {ARG_MAGIC, 3, b, i, s, 0}, {ARG_MAGIC, 4, b, i, s, 0}}
+static const proc_arg g_static_args[2][2][2][5] = {
+    {{ARGS5_(0, 0, 0), ARGS5_(0, 0, 1)}, {ARGS5_(0, 1, 0), ARGS5_(0, 1, 1)}},
+    {{ARGS5_(1, 0, 0), ARGS5_(1, 0, 1)}, {ARGS5_(1, 1, 0), ARGS5_(1, 1, 1)}}};
 #define STATIC_ARG(spawned_blocking, blocks_in_init, mode) \
-    ((void *)&g_static_args[(spawned_blocking) ? 1 : 0][(blocks_in_init) ? 1 : 0][(mode) % 5])
+    ((void *)&g_static_args[0][(spawned_blocking) ? 1 : 0][(blocks_in_init) ? 1 : 0][(mode) % 5])
+/* A supervised child's (never spawned blocking). */
+#define SUPERVISED_ARG(blocks_in_init, mode) ((void *)&g_static_args[1][0][(blocks_in_init) ? 1 : 0][(mode) % 5])
 
 static proc_arg *arg_new(uint8_t mode, int blocks_in_init)
 {
@@ -337,6 +389,8 @@ static proc_arg *arg_new(uint8_t mode, int blocks_in_init)
     a->init_mode = mode % 5;
     a->spawned_blocking = 0;
     a->blocks_in_init = blocks_in_init != 0;
+    a->supervised = 1;                                  /* only supervisors get these */
+    a->joins_group = 0;
     AT_ADD(&g_args_live, 1);
     return a;
 }
@@ -359,11 +413,15 @@ static void arg_free(void *p)
    say EINPROC), always on the blocking pool (spawned with
    SWERL_SPAWN_BLOCKING, never set back: they must not), or either (it
    changed: swerl_set_blocking takes effect from the next turn). `blocking`
-   is what swerl_set_blocking must return as the previous value. Touched
-   only by the process's own callbacks, one at a time. */
+   is what swerl_set_blocking must return as the previous value. A turn
+   group's thread refuses waits as a scheduler does. A supervised child
+   never joins a group: its supervisor would wait for its exit (a kill
+   too) while the group's only driver, the main thread, waits in a
+   management call to that supervisor. Touched only by the process's own
+   callbacks (or the batch its driver handles), one at a time. */
 enum { MODE_SCHEDULED, MODE_BLOCKING, MODE_EITHER };
 enum { STATE_MAGIC = 0x53544154u, STATE_FREED = 0xfee1deadu };
-typedef struct proc_state { uint32_t magic; uint8_t mode, blocking; } proc_state;
+typedef struct proc_state { uint32_t magic; uint8_t mode, blocking, supervised; } proc_state;
 
 static proc_state *state_of(void *state, const char *fn)
 {
@@ -376,6 +434,14 @@ static void state_set_blocking(proc_state *st, int on)
 {
     if (on != st->blocking) st->mode = MODE_EITHER;
     st->blocking = (uint8_t)on;
+}
+
+/* After swerl_set_group returned 0: into a group or back to the schedulers,
+   the blocking pool is left (swerl_set_blocking then returns 0). */
+static void state_set_group(proc_state *st)
+{
+    if (st->mode == MODE_BLOCKING) st->mode = MODE_EITHER;
+    st->blocking = 0;
 }
 
 static int proc_init(swerl_ctx *ctx, void *arg, void **state)
@@ -410,10 +476,15 @@ static int proc_init(swerl_ctx *ctx, void *arg, void **state)
     st->magic = STATE_MAGIC;
     st->mode = blocking ? MODE_BLOCKING : MODE_SCHEDULED;
     st->blocking = (uint8_t)blocking;
+    st->supervised = !a || a->supervised;               /* NULL: a simple_one_for_one template's own */
     if (a && a->blocks_in_init) {
         int was = swerl_set_blocking(ctx, 1);
         if (was != blocking) fail_contract("swerl_set_blocking", was, "not the previous value (in init)");
         state_set_blocking(st, 1);
+    }
+    if (a && a->joins_group && !st->supervised && a->joins_group <= AT_LOAD(&g_n_groups)) {
+        CHECK_RC(swerl_set_group(ctx, AT_LOAD(&g_groups[a->joins_group - 1])), OK_);
+        state_set_group(st);
     }
     *state = st;
     return 0;
@@ -782,6 +853,87 @@ static void socket_op(swerl_ctx *ctx, const op_msg *o)
     }
 }
 
+/* swerl_set_group from a handler: into one of the input's groups, out
+   (NULL), or into the second runtime's (EINVAL). A supervised child only
+   leaves (see proc_state). */
+static void set_group_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
+{
+    swerl_group *g = pick_group(o->b);
+    int foreign = is_group2(g), rc;
+    if (st->supervised && !foreign) g = NULL;
+    rc = CHECK_RC(swerl_set_group(ctx, g), OK_ | E_(EINVAL));
+    if (foreign != (rc != 0)) fail_contract("swerl_set_group", rc, foreign ? "a group of another runtime accepted"
+                                                                          : "refused a group of its own runtime");
+    if (rc == 0) state_set_group(st);
+}
+
+/* Turn-group calls from a handler. What drives a group is refused: EINPROC
+   (EINVAL first for NULL, a bad size, a batch of the group this thread
+   holds: a handler the main thread runs while it handles a batch); what
+   any thread may call works. Resuming is refused in any callback, so any
+   turn will do. swerl_group_finish and swerl_turn_suspend get only NULL
+   and a fake here: a finished batch's pointer is its driver's, and a
+   handler that swerl_group_take runs itself (a turn shorter than the
+   batch minimum) runs in a batch of that driver, which either call then
+   accepts (open finding 11, README.md: the take traps, or the runtime
+   never stops). */
+static void group_in_handler(const op_msg *o)
+{
+    static const uint32_t minimums[6] = {1, 2, 3, 1025, 0, 1026};
+    swerl_group *g = pick_group(o->b);
+    swerl_turn *t = NULL, fake;
+    int rc;
+    memset(&fake, 0, sizeof fake);
+    switch (o->a % 8) {
+    case 0: CHECK_RC(swerl_group_run(g, 1 + o->c % 4, 0), E_(EINVAL) | E_(EINPROC) | E_(ESTOPPED)); break;
+    case 1:
+        CHECK_RC(swerl_group_take(g, o->c % 4 == 3 ? 0 : 1 + o->c, 0, o->c & 0x80 ? NULL : &t),
+                 E_(EINVAL) | E_(EINPROC) | E_(ESTOPPED));
+        break;
+    case 2: CHECK_RC(swerl_group_next(g, NULL, 0, 1 + o->c, 0, &t), E_(EINVAL) | E_(EINPROC) | E_(ESTOPPED)); break;
+    case 3: {
+        /* LINK and MONITOR allowed here; BLOCKING (with a group) and 0x10 not */
+        swerl_spawn_opts opts;
+        swerl_pid pid = 0;
+        swerl_ref ref = 0;
+        swerl_spawn_opts_init(&opts);
+        opts.flags = o->c & 0x1f;
+        opts.monitor_ref = &ref;
+        rc = CHECK_RC(swerl_group_spawn(is_group2(g) ? NULL : g, &g_behavior, STATIC_ARG(0, o->c & 0x20, o->c >> 6),
+                                        &opts, &pid),
+                      SPAWN_CODES);
+        if (rc == 0 && (!g || opts.flags & (0x10 | SWERL_SPAWN_BLOCKING)))
+            fail_contract("swerl_group_spawn", rc, "a NULL group, SWERL_SPAWN_BLOCKING or unknown flags accepted");
+        if (rc == 0) {
+            note_own_pid("swerl_group_spawn", pid);
+            pool_add(&g_pids, pid);
+            if (opts.flags & SWERL_SPAWN_MONITOR) pool_add(&g_refs, ref);
+        }
+        break;
+    }
+    case 4: CHECK_RC(swerl_group_wake(g), OK_ | E_(EINVAL)); break;
+    case 5: {
+        uint32_t v = minimums[o->c % 6];
+        AT_STORE(&g_batch_min_racy, 1);
+        rc = CHECK_RC(swerl_group_set_batch_min(g, v), OK_ | E_(EINVAL));
+        if ((rc == 0) != (g && v >= 1 && v <= 1025))
+            fail_contract("swerl_group_set_batch_min", rc, "not 0 exactly for a group and 1..1025");
+        break;
+    }
+    case 6:
+        CHECK_RC(swerl_turn_resume(o->c & 1 ? &fake : AT_LOAD(&g_any_turn)), E_(EINVAL) | E_(EINPROC));
+        CHECK_RC(swerl_turn_suspend(o->c & 2 ? &fake : NULL), E_(EINVAL));
+        CHECK_RC(swerl_group_finish(o->c & 4 ? &fake : NULL, 0), E_(EINVAL));
+        CHECK_RC(swerl_group_next(g, &fake, 0, 1, 0, &t), E_(EINVAL) | E_(EINPROC) | E_(ESTOPPED));
+        break;
+    default:
+        rc = swerl_group_fd(g);
+        if (rc < 0) expect("swerl_group_fd", rc, E_(EINVAL) | E_(ENOMEM));
+        else if (!g) fail_contract("swerl_group_fd", rc, "a descriptor for NULL");
+        break;
+    }
+}
+
 /* Do what `o` asks, as the process `ctx`; returns what handle returns. */
 static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
 {
@@ -1011,6 +1163,8 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
     case H_SOCKET:
         socket_op(ctx, o);
         break;
+    case H_SET_GROUP: set_group_op(ctx, o, st); break;
+    case H_GROUP: group_in_handler(o); break;
     default: break;
     }
     return SWERL_CONTINUE;
@@ -1150,7 +1304,7 @@ static void build_child(input *in, spec_build *sb, swerl_child_spec *c, int allo
         c->arg = a;
         c->arg_free = arg_free;
     } else {
-        c->arg = STATIC_ARG(0, last == 0xfe, t >> 1);
+        c->arg = SUPERVISED_ARG(last == 0xfe, t >> 1);
     }
 }
 
@@ -1210,7 +1364,10 @@ enum {
     /* since 1.2 */
     M_CALL_NOTIFY, M_WATCH_EXIT, M_CANCEL_NOTIFY, M_WAIT_EXIT, M_SEND_AFTER_NAMED,
     M_PID_FORMAT, M_LONG_TURN, M_BLOCKING_THREADS, M_OTHER_RUNTIME,
-    M_TERM, M_TERM_WRITER, M_DIST, M_NODE, M_COUNT
+    M_TERM, M_TERM_WRITER, M_DIST, M_NODE,
+    /* turn groups, since 1.2 */
+    M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC,
+    M_COUNT
 };
 
 /* A message for a process: an op and its operands from the input. */
@@ -1348,6 +1505,7 @@ static void other_runtime_end(void)
     CHECK_RC(swerl_runtime_stop(g_rt2, 100), OK_);
     swerl_runtime_free(g_rt2);
     g_rt2 = NULL;
+    AT_STORE(&g_group2, (swerl_group *)NULL);
     g_sentinel = 0;
     AT_STORE(&g_other_tag, -1);
 }
@@ -1494,6 +1652,564 @@ static void node_op(swerl_runtime *rt, input *in)
     if (rc < 0) CHECK_RC(rc, E_(ENOPROC));
     if (rc > 0 && strcmp(buf, "nonode@nohost") != 0)
         fail_contract("swerl_pid_node", rc, "a pid of a runtime that is not a node named a node");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Turn groups, driven by the main thread (and a helper thread)             */
+/* ------------------------------------------------------------------------ */
+
+/* A batch the harness holds or has set aside: how far its handling got, and
+   what the header's rules say about going on. */
+typedef struct held_batch {
+    swerl_turn *turn;
+    swerl_group *group;
+    uint32_t next;              /* messages[0 .. next) handled, their results written */
+    uint8_t skipped;            /* one was skipped: an accepted one after it ends the batch */
+    uint8_t ended;              /* the rules say: hand it back now */
+    uint8_t lawless;            /* go on past that point (odd results, never a crash or a leak) */
+} held_batch;
+
+/* Main thread only: batches set aside (swerl_turn_suspend) and kept across
+   operations, taken back by M_GROUP_RESUME or before a stop (which would
+   wait for them); the one set aside while the current operation handles
+   another; groups made; each group's descriptor and batch minimum. */
+enum { MAX_ASIDE = 3 };
+static held_batch g_aside[MAX_ASIDE];
+static unsigned g_n_aside;
+static swerl_turn *g_outer;
+static long g_groups_made;
+static int g_group_fd[MAX_GROUPS];
+static uint32_t g_batch_min[MAX_GROUPS];
+/* Args whose init moves the process into group k (swerl_set_group). */
+static proc_arg g_join_args[MAX_GROUPS][5];
+
+static int group_index(const swerl_group *g)
+{
+    unsigned i, n = AT_LOAD(&g_n_groups);
+    for (i = 0; g && i < n; i++)
+        if (AT_LOAD(&g_groups[i]) == g) return (int)i;
+    return -1;
+}
+
+static int is_aside(const swerl_turn *t)
+{
+    unsigned i;
+    for (i = 0; i < g_n_aside; i++)
+        if (g_aside[i].turn == t) return 1;
+    return t == g_outer;
+}
+
+/* What swerl_group_run (turns run), swerl_group_take and _next (1: a batch)
+   return on a thread that holds no batch: 0..most; EINVAL exactly for bad
+   input; ESTOPPED exactly once the group's runtime has stopped. */
+static int expect_drive(const char *fn, int rc, const swerl_group *g, int bad, int most)
+{
+    int stopped = g_stopped && g && !is_group2(g);
+    if (rc > 0 && tracing()) fprintf(stderr, "  %s -> %d\n", fn, rc);
+    if (rc <= 0) expect(fn, rc, bad ? E_(EINVAL) | (stopped ? E_(ESTOPPED) : 0) : stopped ? E_(ESTOPPED) : OK_);
+    if (rc > most) fail_contract(fn, rc, "more than it was asked for");
+    return rc;
+}
+
+/* A batch as handed out: 1..max messages, a ctx acting for its process,
+   lent data, no flags but TERM yet, a TIMEOUT alone, no fewer messages
+   than the group's batch minimum (unless a handler changed it). */
+static void check_batch(const char *fn, const swerl_turn *t, uint32_t max, const swerl_group *g)
+{
+    int idx = group_index(g);
+    uint32_t i;
+    if (!t || !t->messages || !t->results || !t->ctx) fail_contract(fn, 1, "a batch with NULL fields");
+    if (t->count == 0 || t->count > max) fail_contract(fn, (int)t->count, "not 1..max_messages messages");
+    if (swerl_self(t->ctx) != t->pid || t->pid == 0) fail_contract(fn, 1, "the batch's ctx does not act for it");
+    if (swerl_ctx_runtime(t->ctx) != g_rt) fail_contract(fn, 1, "the batch's ctx is not of its runtime");
+    note_own_pid(fn, t->pid);
+    if (idx >= 0 && !AT_LOAD(&g_batch_min_racy) && t->count < g_batch_min[idx])
+        fail_contract(fn, (int)t->count, "a batch shorter than swerl_group_set_batch_min");
+    for (i = 0; i < t->count; i++) {
+        const swerl_message *m = &t->messages[i];
+        if (m->len > 0 && !m->data) fail_contract(fn, 1, "message data NULL with len > 0");
+        if (m->flags & ~SWERL_MESSAGE_TERM) fail_contract(fn, 1, "a fresh batch with flags other than TERM");
+        if (m->kind == SWERL_TIMEOUT && t->count != 1) fail_contract(fn, 1, "a TIMEOUT in a batch of more");
+        touch(m->data, m->len);
+    }
+    if (tracing()) fprintf(stderr, "  batch of %llx: %u message(s)\n", (unsigned long long)t->pid, t->count);
+}
+
+/* swerl_group_take, or _next with no batch done: a checked batch or NULL. */
+static swerl_turn *batch_take(swerl_group *g, uint32_t max, uint32_t ms, int via_next)
+{
+    swerl_turn *t = NULL;
+    const char *fn = via_next ? "swerl_group_next" : "swerl_group_take";
+    int rc = via_next ? swerl_group_next(g, NULL, 0, max, ms, &t) : swerl_group_take(g, max, ms, &t);
+    if (expect_drive(fn, rc, g, !g || max == 0 || max > 1024, 1) != 1) return NULL;
+    check_batch(fn, t, max, g);
+    AT_STORE(&g_any_turn, t);
+    return t;
+}
+
+/* The driving thread handles messages[next ..], a plan byte p from the
+   input each: p % 8 < 4 what handle() returns (proc_handle with the
+   batch's ctx and state), 4..7 CONTINUE, SKIP, STOP, a failure (0x20: an
+   unknown positive value) without calling it; `current` written unless
+   p & 0x18 is 0x18. Stops at `upto`, at the end, and where the header says
+   (after a STOP or failure, after an accept that follows a skip) unless
+   lawless. A withdrawn message is not handled; its result is not read. */
+static void batch_handle(held_batch *b, input *in, uint32_t upto)
+{
+    swerl_turn *t = b->turn;
+    while (b->next < t->count && b->next < upto && (!b->ended || b->lawless)) {
+        uint32_t i = b->next++;
+        const swerl_message *m = &t->messages[i];
+        uint8_t p = in_u8(in);
+        int32_t r;
+        if ((p & 0x18) != 0x18) t->current = i;
+        if (m->flags & ~(SWERL_MESSAGE_TERM | SWERL_MESSAGE_WITHDRAWN))
+            fail_contract("swerl_group_take", 1, "unknown bits in a batch message's flags");
+        if (m->flags & SWERL_MESSAGE_WITHDRAWN) {
+            t->results[i] = 0x5a5a5a5a;
+            continue;
+        }
+        switch (p % 8) {
+        case 4: r = SWERL_CONTINUE; break;
+        case 5: r = SWERL_SKIP; break;
+        case 6: r = SWERL_STOP; break;
+        case 7: r = p & 0x20 ? 3 + (p >> 6) : -1 - (p >> 6); break;
+        default: r = proc_handle(t->ctx, m, t->state);
+        }
+        if (tracing()) fprintf(stderr, "  batch of %llx: [%u] -> %d\n", (unsigned long long)t->pid, i, r);
+        t->results[i] = r;
+        if (r == SWERL_SKIP) b->skipped = 1;
+        else if (r != SWERL_CONTINUE || b->skipped) b->ended = 1;
+    }
+}
+
+/* How many the driving thread hands back (h % 8): how far it got; 5 fewer;
+   6 all, handled or not; 7 more than the batch has (EINVAL). */
+static uint32_t batch_handed(const held_batch *b, uint8_t h)
+{
+    switch (h % 8) {
+    case 5: return (h >> 3) % (b->next + 1);
+    case 6: return b->turn->count;
+    case 7: return b->turn->count + 1 + (h >> 3);
+    default: return b->next;
+    }
+}
+
+/* swerl_group_finish as h says (more than the batch has: EINVAL, then how
+   far it got); 0x40: a second finish (EINVAL: nothing held now). */
+static void batch_finish(held_batch *b, uint8_t h)
+{
+    swerl_turn *t = b->turn;
+    uint32_t handed = batch_handed(b, h);
+    if (handed > t->count) {
+        CHECK_RC(swerl_group_finish(t, handed), E_(EINVAL));
+        handed = b->next;
+    }
+    CHECK_RC(swerl_group_finish(t, handed), OK_);
+    if (h & 0x40) CHECK_RC(swerl_group_finish(t, 0), E_(EINVAL));
+    b->turn = NULL;
+}
+
+/* swerl_group_next: finish `b` as h says and take the group's next batch
+   into it (a finish error comes first: the batch is still held). */
+static void batch_next(held_batch *b, uint32_t max, uint8_t h)
+{
+    swerl_turn *t = b->turn, *next = NULL;
+    uint32_t handed = batch_handed(b, h), count = t->count;   /* the next batch may reuse *t */
+    int rc = swerl_group_next(b->group, t, handed, max, 0, &next);
+    if (handed > count) {
+        expect("swerl_group_next", rc, E_(EINVAL));
+        batch_finish(b, 0);
+        next = batch_take(b->group, max, 0, 1);
+    } else if (expect_drive("swerl_group_next", rc, b->group, 0, 1) == 1) {
+        check_batch("swerl_group_next", next, max, b->group);
+        AT_STORE(&g_any_turn, next);
+    } else {
+        next = NULL;
+    }
+    b->turn = next;
+    b->next = 0;
+    b->skipped = b->ended = 0;
+}
+
+/* What a thread holding a batch must not do: EINVAL for its own group
+   (take, next, a finish of a fake or of more than the batch has, a resume
+   of what is not set aside), EINPROC for what would drive or wait (run,
+   another group's take, a stop, a call, a wait); resuming one set aside:
+   EINVAL (same group) or EINPROC. */
+static void misuse_holding(const held_batch *b, uint8_t u)
+{
+    swerl_turn *t = b->turn, *other = NULL, fake;
+    swerl_group *g = pick_group(u);
+    swerl_buffer reply = {NULL, 0};
+    unsigned i;
+    memset(&fake, 0, sizeof fake);
+    CHECK_RC(swerl_group_take(b->group, 1, 0, &other), E_(EINVAL));
+    CHECK_RC(swerl_group_next(b->group, NULL, 0, 1, 0, &other), E_(EINVAL));
+    CHECK_RC(swerl_group_run(b->group, 1, 0), E_(EINPROC));
+    if (g != b->group) CHECK_RC(swerl_group_take(g, 1, 0, &other), E_(EINVAL) | E_(EINPROC));
+    CHECK_RC(swerl_group_finish(&fake, 0), E_(EINVAL));
+    CHECK_RC(swerl_group_finish(t, t->count + 1), E_(EINVAL));
+    CHECK_RC(swerl_group_next(b->group, &fake, 0, 1, 0, &other), E_(EINVAL));
+    CHECK_RC(swerl_turn_resume(t), E_(EINVAL));
+    CHECK_RC(swerl_turn_suspend(&fake), E_(EINVAL));
+    for (i = 0; i < g_n_aside; i++) CHECK_RC(swerl_turn_resume(g_aside[i].turn), E_(EINVAL) | E_(EINPROC));
+    if (g_outer) CHECK_RC(swerl_turn_resume(g_outer), E_(EINVAL) | E_(EINPROC));
+    if (u & 0x20) CHECK_RC(swerl_runtime_stop(g_rt, 0), E_(EINPROC));
+    if (u & 0x40) {
+        CHECK_RC(swerl_call(g_rt, t->pid, "x", 1, 0, &reply), E_(EINPROC) | E_(ECALLSELF));
+        CHECK_RC(swerl_wait_exit(g_rt, t->pid, 0, NULL), E_(EINPROC));
+    }
+    swerl_buffer_free(&reply);
+}
+
+/* Take a batch set aside back on this thread: its ctx acts again. */
+static void batch_resume_here(held_batch *b)
+{
+    CHECK_RC(swerl_turn_resume(b->turn), OK_);
+    if (swerl_self(b->turn->ctx) != b->turn->pid)
+        fail_contract("swerl_turn_resume", 0, "the ctx of a batch taken back does not act for its process");
+    CHECK_RC(swerl_turn_resume(b->turn), E_(EINVAL));
+}
+
+/* A helper thread takes a batch set aside back, handles the rest with plan
+   bytes read for it beforehand, and finishes it; meanwhile the main thread
+   may run a group itself (two drivers at once). */
+typedef struct helper_job { held_batch b; input plan; uint8_t h; } helper_job;
+
+static void *helper_main(void *arg)
+{
+    helper_job *j = (helper_job *)arg;
+    t_driving = 1;
+    batch_resume_here(&j->b);
+    batch_handle(&j->b, &j->plan, UINT32_MAX);
+    batch_finish(&j->b, j->h);
+    return NULL;
+}
+
+static void batch_resume_elsewhere(held_batch *b, input *in, uint8_t w)
+{
+    helper_job j;
+    pthread_t thread;
+    j.b = *b;
+    j.h = in_u8(in);
+    j.plan.p = in->p;
+    j.plan.n = in->n < 24 ? in->n : 24;
+    in->p += j.plan.n;
+    in->n -= j.plan.n;
+    if (pthread_create(&thread, NULL, helper_main, &j) != 0) {
+        helper_main(&j);
+        t_driving = 1;
+        return;
+    }
+    if (w & 0x80) {
+        swerl_group *g = pick_group(w >> 3);
+        expect_drive("swerl_group_run", swerl_group_run(g, 2, 0), g, !g, 2);
+    }
+    pthread_join(thread, NULL);
+}
+
+static void group_batch(input *in, int depth);
+
+/* Set `b` aside; meanwhile (w % 4): nothing, run a group, handle another
+   batch (depth 0 only; it may be set aside too), or send the process an
+   exit signal (it exits after the finish, not before). */
+static void batch_suspend(held_batch *b, input *in, int depth)
+{
+    swerl_turn *t = b->turn, *outer = g_outer;
+    uint8_t w = in_u8(in);
+    CHECK_RC(swerl_turn_suspend(t), OK_);
+    if (swerl_self(t->ctx) != 0) fail_contract("swerl_turn_suspend", 0, "the ctx of a batch set aside still acts");
+    CHECK_RC(swerl_turn_suspend(t), E_(EINVAL));
+    CHECK_RC(swerl_group_finish(t, b->next), E_(EINVAL));
+    g_outer = t;
+    switch (w % 4) {
+    case 1: {
+        swerl_group *g = pick_group(w >> 2);
+        expect_drive("swerl_group_run", swerl_group_run(g, 2, 0), g, !g, 2);
+        break;
+    }
+    case 2:
+        if (depth == 0) group_batch(in, depth + 1);
+        break;
+    case 3:
+        CHECK_RC(swerl_exit(g_rt, t->pid, w & 0x80 ? SWERL_REASON_KILL : SWERL_REASON_USER, NULL, 0),
+                 OK_ | E_(ENOPROC));
+        break;
+    default: break;
+    }
+    g_outer = outer;
+}
+
+/* M_GROUP_BATCH, or another batch while one is set aside (depth 1).
+   s % 4: take; next with no batch done; bad arguments (group_misc's); a
+   chain of three through next. 0x04 a wait of 2 ms; 0x08 past the rules;
+   0x10 set the first batch aside after (m >> 3) % 4 messages, then 0x20
+   keep it aside (M_GROUP_RESUME or the stop take it back), 0x40 a helper
+   thread takes it back and finishes it, else this thread does; 0x80
+   misuse while holding. m % 8: max_messages. */
+static void group_batch(input *in, int depth)
+{
+    static const uint32_t maxes[8] = {1, 2, 3, 4, 8, 16, 64, 1024};
+    uint8_t s = in_u8(in), m = in_u8(in);
+    uint32_t max = s % 4 == 2 ? (m & 1 ? 0 : 1025) : maxes[m % 8];
+    unsigned k, chain = s % 4 == 3 ? 3 : 1;
+    held_batch b;
+    memset(&b, 0, sizeof b);
+    b.group = pick_group(in_u8(in));
+    b.lawless = (s & 0x08) != 0;
+    b.turn = batch_take(b.group, max, s & 0x04 ? 2 : 0, s % 4 == 1);
+    for (k = 0; b.turn; k++) {
+        batch_handle(&b, in, k == 0 && s & 0x10 ? (m >> 3) % 4 : UINT32_MAX);
+        if (k == 0 && s & 0x10) {
+            batch_suspend(&b, in, depth);
+            if (s & 0x20 && g_n_aside < MAX_ASIDE) {
+                g_aside[g_n_aside++] = b;
+                return;
+            }
+            if (s & 0x40) {
+                batch_resume_elsewhere(&b, in, m);
+                return;
+            }
+            batch_resume_here(&b);
+            batch_handle(&b, in, UINT32_MAX);
+        }
+        if (s & 0x80) misuse_holding(&b, in_u8(in));
+        if (k + 1 >= chain) {
+            batch_finish(&b, in_u8(in));
+            return;
+        }
+        batch_next(&b, max, in_u8(in));
+    }
+}
+
+/* M_GROUP_RESUME: a batch set aside earlier (k % n) taken back here or by
+   a helper thread (s & 1), handled to its end and finished; 0x80 misuse
+   while holding it. With none set aside: resuming NULL, a fake and the
+   last batch handed out (finished) is refused. */
+static void group_resume_op(input *in)
+{
+    uint8_t s = in_u8(in), k = in_u8(in);
+    held_batch b;
+    if (g_n_aside == 0) {
+        swerl_turn fake, *any = AT_LOAD(&g_any_turn);
+        memset(&fake, 0, sizeof fake);
+        CHECK_RC(swerl_turn_resume(s & 2 ? &fake : NULL), E_(EINVAL));
+        if (any) CHECK_RC(swerl_turn_resume(any), E_(EINVAL));
+        return;
+    }
+    k %= g_n_aside;
+    b = g_aside[k];
+    g_aside[k] = g_aside[--g_n_aside];
+    if (s & 1) {
+        batch_resume_elsewhere(&b, in, s);
+        return;
+    }
+    batch_resume_here(&b);
+    batch_handle(&b, in, UINT32_MAX);
+    if (s & 0x80) misuse_holding(&b, in_u8(in));
+    batch_finish(&b, in_u8(in));
+}
+
+/* Before a stop, which waits for a batch set aside, and at the end: every
+   one is taken back and what was handled of it handed back. */
+static void groups_settle(void)
+{
+    while (g_n_aside > 0) {
+        held_batch *b = &g_aside[--g_n_aside];
+        batch_resume_here(b);
+        CHECK_RC(swerl_group_finish(b->turn, b->next), OK_);
+    }
+}
+
+/* One swerl_group_create on this input's runtime: EINVAL exactly for a bad
+   name, ESTOPPED exactly after the stop, ELIMIT exactly at 64 groups. */
+static int group_create_one(const char *name)
+{
+    swerl_group *g = NULL;
+    unsigned n = AT_LOAD(&g_n_groups);
+    int bad = !name || !*name || strlen(name) > SWERL_NAME_MAX;
+    int rc = CHECK_RC(swerl_group_create(g_rt, name, &g), OK_ | E_(EINVAL) | E_(ELIMIT) | E_(ESTOPPED));
+    if (bad != (rc == SWERL_EINVAL)) fail_contract("swerl_group_create", rc, "EINVAL not exactly for a bad name");
+    if (!bad && g_stopped != (rc == SWERL_ESTOPPED))
+        fail_contract("swerl_group_create", rc, "ESTOPPED not exactly after the stop");
+    if (rc == SWERL_ELIMIT && g_groups_made != GROUP_LIMIT)
+        fail_contract("swerl_group_create", rc, "ELIMIT before 64 groups");
+    if (rc != 0) return rc;
+    if (!g) fail_contract("swerl_group_create", rc, "no group in *out");
+    if (++g_groups_made > GROUP_LIMIT) fail_contract("swerl_group_create", rc, "more than 64 groups");
+    if (n < MAX_GROUPS) {
+        g_group_fd[n] = -1;
+        g_batch_min[n] = 1;
+        AT_STORE(&g_groups[n], g);
+        AT_STORE(&g_n_groups, n + 1);
+    }
+    return 0;
+}
+
+/* M_GROUP_CREATE. s % 8 == 7: bad arguments (rt NULL, name NULL, "", too
+   long, out NULL): EINVAL; 0x40: the second runtime's group (once); s % 8
+   == 6 with 0x80: groups up to the limit; else one named by s >> 3. */
+static void group_create_op(input *in)
+{
+    static const char *const names[5] = {"g", NULL, "", NULL, "g"};
+    uint8_t s = in_u8(in);
+    swerl_group *g = NULL;
+    if (s % 8 == 7) {
+        unsigned w = (s >> 3) % 5;
+        CHECK_RC(swerl_group_create(w == 0 ? NULL : g_rt, w == 3 ? g_name_long : names[w], w == 4 ? NULL : &g),
+                 E_(EINVAL));
+    } else if (s & 0x40) {
+        if (!AT_LOAD(&g_group2) && other_runtime_start() && CHECK_RC(swerl_group_create(g_rt2, "other", &g), OK_) == 0)
+            AT_STORE(&g_group2, g);
+    } else {
+        while (group_create_one(pick_name(s >> 3)) == 0 && s % 8 == 6 && s & 0x80) {}
+    }
+}
+
+/* M_GROUP_SPAWN: swerl_group_spawn with what M_SPAWN varies (s % 16: 0
+   behaviour NULL, 1 handle NULL, 2 its size 4, 3 the opts' size 4, 4 out
+   NULL, all EINVAL; 0x80 opts NULL); refused: a NULL group, BLOCKING (with
+   a group), LINK and MONITOR (outside a handler), 0x10. s % 16 == 5: a
+   scheduled process (swerl_spawn) whose init moves it into the group; 6:
+   an init that makes it a blocking process. Never into the second
+   runtime's group (a process there would break the sentinel's rule). */
+static void group_spawn_op(input *in)
+{
+    uint8_t s = in_u8(in), t = in_u8(in);
+    swerl_group *g = pick_group(in_u8(in));
+    swerl_spawn_opts opts;
+    swerl_behavior b = g_behavior;
+    const swerl_behavior *bp = &b;
+    swerl_pid pid = 0;
+    swerl_ref ref = 0;
+    int idx, rc, bad;
+    if (is_group2(g)) g = NULL;
+    idx = group_index(g);
+    swerl_spawn_opts_init(&opts);
+    opts.flags = (t & 0x0f) | (t & 0x80 ? 0x10u : 0);
+    opts.name = t & 0x10 ? pick_name(in_u8(in)) : NULL;
+    opts.mailbox_limit = (t >> 5) % 4;
+    opts.overflow = in_u8(in) % 4;
+    opts.monitor_ref = s & 0x40 ? NULL : &ref;
+    if (s % 16 == 0) bp = NULL;
+    else if (s % 16 == 1) b.handle = NULL;
+    else if (s % 16 == 2) b.size = 4;
+    else if (s % 16 == 3) opts.size = 4;
+    bad = !g || s % 16 == 0 || s % 16 == 1 || s % 16 == 2 || s % 16 == 4 ||
+          (!(s & 0x80) && (s % 16 == 3 || opts.flags & (0x10 | SWERL_SPAWN_BLOCKING | SWERL_SPAWN_LINK |
+                                                        SWERL_SPAWN_MONITOR)));
+    if (s % 16 == 5 && idx >= 0) {
+        bad = !(s & 0x80) && opts.flags & (0x10 | SWERL_SPAWN_LINK | SWERL_SPAWN_MONITOR);
+        rc = CHECK_RC(swerl_spawn(g_rt, bp, &g_join_args[idx][(s >> 4) % 5], s & 0x80 ? NULL : &opts, &pid),
+                      SPAWN_CODES);
+    } else {
+        rc = CHECK_RC(swerl_group_spawn(g, bp, STATIC_ARG(0, s % 16 == 6, s >> 4), s & 0x80 ? NULL : &opts,
+                                        s % 16 == 4 ? NULL : &pid),
+                      SPAWN_CODES);
+    }
+    if (bad && rc == 0) fail_contract("swerl_group_spawn", rc, "bad input accepted");
+    if (rc != 0) return;
+    note_own_pid("swerl_group_spawn", pid);
+    pool_add(&g_pids, pid);
+}
+
+/* M_GROUP_RUN: swerl_group_run(g, s % 5, 0 or 2 ms); 0x40: after a
+   swerl_group_wake, which makes it return 0 at once. */
+static void group_run_op(input *in)
+{
+    uint8_t s = in_u8(in);
+    swerl_group *g = pick_group(in_u8(in));
+    int rc;
+    if (s & 0x40) CHECK_RC(swerl_group_wake(g), g ? OK_ : E_(EINVAL));
+    rc = expect_drive("swerl_group_run", swerl_group_run(g, s % 5, s & 0x08 ? 2 : 0), g, !g, s % 5);
+    if (s & 0x40 && rc > 0) fail_contract("swerl_group_run", rc, "ran turns right after swerl_group_wake");
+}
+
+/* M_GROUP_MISC. s % 8: 0 swerl_group_set_batch_min (0, 1, 2, 3, 1024, 1025,
+   1026, or from the input); 1 swerl_group_fd (one descriptor per group,
+   open); 2 swerl_group_wake; 3 finish, suspend, resume of NULL, a fake and
+   the last batch handed out (finished): EINVAL; 4 a wake, then take or
+   next with SWERL_INFINITY, which returns 0 at once; else take, next, run
+   with bad arguments. 0x80: a NULL group. */
+static void group_misc_op(input *in)
+{
+    uint8_t s = in_u8(in);
+    swerl_group *g = s & 0x80 ? NULL : pick_group(in_u8(in));
+    swerl_turn *t = NULL, fake, *any = AT_LOAD(&g_any_turn), *probe = s & 0x10 ? &fake : NULL;
+    int idx = group_index(g), rc;
+    memset(&fake, 0, sizeof fake);
+    switch (s % 8) {
+    case 0: {
+        static const uint32_t minimums[7] = {0, 1, 2, 3, 1024, 1025, 1026};
+        uint32_t v = (s >> 3) % 8 == 7 ? in_u32(in) : minimums[(s >> 3) % 8];
+        rc = CHECK_RC(swerl_group_set_batch_min(g, v), OK_ | E_(EINVAL));
+        if ((rc == 0) != (g && v >= 1 && v <= 1025))
+            fail_contract("swerl_group_set_batch_min", rc, "not 0 exactly for a group and 1..1025");
+        if (rc == 0 && idx >= 0) g_batch_min[idx] = v;
+        break;
+    }
+    case 1: {
+        struct pollfd pfd;
+        rc = swerl_group_fd(g);
+        if (tracing()) fprintf(stderr, "  swerl_group_fd -> %d\n", rc);
+        if (rc < 0) {
+            expect("swerl_group_fd", rc, g ? E_(ENOMEM) : E_(EINVAL));
+            break;
+        }
+        if (!g) fail_contract("swerl_group_fd", rc, "a descriptor for NULL");
+        if (idx >= 0 && g_group_fd[idx] >= 0 && g_group_fd[idx] != rc)
+            fail_contract("swerl_group_fd", rc, "another descriptor for the same group");
+        if (idx >= 0) g_group_fd[idx] = rc;
+        pfd.fd = rc;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) < 0 || pfd.revents & POLLNVAL) fail_contract("swerl_group_fd", rc, "not open");
+        break;
+    }
+    case 2: CHECK_RC(swerl_group_wake(g), g ? OK_ : E_(EINVAL)); break;
+    case 3:
+        CHECK_RC(swerl_set_group(NULL, g), E_(ECTX));
+        CHECK_RC(swerl_group_finish(probe, 0), E_(EINVAL));
+        CHECK_RC(swerl_turn_suspend(probe), E_(EINVAL));
+        CHECK_RC(swerl_turn_resume(probe), E_(EINVAL));
+        if (!any || is_aside(any)) break;
+        CHECK_RC(swerl_group_finish(any, 0), E_(EINVAL));
+        CHECK_RC(swerl_turn_suspend(any), E_(EINVAL));
+        CHECK_RC(swerl_turn_resume(any), E_(EINVAL));
+        break;
+    case 4:
+        if (!g) break;
+        CHECK_RC(swerl_group_wake(g), OK_);
+        rc = s & 0x10 ? swerl_group_next(g, NULL, 0, 16, SWERL_INFINITY, &t)
+                      : swerl_group_take(g, 16, SWERL_INFINITY, &t);
+        expect_drive("swerl_group_take (after a wake)", rc, g, 0, 0);
+        break;
+    default:
+        CHECK_RC(swerl_group_take(g, 0, 0, &t), E_(EINVAL));
+        CHECK_RC(swerl_group_take(g, 1025, 0, &t), E_(EINVAL));
+        CHECK_RC(swerl_group_take(g, 1, 0, NULL), E_(EINVAL));
+        CHECK_RC(swerl_group_next(g, NULL, 0, 0, 0, &t), E_(EINVAL));
+        CHECK_RC(swerl_group_next(g, NULL, 0, 1, 0, NULL), E_(EINVAL));
+        CHECK_RC(swerl_group_next(g, probe ? probe : &fake, 0, 1, 0, &t), E_(EINVAL));
+        CHECK_RC(swerl_group_run(NULL, 1, 0), E_(EINVAL));
+    }
+}
+
+/* The turn-group operations of the main thread, which drives groups
+   meanwhile (their callbacks may run on it). */
+static void group_op(uint8_t op, input *in)
+{
+    t_driving = 1;
+    switch (op) {
+    case M_GROUP_CREATE: group_create_op(in); break;
+    case M_GROUP_SPAWN: group_spawn_op(in); break;
+    case M_GROUP_RUN: group_run_op(in); break;
+    case M_GROUP_BATCH: group_batch(in, 0); break;
+    case M_GROUP_RESUME: group_resume_op(in); break;
+    default: group_misc_op(in); break;
+    }
+    t_driving = 0;
 }
 
 static void main_op(input *in, uint64_t max_msg)
@@ -1814,11 +2530,16 @@ static void main_op(input *in, uint64_t max_msg)
         if (swerl_trap_exit(ctx, 1) != SWERL_ECTX) fail_contract("swerl_trap_exit", 0, "stale ctx accepted");
         if (swerl_receive_timeout(ctx, 1) != SWERL_ECTX) fail_contract("swerl_receive_timeout", 0, "stale ctx accepted");
         if (swerl_set_blocking(ctx, 1) != SWERL_ECTX) fail_contract("swerl_set_blocking", 0, "stale ctx accepted");
+        if (swerl_set_group(ctx, NULL) != SWERL_ECTX) fail_contract("swerl_set_group", 0, "stale ctx accepted");
         break;
     }
     case M_STOP: {
         uint8_t s = in_u8(in);
-        int rc = swerl_runtime_stop(s & 1 ? NULL : rt, (uint32_t)(s >> 1) % 50);
+        int rc;
+        t_driving = 1;                                  /* it drives the groups nobody drives */
+        groups_settle();                                /* it would wait for a batch set aside */
+        rc = swerl_runtime_stop(s & 1 ? NULL : rt, (uint32_t)(s >> 1) % 50);
+        t_driving = 0;
         if (s & 1) {
             if (rc != SWERL_EINVAL) fail_contract("swerl_runtime_stop", rc, "NULL runtime accepted");
         } else {
@@ -1975,6 +2696,12 @@ static void main_op(input *in, uint64_t max_msg)
     case M_TERM_WRITER: writer_op(rt, in); break;
     case M_DIST: dist_op(in); break;
     case M_NODE: node_op(rt, in); break;
+    case M_GROUP_CREATE:
+    case M_GROUP_SPAWN:
+    case M_GROUP_RUN:
+    case M_GROUP_BATCH:
+    case M_GROUP_RESUME:
+    case M_GROUP_MISC: group_op(op, in); break;
     default: break;
     }
 }
@@ -2016,6 +2743,32 @@ static void on_log(void *user, int level, const char *message, size_t len)
     touch(message, len);
 }
 
+/* After the stop: driving, spawning into and making groups say ESTOPPED
+   (SWERL_INFINITY included: nothing waits). */
+static void groups_after_stop(void)
+{
+    swerl_group *g = AT_LOAD(&g_n_groups) > 0 ? AT_LOAD(&g_groups[0]) : NULL, *made = NULL;
+    swerl_turn *t = NULL;
+    swerl_pid pid = 0;
+    if (!g) return;
+    CHECK_RC(swerl_group_run(g, 1, SWERL_INFINITY), E_(ESTOPPED));
+    CHECK_RC(swerl_group_take(g, 1, SWERL_INFINITY, &t), E_(ESTOPPED));
+    CHECK_RC(swerl_group_next(g, NULL, 0, 1, SWERL_INFINITY, &t), E_(ESTOPPED));
+    CHECK_RC(swerl_group_spawn(g, &g_behavior, STATIC_ARG(0, 0, 0), NULL, &pid), E_(ESTOPPED));
+    CHECK_RC(swerl_group_create(g_rt, "late", &made), E_(ESTOPPED));
+}
+
+/* After the free: the groups are gone, their descriptors closed. */
+static void groups_after_free(void)
+{
+    unsigned i, n = AT_LOAD(&g_n_groups);
+    for (i = 0; i < n; i++)
+        if (g_group_fd[i] >= 0 && fcntl(g_group_fd[i], F_GETFD) != -1)
+            fail_contract("swerl_group_fd", g_group_fd[i], "the descriptor is still open after swerl_runtime_free");
+    AT_STORE(&g_n_groups, 0u);
+    AT_STORE(&g_any_turn, (swerl_turn *)NULL);
+}
+
 enum { MAX_OPS = 48 };
 #define BUDGET_MS 300.0   /* stop issuing calls after this; the stop is bounded too */
 
@@ -2031,8 +2784,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ops, rc;
 
     if (!g_name_max[0]) {
+        unsigned i, k;
         memset(g_name_max, 'm', SWERL_NAME_MAX);
         memset(g_name_long, 'l', SWERL_NAME_MAX + 1);
+        for (i = 0; i < MAX_GROUPS; i++)
+            for (k = 0; k < 5; k++) {
+                g_join_args[i][k].magic = ARG_MAGIC;
+                g_join_args[i][k].init_mode = (uint8_t)k;
+                g_join_args[i][k].joins_group = (uint8_t)(i + 1);
+            }
     }
     in.p = data;
     in.n = size;
@@ -2076,6 +2836,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     AT_STORE(&g_own_tag, -1);
     AT_STORE(&g_n_notify, 0L);
     memset(g_notify, 0, sizeof g_notify);
+    AT_STORE(&g_n_groups, 0u);
+    AT_STORE(&g_any_turn, (swerl_turn *)NULL);
+    AT_STORE(&g_batch_min_racy, 0);
+    g_groups_made = 0;
+    g_n_aside = 0;
     g_stopped = 0;
     g_n_simple = g_n_kept = 0;
     rc = swerl_runtime_start(&cfg, &g_rt);
@@ -2084,12 +2849,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (ops = 0; ops < MAX_OPS && in.n > 0 && now_ms() - t0 < BUDGET_MS; ops++) main_op(&in, max_msg);
 
+    /* The stop (and the free after it) drive the groups on this thread; a
+       batch set aside would hold the stop up to its deadline. */
+    t_driving = 1;
+    groups_settle();
     if (!g_stopped) CHECK_RC(swerl_runtime_stop(g_rt, 100), OK_);
+    g_stopped = 1;
     /* After the stop: every call taking the runtime says ESTOPPED. */
     CHECK_RC(swerl_send(g_rt, pool_get(&g_pids, 0), "x", 1), E_(ESTOPPED));
     CHECK_RC(swerl_runtime_stop(g_rt, 0), E_(ESTOPPED));
+    groups_after_stop();
     swerl_runtime_free(g_rt);
+    t_driving = 0;
     g_rt = NULL;
+    groups_after_free();
     while (g_n_kept > 0) arg_free(g_kept[--g_n_kept]);
     other_runtime_end();
     notify_check_all();
