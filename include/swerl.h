@@ -1490,7 +1490,8 @@ SWERL_API int swerl_group_run(swerl_group *g, uint32_t max_turns, uint32_t timeo
    (1..1024), waiting up to `timeout_ms` for one. Returns 1 and *out, 0 when
    none came in time (or swerl_group_wake), ESTOPPED once the runtime has
    stopped, EINVAL (NULL, max_messages out of range, the calling thread
-   holds a batch of this group already), EINPROC (inside a callback). Since 1.2. */
+   holds a batch of this group already), EINPROC (inside a callback, or
+   while holding a batch of another group). Since 1.2. */
 SWERL_API int swerl_group_take(swerl_group *g, uint32_t max_messages, uint32_t timeout_ms,
                                swerl_turn **out);
 
@@ -1528,7 +1529,8 @@ SWERL_API int swerl_group_set_batch_min(swerl_group *g, uint32_t messages);
    finished: resume and finish every suspended batch before stopping the
    runtime. Return 0, or EINVAL (NULL, not a batch this thread holds /
    not a suspended batch, the thread holds a batch of the group already),
-   EINPROC (resume inside a callback). Since 1.2. */
+   EINPROC (resume inside a callback, or while holding a batch of another
+   group). Since 1.2. */
 SWERL_API int swerl_turn_suspend(swerl_turn *turn);
 SWERL_API int swerl_turn_resume(swerl_turn *turn);
 

@@ -1762,6 +1762,61 @@ static void t_suspend_stop(void)
     rt_end();
 }
 
+/* Fuzzer finding 11: a handler that the library runs inside a take (a turn
+   shorter than the batch minimum) is given a finished batch's turn, which
+   is the same driver's current one: finish and suspend must refuse it
+   (EINVAL), not finish or set aside the batch the take is running. */
+static swerl_turn *stale_turn;
+static int stale_suspend;
+static int stale_rc = 12345;
+
+static int stale_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    (void)ctx;
+    (void)state;
+    if (m->kind == SWERL_MESSAGE && m->len == 2 && memcmp(m->data, "go", 2) == 0)
+        stale_rc = stale_suspend ? swerl_turn_suspend(stale_turn) : swerl_group_finish(stale_turn, 0);
+    return SWERL_CONTINUE;
+}
+
+static void stale_turn_case(int suspend)
+{
+    swerl_config cfg;
+    swerl_runtime *r;
+    swerl_group *g;
+    swerl_behavior b;
+    swerl_pid p;
+    swerl_turn *t = NULL;
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    b.handle = stale_handle;
+    stale_suspend = suspend;
+    stale_rc = 12345;
+    swerl_config_init(&cfg);
+    cfg.schedulers = 1;
+    if (!CHECK_EQ_INT(swerl_runtime_start(&cfg, &r), 0)) return;
+    CHECK_EQ_INT(swerl_group_create(r, "g", &g), 0);
+    CHECK_EQ_INT(swerl_group_spawn(g, &b, NULL, NULL, &p), 0);
+    CHECK_EQ_INT(swerl_send(r, p, "a", 1), 0);
+    if (CHECK_EQ_INT(swerl_group_take(g, 16, 5000, &t), 1)) {
+        stale_turn = t;
+        CHECK_EQ_INT(swerl_group_finish(t, t->count), 0);
+        CHECK_EQ_INT(swerl_group_set_batch_min(g, 2), 0);
+        CHECK_EQ_INT(swerl_send(r, p, "go", 2), 0);
+        /* One message: handle runs inside the take, which then finds nothing. */
+        CHECK_EQ_INT(swerl_group_take(g, 16, 100, &t), 0);
+        CHECK_EQ_INT(stale_rc, SWERL_EINVAL);
+    }
+    CHECK_EQ_INT(swerl_runtime_stop(r, 5000), 0);
+    swerl_runtime_free(r);
+}
+
+static void t_stale_turn(void)
+{
+    stale_turn_case(0);
+    stale_turn_case(1);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -1787,5 +1842,6 @@ int main(int argc, char **argv)
     check_section("suspend/resume: resumed and finished on another thread", t_suspend_thread, 60);
     check_section("suspend/resume bad input: EINVAL, EINPROC", t_suspend_errors, 60);
     check_section("suspend/resume: swerl_runtime_stop while a batch is suspended", t_suspend_stop, 60);
+    check_section("a stale turn given to finish/suspend inside a take's own callback: EINVAL", t_stale_turn, 60);
     return check_summary();
 }

@@ -872,11 +872,11 @@ static void set_group_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
    holds: a handler the main thread runs while it handles a batch); what
    any thread may call works. Resuming is refused in any callback, so any
    turn will do. swerl_group_finish and swerl_turn_suspend get only NULL
-   and a fake here: a finished batch's pointer is its driver's, and a
-   handler that swerl_group_take runs itself (a turn shorter than the
-   batch minimum) runs in a batch of that driver, which either call then
-   accepts (open finding 11, README.md: the take traps, or the runtime
-   never stops). */
+   and a fake here: a handler this harness runs while the main thread
+   handles a batch runs inside that batch, which the thread holds and so
+   may finish or suspend there (legitimately, and this harness would then
+   lose track of it). Finding 11 (a stale turn inside a take's own
+   callback) is fixed and tested in Tests/c/test_groups.c. */
 static void group_in_handler(const op_msg *o)
 {
     static const uint32_t minimums[6] = {1, 2, 3, 1025, 0, 1026};

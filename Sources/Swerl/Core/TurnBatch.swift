@@ -63,10 +63,14 @@ final class TurnBatch: @unchecked Sendable {
         removed.deallocate()
     }
 
-    var isOut: Bool { process != nil }
+    /// The library drives it with the handle callback (batch minimum):
+    /// the thread's own calls must not finish or suspend it meanwhile.
+    private(set) var drivenHere = false
 
-    /// Whether the calling thread holds this batch.
-    var heldByCaller: Bool { process != nil && !suspended && pthread_equal(holder, pthread_self()) != 0 }
+    /// Whether the calling thread holds this batch (and may finish it).
+    var heldByCaller: Bool {
+        process != nil && !suspended && !drivenHere && pthread_equal(holder, pthread_self()) != 0
+    }
 
     /// The index of the message being handled (as the driving thread says).
     private var current: Int { min(Int(turn.pointee.current), max(count - 1, 0)) }
@@ -165,6 +169,8 @@ final class TurnBatch: @unchecked Sendable {
     /// for each message (the rules of swerl_turn); returns how many it handled.
     fileprivate func handleWithCallbacks() -> Int {
         guard let process, let handle = process.pointee.behavior.handle else { return 0 }
+        drivenHere = true
+        defer { drivenHere = false }
         let token = turn.pointee.ctx
         let state = process.pointee.state
         var skipped = false

@@ -457,7 +457,7 @@ extension TurnGroup {
     static func heldDriver() -> GroupDriver? {
         guard let raw = swerlrt_get_worker() else { return nil }
         let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
-        guard worker.kind == .group, let driver = worker.driver, driver.batch.isOut else { return nil }
+        guard worker.kind == .group, let driver = worker.driver, driver.batch.heldByCaller else { return nil }
         return driver
     }
 
