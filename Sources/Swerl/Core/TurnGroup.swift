@@ -106,6 +106,7 @@ package final class TurnGroup: @unchecked Sendable {
     /// Queued processes, for the spinning thread to look at without the lock.
     private let queued = Atomic<Int>(0)
     private let wakeRequested = Atomic<Bool>(false)
+    private let spinning = Atomic<Bool>(false)
 
     init(engine: Engine, index: Int, name: String) {
         self.engine = engine
@@ -140,7 +141,9 @@ package final class TurnGroup: @unchecked Sendable {
                 state.fdSignalled = true
                 signal = state.eventFd
             }
-            return state.sleepers > 0 && state.mayTake
+            // A thread spinning for work takes it: waking a sleeper as well
+            // would make turns (and the GIL) hop between threads.
+            return state.sleepers > 0 && state.mayTake && !spinning.load(ordering: .acquiring)
         }
         if wake { state.update { _ in } }
         if signal >= 0 { swerlrt_eventfd_signal(signal) }
@@ -202,9 +205,13 @@ package final class TurnGroup: @unchecked Sendable {
         return driver
     }
 
-    /// Spins (the lock not taken) while nothing is queued, for a short while.
+    /// Spins (the lock not taken) while nothing is queued, for a short
+    /// while; one thread at a time (the others sleep at once: two threads
+    /// spinning for one turn on a small machine slow the turn's sender).
     private func spinForWork(deadline: UInt64?) {
-        guard queued.load(ordering: .relaxed) == 0 else { return }
+        guard queued.load(ordering: .relaxed) == 0,
+              spinning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { spinning.store(false, ordering: .releasing) }
         let until = min(monotonicNanos() &+ Self.spinNanos, deadline ?? .max)
         var rounds = 0
         while queued.load(ordering: .relaxed) == 0 && !wakeRequested.load(ordering: .relaxed) {
