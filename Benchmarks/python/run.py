@@ -30,28 +30,17 @@ import swerl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+# The ping-pong pair and the end of a run are Comparison's (one program)
+sys.path.insert(0, os.path.join(ROOT, "Comparison", "python"))
+from benchproto import Done  # noqa: E402
+from swerl_py_bench import Ping, Pong  # noqa: E402
 RUNS = int(os.environ.get("RUNS", "5"))
-WAIT = 120.0
+WAIT = 120.0  # a C ping-pong that never ends fails after this (the main thread polls it)
 now = time.perf_counter
 
 
 def median(fn, *args):
     return statistics.median(fn(*args) for _ in range(RUNS))
-
-
-class Done:
-    def __init__(self):
-        self.event = threading.Event()
-        self.t1 = 0.0
-
-    def finish(self):
-        self.t1 = now()
-        self.event.set()
-
-    def wait(self):
-        if not self.event.wait(WAIT):
-            raise SystemExit("a run did not finish within %.0f s" % WAIT)
-        return self.t1
 
 
 # -- the C peers --------------------------------------------------------------------------
@@ -73,27 +62,6 @@ class PingJob(ctypes.Structure):
 
 # -- ping-pong between two Python processes ----------------------------------------------
 
-class Pong(swerl.Process):
-    def handle(self, msg, ctx):
-        if msg.data == b"stop":
-            return swerl.STOP
-        ctx.send(msg.sender, b"pong")
-
-
-class Ping(swerl.Process):
-    def __init__(self, pong, n, done):
-        self.pong, self.left, self.done = pong, n, done
-
-    def handle(self, msg, ctx):
-        if msg.data == b"pong":
-            self.left -= 1
-            if self.left == 0:
-                ctx.send(self.pong, b"stop")
-                self.done.finish()
-                return swerl.STOP
-        ctx.send(self.pong, b"ping")
-
-
 def pingpong(dispatcher, n=100_000):
     done = Done()
     with swerl.Runtime(schedulers=1, dispatcher=dispatcher) as rt:
@@ -101,7 +69,7 @@ def pingpong(dispatcher, n=100_000):
         ping = rt.spawn(Ping(pong, n, done))
         t0 = now()
         rt.send(ping, b"start")
-        return (done.wait() - t0) / n * 1e6
+        return (done.wait("run") - t0) / n * 1e6
 
 
 async def _asyncio_pingpong(n):
@@ -153,7 +121,7 @@ def pykka_pingpong(n=20_000):
     try:
         t0 = now()
         ping.tell(("start",))
-        return (done.wait() - t0) / n * 1e6
+        return (done.wait("run") - t0) / n * 1e6
     finally:
         pykka.ActorRegistry.stop_all()
 
@@ -192,7 +160,7 @@ def counting(dispatcher, n=500_000):
         producer = rt.spawn(Producer(counter, n))
         t0 = now()
         rt.send(producer, b"go")
-        return done.wait() - t0
+        return done.wait("run") - t0
 
 
 async def _asyncio_counting(n):
@@ -241,7 +209,7 @@ def spawn(dispatcher, n=50_000):
         spawner = rt.spawn(Spawner)
         t0 = now()
         rt.send(spawner, b"go")
-        return (done.wait() - t0) / n * 1e6
+        return (done.wait("run") - t0) / n * 1e6
 
 
 # -- C <-> Python -------------------------------------------------------------------------
@@ -266,7 +234,7 @@ def c_roundtrip(dispatcher, peers, n=50_000):
         ping = rt.spawn(CPing(echo, n, done))
         t0 = now()
         rt.send(ping, b"start")
-        return (done.wait() - t0) / n * 1e6
+        return (done.wait("run") - t0) / n * 1e6
 
 
 class Ticker(swerl.Process):

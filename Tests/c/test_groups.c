@@ -178,6 +178,15 @@ static void check_group_empty(void)
     CHECK_EQ_INT(swerl_group_take(g_group, 16, 0, &t), 0);
 }
 
+/* The end of a batch-mode section: nothing left queued, the library ran
+   no handle of its own (every turn came as a batch), a clean stop. */
+static void batch_section_done(void)
+{
+    check_group_empty();
+    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
+    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+}
+
 static uint64_t queue_len(swerl_pid pid)
 {
     swerl_process_info in;
@@ -547,9 +556,7 @@ static void t_batch_order(void)
             accept_all(next);
         }
     }
-    check_group_empty();
-    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
-    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    batch_section_done();
     if (take_from(EV_TERMINATE, -1, p, &e)) CHECK_EQ_INT(e.reason, SWERL_REASON_SHUTDOWN);
     rt_end();
 }
@@ -712,9 +719,7 @@ static void t_batch_stop(void)
     }
     check_down(w, p3, r3, SWERL_REASON_ERROR, NULL);
     CHECK(!check_alive(g_rt, p3));
-    check_group_empty();
-    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
-    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    batch_section_done();
     rt_end();
 }
 
@@ -1273,9 +1278,7 @@ static void t_ring(void)
     CHECK_EQ_U64(wrong, 0);
     for (k = 0; k < RING; k++) CHECK_EQ_U64(per[k], total / RING);
     CHECK(batches > 0);
-    check_group_empty();
-    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
-    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    batch_section_done();
     rt_end();
 }
 
@@ -1630,9 +1633,7 @@ static void t_suspend_thread(void)
         CHECK(is_batch_text(t, 0, "t3"));
         accept_all(t);
     }
-    check_group_empty();
-    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
-    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    batch_section_done();
     mbox_destroy(&g_ctl);
     rt_end();
 }
@@ -1688,9 +1689,7 @@ static void t_suspend_errors(void)
     g_suspended = NULL;
     CHECK_EQ_INT(swerl_turn_resume(ta), SWERL_EINVAL);            /* finished */
     CHECK_EQ_INT(swerl_turn_suspend(ta), SWERL_EINVAL);
-    check_group_empty();
-    CHECK_EQ_INT(AT_LOAD(&g_batch_handle_calls), 0);
-    CHECK_EQ_INT(swerl_runtime_stop(g_rt, 5000), 0);
+    batch_section_done();
     rt_end();
 }
 

@@ -6,8 +6,7 @@
 // its handler may sleep, do blocking I/O or wait in swerl_call.
 //
 // One FIFO of runnable blocking processes under a mutex (waiting threads are
-// the point here, so a condition variable is the right tool), linked through
-// the blocks' run links: a process is in at most one run queue. Threads are
+// the point here, so a condition variable is the right tool): a RunFIFO. Threads are
 // started when a process is queued and none is idle, up to `maxThreads`,
 // and end after `idleNanos` without work.
 
@@ -20,8 +19,7 @@ final class BlockingPool: @unchecked Sendable {
     static let defaultMaxThreads = 64
 
     private struct State {
-        var first: ProcessPointer? = nil
-        var last: ProcessPointer? = nil
+        var runnable = RunFIFO()
         var queued = 0
         var threads = 0
         var idle = 0
@@ -40,14 +38,8 @@ final class BlockingPool: @unchecked Sendable {
 
     /// Queues a runnable blocking process (its token taken by the caller).
     func push(_ process: ProcessPointer) {
-        process.pointee.runLink.store(0, ordering: .relaxed)
         let startThread = state.update { state -> Bool in
-            if let last = state.last {
-                last.pointee.runLink.store(UInt(bitPattern: process), ordering: .relaxed)
-            } else {
-                state.first = process
-            }
-            state.last = process
+            state.runnable.push(process)
             state.queued += 1
             // Idle threads each take one process: start one more for each
             // process they cannot take.
@@ -69,14 +61,12 @@ final class BlockingPool: @unchecked Sendable {
     private func next() -> ProcessPointer? {
         state.withLock { $0.idle += 1 }
         let deadline = monotonicNanos() + Self.idleNanos
-        return state.wait(until: { $0.first != nil || $0.stopping }, deadline: deadline) { state, _ -> ProcessPointer? in
+        return state.wait(until: { !$0.runnable.isEmpty || $0.stopping }, deadline: deadline) { state, _ -> ProcessPointer? in
             state.idle -= 1
-            guard let process = state.first, !state.stopping else {
+            guard !state.stopping, let process = state.runnable.pop() else {
                 state.threads -= 1
                 return nil
             }
-            state.first = ProcessPointer(bitPattern: process.pointee.runLink.load(ordering: .relaxed))
-            if state.first == nil { state.last = nil }
             state.queued -= 1
             return process
         }

@@ -8,8 +8,8 @@
 // messages as a batch and handles them itself (TurnBatch,
 // swerl_group_next), which spares a foreign-function call per message.
 //
-// One FIFO of runnable processes under a mutex, linked through the blocks'
-// run links, as the blocking pool's: a push happens only when a process
+// One FIFO of runnable processes under a mutex (a RunFIFO, as the blocking
+// pool's): a push happens only when a process
 // goes from idle to runnable, and the driving thread mostly pushes to
 // itself. A thread that takes a turn acts as one of the group's drivers
 // (GroupDriver: a Worker, a node pool, a batch) until it is done with it:
@@ -84,8 +84,7 @@ package final class TurnGroup: @unchecked Sendable {
     static let spinNanos: UInt64 = 50_000
 
     private struct State {
-        var first: ProcessPointer? = nil
-        var last: ProcessPointer? = nil
+        var runnable = RunFIFO()
         /// Drivers in a turn; those of them found stuck.
         var active = 0
         var stuck = 0
@@ -100,7 +99,7 @@ package final class TurnGroup: @unchecked Sendable {
         var stopped = false
 
         /// Whether a waiting thread may take a turn now.
-        var mayTake: Bool { first != nil && active < 1 + stuck }
+        var mayTake: Bool { !runnable.isEmpty && active < 1 + stuck }
     }
     private let state = ConditionLock(State())
     /// Queued processes, for the spinning thread to look at without the lock.
@@ -127,15 +126,9 @@ package final class TurnGroup: @unchecked Sendable {
 
     /// Queues a runnable process of this group (its token taken by the caller).
     func push(_ process: ProcessPointer) {
-        process.pointee.runLink.store(0, ordering: .relaxed)
         var signal: Int32 = -1
         let wake = state.withLock { state -> Bool in
-            if let last = state.last {
-                last.pointee.runLink.store(UInt(bitPattern: process), ordering: .relaxed)
-            } else {
-                state.first = process
-            }
-            state.last = process
+            state.runnable.push(process)
             queued.add(1, ordering: .relaxed)
             if state.eventFd >= 0 && !state.fdSignalled {
                 state.fdSignalled = true
@@ -182,15 +175,13 @@ package final class TurnGroup: @unchecked Sendable {
                 if state.wakeRequests == 0 { wakeRequested.store(false, ordering: .relaxed) }
                 return .nothing
             }
-            guard ready, state.mayTake, let process = state.first else {
-                if state.first == nil && state.fdSignalled {
+            guard ready, state.mayTake, let process = state.runnable.pop() else {
+                if state.runnable.isEmpty && state.fdSignalled {
                     state.fdSignalled = false
                     swerlrt_eventfd_clear(state.eventFd)
                 }
                 return .nothing
             }
-            state.first = ProcessPointer(bitPattern: process.pointee.runLink.load(ordering: .relaxed))
-            if state.first == nil { state.last = nil }
             queued.subtract(1, ordering: .relaxed)
             state.active += 1
             let driver = state.free.popLast() ?? makeDriver()
@@ -285,7 +276,7 @@ package final class TurnGroup: @unchecked Sendable {
         state.withLock { state -> Int32 in
             if state.eventFd < 0 {
                 state.eventFd = swerlrt_eventfd()
-                if state.eventFd >= 0 && state.first != nil {
+                if state.eventFd >= 0 && !state.runnable.isEmpty {
                     state.fdSignalled = true
                     swerlrt_eventfd_signal(state.eventFd)
                 }
@@ -298,7 +289,7 @@ package final class TurnGroup: @unchecked Sendable {
         drivers.withLock { $0.compactMap { $0.batch.suspended ? $0.batch.turn.pointee.pid : nil } }
     }
 
-    var isIdle: Bool { state.withLock { $0.active == 0 && $0.first != nil } }
+    var isIdle: Bool { state.withLock { $0.active == 0 && !$0.runnable.isEmpty } }
 
     // MARK: Driving
 

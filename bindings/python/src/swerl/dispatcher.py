@@ -42,7 +42,7 @@ from .control import Control, IGNORE, bad_handle_result
 from .message import Message, Pid, TermBytes, _KINDS, _REASONS, reason as _reason
 from .threads import mark_runtime_thread, running as _running
 
-__all__ = ["Dispatcher", "BATCH"]
+__all__ = ["Dispatcher", "BATCH", "crash"]
 
 log = logging.getLogger("swerl")
 
@@ -227,9 +227,16 @@ class Dispatcher:
                 log.error("swerl dispatcher:\n%s", traceback.format_exc())
 
     def _crash(self, ctx: int) -> int:
-        detail = traceback.format_exc().encode("utf-8", "replace")
-        try:
-            quick.swerl_fail(ctx, 5, detail, len(detail))  # Reason.ERROR
-        except BaseException:
-            self._errors.append(traceback.format_exc())
-        return -1
+        return crash(ctx, self._errors)
+
+
+def crash(ctx: int, errors: Deque[str]) -> int:
+    """The handler running in `ctx` raised (inside an except block): the
+    process fails with Reason.ERROR and the traceback as detail; the
+    handler's result is a failure."""
+    detail = traceback.format_exc().encode("utf-8", "replace")
+    try:
+        quick.swerl_fail(ctx, 5, detail, len(detail))  # Reason.ERROR
+    except BaseException:
+        errors.append(traceback.format_exc())
+    return -1

@@ -29,6 +29,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional
 from . import _ffi
 from ._ffi import lib, quick
 from .control import Control, IGNORE, bad_handle_result
+from .dispatcher import BATCH, crash
 from .errors import check
 from .message import read_message
 from .threads import running as _running
@@ -37,7 +38,6 @@ __all__ = ["LoopDriver"]
 
 log = logging.getLogger("swerl")
 
-BATCH = 256
 PER_CALLBACK = 64  #: batches per loop callback, then the loop's other work
 _SKIP = 1
 _STOP = 2
@@ -191,12 +191,7 @@ class LoopDriver:
         check(lib.swerl_group_finish(c_void_p(batch.address), handled), "group_finish")
 
     def _crash(self, ctx: int) -> int:
-        detail = traceback.format_exc().encode("utf-8", "replace")
-        try:
-            quick.swerl_fail(ctx, 5, detail, len(detail))  # Reason.ERROR
-        except BaseException:
-            self._errors.append(traceback.format_exc())
-        return -1
+        return crash(ctx, self._errors)
 
     # -- async handlers -------------------------------------------------------------------
 
