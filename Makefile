@@ -66,7 +66,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net bench-dist bench-python python-turns wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist bench-python wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
@@ -172,16 +172,6 @@ stage: $(LIB_PREREQ)
 	$(call install_to,,$(STAGE),$(STAGE)/lib,$(STAGE)/include,$(STAGE)/lib/pkgconfig)
 	@flags=$$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' pkg-config --cflags --libs swerl); \
 	echo "pkg-config --cflags --libs swerl: $$flags"
-	$(MAKE) --no-print-directory python-turns
-
-# swerl._turns (bindings/python/src/swerl/_turns.c) built in the source tree,
-# for what runs the package from there (PYTHONPATH=bindings/python/src: the
-# demo, the benchmarks); pip builds its own copy into a wheel.
-PY_TURNS := bindings/python/src/swerl/_turns.abi3.so
-python-turns: $(PY_TURNS)
-$(PY_TURNS): bindings/python/src/swerl/_turns.c include/swerl.h
-	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -I include \
-	    -I "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" $< -o $@
 
 # -----------------------------------------------------------------------------
 # What a fresh Debian 12 machine (root) needs; nothing when it is all there.
@@ -211,8 +201,6 @@ deps:
 	fi; \
 	if command -v $(PYTHON) >/dev/null && ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
 	    missing+=(python3-venv); fi; \
-	if ! command -v $(PYTHON) >/dev/null || ! test -f "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"; then \
-	    missing+=(python3-dev); fi; \
 	if [ $${#missing[@]} -gt 0 ]; then \
 	    sudo=; if [ "$$(id -u)" -ne 0 ]; then \
 	        command -v sudo >/dev/null || { echo "error: need root to install: $${missing[*]}" >&2; exit 1; }; \
@@ -234,8 +222,6 @@ deps:
 	fi; \
 	pkg-config --exists libuv || { echo "error: libuv not found by pkg-config" >&2; exit 1; }; \
 	$(PYTHON) -c 'import pytest, mypy' || { echo "error: $(PYTHON) cannot import pytest and mypy" >&2; exit 1; }; \
-	test -f "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" \
-	    || { echo "error: no Python.h for $(PYTHON) (python3-dev)" >&2; exit 1; }; \
 	echo "deps ok: $$($(SWIFT) --version 2>/dev/null | head -n1); libuv $$(pkg-config --modversion libuv);" \
 	     "pytest $$($(PYTHON) -c 'import pytest; print(pytest.__version__)') ($$(command -v $(PYTHON)))"
 
@@ -292,11 +278,8 @@ test-python: $(LIB_PREREQ)
 	$(PYTHON) -m venv --system-site-packages $(PY_VENV)
 	SWERL_WHEEL_LIBRARY=$(CURDIR)/$(LIB_OUT) $(PY_VENV)/bin/python -m pip install -q ./bindings/python
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -c \
-	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p, "swerl._turns", swerl.turns.accelerated); assert "site-packages" in p, p; assert swerl.turns.accelerated, "pip built no swerl._turns"'
+	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p); assert "site-packages" in p, p'
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
-	@echo "== the same tests without swerl._turns (SWERL_PURE_PYTHON=1: the dispatcher's loop in Python)"
-	cd build && env -u SWERL_LIBRARY -u PYTHONPATH SWERL_PURE_PYTHON=1 venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 \
-	    | tee ../$(LOGDIR)/test-python-pure.log
 
 # A platform wheel with the library inside (and libuv beside it, grafted by
 # auditwheel, which also gives it its manylinux tag): installs with pip and
@@ -530,7 +513,7 @@ soak: deps $(STAGE_PREREQ)
 
 # -----------------------------------------------------------------------------
 clean:
-	rm -rf build $(LIB_SCRATCH) .build-bench $(PY_TURNS)
+	rm -rf build $(LIB_SCRATCH) .build-bench
 	$(MAKE) -C examples/c clean
 	$(MAKE) -C Tests/soak clean
 

@@ -6,22 +6,16 @@ once if it is up to date), and copies it into the wheel next to the package;
 swerl._ffi loads that copy when SWERL_LIBRARY is not set. To bundle a library
 built elsewhere, set SWERL_WHEEL_LIBRARY=/path/to/libswerl.so.1.
 
-It also builds swerl._turns, the dispatcher's hot path in C
-(src/swerl/_turns.c), against Python's stable ABI (3.10 on): the wheel is
-then tagged cp310-abi3-<platform>, one wheel for every Python from 3.10.
-The module is optional: where it cannot be built (no compiler, no Python
-headers, Python before 3.10) the package runs the same loop in Python and
-the wheel is py3-none-<platform>.
+The wheel holds a native library but no Python extension, so it is tagged
+py3-none-<platform>: one wheel serves every Python 3 on that platform.
 """
 
 import os
 import shutil
-import glob
 import subprocess
-import sys
 import sysconfig
 
-from setuptools import Distribution, Extension, setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:  # setuptools >= 70.1 has its own; before, the wheel package provides it
@@ -70,21 +64,8 @@ class BinaryDistribution(Distribution):
 
 class PlatformWheel(bdist_wheel):
     def get_tag(self):  # type: ignore[no-untyped-def]
-        platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
-        if glob.glob(os.path.join(self.bdist_dir, "**", "_turns.abi3.so"), recursive=True):
-            return "cp310", "abi3", platform
-        return "py3", "none", platform
+        return "py3", "none", sysconfig.get_platform().replace("-", "_").replace(".", "_")
 
-
-def header_dir() -> str:
-    return os.path.join(REPO, "include")
-
-
-TURNS = Extension(
-    "swerl._turns", ["src/swerl/_turns.c"], include_dirs=[header_dir()],
-    define_macros=[("Py_LIMITED_API", "0x030A0000")], py_limited_api=True, optional=True)
 
 setup(distclass=BinaryDistribution,
-      ext_modules=[TURNS] if sys.version_info >= (3, 10) and os.path.isfile(
-          os.path.join(header_dir(), "swerl.h")) else [],
       cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})

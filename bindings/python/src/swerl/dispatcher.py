@@ -10,11 +10,6 @@ library's memory, and the handler's answers written back there, so a
 message costs no foreign call of its own. init and terminate still come as
 callbacks, on this thread, inside swerl_group_next.
 
-With swerl._turns (swerl.turns) the loop below runs in C, and comes back
-here only for what is not the common case: a message with an exit reason
-or a term, a reply returned from handle, a crash, a bug (the methods _message,
-_settle, _crash_with, _bug), and around a wait (_wait_begin, _wait_end).
-
 The rules of a batch are the library's (swerl.h, swerl_turn): say which
 message is being handled (`current`), write each answer, stop after STOP or
 a crash, and after a message accepted behind a skipped one; skip withdrawn
@@ -46,7 +41,6 @@ from ._ffi import lib, quick
 from .control import Control, IGNORE, bad_handle_result
 from .message import Message, Pid, TermBytes, _KINDS, _REASONS, reason as _reason
 from .threads import mark_runtime_thread, running as _running
-from . import turns as _turns
 
 __all__ = ["Dispatcher", "BATCH", "crash"]
 
@@ -80,10 +74,7 @@ class Dispatcher:
         self._pointer = pointer
         self._runtime = weakref.ref(runtime)
         self._objects = runtime._registry.objects
-        self._raw = runtime._raw
         self._make_ctx = make_ctx
-        self._ctx_type = make_ctx
-        self._running = _running
         self._answer = answer
         self._errors = errors
         self._lock = threading.Lock()
@@ -108,12 +99,7 @@ class Dispatcher:
     def _run(self) -> None:
         mark_runtime_thread(True)
         try:
-            if _turns.drive is not None:
-                rc = _turns.drive(self.group, self._raw, self, Control, IGNORE)
-                if rc is not None:
-                    self._errors.append("swerl_group_next returned %d" % rc)
-            else:
-                self._loop()
+            self._loop()
         except BaseException:  # pragma: no cover - the loop catches what handlers raise
             self._errors.append(traceback.format_exc())
             log.error("the swerl dispatcher thread failed:\n%s", traceback.format_exc())
@@ -187,12 +173,8 @@ class Dispatcher:
                     done, results, current = self._views_of(address, results_address)
                     last_address = address
                 runtime = runtime_of()
-                if runtime is None:
-                    # Being collected: its close stops the runtime, which
-                    # drives the group itself once no thread does (turns
-                    # given back here would be runnable again at once).
-                    lib.swerl_group_finish(done, 0)
-                    return
+                if runtime is None:  # being collected: its close stops the processes
+                    continue
                 c = make_ctx(ctx, runtime, tid)
                 _running[tid] = c
                 try:
@@ -247,51 +229,12 @@ class Dispatcher:
     def _crash(self, ctx: int) -> int:
         return crash(ctx, self._errors)
 
-    # -- what swerl._turns leaves to Python ----------------------------------
 
-    def _wait_begin(self) -> None:
-        self._waiting += 1
-
-    def _wait_end(self, rc: int) -> None:
-        self._waiting -= 1
-        if rc > 0 and self._waiting == 0:  # the others are in handlers that block
-            self._add_thread()
-
-    def _message(self, kind: int, code: int, sender: int, ref: int, data: bytes, flags: int) -> Message:
-        """A message with an exit reason (EXIT, DOWN) or term data."""
-        if flags & _TERM:
-            data = TermBytes(data)
-            data.runtime = self._runtime()
-        if kind == 1 or kind == 2:
-            code = _REASONS.get(code) or _reason(code)
-        return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref, data))
-
-    def _settle(self, r: Any, kind: int, ref: int, ctx: int, c: Any) -> int:
-        """handle returned `r`, neither None nor a Control: a CALL's reply, or a mistake."""
-        try:
-            if kind == _CALL and isinstance(r, (bytes, bytearray, memoryview)):
-                self._answer(c._runtime, ref, r)
-                return 0
-            raise bad_handle_result(r, kind == _CALL)
-        except BaseException:
-            return self._crash(ctx)
-
-    def _crash_with(self, ctx: int, exc: BaseException) -> int:
-        return crash(ctx, self._errors, exc)
-
-    def _bug(self, exc: BaseException) -> None:
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self._errors.append(text)
-        log.error("swerl dispatcher:\n%s", text)
-
-
-def crash(ctx: int, errors: Deque[str], exc: Optional[BaseException] = None) -> int:
-    """The handler running in `ctx` raised `exc` (None: the exception being
-    handled): the process fails with Reason.ERROR and the traceback as
-    detail; the handler's result is a failure."""
-    text = traceback.format_exc() if exc is None else \
-        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    detail = text.encode("utf-8", "replace")
+def crash(ctx: int, errors: Deque[str]) -> int:
+    """The handler running in `ctx` raised (inside an except block): the
+    process fails with Reason.ERROR and the traceback as detail; the
+    handler's result is a failure."""
+    detail = traceback.format_exc().encode("utf-8", "replace")
     try:
         quick.swerl_fail(ctx, 5, detail, len(detail))  # Reason.ERROR
     except BaseException:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Unio
 from . import _ffi, closing, distribution as _dist, sockets as _sockets
 from ._ffi import lib, quick
 from .aio import Bridge
-from .arguments import (count as _count, data as _bytes, detail as _detail,
+from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
                         milliseconds as _ms, name as _name, pid as _pid)
 from .closing import RuntimePointer
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
@@ -32,7 +32,6 @@ from .registry import ProcessRegistry
 from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
 from .term_messages import (encode as _encode_term, format_term as _format_term, pid_from_term as _pid_from_term,
                             send_term as _send_term)
-from .turns import CtxFields, accelerated as _turns_accelerated
 from .threads import in_callback, log_hook, on_runtime_thread, running as _running, thread_hooks
 
 __all__ = [
@@ -57,6 +56,8 @@ class Overflow(enum.IntEnum):
 
 # -- arguments (checked by swerl.arguments) and the C calls ---------------------------
 
+_PID_TYPES = (int, Pid)
+_send = quick.swerl_send
 _reply = quick.swerl_reply
 _CALL = int(Kind.CALL)
 
@@ -160,12 +161,11 @@ def _answer_term(p: Pointer, call: Union[Message, int], value: Any) -> None:
 # -- processes ----------------------------------------------------------------------
 
 
-class Ctx(CtxFields):
+class Ctx:
     """The calling process's context, valid only inside the callback that got
-    it (on that thread). Methods raise swerl.ContextInvalid elsewhere.
-    ``send`` is CtxFields' (swerl.turns): in C when the package has it."""
+    it (on that thread). Methods raise swerl.ContextInvalid elsewhere."""
 
-    __slots__ = ()
+    __slots__ = ("_ptr", "runtime", "_valid", "_thread", "_rt")
 
     def __init__(self, ptr: int, runtime: "Runtime", thread: int) -> None:
         self._ptr = ptr
@@ -191,10 +191,17 @@ class Ctx(CtxFields):
     def pid(self) -> Pid:
         return self.self_pid()
 
-    def _send_other(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
-        # send() for what is not a pid and bytes, or a ctx out of its callback
-        self._p()
-        _send_to(self._runtime, to, data)
+    def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
+        """Send from this process (the receiver sees it as the sender). A
+        send to a process that is not alive is quiet (a dead letter)."""
+        if not self._valid or get_ident() != self._thread:
+            self._p()  # raises
+        if type(data) is bytes and type(to) in _PID_TYPES and 0 < to < _U64:  # type: ignore[operator]
+            rc = _send(self._rt, to, data, len(data))
+            if rc < 0:
+                undelivered(rc, to, "send")  # type: ignore[arg-type]
+        else:
+            _send_to(self._runtime, to, data)
 
     def send_term(self, to: Union[int, str, Tuple[str, str]], value: Any) -> None:
         """Send `value` as an Erlang term from this process: see Runtime.send_term."""
@@ -471,11 +478,9 @@ class Runtime:
             if loop is not None:
                 self._loop_driver = LoopDriver(self._group, self, Ctx, _answer, self.callback_errors, loop)
             elif dispatcher:
-                # In Python a lone message costs less as one callback (which
-                # the library makes on the dispatcher thread) than as a
-                # batch; in C (swerl.turns) a batch is always cheaper.
-                batch_min = 1 if _turns_accelerated else 2
-                check(lib.swerl_group_set_batch_min(self._group, batch_min), "group_set_batch_min")
+                # A lone message costs less as one callback (which the
+                # library makes on the dispatcher thread) than as a batch.
+                check(lib.swerl_group_set_batch_min(self._group, 2), "group_set_batch_min")
                 self._dispatcher = Dispatcher(self._group, self._p(), self, Ctx, _answer, self.callback_errors)
                 self._dispatcher.start()
             if max_memory:
