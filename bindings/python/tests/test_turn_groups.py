@@ -7,6 +7,8 @@ import queue
 import threading
 import time
 
+import pytest
+
 import swerl
 from conftest import TIMEOUT, get, wait_until
 
@@ -156,6 +158,133 @@ def test_a_handler_that_sleeps_does_not_stall_the_other_python_processes(rt):
             assert rt.call(server, b"%d" % n, timeout=TIMEOUT) == b"%d" % n
     finally:
         wake.set()
+
+
+# -- what a handler gets and may do in a batch --------------------------------------------------
+
+def test_messages_have_their_types_whatever_their_kind(rt):
+    """What the dispatcher makes of each kind: a swerl.Message with a Kind,
+    a Reason for EXIT and DOWN, a Pid sender, a term's TermBytes."""
+    seen = queue.Queue()
+
+    class Seer(swerl.Process):
+        def init(self, ctx):
+            ctx.trap_exit(True)
+
+        def handle(self, msg, ctx):
+            seen.put((msg, type(msg), type(msg.kind), type(msg.reason), type(msg.sender), type(msg.data),
+                      msg.term if msg.is_term else None))
+            if msg.kind == swerl.Kind.CALL:
+                return b"answer:" + msg.data
+
+    pid = rt.spawn(Seer)
+    rt.send(pid, b"plain")
+    msg, mtype, ktype, rtype, stype, dtype, _ = get(seen)
+    assert (mtype, ktype, stype, dtype) == (swerl.Message, swerl.Kind, swerl.Pid, bytes)
+    assert (msg.kind, msg.reason, msg.sender, msg.ref, msg.data) == (swerl.Kind.MESSAGE, 0, 0, 0, b"plain")
+
+    rt.send_term(pid, ("get", 7))
+    msg, *_, dtype, term = get(seen)
+    assert dtype is swerl.TermBytes and term == (b"get", 7)  # a str goes as a binary
+
+    assert rt.call(pid, b"q", timeout=TIMEOUT) == b"answer:q"
+    msg, *_ = get(seen)
+    assert msg.kind == swerl.Kind.CALL and msg.ref != 0
+
+    class Linker(swerl.Process):
+        def handle(self, m, ctx):
+            ctx.link(pid)
+            ctx.fail(swerl.Reason.USER + 3, b"detail")
+            return swerl.STOP
+
+    dead = rt.spawn(Linker)
+    rt.send(dead, b"go")
+    msg, mtype, ktype, rtype, stype, dtype, _ = get(seen)
+    assert (msg.kind, msg.sender, msg.data) == (swerl.Kind.EXIT, dead, b"detail")
+    assert rtype is swerl.Reason and msg.reason == swerl.Reason.USER + 3 and stype is swerl.Pid
+
+
+def test_ctx_send_takes_every_form_and_refuses_misuse(rt):
+    """ctx.send with a pid, a Pid, a name, a (name, node) of this node, a
+    bytearray; quiet to the dead; misuse raises as rt.send does; a ctx kept
+    past its turn raises ContextInvalid."""
+    got, outcome, kept = queue.Queue(), queue.Queue(), []
+    sink = rt.spawn(lambda msg, ctx: got.put(msg.data))
+    rt.register("sink", sink)
+    dead = rt.spawn(lambda msg, ctx: swerl.STOP)
+    rt.send(dead, b"stop")
+    wait_until(lambda: rt.process_info(dead) is None, "the process gone")
+
+    def sender(msg, ctx):
+        kept.append(ctx)
+        ctx.send(int(sink), b"int")
+        ctx.send(swerl.Pid(sink), b"pid")
+        ctx.send("sink", b"name")
+        ctx.send(sink, bytearray(b"bytearray"))
+        ctx.send(sink, memoryview(b"memoryview"))
+        ctx.send(dead, b"to the dead")  # a dead letter: quiet
+        errors = []
+        for args in ((0, b"x"), (sink, "text"), ("nobody", b"x"), (True, b"x"), (-1, b"x"), (1 << 64, b"x")):
+            try:
+                ctx.send(*args)
+                errors.append(None)
+            except (swerl.SwerlError, TypeError, ValueError, OverflowError) as e:
+                errors.append(type(e).__name__)
+        for args in ((), (sink,), (sink, b"x", b"y")):
+            try:
+                ctx.send(*args)
+                errors.append(None)
+            except TypeError:
+                errors.append("TypeError")
+        outcome.put(errors)
+
+    rt.send(rt.spawn(sender), b"go")
+    errors = get(outcome)
+    assert [get(got) for _ in range(5)] == [b"int", b"pid", b"name", b"bytearray", b"memoryview"]
+    assert None not in errors, errors
+    assert errors[-3:] == ["TypeError"] * 3
+    with pytest.raises(swerl.ContextInvalid):
+        kept[0].send(sink, b"late")
+    assert got.empty()
+
+
+def test_a_handler_may_keep_its_messages(rt):
+    """Messages (and the ctx) a handler keeps stay as they were: nothing of
+    a batch is reused under them."""
+    kept, done = [], threading.Event()
+
+    def keeper(msg, ctx):
+        kept.append((msg, ctx))
+        if msg.data == b"999":
+            done.set()
+
+    pid = rt.spawn(keeper)
+    for n in range(1000):
+        rt.send(pid, b"%d" % n)
+    assert done.wait(TIMEOUT)
+    assert [m.data for m, _ in kept] == [b"%d" % n for n in range(1000)]
+    assert all(type(m) is swerl.Message and m.kind == swerl.Kind.MESSAGE for m, _ in kept)
+    assert all(c._valid == 0 for _, c in kept)
+
+
+def test_a_crash_detail_names_the_handler_and_the_error(rt):
+    def handler_that_fails(msg, ctx):
+        raise KeyError("no such thing")
+
+    pid = rt.spawn(handler_that_fails)
+    downs = watch(rt, pid)
+    rt.send(pid, b"x")
+    reason, detail = get(downs)
+    assert reason is swerl.Reason.ERROR
+    assert b"Traceback" in detail and b"handler_that_fails" in detail and b"KeyError: 'no such thing'" in detail
+
+
+def test_a_wrong_return_value_is_a_crash_that_says_what_to_return(rt):
+    pid = rt.spawn(lambda msg, ctx: 42)
+    downs = watch(rt, pid)
+    rt.send(pid, b"x")
+    reason, detail = get(downs)
+    assert reason is swerl.Reason.ERROR and b"TypeError" in detail and b"42" in detail
 
 
 def test_callbacks_path_still_there():

@@ -131,6 +131,7 @@ class Dispatcher:
         out_ref = byref(out)
         done: Any = None
         last_address = 0
+        views: Tuple[Any, Any, Any] = (None, None, None)
         results: Any = None
         current: Any = None
         handled = 0
@@ -170,11 +171,17 @@ class Dispatcher:
             try:
                 ctx, state, pid, messages, results_address, count, _ = _read_turn(memory, address)
                 if address != last_address:  # another driver's batch (rare: only after a takeover)
-                    done, results, current = self._views_of(address, results_address)
+                    views = self._views_of(address, results_address)
                     last_address = address
+                done, results, current = views  # `done` too: a wake-up left it None
                 runtime = runtime_of()
-                if runtime is None:  # being collected: its close stops the processes
-                    continue
+                if runtime is None:
+                    # Being collected: its close stops the runtime, which
+                    # drives the group itself once no thread does. Turns
+                    # given back here would be runnable again at once: this
+                    # thread would take them for ever, beside the close.
+                    lib.swerl_group_finish(done, 0)
+                    return
                 c = make_ctx(ctx, runtime, tid)
                 _running[tid] = c
                 try:
