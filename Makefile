@@ -264,9 +264,10 @@ test-c: $(STAGE_PREREQ)
 	bash Tests/c/run.sh $(STAGE) 2>&1 | tee $(LOGDIR)/test-c.log
 
 test-swift:
-	$(call banner,test-swift,swift test)
+	$(call banner,test-swift,swift test; what the compiler must refuse (Tests/compile))
 	@mkdir -p $(LOGDIR)
 	$(SWIFT) test 2>&1 | tee $(LOGDIR)/test-swift.log
+	Tests/compile/check.sh 2>&1 | tee -a $(LOGDIR)/test-swift.log
 
 # The Python tests run against the package as users install it: a wheel
 # built by pip (bundling $(LIB_OUT)) in a fresh venv, without SWERL_LIBRARY.

@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "CSwerlSupport"),
         .target(
             name: "Swerl",
-            dependencies: ["CLibUV", "CSwerl", "CSwerlSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibUV", "CSwerl", "CSwerlSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.enableExperimentalFeature("Lifetimes")]
         ),
         .target(
             name: "SwerlCABI",

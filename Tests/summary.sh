@@ -23,6 +23,8 @@ xc=$(grep -Eo 'Executed [0-9]+ tests?, with 0 failures.*' "$logdir/test-swift.lo
 if [ -n "$st" ]; then total=$(( total + $(sed -E 's/Test run with ([0-9]+).*/\1/' <<<"$st") )); fi
 if [ -n "$xc" ]; then total=$(( total + $(sed -E 's/Executed ([0-9]+).*/\1/' <<<"$xc") )); fi
 [ -n "$st$xc" ] || unknown+=" test-swift"
+cc=$(grep -E '^compile checks: [0-9]+ passed, 0 failed' "$logdir/test-swift.log" | tail -n1 || true)
+if [ -n "$cc" ]; then total=$(( total + $(sed -E 's/^compile checks: ([0-9]+) passed.*/\1/' <<<"$cc") )); else unknown+=" compile-checks"; fi
 
 # pytest: "=== N passed ... ===".
 py=$(grep -E '^=* ?[0-9]+ passed' "$logdir/test-python.log" | tail -n1 || true)

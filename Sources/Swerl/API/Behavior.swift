@@ -35,10 +35,13 @@ extension Behavior {
 }
 
 /// A behaviour made of a closure, for processes that need no other state.
-public struct Handler: Behavior {
-    let body: (Message, Context) throws -> Next
+/// The closure is `@Sendable`: it runs on the runtime's threads, so what it
+/// captures must be safe to share (a race is a compile error, not a lost
+/// update). State of its own belongs in a `Behavior` type's stored properties.
+public struct Handler: Behavior, Sendable {
+    let body: @Sendable (Message, Context) throws -> Next
 
-    public init(_ body: @escaping (Message, Context) throws -> Next) { self.body = body }
+    public init(_ body: @escaping @Sendable (Message, Context) throws -> Next) { self.body = body }
 
     public mutating func handle(_ message: Message, _ context: Context) throws -> Next {
         try body(message, context)
@@ -55,7 +58,7 @@ class BehaviorBox {
     func terminate(_ reason: ExitReason, _ context: Context) {}
 
     /// A box for `behavior`, specialized to its concrete type.
-    static func make<B: Behavior>(_ behavior: B) -> BehaviorBox { TypedBehaviorBox(behavior) }
+    static func make<B: Behavior>(_ behavior: sending B) -> BehaviorBox { TypedBehaviorBox(behavior) }
 
     static let table: swerl_behavior = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
@@ -118,7 +121,7 @@ final class TypedBehaviorBox<B: Behavior>: BehaviorBox {
     /// once, and a callback never re-enters its own behaviour.
     @exclusivity(unchecked) var behavior: B
 
-    init(_ behavior: B) { self.behavior = behavior }
+    init(_ behavior: sending B) { self.behavior = behavior }
 
     override func start(_ context: Context) throws { try behavior.start(context) }
 

@@ -35,9 +35,10 @@ public struct Context: @unchecked Sendable {
     }
 
     /// Spawns a process; `link` and `monitor` tie it to this one atomically.
-    /// With `monitor`, the monitor's ref is returned too.
+    /// With `monitor`, the monitor's ref is returned too. The behaviour is
+    /// `sending`, as for `Runtime.spawn`.
     @discardableResult
-    public func spawn(_ behavior: some Behavior, options: SpawnOptions = SpawnOptions()) throws(SwerlError)
+    public func spawn(_ behavior: sending some Behavior, options: SpawnOptions = SpawnOptions()) throws(SwerlError)
         -> (pid: Pid, monitor: Ref?)
     {
         let engine = try checked().engine

@@ -1,8 +1,11 @@
 import CSwerl
 
 /// One message as a handler sees it. Its bytes are borrowed from the
-/// runtime for the duration of the callback; `bytes` copies them.
-public struct Message: @unchecked Sendable {
+/// runtime for the duration of the callback, so a `Message` cannot leave it:
+/// it is non-escapable, and keeping one (in a property, an array, a `Task`)
+/// is a compile error. `bytes`, `text` and `reason` are owned copies, and
+/// `ref` and `from` are plain values: keep those.
+public struct Message: ~Escapable {
     public enum Kind: UInt32, Sendable {
         /// Bytes sent with `send` or a timer.
         case message = 0
@@ -41,6 +44,10 @@ public struct Message: @unchecked Sendable {
     /// SWERL_MESSAGE_TERM, or 0.
     let flags: UInt32
 
+    // Made only here, for a handler's parameter, which it cannot outlive (a
+    // non-escapable parameter stays in its call): the lifetime the compiler
+    // cannot see is the callback's.
+    @_lifetime(immortal)
     init(_ raw: UnsafePointer<swerl_message>) {
         kind = Kind(rawValue: raw.pointee.kind) ?? .message
         from = raw.pointee.from == 0 ? nil : Pid(rawValue: raw.pointee.from)

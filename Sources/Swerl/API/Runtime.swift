@@ -76,12 +76,19 @@ public final class Runtime: Sendable {
     }
 
     /// Spawns a process from outside any process.
+    ///
+    /// The behaviour is `sending`: it moves into the process, whose handlers
+    /// run on the runtime's threads, so the caller may not touch it (or a
+    /// non-Sendable object it holds) afterwards: the compiler says so.
     @discardableResult
-    public func spawn(_ behavior: some Behavior, options: SpawnOptions = SpawnOptions()) throws(SwerlError) -> Pid {
+    public func spawn(_ behavior: sending some Behavior, options: SpawnOptions = SpawnOptions())
+        throws(SwerlError) -> Pid
+    {
         try Self.spawn(on: engine, behavior, options: options).pid
     }
 
-    static func spawn(on engine: Engine, _ behavior: some Behavior, options: SpawnOptions) throws(SwerlError)
+    static func spawn(on engine: Engine, _ behavior: sending some Behavior, options: SpawnOptions)
+        throws(SwerlError)
         -> (pid: Pid, monitor: Ref?)
     {
         var flags: UInt32 = 0
