@@ -28,7 +28,7 @@ enum SwiftAPI {
         let stats = runtime.statistics
         Watchdog.shared.guarding("\(label): Runtime.stop", seconds: options.timeoutSeconds,
                                  diagnose: { "runtime: processes=\(stats.processes) sent=\(stats.messagesSent)" }) {
-            check(label) { () throws(SwerlError) in try runtime.stop(timeoutMilliseconds: 10_000) }
+            check(label) { () throws(SwerlError) in try runtime.stop(timeout: .milliseconds(10_000)) }
         }
         let after = runtime.statistics
         if after.processes != 0 || after.exited != after.spawned {

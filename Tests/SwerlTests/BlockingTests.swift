@@ -39,7 +39,7 @@ struct BlockingTests {
         // its timer fired although the one scheduler is held by the sleeper.
         let silent = try runtime.spawn(Probe.silentServer(pending: Box([])))
         await #expect(throws: SwerlError(.timedOut)) {
-            try await runtime.guardedCall(silent, "?", timeoutMilliseconds: 100)
+            try await runtime.guardedCall(silent, "?", timeout: .milliseconds(100))
         }
         #expect(blocked.value == 1)
         gate.raise()
@@ -60,7 +60,7 @@ struct BlockingTests {
             return .continue
         }))
         await #expect(throws: SwerlError(.timedOut)) {
-            try await runtime.guardedCall(server, "?", timeoutMilliseconds: 1)
+            try await runtime.guardedCall(server, "?", timeout: .milliseconds(1))
         }
         #expect(await waitUntil { answered.value != nil })
         #expect(answered.value == false)  // the caller had gone: quietly dropped
@@ -77,7 +77,7 @@ struct BlockingTests {
         #expect(await waitUntil { blocked.value == 1 })
         let start = ContinuousClock.now
         do {
-            try runtime!.stop(timeoutMilliseconds: 200)
+            try runtime!.stop(timeout: .milliseconds(200))
             Issue.record("stop returned without error")
         } catch {
             #expect(error.code == .timedOut)
@@ -156,10 +156,10 @@ struct QuietErrorTests {
             let server = try #require(root.whichChildren().first?.pid)
             for _ in 0..<2 {
                 await #expect(throws: SwerlError(.timedOut)) {
-                    try await runtime.guardedCall(server, "?", timeoutMilliseconds: 20)
+                    try await runtime.guardedCall(server, "?", timeout: .milliseconds(20))
                 }
             }
-            #expect(try await runtime.guardedCall(server, "again", timeoutMilliseconds: 5000) == Array("late".utf8))
+            #expect(try await runtime.guardedCall(server, "again", timeout: .milliseconds(5000)) == Array("late".utf8))
             #expect(try root.whichChildren().first?.pid == server)  // never restarted
             #expect(try root.whichChildren().first?.restarts == 0)
         }

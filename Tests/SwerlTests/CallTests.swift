@@ -53,7 +53,7 @@ struct CallTests {
         try await withRuntime { runtime in
             let pending = Box<[Ref]>([])
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
-            let call = Task { try await runtime.guardedCall(server, "wait", timeoutMilliseconds: UInt32.max) }
+            let call = Task { try await runtime.guardedCall(server, "wait", timeout: nil) }
             #expect(await waitUntil { pending.value.count == 1 })
             #expect(await waitUntil(timeout: .seconds(2)) { runtime.info(server)?.monitoredBy == 1 },
                     "the server's monitored_by does not count the pending call's monitor")
@@ -88,7 +88,7 @@ struct CallTests {
             let pending = Box<[Ref]>([])
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
             let start = ContinuousClock.now
-            await #expect(throws: SwerlError(.timedOut)) { try await runtime.guardedCall(server, "hello?", timeoutMilliseconds: 100) }
+            await #expect(throws: SwerlError(.timedOut)) { try await runtime.guardedCall(server, "hello?", timeout: .milliseconds(100)) }
             #expect(ContinuousClock.now - start >= .milliseconds(100))
             #expect(await waitUntil { runtime.info(server)?.monitoredBy == 0 })
             #expect(pending.value.count == 1)
@@ -119,7 +119,7 @@ struct CallTests {
         try await withRuntime { runtime in
             let pending = Box<[Ref]>([])
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
-            await #expect(throws: SwerlError(.timedOut)) { try await runtime.guardedCall(server, "slow", timeoutMilliseconds: 50) }
+            await #expect(throws: SwerlError(.timedOut)) { try await runtime.guardedCall(server, "slow", timeout: .milliseconds(50)) }
             let ref = try #require(pending.value.first)
             #expect(try runtime.reply(ref, with: "too late") == false)  // as gen_server:reply: quietly dropped
             #expect(try runtime.reply(Ref(rawValue: 0xbad), with: "never asked") == false)
@@ -133,7 +133,7 @@ struct CallTests {
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
             let caller = try Agent.spawn(runtime)
             let start = ContinuousClock.now
-            let ref = try await caller.run { context in try context.call(server, "slow", timeoutMilliseconds: 50) }
+            let ref = try await caller.run { context in try context.call(server, "slow", timeout: .milliseconds(50)) }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.error == SwerlError(.timedOut))
@@ -151,7 +151,7 @@ struct CallTests {
             let pending = Box<[Ref]>([])
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
             let caller = try Agent.spawn(runtime)
-            let ref = try await caller.run { context in try context.call(server, "wait", timeoutMilliseconds: UInt32.max) }
+            let ref = try await caller.run { context in try context.call(server, "wait", timeout: nil) }
             #expect(await waitUntil { pending.value == [ref] })
             let watch = try await watch(caller.pid, on: runtime)
             try await caller.finish(with: .stop)
@@ -185,7 +185,7 @@ struct CallTests {
                 return .continue
             })
             let server = try runtime.spawn(crashing)
-            await #expect(throws: SwerlError(.serverExited)) { try await runtime.guardedCall(server, "boom", timeoutMilliseconds: 5000) }
+            await #expect(throws: SwerlError(.serverExited)) { try await runtime.guardedCall(server, "boom", timeout: .milliseconds(5000)) }
 
             let other = try runtime.spawn(crashing)
             let caller = try Agent.spawn(runtime)
@@ -210,7 +210,7 @@ struct CallTests {
 
             let pending = Box<[Ref]>([])
             let silent = try runtime.spawn(Probe.silentServer(pending: pending))
-            let call = Task { try await runtime.guardedCall(silent, "wait", timeoutMilliseconds: UInt32.max) }
+            let call = Task { try await runtime.guardedCall(silent, "wait", timeout: nil) }
             #expect(await waitUntil { pending.value.count == 1 })
             try runtime.exit(silent, reason: .kill)
             await #expect(throws: SwerlError(.serverExited)) { try await call.value }

@@ -325,9 +325,9 @@ func within<T: Sendable>(_ what: String, limit: Duration = .seconds(20),
 
 extension Runtime {
     /// `call` that fails the test, rather than hanging it, if it never returns.
-    func guardedCall(_ pid: Pid, _ request: String, timeoutMilliseconds: UInt32 = 5000) async throws -> [UInt8] {
+    func guardedCall(_ pid: Pid, _ request: String, timeout: Duration? = .seconds(5)) async throws -> [UInt8] {
         try await within("call(\(pid), \"\(request)\")") {
-            try await self.call(pid, request, timeoutMilliseconds: timeoutMilliseconds)
+            try await self.call(pid, request, timeout: timeout)
         }
     }
 

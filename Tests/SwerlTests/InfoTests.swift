@@ -31,8 +31,8 @@ struct InfoTests {
             #expect(throws: SwerlError(.noProcess)) { try runtime.exit(forged, reason: .kill) }
             #expect(throws: SwerlError(.noProcess)) { try runtime.register("forged", forged) }
             #expect(try runtime.whereis("forged") == nil)
-            #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(milliseconds: 1, "x", to: forged) }
-            await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(forged, "x", timeoutMilliseconds: 2000) }
+            #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(.milliseconds(1), "x", to: forged) }
+            await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(forged, "x", timeout: .milliseconds(2000)) }
             let ref = try await agent.monitor(forged)
             #expect(await agent.down(ref)?.reason == .noProcess)
             await #expect(throws: SwerlError(.noProcess)) { try await agent.link(forged) }

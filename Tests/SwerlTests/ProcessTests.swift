@@ -111,7 +111,7 @@ struct ProcessTests {
             #expect(try runtime.send("stale", to: old) == false)  // as Erlang's !: quietly a dead letter
             #expect(throws: SwerlError(.noProcess)) { try runtime.exit(old, reason: .kill) }
             #expect(throws: SwerlError(.noProcess)) { try runtime.register("stale-name", old) }
-            #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(milliseconds: 1, "stale", to: old) }
+            #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(.milliseconds(1), "stale", to: old) }
             await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(old, "stale") }
             #expect(runtime.info(old) == nil)
             let staleMonitor = try await watch.observer.monitor(old)

@@ -79,7 +79,7 @@ struct ReceiveTests {
     func noTimeoutWithoutAfter() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
-            try runtime.sendAfter(milliseconds: 200, "tick", to: agent.pid)
+            try runtime.sendAfter(.milliseconds(200), "tick", to: agent.pid)
             #expect(await agent.inbox.first { $0.isMessage("tick") } != nil)
             #expect(agent.inbox.all.map(\.kind) == [.message])
         }
@@ -91,7 +91,7 @@ struct ReceiveTests {
             let agent = try Agent.spawn(runtime)
             let started = try await agent.run { context in
                 let now = ContinuousClock.now
-                try context.setReceiveTimeout(milliseconds: 100)
+                try context.setReceiveTimeout(.milliseconds(100))
                 return now
             }
             let timeout = try #require(await agent.inbox.first { $0.kind == .timeout })
@@ -107,7 +107,7 @@ struct ReceiveTests {
             let started = try await agent.run { context in
                 _ = blockUntil(seconds: 0.3) { false }  // 300 ms of work on the scheduler thread
                 let now = ContinuousClock.now
-                try context.setReceiveTimeout(milliseconds: 100)
+                try context.setReceiveTimeout(.milliseconds(100))
                 return now
             }
             let timeout = try #require(await agent.inbox.first { $0.kind == .timeout },
@@ -130,7 +130,7 @@ struct ReceiveTests {
                     timeouts.update { $0 += 1 }
                 } else {
                     handled.update { $0 += 1 }
-                    try context.setReceiveTimeout(milliseconds: 50)
+                    try context.setReceiveTimeout(.milliseconds(50))
                 }
                 return .continue
             }))
@@ -148,7 +148,7 @@ struct ReceiveTests {
             let fired = Box<ContinuousClock.Instant?>(nil)
             try runtime.spawn(Probe(onStart: { context in
                 started.set(.now)
-                try context.setReceiveTimeout(milliseconds: 50)
+                try context.setReceiveTimeout(.milliseconds(50))
             }, onHandle: { message, _ in
                 if message.kind == .timeout { fired.set(.now) }
                 return .continue
@@ -164,7 +164,7 @@ struct ReceiveTests {
     func timeoutZeroEmptyMailbox() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
-            try await agent.run { context in try context.setReceiveTimeout(milliseconds: 0) }
+            try await agent.run { context in try context.setReceiveTimeout(.milliseconds(0)) }
             #expect(await agent.inbox.first { $0.kind == .timeout } != nil)
         }
     }
@@ -175,7 +175,7 @@ struct ReceiveTests {
             let agent = try Agent.spawn(runtime)
             try await agent.run { context in
                 try context.send("waiting", to: context.pid)
-                try context.setReceiveTimeout(milliseconds: 0)
+                try context.setReceiveTimeout(.milliseconds(0))
             }
             #expect(await agent.inbox.first { $0.isMessage("waiting") } != nil)
             try runtime.send("probe", to: agent.pid)
@@ -191,7 +191,7 @@ struct ReceiveTests {
             let agent = try Agent.spawn(runtime, reaction: { event, _ in event.isMessage("ignored") ? .skip : .continue })
             try await agent.run { context in
                 try context.send("ignored", to: context.pid)
-                try context.setReceiveTimeout(milliseconds: 0)
+                try context.setReceiveTimeout(.milliseconds(0))
             }
             #expect(await agent.inbox.first { $0.kind == .timeout } != nil)
             #expect(agent.queueLength == 1)
@@ -203,11 +203,11 @@ struct ReceiveTests {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
             try await agent.run { context in
-                try context.setReceiveTimeout(milliseconds: 30)
-                try context.setReceiveTimeout(milliseconds: nil)
+                try context.setReceiveTimeout(.milliseconds(30))
+                try context.setReceiveTimeout(nil)
             }
             // Were the 30 ms timeout still set, TIMEOUT would come before this.
-            try runtime.sendAfter(milliseconds: 300, "tick", to: agent.pid)
+            try runtime.sendAfter(.milliseconds(300), "tick", to: agent.pid)
             #expect(await agent.inbox.first { $0.isMessage("tick") } != nil)
             #expect(agent.inbox.all.map(\.kind) == [.message])
         }
@@ -218,11 +218,11 @@ struct ReceiveTests {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
             try await agent.run { context in
-                try context.setReceiveTimeout(milliseconds: 200)
+                try context.setReceiveTimeout(.milliseconds(200))
                 try context.send("accepted", to: context.pid)
             }
             #expect(await agent.inbox.first { $0.isMessage("accepted") } != nil)
-            try runtime.sendAfter(milliseconds: 600, "tick", to: agent.pid)
+            try runtime.sendAfter(.milliseconds(600), "tick", to: agent.pid)
             #expect(await agent.inbox.first { $0.isMessage("tick") } != nil)
             #expect(agent.inbox.all.map(\.text) == ["accepted", "tick"])
             #expect(agent.inbox.count { $0.kind == .timeout } == 0)
@@ -235,7 +235,7 @@ struct ReceiveTests {
             let agent = try Agent.spawn(runtime, reaction: { event, _ in event.isMessage("ignored") ? .skip : .continue })
             let started = try await agent.run { context in
                 let now = ContinuousClock.now
-                try context.setReceiveTimeout(milliseconds: 100)
+                try context.setReceiveTimeout(.milliseconds(100))
                 try context.send("ignored", to: context.pid)
                 return now
             }
@@ -249,12 +249,12 @@ struct ReceiveTests {
     func timeoutRearmed() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime, reaction: { event, context in
-                if event.kind == .timeout { try context.setReceiveTimeout(milliseconds: 20) }
+                if event.kind == .timeout { try context.setReceiveTimeout(.milliseconds(20)) }
                 return .continue
             })
             let started = try await agent.run { context in
                 let now = ContinuousClock.now
-                try context.setReceiveTimeout(milliseconds: 20)
+                try context.setReceiveTimeout(.milliseconds(20))
                 return now
             }
             #expect(await agent.inbox.waitForCount(3) { $0.kind == .timeout })
@@ -280,7 +280,7 @@ struct ReceiveTests {
             #expect(await waitUntil { agent.queueLength == 3 })
             let started = try await agent.run { context in
                 let now = ContinuousClock.now
-                try context.setReceiveTimeout(milliseconds: 100)
+                try context.setReceiveTimeout(.milliseconds(100))
                 return now
             }
             let timeout = try #require(await agent.inbox.first { $0.kind == .timeout })

@@ -20,7 +20,7 @@ struct RuntimeTests {
             #expect(throws: outside) { try saved.trapExits(true) }
             #expect(throws: outside) { try saved.monitor(target) }
             #expect(throws: outside) { try saved.demonitor(Ref(rawValue: 1)) }
-            #expect(throws: outside) { try saved.setReceiveTimeout(milliseconds: 10) }
+            #expect(throws: outside) { try saved.setReceiveTimeout(.milliseconds(10)) }
             #expect(throws: outside) { try saved.exit(target, reason: .kill) }
             #expect(throws: outside) { try saved.spawn(Probe()) }
             #expect(throws: outside) { try saved.call(target, "x") }
@@ -114,7 +114,7 @@ struct RuntimeTests {
         #expect(throws: stopped) { try runtime.send("x", to: "named") }
         #expect(throws: stopped) { try runtime.exit(pids[1], reason: .kill) }
         #expect(throws: stopped) { try runtime.register("late", pids[1]) }
-        #expect(throws: stopped) { try runtime.sendAfter(milliseconds: 1, "x", to: pids[1]) }
+        #expect(throws: stopped) { try runtime.sendAfter(.milliseconds(1), "x", to: pids[1]) }
         #expect(throws: stopped) { try runtime.reply(Ref(rawValue: 1), with: "x") }
         await #expect(throws: stopped) { try await runtime.guardedCall(pids[1], "x") }
         #expect(throws: stopped) { try runtime.stop() }
@@ -131,7 +131,7 @@ struct RuntimeTests {
         let runtime = try Runtime(schedulers: 2)
         let pending = Box<[Ref]>([])
         let server = try runtime.spawn(Probe.silentServer(pending: pending))
-        let call = Task { try await runtime.guardedCall(server, "wait", timeoutMilliseconds: UInt32.max) }
+        let call = Task { try await runtime.guardedCall(server, "wait", timeout: nil) }
         #expect(await waitUntil { pending.value.count == 1 })
         try runtime.stop()
         await #expect(throws: SwerlError(.stopped)) { try await call.value }
@@ -147,7 +147,7 @@ struct RuntimeTests {
             return .continue
         }, onTerminate: { reason, _ in terminated.set(reason) }), options: SpawnOptions(trapExits: true))
         let start = ContinuousClock.now
-        try runtime.stop(timeoutMilliseconds: 200)
+        try runtime.stop(timeout: .milliseconds(200))
         #expect(ContinuousClock.now - start >= .milliseconds(200))
         #expect(seen.all.first?.kind == .exit)
         #expect(seen.all.first?.reason == .shutdown)

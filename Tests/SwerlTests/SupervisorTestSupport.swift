@@ -171,7 +171,7 @@ struct SupWorker: Behavior {
             case .ignore: return .continue
             case .exitWith(let reason): return .exit(reason)
             case .delay(let ms):
-                try context.setReceiveTimeout(milliseconds: ms)
+                try context.setReceiveTimeout(.milliseconds(Int64(ms)))
                 return .continue
             }
         case .timeout:
@@ -219,7 +219,7 @@ final class SupLab: Sendable {
     }
 
     /// A worker child spec whose behaviour records into the trace.
-    func worker(_ id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(milliseconds: 5000),
+    func worker(_ id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(.milliseconds(5000)),
                 significant: Bool = false, trap: Bool = false, onExit: SupOnExit = .follow,
                 failStart: Bool = false) -> ChildSpec {
         let state = self.state(id)

@@ -19,7 +19,7 @@ struct SupervisorTests {
         let spec = Supervisor.Spec()
         #expect(spec.strategy == .oneForOne)
         #expect(spec.intensity == 1)
-        #expect(spec.periodMilliseconds == 5000)
+        #expect(spec.period == .seconds(5))
         #expect(spec.autoShutdown == .never)
         #expect(spec.children.isEmpty)
         try await withRuntime { runtime in
@@ -35,9 +35,9 @@ struct SupervisorTests {
             // intensity 0 is valid; period 0 is not.
             let lab = SupLab()
             _ = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [lab.worker("a")]))
-            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(periodMilliseconds: 0)) } == SwerlError.Code.invalidArgument)
+            #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec(period: .milliseconds(0))) } == SwerlError.Code.invalidArgument)
             #expect(supCode {
-                _ = try runtime.startSupervisor(Supervisor.Spec(periodMilliseconds: 0, children: [lab.worker("b")]))
+                _ = try runtime.startSupervisor(Supervisor.Spec(period: .milliseconds(0), children: [lab.worker("b")]))
             } == SwerlError.Code.invalidArgument)
             #expect(lab.state("b").starts == 0)
             // A name is registered with the supervisor.
@@ -53,7 +53,7 @@ struct SupervisorTests {
         let lab = SupLab()
         let worker = lab.worker("w")
         #expect(worker.restart == .permanent)
-        #expect(worker.shutdown == .timeout(milliseconds: 5000))
+        #expect(worker.shutdown == .timeout(.milliseconds(5000)))
         #expect(worker.significant == false)
         let nested = ChildSpec(id: "sub", supervisor: Supervisor.Spec())
         #expect(nested.shutdown == .infinity)
@@ -110,7 +110,7 @@ struct SupervisorTests {
         let spec = Supervisor.Spec()
         #expect(spec.intensity == 1)
         #expect(spec.intensity != 3)
-        #expect(spec.periodMilliseconds == 5000)
+        #expect(spec.period == .seconds(5))
         try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [lab.worker("t")]))
@@ -244,7 +244,7 @@ struct SupervisorTests {
             lab.worker("a"), ChildSpec(id: "mid", supervisor: mid), lab.worker("b")]))
         #expect(lab.trace.text() == "+a +x +p +q +y +b")
         let mark = lab.trace.mark
-        try runtime.stop(timeoutMilliseconds: 10000)
+        try runtime.stop(timeout: .milliseconds(10000))
         #expect(lab.trace.text(since: mark) == "-b/1 -y/1 -q/1 -p/1 -x/1 -a/1")
     }
 
@@ -252,7 +252,7 @@ struct SupervisorTests {
     func simpleStopsInParallel() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let template = ChildSpec(id: "t", shutdown: .timeout(milliseconds: 300),
+            let template = ChildSpec(id: "t", shutdown: .timeout(.milliseconds(300)),
                                      start: lab.factory("t", trap: true, onExit: .ignore))
             let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [template]))
             for id in ["k1", "k2", "k3"] {
@@ -280,7 +280,7 @@ struct SupervisorTests {
         try await withRuntime { runtime in
             let lab = SupLab()
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
-                lab.worker("slow", shutdown: .timeout(milliseconds: 300), trap: true, onExit: .ignore),
+                lab.worker("slow", shutdown: .timeout(.milliseconds(300)), trap: true, onExit: .ignore),
                 lab.worker("polite", trap: true),
                 lab.worker("brutal", shutdown: .brutalKill, trap: true, onExit: .ignore),
                 lab.worker("inf", shutdown: .infinity, trap: true, onExit: .delay(400)),
@@ -483,7 +483,7 @@ struct SupervisorTests {
         #expect(try runtime.processes.count == base + 501)
         #expect(supCode { try sup.terminateChild(pids[0]) } == SwerlError.Code.childNotFound)
         #expect(lab.state("t").terminates == 500)
-        try runtime.stop(timeoutMilliseconds: 10000)
+        try runtime.stop(timeout: .milliseconds(10000))
         #expect(lab.state("t").terminates == 1000)
         #expect(lab.state("t").starts == 1000)
         #expect(lab.trace.count(.terminate) == 1000)
@@ -507,7 +507,7 @@ struct SupervisorTests {
 
             // intensity 3: any children's restarts count.
             let lab3 = SupLab()
-            let sup3 = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, periodMilliseconds: 60000,
+            let sup3 = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
                                                                    children: [lab3.worker("b"), lab3.worker("c")]))
             try await sup3.supStep(runtime, lab3, crash: "b", expect: "-b/5 +b", restarted: ["b"])
             try await sup3.supStep(runtime, lab3, crash: "c", expect: "-c/5 +c", restarted: ["c"])
@@ -543,7 +543,7 @@ struct SupervisorTests {
         for (strategy, name) in [(Supervisor.Strategy.oneForAll, "one_for_all"), (.restForOne, "rest_for_one")] {
             try await withRuntime { runtime in
                 let lab = SupLab()
-                let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: strategy, intensity: 1, periodMilliseconds: 60000,
+                let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: strategy, intensity: 1, period: .milliseconds(60000),
                                                                       children: [lab.worker("a"), lab.worker("b"), lab.worker("c")]))
                 try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 -c/1 -b/1 +a +b +c", restarted: ["a", "b", "c"])
                 #expect(runtime.info(sup.pid) != nil)
@@ -564,7 +564,7 @@ struct SupervisorTests {
     func nonRestartsDoNotCount() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, periodMilliseconds: 60000, children: [
+            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(60000), children: [
                 lab.worker("p"), lab.worker("t", restart: .transient)]))
             for command in ["stop", "shutdown", "stop"] {
                 try await sup.supExit(runtime, lab, "t", command)
@@ -584,7 +584,7 @@ struct SupervisorTests {
     func failingRestartExhausts() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, periodMilliseconds: 60000,
+            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
                                                                   children: [lab.worker("a"), lab.worker("b")]))
             lab.state("a").failStart = true
             let w3 = try SupWatcher.spawn(runtime)
@@ -600,7 +600,7 @@ struct SupervisorTests {
     func windowSlides() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, periodMilliseconds: 200, children: [lab.worker("a")]))
+            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(200), children: [lab.worker("a")]))
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup.pid, as: "sup")
             let clock = ContinuousClock()
@@ -796,7 +796,7 @@ struct SupervisorTests {
     func restartingChild() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1_000_000, periodMilliseconds: 1,
+            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1_000_000, period: .milliseconds(1),
                                                                   children: [lab.worker("a"), lab.worker("b")]))
             lab.state("a").failStart = true
             try sup.supSend(runtime, "a")
@@ -897,7 +897,7 @@ struct SupervisorTests {
     func introspection() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sub = Supervisor.Spec(strategy: .restForOne, intensity: 2, periodMilliseconds: 3000,
+            let sub = Supervisor.Spec(strategy: .restForOne, intensity: 2, period: .milliseconds(3000),
                                       children: [lab.worker("x"), lab.worker("y", restart: .transient)])
             let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
                 lab.worker("zeta"), lab.worker("alpha", restart: .transient),

@@ -85,8 +85,17 @@ public struct Context: @unchecked Sendable {
         return result == 1
     }
 
-    /// A TIMEOUT message if nothing is accepted within `milliseconds` after
-    /// this callback; nil clears it.
+    /// A TIMEOUT message if nothing is accepted within `timeout` after this
+    /// callback (`receive ... after`); zero polls (TIMEOUT at once unless a
+    /// message waits); nil clears it.
+    ///
+    /// - Throws: `contextOutsideCallback`, `invalidArgument` (negative, or 49
+    ///   days or more).
+    public func setReceiveTimeout(_ timeout: Duration?) throws(SwerlError) {
+        try SwerlError.check(Engine.setReceiveTimeout(pointer, millis: try timeout.runtimeMilliseconds("setReceiveTimeout")))
+    }
+
+    @available(*, deprecated, renamed: "setReceiveTimeout(_:)")
     public func setReceiveTimeout(milliseconds: UInt32?) throws(SwerlError) {
         try SwerlError.check(Engine.setReceiveTimeout(pointer, millis: milliseconds ?? SWERL_INFINITY))
     }
@@ -113,19 +122,41 @@ public struct Context: @unchecked Sendable {
     /// Calls `pid` and blocks until the answer: allowed in a blocking process
     /// only (`SpawnOptions.blocking`, `setBlocking`), as Elixir code calls a
     /// server from its own `handle_call`; elsewhere `insideProcess`.
-    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
+        throws(SwerlError) -> [UInt8]
+    {
+        try Runtime.callBlocking(on: checked().engine, pid, request,
+                                 timeoutMilliseconds: try timeout.runtimeMilliseconds("callBlocking"))
+    }
+
+    @available(*, deprecated, renamed: "callBlocking(_:_:timeout:)")
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
         throws(SwerlError) -> [UInt8]
     {
         try Runtime.callBlocking(on: checked().engine, pid, request, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Calls `pid` without blocking: the answer arrives as a `.reply` message
-    /// with the returned ref.
-    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+    /// with the returned ref (a timeout, the server's exit: `message.error`).
+    ///
+    /// - Throws: `noProcess`, `callingSelf`, `messageTooBig`,
+    ///   `memoryLimit`, `contextOutsideCallback`, `invalidArgument`.
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
         throws(SwerlError) -> Ref
     {
+        try call(pid, request, milliseconds: try timeout.runtimeMilliseconds("call"))
+    }
+
+    @available(*, deprecated, renamed: "call(_:_:timeout:)")
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
+        throws(SwerlError) -> Ref
+    {
+        try call(pid, request, milliseconds: timeoutMilliseconds)
+    }
+
+    private func call(_ pid: Pid, _ request: some MessagePayload, milliseconds: UInt32) throws(SwerlError) -> Ref {
         let (result, ref) = request.withPayloadBytes {
-            Engine.callAsync(pointer, pid.rawValue, request: $0, timeoutMillis: timeoutMilliseconds)
+            Engine.callAsync(pointer, pid.rawValue, request: $0, timeoutMillis: milliseconds)
         }
         try SwerlError.check(result)
         return Ref(rawValue: ref)

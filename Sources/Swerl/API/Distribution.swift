@@ -12,8 +12,19 @@ public struct NodeOptions: Sendable {
     /// 0: `ERL_EPMD_PORT`, else 4369.
     public var epmdPort: UInt16 = 0
     /// net_ticktime: a peer silent this long is down.
-    public var tickMilliseconds: UInt32 = 60_000
-    public var connectTimeoutMilliseconds: UInt32 = 7_000
+    public var tick: Duration = .seconds(60)
+    /// How long a connection attempt may take.
+    public var connectTimeout: Duration = .seconds(7)
+    @available(*, deprecated, renamed: "tick")
+    public var tickMilliseconds: UInt32 {
+        get { tick.clampedRuntimeMilliseconds }
+        set { tick = .milliseconds(Int64(newValue)) }
+    }
+    @available(*, deprecated, renamed: "connectTimeout")
+    public var connectTimeoutMilliseconds: UInt32 {
+        get { connectTimeout.clampedRuntimeMilliseconds }
+        set { connectTimeout = .milliseconds(Int64(newValue)) }
+    }
     /// When no EPMD answers, serve one in this runtime (on loopback), for a
     /// machine without Erlang.
     public var startEPMD = false
@@ -33,8 +44,8 @@ extension Runtime {
         given.listenHost = options.listenHost
         given.listenPort = options.listenPort
         given.epmdPort = options.epmdPort
-        given.tickMillis = options.tickMilliseconds
-        given.connectTimeoutMillis = options.connectTimeoutMilliseconds
+        given.tickMillis = try options.tick.runtimeMilliseconds("NodeOptions.tick")
+        given.connectTimeoutMillis = try options.connectTimeout.runtimeMilliseconds("NodeOptions.connectTimeout")
         given.startEPMD = options.startEPMD
         try SwerlError.check(engine.startNode(name: name, options: given))
     }
@@ -42,8 +53,14 @@ extension Runtime {
     /// This node's name, or nil when the runtime is not a node.
     public var nodeName: String? { engine.nodeName }
 
-    /// Connects to `node` now (net_kernel:connect_node).
-    public func connect(node: String, timeoutMilliseconds: UInt32 = 7_000) throws(SwerlError) {
+    /// Connects to `node` now (net_kernel:connect_node), waiting at most
+    /// `timeout`. Blocks: not from a handler.
+    public func connect(node: String, timeout: Duration = .seconds(7)) throws(SwerlError) {
+        try SwerlError.check(engine.connectNode(node, timeoutMillis: try timeout.runtimeMilliseconds("connect")))
+    }
+
+    @available(*, deprecated, renamed: "connect(node:timeout:)")
+    public func connect(node: String, timeoutMilliseconds: UInt32) throws(SwerlError) {
         try SwerlError.check(engine.connectNode(node, timeoutMillis: timeoutMilliseconds))
     }
 

@@ -20,11 +20,15 @@ public final class Runtime: Sendable {
     /// Starts a runtime. `schedulers` 0: one per CPU. `maxMemory` caps the
     /// bytes messages may hold in all (0: no cap; see `setMaxMemory(_:)`).
     /// Crash reports, restarts, escalations and long turns go to `logger`.
-    /// A turn longer than `longTurnMilliseconds` is reported (0: never);
+    /// A turn longer than `longTurn` is reported (nil or zero: never);
     /// blocking processes run on at most `blockingThreads` threads.
+    ///
+    /// - Throws: `invalidArgument` for a negative count or size, no
+    ///   blocking thread, or a `longTurn` of 49 days or more.
     public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
-                longTurnMilliseconds: UInt32 = 100, blockingThreads: Int = 64,
+                longTurn: Duration? = .milliseconds(100), blockingThreads: Int = 64,
                 logger: Logger? = nil) throws(SwerlError) {
+        let longTurnMilliseconds = try longTurn.map { d throws(SwerlError) in try d.runtimeMilliseconds("longTurn") } ?? 0
         var config = swerl_config()
         config.size = UInt32(MemoryLayout<swerl_config>.size)
         loggerBox = logger.map(LoggerBox.init)
@@ -49,6 +53,15 @@ public final class Runtime: Sendable {
         engine.start()
     }
 
+    @available(*, deprecated, renamed: "init(schedulers:maxProcesses:maxMessageSize:maxMemory:longTurn:blockingThreads:logger:)")
+    public convenience init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
+                            longTurnMilliseconds: UInt32, blockingThreads: Int = 64,
+                            logger: Logger? = nil) throws(SwerlError) {
+        try self.init(schedulers: schedulers, maxProcesses: maxProcesses, maxMessageSize: maxMessageSize,
+                      maxMemory: maxMemory, longTurn: .milliseconds(Int64(longTurnMilliseconds)),
+                      blockingThreads: blockingThreads, logger: logger)
+    }
+
     init(attachedTo engine: Engine) {
         self.engine = engine
         owned = false
@@ -68,10 +81,19 @@ public final class Runtime: Sendable {
         try SwerlError.check(engine.setMaxMemory(UInt64(bytes)))
     }
 
-    /// Stops every process (SHUTDOWN, then KILL after `timeoutMilliseconds`)
-    /// and the scheduler threads. The timeout is a deadline: a handler that
-    /// does not return is not waited for; `timedOut` names its process.
-    public func stop(timeoutMilliseconds: UInt32 = 5000) throws(SwerlError) {
+    /// Stops every process (SHUTDOWN, then KILL after `timeout`; nil: wait
+    /// for them forever) and the scheduler threads. The timeout is a
+    /// deadline: a handler that does not return is not waited for.
+    ///
+    /// - Throws: `timedOut` naming the process that would not return,
+    ///   `stopped` if the runtime was stopped already, `insideProcess` from a
+    ///   handler, `invalidArgument` for a negative timeout.
+    public func stop(timeout: Duration? = .seconds(5)) throws(SwerlError) {
+        try SwerlError.check(engine.stop(timeoutMillis: try timeout.runtimeMilliseconds("stop")))
+    }
+
+    @available(*, deprecated, renamed: "stop(timeout:)")
+    public func stop(timeoutMilliseconds: UInt32) throws(SwerlError) {
         try SwerlError.check(engine.stop(timeoutMillis: timeoutMilliseconds))
     }
 
@@ -156,23 +178,35 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// Delivers `bytes` to `pid` after `milliseconds`.
+    /// Delivers `bytes` to `pid` after `delay` (erlang:send_after); the
+    /// timer ends with its target. Returns the timer's ref (`cancelTimer`).
+    ///
+    /// - Throws: `noProcess` if `pid` is not alive, `invalidArgument` for a
+    ///   negative delay or one of 49 days or more, `messageTooBig`,
+    ///   `stopped`.
     @discardableResult
-    public func sendAfter(milliseconds: UInt32, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
-        guard milliseconds != SWERL_INFINITY else {
-            throw SwerlError(.invalidArgument, detail: "sendAfter: a timer must fire (not SWERL_INFINITY)")
-        }
+    public func sendAfter(_ delay: Duration, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
+        let milliseconds = try delay.runtimeMilliseconds("sendAfter")
         let (result, ref) = bytes.withPayloadBytes { engine.sendAfter(to: pid.rawValue, millis: milliseconds, data: $0) }
         try SwerlError.check(result)
         return Ref(rawValue: ref)
     }
 
-    /// Cancels a timer: the milliseconds it had left, or nil if it already
-    /// fired, was cancelled, or its target exited.
+    @available(*, deprecated, renamed: "sendAfter(_:_:to:)")
     @discardableResult
-    public func cancelTimer(_ ref: Ref) -> UInt32? {
+    public func sendAfter(milliseconds: UInt32, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
+        guard let delay = Duration.runtime(milliseconds: milliseconds) else {
+            throw SwerlError(.invalidArgument, detail: "sendAfter: a timer must fire (not SWERL_INFINITY)")
+        }
+        return try sendAfter(delay, bytes, to: pid)
+    }
+
+    /// Cancels a timer: the time it had left (whole milliseconds), or nil if
+    /// it already fired, was cancelled, or its target exited.
+    @discardableResult
+    public func cancelTimer(_ ref: Ref) -> Duration? {
         let (result, remaining) = engine.cancelTimer(ref.rawValue)
-        return result == 0 ? remaining : nil
+        return result == 0 ? .milliseconds(Int64(remaining)) : nil
     }
 
     /// Answers a call later, from anywhere (a deferred reply). As OTP's
@@ -184,29 +218,65 @@ public final class Runtime: Sendable {
     }
 
     /// Sends `request` as a CALL and waits for the answer without blocking a
-    /// thread. The timeout is a deadline: a later answer is `timedOut`.
-    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
-        async throws(SwerlError) -> [UInt8]
+    /// thread. The timeout is a deadline (nil: none): a later answer is
+    /// `timedOut`. Cancelling the task ends the wait at once with
+    /// `CancellationError`, and the server's late answer is dropped.
+    ///
+    /// - Throws: `CancellationError`; a `SwerlError`: `timedOut`,
+    ///   `noProcess` (not alive when called), `serverExited` (it exited
+    ///   before answering: the detail and `exitReason` say why),
+    ///   `callingSelf`, `messageTooBig`, `memoryLimit`, `stopped`,
+    ///   `invalidArgument` (a negative timeout).
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
+        async throws -> [UInt8]
     {
+        let timeoutMillis = try timeout.runtimeMilliseconds("call")
+        try Task.checkCancellation()
         let engine = self.engine
-        let outcome: Result<[UInt8], SwerlError> = await withCheckedContinuation { continuation in
-            let (code, _) = request.withPayloadBytes { bytes in
-                engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMilliseconds) { code, reply in
-                    continuation.resume(returning: code == 0 ? .success(Array(reply))
-                                                             : .failure(SwerlError.callOutcome(code, detail: reply)))
+        let wait = CallWait(engine: engine)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                wait.wait(with: continuation)
+                let (code, _) = request.withPayloadBytes { bytes in
+                    engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
+                                      beforeSettling: { wait.issued($0) }) { code, reply in
+                        wait.end(code == 0 ? .success(Array(reply))
+                                           : .failure(SwerlError.callOutcome(code, detail: reply)))
+                    }
+                }
+                if code != 0 {
+                    wait.end(.failure(SwerlError.failure(code)))
+                } else if wait.isCancelled {
+                    wait.cancel()  // cancelled before the runtime gave the call's ref
                 }
             }
-            if code != 0 { continuation.resume(returning: .failure(SwerlError.failure(code))) }
+        } onCancel: {
+            wait.cancel()
         }
-        return try outcome.get()
+    }
+
+    @available(*, deprecated, renamed: "call(_:_:timeout:)")
+    public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
+        async throws -> [UInt8]
+    {
+        try await call(pid, request, timeout: Duration.runtime(milliseconds: timeoutMilliseconds))
     }
 
     /// Sends `request` as a CALL and blocks the calling thread until the
-    /// answer (at most `timeoutMilliseconds`). From threads of your own, or
-    /// inside a blocking process (`SpawnOptions.blocking`); inside any other
-    /// process it throws `insideProcess`: use the async `call` or
+    /// answer (at most `timeout`; nil: no limit). From threads of your own,
+    /// or inside a blocking process (`SpawnOptions.blocking`); inside any
+    /// other process it throws `insideProcess`: use the async `call` or
     /// `Context.call`.
-    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32 = 5000)
+    ///
+    /// - Throws: as the async `call`, and `insideProcess`.
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
+        throws(SwerlError) -> [UInt8]
+    {
+        try Self.callBlocking(on: engine, pid, request, timeoutMilliseconds: try timeout.runtimeMilliseconds("call"))
+    }
+
+    @available(*, deprecated, renamed: "callBlocking(_:_:timeout:)")
+    public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
         throws(SwerlError) -> [UInt8]
     {
         try Self.callBlocking(on: engine, pid, request, timeoutMilliseconds: timeoutMilliseconds)

@@ -142,12 +142,24 @@ extension Context {
         try runtime.listen(address, owner: pid, options: options)
     }
 
-    /// Connects from this process; the outcome comes as `socketConnected`.
-    /// Sends before it are queued.
-    public func connect(_ address: String, timeoutMilliseconds: UInt32 = 5000,
+    /// Connects from this process; the outcome comes as `socketConnected`
+    /// (within `timeout`). Sends before it are queued.
+    public func connect(_ address: String, timeout: Duration = .seconds(5),
                         options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
+        try connect(address, milliseconds: try timeout.runtimeMilliseconds("connect"), options: options)
+    }
+
+    @available(*, deprecated, renamed: "connect(_:timeout:options:)")
+    public func connect(_ address: String, timeoutMilliseconds: UInt32,
+                        options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
+        try connect(address, milliseconds: timeoutMilliseconds, options: options)
+    }
+
+    private func connect(_ address: String, milliseconds: UInt32, options: SocketOptions) throws(SwerlError)
+        -> Socket
+    {
         let (code, id) = Engine.socketConnect(UnsafeRawPointer(raw), address: address,
-                                              timeoutMillis: timeoutMilliseconds, options: options.raw)
+                                              timeoutMillis: milliseconds, options: options.raw)
         try SwerlError.check(code)
         return Socket(rawValue: id)
     }

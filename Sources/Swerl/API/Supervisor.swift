@@ -4,7 +4,7 @@ import CSwerl
 /// with Erlang/OTP's exact semantics.
 ///
 /// ```swift
-/// let spec = Supervisor.Spec(strategy: .oneForOne, intensity: 3, periodMilliseconds: 5000, children: [
+/// let spec = Supervisor.Spec(strategy: .oneForOne, intensity: 3, period: .seconds(5), children: [
 ///     ChildSpec(id: "cache") { Cache() },
 ///     ChildSpec(id: "workers", supervisor: Supervisor.Spec(strategy: .simpleOneForOne,
 ///                                                          children: [ChildSpec(id: "worker") { Worker() }])),
@@ -37,22 +37,38 @@ public enum Supervisor {
     /// at most 1 restart in 5 seconds.
     public struct Spec: Sendable {
         public var strategy: Strategy
+        /// At most `intensity` restarts within `period`, else the
+        /// supervisor gives up (OTP-44).
         public var intensity: UInt32
-        public var periodMilliseconds: UInt32
+        public var period: Duration
         public var autoShutdown: AutoShutdown
         public var children: [ChildSpec]
 
-        public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, periodMilliseconds: UInt32 = 5000,
+        public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, period: Duration = .seconds(5),
                     autoShutdown: AutoShutdown = .never, children: [ChildSpec] = []) {
             self.strategy = strategy
             self.intensity = intensity
-            self.periodMilliseconds = periodMilliseconds
+            self.period = period
             self.autoShutdown = autoShutdown
             self.children = children
         }
 
+        @available(*, deprecated, renamed: "init(strategy:intensity:period:autoShutdown:children:)")
+        public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, periodMilliseconds: UInt32,
+                    autoShutdown: AutoShutdown = .never, children: [ChildSpec] = []) {
+            self.init(strategy: strategy, intensity: intensity, period: .milliseconds(Int64(periodMilliseconds)),
+                      autoShutdown: autoShutdown, children: children)
+        }
+
+        @available(*, deprecated, renamed: "period")
+        public var periodMilliseconds: UInt32 {
+            get { period.clampedRuntimeMilliseconds }
+            set { period = .milliseconds(Int64(newValue)) }
+        }
+
         func specification() -> SupervisorSpecification {
-            SupervisorSpecification(strategy: strategy.raw, intensity: intensity, periodMillis: periodMilliseconds,
+            SupervisorSpecification(strategy: strategy.raw, intensity: intensity,
+                                    periodMillis: period.clampedRuntimeMilliseconds,
                                     autoShutdown: autoShutdown.raw, children: children.map { $0.specification() })
         }
     }
@@ -96,7 +112,12 @@ public struct Shutdown: Hashable, Sendable {
     public static let brutalKill = Shutdown(milliseconds: SWERL_BRUTAL_KILL)
     /// Asked to stop, waited for forever (the default for supervisors).
     public static let infinity = Shutdown(milliseconds: SWERL_INFINITY)
-    /// Asked to stop, killed after `milliseconds`.
+    /// Asked to stop, killed after `timeout` (at least 1 ms).
+    public static func timeout(_ timeout: Duration) -> Shutdown {
+        Shutdown(milliseconds: max(1, timeout.clampedRuntimeMilliseconds))
+    }
+
+    @available(*, deprecated, renamed: "timeout(_:)")
     public static func timeout(milliseconds: UInt32) -> Shutdown {
         Shutdown(milliseconds: max(1, min(milliseconds, SWERL_INFINITY - 1)))
     }
@@ -120,7 +141,7 @@ public struct ChildSpec: Sendable {
     }
 
     /// A worker; `start` makes a fresh behaviour at every (re)start.
-    public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(milliseconds: 5000),
+    public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(.seconds(5)),
                 significant: Bool = false, blocking: Bool = false, start: @escaping @Sendable () -> any Behavior) {
         self.id = id
         self.restart = restart

@@ -121,7 +121,7 @@ struct Visitor: Behavior {
         switch message.kind {
         case .reply where message.ref == visit:
             if let error = message.error { throw error }
-            try context.setReceiveTimeout(milliseconds: 100)
+            try context.setReceiveTimeout(.milliseconds(100))
             return .continue
         case .timeout:
             return .stop

@@ -16,7 +16,7 @@ struct SwerlExample {
         // One supervisor, two workers. one_for_one: a crashed child is
         // restarted alone; more than 3 restarts in 5 s would stop the tree.
         let root = try runtime.startSupervisor(Supervisor.Spec(
-            strategy: .oneForOne, intensity: 3, periodMilliseconds: 5000,
+            strategy: .oneForOne, intensity: 3, period: .milliseconds(5000),
             children: [
                 ChildSpec(id: "store") { Store() },
                 ChildSpec(id: "adder") { Adder() },
@@ -40,7 +40,7 @@ struct SwerlExample {
         async let report = runtime.ask(watcher, "report")
         do {
             _ = try await runtime.ask(adder, "1 x")
-        } catch {
+        } catch let error as SwerlError {
             print("adder: 1 x -> call failed: \(error.name) (\(error))")
         }
         print("watcher: \(try await report)")
@@ -69,7 +69,7 @@ struct SwerlExample {
         }
         do {
             _ = try await runtime.ask(store, "get apples")
-        } catch {
+        } catch let error as SwerlError {
             print("store: call after stop failed: \(error.name)")
         }
     }
@@ -85,7 +85,7 @@ struct SwerlExample {
 
 extension Runtime {
     /// A call with a text request and a text answer.
-    func ask(_ pid: Pid, _ request: String) async throws(SwerlError) -> String {
+    func ask(_ pid: Pid, _ request: String) async throws -> String {
         String(decoding: try await call(pid, request), as: UTF8.self)
     }
 }

@@ -1,0 +1,128 @@
+// Swift Concurrency and time values: a cancelled call ends at once;
+// every time value is a Duration.
+
+import Swerl
+import Testing
+
+@Suite("Swift Concurrency and Durations", .timeLimit(.minutes(1)))
+struct ConcurrencyTests {
+    @Test("a call whose task is cancelled ends at once with CancellationError; the late reply is dropped")
+    func cancelledCallEndsAtOnce() async throws {
+        try await withRuntime { runtime in
+            let pending = Box<[Ref]>([])
+            let server = try runtime.spawn(Probe.silentServer(pending: pending))
+            let start = ContinuousClock.now
+            let call = Task { try await runtime.call(server, "wait", timeout: .seconds(30)) }
+            #expect(await waitUntil { pending.value.count == 1 })
+            call.cancel()
+            let outcome = try await within("the cancelled call") { await call.result }
+            #expect(throws: CancellationError.self) { try outcome.get() }
+            #expect(ContinuousClock.now - start < .seconds(10), "the cancelled call waited for its timeout")
+            // The server answers after all: nobody waits, and nothing breaks.
+            let deadBefore = runtime.statistics.deadLetters
+            #expect(try runtime.reply(try #require(pending.value.first), with: "too late") == false)
+            #expect(runtime.statistics.deadLetters == deadBefore + 1)
+            #expect(await waitUntil { runtime.info(server)?.monitoredBy == 0 }, "the call's monitor stayed")
+        }
+    }
+
+    @Test("a call from a task cancelled before it starts sends nothing and throws CancellationError")
+    func callFromCancelledTask() async throws {
+        try await withRuntime { runtime in
+            let calls = Inbox()
+            let server = try runtime.spawn(Probe.echoServer(calls: calls))
+            let gate = Flag()
+            let call = Task {
+                while !Task.isCancelled { await Task.yield() }
+                gate.raise()
+                return try await runtime.call(server, "never")
+            }
+            call.cancel()
+            let outcome = try await within("the call") { await call.result }
+            #expect(throws: CancellationError.self) { try outcome.get() }
+            #expect(gate.block())
+            // The server is still there and saw no CALL.
+            #expect(try await runtime.guardedCall(server, "after") == Array("re: after".utf8))
+            #expect(calls.all.map(\.text) == ["after"])
+        }
+    }
+
+    @Test("calls cancelled while their servers answer: each ends once, with its reply or CancellationError")
+    func cancellationRacesReplies() async throws {
+        try await withRuntime { runtime in
+            let server = try runtime.spawn(Probe.echoServer())
+            let pending = Box<[Ref]>([])
+            let silent = try runtime.spawn(Probe.silentServer(pending: pending))
+            let finished = Flag()
+            // Answers the silent server's calls as they come, cancelled or not.
+            let replier = Task {
+                while !finished.isRaised {
+                    for ref in pending.update({ refs -> [Ref] in defer { refs = [] }; return refs }) {
+                        _ = try runtime.reply(ref, with: "late")
+                    }
+                    await Task.yield()
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let target = index.isMultiple(of: 2) ? server : silent
+                        let task = Task { try await runtime.call(target, "\(index)", timeout: .seconds(30)) }
+                        if index.isMultiple(of: 3) { task.cancel() }
+                        switch await task.result {
+                        case .success(let reply):
+                            #expect(reply == (target == server ? Array("re: \(index)".utf8) : Array("late".utf8)))
+                        case .failure(let error):
+                            #expect(error is CancellationError, "call \(index): \(error)")
+                            #expect(index.isMultiple(of: 3), "call \(index) was not cancelled")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            finished.raise()
+            try await replier.value
+        }
+    }
+
+    @Test("Durations: sub-millisecond values are taken, a negative or too long one is invalidArgument")
+    func durationsConvert() async throws {
+        try await withRuntime { runtime in
+            let agent = try Agent.spawn(runtime)
+            // A sub-millisecond delay is a timer of the next whole millisecond.
+            _ = try runtime.sendAfter(.microseconds(1500), "soon", to: agent.pid)
+            #expect(await agent.inbox.first { $0.isMessage("soon") } != nil)
+            #expect(throws: SwerlError(.invalidArgument)) { try runtime.sendAfter(.milliseconds(-1), "x", to: agent.pid) }
+            #expect(throws: SwerlError(.invalidArgument)) { try runtime.sendAfter(.seconds(50 * 86_400), "x", to: agent.pid) }
+            await #expect(throws: SwerlError(.invalidArgument)) {
+                _ = try await runtime.call(agent.pid, "x", timeout: .seconds(-1))
+            }
+            #expect(throws: SwerlError(.invalidArgument)) { _ = try Runtime(longTurn: .seconds(-3)) }
+            let fired = try runtime.sendAfter(.zero, "now", to: agent.pid)
+            #expect(await agent.inbox.first { $0.isMessage("now") } != nil)
+            #expect(runtime.cancelTimer(fired) == nil)
+        }
+    }
+
+    @Test("a receive timeout given as a Duration fires; nil clears it")
+    func receiveTimeoutDuration() async throws {
+        try await withRuntime { runtime in
+            let timeouts = Inbox()
+            let process = try runtime.spawn(Probe(onHandle: { message, context in
+                timeouts.append(Event(message))
+                if message.kind == .message && message.text == "arm" { try context.setReceiveTimeout(.milliseconds(20)) }
+                if message.kind == .message && message.text == "disarm" { try context.setReceiveTimeout(nil) }
+                return .continue
+            }))
+            try runtime.send("arm", to: process)
+            #expect(await timeouts.first { $0.kind == .timeout } != nil)
+            try runtime.send("arm", to: process)
+            try runtime.send("disarm", to: process)
+            // A timer for later than the 20 ms timeout: a timeout not cleared
+            // would come before it (the runtime fires timers in order).
+            try runtime.sendAfter(.milliseconds(200), "marker", to: process)
+            #expect(await timeouts.first { $0.isMessage("marker") } != nil)
+            #expect(timeouts.count(where: { $0.kind == .timeout }) == 1, "the cleared receive timeout fired")
+        }
+    }
+}
