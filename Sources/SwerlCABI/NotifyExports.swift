@@ -24,7 +24,7 @@ private struct CallbackTarget<Function>: @unchecked Sendable {
         let target = CallbackTarget(function: done, user: user)
         // *out is written before `done` can run, so the callback may look at it.
         let (code, _) = engine.callNotify(to, request: payload, timeoutMillis: timeoutMillis, cancellable: true,
-                                          beforeSettling: { out.pointee = $0 }) { code, reply in
+                                          beforeSettling: { out.pointee = $0 }) { code, _, reply in
             target.function(target.user, code, reply.baseAddress, reply.count)
         }
         return code

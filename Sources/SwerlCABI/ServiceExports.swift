@@ -108,7 +108,7 @@ import Swerl
         reply.pointee = swerl_buffer(data: nil, len: 0)
         if len < 0 { return CInt(SWERL_ETOOBIG) }
         guard let payload = bytes(request, len) else { return nullData("swerl_call", "req", len) }
-        let (code, data, count) = engine.call(to, request: payload, timeoutMillis: timeoutMillis)
+        let (code, data, count, _) = engine.call(to, request: payload, timeoutMillis: timeoutMillis)
         if code == 0 { reply.pointee = swerl_buffer(data: data, len: count) } else if let data { free(data) }
         return code
     }

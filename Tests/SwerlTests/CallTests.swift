@@ -185,7 +185,19 @@ struct CallTests {
                 return .continue
             })
             let server = try runtime.spawn(crashing)
-            await #expect(throws: SwerlError(.serverExited)) { try await runtime.guardedCall(server, "boom", timeout: .milliseconds(5000)) }
+            let error = await #expect(throws: SwerlError.self) { try await runtime.guardedCall(server, "boom") }
+            // It says why: the server's exit reason and detail.
+            #expect(error?.code == .serverExited)
+            #expect(error?.exitReason == .error("crashed while serving"))
+            #expect(error?.detail.contains("crashed while serving") == true, "\(String(describing: error))")
+
+            // callBlocking (from a thread of the test's own) says the same.
+            let blocking = try runtime.spawn(crashing)
+            let thrown = try await within("callBlocking") { () async -> SwerlError? in
+                do throws(SwerlError) { _ = try runtime.callBlocking(blocking, "boom"); return nil } catch { return error }
+            }
+            #expect(thrown?.code == .serverExited)
+            #expect(thrown?.exitReason == .error("crashed while serving"))
 
             let other = try runtime.spawn(crashing)
             let caller = try Agent.spawn(runtime)

@@ -125,4 +125,17 @@ struct ConcurrencyTests {
             #expect(timeouts.count(where: { $0.kind == .timeout }) == 1, "the cleared receive timeout fired")
         }
     }
+
+    @Test("a supervisor whose child does not start: startFailed says which child and why")
+    func supervisorStartSaysWhy() async throws {
+        try await withRuntime { runtime in
+            let spec = Supervisor.Spec(children: [
+                ChildSpec(id: "fine") { Probe() },
+                ChildSpec(id: "config") { Probe.failsToStart("no such file: settings.toml") },
+            ])
+            let error = #expect(throws: SwerlError.self) { _ = try runtime.startSupervisor(spec) }
+            #expect(error?.code == .startFailed)
+            #expect(error?.detail.contains("no such file: settings.toml") == true, "\(String(describing: error))")
+        }
+    }
 }

@@ -24,7 +24,7 @@ supervisor: 2 of 2 children running
 store: get apples -> 3
 adder: 1 2 3 -> 6
 watcher: monitoring the adder
-adder: 1 x -> call failed: EEXITED (the server exited before replying: not a number: x)
+adder: 1 x -> call failed: EEXITED (the server exited before replying: error: not a number: x)
 watcher: <pid> exited: error: not a number: x
 supervisor: adder restarted 1 time(s), new pid: true
 adder: 4 5 -> 9

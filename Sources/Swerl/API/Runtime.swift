@@ -239,9 +239,9 @@ public final class Runtime: Sendable {
                 wait.wait(with: continuation)
                 let (code, _) = request.withPayloadBytes { bytes in
                     engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
-                                      beforeSettling: { wait.issued($0) }) { code, reply in
+                                      beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
                         wait.end(code == 0 ? .success(Array(reply))
-                                           : .failure(SwerlError.callOutcome(code, detail: reply)))
+                                           : .failure(SwerlError.callOutcome(code, exitReason: exitReason, detail: reply)))
                     }
                 }
                 if code != 0 {
@@ -284,12 +284,18 @@ public final class Runtime: Sendable {
 
     static func callBlocking(on engine: Engine, _ pid: Pid, _ request: some MessagePayload,
                              timeoutMilliseconds: UInt32) throws(SwerlError) -> [UInt8] {
-        let (code, data, count) = request.withPayloadBytes {
+        let (code, data, count, exitReason) = request.withPayloadBytes {
             engine.call(pid.rawValue, request: $0, timeoutMillis: timeoutMilliseconds)
         }
         defer { free(data) }
+        let bytes = UnsafeRawBufferPointer(start: data, count: count)
+        if code == SwerlError.Code.serverExited.rawValue {
+            ErrorDetail.failed()
+            throw SwerlError(.serverExited, detail: ErrorDetail.current,
+                             exitReason: ExitReason(code: exitReason, detail: Array(bytes)))
+        }
         try SwerlError.check(code)
-        return Array(UnsafeRawBufferPointer(start: data, count: count))
+        return Array(bytes)
     }
 
     /// Waits until `pid` exits and returns its reason (`noProcess` if it is

@@ -258,7 +258,12 @@ extension Runtime {
         let specification = spec.specification()
         let valid = specification.validate()
         try SwerlError.check(valid)
-        let (code, pid, _) = engine.startSupervisor(specification, name: name)
+        let (code, pid, detail) = engine.startSupervisor(specification, name: name)
+        if code < 0 && !detail.isEmpty {  // why a child did not start: its crash detail
+            let failure = SwerlError.failure(code)
+            let why = String(decoding: detail, as: UTF8.self)
+            throw SwerlError(failure.code, detail: failure.detail.isEmpty ? why : "\(failure.detail): \(why)")
+        }
         try SwerlError.check(code)
         return SupervisorHandle(pid: Pid(rawValue: pid), engine: engine)
     }

@@ -57,10 +57,14 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, in words ("" when the code says it all): which
     /// argument, which limit and how to raise it, why a server died.
     public let detail: String
+    /// `serverExited`: why the server exited (its reason and detail), when
+    /// the runtime knows it (`Runtime.call`, `callBlocking`); else nil.
+    public let exitReason: ExitReason?
 
-    public init(_ code: Code, detail: String = "") {
+    public init(_ code: Code, detail: String = "", exitReason: ExitReason? = nil) {
         self.code = code
         self.detail = detail
+        self.exitReason = exitReason
     }
 
     /// Errors are equal when their codes are: the detail only tells more.
@@ -98,10 +102,11 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// How an async call ended, when not with a reply: for a server that
-    /// exited, its exit detail says why.
-    static func callOutcome(_ code: Int32, detail: UnsafeRawBufferPointer) -> SwerlError {
-        guard code == Code.serverExited.rawValue, detail.count > 0 else { return SwerlError(Code(rawValue: code)) }
-        return SwerlError(.serverExited, detail: String(decoding: detail, as: UTF8.self))
+    /// exited, its exit reason and detail say why.
+    static func callOutcome(_ code: Int32, exitReason: Int32, detail: UnsafeRawBufferPointer) -> SwerlError {
+        guard code == Code.serverExited.rawValue else { return SwerlError(Code(rawValue: code)) }
+        let reason = ExitReason(code: exitReason, detail: Array(detail))
+        return SwerlError(.serverExited, detail: reason.description, exitReason: reason)
     }
 
     /// The error of a negative result, detail included.

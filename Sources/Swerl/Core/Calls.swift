@@ -99,16 +99,20 @@ extension Engine {
 
     /// swerl_call: blocks the calling thread, which must not be a runtime
     /// thread other than a blocking-pool one.
+    /// swerl_call: the code and the reply (malloc'd: the caller frees it);
+    /// for EEXITED, the server's exit reason and its detail in the same
+    /// place.
     package func call(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
-                      runtimeTraffic: Bool = false) -> (Int32, UnsafeMutableRawPointer?, Int)
+                      runtimeTraffic: Bool = false) -> (code: Int32, data: UnsafeMutableRawPointer?, count: Int,
+                                                         exitReason: Int32)
     {
-        if let refusal = refuseBlocking("swerl_call", instead: "swerl_call_async") { return (refusal, nil, 0) }
+        if let refusal = refuseBlocking("swerl_call", instead: "swerl_call_async") { return (refusal, nil, 0, 0) }
         let signal = ThreadSignal()
         let (code, ref) = issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .thread(signal),
                                     armTimer: false, runtimeTraffic: runtimeTraffic)
-        guard code == Code.ok else { return (code, nil, 0) }
+        guard code == Code.ok else { return (code, nil, 0, 0) }
         if !signal.wait(until: Deadline.optional(afterMillis: timeoutMillis)) {
-            if waiters.abandon(ref) { return (Code.timedOut, nil, 0) }
+            if waiters.abandon(ref) { return (Code.timedOut, nil, 0, 0) }
             // Settled while we timed out (OTP-55: check once more): take it.
             _ = signal.wait(until: nil)
         }
@@ -117,23 +121,24 @@ extension Engine {
             let detail = UnsafeRawBufferPointer(start: data, count: count)
             ErrorDetail.set("swerl_call: the server \(Pids.format(to)) exited before replying, with reason "
                             + "\(Reason.name(signal.reason))\(count > 0 ? ": " + ErrorDetail.excerpt(detail) : "")")
-            free(data)
-            return (Code.exited, nil, 0)
+            return (Code.exited, data, count, signal.reason)
         }
-        return (signal.code, data, count)
+        return (signal.code, data, count, 0)
     }
 
     /// swerl_call_notify, and the Swift API's async call: `done` gets the
     /// outcome once, on the settling thread.
     /// `cancellable`: swerl_cancel_notify may stop it (a C or Python caller's).
+    /// `done(code, exitReason, bytes)`: the reply; or for EEXITED the
+    /// server's exit reason and detail; else only the code.
     package func callNotify(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
                             cancellable: Bool = false, beforeSettling announce: (UInt64) -> Void = { _ in },
-                            done: @escaping @Sendable (Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
+                            done: @escaping @Sendable (Int32, Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
         issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .callback({ outcome in
             switch outcome {
-            case .reply(let bytes, _): done(Code.ok, bytes)
-            case .failure(let code): done(code, UnsafeRawBufferPointer(start: nil, count: 0))
-            case .serverExited(_, let detail), .exited(_, let detail): done(Code.exited, detail)
+            case .reply(let bytes, _): done(Code.ok, 0, bytes)
+            case .failure(let code): done(code, 0, UnsafeRawBufferPointer(start: nil, count: 0))
+            case .serverExited(let reason, let detail), .exited(let reason, let detail): done(Code.exited, reason, detail)
             }
         }), armTimer: true, cancellable: cancellable, announce: announce)
     }

@@ -79,7 +79,7 @@ extension Engine {
         guard block.pointee.isSupervisor.load(ordering: .relaxed) else { return Code.notSupervisor }
         let payload = request.encode()
         defer { request.retire() }
-        let (code, data, _) = payload.withUnsafeBytes { call(supervisor, request: $0, timeoutMillis: SWERL_INFINITY, runtimeTraffic: true) }
+        let (code, data, _, _) = payload.withUnsafeBytes { call(supervisor, request: $0, timeoutMillis: SWERL_INFINITY, runtimeTraffic: true) }
         if let data { free(data) }
         // A supervisor that exited before answering is, to the caller, not
         // alive: ENOPROC, as swerl.h documents (EEXITED is swerl_call's own
