@@ -66,7 +66,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net bench-dist bench-python wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist bench-python bench-swift wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
@@ -90,6 +90,7 @@ help:
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
 	@echo 'make bench-python        Python processes: dispatcher, callbacks, asyncio loop, asyncio, Pykka side by side'
+	@echo 'make bench-swift         Runtime.call from Swift tasks beside a plain Swift actor'
 	@echo 'make soak                SOAK_MINUTES (10) of mixed load, RSS/process samples as CSV + PNG, its checks (not in CI)'
 	@echo 'make clean | distclean'
 
@@ -488,6 +489,11 @@ compare: deps $(STAGE_PREREQ)
 bench-net: $(STAGE_PREREQ)
 	$(call banner,bench-net,Benchmarks/net/run.py $(BENCH_NET_ARGS))
 	$(PYTHON) Benchmarks/net/run.py $(BENCH_NET_ARGS)
+
+# Runtime.call from Swift tasks beside a plain Swift actor (Benchmarks/README.md).
+bench-swift:
+	$(call banner,bench-swift,swift run -c release swerl-calls)
+	$(SWIFT) run -c release --scratch-path .build-bench swerl-calls
 
 # Python processes side by side (Benchmarks/python/README.md): the
 # dispatcher, the callback path, asyncio and Pykka. About two minutes.

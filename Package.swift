@@ -38,6 +38,12 @@ let package = Package(
             dependencies: ["Swerl", "CSwerl"],
             path: "Benchmarks/SwerlBench"
         ),
+        // `make bench-swift`: Runtime.call from Swift tasks beside a plain actor.
+        .executableTarget(
+            name: "swerl-calls",
+            dependencies: ["Swerl"],
+            path: "Benchmarks/SwiftCalls"
+        ),
         .testTarget(
             name: "SwerlTests",
             dependencies: ["Swerl", "CSwerl", "CSwerlSupport"]

@@ -28,6 +28,38 @@ struct MonitorTests {
         }
     }
 
+    @Test("OTP-23..29 at scale: 100 monitors held and 100 held on one process: each DOWN once, demonitor in the middle, counts back to 0")
+    func manyMonitors() async throws {
+        try await withRuntime { runtime in
+            let owner = try Agent.spawn(runtime)
+            let targets = try (0..<100).map { _ in try Agent.spawn(runtime) }
+            let targetPids = targets.map(\.pid)
+            let refs = try await owner.run { context in try targetPids.map { try context.monitor($0) } }
+            #expect(runtime.info(owner.pid)?.monitors == 100)
+            // Demonitor every fifth one (a lookup in the middle of a large set).
+            let dropped = try await owner.run { context in
+                try stride(from: 0, to: 100, by: 5).map { try context.demonitor(refs[$0]) }
+            }
+            #expect(dropped == Array(repeating: true, count: 20))
+            #expect(runtime.info(owner.pid)?.monitors == 80)
+            for target in targets { try await target.finish(with: .stop) }
+            #expect(await owner.inbox.waitForCount(80, where: { $0.kind == .down }))
+            let downs = owner.inbox.all.filter { $0.kind == .down }
+            #expect(Set(downs.compactMap(\.ref)) == Set(refs.enumerated().filter { $0.offset % 5 != 0 }.map(\.element)))
+            #expect(await waitUntil { runtime.info(owner.pid)?.monitors == 0 })
+
+            // 100 callers waiting on one server: each call monitors it.
+            let pending = Box<[Ref]>([])
+            let server = try runtime.spawn(Probe.silentServer(pending: pending))
+            let calls = (0..<100).map { index in Task { try await runtime.call(server, "\(index)", timeout: nil) } }
+            #expect(await waitUntil { pending.value.count == 100 })
+            #expect(runtime.info(server)?.monitoredBy == 100)
+            for ref in pending.value.reversed() { #expect(try runtime.reply(ref, with: "ok")) }  // newest first
+            for call in calls { #expect(try await call.value == Array("ok".utf8)) }
+            #expect(await waitUntil { runtime.info(server)?.monitoredBy == 0 })
+        }
+    }
+
     @Test("OTP-24: DOWN carries the ref, the monitored pid and its exit reason with detail")
     func downCarriesEverything() async throws {
         try await withRuntime { runtime in

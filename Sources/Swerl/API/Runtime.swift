@@ -227,6 +227,7 @@ public final class Runtime: Sendable {
     ///   before answering: the detail and `exitReason` say why),
     ///   `callingSelf`, `messageTooBig`, `memoryLimit`, `stopped`,
     ///   `invalidArgument` (a negative timeout).
+    nonisolated(nonsending)
     public func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
         async throws -> [UInt8]
     {
@@ -235,21 +236,16 @@ public final class Runtime: Sendable {
         let engine = self.engine
         let wait = CallWait(engine: engine)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                wait.wait(with: continuation)
-                let (code, _) = request.withPayloadBytes { bytes in
-                    engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
-                                      beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
-                        wait.end(code == 0 ? .success(Array(reply))
-                                           : .failure(SwerlError.callOutcome(code, exitReason: exitReason, detail: reply)))
-                    }
-                }
-                if code != 0 {
-                    wait.end(.failure(SwerlError.failure(code)))
-                } else if wait.isCancelled {
-                    wait.cancel()  // cancelled before the runtime gave the call's ref
+            let (code, _) = request.withPayloadBytes { bytes in
+                engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
+                                  beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
+                    wait.end(code == 0 ? .success(Array(reply))
+                                       : .failure(SwerlError.callOutcome(code, exitReason: exitReason, detail: reply)))
                 }
             }
+            if code != 0 { throw SwerlError.failure(code) }
+            if wait.isCancelled { wait.cancel() }  // cancelled before the runtime gave the call's ref
+            return try await wait.result()
         } onCancel: {
             wait.cancel()
         }

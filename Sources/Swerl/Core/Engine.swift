@@ -456,7 +456,7 @@ package final class Engine: @unchecked Sendable {
                 parentBlock.pointee.links.insert(pid)
             }
             if flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
-                parentBlock.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+                parentBlock.pointee.monitors.insert(MonitorEntry(ref: ref, pid: pid))
                 monitorRef?.pointee = ref
             }
             parentBlock.publishRelations()

@@ -143,16 +143,18 @@ struct ProcessBlock: ~Copyable {
         return made
     }
 
-    var monitors: [MonitorEntry] {
-        get { extras?.fields.monitors ?? [] }
+    var monitors: MonitorSet {
+        get { extras?.fields.monitors ?? MonitorSet() }
         _modify { let e = madeExtras(); yield &e.fields.monitors }
     }
-    var monitoredBy: [MonitorEntry] {
-        get { extras?.fields.monitoredBy ?? [] }
+    var monitoredBy: MonitorSet {
+        get { extras?.fields.monitoredBy ?? MonitorSet() }
         _modify { let e = madeExtras(); yield &e.fields.monitoredBy }
     }
-    var pendingCalls: [UInt64] {
-        get { extras?.fields.pendingCalls ?? [] }
+    /// The refs of this process's calls in flight (swerl_call_async): a
+    /// PidSet holds them as well as pids (64-bit ids, small or hashed).
+    var pendingCalls: PidSet {
+        get { extras?.fields.pendingCalls ?? PidSet() }
         _modify { let e = madeExtras(); yield &e.fields.pendingCalls }
     }
     var failReason: Int32? {
@@ -184,9 +186,9 @@ struct ProcessBlock: ~Copyable {
 /// The part of a process's state that most processes never use.
 final class ProcessExtras {
     struct Fields {
-        var monitors: [MonitorEntry] = []
-        var monitoredBy: [MonitorEntry] = []
-        var pendingCalls: [UInt64] = []
+        var monitors = MonitorSet()
+        var monitoredBy = MonitorSet()
+        var pendingCalls = PidSet()
         /// Set by swerl_fail: the reason for the next STOP or crash.
         var failReason: Int32? = nil
         var failDetail: [UInt8] = []
@@ -283,8 +285,8 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         pointee.infoTrapExit.store(pointee.trapExit ? 1 : 0, ordering: .relaxed)
         var tables = pointee.links.memory
         if let extras = pointee.extras {
-            tables += ProcessExtras.memory + extras.fields.pendingCalls.capacity * 8
-                + (extras.fields.monitors.capacity + extras.fields.monitoredBy.capacity) * 16
+            tables += ProcessExtras.memory + extras.fields.pendingCalls.memory
+                + extras.fields.monitors.memory + extras.fields.monitoredBy.memory
         }
         pointee.infoMemory.store(UInt64(MemoryLayout<ProcessBlock>.stride + tables), ordering: .relaxed)
     }

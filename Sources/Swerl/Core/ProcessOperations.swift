@@ -94,14 +94,14 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         let ref = engine.newRef()
         if !Pids.isLocal(pid), let node = engine.distribution.load(), engine.remotePids.entry(pid) != nil,
            node.monitor(watcher: me.pointee.ownPid, target: pid, ref: ref) {
-            me.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+            me.pointee.monitors.insert(MonitorEntry(ref: ref, pid: pid))
             me.publishRelations()
             return (Code.ok, ref)
         }
         if let other = engine.table.lookup(pid),
            let node = Nodes.make(kind: NodeKind.sigMonitor, target: pid, from: me.pointee.ownPid, ref: ref,
                                  aux: me.pointee.ownPid, data: nil, len: 0) {
-            me.pointee.monitors.append(MonitorEntry(ref: ref, pid: pid))
+            me.pointee.monitors.insert(MonitorEntry(ref: ref, pid: pid))
             me.publishRelations()
             engine.deliver(node, to: other)
             return (Code.ok, ref)
@@ -117,8 +117,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
     func demonitor(_ ref: UInt64, flush: Bool, info: Bool) -> Int32 {
         let me = process
         var found = false
-        if let index = me.pointee.monitors.firstIndex(where: { $0.ref == ref }) {
-            let target = me.pointee.monitors.remove(at: index).pid
+        if let target = me.pointee.monitors.remove(ref: ref)?.pid {
             me.publishRelations()
             engine.signal(NodeKind.sigDemonitor, to: target, from: me.pointee.ownPid, ref: ref)
             found = true
@@ -153,7 +152,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         let (code, ref) = engine.issueCall(to: to, request: request, timeoutMillis: timeoutMillis,
                                            kind: .process(me.pointee.ownPid), armTimer: true)
         // Before this callback returns, so before any REPLY for it is applied.
-        if code == Code.ok { me.pointee.pendingCalls.append(ref) }
+        if code == Code.ok { me.pointee.pendingCalls.insert(ref) }
         return (code, ref)
     }
 }

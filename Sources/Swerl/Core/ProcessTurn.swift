@@ -141,22 +141,20 @@ extension Worker {
             }
             Nodes.release(node)
         case NodeKind.sigMonitor:
-            process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: node.pointee.aux))
+            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.pointee.ref, pid: node.pointee.aux))
             process.publishRelations()
             Nodes.release(node)
         case NodeKind.sigDemonitor:
             let ref = node.pointee.ref
-            if let index = process.pointee.monitoredBy.firstIndex(where: { $0.ref == ref }) {
-                process.pointee.monitoredBy.remove(at: index)
+            if process.pointee.monitoredBy.remove(ref: ref) != nil {
                 process.publishRelations()
             }
             Nodes.release(node)
         case NodeKind.sigDown:
             let ref = node.pointee.ref
-            guard let index = process.pointee.monitors.firstIndex(where: { $0.ref == ref }) else {
+            guard process.pointee.monitors.remove(ref: ref) != nil else {
                 return Nodes.release(node)  // demonitored: OTP-28
             }
-            process.pointee.monitors.remove(at: index)
             process.publishRelations()
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.down
@@ -167,7 +165,7 @@ extension Worker {
             Nodes.release(node)
         case NodeKind.sigCall:
             // The caller waits on a monitor of this process (OTP-54).
-            process.pointee.monitoredBy.append(MonitorEntry(ref: node.pointee.ref, pid: 0))
+            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.pointee.ref, pid: 0))
             process.publishRelations()
             if dying { return process.discard(node) }
             node.pointee.kind = NodeKind.call
@@ -181,9 +179,7 @@ extension Worker {
             process.arriveConverted(node)
             process.appendMail(node)
         case NodeKind.sigReply:
-            if let index = process.pointee.pendingCalls.firstIndex(of: node.pointee.ref) {
-                process.pointee.pendingCalls.remove(at: index)
-            }
+            process.pointee.pendingCalls.remove(node.pointee.ref)
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.reply
             process.arriveConverted(node)
@@ -257,7 +253,7 @@ extension Worker {
         }
         if parameters.flags & UInt32(SWERL_SPAWN_MONITOR) != 0 {
             // OTP-4: monitored from birth, so a DOWN carries the real reason.
-            process.pointee.monitoredBy.append(MonitorEntry(ref: parameters.monitorRef, pid: parameters.parent))
+            process.pointee.monitoredBy.insert(MonitorEntry(ref: parameters.monitorRef, pid: parameters.parent))
         }
         process.publishRelations()
         guard let initialize = parameters.behavior.`init` else {
@@ -426,7 +422,7 @@ extension Worker {
         process.pointee.pidWord.store(pid | Pids.deadBit, ordering: .sequentiallyConsistent)
         engine.registry.releaseName(of: pid)
         engine.timerTable.cancelAll(of: pid)
-        for ref in process.pointee.pendingCalls { engine.waiters.abandon(ref) }
+        process.pointee.pendingCalls.forEach { engine.waiters.abandon($0) }
         engine.closeSockets(ownedBy: pid)
 
         detail.withUnsafeBytes { detailBytes in

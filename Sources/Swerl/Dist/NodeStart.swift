@@ -222,7 +222,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
         guard node.monitor(watcher: selfPid, target: target, name: name, nodeIndex: peer, ref: ref) else {
             return downAtOnce(ExitReasons.noconnection, ref: ref)
         }
-        process.pointee.monitors.append(MonitorEntry(ref: ref, pid: target))
+        process.pointee.monitors.insert(MonitorEntry(ref: ref, pid: target))
         process.publishRelations()
         return (Code.ok, ref)
     }
