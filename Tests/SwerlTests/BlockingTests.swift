@@ -44,7 +44,7 @@ struct BlockingTests {
         #expect(blocked.value == 1)
         gate.raise()
         #expect(await waitUntil { blocked.value == 0 })
-        try runtime.stop()
+        try await runtime.stop()
     }
 
     @Test("a reply that comes after the deadline is a timeout, and the reply is dropped")
@@ -64,7 +64,7 @@ struct BlockingTests {
         }
         #expect(await waitUntil { answered.value != nil })
         #expect(answered.value == false)  // the caller had gone: quietly dropped
-        try runtime.stop()
+        try await runtime.stop()
     }
 
     @Test("stop's timeout is a deadline: a handler that never returns is named, not waited for")
@@ -77,7 +77,7 @@ struct BlockingTests {
         #expect(await waitUntil { blocked.value == 1 })
         let start = ContinuousClock.now
         do {
-            try runtime!.stop(timeout: .milliseconds(200))
+            try await runtime!.stop(timeout: .milliseconds(200))
             Issue.record("stop returned without error")
         } catch {
             #expect(error.code == .timedOut)
@@ -115,7 +115,7 @@ struct BlockingTests {
         }
         #expect(refusal?.code == .insideProcess)
         #expect(refusal?.detail.contains("SWERL_SPAWN_BLOCKING") == true)
-        try runtime.stop()
+        try await runtime.stop()
     }
 
     @Test("a supervised child marked blocking blocks without taking a scheduler")
@@ -123,17 +123,17 @@ struct BlockingTests {
         let runtime = try Runtime(schedulers: 1)
         let gate = Flag()
         let blocked = Box(0)
-        let root = try runtime.startSupervisor(Supervisor.Spec(children: [
+        let root = try await runtime.startSupervisor(Supervisor.Spec(children: [
             ChildSpec(id: "slow", blocking: true) { Blocker(gate: gate, blocked: blocked) },
         ]))
-        let child = try #require(root.whichChildren().first?.pid)
+        let child = try await #require(root.whichChildren().first?.pid)
         try runtime.send("block", to: child)
         #expect(await waitUntil { blocked.value == 1 })
         let server = try runtime.spawn(Probe.echoServer())
         for index in 0..<100 { #expect(try await runtime.guardedCall(server, "\(index)") == Array("re: \(index)".utf8)) }
         gate.raise()
         #expect(await waitUntil { blocked.value == 0 })
-        try runtime.stop()
+        try await runtime.stop()
     }
 }
 
@@ -142,7 +142,7 @@ struct QuietErrorTests {
     @Test("a server replying to callers that timed out, as the docs show, survives under a default supervisor")
     func serverSurvivesDepartedCallers() async throws {
         try await withRuntime { runtime in
-            let root = try runtime.startSupervisor(Supervisor.Spec(children: [
+            let root = try await runtime.startSupervisor(Supervisor.Spec(children: [
                 ChildSpec(id: "slow") {
                     Probe(onHandle: { message, context in
                         if message.kind == .call {
@@ -153,15 +153,15 @@ struct QuietErrorTests {
                     })
                 },
             ]))
-            let server = try #require(root.whichChildren().first?.pid)
+            let server = try await #require(root.whichChildren().first?.pid)
             for _ in 0..<2 {
                 await #expect(throws: SwerlError(.timedOut)) {
                     try await runtime.guardedCall(server, "?", timeout: .milliseconds(20))
                 }
             }
             #expect(try await runtime.guardedCall(server, "again", timeout: .milliseconds(5000)) == Array("late".utf8))
-            #expect(try root.whichChildren().first?.pid == server)  // never restarted
-            #expect(try root.whichChildren().first?.restarts == 0)
+            #expect(try await root.whichChildren().first?.pid == server)  // never restarted
+            #expect(try await root.whichChildren().first?.restarts == 0)
         }
     }
 
@@ -177,7 +177,7 @@ struct QuietErrorTests {
             #expect(error.detail.contains("max_message_size (16 bytes)"), "\(error.detail)")
             #expect(error.description.contains("raise it"))
         }
-        try runtime.stop()
+        try await runtime.stop()
     }
 
     @Test("a pid of another runtime is refused, never delivered to the process in the same slot")
@@ -201,8 +201,8 @@ struct QuietErrorTests {
         try second.send("mine", to: theirs)
         #expect(await inbox.first { $0.isMessage("mine") } != nil)
         #expect(inbox.all.count == 1)
-        try first.stop()
-        try second.stop()
+        try await first.stop()
+        try await second.stop()
     }
 
     @Test("a Runtime dropped inside another runtime's callback, with live processes, does not hang that scheduler")

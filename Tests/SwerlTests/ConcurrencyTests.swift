@@ -138,4 +138,38 @@ struct ConcurrencyTests {
             #expect(error?.detail.contains("no such file: settings.toml") == true, "\(String(describing: error))")
         }
     }
+
+    @Test("await runtime.stop() waits off the cooperative pool: more stops than pool threads, each behind a slow terminate, never starve the task that releases them")
+    func asyncStopDoesNotHoldAPoolThread() async throws {
+        let gate = Flag()
+        let released = Box<[Bool]>([])
+        let runtimes = try (0..<8).map { _ in try Runtime(schedulers: 1) }
+        for runtime in runtimes {
+            _ = try runtime.spawn(Probe(onTerminate: { _, _ in released.update { $0.append(gate.block()) } }))
+        }
+        let stops = runtimes.map { runtime in Task { try await runtime.stop(timeout: nil) } }
+        await Task.yield()
+        // A stop that blocked its pool thread would keep this task from
+        // running until each terminate gave up waiting (10 s).
+        gate.raise()
+        for stop in stops { try await stop.value }
+        #expect(released.value == Array(repeating: true, count: 8), "a terminate gave up waiting for the gate")
+    }
+
+    @Test("dropping the last reference to a runtime does not wait for a slow terminate")
+    func deinitDoesNotBlock() async throws {
+        let gate = Flag()
+        let terminated = Flag()
+        let released = Box<Bool?>(nil)
+        do {
+            let runtime = try Runtime(schedulers: 1)
+            _ = try runtime.spawn(Probe(onTerminate: { _, _ in
+                released.set(gate.block())
+                terminated.raise()
+            }))
+        }  // deinit: the runtime stops on a thread of its own
+        gate.raise()  // reached only if the deinit returned while the terminate waited
+        #expect(await waitUntil { terminated.isRaised })
+        #expect(released.value == true, "the deinit waited for the terminate (it gave up on the gate)")
+    }
 }

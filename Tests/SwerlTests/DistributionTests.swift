@@ -40,8 +40,8 @@ struct DistributionTests {
         let port = Self.freePort()
         try await withRuntime { a in
             try await withRuntime { b in
-                try a.startNode("swift_a@127.0.0.1", options: Self.options(port))
-                try b.startNode("swift_b@127.0.0.1", options: Self.options(port))
+                try await a.startNode("swift_a@127.0.0.1", options: Self.options(port))
+                try await b.startNode("swift_b@127.0.0.1", options: Self.options(port))
                 #expect(a.nodeName == "swift_a@127.0.0.1")
                 let seen = TestLock<[(Pid, Bool, [UInt8], Term?)]>([])
                 let inbox = try b.spawn(Probe(onHandle: { message, _ in

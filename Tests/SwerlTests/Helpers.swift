@@ -29,10 +29,10 @@ func withRuntime(_ body: (Runtime) async throws -> Void) async throws {
     do {
         try await body(runtime)
     } catch {
-        try? runtime.stop()
+        try? await runtime.stop()
         throw error
     }
-    try runtime.stop()
+    try await runtime.stop()
 }
 
 // MARK: - Shared state

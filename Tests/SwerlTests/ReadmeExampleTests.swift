@@ -20,13 +20,13 @@ struct ReadmeExampleTests {
     @Test("The README's Swift example runs: a supervised counter answers a call")
     func readmeExample() async throws {
         let runtime = try Runtime()
-        let root = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, children: [
+        let root = try await runtime.startSupervisor(Supervisor.Spec(intensity: 3, children: [
             ChildSpec(id: "counter") { Counter() },
         ]))
-        let counter = try #require(try root.whichChildren()[0].pid)
+        let counter = try #require(try await root.whichChildren()[0].pid)
         try runtime.send("hello", to: counter)
         let answer = String(decoding: try await runtime.call(counter, "count?"), as: UTF8.self)
         #expect(answer == "1 message(s)")
-        try runtime.stop()
+        try await runtime.stop()
     }
 }

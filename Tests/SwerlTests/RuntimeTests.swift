@@ -97,7 +97,7 @@ struct RuntimeTests {
         let named = pids[0]
         let waiter = Task { try await runtime.guardedWaitForExit(named) }
         #expect(await waitUntil { runtime.info(named)?.monitoredBy == 1 })
-        try runtime.stop()
+        try await runtime.stop()
         #expect(try await waiter.value == .shutdown)
 
         #expect(terminated.value.count == 10)
@@ -133,7 +133,7 @@ struct RuntimeTests {
         let server = try runtime.spawn(Probe.silentServer(pending: pending))
         let call = Task { try await runtime.guardedCall(server, "wait", timeout: nil) }
         #expect(await waitUntil { pending.value.count == 1 })
-        try runtime.stop()
+        try await runtime.stop()
         await #expect(throws: SwerlError(.stopped)) { try await call.value }
     }
 
@@ -147,7 +147,7 @@ struct RuntimeTests {
             return .continue
         }, onTerminate: { reason, _ in terminated.set(reason) }), options: SpawnOptions(trapExits: true))
         let start = ContinuousClock.now
-        try runtime.stop(timeout: .milliseconds(200))
+        try await runtime.stop(timeout: .milliseconds(200))
         #expect(ContinuousClock.now - start >= .milliseconds(200))
         #expect(seen.all.first?.kind == .exit)
         #expect(seen.all.first?.reason == .shutdown)

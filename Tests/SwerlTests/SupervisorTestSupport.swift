@@ -426,7 +426,7 @@ extension SupervisorHandle {
     /// compares the trace and checks which children got new pids.
     func supStep(_ runtime: Runtime, _ lab: SupLab, crash victim: String, expect expected: String,
                  restarted: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let before = try whichChildren()
+        let before = try await whichChildren()
         let mark = lab.trace.mark
         let starts = expected.split(separator: " ").filter { $0.hasPrefix("+") }.count
         try supSend(runtime, victim, sourceLocation: sourceLocation)
@@ -437,7 +437,7 @@ extension SupervisorHandle {
         #expect(lab.trace.text(since: mark) == expected, "crash of \(victim)", sourceLocation: sourceLocation)
         // Children still listed keep their place; restarted ones have new
         // pids, the others their old ones. (Callers check the id list.)
-        let after = try whichChildren()
+        let after = try await whichChildren()
         #expect(after.map(\.id) == before.map(\.id).filter { id in after.contains { $0.id == id } },
                 sourceLocation: sourceLocation)
         for old in before {

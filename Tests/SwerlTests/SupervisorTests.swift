@@ -89,7 +89,7 @@ struct SupervisorTests {
             #expect(await waitUntil { (try? runtime.processes.count) == base })
             #expect(lab.trace.text() == "")
             // Valid: significant transient under any_significant.
-            let sup = try runtime.startSupervisor(Supervisor.Spec(autoShutdown: .anySignificant, children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(autoShutdown: .anySignificant, children: [
                 lab.worker("ok", restart: .transient, significant: true)]))
             #expect(try sup.supIds() == "ok")
             // start_child validates the same way.
@@ -113,11 +113,11 @@ struct SupervisorTests {
         #expect(spec.period == .seconds(5))
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [lab.worker("t")]))
-            #expect(try sup.spawnChild() != nil)
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [lab.worker("t")]))
+            #expect(try await sup.spawnChild() != nil)
             // The defaults at work: the second crash within 5 s is one too many.
             let lab2 = SupLab()
-            let sup2 = try runtime.startSupervisor(Supervisor.Spec(children: [lab2.worker("a")]))
+            let sup2 = try await runtime.startSupervisor(Supervisor.Spec(children: [lab2.worker("a")]))
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup2.pid, as: "sup2")
             try sup2.supSend(runtime, "a")
@@ -134,7 +134,7 @@ struct SupervisorTests {
     func startFunction() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), lab.worker("b")]))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), lab.worker("b")]))
             let a = try #require(try sup.supPid("a"))
             #expect(await waitUntil { runtime.info(a)?.links == 1 })
             #expect(await waitUntil { runtime.info(sup.pid)?.links == 2 })
@@ -143,7 +143,7 @@ struct SupervisorTests {
             #expect(try sup.supIds() == "a,b")
             // The id can be used once the start works.
             lab.state("bad").failStart = false
-            let pid = try sup.startChild(lab.worker("bad"))
+            let pid = try await sup.startChild(lab.worker("bad"))
             #expect(pid != nil && pid == lab.state("bad").pid)
             #expect(try sup.supIds() == "a,b,bad")
             #expect(lab.trace.text() == "+a +b !bad +bad")
@@ -154,7 +154,7 @@ struct SupervisorTests {
     func supervisorTrapsExits() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(children: [
                 lab.worker("a"), ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x")])),
             ]))
             let sub = try #require(try sup.supPid("sub"))
@@ -185,7 +185,7 @@ struct SupervisorTests {
             let base = try runtime.processes.count
             let lab = SupLab()
             let sub = ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x"), lab.worker("y")]))
-            let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), sub, lab.worker("c")]))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a"), sub, lab.worker("c")]))
             #expect(lab.trace.text() == "+a +x +y +c")  // no waiting: done before start returned
             let ref = try await watcher.watch(runtime, sup.pid, as: "sup")
             try runtime.exit(sup.pid, reason: .shutdown)
@@ -223,10 +223,10 @@ struct SupervisorTests {
     func stopOrder() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             // A child restarted by hand keeps its place in the order.
-            try sup.terminateChild("b")
-            try sup.restartChild("b")
+            try await sup.terminateChild("b")
+            try await sup.restartChild("b")
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup.pid, as: "sup")
             let mark = lab.trace.mark
@@ -240,11 +240,11 @@ struct SupervisorTests {
         let inner = Supervisor.Spec(children: [lab.worker("p"), lab.worker("q")])
         let mid = Supervisor.Spec(strategy: .restForOne, children: [
             lab.worker("x"), ChildSpec(id: "inner", supervisor: inner), lab.worker("y")])
-        _ = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, children: [
+        _ = try await runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, children: [
             lab.worker("a"), ChildSpec(id: "mid", supervisor: mid), lab.worker("b")]))
         #expect(lab.trace.text() == "+a +x +p +q +y +b")
         let mark = lab.trace.mark
-        try runtime.stop(timeout: .milliseconds(10000))
+        try await runtime.stop(timeout: .milliseconds(10000))
         #expect(lab.trace.text(since: mark) == "-b/1 -y/1 -q/1 -p/1 -x/1 -a/1")
     }
 
@@ -254,9 +254,9 @@ struct SupervisorTests {
             let lab = SupLab()
             let template = ChildSpec(id: "t", shutdown: .timeout(.milliseconds(300)),
                                      start: lab.factory("t", trap: true, onExit: .ignore))
-            let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [template]))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, children: [template]))
             for id in ["k1", "k2", "k3"] {
-                try sup.spawnChild(lab.factory(id, trap: true, onExit: .ignore))
+                try await sup.spawnChild(lab.factory(id, trap: true, onExit: .ignore))
             }
             #expect(lab.trace.text() == "+k1 +k2 +k3")
             let watcher = try SupWatcher.spawn(runtime)
@@ -279,7 +279,7 @@ struct SupervisorTests {
     func shutdownProtocol() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 5, children: [
                 lab.worker("slow", shutdown: .timeout(.milliseconds(300)), trap: true, onExit: .ignore),
                 lab.worker("polite", trap: true),
                 lab.worker("brutal", shutdown: .brutalKill, trap: true, onExit: .ignore),
@@ -290,22 +290,22 @@ struct SupervisorTests {
             // An integer T: shutdown, then kill after T ms without a DOWN.
             var mark = lab.trace.mark
             var started = clock.now
-            try sup.terminateChild("slow")
+            try await sup.terminateChild("slow")
             #expect(clock.now - started >= .milliseconds(290))
             #expect(lab.state("slow").lastReason == .killed)
             let asked = lab.trace.all(since: mark).first { $0.kind == .exitMessage && $0.id == "slow" }
             #expect(asked?.reason == .shutdown && asked?.from == sup.pid)
             // A child that obeys.
-            try sup.terminateChild("polite")
+            try await sup.terminateChild("polite")
             #expect(lab.state("polite").lastReason == .shutdown)
             // brutal_kill: killed at once, never asked.
             mark = lab.trace.mark
-            try sup.terminateChild("brutal")
+            try await sup.terminateChild("brutal")
             #expect(lab.state("brutal").lastReason == .killed)
             #expect(lab.trace.count(.exitMessage, "brutal", since: mark) == 0)
             // infinity: waits as long as the child takes.
             started = clock.now
-            try sup.terminateChild("inf")
+            try await sup.terminateChild("inf")
             #expect(clock.now - started >= .milliseconds(390))
             #expect(lab.state("inf").lastReason == .shutdown)
             // The supervisor monitors: a child that unlinked stops all the same.
@@ -314,12 +314,12 @@ struct SupervisorTests {
             try runtime.send("unlink", to: unlinker)
             #expect(await waitUntil { lab.state("unlinker").read { $0.unlinked } })
             #expect(await waitUntil { runtime.info(unlinker)?.links == 0 })
-            try sup.terminateChild("unlinker")
+            try await sup.terminateChild("unlinker")
             #expect(lab.state("unlinker").lastReason == .shutdown)
             #expect(runtime.info(unlinker) == nil)
             // None of this restarted anything; the specs are all kept.
             #expect(try sup.supCounts() == [5, 0, 0, 5])
-            #expect(try sup.whichChildren().allSatisfy { $0.restarts == 0 && $0.state == .undefined })
+            #expect(try await sup.whichChildren().allSatisfy { $0.restarts == 0 && $0.state == .undefined })
         }
     }
 
@@ -329,7 +329,7 @@ struct SupervisorTests {
     func restartTypes() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: [
                 lab.worker("p"), lab.worker("t", restart: .transient), lab.worker("tmp", restart: .temporary),
             ]))
             var mark = lab.trace.mark
@@ -345,10 +345,10 @@ struct SupervisorTests {
             try await sup.supExit(runtime, lab, "t", "stop")
             #expect(try sup.supChild("t")?.state == .undefined)
             #expect(try sup.supChild("t")?.pid == nil)
-            try sup.restartChild("t")
+            try await sup.restartChild("t")
             try await sup.supExit(runtime, lab, "t", "shutdown")
             #expect(try sup.supChild("t")?.state == .undefined)
-            try sup.restartChild("t")
+            try await sup.restartChild("t")
             try await sup.supExit(runtime, lab, "t", "crash")
             #expect(await waitUntil { lab.state("t").starts == 4 })
             sup.supSync()
@@ -359,7 +359,7 @@ struct SupervisorTests {
             try await sup.supExit(runtime, lab, "tmp", "crash")
             #expect(lab.trace.text(since: mark) == "-tmp/5")
             #expect(try sup.supIds() == "p,t")
-            try sup.startChild(lab.worker("dyn", restart: .temporary))
+            try await sup.startChild(lab.worker("dyn", restart: .temporary))
             try await sup.supExit(runtime, lab, "dyn", "stop")
             #expect(try sup.supIds() == "p,t")
             #expect(lab.state("tmp").starts == 1 && lab.state("dyn").starts == 1)
@@ -370,13 +370,13 @@ struct SupervisorTests {
     func temporarySiblings() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let all = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 10, children: [
+            let all = try await runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 10, children: [
                 lab.worker("a"), lab.worker("tmp", restart: .temporary), lab.worker("c"),
             ]))
             try await all.supStep(runtime, lab, crash: "a", expect: "-a/5 -c/1 -tmp/1 +a +c", restarted: ["a", "c"])
             #expect(try all.supIds() == "a,c")
 
-            let rest = try runtime.startSupervisor(Supervisor.Spec(strategy: .restForOne, intensity: 10, children: [
+            let rest = try await runtime.startSupervisor(Supervisor.Spec(strategy: .restForOne, intensity: 10, children: [
                 lab.worker("r1"), lab.worker("r2"), lab.worker("rtmp", restart: .temporary), lab.worker("r4"),
             ]))
             try await rest.supStep(runtime, lab, crash: "r2", expect: "-r2/5 -r4/1 -rtmp/1 +r2 +r4", restarted: ["r2", "r4"])
@@ -390,7 +390,7 @@ struct SupervisorTests {
     func oneForOne() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 100, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 +a", restarted: ["a"])
             try await sup.supStep(runtime, lab, crash: "c", expect: "-c/5 +c", restarted: ["c"])
             try await sup.supStep(runtime, lab, crash: "d", expect: "-d/5 +d", restarted: ["d"])
@@ -402,13 +402,13 @@ struct SupervisorTests {
         try await withRuntime { runtime in
             let lab = SupLab()
             let all: Set<String> = ["a", "b", "c", "d"]
-            let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 100,
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 100,
                                                                   children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 -d/1 -c/1 -b/1 +a +b +c +d", restarted: all)
             try await sup.supStep(runtime, lab, crash: "c", expect: "-c/5 -d/1 -b/1 -a/1 +a +b +c +d", restarted: all)
             try await sup.supStep(runtime, lab, crash: "d", expect: "-d/5 -c/1 -b/1 -a/1 +a +b +c +d", restarted: all)
             // A nested supervisor among them stops and restarts its own children.
-            let sup2 = try runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 100, children: [
+            let sup2 = try await runtime.startSupervisor(Supervisor.Spec(strategy: .oneForAll, intensity: 100, children: [
                 lab.worker("p"), ChildSpec(id: "sub", supervisor: Supervisor.Spec(children: [lab.worker("x"), lab.worker("y")])),
                 lab.worker("q"),
             ]))
@@ -421,7 +421,7 @@ struct SupervisorTests {
     func restForOne() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .restForOne, intensity: 100,
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .restForOne, intensity: 100,
                                                                   children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 -d/1 -c/1 -b/1 +a +b +c +d", restarted: ["a", "b", "c", "d"])
             try await sup.supStep(runtime, lab, crash: "c", expect: "-c/5 -d/1 +c +d", restarted: ["c", "d"])
@@ -433,17 +433,17 @@ struct SupervisorTests {
     func simpleOneForOne() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, intensity: 100,
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, intensity: 100,
                                                                   children: [lab.worker("template")]))
-            #expect(try sup.whichChildren().isEmpty)
+            #expect(try await sup.whichChildren().isEmpty)
             #expect(lab.state("template").starts == 0)
             var pids: [String: Pid] = [:]
             for id in ["s1", "s2", "s3", "s4"] {
-                let pid: Pid = try #require(try sup.spawnChild(lab.factory(id)))
+                let pid: Pid = try await #require(try sup.spawnChild(lab.factory(id)))
                 pids[id] = pid
             }
             #expect(lab.trace.text() == "+s1 +s2 +s3 +s4")
-            let children = try sup.whichChildren()
+            let children = try await sup.whichChildren()
             #expect(children.map(\.id) == ["", "", "", ""])
             #expect(children.map(\.pid) == ["s1", "s2", "s3", "s4"].map { pids[$0] })
             for victim in ["s1", "s3", "s4"] {
@@ -455,11 +455,11 @@ struct SupervisorTests {
                 let new = try #require(lab.state(victim).pid)
                 #expect(new != pids[victim])
                 pids[victim] = new
-                #expect(Set(try sup.whichChildren().compactMap(\.pid)) == Set(pids.values))
+                #expect(Set(try await sup.whichChildren().compactMap(\.pid)) == Set(pids.values))
             }
             #expect(try sup.supCounts() == [4, 4, 0, 4])
             // The template's factory is the default.
-            let plain = try #require(try sup.spawnChild())
+            let plain = try await #require(try sup.spawnChild())
             #expect(lab.state("template").pid == plain)
         }
     }
@@ -469,21 +469,21 @@ struct SupervisorTests {
         let lab = SupLab()
         let runtime = try Runtime(schedulers: 2)
         let base = try runtime.processes.count
-        let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, intensity: 10, children: [
+        let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: .simpleOneForOne, intensity: 10, children: [
             lab.worker("t", restart: .transient)]))
         var pids: [Pid] = []
-        for _ in 0..<1000 { pids.append(try #require(try sup.spawnChild())) }
+        for _ in 0..<1000 { await pids.append(try #require(try sup.spawnChild())) }
         #expect(Set(pids).count == 1000)
         #expect(try runtime.processes.count == base + 1001)
         #expect(try sup.supCounts() == [1000, 1000, 0, 1000])
         for pid in pids.enumerated().filter({ $0.offset % 2 == 0 }).map(\.element) {
-            try sup.terminateChild(pid)
+            try await sup.terminateChild(pid)
         }
         #expect(try sup.supCounts() == [500, 500, 0, 500])
         #expect(try runtime.processes.count == base + 501)
         #expect(supCode { try sup.terminateChild(pids[0]) } == SwerlError.Code.childNotFound)
         #expect(lab.state("t").terminates == 500)
-        try runtime.stop(timeout: .milliseconds(10000))
+        try await runtime.stop(timeout: .milliseconds(10000))
         #expect(lab.state("t").terminates == 1000)
         #expect(lab.state("t").starts == 1000)
         #expect(lab.trace.count(.terminate) == 1000)
@@ -496,7 +496,7 @@ struct SupervisorTests {
         try await withRuntime { runtime in
             // Defaults: 1 restart in 5 s.
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup.pid, as: "sup")
             try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 +a", restarted: ["a"])
@@ -507,7 +507,7 @@ struct SupervisorTests {
 
             // intensity 3: any children's restarts count.
             let lab3 = SupLab()
-            let sup3 = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
+            let sup3 = try await runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
                                                                    children: [lab3.worker("b"), lab3.worker("c")]))
             try await sup3.supStep(runtime, lab3, crash: "b", expect: "-b/5 +b", restarted: ["b"])
             try await sup3.supStep(runtime, lab3, crash: "c", expect: "-c/5 +c", restarted: ["c"])
@@ -524,7 +524,7 @@ struct SupervisorTests {
     func intensityZero() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
                 lab.worker("a"), lab.worker("t", restart: .transient)]))
             try await sup.supExit(runtime, lab, "t", "stop")  // not restart-worthy
             #expect(runtime.info(sup.pid) != nil)
@@ -543,7 +543,7 @@ struct SupervisorTests {
         for (strategy, name) in [(Supervisor.Strategy.oneForAll, "one_for_all"), (.restForOne, "rest_for_one")] {
             try await withRuntime { runtime in
                 let lab = SupLab()
-                let sup = try runtime.startSupervisor(Supervisor.Spec(strategy: strategy, intensity: 1, period: .milliseconds(60000),
+                let sup = try await runtime.startSupervisor(Supervisor.Spec(strategy: strategy, intensity: 1, period: .milliseconds(60000),
                                                                       children: [lab.worker("a"), lab.worker("b"), lab.worker("c")]))
                 try await sup.supStep(runtime, lab, crash: "a", expect: "-a/5 -c/1 -b/1 +a +b +c", restarted: ["a", "b", "c"])
                 #expect(runtime.info(sup.pid) != nil)
@@ -564,14 +564,14 @@ struct SupervisorTests {
     func nonRestartsDoNotCount() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(60000), children: [
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(60000), children: [
                 lab.worker("p"), lab.worker("t", restart: .transient)]))
             for command in ["stop", "shutdown", "stop"] {
                 try await sup.supExit(runtime, lab, "t", command)
-                try sup.restartChild("t")
+                try await sup.restartChild("t")
             }
             for id in ["tmp1", "tmp2", "tmp3"] {
-                try sup.startChild(lab.worker(id, restart: .temporary))
+                try await sup.startChild(lab.worker(id, restart: .temporary))
                 try await sup.supExit(runtime, lab, id, "crash")
             }
             // The single allowed restart is still there.
@@ -584,7 +584,7 @@ struct SupervisorTests {
     func failingRestartExhausts() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 3, period: .milliseconds(60000),
                                                                   children: [lab.worker("a"), lab.worker("b")]))
             lab.state("a").failStart = true
             let w3 = try SupWatcher.spawn(runtime)
@@ -600,7 +600,7 @@ struct SupervisorTests {
     func windowSlides() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(200), children: [lab.worker("a")]))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .milliseconds(200), children: [lab.worker("a")]))
             let watcher = try SupWatcher.spawn(runtime)
             let ref = try await watcher.watch(runtime, sup.pid, as: "sup")
             let clock = ContinuousClock()
@@ -638,7 +638,7 @@ struct SupervisorTests {
     func givesUp() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: ["a", "b", "c", "d"].map { lab.worker($0) }))
             let w4 = try SupWatcher.spawn(runtime)
             let w4Ref = try await w4.watch(runtime, sup.pid, as: "sup")
             let mark = lab.trace.mark
@@ -654,7 +654,7 @@ struct SupervisorTests {
             let lab = SupLab()
             let inner = Supervisor.Spec(intensity: 0, children: [lab.worker("w1"), lab.worker("w2")])
             let mid = Supervisor.Spec(intensity: 0, children: [lab.worker("m1"), ChildSpec(id: "inner", supervisor: inner), lab.worker("m2")])
-            let top = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
+            let top = try await runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
                 lab.worker("t1"), ChildSpec(id: "mid", supervisor: mid), lab.worker("t2")]))
             let midPid = try #require(try top.supPid("mid"))
             let innerPid = try #require(try runtime.supervisor(midPid).supPid("inner"))
@@ -683,7 +683,7 @@ struct SupervisorTests {
             let lab = SupLab()
             let inner = Supervisor.Spec(intensity: 0, children: [lab.worker("w1"), lab.worker("w2")])
             let mid = Supervisor.Spec(intensity: 1, children: [lab.worker("m1"), ChildSpec(id: "inner", supervisor: inner)])
-            let top = try runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
+            let top = try await runtime.startSupervisor(Supervisor.Spec(intensity: 0, children: [
                 lab.worker("t1"), ChildSpec(id: "mid", supervisor: mid)]))
             let midPid = try #require(try top.supPid("mid"))
             let midSup = runtime.supervisor(midPid)
@@ -710,17 +710,17 @@ struct SupervisorTests {
     func autoShutdown() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let any = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, autoShutdown: .anySignificant, children: [
+            let any = try await runtime.startSupervisor(Supervisor.Spec(intensity: 5, autoShutdown: .anySignificant, children: [
                 lab.worker("a", restart: .transient, significant: true), lab.worker("b"),
                 lab.worker("c", restart: .transient, significant: true),
             ]))
             // A crash is restarted: not gone.
             try await any.supStep(runtime, lab, crash: "a", expect: "-a/5 +a", restarted: ["a"])
             // terminate_child is not the child terminating by itself.
-            try any.terminateChild("c")
+            try await any.terminateChild("c")
             any.supSync()
             #expect(runtime.info(any.pid) != nil)
-            try any.restartChild("c")
+            try await any.restartChild("c")
             var mark = lab.trace.mark
             let w5 = try SupWatcher.spawn(runtime)
             let w5Ref = try await w5.watch(runtime, any.pid, as: "sup")
@@ -728,7 +728,7 @@ struct SupervisorTests {
             #expect(await w5.exitCode(w5Ref) == SupReason.shutdown)
             #expect(lab.trace.text(since: mark) == "-a/0 -c/1 -b/1")
 
-            let all = try runtime.startSupervisor(Supervisor.Spec(intensity: 5, autoShutdown: .allSignificant, children: [
+            let all = try await runtime.startSupervisor(Supervisor.Spec(intensity: 5, autoShutdown: .allSignificant, children: [
                 lab.worker("a2", restart: .transient, significant: true), lab.worker("b2"),
                 lab.worker("c2", restart: .temporary, significant: true),
             ]))
@@ -796,7 +796,7 @@ struct SupervisorTests {
     func restartingChild() async throws {
         try await withRuntime { runtime in
             let lab = SupLab()
-            let sup = try runtime.startSupervisor(Supervisor.Spec(intensity: 1_000_000, period: .milliseconds(1),
+            let sup = try await runtime.startSupervisor(Supervisor.Spec(intensity: 1_000_000, period: .milliseconds(1),
                                                                   children: [lab.worker("a"), lab.worker("b")]))
             lab.state("a").failStart = true
             try sup.supSend(runtime, "a")
@@ -814,7 +814,7 @@ struct SupervisorTests {
             try sup.supSend(runtime, "a")
             let failed = lab.state("a").failedStarts
             #expect(await waitUntil { lab.state("a").failedStarts >= failed + 3 })
-            try sup.terminateChild("a")
+            try await sup.terminateChild("a")
             #expect(try sup.supChild("a")?.state == .undefined)
             lab.state("a").failStart = false
             sup.supSync()
@@ -852,8 +852,8 @@ struct SupervisorTests {
     func wrongTargets() async throws {
         let lab = SupLab()
         let runtime = try Runtime(schedulers: 2)
-        let sup = try runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
-        let dead = try runtime.startSupervisor(Supervisor.Spec())
+        let sup = try await runtime.startSupervisor(Supervisor.Spec(children: [lab.worker("a")]))
+        let dead = try await runtime.startSupervisor(Supervisor.Spec())
         let w7 = try SupWatcher.spawn(runtime)
         let w7Ref = try await w7.watch(runtime, dead.pid, as: "sup")
         try runtime.exit(dead.pid, reason: .shutdown)
@@ -888,7 +888,7 @@ struct SupervisorTests {
         }
         #expect(inside == Array(repeating: SwerlError.Code.insideProcess, count: 11))
         #expect(try sup.supIds() == "a")
-        try runtime.stop()
+        try await runtime.stop()
         #expect(everyCall(sup) == Array(repeating: SwerlError.Code.stopped, count: 10))
         #expect(supCode { _ = try runtime.startSupervisor(Supervisor.Spec()) } == SwerlError.Code.stopped)
     }

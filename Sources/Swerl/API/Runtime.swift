@@ -68,9 +68,12 @@ public final class Runtime: Sendable {
         loggerBox = nil
     }
 
+    /// The last reference gone: the runtime stops on a thread of its own
+    /// (SHUTDOWN, then KILL after 5 s), so dropping it never blocks the
+    /// caller behind a slow handler. `stop` first to wait for the end.
     deinit {
         guard owned else { return }
-        engine.shutDownForRelease(keepingFromOwnCallback: false)  // the one release policy (swerl_runtime_free's too)
+        engine.stopInBackground(keepingAlive: loggerBox)
     }
 
     /// Sets the memory ceiling: the bytes messages and call requests may hold

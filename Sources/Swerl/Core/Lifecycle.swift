@@ -78,20 +78,30 @@ extension Engine {
         return true
     }
 
-    /// Stops the runtime from a new thread, which keeps it alive until done.
-    private func stopInBackground() {
-        let retained = Unmanaged.passRetained(self).toOpaque()
+    /// Stops the runtime from a new thread, which keeps it (and
+    /// `companion`: what its callbacks use, such as the Swift API's logger)
+    /// alive until done. The Swift `Runtime`'s deinit releases it this way:
+    /// dropping the last reference never waits for a slow handler.
+    package func stopInBackground(keepingAlive companion: AnyObject? = nil) {
+        final class Job {
+            let engine: Engine
+            let companion: AnyObject?
+            init(_ engine: Engine, _ companion: AnyObject?) { self.engine = engine; self.companion = companion }
+        }
+        let retained = Unmanaged.passRetained(Job(self, companion)).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { raw in
-            let engine = Unmanaged<Engine>.fromOpaque(raw!).takeRetainedValue()
-            let result = engine.stop(timeoutMillis: 5000)
-            if result == Code.timedOut || !engine.threadsJoined { engine.joinAfterTimeout() }
+            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+            let result = job.engine.stop(timeoutMillis: 5000)
+            if result == Code.timedOut || !job.engine.threadsJoined { job.engine.joinAfterTimeout() }
             return nil
         }, retained)
         if status == 0 {
             pthread_detach(thread)
-        } else {
-            Unmanaged<Engine>.fromOpaque(retained).release()
+        } else {  // no thread to be had: stop here, as before
+            let job = Unmanaged<Job>.fromOpaque(retained).takeRetainedValue()
+            let result = job.engine.stop(timeoutMillis: 5000)
+            if result == Code.timedOut || !job.engine.threadsJoined { job.engine.joinAfterTimeout() }
         }
     }
 

@@ -15,13 +15,13 @@ struct SwerlExample {
 
         // One supervisor, two workers. one_for_one: a crashed child is
         // restarted alone; more than 3 restarts in 5 s would stop the tree.
-        let root = try runtime.startSupervisor(Supervisor.Spec(
-            strategy: .oneForOne, intensity: 3, period: .milliseconds(5000),
+        let root = try await runtime.startSupervisor(Supervisor.Spec(
+            strategy: .oneForOne, intensity: 3, period: .seconds(5),
             children: [
                 ChildSpec(id: "store") { Store() },
                 ChildSpec(id: "adder") { Adder() },
             ]))
-        let counts = try root.countChildren()
+        let counts = try await root.countChildren()
         print("supervisor: \(counts.active) of \(counts.specs) children running")
 
         // startSupervisor returns once every child has started, so the store
@@ -30,7 +30,7 @@ struct SwerlExample {
         try runtime.send("put apples 3", to: Store.name)  // a cast, by name
         print("store: get apples -> \(try await runtime.ask(store, "get apples"))")
 
-        let adder = try child("adder", of: root)
+        let adder = try await child("adder", of: root)
         print("adder: 1 2 3 -> \(try await runtime.ask(adder, "1 2 3"))")
 
         // Monitor the adder from another process, then crash the adder.
@@ -47,8 +47,8 @@ struct SwerlExample {
 
         // The supervisor saw the crash before our call failed, and has
         // already started a fresh adder.
-        let restarted = try child("adder", of: root)
-        let restarts = try root.whichChildren().first { $0.id == "adder" }?.restarts ?? 0
+        let restarted = try await child("adder", of: root)
+        let restarts = try await root.whichChildren().first { $0.id == "adder" }?.restarts ?? 0
         print("supervisor: adder restarted \(restarts) time(s), new pid: \(restarted != adder)")
         print("adder: 4 5 -> \(try await runtime.ask(restarted, "4 5"))")
         print("store: get apples -> \(try await runtime.ask(store, "get apples")) (not restarted)")
@@ -60,7 +60,7 @@ struct SwerlExample {
 
         // Stop every process (the tree in reverse start order) and the
         // scheduler threads.
-        try runtime.stop()
+        try await runtime.stop()
         print("runtime: stopped")
         do {
             _ = try runtime.processes
@@ -75,8 +75,8 @@ struct SwerlExample {
     }
 
     /// The pid of a supervisor's running child.
-    static func child(_ id: String, of supervisor: SupervisorHandle) throws -> Pid {
-        guard let pid = try supervisor.whichChildren().first(where: { $0.id == id })?.pid else {
+    static func child(_ id: String, of supervisor: SupervisorHandle) async throws -> Pid {
+        guard let pid = try await supervisor.whichChildren().first(where: { $0.id == id })?.pid else {
             throw ExampleFailure("no running child \(id)")
         }
         return pid
