@@ -4,7 +4,8 @@
 //   swift run -c release --scratch-path .build-bench swerl-calls [runs]
 //
 // Rows: the round trip of one call at a time (from a task off the main
-// actor), and 10,000 calls at once from a TaskGroup (calls per second).
+// actor), raw bytes and a typed Server's Codable values, and 10,000 calls
+// at once from a TaskGroup (calls per second).
 // The server is an echo: a Handler answering each CALL with its request; the
 // actor's method returns its argument. Each cell is the median of `runs`
 // runs (5 by default), each on a fresh runtime and actor, after a warm-up.
@@ -15,6 +16,13 @@ import Swerl
 actor EchoActor {
     func echo(_ request: [UInt8]) -> [UInt8] { request }
 }
+
+/// The typed echo: a Server whose request and reply are Codable values.
+struct EchoServer: Server {
+    struct Request: Codable { var text: String; var count: Int }
+    mutating func handleCall(_ request: Request, _ context: Context) throws -> Request { request }
+}
+let typedRequest = EchoServer.Request(text: "hello", count: 1)
 
 let runs = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 5
 let request = Array("hello".utf8)
@@ -46,6 +54,19 @@ func swerlSequential(schedulers: Int) async throws -> Double {
         for _ in 0..<1000 { _ = try await runtime.call(server, request) }  // warm-up
         let start = ContinuousClock.now
         for _ in 0..<sequentialCalls { _ = try await runtime.call(server, request) }
+        return seconds(ContinuousClock.now - start) / Double(sequentialCalls) * 1e6
+    }.value
+}
+
+/// µs per typed call (a Server's Codable request and reply as terms), one at a time.
+func typedSequential() async throws -> Double {
+    let runtime = try Runtime(schedulers: 1)
+    defer { try? runtime.stop() }
+    let server = try runtime.spawn(server: EchoServer())
+    return try await Task.detached {
+        for _ in 0..<1000 { _ = try await server.call(typedRequest, on: runtime) }
+        let start = ContinuousClock.now
+        for _ in 0..<sequentialCalls { _ = try await server.call(typedRequest, on: runtime) }
         return seconds(ContinuousClock.now - start) / Double(sequentialCalls) * 1e6
     }.value
 }
@@ -102,12 +123,13 @@ print("swerl-calls: \(cpus) CPUs, median of \(runs) runs")
 _ = try await swerlGroup(schedulers: 0)  // warm-up of the whole path
 _ = await actorGroup()
 
-var oneScheduler: [Double] = [], perCPU: [Double] = [], actorRoundTrip: [Double] = []
+var oneScheduler: [Double] = [], perCPU: [Double] = [], actorRoundTrip: [Double] = [], typed: [Double] = []
 var groupOne: [Double] = [], groupPerCPU: [Double] = [], groupActor: [Double] = []
 for _ in 0..<runs {
     oneScheduler.append(try await swerlSequential(schedulers: 1))
     perCPU.append(try await swerlSequential(schedulers: 0))
     actorRoundTrip.append(await actorSequential())
+    typed.append(try await typedSequential())
     groupOne.append(try await swerlGroup(schedulers: 1))
     groupPerCPU.append(try await swerlGroup(schedulers: 0))
     groupActor.append(await actorGroup())
@@ -115,6 +137,7 @@ for _ in 0..<runs {
 row("sequential `try await call` round trip", "µs", [
     ("Swerl, 1 scheduler", median(oneScheduler)), ("Swerl, 1 scheduler per CPU", median(perCPU)),
     ("plain actor", median(actorRoundTrip)),
+    ("Swerl typed Server, 1 sched.", median(typed)),
 ])
 row("\(groupCalls) calls from a TaskGroup", "calls/s", [
     ("Swerl, 1 scheduler", median(groupOne)), ("Swerl, 1 scheduler per CPU", median(groupPerCPU)),
@@ -122,4 +145,5 @@ row("\(groupCalls) calls from a TaskGroup", "calls/s", [
 ])
 let oneRatio = fixed(median(groupOne) / median(groupActor))
 let perCPURatio = fixed(median(groupPerCPU) / median(groupActor))
-print("\nratios: TaskGroup calls/s vs the plain actor: \(oneRatio)x (1 scheduler), \(perCPURatio)x (per CPU)")
+print("\nratios: typed vs raw calls (1 scheduler, calls/s): \(fixed(median(oneScheduler) / median(typed)))x")
+print("ratios: TaskGroup calls/s vs the plain actor: \(oneRatio)x (1 scheduler), \(perCPURatio)x (per CPU)")

@@ -234,6 +234,12 @@ public final class Runtime: Sendable {
     public func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
         async throws -> [UInt8]
     {
+        try await call(pid, request, timeout: timeout, term: false)
+    }
+
+    /// `call`, the request marked as an Erlang term or not.
+    nonisolated(nonsending)
+    func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration?, term: Bool) async throws -> [UInt8] {
         let timeoutMillis = try timeout.runtimeMilliseconds("call")
         try Task.checkCancellation()
         let engine = self.engine
@@ -241,7 +247,7 @@ public final class Runtime: Sendable {
         return try await withTaskCancellationHandler {
             let (code, _) = request.withPayloadBytes { bytes in
                 engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
-                                  beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
+                                  term: term, beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
                     wait.end(code == 0 ? .success(Array(reply))
                                        : .failure(SwerlError.callOutcome(code, exitReason: exitReason, detail: reply)))
                 }

@@ -16,7 +16,7 @@ extension Engine {
     /// max_message_size and the memory ceiling (see send).
     /// `announce` gets the ref before anything can settle the call.
     func issueCall(to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32, kind: WaiterKind,
-                   armTimer: Bool, runtimeTraffic: Bool = false, cancellable: Bool = false,
+                   armTimer: Bool, runtimeTraffic: Bool = false, cancellable: Bool = false, term: Bool = false,
                    announce: (UInt64) -> Void = { _ in }) -> (Int32, UInt64) {
         if request.count > maxMessageSize && !runtimeTraffic { return (tooBig(request.count), 0) }
         if isStopped { return (Code.stopped, 0) }
@@ -29,7 +29,7 @@ extension Engine {
             announce(ref)
             waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline,
                                          cancellable: cancellable))
-            guard node.call(to: to, caller: caller, ref: ref, request: request, term: false) else {
+            guard node.call(to: to, caller: caller, ref: ref, request: request, term: term) else {
                 guard case .process = kind else {
                     _ = waiters.remove(ref)
                     return (absent(to), 0)
@@ -57,7 +57,8 @@ extension Engine {
         waiters.register(ref, Waiter(kind: kind, server: to, isCall: true, deadline: deadline,
                                      cancellable: cancellable))
         guard let node = Nodes.make(kind: NodeKind.sigCall, target: to, from: caller, ref: ref, counted: true,
-                                    charged: charge == .charged, data: request.baseAddress, len: request.count) else {
+                                    charged: charge == .charged, term: term, data: request.baseAddress,
+                                    len: request.count) else {
             _ = waiters.remove(ref)
             unchargeMemory(request.count, charge)
             return (Code.noMemory, 0)
@@ -131,8 +132,12 @@ extension Engine {
     /// `cancellable`: swerl_cancel_notify may stop it (a C or Python caller's).
     /// `done(code, exitReason, bytes)`: the reply; or for EEXITED the
     /// server's exit reason and detail; else only the code.
+    /// `term`: the request is an Erlang term (External Term Format): the
+    /// server's CALL is marked as one, and another node's process gets the
+    /// term itself.
     package func callNotify(_ to: UInt64, request: UnsafeRawBufferPointer, timeoutMillis: UInt32,
-                            cancellable: Bool = false, beforeSettling announce: (UInt64) -> Void = { _ in },
+                            cancellable: Bool = false, term: Bool = false,
+                            beforeSettling announce: (UInt64) -> Void = { _ in },
                             done: @escaping @Sendable (Int32, Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
         issueCall(to: to, request: request, timeoutMillis: timeoutMillis, kind: .callback({ outcome in
             switch outcome {
@@ -140,7 +145,7 @@ extension Engine {
             case .failure(let code): done(code, 0, UnsafeRawBufferPointer(start: nil, count: 0))
             case .serverExited(let reason, let detail), .exited(let reason, let detail): done(Code.exited, reason, detail)
             }
-        }), armTimer: true, cancellable: cancellable, announce: announce)
+        }), armTimer: true, cancellable: cancellable, term: term, announce: announce)
     }
 
     /// swerl_reply; `term`: the reply is an Erlang term (swerl_reply_term).

@@ -1,0 +1,56 @@
+/// Codable values as messages: sent as Erlang terms (`TermCoding`), so an
+/// Elixir process reads them as it reads its own (`%{name: "ann"}`,
+/// `{:put, "k", 3}`), and decoded into the receiver's type.
+///
+///     enum Command: Codable { case put(String, Int), get(String) }
+///     try runtime.send(value: Command.put("apples", 3), to: store)
+///     // in the store's handler:
+///     switch try message.decode(Command.self) { case .put(let key, let n): ...; case .get(let key): ... }
+
+extension Message {
+    /// The payload as a `T` (a term message, or a CALL's term request).
+    ///
+    /// - Throws: `TermCoding.DecodingFailure` (not a `T`: what was expected,
+    ///   where), `ExternalTermFormat.DecodeError` (not a term at all).
+    public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try TermCoding.decode(type, from: payload)
+    }
+}
+
+extension Context {
+    /// Sends `value` as a term from this process; as `send(_:to:)`, false
+    /// when the receiver is no longer alive.
+    ///
+    /// - Throws: an `EncodingError`-like error of the value's `encode`;
+    ///   `SwerlError` for misuse (as `send(_:to:)`).
+    @discardableResult
+    public func send(value: some Encodable, to pid: Pid) throws -> Bool {
+        try send(term: TermCoding.term(of: value), to: pid)
+    }
+
+    /// Answers a `.call` message with `value` as a term.
+    @discardableResult
+    public func reply(to call: Message, value: some Encodable) throws -> Bool {
+        try reply(to: call, with: TermCoding.term(of: value))
+    }
+}
+
+extension Runtime {
+    /// Sends `value` as a term; false when the receiver is no longer alive.
+    @discardableResult
+    public func send(value: some Encodable, to pid: Pid) throws -> Bool {
+        try send(term: TermCoding.term(of: value), to: pid)
+    }
+
+    /// Calls `pid` with `request` as a term (a GenServer of another node
+    /// gets the term itself) and decodes the reply as a `Reply`.
+    ///
+    /// - Throws: as `call(_:_:timeout:)`, and a decoding failure for a reply
+    ///   that is not a `Reply`.
+    nonisolated(nonsending)
+    public func call<Reply: Decodable>(_ pid: Pid, value request: some Encodable, as reply: Reply.Type = Reply.self,
+                                       timeout: Duration? = .seconds(5)) async throws -> Reply {
+        let bytes = try TermCoding.encode(request)
+        return try TermCoding.decode(reply, from: try await call(pid, bytes, timeout: timeout, term: true))
+    }
+}
