@@ -25,13 +25,21 @@ extension Context {
     ///   `SwerlError` for misuse (as `send(_:to:)`).
     @discardableResult
     public func send(value: some Encodable, to pid: Pid) throws -> Bool {
-        try send(term: TermCoding.term(of: value), to: pid)
+        let engine = try checked().engine
+        let bytes = try TermCoding.encode(value)
+        let result = bytes.withUnsafeBytes { engine.sendTerm(to: pid.rawValue, bytes: $0) }
+        return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
     /// Answers a `.call` message with `value` as a term.
     @discardableResult
     public func reply(to call: Message, value: some Encodable) throws -> Bool {
-        try reply(to: call, with: TermCoding.term(of: value))
+        guard call.kind == .call, let ref = call.ref else {
+            throw SwerlError(.invalidArgument, detail: "reply(to:value:): the message is not a CALL")
+        }
+        let engine = try checked().engine
+        let bytes = try TermCoding.encode(value)
+        return try SwerlError.answered(bytes.withUnsafeBytes { engine.replyTerm(ref.rawValue, bytes: $0) })
     }
 }
 
@@ -39,7 +47,9 @@ extension Runtime {
     /// Sends `value` as a term; false when the receiver is no longer alive.
     @discardableResult
     public func send(value: some Encodable, to pid: Pid) throws -> Bool {
-        try send(term: TermCoding.term(of: value), to: pid)
+        let bytes = try TermCoding.encode(value)
+        let result = bytes.withUnsafeBytes { engine.sendTerm(to: pid.rawValue, bytes: $0) }
+        return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
     /// Calls `pid` with `request` as a term (a GenServer of another node

@@ -193,7 +193,7 @@ public enum ExternalTermFormat {
         return bytes
     }
 
-    private static func putAtom(_ name: String, _ out: inout [UInt8]) {
+    static func putAtom(_ name: String, _ out: inout [UInt8]) {
         let bytes = Array(name.utf8)
         if bytes.count <= 255 {
             out.append(Tag.smallAtomUTF8)

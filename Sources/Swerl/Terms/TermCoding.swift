@@ -36,9 +36,18 @@ public enum TermCoding {
         try decodeChild(type, term, [])
     }
 
-    /// `value` as External Term Format bytes (what a term message carries).
+    /// `value` as External Term Format bytes (what a term message carries),
+    /// written straight from the encoded containers (no `Term` in between).
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
-        ExternalTermFormat.encode(try term(of: value))
+        var out: [UInt8] = [ExternalTermFormat.version]
+        if let term = leafTerm(value) {
+            ExternalTermFormat.encode(term, into: &out)
+            return out
+        }
+        let slot = TermSlot()
+        try value.encode(to: TermEncoding(slot: slot, path: []))
+        slot.write(into: &out)
+        return out
     }
 
     /// A `T` from External Term Format bytes.
@@ -55,21 +64,48 @@ private final class TermSlot {
     var keyed: [(String, TermSlot)]?
     var unkeyed: [TermSlot]?
 
+    /// An enum case (synthesized Codable): one key holding the case's
+    /// values, keyed _0, _1... (unlabeled) or nothing.
+    private var enumCase: (name: String, values: [TermSlot])? {
+        guard let keyed, keyed.count == 1, let payload = keyed[0].1.keyed else { return nil }
+        for (index, (key, _)) in payload.enumerated() where key != "_\(index)" { return nil }
+        return (keyed[0].0, payload.map(\.1))
+    }
+
     func resolved() -> Term {
         if let unkeyed { return .list(unkeyed.map { $0.resolved() }) }
+        if let (name, values) = enumCase {
+            return values.isEmpty ? .atom(name) : .tuple([.atom(name)] + values.map { $0.resolved() })
+        }
         if let keyed {
-            // An enum case (synthesized Codable): one key holding the case's
-            // values, keyed _0, _1... (unlabeled) or nothing.
-            if keyed.count == 1, let payload = keyed[0].1.keyed,
-               payload.enumerated().allSatisfy({ $0.element.0 == "_\($0.offset)" }) {
-                if payload.isEmpty { return .atom(keyed[0].0) }
-                return .tuple([.atom(keyed[0].0)] + payload.map { $0.1.resolved() })
-            }
             var map: [Term: Term] = [:]
             for (key, value) in keyed { map[.atom(key)] = value.resolved() }
             return .map(map)
         }
         return term ?? .atom("nil")
+    }
+
+    /// The same term as External Term Format, written directly.
+    func write(into out: inout [UInt8]) {
+        if let unkeyed {
+            if !unkeyed.isEmpty {
+                ExternalTermFormat.putListHeader(unkeyed.count, &out)
+                for element in unkeyed { element.write(into: &out) }
+            }
+            out.append(ExternalTermFormat.Tag.nil)
+        } else if let (name, values) = enumCase {
+            if !values.isEmpty { ExternalTermFormat.putTupleHeader(values.count + 1, &out) }
+            ExternalTermFormat.putAtom(name, &out)
+            for value in values { value.write(into: &out) }
+        } else if let keyed {
+            ExternalTermFormat.putMapHeader(keyed.count, &out)
+            for (key, value) in keyed {
+                ExternalTermFormat.putAtom(key, &out)
+                value.write(into: &out)
+            }
+        } else {
+            ExternalTermFormat.encode(term ?? .atom("nil"), into: &out)
+        }
     }
 }
 
@@ -92,16 +128,27 @@ private struct TermEncoding: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleTermEncoding(slot: slot, path: path) }
 }
 
-/// The term of a leaf value, or nil for one that encodes itself.
-private func leafTerm(_ value: some Encodable) -> Term? {
+/// The term of a leaf value, or nil for one that encodes itself. The type
+/// is compared first (a metadata compare): a cast to an existential
+/// (`as any BinaryInteger`) costs a conformance lookup per value.
+private func leafTerm<T: Encodable>(_ value: T) -> Term? {
+    if T.self == String.self { return .binary(Array((value as! String).utf8)) }
+    if T.self == Int.self { return .integer(Int64(value as! Int)) }
+    if T.self == Double.self { return .float(value as! Double) }
+    if T.self == Bool.self { return .atom(value as! Bool ? "true" : "false") }
+    if T.self == [UInt8].self { return .binary(value as! [UInt8]) }
+    if T.self == Term.self { return value as? Term }  // a term as it is
+    if T.self == Int64.self { return .integer(value as! Int64) }
+    if T.self == Float.self { return .float(Double(value as! Float)) }
     switch value {
-    case let term as Term: return term  // a term as it is
-    case let text as String: return .binary(Array(text.utf8))
-    case let flag as Bool: return .atom(flag ? "true" : "false")
-    case let number as Double: return .float(number)
-    case let number as Float: return .float(Double(number))
-    case let bytes as [UInt8]: return .binary(bytes)
-    case let number as any BinaryInteger: return integerTerm(number)
+    case let number as Int32: return .integer(Int64(number))
+    case let number as Int16: return .integer(Int64(number))
+    case let number as Int8: return .integer(Int64(number))
+    case let number as UInt: return integerTerm(number)
+    case let number as UInt64: return integerTerm(number)
+    case let number as UInt32: return .integer(Int64(number))
+    case let number as UInt16: return .integer(Int64(number))
+    case let number as UInt8: return .integer(Int64(number))
     default: return nil
     }
 }
@@ -117,11 +164,14 @@ private func integerTerm(_ number: some BinaryInteger) -> Term {
     return .bigInteger(negative: number < 0, magnitude: bytes)
 }
 
-private func encodeChild(_ value: some Encodable, into slot: TermSlot, path: [any CodingKey]) throws {
+/// The coding path is made only for a value that encodes itself (a leaf
+/// needs none): an array per field costs more than the field.
+private func encodeChild(_ value: some Encodable, into slot: TermSlot,
+                         path: @autoclosure () -> [any CodingKey]) throws {
     if let term = leafTerm(value) {
         slot.term = term
     } else {
-        try value.encode(to: TermEncoding(slot: slot, path: path))
+        try value.encode(to: TermEncoding(slot: slot, path: path()))
     }
 }
 
@@ -222,6 +272,8 @@ private func failure(_ path: [any CodingKey], _ reason: String) -> TermCoding.De
 private struct TermDecoding: Decoder {
     let term: Term
     let path: [any CodingKey]
+    /// `term` is a tuple of an enum case's values, read as keys _0, _1...
+    var positional = false
     var codingPath: [any CodingKey] { path }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -230,26 +282,27 @@ private struct TermDecoding: Decoder {
     }
 
     /// The fields of a map (atom or string keys); an enum case's from an
-    /// atom or a tagged tuple.
-    private func fields() throws -> [String: Term] {
+    /// atom or a tagged tuple (its values by position, keyed _0, _1...).
+    /// A list of pairs: maps of values are small, and a search through a
+    /// few beats hashing every key.
+    private func fields() throws -> [Field] {
+        if positional, case .tuple(let values) = term {
+            return values.enumerated().map { Field(key: "_\($0.offset)", term: $0.element) }
+        }
         switch term {
         case .map(let map):
-            var fields: [String: Term] = [:]
-            for (key, value) in map {
+            return try map.map { key, value in
                 switch key {
-                case .atom(let name): fields[name] = value
-                case .binary(let bytes): fields[String(decoding: bytes, as: UTF8.self)] = value
+                case .atom(let name): return Field(key: name, term: value)
+                case .binary(let bytes): return Field(key: String(decoding: bytes, as: UTF8.self), term: value)
                 default: throw failure(path, "a map key that is not an atom or a string: \(key)")
                 }
             }
-            return fields
         case .atom(let name):
-            return [name: .map([:])]
+            return [Field(key: name, term: .tuple([]), positional: true)]
         case .tuple(let elements):
             guard case .atom(let name)? = elements.first else { throw failure(path, "a tuple not tagged by an atom") }
-            var payload: [Term: Term] = [:]
-            for (index, element) in elements.dropFirst().enumerated() { payload[.atom("_\(index)")] = element }
-            return [name: .map(payload)]
+            return [Field(key: name, term: .tuple(Array(elements.dropFirst())), positional: true)]
         default:
             throw failure(path, "expected a map, an atom or a tagged tuple, found \(term)")
         }
@@ -269,43 +322,57 @@ private struct TermDecoding: Decoder {
 }
 
 /// A leaf value of type `T` from `term`, or nil when `T` decodes itself.
+/// Types are compared as metadata (no existential casts: see leafTerm).
 private func leafValue<T>(_ type: T.Type, _ term: Term, _ path: [any CodingKey]) throws -> T? {
-    switch type {
-    case is Term.Type: return term as? T  // the term as it is
-    case is String.Type:
-        switch term {
-        case .binary(let bytes): return String(decoding: bytes, as: UTF8.self) as? T
-        case .atom(let name): return name as? T
-        case .list(let codes):  // a charlist
-            let scalars = try codes.map { code -> Character in
-                guard case .integer(let value) = code, let scalar = UnicodeScalar(UInt32(clamping: value)) else {
-                    throw failure(path, "expected a string, found \(term)")
-                }
-                return Character(scalar)
-            }
-            return String(scalars) as? T
-        default: throw failure(path, "expected a string, found \(term)")
-        }
-    case is Bool.Type:
+    if type == String.self { return try stringValue(term, path) as? T }
+    if type == Int.self { return try integerValue(Int.self, term, path) as? T }
+    if type == Double.self { return try doubleValue(term, path) as? T }
+    if type == Bool.self {
         guard case .atom(let name) = term, name == "true" || name == "false" else {
             throw failure(path, "expected true or false, found \(term)")
         }
         return (name == "true") as? T
-    case is Double.Type, is Float.Type:
-        let number: Double
-        switch term {
-        case .float(let value): number = value
-        case .integer(let value): number = Double(value)
-        default: throw failure(path, "expected a number, found \(term)")
-        }
-        return (type == Float.self ? Float(number) as Any : number as Any) as? T
-    case is [UInt8].Type:
+    }
+    if type == Term.self { return term as? T }  // the term as it is
+    if type == [UInt8].self {
         guard case .binary(let bytes) = term else { return nil }  // else as a list of integers
         return bytes as? T
-    case let integer as any FixedWidthInteger.Type:
-        return try integerValue(integer, term, path) as? T
-    default:
-        return nil
+    }
+    if type == Int64.self { return try integerValue(Int64.self, term, path) as? T }
+    if type == Float.self { return Float(try doubleValue(term, path)) as? T }
+    if type == Int32.self { return try integerValue(Int32.self, term, path) as? T }
+    if type == Int16.self { return try integerValue(Int16.self, term, path) as? T }
+    if type == Int8.self { return try integerValue(Int8.self, term, path) as? T }
+    if type == UInt.self { return try integerValue(UInt.self, term, path) as? T }
+    if type == UInt64.self { return try integerValue(UInt64.self, term, path) as? T }
+    if type == UInt32.self { return try integerValue(UInt32.self, term, path) as? T }
+    if type == UInt16.self { return try integerValue(UInt16.self, term, path) as? T }
+    if type == UInt8.self { return try integerValue(UInt8.self, term, path) as? T }
+    return nil
+}
+
+private func stringValue(_ term: Term, _ path: [any CodingKey]) throws -> String {
+    switch term {
+    case .binary(let bytes): return String(decoding: bytes, as: UTF8.self)
+    case .atom(let name): return name
+    case .list(let codes):  // a charlist
+        var text = ""
+        for code in codes {
+            guard case .integer(let value) = code, let scalar = UnicodeScalar(UInt32(clamping: value)) else {
+                throw failure(path, "expected a string, found \(term)")
+            }
+            text.unicodeScalars.append(scalar)
+        }
+        return text
+    default: throw failure(path, "expected a string, found \(term)")
+    }
+}
+
+private func doubleValue(_ term: Term, _ path: [any CodingKey]) throws -> Double {
+    switch term {
+    case .float(let value): return value
+    case .integer(let value): return Double(value)
+    default: throw failure(path, "expected a number, found \(term)")
     }
 }
 
@@ -331,44 +398,72 @@ private func integerValue<I: FixedWidthInteger>(_ type: I.Type, _ term: Term, _ 
     }
 }
 
-private func decodeChild<T: Decodable>(_ type: T.Type, _ term: Term, _ path: [any CodingKey]) throws -> T {
-    if let leaf = try leafValue(type, term, path) { return leaf }
-    return try T(from: TermDecoding(term: term, path: path))
+/// As encodeChild: the path is made for a failure or a nested value only.
+private func decodeChild<T: Decodable>(_ type: T.Type, _ term: Term,
+                                       _ path: @autoclosure () -> [any CodingKey]) throws -> T {
+    do {
+        if let leaf = try leafValue(type, term, []) { return leaf }
+    } catch let failed as TermCoding.DecodingFailure {
+        throw TermCoding.DecodingFailure(path: (path().map(\.stringValue) + (failed.path.isEmpty ? [] : [failed.path]))
+                                            .joined(separator: "."), reason: failed.reason)
+    }
+    return try T(from: TermDecoding(term: term, path: path()))
 }
 
 private func isNil(_ term: Term) -> Bool { term == .atom("nil") || term == .atom("undefined") }
 
+/// One field of a keyed container: its key and term; `positional` when the
+/// term is an enum case's values by position.
+private struct Field {
+    let key: String
+    let term: Term
+    var positional = false
+}
+
 private struct KeyedTermDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let fields: [String: Term]
+    let fields: [Field]
     let path: [any CodingKey]
     var codingPath: [any CodingKey] { path }
-    var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
+    var allKeys: [Key] { fields.compactMap { Key(stringValue: $0.key) } }
 
-    func contains(_ key: Key) -> Bool { fields[key.stringValue] != nil }
+    func contains(_ key: Key) -> Bool { lookup(key) != nil }
 
-    private func field(_ key: Key) throws -> Term {
-        guard let term = fields[key.stringValue] else { throw failure(path + [key], "no such key") }
-        return term
+    private func lookup(_ key: Key) -> Field? {
+        let name = key.stringValue
+        return fields.first { $0.key == name }
     }
 
-    func decodeNil(forKey key: Key) throws -> Bool { isNil(try field(key)) }
+    private func field(_ key: Key) throws -> Field {
+        guard let field = lookup(key) else { throw failure(path + [key], "no such key") }
+        return field
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { isNil(try field(key).term) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try decodeChild(type, try field(key), path + [key])
+        try decodeChild(type, try field(key).term, path + [key])
+    }
+
+    private func nested(_ key: Key) throws -> TermDecoding {
+        let field = try field(key)
+        return TermDecoding(term: field.term, path: path + [key], positional: field.positional)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
         -> KeyedDecodingContainer<NestedKey>
     {
-        try TermDecoding(term: try field(key), path: path + [key]).container(keyedBy: type)
+        try nested(key).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try TermDecoding(term: try field(key), path: path + [key]).unkeyedContainer()
+        try nested(key).unkeyedContainer()
     }
 
-    func superDecoder() throws -> any Decoder { TermDecoding(term: fields["super"] ?? .map([:]), path: path) }
-    func superDecoder(forKey key: Key) throws -> any Decoder { TermDecoding(term: try field(key), path: path + [key]) }
+    func superDecoder() throws -> any Decoder {
+        TermDecoding(term: fields.first { $0.key == "super" }?.term ?? .map([:]), path: path)
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder { try nested(key) }
 }
 
 private struct UnkeyedTermDecoding: UnkeyedDecodingContainer {
