@@ -8,6 +8,23 @@ import Glibc
 import Swerl
 import Testing
 
+/// A typed server for the distribution test.
+private struct Ledger: Server {
+    enum Request: Codable { case deposit(account: String, amount: Int), balanceOf(String) }
+    enum Reply: Codable, Equatable { case balance(Int) }
+    var accounts: [String: Int] = [:]
+
+    mutating func handleCall(_ request: Request, _ context: Context) throws -> Reply {
+        switch request {
+        case .deposit(let account, let amount):
+            accounts[account, default: 0] += amount
+            return .balance(accounts[account]!)
+        case .balanceOf(let account):
+            return .balance(accounts[account] ?? 0)
+        }
+    }
+}
+
 @Suite("Distribution", .serialized)
 struct DistributionTests {
     /// A free TCP port on loopback.
@@ -87,6 +104,16 @@ struct DistributionTests {
                 #expect(!serverOnA.description.hasPrefix("<0."))
                 let reply = try await a.call(serverOnA, "ping")
                 #expect(reply == ExternalTermFormat.encode(.tuple([.atom("ok"), .binary("ping")])))
+
+                // A typed Server of b, called from a: the request crosses as a
+                // term inside gen_server's {'$gen_call', From, Request}, the
+                // reply comes back as a term.
+                let ledger = try b.spawn(server: Ledger())
+                let ledgerTerm = try #require(b.erlangPid(ledger.pid))
+                let ledgerOnA = ServerRef<Ledger>(pid: try #require(a.pid(ledgerTerm)))
+                #expect(try await ledgerOnA.call(.deposit(account: "ann", amount: 5), on: a) == .balance(5))
+                #expect(try await ledgerOnA.call(.deposit(account: "ann", amount: 2), on: a) == .balance(7))
+                #expect(try await ledgerOnA.call(.balanceOf("bo"), on: a) == .balance(0))
 
                 // A link across: b's process crashes, a's trapping process is told.
                 let exits = TestLock<[ExitReason]>([])
