@@ -173,3 +173,63 @@ struct ConcurrencyTests {
         #expect(released.value == true, "the deinit waited for the terminate (it gave up on the gate)")
     }
 }
+
+@Suite("Mailboxes: a task acting as a process", .timeLimit(.minutes(1)))
+struct MailboxTests {
+    @Test("a task reads its process's messages in order, as owned copies; others monitor it; close ends both")
+    func mailboxReadsAndCloses() async throws {
+        try await withRuntime { runtime in
+            let mailbox = try runtime.openMailbox()
+            let watcher = try Agent.spawn(runtime)
+            let monitor = try await watcher.monitor(mailbox.pid)
+            for index in 0..<100 { try runtime.send("m\(index)", to: mailbox.pid) }
+            try runtime.send(value: ["a": 1], to: mailbox.pid)
+            var texts: [String] = []
+            var typed: [String: Int]? = nil
+            for await message in mailbox {
+                if message.isTerm { typed = try message.decode([String: Int].self); break }
+                texts.append(message.text)
+            }
+            #expect(texts == (0..<100).map { "m\($0)" })
+            #expect(typed == ["a": 1])
+            mailbox.close()
+            let down = try #require(await watcher.down(monitor))
+            #expect(down.reason == .normal)
+            // The sequence has ended: iterating again finds nothing.
+            var after = 0
+            for await _ in mailbox { after += 1 }
+            #expect(after == 0)
+        }
+    }
+
+    @Test("a mailbox whose process is killed ends its sequence; a trapping one gets EXIT messages")
+    func mailboxEnds() async throws {
+        try await withRuntime { runtime in
+            let doomed = try runtime.openMailbox()
+            try runtime.exit(doomed.pid, reason: .kill)
+            var count = 0
+            for await _ in doomed { count += 1 }
+            #expect(count == 0)
+
+            let trapping = try runtime.openMailbox(trapExits: true)
+            try runtime.exit(trapping.pid, reason: .shutdown)
+            var iterator = trapping.makeAsyncIterator()
+            let exit = try #require(await iterator.next())
+            #expect(exit.kind == .exit && exit.reason == .shutdown)
+            trapping.close()
+        }
+    }
+
+    @Test("cancelling the reading task ends the process")
+    func cancelEnds() async throws {
+        try await withRuntime { runtime in
+            let mailbox = try runtime.openMailbox()
+            let pid = mailbox.pid
+            let reader = Task { for await _ in mailbox {} }
+            #expect(runtime.info(pid) != nil)
+            reader.cancel()
+            await reader.value
+            #expect(await waitUntil { runtime.info(pid) == nil })
+        }
+    }
+}
