@@ -9,12 +9,15 @@ let package = Package(
         // libswerl.so: the C ABI of include/swerl.h. The Makefile builds it with
         // -static-stdlib, the version script and the soname (see docs/DESIGN.md).
         .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
+        // A runtime as a swift-service-lifecycle Service: `import SwerlServiceLifecycle`.
+        .library(name: "SwerlServiceLifecycle", targets: ["SwerlServiceLifecycle"]),
         // No product for swerl-bench: SwiftPM makes one, named after the
         // executable target, for the root package only, so `swift run
         // swerl-bench` works here and packages that depend on Swerl see none.
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,6 +31,10 @@ let package = Package(
             name: "Swerl",
             dependencies: ["CLibUV", "CSwerl", "CSwerlSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.enableExperimentalFeature("Lifetimes")]
+        ),
+        .target(
+            name: "SwerlServiceLifecycle",
+            dependencies: ["Swerl", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(
             name: "SwerlCABI",
@@ -47,6 +54,14 @@ let package = Package(
         .testTarget(
             name: "SwerlTests",
             dependencies: ["Swerl", "CSwerl", "CSwerlSupport"]
+        ),
+        .testTarget(
+            name: "SwerlServiceLifecycleTests",
+            dependencies: [
+                "Swerl", "SwerlServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
