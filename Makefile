@@ -34,7 +34,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # --- the library -------------------------------------------------------------
 SONAME      := libswerl.so.1
 LIB_SCRATCH := .build-lib
-LIB_BUILT   := $(LIB_SCRATCH)/release/libswerl.so
+LIB_BUILT   := $(LIB_SCRATCH)/release/libSwerlC.so
 LIB_OUT     := build/lib/$(SONAME)
 # MAJOR.MINOR.PATCH, read from the header (the one source of truth).
 VERSION := $(shell awk '$$1 ~ /define$$/ && $$2 ~ /^SWERL_VERSION_(MAJOR|MINOR|PATCH)$$/ { v[$$2] = $$3; n++ } \
@@ -99,7 +99,7 @@ help:
 # swerl_* symbols exported (abi/swerl.map), soname libswerl.so.1.
 lib:
 	$(call banner,lib,build $(LIB_OUT))
-	$(SWIFT) build -c release --product swerl -Xswiftc -static-stdlib \
+	$(SWIFT) build -c release --product SwerlC -Xswiftc -static-stdlib \
 	    -Xlinker --version-script=$(CURDIR)/abi/swerl.map -Xlinker -soname=$(SONAME) \
 	    --scratch-path $(LIB_SCRATCH)
 	@mkdir -p build/lib

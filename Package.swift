@@ -6,9 +6,11 @@ let package = Package(
     products: [
         // The Swift API: `import Swerl`.
         .library(name: "Swerl", targets: ["Swerl"]),
-        // libswerl.so: the C ABI of include/swerl.h. The Makefile builds it with
-        // -static-stdlib, the version script and the soname (see docs/DESIGN.md).
-        .library(name: "swerl", type: .dynamic, targets: ["SwerlCABI"]),
+        // The C ABI of include/swerl.h, built as libSwerlC.so; the Makefile
+        // builds it with -static-stdlib, the version script and the soname
+        // libswerl.so.1 (see docs/DESIGN.md). (It was "swerl": two products
+        // whose names differ only in case confuse case-insensitive tools.)
+        .library(name: "SwerlC", type: .dynamic, targets: ["SwerlCABI"]),
         // A runtime as a swift-service-lifecycle Service: `import SwerlServiceLifecycle`.
         .library(name: "SwerlServiceLifecycle", targets: ["SwerlServiceLifecycle"]),
         // No product for swerl-bench: SwiftPM makes one, named after the

@@ -71,7 +71,7 @@ struct CallTests {
             let calls = Inbox()
             let server = try runtime.spawn(Probe.echoServer(calls: calls))
             let caller = try Agent.spawn(runtime)
-            let ref = try await caller.run { context in try context.call(server, "inside") }
+            let ref = try await caller.run { context in try context.sendRequest(server, "inside") }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.from == server)
@@ -106,7 +106,7 @@ struct CallTests {
 
             let caller = try Agent.spawn(runtime)
             let callStart = ContinuousClock.now
-            let ref = try await caller.run { context in try context.call(server, "patience") }
+            let ref = try await caller.run { context in try context.sendRequest(server, "patience") }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.error == SwerlError(.timedOut))
@@ -133,7 +133,7 @@ struct CallTests {
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
             let caller = try Agent.spawn(runtime)
             let start = ContinuousClock.now
-            let ref = try await caller.run { context in try context.call(server, "slow", timeout: .milliseconds(50)) }
+            let ref = try await caller.run { context in try context.sendRequest(server, "slow", timeout: .milliseconds(50)) }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.error == SwerlError(.timedOut))
@@ -151,7 +151,7 @@ struct CallTests {
             let pending = Box<[Ref]>([])
             let server = try runtime.spawn(Probe.silentServer(pending: pending))
             let caller = try Agent.spawn(runtime)
-            let ref = try await caller.run { context in try context.call(server, "wait", timeout: nil) }
+            let ref = try await caller.run { context in try context.sendRequest(server, "wait", timeout: nil) }
             #expect(await waitUntil { pending.value == [ref] })
             let watch = try await watch(caller.pid, on: runtime)
             try await caller.finish(with: .stop)
@@ -170,7 +170,7 @@ struct CallTests {
             #expect(await watch.reason() == .normal)
             await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(dead, "anyone?") }
             let caller = watch.observer
-            let ref = try await caller.run { context in try context.call(dead, "anyone?") }
+            let ref = try await caller.run { context in try context.sendRequest(dead, "anyone?") }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.error == SwerlError(.noProcess))
@@ -201,7 +201,7 @@ struct CallTests {
 
             let other = try runtime.spawn(crashing)
             let caller = try Agent.spawn(runtime)
-            let ref = try await caller.run { context in try context.call(other, "boom") }
+            let ref = try await caller.run { context in try context.sendRequest(other, "boom") }
             let reply = try #require(await caller.inbox.first { $0.kind == .reply })
             #expect(reply.ref == ref)
             #expect(reply.error == SwerlError(.serverExited))
@@ -234,7 +234,7 @@ struct CallTests {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
             await #expect(throws: SwerlError(.callingSelf)) {
-                try await agent.run { context in try context.call(context.pid, "me?") }
+                try await agent.run { context in try context.sendRequest(context.pid, "me?") }
             }
             #expect(await agent.isResponsive)
             #expect(agent.inbox.count { $0.kind == .reply } == 0)

@@ -67,12 +67,12 @@ struct DistributionTests {
                     }
                     return .continue
                 }))
-                try b.register("inbox", inbox)
+                try b.register(inbox, as: "inbox")
                 let server = try b.spawn(Probe(onHandle: { message, context in
                     if message.kind == .call { try context.reply(to: message, with: .tuple([.atom("ok"), .binary(message.bytes)])) }
                     return .continue
                 }))
-                try b.register("server", server)
+                try b.register(server, as: "server")
 
                 let events = TestLock<[Term]>([])
                 let monitoring = TestLock<Bool>(false)

@@ -29,8 +29,8 @@ struct InfoTests {
             #expect(runtime.info(forged) == nil, "info of a never-issued pid: \(String(describing: runtime.info(forged)))")
             #expect(throws: SwerlError(.noProcess)) { try runtime.send("hello?", to: forged) }
             #expect(throws: SwerlError(.noProcess)) { try runtime.exit(forged, reason: .kill) }
-            #expect(throws: SwerlError(.noProcess)) { try runtime.register("forged", forged) }
-            #expect(try runtime.whereis("forged") == nil)
+            #expect(throws: SwerlError(.noProcess)) { try runtime.register(forged, as: "forged") }
+            #expect(try runtime.pid(named: "forged") == nil)
             #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(.milliseconds(1), "x", to: forged) }
             await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(forged, "x", timeout: .milliseconds(2000)) }
             let ref = try await agent.monitor(forged)

@@ -122,7 +122,7 @@ struct MonitorTests {
         try await withRuntime { runtime in
             let owner = try Agent.spawn(runtime)
             let first = try Agent.spawn(runtime, options: SpawnOptions(name: "otp27"))
-            let resolved = try #require(try runtime.whereis("otp27"))
+            let resolved = try #require(try runtime.pid(named: "otp27"))
             let ref = try await owner.monitor(resolved)
             try runtime.unregister("otp27")
             let second = try Agent.spawn(runtime, options: SpawnOptions(name: "otp27"))

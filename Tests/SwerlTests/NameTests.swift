@@ -9,13 +9,13 @@ struct NameTests {
     func registerSucceeds() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime)
-            try runtime.register("worker", agent.pid)
-            #expect(try runtime.whereis("worker") == agent.pid)
+            try runtime.register(agent.pid, as: "worker")
+            #expect(try runtime.pid(named: "worker") == agent.pid)
             #expect(runtime.info(agent.pid)?.name == "worker")
             let longest = String(repeating: "n", count: 255)
             let other = try Agent.spawn(runtime)
-            try runtime.register(longest, other.pid)
-            #expect(try runtime.whereis(longest) == other.pid)
+            try runtime.register(other.pid, as: longest)
+            #expect(try runtime.pid(named: longest) == other.pid)
         }
     }
 
@@ -26,19 +26,19 @@ struct NameTests {
             let watch = try await watch(dead, on: runtime)
             try runtime.send("stop", to: dead)
             #expect(await watch.reason() == .normal)
-            #expect(throws: SwerlError(.noProcess)) { try runtime.register("ghost", dead) }
-            #expect(try runtime.whereis("ghost") == nil)
+            #expect(throws: SwerlError(.noProcess)) { try runtime.register(dead, as: "ghost") }
+            #expect(try runtime.pid(named: "ghost") == nil)
 
             let first = try Agent.spawn(runtime)
             let second = try Agent.spawn(runtime)
-            try runtime.register("taken", first.pid)
-            #expect(throws: SwerlError(.nameTaken)) { try runtime.register("taken", second.pid) }
-            #expect(try runtime.whereis("taken") == first.pid)
-            #expect(throws: SwerlError(.alreadyNamed)) { try runtime.register("second-name", first.pid) }
-            #expect(try runtime.whereis("second-name") == nil)
-            #expect(throws: SwerlError(.invalidArgument)) { try runtime.register("", second.pid) }
+            try runtime.register(first.pid, as: "taken")
+            #expect(throws: SwerlError(.nameTaken)) { try runtime.register(second.pid, as: "taken") }
+            #expect(try runtime.pid(named: "taken") == first.pid)
+            #expect(throws: SwerlError(.alreadyNamed)) { try runtime.register(first.pid, as: "second-name") }
+            #expect(try runtime.pid(named: "second-name") == nil)
+            #expect(throws: SwerlError(.invalidArgument)) { try runtime.register(second.pid, as: "") }
             #expect(throws: SwerlError(.invalidArgument)) {
-                try runtime.register(String(repeating: "n", count: 256), second.pid)
+                try runtime.register(second.pid, as: String(repeating: "n", count: 256))
             }
             #expect(runtime.info(second.pid)?.name == nil)
         }
@@ -52,20 +52,20 @@ struct NameTests {
             #expect(throws: SwerlError(.nameTaken)) { try runtime.spawn(Probe(), options: SpawnOptions(name: "unique")) }
             #expect(runtime.statistics.spawned == before.spawned)
             #expect(runtime.statistics.processes == before.processes)
-            #expect(try runtime.whereis("unique") == holder.pid)
+            #expect(try runtime.pid(named: "unique") == holder.pid)
         }
     }
 
     @Test("OTP-31: whereis returns the pid or nil; registeredNames lists the names")
     func whereisAndRegistered() async throws {
         try await withRuntime { runtime in
-            #expect(try runtime.whereis("alpha") == nil)
+            #expect(try runtime.pid(named: "alpha") == nil)
             #expect(try runtime.registeredNames.isEmpty)
             let a = try Agent.spawn(runtime, options: SpawnOptions(name: "alpha"))
             let b = try Agent.spawn(runtime)
-            try runtime.register("beta", b.pid)
-            #expect(try runtime.whereis("alpha") == a.pid)
-            #expect(try runtime.whereis("beta") == b.pid)
+            try runtime.register(b.pid, as: "beta")
+            #expect(try runtime.pid(named: "alpha") == a.pid)
+            #expect(try runtime.pid(named: "beta") == b.pid)
             #expect(Set(try runtime.registeredNames) == ["alpha", "beta"])
             try runtime.send("by name", to: "beta")
             #expect(await b.inbox.first { $0.isMessage("by name") } != nil)
@@ -76,21 +76,21 @@ struct NameTests {
     func unregister() async throws {
         try await withRuntime { runtime in
             let agent = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
-            let lookedUp = try #require(try runtime.whereis("temp"))
+            let lookedUp = try #require(try runtime.pid(named: "temp"))
             try runtime.unregister("temp")
             // A pid looked up before still reaches the process.
             try runtime.send("via the old lookup", to: lookedUp)
             #expect(await agent.inbox.first { $0.isMessage("via the old lookup") } != nil)
-            #expect(try runtime.whereis("temp") == nil)
+            #expect(try runtime.pid(named: "temp") == nil)
             #expect(try runtime.registeredNames.isEmpty)
             #expect(runtime.info(agent.pid)?.name == nil)
             #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.unregister("temp") }
             #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "temp") }
             #expect(await agent.isResponsive)
             // It may take a new name now, and the old one is free for others.
-            try runtime.register("renamed", agent.pid)
+            try runtime.register(agent.pid, as: "renamed")
             let other = try Agent.spawn(runtime, options: SpawnOptions(name: "temp"))
-            #expect(try runtime.whereis("temp") == other.pid)
+            #expect(try runtime.pid(named: "temp") == other.pid)
         }
     }
 
@@ -106,12 +106,12 @@ struct NameTests {
                     try await named.crash(Boom("crash \(round)"))
                 }
                 #expect(await watch.reason() != nil)
-                #expect(try runtime.whereis("transient") == nil)
+                #expect(try runtime.pid(named: "transient") == nil)
                 #expect(try !runtime.registeredNames.contains("transient"))
                 #expect(throws: SwerlError(.nameNotRegistered)) { try runtime.send("x", to: "transient") }
             }
             let again = try Agent.spawn(runtime, options: SpawnOptions(name: "transient"))
-            #expect(try runtime.whereis("transient") == again.pid)
+            #expect(try runtime.pid(named: "transient") == again.pid)
         }
     }
 
@@ -121,15 +121,15 @@ struct NameTests {
             let agent = try Agent.spawn(runtime)
             let tooLong = String(repeating: "n", count: 256)
             for name in ["", tooLong] {
-                #expect(throws: SwerlError(.invalidArgument)) { try runtime.register(name, agent.pid) }
-                #expect(throws: SwerlError(.invalidArgument)) { try runtime.whereis(name) }
+                #expect(throws: SwerlError(.invalidArgument)) { try runtime.register(agent.pid, as: name) }
+                #expect(throws: SwerlError(.invalidArgument)) { try runtime.pid(named: name) }
                 #expect(throws: SwerlError(.invalidArgument)) { try runtime.send("x", to: name) }
                 #expect(throws: SwerlError(.invalidArgument)) {
                     try runtime.spawn(Probe(), options: SpawnOptions(name: name))
                 }
             }
             do {
-                try runtime.register(tooLong, agent.pid)
+                try runtime.register(agent.pid, as: tooLong)
             } catch let error as SwerlError {
                 #expect(error.detail.contains("longer than SWERL_NAME_MAX"))
             }

@@ -179,7 +179,7 @@ struct OrderingTests {
                 let name = "otp10-down-\(round)"
                 let lookups = Box<[Pid?]>([])
                 let observer = try Agent.spawn(runtime, reaction: { event, context in
-                    if event.kind == .down { lookups.update { $0.append(try? context.runtime.whereis(name)) } }
+                    if event.kind == .down { lookups.update { $0.append(try? context.runtime.pid(named: name)) } }
                     return .continue
                 })
                 let named = try Agent.spawn(runtime, options: SpawnOptions(name: name))
@@ -199,7 +199,7 @@ struct OrderingTests {
                 let name = "otp10-exit-\(round)"
                 let lookups = Box<[Pid?]>([])
                 let partner = try Agent.spawn(runtime, options: SpawnOptions(trapExits: true), reaction: { event, context in
-                    if event.kind == .exit { lookups.update { $0.append(try? context.runtime.whereis(name)) } }
+                    if event.kind == .exit { lookups.update { $0.append(try? context.runtime.pid(named: name)) } }
                     return .continue
                 })
                 let named = try Agent.spawn(runtime, options: SpawnOptions(name: name))

@@ -110,7 +110,7 @@ struct ProcessTests {
             // Every operation on the stale pid fails or reports noproc.
             #expect(try runtime.send("stale", to: old) == false)  // as Erlang's !: quietly a dead letter
             #expect(throws: SwerlError(.noProcess)) { try runtime.exit(old, reason: .kill) }
-            #expect(throws: SwerlError(.noProcess)) { try runtime.register("stale-name", old) }
+            #expect(throws: SwerlError(.noProcess)) { try runtime.register(old, as: "stale-name") }
             #expect(throws: SwerlError(.noProcess)) { try runtime.sendAfter(.milliseconds(1), "stale", to: old) }
             await #expect(throws: SwerlError(.noProcess)) { try await runtime.guardedCall(old, "stale") }
             #expect(runtime.info(old) == nil)

@@ -23,7 +23,7 @@ struct RuntimeTests {
             #expect(throws: outside) { try saved.setReceiveTimeout(.milliseconds(10)) }
             #expect(throws: outside) { try saved.exit(target, reason: .kill) }
             #expect(throws: outside) { try saved.spawn(Probe()) }
-            #expect(throws: outside) { try saved.call(target, "x") }
+            #expect(throws: outside) { try saved.sendRequest(target, "x") }
             #expect(throws: outside) { _ = try saved.runtime }
             // Nothing happened to anyone.
             #expect(await other.isResponsive)
@@ -93,7 +93,7 @@ struct RuntimeTests {
             pids.append(try runtime.spawn(Probe(onTerminate: { reason, _ in terminated.update { $0.append(reason) } })))
         }
         let trapping = try Agent.spawn(runtime, options: SpawnOptions(trapExits: true))
-        try runtime.register("named", pids[0])
+        try runtime.register(pids[0], as: "named")
         let named = pids[0]
         let waiter = Task { try await runtime.guardedWaitForExit(named) }
         #expect(await waitUntil { runtime.info(named)?.monitoredBy == 1 })
@@ -113,13 +113,13 @@ struct RuntimeTests {
         #expect(throws: stopped) { try runtime.send("x", to: pids[1]) }
         #expect(throws: stopped) { try runtime.send("x", to: "named") }
         #expect(throws: stopped) { try runtime.exit(pids[1], reason: .kill) }
-        #expect(throws: stopped) { try runtime.register("late", pids[1]) }
+        #expect(throws: stopped) { try runtime.register(pids[1], as: "late") }
         #expect(throws: stopped) { try runtime.sendAfter(.milliseconds(1), "x", to: pids[1]) }
         #expect(throws: stopped) { try runtime.reply(Ref(rawValue: 1), with: "x") }
         await #expect(throws: stopped) { try await runtime.guardedCall(pids[1], "x") }
         #expect(throws: stopped) { try runtime.stop() }
         // The core says "stopped", as C's ESTOPPED (1.1's Swift API said nothing).
-        #expect(throws: stopped) { try runtime.whereis("named") }
+        #expect(throws: stopped) { try runtime.pid(named: "named") }
         #expect(throws: stopped) { try runtime.registeredNames }
         #expect(throws: stopped) { try runtime.processes }
         #expect(runtime.info(pids[1]) == nil)

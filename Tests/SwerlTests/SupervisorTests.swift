@@ -42,7 +42,7 @@ struct SupervisorTests {
             #expect(lab.state("b").starts == 0)
             // A name is registered with the supervisor.
             let named = try runtime.startSupervisor(spec, name: "otp40-root")
-            #expect(try runtime.whereis("otp40-root") == named.pid)
+            #expect(try runtime.pid(named: "otp40-root") == named.pid)
             #expect(supCode { _ = try runtime.startSupervisor(spec, name: "otp40-root") } == SwerlError.Code.nameTaken)
             #expect(try runtime.processes.count == base + 4)
         }

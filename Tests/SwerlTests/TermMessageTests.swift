@@ -39,7 +39,7 @@ struct TermMessageTests {
                 seen.withLock { $0.append((message.isTerm, message.term, message.bytes)) }
                 return .continue
             }))
-            try runtime.register("inbox", inbox)
+            try runtime.register(inbox, as: "inbox")
             try runtime.send(term: .list([.integer(1), .float(2.5)]), to: "inbox")
             try runtime.send("plain", to: inbox)
             #expect(await waitUntil { seen.withLock { $0.count } == 2 })

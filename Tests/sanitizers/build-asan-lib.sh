@@ -31,12 +31,12 @@ scratch=$root/.build-asan
 soname=libswerl.so.1
 
 cd "$root"
-"$swift" build -c release --product swerl --scratch-path "$scratch" \
+"$swift" build -c release --product SwerlC --scratch-path "$scratch" \
     --sanitize=address \
     -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
     -Xswiftc -static-stdlib -Xswiftc -DSWERL_FUZZ_HOOKS \
     -Xlinker --version-script="$root/abi/swerl.map" -Xlinker -soname=$soname
-built=$("$swift" build -c release --scratch-path "$scratch" --show-bin-path)/libswerl.so
+built=$("$swift" build -c release --scratch-path "$scratch" --show-bin-path)/libSwerlC.so
 
 # The exports must be exactly the normal library's (abi/symbols.txt).
 # The fuzzer's hooks (SWERL_FUZZ_HOOKS) are this build's only extra exports.

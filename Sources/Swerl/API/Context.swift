@@ -136,18 +136,27 @@ public struct Context: @unchecked Sendable {
         try Runtime.callBlocking(on: checked().engine, pid, request, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// Calls `pid` without blocking: the answer arrives as a `.reply` message
-    /// with the returned ref (a timeout, the server's exit: `message.error`).
+    /// Sends a call to `pid` without waiting (gen_server:send_request): the
+    /// answer arrives as a `.reply` message with the returned ref (a
+    /// timeout, the server's exit: `message.error`). `Runtime.call` is the
+    /// form that waits for it.
     ///
     /// - Throws: `noProcess`, `callingSelf`, `messageTooBig`,
     ///   `memoryLimit`, `contextOutsideCallback`, `invalidArgument`.
+    public func sendRequest(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
+        throws(SwerlError) -> Ref
+    {
+        try call(pid, request, milliseconds: try timeout.runtimeMilliseconds("sendRequest"))
+    }
+
+    @available(*, deprecated, renamed: "sendRequest(_:_:timeout:)")
     public func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
         throws(SwerlError) -> Ref
     {
-        try call(pid, request, milliseconds: try timeout.runtimeMilliseconds("call"))
+        try sendRequest(pid, request, timeout: timeout)
     }
 
-    @available(*, deprecated, renamed: "call(_:_:timeout:)")
+    @available(*, deprecated, renamed: "sendRequest(_:_:timeout:)")
     public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
         throws(SwerlError) -> Ref
     {

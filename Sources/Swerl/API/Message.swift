@@ -17,7 +17,7 @@ public struct Message: ~Escapable {
         case timeout = 3
         /// A request: answer with `context.reply(to:with:)`.
         case call = 4
-        /// The answer to `context.call(...)`: `ref`, `error` or `bytes`.
+        /// The answer to `context.sendRequest(...)`: `ref`, `error` or `bytes`.
         case reply = 5
         /// Sockets (`socket` says which): bytes read (a chunk, a frame or a line).
         case socketData = 6

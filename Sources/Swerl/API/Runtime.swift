@@ -155,22 +155,37 @@ public final class Runtime: Sendable {
         try SwerlError.check(result)
     }
 
-    public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
+    /// Registers `pid` as `name` (erlang:register, OTP-30): sends and calls
+    /// by name reach it until it exits or is unregistered.
+    ///
+    /// - Throws: `nameTaken`, `alreadyNamed` (the process has a name),
+    ///   `noProcess` (not alive), `invalidArgument` (a bad name), `stopped`.
+    public func register(_ pid: Pid, as name: String) throws(SwerlError) {
         try SwerlError.check(engine.register(name: name, pid: pid.rawValue))
     }
 
+    @available(*, deprecated, renamed: "register(_:as:)")
+    public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
+        try register(pid, as: name)
+    }
+
+    /// - Throws: `nameNotRegistered`, `invalidArgument`, `stopped`.
     public func unregister(_ name: String) throws(SwerlError) {
         try SwerlError.check(engine.unregister(name: name))
     }
 
-    /// The process registered as `name`, or nil (OTP-31). Throws for a
-    /// name that cannot be one, or a stopped runtime.
-    public func whereis(_ name: String) throws(SwerlError) -> Pid? {
+    /// The process registered as `name`, or nil (erlang:whereis, OTP-31).
+    ///
+    /// - Throws: `invalidArgument` for a name that cannot be one, `stopped`.
+    public func pid(named name: String) throws(SwerlError) -> Pid? {
         let (code, pid) = engine.whereis(name)
         if code == Int32(SWERL_ENONAME) { return nil }
         try SwerlError.check(code)
         return Pid(rawValue: pid)
     }
+
+    @available(*, deprecated, renamed: "pid(named:)")
+    public func whereis(_ name: String) throws(SwerlError) -> Pid? { try pid(named: name) }
 
     /// Every registered name. Throws for a stopped runtime.
     public var registeredNames: [String] {
@@ -235,6 +250,21 @@ public final class Runtime: Sendable {
         async throws -> [UInt8]
     {
         try await call(pid, request, timeout: timeout, term: false)
+    }
+
+    /// Calls the process registered as `name` (gen_server:call with a
+    /// registered name), as `call(_:_:timeout:)`.
+    ///
+    /// - Throws: `noProcess` when no process has the name; else as
+    ///   `call(_:_:timeout:)`.
+    nonisolated(nonsending)
+    public func call(_ name: String, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
+        async throws -> [UInt8]
+    {
+        guard let pid = try pid(named: name) else {
+            throw SwerlError(.noProcess, detail: "call: no process is registered as \"\(name)\"")
+        }
+        return try await call(pid, request, timeout: timeout)
     }
 
     /// `call`, the request marked as an Erlang term or not.
@@ -316,9 +346,9 @@ public final class Runtime: Sendable {
     }
 
     /// A snapshot of a live process, or nil.
-    public func info(_ pid: Pid) -> ProcessInfo? {
+    public func info(_ pid: Pid) -> ProcessSnapshot? {
         let (code, raw) = engine.processInfo(pid.rawValue)
-        return code == 0 ? ProcessInfo(raw) : nil
+        return code == 0 ? ProcessSnapshot(raw) : nil
     }
 
     /// Every live process. Throws for a stopped runtime.
@@ -333,8 +363,9 @@ public final class Runtime: Sendable {
     public var statistics: Statistics { Statistics(engine.stats()) }
 }
 
-/// A process's introspection snapshot (process_info).
-public struct ProcessInfo: Sendable {
+/// A process's introspection snapshot (process_info). (Not `ProcessInfo`,
+/// which Foundation has.)
+public struct ProcessSnapshot: Sendable {
     public enum Status: UInt32, Sendable { case waiting = 0, runnable, running, exiting }
     public let status: Status
     public let messageQueueLength: Int
@@ -360,6 +391,9 @@ public struct ProcessInfo: Sendable {
         name = text.isEmpty ? nil : text
     }
 }
+
+@available(*, deprecated, renamed: "ProcessSnapshot")
+public typealias ProcessInfo = ProcessSnapshot
 
 /// Runtime counters.
 public struct Statistics: Sendable {

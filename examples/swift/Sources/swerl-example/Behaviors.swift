@@ -15,7 +15,7 @@ struct Store: Behavior {
     mutating func start(_ context: Context) throws {
         // A supervised worker registers its own name; the runtime releases it
         // when the process exits, so a restarted store can take it again.
-        try context.runtime.register(Self.name, context.pid)
+        try context.runtime.register(context.pid, as: Self.name)
     }
 
     mutating func handle(_ message: Message, _ context: Context) throws -> Next {
@@ -114,7 +114,7 @@ struct Visitor: Behavior {
     init(store: Pid) { self.store = store }
 
     mutating func start(_ context: Context) throws {
-        visit = try context.call(store, "incr visits")
+        visit = try context.sendRequest(store, "incr visits")
     }
 
     mutating func handle(_ message: Message, _ context: Context) throws -> Next {

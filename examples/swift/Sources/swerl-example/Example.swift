@@ -26,7 +26,7 @@ struct SwerlExample {
 
         // startSupervisor returns once every child has started, so the store
         // has registered its name by now.
-        guard let store = try runtime.whereis(Store.name) else { throw ExampleFailure("store is not registered") }
+        guard let store = try runtime.pid(named: Store.name) else { throw ExampleFailure("store is not registered") }
         try runtime.send("put apples 3", to: Store.name)  // a cast, by name
         print("store: get apples -> \(try await runtime.ask(store, "get apples"))")
 
