@@ -25,6 +25,18 @@ struct CallTests {
         }
     }
 
+    @Test("OTP-54: a call by registered name reaches the process; a name nobody has is noProcess")
+    func callByName() async throws {
+        try await withRuntime { runtime in
+            let server = try runtime.spawn(Probe.echoServer())
+            try runtime.register(server, as: "echo")
+            #expect(try await runtime.call("echo", "hi") == Array("re: hi".utf8))
+            let error = await #expect(throws: SwerlError.self) { _ = try await runtime.call("nobody", "hi") }
+            #expect(error?.code == .noProcess)
+            #expect(error?.detail.contains("nobody") == true)
+        }
+    }
+
     @Test("OTP-54: a deferred reply: the server keeps the ref and another process answers with Runtime.reply")
     func deferredReplyFromAnotherProcess() async throws {
         try await withRuntime { runtime in
