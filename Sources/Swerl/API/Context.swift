@@ -48,6 +48,7 @@ public struct Context: @unchecked Sendable {
     /// Links with `pid` (OTP-15, OTP-17).
     public func link(_ pid: Pid) throws(SwerlError) { try SwerlError.check(Engine.link(pointer, pid.rawValue)) }
 
+    /// Removes a link (OTP-21); a link that is not there is no error.
     public func unlink(_ pid: Pid) throws(SwerlError) { try SwerlError.check(Engine.unlink(pointer, pid.rawValue)) }
 
     /// Turns exit signals into EXIT messages; returns the previous setting.
@@ -178,6 +179,7 @@ public struct SpawnOptions: Sendable {
     public var link: Bool
     /// Monitor from the spawning process (spawn_monitor). Only inside a process.
     public var monitor: Bool
+    /// Exit signals come as `.exit` messages from the start.
     public var trapExits: Bool
     /// Runs on the blocking pool, where its handlers may block (sleep, I/O,
     /// `callBlocking`) without stopping a scheduler.
@@ -186,8 +188,10 @@ public struct SpawnOptions: Sendable {
     public var name: String?
     /// 0: unbounded.
     public var mailboxLimit: UInt32
+    /// What a full bounded mailbox does with one more message.
     public var overflow: Overflow
 
+    /// Refuse the send (`mailboxFull`), drop the oldest message, or kill the receiver.
     public enum Overflow: UInt32, Sendable {
         case reject = 0, dropOldest = 1, kill = 2
     }

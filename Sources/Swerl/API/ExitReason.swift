@@ -3,7 +3,9 @@ import CSwerl
 /// Why a process exited: a code plus optional detail bytes (a message, a
 /// traceback). `normal` is the only reason linked processes survive.
 public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
+    /// The reason's code: `SWERL_REASON_*`, or a user reason from `custom`.
     public let code: Int32
+    /// Why, in bytes (a message, a traceback); may be empty.
     public let detail: [UInt8]
 
     public init(code: Int32, detail: [UInt8] = []) {
@@ -11,12 +13,17 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// A normal exit: linked processes survive it.
     public static let normal = ExitReason(code: Int32(SWERL_REASON_NORMAL))
+    /// Asked to stop (by a supervisor, a runtime's stop).
     public static let shutdown = ExitReason(code: Int32(SWERL_REASON_SHUTDOWN))
     /// Sent with `exit(_:reason:)`: untrappable, the receiver exits `killed`.
     public static let kill = ExitReason(code: Int32(SWERL_REASON_KILL))
+    /// Killed (`kill` sent, or a shutdown's time ran out).
     public static let killed = ExitReason(code: Int32(SWERL_REASON_KILLED))
+    /// The process was not alive (a monitor or link set too late).
     public static let noProcess = ExitReason(code: Int32(SWERL_REASON_NOPROC))
+    /// Killed by a bounded mailbox whose overflow is `kill`.
     public static let mailboxFull = ExitReason(code: Int32(SWERL_REASON_MAILBOX_FULL))
     /// The connection to the other node of a link or monitor went down.
     public static let noConnection = ExitReason(code: Int32(SWERL_REASON_NOCONNECTION))
@@ -31,7 +38,9 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
         ExitReason(code: Int32(SWERL_REASON_USER) + offset, detail: detail)
     }
 
+    /// Whether it is `normal`.
     public var isNormal: Bool { code == Int32(SWERL_REASON_NORMAL) }
+    /// Whether it is a crash (`error`).
     public var isError: Bool { code == Int32(SWERL_REASON_ERROR) }
 
     public var description: String {

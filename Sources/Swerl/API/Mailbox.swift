@@ -1,8 +1,11 @@
 /// A message kept past its callback: an owned copy of a `Message` (which
 /// cannot leave its callback). `message.owned()` makes one.
 public struct OwnedMessage: Sendable, Hashable {
+    /// What kind of message it is.
     public let kind: Message.Kind
+    /// The sender; nil from outside any process or from a timer.
     public let from: Pid?
+    /// The monitor (DOWN), the call (CALL, REPLY) or the timer; else nil.
     public let ref: Ref?
     /// The payload (for EXIT and DOWN the reason's detail).
     public let bytes: [UInt8]
@@ -10,6 +13,7 @@ public struct OwnedMessage: Sendable, Hashable {
     public let reason: ExitReason?
     /// REPLY: the failure, or nil.
     public let error: SwerlError?
+    /// Whether the payload is an Erlang term.
     public let isTerm: Bool
 
     /// The payload as UTF-8 text.
@@ -45,6 +49,7 @@ extension Message {
 public final class Mailbox: AsyncSequence, Sendable {
     public typealias Element = OwnedMessage
 
+    /// The process: send to it, link to it, monitor it.
     public let pid: Pid
     private let stream: AsyncStream<OwnedMessage>
     private let runtime: Runtime

@@ -360,21 +360,32 @@ public final class Runtime: Sendable {
         }
     }
 
+    /// The runtime's counters now (swerl_runtime_stats).
     public var statistics: Statistics { Statistics(engine.stats()) }
 }
 
 /// A process's introspection snapshot (process_info). (Not `ProcessInfo`,
 /// which Foundation has.)
 public struct ProcessSnapshot: Sendable {
+    /// Waiting for a message, queued to run, in a handler, or exiting.
     public enum Status: UInt32, Sendable { case waiting = 0, runnable, running, exiting }
+    /// What the process is doing.
     public let status: Status
+    /// Messages waiting in its mailbox.
     public let messageQueueLength: Int
+    /// Messages its handler has taken so far.
     public let messagesHandled: UInt64
+    /// Bytes it holds: its block, tables and queued messages.
     public let memory: Int
+    /// Processes linked to it.
     public let links: Int
+    /// Monitors it holds on others.
     public let monitors: Int
+    /// Monitors held on it (pending calls to it included).
     public let monitoredBy: Int
+    /// Whether exit signals come to it as `.exit` messages.
     public let trapsExits: Bool
+    /// Its registered name, if any.
     public let name: String?
 
     init(_ raw: swerl_process_info) {
@@ -397,12 +408,19 @@ public typealias ProcessInfo = ProcessSnapshot
 
 /// Runtime counters.
 public struct Statistics: Sendable {
+    /// Scheduler threads.
     public let schedulers: Int
+    /// Processes alive.
     public let processes: Int
+    /// Processes spawned since the start.
     public let spawned: UInt64
+    /// Processes that have exited.
     public let exited: UInt64
+    /// Messages and signals sent.
     public let messagesSent: UInt64
+    /// Messages to processes no longer alive, and replies nobody waited for.
     public let deadLetters: UInt64
+    /// Messages dropped by bounded mailboxes (`dropOldest`) or undelivered at exit.
     public let messagesDropped: UInt64
     /// Sends refused by a bounded mailbox or the memory ceiling.
     public let messagesRejected: UInt64

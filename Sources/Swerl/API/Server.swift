@@ -42,6 +42,7 @@ extension Server {
 
 /// A running `Server`: its pid, and the types its calls take and return.
 public struct ServerRef<S: Server>: Hashable, Sendable {
+    /// The server process.
     public let pid: Pid
 
     public init(pid: Pid) { self.pid = pid }

@@ -28,20 +28,27 @@ public enum Supervisor {
     /// When a supervisor stops by itself after significant children end (OTP-51).
     public struct AutoShutdown: Hashable, Sendable {
         let raw: UInt32
+        /// Never: the supervisor runs until told to stop (the default).
         public static let never = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_NEVER))
+        /// When any significant child exits on its own.
         public static let anySignificant = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_ANY_SIGNIFICANT))
+        /// When all significant children have exited on their own.
         public static let allSignificant = AutoShutdown(raw: UInt32(SWERL_AUTO_SHUTDOWN_ALL_SIGNIFICANT))
     }
 
     /// A supervisor's flags and children. Defaults are OTP's: one_for_one,
     /// at most 1 restart in 5 seconds.
     public struct Spec: Sendable {
+        /// What a crash restarts: the child alone, all of them, or the rest after it.
         public var strategy: Strategy
         /// At most `intensity` restarts within `period`, else the
         /// supervisor gives up (OTP-44).
         public var intensity: UInt32
+        /// The window of `intensity`.
         public var period: Duration
+        /// Whether significant children's exits end the supervisor (OTP-52).
         public var autoShutdown: AutoShutdown
+        /// Started in order, stopped in reverse order.
         public var children: [ChildSpec]
 
         public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, period: Duration = .seconds(5),
@@ -75,22 +82,33 @@ public enum Supervisor {
 
     /// One child as `whichChildren` reports it.
     public struct Child: Sendable, Hashable {
+        /// Running; being restarted; not running (a temporary child gone, or a spec kept after terminate).
         public enum State: Sendable, Hashable { case running, restarting, undefined }
         /// Empty for simple_one_for_one children.
         public let id: String
+        /// Its pid, or nil when it is not running.
         public let pid: Pid?
+        /// Whether it runs.
         public let state: State
+        /// Whether the child is a supervisor itself.
         public let isSupervisor: Bool
+        /// How many times the supervisor has restarted it.
         public let restarts: UInt64
     }
 
+    /// OTP's count_children.
     public struct Counts: Sendable, Hashable {
+        /// Child specs.
         public let specs: Int
+        /// Children running.
         public let active: Int
+        /// Children that are supervisors.
         public let supervisors: Int
+        /// Children that are workers.
         public let workers: Int
     }
 
+    /// JSON, or Graphviz DOT.
     public enum TreeFormat: Sendable { case json, dot }
 }
 
@@ -126,9 +144,13 @@ public struct Shutdown: Hashable, Sendable {
 /// A child of a supervisor: a worker made by `start` at every (re)start, or
 /// a nested supervisor.
 public struct ChildSpec: Sendable {
+    /// The child's id, unique in its supervisor.
     public var id: String
+    /// When it is restarted: always, after a crash, or never.
     public var restart: Restart
+    /// How it is stopped.
     public var shutdown: Shutdown
+    /// Whether its exit counts for `autoShutdown`.
     public var significant: Bool
     /// A worker whose handlers may block: it becomes a blocking process in
     /// its start (`Context.setBlocking`).
@@ -181,6 +203,7 @@ public struct ChildSpec: Sendable {
 /// A running supervisor: its management API. Each call is a synchronous
 /// call to the supervisor process; call them from outside processes.
 public struct SupervisorHandle: Sendable {
+    /// The supervisor process.
     public let pid: Pid
     let engine: Engine
 
@@ -202,6 +225,9 @@ public struct SupervisorHandle: Sendable {
         return pid == 0 ? nil : Pid(rawValue: pid)
     }
 
+    /// OTP's terminate_child: stops the child, keeps its spec.
+    ///
+    /// - Throws: `childNotFound`, `simpleOneForOne`, `noProcess`, `notSupervisor`.
     public func terminateChild(_ id: String) throws(SwerlError) {
         try SwerlError.check(engine.supervisorTerminateChild(pid.rawValue, id: id))
     }
@@ -212,16 +238,25 @@ public struct SupervisorHandle: Sendable {
     }
 
     @discardableResult
+    /// OTP's restart_child: starts a terminated child's spec again.
+    ///
+    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `startFailed`, `simpleOneForOne`.
     public func restartChild(_ id: String) throws(SwerlError) -> Pid? {
         let (code, child) = engine.supervisorRestartChild(pid.rawValue, id: id)
         try SwerlError.check(code)
         return child == 0 ? nil : Pid(rawValue: child)
     }
 
+    /// OTP's delete_child: drops a terminated child's spec.
+    ///
+    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `simpleOneForOne`.
     public func deleteChild(_ id: String) throws(SwerlError) {
         try SwerlError.check(engine.supervisorDeleteChild(pid.rawValue, id: id))
     }
 
+    /// OTP's which_children: every child, in start order.
+    ///
+    /// - Throws: `noProcess`, `notSupervisor`, `stopped`.
     public func whichChildren() throws(SwerlError) -> [Supervisor.Child] {
         let (code, infos) = engine.supervisorWhichChildren(pid.rawValue)
         try SwerlError.check(code)
@@ -235,6 +270,9 @@ public struct SupervisorHandle: Sendable {
         }
     }
 
+    /// OTP's count_children.
+    ///
+    /// - Throws: `noProcess`, `notSupervisor`, `stopped`.
     public func countChildren() throws(SwerlError) -> Supervisor.Counts {
         let (code, counts) = engine.supervisorCountChildren(pid.rawValue)
         try SwerlError.check(code)

@@ -6,35 +6,63 @@ import CSwerlSupport
 public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An error code. A struct rather than an enum, so codes can be added.
     public struct Code: RawRepresentable, Hashable, Sendable {
+        /// The C `SWERL_E*` value (negative).
         public let rawValue: Int32
         public init(rawValue: Int32) { self.rawValue = rawValue }
 
+        /// A bad argument (EINVAL): the detail names it.
         public static let invalidArgument = Code(rawValue: Int32(SWERL_EINVAL))
+        /// No such process (ENOPROC): not alive, or never was.
         public static let noProcess = Code(rawValue: Int32(SWERL_ENOPROC))
+        /// Timed out (ETIMEDOUT): a call's deadline, or a stop's.
         public static let timedOut = Code(rawValue: Int32(SWERL_ETIMEDOUT))
+        /// The name is registered already (ENAMETAKEN).
         public static let nameTaken = Code(rawValue: Int32(SWERL_ENAMETAKEN))
+        /// The process has a registered name already (EHASNAME).
         public static let alreadyNamed = Code(rawValue: Int32(SWERL_EHASNAME))
+        /// No process is registered under the name (ENONAME).
         public static let nameNotRegistered = Code(rawValue: Int32(SWERL_ENONAME))
+        /// A bounded mailbox refused the message (EFULL, overflow `reject`).
         public static let mailboxFull = Code(rawValue: Int32(SWERL_EFULL))
+        /// The message is larger than the runtime's `maxMessageSize` (ETOOBIG).
         public static let messageTooBig = Code(rawValue: Int32(SWERL_ETOOBIG))
+        /// Out of memory (ENOMEM).
         public static let outOfMemory = Code(rawValue: Int32(SWERL_ENOMEM))
+        /// The runtime has stopped (ESTOPPED).
         public static let stopped = Code(rawValue: Int32(SWERL_ESTOPPED))
+        /// A `Context` used outside the callback that got it (ECTX).
         public static let contextOutsideCallback = Code(rawValue: Int32(SWERL_ECTX))
+        /// An unknown or expired reference (EREF): a timer that fired, a call already answered.
         public static let unknownReference = Code(rawValue: Int32(SWERL_EREF))
+        /// A process called itself (ECALLSELF): the call could never be answered.
         public static let callingSelf = Code(rawValue: Int32(SWERL_ECALLSELF))
+        /// The server exited before replying (EEXITED); `exitReason` says why when known.
         public static let serverExited = Code(rawValue: Int32(SWERL_EEXITED))
+        /// The runtime's `maxProcesses` is reached (ELIMIT).
         public static let processLimit = Code(rawValue: Int32(SWERL_ELIMIT))
+        /// Not allowed inside a process callback (EINPROC): it would block a scheduler thread.
         public static let insideProcess = Code(rawValue: Int32(SWERL_EINPROC))
+        /// Not supported (ENOTSUP).
         public static let notSupported = Code(rawValue: Int32(SWERL_ENOTSUP))
+        /// The process is not a supervisor (ENOTSUPERVISOR).
         public static let notSupervisor = Code(rawValue: Int32(SWERL_ENOTSUPERVISOR))
+        /// A child with this id exists already (EDUPLICATE).
         public static let duplicateChild = Code(rawValue: Int32(SWERL_EDUPLICATE))
+        /// An invalid supervisor or child spec (EBADSPEC): the detail says which field.
         public static let badSpec = Code(rawValue: Int32(SWERL_EBADSPEC))
+        /// A child failed to start (ESTART): the detail carries its reason.
         public static let startFailed = Code(rawValue: Int32(SWERL_ESTART))
+        /// No child with this id (ENOTFOUND).
         public static let childNotFound = Code(rawValue: Int32(SWERL_ENOTFOUND))
+        /// The child's spec is there but not running (EPRESENT).
         public static let childPresent = Code(rawValue: Int32(SWERL_EPRESENT))
+        /// The child is running already (ESTARTED).
         public static let childStarted = Code(rawValue: Int32(SWERL_ESTARTED))
+        /// The child is running: terminate it first (ERUNNING).
         public static let childRunning = Code(rawValue: Int32(SWERL_ERUNNING))
+        /// The child is being restarted (ERESTARTING).
         public static let childRestarting = Code(rawValue: Int32(SWERL_ERESTARTING))
+        /// Not allowed on a simple_one_for_one supervisor (ESIMPLE).
         public static let simpleOneForOne = Code(rawValue: Int32(SWERL_ESIMPLE))
         /// The runtime's memory ceiling (`Runtime.setMaxMemory(_:)`) is reached.
         public static let memoryLimit = Code(rawValue: Int32(SWERL_EMEMLIMIT))
@@ -44,8 +72,11 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notOwner = Code(rawValue: Int32(SWERL_ENOTOWNER))
         /// Sockets: the send queue is full; a writable message follows.
         public static let sendQueueFull = Code(rawValue: Int32(SWERL_EAGAIN))
+        /// Sockets: the address is in use (EADDRINUSE).
         public static let addressInUse = Code(rawValue: Int32(SWERL_EADDRINUSE))
+        /// Sockets: the connection was refused (ECONNREFUSED).
         public static let connectionRefused = Code(rawValue: Int32(SWERL_ECONNREFUSED))
+        /// Sockets: the peer reset the connection (ECONNRESET).
         public static let connectionReset = Code(rawValue: Int32(SWERL_ECONNRESET))
         /// Sockets: a frame or line longer than the socket's limit.
         public static let frameTooLong = Code(rawValue: Int32(SWERL_EFRAME))
@@ -53,6 +84,7 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let network = Code(rawValue: Int32(SWERL_ENET))
     }
 
+    /// What kind of failure: the C code's Swift name.
     public let code: Code
     /// What went wrong, in words ("" when the code says it all): which
     /// argument, which limit and how to raise it, why a server died.
@@ -69,11 +101,13 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Errors are equal when their codes are: the detail only tells more.
     public static func == (lhs: SwerlError, rhs: SwerlError) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code only, as `==` compares.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The C name of the code, e.g. `ENOPROC`.
     public var name: String { String(cString: swerlrt_err_name(code.rawValue)) }
 
+    /// The code's text, then the detail: "no such process: <0.4.1> is not alive".
     public var description: String {
         let text = String(cString: swerlrt_strerror(code.rawValue))
         return detail.isEmpty ? text : "\(text): \(detail)"
