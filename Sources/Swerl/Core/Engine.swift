@@ -40,6 +40,8 @@ package final class Engine: @unchecked Sendable {
     let remotePids: RemotePids
     /// Set once, when the runtime becomes a node (swerl_node_start).
     let distribution = AtomicLazyReference<DistNode>()
+    /// The driver of the Swift API's async processes, made on first use.
+    let asyncTurns = AtomicLazyReference<AsyncTurns>()
 
     let state = Atomic<Int>(State.running.rawValue)
     let schedulersShouldExit = Atomic<Bool>(false)

@@ -15,6 +15,7 @@ extension Engine {
             return ErrorDetail.failing(Code.inProcess, "swerl_runtime_stop on one of a runtime's own threads (in a "
                 + "process callback or a hook) would wait for itself: stop it from another thread")
         }
+        asyncTurns.load()?.cancelAll()  // handlers still awaiting end, so their turns can
         return stopLock.withLock { alreadyStopped -> Int32 in
             if alreadyStopped { return Code.stopped }
             state.store(State.stopping.rawValue, ordering: .releasing)
