@@ -247,9 +247,7 @@ class AsyncBox: @unchecked Sendable {
                             detail: UnsafeRawBufferPointer(start: nil, count: 0))
             return Int32(SWERL_STOP)
         }
-        Array(String(describing: error).utf8).withUnsafeBytes { detail in
-            _ = Engine.fail(UnsafeRawPointer(ctx), reason: Int32(SWERL_REASON_ERROR), detail: detail)
-        }
+        BehaviorBox.crash(ctx, error)
         return -1
     }
 }
@@ -274,16 +272,7 @@ final class TypedAsyncBox<B: AsyncBehavior>: AsyncBox, @unchecked Sendable {
 
     override func handle(_ message: UnsafePointer<swerl_message>, _ ctx: OpaquePointer?) async -> Int32 {
         do {
-            switch try await behavior.handle(Message(message), Context(ctx)) {
-            case .continue: return Int32(SWERL_CONTINUE)
-            case .skip: return Int32(SWERL_SKIP)
-            case .stop: return Int32(SWERL_STOP)
-            case .exit(let reason):
-                reason.detail.withUnsafeBytes { detail in
-                    _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
-                }
-                return Int32(SWERL_STOP)
-            }
+            return try await behavior.handle(Message(message), Context(ctx)).result(ctx)
         } catch {
             return Self.fail(ctx, error)
         }

@@ -84,16 +84,7 @@ class BehaviorBox {
         handle: { ctx, message, state in
             Unmanaged<BehaviorBox>.fromOpaque(state!)._withUnsafeGuaranteedRef { box in
                 do {
-                    switch try box.handle(Message(message!), Context(ctx)) {
-                    case .continue: return Int32(SWERL_CONTINUE)
-                    case .skip: return Int32(SWERL_SKIP)
-                    case .stop: return Int32(SWERL_STOP)
-                    case .exit(let reason):
-                        reason.detail.withUnsafeBytes { detail in
-                            _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
-                        }
-                        return Int32(SWERL_STOP)
-                    }
+                    return try box.handle(Message(message!), Context(ctx)).result(ctx)
                 } catch {
                     crash(ctx, error)
                     return -1
@@ -109,7 +100,7 @@ class BehaviorBox {
     )
 
     /// Records a thrown error as the crash reason.
-    private static func crash(_ ctx: OpaquePointer?, _ error: any Error) {
+    static func crash(_ ctx: OpaquePointer?, _ error: any Error) {
         Array(String(describing: error).utf8).withUnsafeBytes { detail in
             _ = Engine.fail(UnsafeRawPointer(ctx), reason: Int32(SWERL_REASON_ERROR), detail: detail)
         }
@@ -130,4 +121,21 @@ final class TypedBehaviorBox<B: Behavior>: BehaviorBox {
     }
 
     override func terminate(_ reason: ExitReason, _ context: Context) { behavior.terminate(reason, context) }
+}
+
+extension Next {
+    /// What the C handle callback returns for it (an exit's reason recorded
+    /// with swerl_fail first).
+    func result(_ ctx: OpaquePointer?) -> Int32 {
+        switch self {
+        case .continue: return Int32(SWERL_CONTINUE)
+        case .skip: return Int32(SWERL_SKIP)
+        case .stop: return Int32(SWERL_STOP)
+        case .exit(let reason):
+            reason.detail.withUnsafeBytes { detail in
+                _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
+            }
+            return Int32(SWERL_STOP)
+        }
+    }
 }
