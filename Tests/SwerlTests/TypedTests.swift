@@ -53,6 +53,42 @@ struct TermCodingTests {
         #expect(try TermCoding.value(Command.self, from: .tuple([.atom("put"), .binary("k"), .integer(1)])) == .put("k", 1))
     }
 
+    @Test("decoding from bytes reads what decoding from a Term reads, failures included")
+    func bytesAndTermsAgree() throws {
+        let terms: [Term] = [
+            .map([.binary("name"): .list([.integer(97), .integer(110)]), .atom("age"): .integer(5),
+                  .atom("nickname"): .atom("nil"), .atom("tags"): .list([.binary("x")])]),
+            .map([.atom("name"): .atom("bo"), .atom("age"): .bigInteger(negative: false, magnitude: [7]),
+                  .atom("tags"): .list([])]),
+        ]
+        for term in terms {
+            let bytes = ExternalTermFormat.encode(term)
+            #expect(try TermCoding.decode(Person.self, from: bytes) == TermCoding.value(Person.self, from: term))
+        }
+        let commands: [Term] = [.atom("get"), .tuple([.atom("put"), .binary("k"), .integer(-3)]),
+                                .map([.atom("rename"): .map([.atom("from"): .binary("a"), .atom("to"): .binary("b")])])]
+        for term in commands {
+            #expect(try TermCoding.decode(Command.self, from: ExternalTermFormat.encode(term))
+                    == TermCoding.value(Command.self, from: term))
+        }
+        let wrong = ExternalTermFormat.encode(.map([.atom("name"): .integer(1), .atom("age"): .integer(5),
+                                                    .atom("tags"): .list([])]))
+        let error = #expect(throws: TermCoding.DecodingFailure.self) { try TermCoding.decode(Person.self, from: wrong) }
+        #expect(error?.path == "name")
+        #expect(throws: TermCoding.DecodingFailure.self) {
+            try TermCoding.decode(UInt8.self, from: ExternalTermFormat.encode(.integer(300)))
+        }
+        #expect(throws: TermCoding.DecodingFailure.self) {
+            try TermCoding.decode(Person.self, from: ExternalTermFormat.encode(.map([.atom("age"): .integer(1)])))
+        }
+        // A truncated term is refused before anything is read.
+        #expect(throws: ExternalTermFormat.DecodeError.self) { try TermCoding.decode(Person.self, from: Array(wrong.dropLast(2))) }
+        // A raw Term inside a value, and bytes as a binary.
+        struct Envelope: Codable, Equatable { var raw: Term; var blob: [UInt8] }
+        let envelope = Envelope(raw: .tuple([.atom("ok"), .integer(1)]), blob: [0, 255])
+        #expect(try TermCoding.decode(Envelope.self, from: TermCoding.encode(envelope)) == envelope)
+    }
+
     @Test("a term that is not the type asked for is a DecodingFailure that says where and why")
     func failures() throws {
         let wrong = Term.map([.atom("name"): .integer(1), .atom("age"): .integer(5), .atom("tags"): .list([])])

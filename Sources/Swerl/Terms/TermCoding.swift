@@ -132,14 +132,16 @@ private struct TermEncoding: Encoder {
 /// is compared first (a metadata compare): a cast to an existential
 /// (`as any BinaryInteger`) costs a conformance lookup per value.
 private func leafTerm<T: Encodable>(_ value: T) -> Term? {
-    if T.self == String.self { return .binary(Array((value as! String).utf8)) }
-    if T.self == Int.self { return .integer(Int64(value as! Int)) }
-    if T.self == Double.self { return .float(value as! Double) }
-    if T.self == Bool.self { return .atom(value as! Bool ? "true" : "false") }
-    if T.self == [UInt8].self { return .binary(value as! [UInt8]) }
+    // After a type compare the value is that type: a bit cast, not a
+    // dynamic cast (which costs as much as the rest of the leaf).
+    if T.self == String.self { return .binary(Array(unsafeBitCast(value, to: String.self).utf8)) }
+    if T.self == Int.self { return .integer(Int64(unsafeBitCast(value, to: Int.self))) }
+    if T.self == Double.self { return .float(unsafeBitCast(value, to: Double.self)) }
+    if T.self == Bool.self { return .atom(unsafeBitCast(value, to: Bool.self) ? "true" : "false") }
+    if T.self == [UInt8].self { return .binary(unsafeBitCast(value, to: [UInt8].self)) }
     if T.self == Term.self { return value as? Term }  // a term as it is
-    if T.self == Int64.self { return .integer(value as! Int64) }
-    if T.self == Float.self { return .float(Double(value as! Float)) }
+    if T.self == Int64.self { return .integer(unsafeBitCast(value, to: Int64.self)) }
+    if T.self == Float.self { return .float(Double(unsafeBitCast(value, to: Float.self))) }
     switch value {
     case let number as Int32: return .integer(Int64(number))
     case let number as Int16: return .integer(Int64(number))
