@@ -233,3 +233,41 @@ struct MailboxTests {
         }
     }
 }
+
+@Suite("Exits as an AsyncSequence", .timeLimit(.minutes(1)))
+struct ExitsTests {
+    @Test("exits(of:) reports each exit once, a dead pid at once as noproc, then ends")
+    func exitsOfProcesses() async throws {
+        try await withRuntime { runtime in
+            let dead = try runtime.spawn(Probe.exits())
+            try runtime.send("go", to: dead)
+            #expect(await waitUntil { runtime.info(dead) == nil })
+            let first = try runtime.spawn(Probe.exits(with: .custom(7)))
+            let second = try runtime.spawn(Probe.exits(with: .error("boom")))
+            let stream = runtime.exits(of: [dead, first, second])
+            try runtime.send("go", to: first)
+            try runtime.send("go", to: second)
+            var seen: [Pid: ExitReason] = [:]
+            for await exit in stream { seen[exit.pid] = exit.reason }
+            #expect(seen == [dead: .noProcess, first: .custom(7), second: .error("boom")])
+        }
+    }
+
+    @Test("ending the iteration early removes the monitors left")
+    func earlyEndRemovesMonitors() async throws {
+        try await withRuntime { runtime in
+            let quick = try runtime.spawn(Probe.exits())
+            let slow = try runtime.spawn(Probe())
+            do {
+                let stream = runtime.exits(of: [quick, slow])
+                #expect(await waitUntil { runtime.info(slow)?.monitoredBy == 1 })
+                try runtime.send("go", to: quick)
+                for await exit in stream {
+                    #expect(exit.pid == quick)
+                    break
+                }
+            }
+            #expect(await waitUntil { runtime.info(slow)?.monitoredBy == 0 }, "the watch on the slow one stayed")
+        }
+    }
+}
