@@ -118,7 +118,9 @@ final class AsyncTurns: @unchecked Sendable {
             var turn: UnsafeMutablePointer<swerl_turn>? = nil
             let code = group.next(done: nil, handled: 0, maxMessages: 1, timeoutMillis: waitMillis, out: &turn)
             state.withLock { $0.waiting = false }
-            if code == Code.stopped { stopped = true; continue }
+            // Stopped (or failing, which only a bug of this driver could
+            // make it): no more turns; finish what is in flight and end.
+            if code < 0 { stopped = true; continue }
             guard code > 0, let turn, let raw = turn.pointee.state, let messages = turn.pointee.messages else { continue }
             let process = Unmanaged<AsyncProcess>.fromOpaque(raw).takeUnretainedValue()
             start(process, turn, messages)
