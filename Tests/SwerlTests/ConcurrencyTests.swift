@@ -271,3 +271,31 @@ struct ExitsTests {
         }
     }
 }
+
+@Suite("Supervisor events as an AsyncSequence", .timeLimit(.minutes(1)))
+struct SupervisorEventTests {
+    @Test("a crash and its restart come as events, then the intensity reached")
+    func crashRestartGiveUp() async throws {
+        try await withRuntime { runtime in
+            let events = runtime.supervisorEvents()
+            let root = try await runtime.startSupervisor(Supervisor.Spec(intensity: 1, period: .seconds(60), children: [
+                ChildSpec(id: "fragile") { Probe.exits(with: .error("broken")) },
+            ]))
+            let first = try #require(try await root.whichChildren()[0].pid)
+            try runtime.send("crash", to: first)
+            var iterator = events.makeAsyncIterator()
+            let terminated = try #require(await iterator.next())
+            #expect(terminated.kind == .childTerminated && terminated.child == "fragile")
+            #expect(terminated.childPid == first && terminated.reason == .error("broken"))
+            #expect(terminated.supervisor == root.pid)
+            let restarting = try #require(await iterator.next())
+            #expect(restarting.kind == .restarting && restarting.child == "fragile")
+            // A second crash within the period: more than intensity 1.
+            #expect(await waitUntil { (try? root.whichChildren())?.first?.pid.map { $0 != first } == true })
+            let second = try #require(try await root.whichChildren()[0].pid)
+            try runtime.send("crash", to: second)
+            #expect(try #require(await iterator.next()).kind == .childTerminated)
+            #expect(try #require(await iterator.next()).kind == .maxIntensityReached)
+        }
+    }
+}

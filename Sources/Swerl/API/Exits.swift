@@ -50,3 +50,62 @@ extension Runtime {
         return stream
     }
 }
+
+/// What a supervisor reports, as OTP's supervisor reports: a child that
+/// crashed, a restart, a start that failed (and is retried), a child that
+/// did not stop cleanly, the restart intensity reached (the supervisor
+/// gives up).
+public struct SupervisorEvent: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// A child exited abnormally (`reason`).
+        case childTerminated
+        /// The supervisor restarts the child (after its exit).
+        case restarting
+        /// A restart's start failed (`reason`); it is tried again.
+        case startError
+        /// A child being stopped exited with another reason than asked.
+        case shutdownError
+        /// Too many restarts in the period: the supervisor shuts down.
+        case maxIntensityReached
+    }
+
+    public let supervisor: Pid
+    public let kind: Kind
+    /// The child's id (nil for `maxIntensityReached`; empty for
+    /// simple_one_for_one children).
+    public let child: String?
+    /// The child's pid when the report names one.
+    public let childPid: Pid?
+    /// For a termination or a failed start: why.
+    public let reason: ExitReason?
+}
+
+extension Runtime {
+    /// Every supervisor's reports as they happen, until the iteration ends
+    /// (the runtime's logger gets them as text too).
+    ///
+    ///     for await event in runtime.supervisorEvents() where event.kind == .restarting {
+    ///         metrics.restarts.increment()
+    ///     }
+    public func supervisorEvents() -> AsyncStream<SupervisorEvent> {
+        let (stream, continuation) = AsyncStream<SupervisorEvent>.makeStream()
+        let engine = self.engine
+        let id = engine.listenToSupervisors { report in
+            let kind: SupervisorEvent.Kind
+            switch report.kind {
+            case .childTerminated: kind = .childTerminated
+            case .restarting: kind = .restarting
+            case .startError: kind = .startError
+            case .shutdownError: kind = .shutdownError
+            case .maxIntensity: kind = .maxIntensityReached
+            }
+            let hasReason = report.kind == .childTerminated || report.kind == .startError || report.kind == .shutdownError
+            continuation.yield(SupervisorEvent(
+                supervisor: Pid(rawValue: report.supervisor), kind: kind, child: report.child,
+                childPid: report.childPid == 0 ? nil : Pid(rawValue: report.childPid),
+                reason: hasReason ? ExitReason(code: report.reason, detail: report.detail) : nil))
+        }
+        continuation.onTermination = { _ in engine.stopListeningToSupervisors(id) }
+        return stream
+    }
+}

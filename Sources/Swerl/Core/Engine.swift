@@ -40,6 +40,8 @@ package final class Engine: @unchecked Sendable {
     let remotePids: RemotePids
     /// Set once, when the runtime becomes a node (swerl_node_start).
     let distribution = AtomicLazyReference<DistNode>()
+    /// Supervisors' reports, for listeners (SupervisorEvents.swift).
+    let supervisorEvents = SupervisorEvents()
     /// The driver of the Swift API's async processes, made on first use.
     let asyncTurns = AtomicLazyReference<AsyncTurns>()
 

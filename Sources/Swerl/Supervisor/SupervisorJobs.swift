@@ -246,6 +246,7 @@ extension SupervisorState {
         if !expected {
             report(SWERL_LOG_ERROR, "shutdown_error: child \(child.spec.id) \(Pid(rawValue: pid)) exited "
                    + "\(ExitReason(code: reason, detail: detail))")
+            emit(.shutdownError, child, pid: pid, reason: reason, detail: detail)
         }
         if child.isTemporary { deleteSpec(child) }
     }

@@ -22,6 +22,7 @@ extension SupervisorState {
         if abnormal {
             report(SWERL_LOG_ERROR, "child_terminated: \(name(of: child)) \(Pid(rawValue: pid)) "
                    + "exited \(ExitReason(code: reason, detail: detail))")
+            emit(.childTerminated, child, pid: pid, reason: reason, detail: detail)
         }
         guard shouldRestart else {
             if child.isTemporary { deleteSpec(child) } else if spec.isSimple { dynamic[child.serial] = nil }
@@ -42,7 +43,10 @@ extension SupervisorState {
     func restart(_ child: ChildRecord, afterExit: Bool) {
         guard window.add(nowMillis: millis(monotonicNanos())) else { return escalate() }
         engine.countRestart()
-        if afterExit { report(SWERL_LOG_INFO, "restarting \(name(of: child))") }
+        if afterExit {
+            report(SWERL_LOG_INFO, "restarting \(name(of: child))")
+            emit(.restarting, child)
+        }
         guard spec.strategy == UInt32(SWERL_ONE_FOR_ALL) || spec.strategy == UInt32(SWERL_REST_FOR_ONE) else {
             return restartOne(child)
         }
@@ -96,6 +100,7 @@ extension SupervisorState {
     /// reported, as OTP's start_error report: a retry loop is otherwise silent.
     private func retryLater(_ child: ChildRecord, reason: Int32, detail: [UInt8]) {
         report(SWERL_LOG_ERROR, "start_error: \(name(of: child)) \(ExitReason(code: reason, detail: detail)); retrying")
+        emit(.startError, child, reason: reason, detail: detail)
         child.restarting = true
         let payload = SupervisorMessage.encode(kind: SupervisorMessage.tryAgain, value: UInt64(child.serial))
         _ = payload.withUnsafeBytes { engine.send(to: selfPid, data: $0.baseAddress, count: $0.count, runtimeTraffic: true) }
@@ -128,6 +133,7 @@ extension SupervisorState {
     private func escalate() {
         engine.countEscalation()
         report(SWERL_LOG_ERROR, "reached_max_restart_intensity, shutting down")
+        emit(.maxIntensity, nil)
         shutdown(reason: Reason.shutdown, detail: Array("reached_max_restart_intensity".utf8))
     }
 

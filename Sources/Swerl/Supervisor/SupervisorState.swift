@@ -172,6 +172,13 @@ struct DeferredMessage {
 extension SupervisorState {
     /// A report of this supervisor's through the log hook (OTP's
     /// supervisor reports: child_terminated, start_error, ...).
+    /// The same report as a value, for listeners (SupervisorEvents).
+    func emit(_ kind: SupervisorReport.Kind, _ child: ChildRecord?, pid: UInt64 = 0, reason: Int32 = 0,
+              detail: [UInt8] = []) {
+        engine.supervisorEvents.emit(SupervisorReport(supervisor: selfPid, kind: kind, child: child?.spec.id,
+                                                      childPid: pid, reason: reason, detail: detail))
+    }
+
     func report(_ level: Int, _ event: @autoclosure () -> String) {
         engine.report(level: level, "supervisor \(Pid(rawValue: selfPid)): \(event())")
     }
