@@ -4,6 +4,7 @@
 // crash across, node events. test_dist.c and the Python tests do the same
 // against real erl and elixir nodes.
 
+import Foundation
 import Glibc
 import Swerl
 import Testing
@@ -22,6 +23,28 @@ private struct Ledger: Server {
         case .balanceOf(let account):
             return .balance(accounts[account] ?? 0)
         }
+    }
+}
+
+/// A typed server as Elixir code calls it: {:deposit, "ann", 5}.
+private struct Bank: Server {
+    enum Request: Codable { case deposit(String, Int), balanceOf(String) }
+    enum Reply: Codable, Equatable { case balance(Int) }
+    var accounts: [String: Int] = [:]
+
+    mutating func handleCall(_ request: Request, _ context: Context) throws -> Reply {
+        switch request {
+        case .deposit(let account, let amount):
+            accounts[account, default: 0] += amount
+            return .balance(accounts[account]!)
+        case .balanceOf(let account):
+            return .balance(accounts[account] ?? 0)
+        }
+    }
+
+    mutating func handleCast(_ request: Request, _ context: Context) throws -> Next {
+        if case .deposit(let account, let amount) = request { accounts[account, default: 0] += amount }
+        return .continue
     }
 }
 
@@ -137,6 +160,44 @@ struct DistributionTests {
                 #expect(await waitUntil { !exits.withLock { $0 }.isEmpty })
                 #expect(exits.withLock { $0 } == [.error("boom")])
             }
+        }
+    }
+
+    @Test("Elixir calls and casts a typed Swift Server with its own values: {:deposit, \"ann\", 5} -> {:balance, 5}")
+    func elixirCallsATypedServer() async throws {
+        let port = Self.freePort()
+        try await withRuntime { runtime in
+            try await runtime.startNode("swift_typed@127.0.0.1", options: Self.options(port))
+            let bank = try runtime.spawn(server: Bank())
+            try runtime.register(bank.pid, as: "bank")
+            let script = """
+                node = :"swift_typed@127.0.0.1"
+                true = Node.connect(node)
+                {:balance, 5} = GenServer.call({:bank, node}, {:deposit, "ann", 5})
+                {:balance, 7} = GenServer.call({:bank, node}, {:deposit, "ann", 2})
+                :ok = GenServer.cast({:bank, node}, {:deposit, "bo", 1})
+                {:balance, 1} = GenServer.call({:bank, node}, {:balanceOf, "bo"})
+                IO.puts("elixir ok")
+                """
+            let elixir = Process()
+            elixir.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            elixir.arguments = ["elixir", "--name", "ex@127.0.0.1", "--cookie", "swift_dist_test",
+                                "--erl", "-kernel inet_dist_use_interface {127,0,0,1}", "-e", script]
+            var environment = ProcessInfo.processInfo.environment
+            environment["ERL_EPMD_PORT"] = String(port)
+            elixir.environment = environment
+            let output = Pipe()
+            elixir.standardOutput = output
+            elixir.standardError = output
+            let ended = Flag()
+            elixir.terminationHandler = { _ in ended.raise() }
+            try elixir.run()
+            let finished = await waitUntil(timeout: .seconds(60)) { ended.isRaised }
+            if !finished { elixir.terminate() }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(finished && elixir.terminationStatus == 0 && text.contains("elixir ok"), "elixir said:\n\(text)")
+            // The cast arrived too, and the state is the server's own.
+            #expect(try await bank.call(.balanceOf("bo"), on: runtime) == .balance(1))
         }
     }
 
