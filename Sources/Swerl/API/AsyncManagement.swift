@@ -84,6 +84,7 @@ extension SupervisorHandle {
         try await awaitBlocking { () throws(SwerlError) in try self.spawnChild(start) }
     }
 
+    /// OTP's terminate_child, awaited.
     public func terminateChild(_ id: String) async throws(SwerlError) {
         try await awaitBlocking { () throws(SwerlError) in try self.terminateChild(id) }
     }
@@ -94,18 +95,22 @@ extension SupervisorHandle {
     }
 
     @discardableResult
+    /// OTP's restart_child, awaited.
     public func restartChild(_ id: String) async throws(SwerlError) -> Pid? {
         try await awaitBlocking { () throws(SwerlError) in try self.restartChild(id) }
     }
 
+    /// OTP's delete_child, awaited.
     public func deleteChild(_ id: String) async throws(SwerlError) {
         try await awaitBlocking { () throws(SwerlError) in try self.deleteChild(id) }
     }
 
+    /// OTP's which_children, awaited.
     public func whichChildren() async throws(SwerlError) -> [Supervisor.Child] {
         try await awaitBlocking { () throws(SwerlError) in try self.whichChildren() }
     }
 
+    /// OTP's count_children, awaited.
     public func countChildren() async throws(SwerlError) -> Supervisor.Counts {
         try await awaitBlocking { () throws(SwerlError) in try self.countChildren() }
     }

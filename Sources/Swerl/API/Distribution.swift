@@ -29,6 +29,7 @@ public struct NodeOptions: Sendable {
     /// machine without Erlang.
     public var startEPMD = false
 
+    /// Options with `cookie` (nil: `~/.erlang.cookie`) and the defaults.
     public init(cookie: String? = nil) { self.cookie = cookie }
 }
 

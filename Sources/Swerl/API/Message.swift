@@ -6,6 +6,7 @@ import CSwerl
 /// is a compile error. `bytes`, `text` and `reason` are owned copies, and
 /// `ref` and `from` are plain values: keep those.
 public struct Message: ~Escapable {
+    /// What a message is (`swerl_message.kind`).
     public enum Kind: UInt32, Sendable {
         /// Bytes sent with `send` or a timer.
         case message = 0
@@ -33,6 +34,7 @@ public struct Message: ~Escapable {
         case socketWritable = 11
     }
 
+    /// What this message is.
     public let kind: Kind
     /// The sender; nil when sent from outside any process or by a timer.
     public let from: Pid?

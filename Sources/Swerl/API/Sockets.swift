@@ -4,10 +4,12 @@ import CSwerl
 /// owner as messages of the `socket…` kinds, with the socket in
 /// `message.socket`.
 public struct Socket: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The C `swerl_socket` value.
     public let rawValue: UInt64
 
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Printed as `#Socket<n>`.
     public var description: String { "#Socket<\(rawValue)>" }
 }
 
@@ -43,25 +45,34 @@ public struct SocketOptions: Sendable {
         case line = 8
     }
 
+    /// How the byte stream is cut into messages: raw chunks, length-prefixed frames, lines.
     public var packet: Packet = .raw
     /// A connection's activity to start with; a listener's: accepts.
     public var active: SocketActivity = .passive
+    /// TCP_NODELAY: small writes are not held back.
     public var noDelay = true
+    /// SO_KEEPALIVE.
     public var keepAlive = false
+    /// SO_REUSEADDR: a listener may bind a port still in TIME_WAIT.
     public var reuseAddress = true
     /// Keep sending after the peer closed its side.
     public var halfClose = false
+    /// An IPv6 listener takes IPv6 connections only.
     public var ipv6Only = false
     /// The longest frame or line (0: 1 MiB).
     public var maxFrame: UInt32 = 0
+    /// A listener's queue of connections not yet accepted (0: the system's).
     public var backlog: UInt32 = 0
     /// A listener's connections open at once (0: no limit).
     public var maxConnections: UInt32 = 0
+    /// SO_RCVBUF (0: the system's).
     public var receiveBuffer: UInt32 = 0
+    /// SO_SNDBUF (0: the system's).
     public var sendBuffer: UInt32 = 0
     /// Bytes queued for sending at most (0: 4 MiB).
     public var sendQueueMax: UInt64 = 0
 
+    /// The defaults: raw, passive, no delay, address reuse.
     public init() {}
 
     var raw: swerl_socket_opts {
@@ -87,14 +98,19 @@ public struct SocketOptions: Sendable {
 
 /// A snapshot of a socket (`Runtime.socketInfo`).
 public struct SocketInfo: Sendable {
+    /// Whether it is a listener (else a connection).
     public let isListener: Bool
+    /// The process its events go to.
     public let owner: Pid
     /// "127.0.0.1:8080", "[::1]:8080", "unix:/path".
     public let local: String
     /// The other end ("" for a listener).
     public let peer: String
+    /// Bytes read so far.
     public let bytesReceived: UInt64
+    /// Bytes written so far.
     public let bytesSent: UInt64
+    /// Bytes waiting to be written.
     public let sendQueued: UInt64
     /// A listener's connections open now.
     public let connections: UInt32

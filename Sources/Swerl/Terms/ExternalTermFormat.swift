@@ -6,11 +6,15 @@
 
 import CSwerl
 
+/// Erlang's External Term Format: `Term` to bytes and back (term_to_binary, binary_to_term).
 public enum ExternalTermFormat {
     /// Why bytes are not a term.
     public struct DecodeError: Error, Sendable, CustomStringConvertible {
+        /// Where in the bytes.
         public let offset: Int
+        /// What was wrong there.
         public let reason: String
+        /// "not a term at byte n: why".
         public var description: String { "not a term at byte \(offset): \(reason)" }
     }
 
@@ -18,6 +22,7 @@ public enum ExternalTermFormat {
     public struct Limits: Sendable {
         /// Terms nested deeper (tuples, lists, maps) are refused.
         public var maxDepth = 512
+        /// The defaults (depth 512).
         public init() {}
     }
 

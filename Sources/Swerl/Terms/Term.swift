@@ -36,11 +36,16 @@ public indirect enum Term: Hashable, Sendable {
 /// A process id of a node: the node's name, and the numbers that make it
 /// unique there (`<0.ID.SERIAL>` on that node).
 public struct ErlangPid: Hashable, Sendable {
+    /// The node's name ("name@host").
     public var node: String
+    /// The number the node gave it.
     public var id: UInt32
+    /// The serial, with `id`, as the node counts them.
     public var serial: UInt32
+    /// Which incarnation of the node made it.
     public var creation: UInt32
 
+    /// A pid as it travels.
     public init(node: String, id: UInt32, serial: UInt32, creation: UInt32) {
         self.node = node
         self.id = id
@@ -49,12 +54,16 @@ public struct ErlangPid: Hashable, Sendable {
     }
 }
 
+/// A reference of a node (make_ref), as it travels.
 public struct ErlangRef: Hashable, Sendable {
+    /// The node's name ("name@host").
     public var node: String
+    /// Which incarnation of the node made it.
     public var creation: UInt32
     /// 1 to 5 words.
     public var ids: [UInt32]
 
+    /// A reference as it travels.
     public init(node: String, creation: UInt32, ids: [UInt32]) {
         self.node = node
         self.creation = creation
@@ -62,11 +71,15 @@ public struct ErlangRef: Hashable, Sendable {
     }
 }
 
+/// A port of a node, as it travels.
 public struct ErlangPort: Hashable, Sendable {
+    /// The node's name ("name@host").
     public var node: String
     public var id: UInt64
+    /// Which incarnation of the node made it.
     public var creation: UInt32
 
+    /// A port as it travels.
     public init(node: String, id: UInt64, creation: UInt32) {
         self.node = node
         self.id = id
