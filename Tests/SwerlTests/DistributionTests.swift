@@ -138,6 +138,20 @@ struct DistributionTests {
                 #expect(try await ledgerOnA.call(.deposit(account: "ann", amount: 2), on: a) == .balance(7))
                 #expect(try await ledgerOnA.call(.balanceOf("bo"), on: a) == .balance(0))
 
+                // By registered name on the other node (GenServer.call({name, node}, ...)).
+                let byName = try await a.call("server", on: "swift_b@127.0.0.1", "by name")
+                #expect(byName == ExternalTermFormat.encode(.tuple([.atom("ok"), .binary("by name")])))
+                try b.register(ledger.pid, as: "ledger")
+                #expect(try await a.call("ledger", on: "swift_b@127.0.0.1", value: Ledger.Request.balanceOf("ann"),
+                                         as: Ledger.Reply.self) == .balance(7))
+                let nobody = await #expect(throws: SwerlError.self) {
+                    _ = try await a.call("nobody", on: "swift_b@127.0.0.1", "?", timeout: .seconds(10))
+                }
+                #expect(nobody?.code == .noProcess)
+                // This node's own name: the local process of that name.
+                #expect(try await b.call("ledger", on: "swift_b@127.0.0.1", value: Ledger.Request.balanceOf("ann"),
+                                         as: Ledger.Reply.self) == .balance(7))
+
                 // A link across: b's process crashes, a's trapping process is told.
                 let exits = TestLock<[ExitReason]>([])
                 let victim = try b.spawn(Probe(onHandle: { _, _ in .exit(.error("boom")) }))
@@ -198,6 +212,14 @@ struct DistributionTests {
             #expect(finished && elixir.terminationStatus == 0 && text.contains("elixir ok"), "elixir said:\n\(text)")
             // The cast arrived too, and the state is the server's own.
             #expect(try await bank.call(.balanceOf("bo"), on: runtime) == .balance(1))
+        }
+    }
+
+    @Test("A call by name on a node from a runtime that is not a node, or to a bad node name, is invalidArgument")
+    func callByNameMisuse() async throws {
+        try await withRuntime { runtime in
+            let notNode = await #expect(throws: SwerlError.self) { _ = try await runtime.call("x", on: "b@127.0.0.1", "?") }
+            #expect(notNode?.code == .invalidArgument)
         }
     }
 

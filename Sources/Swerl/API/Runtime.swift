@@ -270,14 +270,48 @@ public final class Runtime: Sendable {
     /// `call`, the request marked as an Erlang term or not.
     nonisolated(nonsending)
     func call(_ pid: Pid, _ request: some MessagePayload, timeout: Duration?, term: Bool) async throws -> [UInt8] {
+        try await awaitCall(request, timeout: timeout) { engine, bytes, millis, announce, done in
+            engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: millis, cancellable: true, term: term,
+                              beforeSettling: announce, done: done)
+        }
+    }
+
+    /// Calls the process registered as `name` on `node` (GenServer.call({name,
+    /// node}, ...)), as `call(_:_:timeout:)`: `noProcess` when nobody there
+    /// has the name. `node` may be this node's own name.
+    ///
+    /// - Throws: as `call(_:_:timeout:)`; `invalidArgument` when this runtime
+    ///   is not a node or `node` is not a node name.
+    nonisolated(nonsending)
+    public func call(_ name: String, on node: String, _ request: some MessagePayload,
+                     timeout: Duration? = .seconds(5)) async throws -> [UInt8] {
+        try await call(name, on: node, request, timeout: timeout, term: false)
+    }
+
+    nonisolated(nonsending)
+    func call(_ name: String, on node: String, _ request: some MessagePayload, timeout: Duration?,
+              term: Bool) async throws -> [UInt8] {
+        try await awaitCall(request, timeout: timeout) { engine, bytes, millis, announce, done in
+            engine.callNotify(name: name, node: node, request: bytes, timeoutMillis: millis, term: term,
+                              beforeSettling: announce, done: done)
+        }
+    }
+
+    /// A call issued by `issue` and awaited: cancellation ends it at once
+    /// (CallWait), a lone caller spins for its reply first.
+    nonisolated(nonsending)
+    private func awaitCall(_ request: some MessagePayload, timeout: Duration?,
+                           issue: (Engine, UnsafeRawBufferPointer, UInt32, (UInt64) -> Void,
+                                   @escaping @Sendable (Int32, Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64))
+        async throws -> [UInt8]
+    {
         let timeoutMillis = try timeout.runtimeMilliseconds("call")
         try Task.checkCancellation()
         let engine = self.engine
         let wait = CallWait(engine: engine)
         return try await withTaskCancellationHandler {
             let (code, _) = request.withPayloadBytes { bytes in
-                engine.callNotify(pid.rawValue, request: bytes, timeoutMillis: timeoutMillis, cancellable: true,
-                                  term: term, beforeSettling: { wait.issued($0) }) { code, exitReason, reply in
+                issue(engine, bytes, timeoutMillis, { wait.issued($0) }) { code, exitReason, reply in
                     wait.end(code == 0 ? .success(Array(reply))
                                        : .failure(SwerlError.callOutcome(code, exitReason: exitReason, detail: reply)))
                 }

@@ -63,4 +63,14 @@ extension Runtime {
         let bytes = try TermCoding.encode(request)
         return try TermCoding.decode(reply, from: try await call(pid, bytes, timeout: timeout, term: true))
     }
+
+    /// The same to the process registered as `name` on `node`
+    /// (GenServer.call({name, node}, request)).
+    nonisolated(nonsending)
+    public func call<Reply: Decodable>(_ name: String, on node: String, value request: some Encodable,
+                                       as reply: Reply.Type = Reply.self,
+                                       timeout: Duration? = .seconds(5)) async throws -> Reply {
+        let bytes = try TermCoding.encode(request)
+        return try TermCoding.decode(reply, from: try await call(name, on: node, bytes, timeout: timeout, term: true))
+    }
 }

@@ -148,6 +148,53 @@ extension Engine {
         }), armTimer: true, cancellable: cancellable, term: term, announce: announce)
     }
 
+    /// A call to the process registered as `name` on node `node`
+    /// (gen_server:call({Name, Node}, ...)), with `done` as callNotify's;
+    /// this node's own name calls the local process of that name.
+    package func callNotify(name: String, node nodeName: String, request: UnsafeRawBufferPointer,
+                            timeoutMillis: UInt32, term: Bool = false,
+                            beforeSettling announce: (UInt64) -> Void = { _ in },
+                            done: @escaping @Sendable (Int32, Int32, UnsafeRawBufferPointer) -> Void) -> (Int32, UInt64) {
+        if nodeName == nodeIdentity.name {  // this node
+            guard let pid = registry.whereis(name) else {
+                return (ErrorDetail.failing(Code.noProcess, "call: no process is registered as \"\(name)\""), 0)
+            }
+            return callNotify(pid, request: request, timeoutMillis: timeoutMillis, cancellable: true, term: term,
+                              beforeSettling: announce, done: done)
+        }
+        guard let node = distribution.load() else {
+            return (ErrorDetail.failing(Code.invalid, "call: this runtime is not a node (startNode) and cannot "
+                + "reach \(nodeName)"), 0)
+        }
+        guard Handshake.isNodeName(nodeName) else {
+            return (ErrorDetail.failing(Code.invalid, "call: \"\(nodeName)\" is not a node name (name@host)"), 0)
+        }
+        if request.count > maxMessageSize { return (tooBig(request.count), 0) }
+        if isStopped { return (Code.stopped, 0) }
+        let caller = CallbackContexts.current.flatMap { $0.engine === self ? $0.selfPid : nil } ?? 0
+        let peer = remotePids.nodeIndex(nodeName)
+        let deadline = Deadline.after(millis: timeoutMillis)
+        let ref = newRef()
+        announce(ref)
+        let kind = WaiterKind.callback({ outcome in
+            switch outcome {
+            case .reply(let bytes, _): done(Code.ok, 0, bytes)
+            case .failure(let code): done(code, 0, UnsafeRawBufferPointer(start: nil, count: 0))
+            case .serverExited(let reason, let detail), .exited(let reason, let detail):
+                // A DOWN by name: noproc when nobody had the name, else its exit.
+                done(reason == Reason.noproc ? Code.noProcess : Code.exited, reason, detail)
+            }
+        })
+        waiters.register(ref, Waiter(kind: kind, server: node.namedTarget(node: peer), isCall: true,
+                                     deadline: deadline, cancellable: true))
+        guard node.call(toName: name, node: peer, caller: caller, ref: ref, request: request, term: term) else {
+            waiters.fail(ref, code: Code.noProcess)
+            return (Code.ok, ref)
+        }
+        if deadline != .max { addTimer(TimerEntry(deadline: deadline, kind: .callTimeout, id: ref)) }
+        return (Code.ok, ref)
+    }
+
     /// swerl_reply; `term`: the reply is an Erlang term (swerl_reply_term).
     package func reply(_ ref: UInt64, data: UnsafeRawBufferPointer, term: Bool = false) -> Int32 {
         if data.count > maxMessageSize { return tooBig(data.count) }

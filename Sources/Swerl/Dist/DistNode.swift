@@ -339,7 +339,16 @@ final class DistNode: @unchecked Sendable {
     /// taken off the wire by ConnectionProcess (Engine.settleRemoteReply).
     func call(to: UInt64, caller: UInt64, ref: UInt64, request: UnsafeRawBufferPointer, term: Bool) -> Bool {
         guard monitor(watcher: 0, target: to, ref: ref), let entry = engine.remotePids.entry(to),
-              let connection = liveConnection(entry.node) else { return false }
+              let connection = liveConnection(entry.node),
+              let (from, bytes) = genCall(caller: caller, ref: ref, request: request, term: term) else { return false }
+        bytes.withUnsafeBytes { sendMessage(on: connection, from: from, to: to, bytes: $0, term: true) }
+        return true
+    }
+
+    /// `{'$gen_call', {From, Ref}, Request}` (the request a term, or a
+    /// binary of its bytes), and From: the caller, or this node's process.
+    private func genCall(caller: UInt64, ref: UInt64, request: UnsafeRawBufferPointer,
+                         term: Bool) -> (from: UInt64, bytes: [UInt8])? {
         let requestTerm: Term
         if term, let decoded = try? ExternalTermFormat.decode(request) {
             requestTerm = decoded
@@ -347,11 +356,31 @@ final class DistNode: @unchecked Sendable {
             requestTerm = .binary(Array(request))
         }
         let from = sender(caller)
-        guard let fromTerm = engine.erlangPid(from) else { return false }
+        guard let fromTerm = engine.erlangPid(from) else { return nil }
         let message = Term.tuple([.atom("$gen_call"), .tuple([.pid(fromTerm), .reference(engine.erlangRef(ref))]),
                                   requestTerm])
-        let bytes = ExternalTermFormat.encode(message)
-        bytes.withUnsafeBytes { sendMessage(on: connection, from: from, to: to, bytes: $0, term: true) }
+        return (from, ExternalTermFormat.encode(message))
+    }
+
+    /// The same to the process registered as `name` on node `peer`
+    /// (gen_server:call({Name, Node}, ...)): a monitor by name (its DOWN, or
+    /// the connection's loss, settle the call: noproc when no process has
+    /// the name) and the call sent by name (REG_SEND).
+    func call(toName name: String, node peer: UInt32, caller: UInt64, ref: UInt64,
+              request: UnsafeRawBufferPointer, term: Bool) -> Bool {
+        let target = namedTarget(node: peer)
+        guard monitor(watcher: 0, target: target, name: name, nodeIndex: peer, ref: ref),
+              let connection = liveConnection(peer),
+              let (from, bytes) = genCall(caller: caller, ref: ref, request: request, term: term) else { return false }
+        engine.countSent()
+        control(connection, capacity: 64 + bytes.count) { frame in
+            frame.tuple(4)
+            frame.integer(DistOp.regSend)
+            writePid(from, into: &frame, via: connection)
+            frame.atom("")
+            frame.atom(name)
+            bytes.withUnsafeBytes { writeMessage($0, term: true, into: &frame) }
+        }
         return true
     }
 
