@@ -135,4 +135,39 @@ struct AsyncBehaviorTests {
         #expect(ContinuousClock.now - start < .seconds(20), "the stop waited for the sleep")
         #expect(ended.value == .shutdown)
     }
+
+    @Test("an async handler's SKIP keeps the message for later (selective receive), and a monitor set after an await delivers its DOWN")
+    func skipAndMonitor() async throws {
+        try await withRuntime { runtime in
+            let seen = Box<[String]>([])
+            let target = try runtime.spawn(Probe.exits())
+            struct Picky: AsyncBehavior {
+                let seen: Box<[String]>
+                let target: Pid
+                var ready = false
+                mutating func handle(_ message: Message, _ context: Context) async throws -> Next {
+                    if message.kind == .down {
+                        seen.update { $0.append("down") }
+                        return .continue
+                    }
+                    if !ready && message.text != "open" { return .skip }  // wait for "open" first
+                    await Task.yield()
+                    seen.update { $0.append(message.text) }
+                    if message.text == "open" {
+                        ready = true
+                        _ = try context.monitor(target)  // after an await: the context still works
+                    }
+                    return .continue
+                }
+            }
+            let picky = try runtime.spawn(async: Picky(seen: seen, target: target))
+            try runtime.send("first", to: picky)
+            try runtime.send("second", to: picky)
+            try runtime.send("open", to: picky)
+            #expect(await waitUntil { seen.value.count == 3 })
+            #expect(seen.value == ["open", "first", "second"])
+            try runtime.send("go", to: target)
+            #expect(await waitUntil { seen.value.last == "down" })
+        }
+    }
 }
