@@ -59,6 +59,25 @@ class Overflow(enum.IntEnum):
 _PID_TYPES = (int, Pid)
 _send = quick.swerl_send
 _reply = quick.swerl_reply
+# swerl_group_spawn with every pointer a plain int (Runtime._spawn_in_group)
+_group_spawn = ctypes.PyDLL(lib._name).swerl_group_spawn
+_group_spawn.restype = ctypes.c_int
+_group_spawn.argtypes = [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p]
+
+
+class _SpawnOut(threading.local):
+    """A thread's word for a spawned pid, and its address."""
+
+    def __init__(self) -> None:
+        self.word = _ffi.swerl_pid()
+        self.address = ctypes.addressof(self.word)
+
+
+_spawn_out_local = _SpawnOut()
+
+
+def _spawn_out() -> _SpawnOut:
+    return _spawn_out_local
 _CALL = int(Kind.CALL)
 
 
@@ -444,6 +463,7 @@ class Runtime:
         self._c_handle = _ffi.HANDLE_FN(self._on_handle)
         self._c_terminate = _ffi.TERMINATE_FN(self._on_terminate)
         self._behavior = _behavior(self._c_init, self._c_handle, self._c_terminate)
+        self._behavior_address = ctypes.addressof(self._behavior)
         # A supervised Python worker: the same but its init (see _on_child_init).
         self._c_child_init = _ffi.INIT_FN(self._on_child_init)
         self._c_arg_free = _ffi.ARG_FREE_FN(self._on_arg_free)
@@ -704,6 +724,9 @@ class Runtime:
                  | (_ffi.SWERL_SPAWN_TRAP_EXIT if trap_exit else 0)
                  | (_ffi.SWERL_SPAWN_BLOCKING if blocking else 0))
         overflow_code = _overflow(overflow)
+        if not (flags or name is not None or mailbox_limit or overflow_code) and self._group \
+                and not isinstance(proc, NativeProcess):
+            return self._spawn_in_group(proc)
         ref = _ffi.swerl_ref()
         opts: Any = None  # NULL: the defaults, without building the struct
         if flags or name is not None or mailbox_limit or overflow_code:
@@ -737,6 +760,20 @@ class Runtime:
                 check(rc, "spawn")
         pid = Pid(out.value)
         return (pid, ref.value) if monitor else pid
+
+    def _spawn_in_group(self, proc: Any) -> Pid:
+        """spawn into the group with the default options: no options struct,
+        no ctypes objects of its own (the pid comes back in a per-thread
+        word), the arguments as plain addresses."""
+        p = self._p()  # held: the group lives as long as the runtime
+        key = self._registry.register(proc)
+        out = _spawn_out()
+        rc = _group_spawn(self._group, self._behavior_address, key, None, out.address)
+        del p
+        if rc < 0:
+            self._registry.take(key)
+            check(rc, "spawn")
+        return Pid(out.word.value)
 
     def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
         """Send a copy of `data` to a pid or a registered name. A send to a
