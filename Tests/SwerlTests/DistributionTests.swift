@@ -9,23 +9,6 @@ import Glibc
 import Swerl
 import Testing
 
-/// A typed server for the distribution test.
-private struct Ledger: Server {
-    enum Request: Codable { case deposit(account: String, amount: Int), balanceOf(String) }
-    enum Reply: Codable, Equatable { case balance(Int) }
-    var accounts: [String: Int] = [:]
-
-    mutating func handleCall(_ request: Request, _ context: Context) throws -> Reply {
-        switch request {
-        case .deposit(let account, let amount):
-            accounts[account, default: 0] += amount
-            return .balance(accounts[account]!)
-        case .balanceOf(let account):
-            return .balance(accounts[account] ?? 0)
-        }
-    }
-}
-
 /// A typed server as Elixir code calls it: {:deposit, "ann", 5}.
 private struct Bank: Server {
     enum Request: Codable { case deposit(String, Int), balanceOf(String) }
@@ -131,26 +114,26 @@ struct DistributionTests {
                 // A typed Server of b, called from a: the request crosses as a
                 // term inside gen_server's {'$gen_call', From, Request}, the
                 // reply comes back as a term.
-                let ledger = try b.spawn(server: Ledger())
+                let ledger = try b.spawn(server: Bank())
                 let ledgerTerm = try #require(b.erlangPid(ledger.pid))
-                let ledgerOnA = ServerRef<Ledger>(pid: try #require(a.pid(ledgerTerm)))
-                #expect(try await ledgerOnA.call(.deposit(account: "ann", amount: 5), on: a) == .balance(5))
-                #expect(try await ledgerOnA.call(.deposit(account: "ann", amount: 2), on: a) == .balance(7))
+                let ledgerOnA = ServerRef<Bank>(pid: try #require(a.pid(ledgerTerm)))
+                #expect(try await ledgerOnA.call(.deposit("ann", 5), on: a) == .balance(5))
+                #expect(try await ledgerOnA.call(.deposit("ann", 2), on: a) == .balance(7))
                 #expect(try await ledgerOnA.call(.balanceOf("bo"), on: a) == .balance(0))
 
                 // By registered name on the other node (GenServer.call({name, node}, ...)).
                 let byName = try await a.call("server", on: "swift_b@127.0.0.1", "by name")
                 #expect(byName == ExternalTermFormat.encode(.tuple([.atom("ok"), .binary("by name")])))
                 try b.register(ledger.pid, as: "ledger")
-                #expect(try await a.call("ledger", on: "swift_b@127.0.0.1", value: Ledger.Request.balanceOf("ann"),
-                                         as: Ledger.Reply.self) == .balance(7))
+                #expect(try await a.call("ledger", on: "swift_b@127.0.0.1", value: Bank.Request.balanceOf("ann"),
+                                         as: Bank.Reply.self) == .balance(7))
                 let nobody = await #expect(throws: SwerlError.self) {
                     _ = try await a.call("nobody", on: "swift_b@127.0.0.1", "?", timeout: .seconds(10))
                 }
                 #expect(nobody?.code == .noProcess)
                 // This node's own name: the local process of that name.
-                #expect(try await b.call("ledger", on: "swift_b@127.0.0.1", value: Ledger.Request.balanceOf("ann"),
-                                         as: Ledger.Reply.self) == .balance(7))
+                #expect(try await b.call("ledger", on: "swift_b@127.0.0.1", value: Bank.Request.balanceOf("ann"),
+                                         as: Bank.Reply.self) == .balance(7))
 
                 // A link across: b's process crashes, a's trapping process is told.
                 let exits = TestLock<[ExitReason]>([])

@@ -261,15 +261,7 @@ final class TypedAsyncBox<B: AsyncBehavior>: AsyncBox, @unchecked Sendable {
     init(_ behavior: sending B) { self.behavior = behavior }
 
     override func start(_ ctx: OpaquePointer?) -> Int32 {
-        do {
-            try behavior.start(Context(ctx))
-            return 0
-        } catch is IgnoreStart {
-            return Int32(SWERL_IGNORE)
-        } catch {
-            _ = Self.fail(ctx, error)
-            return -1
-        }
+        BehaviorBox.startResult(ctx) { try behavior.start(Context(ctx)) }
     }
 
     override func handle(_ message: UnsafePointer<swerl_message>, _ ctx: OpaquePointer?) async -> Int32 {

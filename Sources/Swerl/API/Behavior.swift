@@ -64,15 +64,7 @@ class BehaviorBox {
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: { ctx, arg, state in
             let outcome: Int32 = Unmanaged<BehaviorBox>.fromOpaque(arg!)._withUnsafeGuaranteedRef { box in
-                do {
-                    try box.start(Context(ctx))
-                    return 0
-                } catch is IgnoreStart {
-                    return Int32(SWERL_IGNORE)
-                } catch {
-                    crash(ctx, error)
-                    return -1
-                }
+                startResult(ctx) { try box.start(Context(ctx)) }
             }
             if outcome == 0 {
                 state?.pointee = arg
@@ -98,6 +90,20 @@ class BehaviorBox {
             unmanaged.release()
         }
     )
+
+    /// What the C init callback returns for a start: 0, IGNORE
+    /// (`IgnoreStart`), or a crash with the thrown error as its reason.
+    static func startResult(_ ctx: OpaquePointer?, _ start: () throws -> Void) -> Int32 {
+        do {
+            try start()
+            return 0
+        } catch is IgnoreStart {
+            return Int32(SWERL_IGNORE)
+        } catch {
+            crash(ctx, error)
+            return -1
+        }
+    }
 
     /// Records a thrown error as the crash reason.
     static func crash(_ ctx: OpaquePointer?, _ error: any Error) {

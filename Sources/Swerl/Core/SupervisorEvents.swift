@@ -1,28 +1,17 @@
 import Synchronization
 
 // Supervisors' reports as values (OTP's supervisor reports): what the log
-// hook gets as text, handed to whoever listens (the Swift API's
-// supervisorEvents stream). Free when nobody listens: one atomic load.
-
-/// One supervisor report.
-package struct SupervisorReport: Sendable {
-    package enum Kind: Sendable { case childTerminated, restarting, startError, shutdownError, maxIntensity }
-    package let supervisor: UInt64
-    package let kind: Kind
-    package let child: String?
-    package let childPid: UInt64
-    package let reason: Int32
-    package let detail: [UInt8]
-}
+// hook gets as text, handed to whoever listens (runtime.supervisorEvents()).
+// Free when nobody listens: one atomic load.
 
 final class SupervisorEvents: Sendable {
-    private let listeners = Mutex<[UInt64: @Sendable (SupervisorReport) -> Void]>([:])
+    private let listeners = Mutex<[UInt64: @Sendable (SupervisorEvent) -> Void]>([:])
     private let count = Atomic<Int>(0)
     private let nextId = Atomic<UInt64>(1)
 
     var hasListeners: Bool { count.load(ordering: .relaxed) > 0 }
 
-    func listen(_ listener: @escaping @Sendable (SupervisorReport) -> Void) -> UInt64 {
+    func listen(_ listener: @escaping @Sendable (SupervisorEvent) -> Void) -> UInt64 {
         let id = nextId.add(1, ordering: .relaxed).oldValue
         listeners.withLock { $0[id] = listener }
         count.add(1, ordering: .relaxed)
@@ -33,17 +22,54 @@ final class SupervisorEvents: Sendable {
         if listeners.withLock({ $0.removeValue(forKey: id) }) != nil { count.subtract(1, ordering: .relaxed) }
     }
 
-    func emit(_ report: @autoclosure () -> SupervisorReport) {
+    func emit(_ report: @autoclosure () -> SupervisorEvent) {
         guard hasListeners else { return }
         let report = report()
         for listener in listeners.withLock({ Array($0.values) }) { listener(report) }
     }
 }
 
-extension Engine {
-    package func listenToSupervisors(_ listener: @escaping @Sendable (SupervisorReport) -> Void) -> UInt64 {
-        supervisorEvents.listen(listener)
+/// What a supervisor reports, as OTP's supervisor reports: a child that
+/// crashed, a restart, a start that failed (and is retried), a child that
+/// did not stop cleanly, the restart intensity reached (the supervisor
+/// gives up).
+public struct SupervisorEvent: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// A child exited abnormally (`reason`).
+        case childTerminated
+        /// The supervisor restarts the child (after its exit).
+        case restarting
+        /// A restart's start failed (`reason`); it is tried again.
+        case startError
+        /// A child being stopped exited with another reason than asked.
+        case shutdownError
+        /// Too many restarts in the period: the supervisor shuts down.
+        case maxIntensityReached
     }
 
-    package func stopListeningToSupervisors(_ id: UInt64) { supervisorEvents.stopListening(id) }
+    public let supervisor: Pid
+    public let kind: Kind
+    /// The child's id (nil for `maxIntensityReached`; empty for
+    /// simple_one_for_one children).
+    public let child: String?
+    /// The child's pid when the report names one.
+    public let childPid: Pid?
+    /// For a termination or a failed start: why.
+    public let reason: ExitReason?
+}
+
+extension Runtime {
+    /// Every supervisor's reports as they happen, until the iteration ends
+    /// (the runtime's logger gets them as text too).
+    ///
+    ///     for await event in runtime.supervisorEvents() where event.kind == .restarting {
+    ///         metrics.restarts.increment()
+    ///     }
+    public func supervisorEvents() -> AsyncStream<SupervisorEvent> {
+        let (stream, continuation) = AsyncStream<SupervisorEvent>.makeStream()
+        let engine = self.engine
+        let id = engine.supervisorEvents.listen { continuation.yield($0) }
+        continuation.onTermination = { _ in engine.supervisorEvents.stopListening(id) }
+        return stream
+    }
 }

@@ -133,7 +133,7 @@ extension SupervisorState {
     private func escalate() {
         engine.countEscalation()
         report(SWERL_LOG_ERROR, "reached_max_restart_intensity, shutting down")
-        emit(.maxIntensity, nil)
+        emit(.maxIntensityReached, nil)
         shutdown(reason: Reason.shutdown, detail: Array("reached_max_restart_intensity".utf8))
     }
 

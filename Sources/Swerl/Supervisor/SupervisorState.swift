@@ -173,10 +173,11 @@ extension SupervisorState {
     /// A report of this supervisor's through the log hook (OTP's
     /// supervisor reports: child_terminated, start_error, ...).
     /// The same report as a value, for listeners (SupervisorEvents).
-    func emit(_ kind: SupervisorReport.Kind, _ child: ChildRecord?, pid: UInt64 = 0, reason: Int32 = 0,
+    func emit(_ kind: SupervisorEvent.Kind, _ child: ChildRecord?, pid: UInt64 = 0, reason: Int32? = nil,
               detail: [UInt8] = []) {
-        engine.supervisorEvents.emit(SupervisorReport(supervisor: selfPid, kind: kind, child: child?.spec.id,
-                                                      childPid: pid, reason: reason, detail: detail))
+        engine.supervisorEvents.emit(SupervisorEvent(
+            supervisor: Pid(rawValue: selfPid), kind: kind, child: child?.spec.id,
+            childPid: pid == 0 ? nil : Pid(rawValue: pid), reason: reason.map { ExitReason(code: $0, detail: detail) }))
     }
 
     func report(_ level: Int, _ event: @autoclosure () -> String) {

@@ -73,11 +73,7 @@ class _SpawnOut(threading.local):
         self.address = ctypes.addressof(self.word)
 
 
-_spawn_out_local = _SpawnOut()
-
-
-def _spawn_out() -> _SpawnOut:
-    return _spawn_out_local
+_spawn_out = _SpawnOut()
 _CALL = int(Kind.CALL)
 
 
@@ -767,7 +763,7 @@ class Runtime:
         word), the arguments as plain addresses."""
         p = self._p()  # held: the group lives as long as the runtime
         key = self._registry.register(proc)
-        out = _spawn_out()
+        out = _spawn_out
         rc = _group_spawn(self._group, self._behavior_address, key, None, out.address)
         del p
         if rc < 0:
