@@ -276,3 +276,40 @@ final class TypedAsyncBox<B: AsyncBehavior>: AsyncBox, @unchecked Sendable {
         behavior.terminate(ExitReason(code: reason, detail: Engine.exitDetail(UnsafeRawPointer(ctx))), Context(ctx))
     }
 }
+
+/// A supervised `AsyncBehavior`: the child's init makes a fresh behaviour,
+/// moves the process into the runtime's async turn group and starts it
+/// there, as `spawn(async:)` does.
+final class AsyncFactoryBox: @unchecked Sendable {
+    let make: @Sendable () -> any AsyncBehavior
+    init(_ make: @escaping @Sendable () -> any AsyncBehavior) { self.make = make }
+
+    /// An argument owning a new factory box.
+    static func argument(_ make: @escaping @Sendable () -> any AsyncBehavior) -> ChildArgument {
+        ChildArgument(Unmanaged.passRetained(AsyncFactoryBox(make)).toOpaque(), release: { raw in
+            Unmanaged<AsyncFactoryBox>.fromOpaque(raw!).release()
+        }, armed: true)
+    }
+
+    static let table = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: { ctx, arg, state in
+            let factory = Unmanaged<AsyncFactoryBox>.fromOpaque(arg!).takeUnretainedValue()
+            let turns: AsyncTurns
+            do {
+                turns = try AsyncTurns.of(Context(ctx).checked().engine)
+            } catch {
+                BehaviorBox.crash(ctx, error)
+                return -1
+            }
+            let code = Engine.setGroup(UnsafeRawPointer(ctx), turns.group)
+            guard code == 0 else { return code }
+            let process = Unmanaged.passRetained(AsyncProcess(turns: turns, box: box(factory.make())))
+            return AsyncProcess.table.`init`!(ctx, process.toOpaque(), state)
+        },
+        handle: AsyncProcess.table.handle,
+        terminate: AsyncProcess.table.terminate
+    )
+
+    private static func box(_ behavior: sending some AsyncBehavior) -> AsyncBox { TypedAsyncBox(behavior) }
+}

@@ -16,21 +16,48 @@ public enum Next: Sendable {
 /// time; a thrown error is a crash whose reason detail is the error's text.
 public protocol Behavior {
     /// Runs first, in the new process, before any message.
+    ///
+    /// - Parameter context: The new process's context, valid during the call.
+    /// - Throws: `IgnoreStart` to exit `normal` at once (a supervisor keeps
+    ///   the spec with no pid); an `ExitReason` to exit with it; any other
+    ///   error is a crash with its text as the detail. `terminate` does not
+    ///   run then.
     mutating func start(_ context: Context) throws
     /// One message at a time.
+    ///
+    /// - Parameters:
+    ///   - message: The message, borrowed for the duration of the call.
+    ///   - context: The process's context, valid during the call.
+    /// - Returns: What to do with the message, and whether to go on.
+    /// - Throws: An `ExitReason` to exit with it; any other error is a
+    ///   crash with its text as the detail.
     mutating func handle(_ message: Message, _ context: Context) throws -> Next
     /// Runs last, whatever the reason (unless `start` failed).
+    ///
+    /// - Parameters:
+    ///   - reason: Why the process exits (`killed` included).
+    ///   - context: The process's context, valid during the call.
     mutating func terminate(_ reason: ExitReason, _ context: Context)
 }
 
 /// Thrown from `start`: the process exits `normal` at once, and a
 /// supervisor keeps the child's spec with no pid (OTP-42's `ignore`).
 public struct IgnoreStart: Error, Sendable {
+    /// The error to throw from `start`.
     public init() {}
 }
 
 extension Behavior {
+    /// Does nothing: a behaviour needs no `start` of its own.
+    ///
+    /// - Parameter context: The new process's context.
+    /// - Throws: Nothing; a behaviour's own `start` may.
     public mutating func start(_ context: Context) throws {}
+    /// Does nothing: a behaviour needs no `terminate` of its own.
+    ///
+    /// - Parameters:
+    ///   - reason: Why the process exits.
+    ///   - context: The process's context.
     public mutating func terminate(_ reason: ExitReason, _ context: Context) {}
 }
 
@@ -41,8 +68,19 @@ extension Behavior {
 public struct Handler: Behavior, Sendable {
     let body: @Sendable (Message, Context) throws -> Next
 
+    /// A behaviour that calls `body` for each message.
+    ///
+    /// - Parameter body: The handler: what it returns and throws is what
+    ///   `Behavior.handle` returns and throws.
     public init(_ body: @escaping @Sendable (Message, Context) throws -> Next) { self.body = body }
 
+    /// Calls the closure.
+    ///
+    /// - Parameters:
+    ///   - message: The message, borrowed for the duration of the call.
+    ///   - context: The process's context, valid during the call.
+    /// - Returns: What the closure returns.
+    /// - Throws: What the closure throws: a crash, or an `ExitReason`.
     public mutating func handle(_ message: Message, _ context: Context) throws -> Next {
         try body(message, context)
     }
@@ -105,10 +143,12 @@ class BehaviorBox {
         }
     }
 
-    /// Records a thrown error as the crash reason.
+    /// Records a thrown error as the exit reason: a thrown `ExitReason` is
+    /// itself (Erlang's exit/1), any other error a crash with its text.
     static func crash(_ ctx: OpaquePointer?, _ error: any Error) {
-        Array(String(describing: error).utf8).withUnsafeBytes { detail in
-            _ = Engine.fail(UnsafeRawPointer(ctx), reason: Int32(SWERL_REASON_ERROR), detail: detail)
+        let reason = error as? ExitReason ?? .error(String(describing: error))
+        reason.detail.withUnsafeBytes { detail in
+            _ = Engine.fail(UnsafeRawPointer(ctx), reason: reason.code, detail: detail)
         }
     }
 }

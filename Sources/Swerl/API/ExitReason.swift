@@ -8,6 +8,11 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
     /// Why, in bytes (a message, a traceback); may be empty.
     public let detail: [UInt8]
 
+    /// A reason from its parts.
+    ///
+    /// - Parameters:
+    ///   - code: A `SWERL_REASON_*` code, or a user code of 256 and more.
+    ///   - detail: Why, in bytes; may be empty.
     public init(code: Int32, detail: [UInt8] = []) {
         self.code = code
         self.detail = detail
@@ -29,11 +34,19 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
     public static let noConnection = ExitReason(code: Int32(SWERL_REASON_NOCONNECTION))
 
     /// A crash, with a human-readable explanation.
+    ///
+    /// - Parameter why: The explanation, kept as UTF-8 detail bytes.
+    /// - Returns: The reason `error` with that detail.
     public static func error(_ why: String) -> ExitReason {
         ExitReason(code: Int32(SWERL_REASON_ERROR), detail: Array(why.utf8))
     }
 
     /// A user-defined reason: `SWERL_REASON_USER + offset`.
+    ///
+    /// - Parameters:
+    ///   - offset: The reason's number among the user's, from 0.
+    ///   - detail: Why, in bytes; may be empty.
+    /// - Returns: The reason with code 256 + `offset`.
     public static func custom(_ offset: Int32, detail: [UInt8] = []) -> ExitReason {
         ExitReason(code: Int32(SWERL_REASON_USER) + offset, detail: detail)
     }
@@ -43,6 +56,8 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
     /// Whether it is a crash (`error`).
     public var isError: Bool { code == Int32(SWERL_REASON_ERROR) }
 
+    /// The reason's Erlang name (`normal`, `killed`, `reason(300)`), then
+    /// its detail as text.
     public var description: String {
         let name: String
         switch code {
@@ -59,3 +74,8 @@ public struct ExitReason: Hashable, Sendable, CustomStringConvertible {
         return detail.isEmpty ? name : "\(name): \(String(decoding: detail, as: UTF8.self))"
     }
 }
+
+/// A handler, `start` or distributed actor method may throw an `ExitReason`:
+/// the process exits with that reason, as Erlang's `exit(Reason)` (any other
+/// thrown error is a crash, reason `error` with the error's text).
+extension ExitReason: Error {}

@@ -51,6 +51,14 @@ public enum Supervisor {
         /// Started in order, stopped in reverse order.
         public var children: [ChildSpec]
 
+        /// A supervisor's spec; the defaults are OTP's.
+        ///
+        /// - Parameters:
+        ///   - strategy: What a child's exit restarts.
+        ///   - intensity: Restarts allowed within `period` before the supervisor gives up.
+        ///   - period: The window of `intensity`; at least 1 ms.
+        ///   - autoShutdown: Whether significant children's exits end the supervisor.
+        ///   - children: Started in order; for `simpleOneForOne`, exactly one template.
         public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, period: Duration = .seconds(5),
                     autoShutdown: AutoShutdown = .never, children: [ChildSpec] = []) {
             self.strategy = strategy
@@ -60,6 +68,15 @@ public enum Supervisor {
             self.children = children
         }
 
+        /// A supervisor's spec, the period in milliseconds. Deprecated: use
+        /// `init(strategy:intensity:period:autoShutdown:children:)`.
+        ///
+        /// - Parameters:
+        ///   - strategy: What a child's exit restarts.
+        ///   - intensity: Restarts allowed within the period before the supervisor gives up.
+        ///   - periodMilliseconds: The window of `intensity`; at least 1.
+        ///   - autoShutdown: Whether significant children's exits end the supervisor.
+        ///   - children: Started in order; for `simpleOneForOne`, exactly one template.
         @available(*, deprecated, renamed: "init(strategy:intensity:period:autoShutdown:children:)")
         public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, periodMilliseconds: UInt32,
                     autoShutdown: AutoShutdown = .never, children: [ChildSpec] = []) {
@@ -67,6 +84,7 @@ public enum Supervisor {
                       autoShutdown: autoShutdown, children: children)
         }
 
+        /// `period` in milliseconds. Deprecated: use `period`.
         @available(*, deprecated, renamed: "period")
         public var periodMilliseconds: UInt32 {
             get { period.clampedRuntimeMilliseconds }
@@ -131,10 +149,17 @@ public struct Shutdown: Hashable, Sendable {
     /// Asked to stop, waited for forever (the default for supervisors).
     public static let infinity = Shutdown(milliseconds: SWERL_INFINITY)
     /// Asked to stop, killed after `timeout` (at least 1 ms).
+    ///
+    /// - Parameter timeout: The time it gets, rounded up to whole milliseconds.
+    /// - Returns: The shutdown.
     public static func timeout(_ timeout: Duration) -> Shutdown {
         Shutdown(milliseconds: max(1, timeout.clampedRuntimeMilliseconds))
     }
 
+    /// Asked to stop, killed after `milliseconds`. Deprecated: use `timeout(_:)`.
+    ///
+    /// - Parameter milliseconds: The time it gets; at least 1.
+    /// - Returns: The shutdown.
     @available(*, deprecated, renamed: "timeout(_:)")
     public static func timeout(milliseconds: UInt32) -> Shutdown {
         Shutdown(milliseconds: max(1, min(milliseconds, SWERL_INFINITY - 1)))
@@ -159,10 +184,19 @@ public struct ChildSpec: Sendable {
 
     enum Start: Sendable {
         case worker(@Sendable () -> any Behavior)
+        case asyncWorker(@Sendable () -> any AsyncBehavior)
         case supervisor(Supervisor.Spec)
     }
 
     /// A worker; `start` makes a fresh behaviour at every (re)start.
+    ///
+    /// - Parameters:
+    ///   - id: The child's id, unique in its supervisor; 1 to 255 bytes.
+    ///   - restart: When it is restarted.
+    ///   - shutdown: How it is stopped.
+    ///   - significant: Whether its exit counts for `autoShutdown`; not with `permanent`.
+    ///   - blocking: Its handlers may block: it runs on the blocking pool.
+    ///   - start: Makes the behaviour, at every (re)start.
     public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(.seconds(5)),
                 significant: Bool = false, blocking: Bool = false, start: @escaping @Sendable () -> any Behavior) {
         self.id = id
@@ -173,7 +207,33 @@ public struct ChildSpec: Sendable {
         self.start = .worker(start)
     }
 
+    /// A worker whose handler may await (`AsyncBehavior`); `start` makes a
+    /// fresh behaviour at every (re)start.
+    ///
+    /// - Parameters:
+    ///   - id: The child's id, unique in its supervisor; 1 to 255 bytes.
+    ///   - restart: When it is restarted.
+    ///   - shutdown: How it is stopped.
+    ///   - significant: Whether its exit counts for `autoShutdown`; not with `permanent`.
+    ///   - start: Makes the behaviour, at every (re)start.
+    public init(id: String, restart: Restart = .permanent, shutdown: Shutdown = .timeout(.seconds(5)),
+                significant: Bool = false, async start: @escaping @Sendable () -> any AsyncBehavior) {
+        self.id = id
+        self.restart = restart
+        self.shutdown = shutdown
+        self.significant = significant
+        self.blocking = false
+        self.start = .asyncWorker(start)
+    }
+
     /// A nested supervisor.
+    ///
+    /// - Parameters:
+    ///   - id: The child's id, unique in its supervisor; 1 to 255 bytes.
+    ///   - supervisor: The nested tree's spec.
+    ///   - restart: When it is restarted.
+    ///   - shutdown: How it is stopped; by default it gets all the time it needs.
+    ///   - significant: Whether its exit counts for `autoShutdown`; not with `permanent`.
     public init(id: String, supervisor: Supervisor.Spec, restart: Restart = .permanent,
                 shutdown: Shutdown = .infinity, significant: Bool = false) {
         self.id = id
@@ -189,6 +249,10 @@ public struct ChildSpec: Sendable {
         case .worker(let make):
             return ChildSpecification(id: id, behavior: blocking ? FactoryBox.blockingTable : FactoryBox.table,
                                       argument: FactoryBox.argument(make),
+                                      nested: nil, restart: restart.raw, shutdownMillis: shutdown.milliseconds,
+                                      isSupervisor: false, significant: significant)
+        case .asyncWorker(let make):
+            return ChildSpecification(id: id, behavior: AsyncFactoryBox.table, argument: AsyncFactoryBox.argument(make),
                                       nested: nil, restart: restart.raw, shutdownMillis: shutdown.milliseconds,
                                       isSupervisor: false, significant: significant)
         case .supervisor(let spec):
@@ -208,6 +272,14 @@ public struct SupervisorHandle: Sendable {
     let engine: Engine
 
     /// OTP's start_child. Returns the new pid (nil if the child's start ignored it).
+    ///
+    /// - Parameter spec: The new child's spec; the supervisor keeps it.
+    /// - Returns: The child's pid, or nil when its `start` threw `IgnoreStart`.
+    /// - Throws: `childStarted` or `childPresent` (a child has the id),
+    ///   `startFailed` (its start failed: the detail says why),
+    ///   `invalidArgument`, `badSpec` or `duplicateChild` (the spec),
+    ///   `simpleOneForOne` (use `spawnChild`), `noProcess` (the supervisor
+    ///   is not alive), `notSupervisor`, `insideProcess`, `stopped`.
     @discardableResult
     public func startChild(_ spec: ChildSpec) throws(SwerlError) -> Pid? {
         let (code, pid) = engine.supervisorStartChild(self.pid.rawValue, spec.specification())
@@ -216,6 +288,12 @@ public struct SupervisorHandle: Sendable {
     }
 
     /// simple_one_for_one: a new child from the template, or from `start`.
+    ///
+    /// - Parameter start: Makes this child's behaviour in place of the
+    ///   template's; nil: the template's.
+    /// - Returns: The child's pid, or nil when its `start` threw `IgnoreStart`.
+    /// - Throws: `simpleOneForOne` (the supervisor is not simple_one_for_one),
+    ///   `startFailed`, `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     @discardableResult
     public func spawnChild(_ start: (@Sendable () -> any Behavior)? = nil) throws(SwerlError) -> Pid? {
         let argument = start.map { FactoryBox.argument($0) }
@@ -227,12 +305,19 @@ public struct SupervisorHandle: Sendable {
 
     /// OTP's terminate_child: stops the child, keeps its spec.
     ///
-    /// - Throws: `childNotFound`, `simpleOneForOne`, `noProcess`, `notSupervisor`.
+    /// - Parameter id: The child's id.
+    /// - Throws: `childNotFound`, `simpleOneForOne`, `noProcess`, `notSupervisor`,
+    ///   `insideProcess`, `stopped`.
     public func terminateChild(_ id: String) throws(SwerlError) {
         try SwerlError.check(engine.supervisorTerminateChild(pid.rawValue, id: id))
     }
 
     /// simple_one_for_one: stop the child `child`.
+    ///
+    /// - Parameter child: The child's pid.
+    /// - Throws: `childNotFound`, `simpleOneForOne` (the supervisor is not
+    ///   simple_one_for_one), `noProcess`, `notSupervisor`, `insideProcess`,
+    ///   `stopped`.
     public func terminateChild(_ child: Pid) throws(SwerlError) {
         try SwerlError.check(engine.supervisorTerminatePid(pid.rawValue, pid: child.rawValue))
     }
@@ -240,7 +325,10 @@ public struct SupervisorHandle: Sendable {
     @discardableResult
     /// OTP's restart_child: starts a terminated child's spec again.
     ///
-    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `startFailed`, `simpleOneForOne`.
+    /// - Parameter id: The child's id.
+    /// - Returns: The child's pid, or nil when its `start` threw `IgnoreStart`.
+    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `startFailed`, `simpleOneForOne`,
+    ///   `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     public func restartChild(_ id: String) throws(SwerlError) -> Pid? {
         let (code, child) = engine.supervisorRestartChild(pid.rawValue, id: id)
         try SwerlError.check(code)
@@ -249,14 +337,17 @@ public struct SupervisorHandle: Sendable {
 
     /// OTP's delete_child: drops a terminated child's spec.
     ///
-    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `simpleOneForOne`.
+    /// - Parameter id: The child's id.
+    /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `simpleOneForOne`,
+    ///   `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     public func deleteChild(_ id: String) throws(SwerlError) {
         try SwerlError.check(engine.supervisorDeleteChild(pid.rawValue, id: id))
     }
 
     /// OTP's which_children: every child, in start order.
     ///
-    /// - Throws: `noProcess`, `notSupervisor`, `stopped`.
+    /// - Returns: Each child's id, pid, state, type and restart count.
+    /// - Throws: `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     public func whichChildren() throws(SwerlError) -> [Supervisor.Child] {
         let (code, infos) = engine.supervisorWhichChildren(pid.rawValue)
         try SwerlError.check(code)
@@ -272,7 +363,8 @@ public struct SupervisorHandle: Sendable {
 
     /// OTP's count_children.
     ///
-    /// - Throws: `noProcess`, `notSupervisor`, `stopped`.
+    /// - Returns: The numbers of specs, running children, supervisors and workers.
+    /// - Throws: `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     public func countChildren() throws(SwerlError) -> Supervisor.Counts {
         let (code, counts) = engine.supervisorCountChildren(pid.rawValue)
         try SwerlError.check(code)
@@ -281,6 +373,10 @@ public struct SupervisorHandle: Sendable {
     }
 
     /// The tree under this supervisor as JSON or Graphviz DOT.
+    ///
+    /// - Parameter format: JSON or DOT.
+    /// - Returns: The supervisors, children, pids, states and restart counts, as text.
+    /// - Throws: `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
     public func tree(_ format: Supervisor.TreeFormat = .json) throws(SwerlError) -> String {
         let (code, text) = engine.supervisionTree(pid.rawValue, format: format == .json ? UInt32(SWERL_TREE_JSON)
                                                                                            : UInt32(SWERL_TREE_DOT))
@@ -292,6 +388,15 @@ public struct SupervisorHandle: Sendable {
 extension Runtime {
     /// Starts a supervision tree; returns once every child has started
     /// (OTP-44). Call from outside processes.
+    ///
+    /// - Parameters:
+    ///   - spec: The supervisor's flags and children.
+    ///   - name: A name registered for the supervisor, or nil.
+    /// - Returns: The supervisor's management API.
+    /// - Throws: `invalidArgument` (a bad id or name, a period under 1 ms),
+    ///   `duplicateChild`, `badSpec`, `startFailed` (a child's start failed:
+    ///   the detail says why; those started are stopped), `nameTaken`,
+    ///   `processLimit`, `outOfMemory`, `insideProcess`, `stopped`.
     public func startSupervisor(_ spec: Supervisor.Spec, name: String? = nil) throws(SwerlError) -> SupervisorHandle {
         let specification = spec.specification()
         let valid = specification.validate()
@@ -307,6 +412,9 @@ extension Runtime {
     }
 
     /// The management API of a running supervisor.
+    ///
+    /// - Parameter pid: The supervisor; nothing is checked until a call.
+    /// - Returns: Its handle.
     public func supervisor(_ pid: Pid) -> SupervisorHandle {
         SupervisorHandle(pid: pid, engine: engine)
     }

@@ -23,6 +23,10 @@ public enum TermCoding {
         public var description: String { "cannot decode \(path.isEmpty ? "the term" : path): \(reason)" }
     }
 
+    /// What encoders and decoders offer as `userInfo` while a task encodes
+    /// or decodes: a distributed actor's ID finds its actor system there.
+    @TaskLocal static var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+
     /// `value` as a term.
     public static func term(of value: some Encodable) throws -> Term {
         if let term = leafTerm(value) { return term }
@@ -113,7 +117,7 @@ private struct TermEncoding: Encoder {
     let slot: TermSlot
     let path: [any CodingKey]
     var codingPath: [any CodingKey] { path }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { TermCoding.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if slot.keyed == nil { slot.keyed = [] }
@@ -277,7 +281,7 @@ private struct TermDecoding: Decoder {
     /// `term` is a tuple of an enum case's values, read as keys _0, _1...
     var positional = false
     var codingPath: [any CodingKey] { path }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { TermCoding.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         KeyedDecodingContainer(KeyedTermDecoding<Key>(fields: try fields(), path: path))
