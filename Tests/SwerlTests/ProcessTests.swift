@@ -68,6 +68,21 @@ struct ProcessTests {
         }
     }
 
+    @Test("A thrown ExitReason is the exit reason (Erlang's exit/1), from handle and from start")
+    func thrownExitReason() async throws {
+        try await withRuntime { runtime in
+            let handler = try runtime.spawn(Probe(onHandle: { _, _ in throw ExitReason.custom(3, detail: Array("why".utf8)) }))
+            let watch = try await watch(handler, on: runtime)
+            try runtime.send("go", to: handler)
+            #expect(await watch.reason() == .custom(3, detail: Array("why".utf8)))
+
+            let starter = try runtime.spawn(Probe(onStart: { _ in throw ExitReason.shutdown }))
+            var reasons: [ExitReason] = []
+            for await exit in runtime.exits(of: [starter]) { reasons.append(exit.reason) }
+            #expect(reasons == [.shutdown])
+        }
+    }
+
     @Test("OTP-2: self() in start and handle is the pid spawn returned")
     func selfIsTheSpawnedPid() async throws {
         try await withRuntime { runtime in
