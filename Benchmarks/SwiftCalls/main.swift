@@ -4,12 +4,14 @@
 //   swift run -c release --scratch-path .build-bench swerl-calls [runs]
 //
 // Rows: the round trip of one call at a time (from a task off the main
-// actor), raw bytes and a typed Server's Codable values, and 10,000 calls
+// actor), raw bytes, a typed Server's Codable values and a distributed
+// actor's method (SwerlActorSystem), and 10,000 calls
 // at once from a TaskGroup (calls per second).
 // The server is an echo: a Handler answering each CALL with its request; the
 // actor's method returns its argument. Each cell is the median of `runs`
 // runs (5 by default), each on a fresh runtime and actor, after a warm-up.
 
+import Distributed
 import Glibc
 import Swerl
 
@@ -23,6 +25,12 @@ struct EchoServer: Server {
     mutating func handleCall(_ request: Request, _ context: Context) throws -> Request { request }
 }
 let typedRequest = EchoServer.Request(text: "hello", count: 1)
+
+/// The same echo as a distributed actor of SwerlActorSystem.
+distributed actor DistributedEcho {
+    typealias ActorSystem = SwerlActorSystem
+    distributed func echo(_ request: EchoServer.Request) -> EchoServer.Request { request }
+}
 
 let runs = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 5
 let request = Array("hello".utf8)
@@ -67,6 +75,21 @@ func typedSequential() async throws -> Double {
         for _ in 0..<1000 { _ = try await server.call(typedRequest, on: runtime) }
         let start = ContinuousClock.now
         for _ in 0..<sequentialCalls { _ = try await server.call(typedRequest, on: runtime) }
+        return seconds(ContinuousClock.now - start) / Double(sequentialCalls) * 1e6
+    }.value
+}
+
+/// µs per call through a distributed actor reference (a proxy: a CALL to its process).
+func distributedSequential() async throws -> Double {
+    let runtime = try Runtime(schedulers: 1)
+    defer { try? runtime.stop() }
+    let system = SwerlActorSystem(runtime: runtime)
+    let actor = try system.makeActor(named: "echo") { DistributedEcho(actorSystem: system) }
+    let proxy = try DistributedEcho.resolve(id: actor.id, using: system)
+    return try await Task.detached {
+        for _ in 0..<1000 { _ = try await proxy.echo(typedRequest) }
+        let start = ContinuousClock.now
+        for _ in 0..<sequentialCalls { _ = try await proxy.echo(typedRequest) }
         return seconds(ContinuousClock.now - start) / Double(sequentialCalls) * 1e6
     }.value
 }
@@ -124,12 +147,14 @@ _ = try await swerlGroup(schedulers: 0)  // warm-up of the whole path
 _ = await actorGroup()
 
 var oneScheduler: [Double] = [], perCPU: [Double] = [], actorRoundTrip: [Double] = [], typed: [Double] = []
+var distributed: [Double] = []
 var groupOne: [Double] = [], groupPerCPU: [Double] = [], groupActor: [Double] = []
 for _ in 0..<runs {
     oneScheduler.append(try await swerlSequential(schedulers: 1))
     perCPU.append(try await swerlSequential(schedulers: 0))
     actorRoundTrip.append(await actorSequential())
     typed.append(try await typedSequential())
+    distributed.append(try await distributedSequential())
     groupOne.append(try await swerlGroup(schedulers: 1))
     groupPerCPU.append(try await swerlGroup(schedulers: 0))
     groupActor.append(await actorGroup())
@@ -138,6 +163,7 @@ row("sequential `try await call` round trip", "µs", [
     ("Swerl, 1 scheduler", median(oneScheduler)), ("Swerl, 1 scheduler per CPU", median(perCPU)),
     ("plain actor", median(actorRoundTrip)),
     ("Swerl typed Server, 1 sched.", median(typed)),
+    ("Swerl distributed actor, 1 s.", median(distributed)),
 ])
 row("\(groupCalls) calls from a TaskGroup", "calls/s", [
     ("Swerl, 1 scheduler", median(groupOne)), ("Swerl, 1 scheduler per CPU", median(groupPerCPU)),
@@ -146,4 +172,5 @@ row("\(groupCalls) calls from a TaskGroup", "calls/s", [
 let oneRatio = fixed(median(groupOne) / median(groupActor))
 let perCPURatio = fixed(median(groupPerCPU) / median(groupActor))
 print("\nratios: typed vs raw calls (1 scheduler, calls/s): \(fixed(median(oneScheduler) / median(typed)))x")
+print("ratios: distributed actor vs typed Server calls (calls/s): \(fixed(median(typed) / median(distributed)))x")
 print("ratios: TaskGroup calls/s vs the plain actor: \(oneRatio)x (1 scheduler), \(perCPURatio)x (per CPU)")
