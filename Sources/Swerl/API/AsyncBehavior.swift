@@ -25,15 +25,42 @@ import CSwerl
 /// processes exit with `shutdown`).
 public protocol AsyncBehavior {
     /// Runs first, in the new process (synchronously).
+    ///
+    /// - Parameter context: The new process's context, valid during the call.
+    /// - Throws: `IgnoreStart` to exit `normal` at once (a supervisor keeps
+    ///   the spec with no pid); an `ExitReason` to exit with it; any other
+    ///   error is a crash with its text as the detail. `terminate` does not
+    ///   run then.
     mutating func start(_ context: Context) throws
     /// One message at a time; the next comes once this one returns.
+    ///
+    /// - Parameters:
+    ///   - message: The message; valid until this call returns, awaits included.
+    ///   - context: The process's context, valid until this call returns.
+    /// - Returns: What to do with the message, and whether to go on.
+    /// - Throws: An `ExitReason` to exit with it; any other error is a
+    ///   crash with its text as the detail. `CancellationError` when the
+    ///   runtime stops mid-await ends the process with `shutdown`.
     mutating func handle(_ message: Message, _ context: Context) async throws -> Next
     /// Runs last (synchronously).
+    ///
+    /// - Parameters:
+    ///   - reason: Why the process exits.
+    ///   - context: The process's context, valid during the call.
     mutating func terminate(_ reason: ExitReason, _ context: Context)
 }
 
 extension AsyncBehavior {
+    /// Does nothing: a behaviour needs no `start` of its own.
+    ///
+    /// - Parameter context: The new process's context.
+    /// - Throws: Nothing; a behaviour's own `start` may.
     public mutating func start(_ context: Context) throws {}
+    /// Does nothing: a behaviour needs no `terminate` of its own.
+    ///
+    /// - Parameters:
+    ///   - reason: Why the process exits.
+    ///   - context: The process's context.
     public mutating func terminate(_ reason: ExitReason, _ context: Context) {}
 }
 
@@ -41,6 +68,10 @@ extension Runtime {
     /// Spawns a process whose handler may await (`AsyncBehavior`). The
     /// behaviour moves into the process, as with `spawn`.
     ///
+    /// - Parameters:
+    ///   - behavior: The process's async callbacks and state.
+    ///   - options: As for `spawn`, but not `blocking`.
+    /// - Returns: The new process's pid.
     /// - Throws: as `spawn`; `invalidArgument` with `options.blocking` (an
     ///   async handler awaits instead of blocking).
     @discardableResult
@@ -53,6 +84,13 @@ extension Runtime {
 
 extension Context {
     /// Spawns an `AsyncBehavior` from this process (`link`, `monitor` as `spawn`).
+    ///
+    /// - Parameters:
+    ///   - behavior: The process's async callbacks and state.
+    ///   - options: As for `spawn`, but not `blocking`.
+    /// - Returns: The new pid, and the monitor's ref with `options.monitor`.
+    /// - Throws: as `Context.spawn(_:options:)`; `invalidArgument` with
+    ///   `options.blocking`.
     @discardableResult
     public func spawn(async behavior: sending some AsyncBehavior, options: SpawnOptions = SpawnOptions())
         throws(SwerlError) -> (pid: Pid, monitor: Ref?)

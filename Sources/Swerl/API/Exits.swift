@@ -2,7 +2,9 @@ import Synchronization
 
 /// A process's end, as `Runtime.exits(of:)` reports it.
 public struct ProcessExit: Sendable, Hashable {
+    /// The process that ended.
     public let pid: Pid
+    /// Why: its exit reason and detail, or `noProcess` if it was not alive.
     public let reason: ExitReason
 }
 
@@ -16,6 +18,10 @@ extension Runtime {
     ///     for await exit in runtime.exits(of: workers) {
     ///         print("\(exit.pid) ended: \(exit.reason)")
     ///     }
+    ///
+    /// - Parameter pids: The processes to watch; empty: the sequence ends at once.
+    /// - Returns: One `ProcessExit` per pid, in the order they end. On a
+    ///   stopped runtime, each is `noProcess` at once.
     public func exits(of pids: [Pid]) -> AsyncStream<ProcessExit> {
         let (stream, continuation) = AsyncStream<ProcessExit>.makeStream()
         let engine = self.engine

@@ -23,11 +23,18 @@ public struct OwnedMessage: Sendable, Hashable {
     public var term: Term? { isTerm ? try? ExternalTermFormat.decode(bytes) : nil }
 
     /// The payload decoded as a `T` (see `Message.decode`).
+    ///
+    /// - Parameter type: The type to decode.
+    /// - Returns: The decoded value.
+    /// - Throws: `TermCoding.DecodingFailure` (not a `T`),
+    ///   `ExternalTermFormat.DecodeError` (not a term at all).
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T { try TermCoding.decode(type, from: bytes) }
 }
 
 extension Message {
     /// An owned copy of this message, to keep or hand to another task.
+    ///
+    /// - Returns: The copy: kind, sender, ref, bytes, reason and error.
     public func owned() -> OwnedMessage {
         OwnedMessage(kind: kind, from: from, ref: ref, bytes: bytes, reason: reason, error: error, isTerm: isTerm)
     }
@@ -47,6 +54,7 @@ extension Message {
 /// the runtime's stop). Messages wait in the sequence's buffer until read:
 /// nothing is dropped.
 public final class Mailbox: AsyncSequence, Sendable {
+    /// Each message, as an owned copy.
     public typealias Element = OwnedMessage
 
     /// The process: send to it, link to it, monitor it.
@@ -60,6 +68,9 @@ public final class Mailbox: AsyncSequence, Sendable {
         self.runtime = runtime
     }
 
+    /// The iterator over the messages, oldest first.
+    ///
+    /// - Returns: An iterator that ends when the process exits.
     public func makeAsyncIterator() -> AsyncStream<OwnedMessage>.Iterator { stream.makeAsyncIterator() }
 
     /// Ends the process (reason normal); the sequence ends after the
@@ -73,6 +84,10 @@ extension Runtime {
     /// A new process read by a Swift task (`Mailbox`); with `trapExits`
     /// exit signals come as `.exit` messages instead of ending it.
     ///
+    /// - Parameters:
+    ///   - trapExits: Exit signals come as `.exit` messages.
+    ///   - name: A name registered atomically with the spawn, or nil.
+    /// - Returns: The mailbox; its process lives until it is closed or exits.
     /// - Throws: as `spawn`.
     public func openMailbox(trapExits: Bool = false, name: String? = nil) throws(SwerlError) -> Mailbox {
         let (stream, continuation) = AsyncStream<OwnedMessage>.makeStream()

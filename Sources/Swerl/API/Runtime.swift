@@ -23,8 +23,17 @@ public final class Runtime: Sendable {
     /// A turn longer than `longTurn` is reported (nil or zero: never);
     /// blocking processes run on at most `blockingThreads` threads.
     ///
+    /// - Parameters:
+    ///   - schedulers: Scheduler threads; 0: one per CPU (at most 1024).
+    ///   - maxProcesses: Processes alive at once; 0: 4,194,304 (at most 16,777,215).
+    ///   - maxMessageSize: The largest message, in bytes; 0: 64 MiB.
+    ///   - maxMemory: The memory ceiling, in bytes; 0: none.
+    ///   - longTurn: Turns longer than this are logged; nil or zero: never.
+    ///   - blockingThreads: Threads of the blocking pool, at least 1.
+    ///   - logger: Where reports go; nil: they are only counted.
     /// - Throws: `invalidArgument` for a negative count or size, no
-    ///   blocking thread, or a `longTurn` of 49 days or more.
+    ///   blocking thread, more schedulers or processes than allowed, or a
+    ///   `longTurn` of 49 days or more.
     public init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
                 longTurn: Duration? = .milliseconds(100), blockingThreads: Int = 64,
                 logger: Logger? = nil) throws(SwerlError) {
@@ -53,6 +62,18 @@ public final class Runtime: Sendable {
         engine.start()
     }
 
+    /// Starts a runtime, the long-turn limit in milliseconds. Deprecated: use
+    /// `init(schedulers:maxProcesses:maxMessageSize:maxMemory:longTurn:blockingThreads:logger:)`.
+    ///
+    /// - Parameters:
+    ///   - schedulers: Scheduler threads; 0: one per CPU.
+    ///   - maxProcesses: Processes alive at once; 0: the default.
+    ///   - maxMessageSize: The largest message, in bytes; 0: 64 MiB.
+    ///   - maxMemory: The memory ceiling, in bytes; 0: none.
+    ///   - longTurnMilliseconds: Turns longer than this are logged; 0: never.
+    ///   - blockingThreads: Threads of the blocking pool, at least 1.
+    ///   - logger: Where reports go; nil: they are only counted.
+    /// - Throws: `invalidArgument`, as the `longTurn:` form.
     @available(*, deprecated, renamed: "init(schedulers:maxProcesses:maxMessageSize:maxMemory:longTurn:blockingThreads:logger:)")
     public convenience init(schedulers: Int = 0, maxProcesses: Int = 0, maxMessageSize: Int = 0, maxMemory: Int = 0,
                             longTurnMilliseconds: UInt32, blockingThreads: Int = 64,
@@ -79,6 +100,9 @@ public final class Runtime: Sendable {
     /// Sets the memory ceiling: the bytes messages and call requests may hold
     /// in all, each counted as its payload + 64 (0: none). Sends over it
     /// throw `memoryLimit` and are counted (`Statistics.messagesRejected`).
+    ///
+    /// - Parameter bytes: The ceiling in bytes; 0 removes it.
+    /// - Throws: `invalidArgument` for a negative size, `stopped`.
     public func setMaxMemory(_ bytes: Int) throws(SwerlError) {
         guard bytes >= 0 else { throw SwerlError(.invalidArgument, detail: "setMaxMemory: a negative size") }
         try SwerlError.check(engine.setMaxMemory(UInt64(bytes)))
@@ -88,6 +112,8 @@ public final class Runtime: Sendable {
     /// for them forever) and the scheduler threads. The timeout is a
     /// deadline: a handler that does not return is not waited for.
     ///
+    /// - Parameter timeout: How long processes get to exit before they are
+    ///   killed; nil: no limit.
     /// - Throws: `timedOut` naming the process that would not return,
     ///   `stopped` if the runtime was stopped already, `insideProcess` from a
     ///   handler, `invalidArgument` for a negative timeout.
@@ -95,6 +121,11 @@ public final class Runtime: Sendable {
         try SwerlError.check(engine.stop(timeoutMillis: try timeout.runtimeMilliseconds("stop")))
     }
 
+    /// Stops the runtime, the timeout in milliseconds. Deprecated: use `stop(timeout:)`.
+    ///
+    /// - Parameter timeoutMilliseconds: How long processes get to exit
+    ///   before they are killed; `SWERL_INFINITY`: no limit.
+    /// - Throws: As `stop(timeout:)`.
     @available(*, deprecated, renamed: "stop(timeout:)")
     public func stop(timeoutMilliseconds: UInt32) throws(SwerlError) {
         try SwerlError.check(engine.stop(timeoutMillis: timeoutMilliseconds))
@@ -105,6 +136,15 @@ public final class Runtime: Sendable {
     /// The behaviour is `sending`: it moves into the process, whose handlers
     /// run on the runtime's threads, so the caller may not touch it (or a
     /// non-Sendable object it holds) afterwards: the compiler says so.
+    ///
+    /// - Parameters:
+    ///   - behavior: The process's callbacks and state.
+    ///   - options: A name, a bounded mailbox, trapping exits, the blocking
+    ///     pool. `link` and `monitor` need a process: use `Context.spawn`.
+    /// - Returns: The new process's pid; its `start` runs concurrently.
+    /// - Throws: `invalidArgument` (a bad name; `link` or `monitor` from
+    ///   outside a process), `nameTaken`, `processLimit`, `outOfMemory`,
+    ///   `stopped`.
     @discardableResult
     public func spawn(_ behavior: sending some Behavior, options: SpawnOptions = SpawnOptions())
         throws(SwerlError) -> Pid
@@ -137,19 +177,42 @@ public final class Runtime: Sendable {
     /// process that is no longer alive is no error: it returns false (and
     /// counts a dead letter). Only misuse throws (too big, a full bounded
     /// mailbox, the memory ceiling, another runtime's pid, a stopped runtime).
+    ///
+    /// - Parameters:
+    ///   - bytes: The message; copied before the call returns.
+    ///   - pid: The receiver, local or (on a node) remote.
+    /// - Returns: false when the receiver is not alive, else true.
+    /// - Throws: `messageTooBig`, `mailboxFull`, `memoryLimit`,
+    ///   `outOfMemory`, `noProcess` (pid 0, another runtime's pid, a remote
+    ///   pid when this runtime is not a node), `stopped`.
     @discardableResult
     public func send(_ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Bool {
         let result = bytes.withPayloadBytes { engine.send(to: pid.rawValue, data: $0.baseAddress, count: $0.count) }
         return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
-    /// Sends to a registered name.
+    /// Sends to a registered name, looked up once, at the call.
+    ///
+    /// - Parameters:
+    ///   - bytes: The message; copied before the call returns.
+    ///   - name: The receiver's registered name.
+    /// - Throws: `nameNotRegistered` when no process has the name (Erlang's
+    ///   badarg), `invalidArgument` for a name that cannot be one, and as
+    ///   `send(_:to:)` with a pid.
     public func send(_ bytes: some MessagePayload, to name: String) throws(SwerlError) {
         let result = bytes.withPayloadBytes { engine.sendNamed(name, data: $0.baseAddress, count: $0.count) }
         try SwerlError.check(result)
     }
 
-    /// exit/2 from outside any process.
+    /// Sends an exit signal (exit/2) from outside any process. `kill` is
+    /// untrappable; `normal` is ignored by a process that does not trap
+    /// exits; a trapping process gets an `.exit` message.
+    ///
+    /// - Parameters:
+    ///   - pid: The process to signal.
+    ///   - reason: The exit reason; its detail is copied.
+    /// - Throws: `noProcess` (not alive), `messageTooBig` (the detail),
+    ///   `outOfMemory`, `stopped`.
     public func exit(_ pid: Pid, reason: ExitReason) throws(SwerlError) {
         let result = reason.detail.withPayloadBytes { engine.exit(pid.rawValue, reason: reason.code, detail: $0) }
         try SwerlError.check(result)
@@ -158,17 +221,29 @@ public final class Runtime: Sendable {
     /// Registers `pid` as `name` (erlang:register, OTP-30): sends and calls
     /// by name reach it until it exits or is unregistered.
     ///
+    /// - Parameters:
+    ///   - pid: A live process of this runtime.
+    ///   - name: 1 to 255 bytes of UTF-8.
     /// - Throws: `nameTaken`, `alreadyNamed` (the process has a name),
     ///   `noProcess` (not alive), `invalidArgument` (a bad name), `stopped`.
     public func register(_ pid: Pid, as name: String) throws(SwerlError) {
         try SwerlError.check(engine.register(name: name, pid: pid.rawValue))
     }
 
+    /// Registers `pid` as `name`. Deprecated: use `register(_:as:)`.
+    ///
+    /// - Parameters:
+    ///   - name: 1 to 255 bytes of UTF-8.
+    ///   - pid: A live process of this runtime.
+    /// - Throws: As `register(_:as:)`.
     @available(*, deprecated, renamed: "register(_:as:)")
     public func register(_ name: String, _ pid: Pid) throws(SwerlError) {
         try register(pid, as: name)
     }
 
+    /// Removes a registration (erlang:unregister); the process lives on.
+    ///
+    /// - Parameter name: The registered name.
     /// - Throws: `nameNotRegistered`, `invalidArgument`, `stopped`.
     public func unregister(_ name: String) throws(SwerlError) {
         try SwerlError.check(engine.unregister(name: name))
@@ -176,6 +251,8 @@ public final class Runtime: Sendable {
 
     /// The process registered as `name`, or nil (erlang:whereis, OTP-31).
     ///
+    /// - Parameter name: The name to look up.
+    /// - Returns: The pid, or nil when no process has the name.
     /// - Throws: `invalidArgument` for a name that cannot be one, `stopped`.
     public func pid(named name: String) throws(SwerlError) -> Pid? {
         let (code, pid) = engine.whereis(name)
@@ -184,10 +261,17 @@ public final class Runtime: Sendable {
         return Pid(rawValue: pid)
     }
 
+    /// The process registered as `name`. Deprecated: use `pid(named:)`.
+    ///
+    /// - Parameter name: The name to look up.
+    /// - Returns: The pid, or nil when no process has the name.
+    /// - Throws: As `pid(named:)`.
     @available(*, deprecated, renamed: "pid(named:)")
     public func whereis(_ name: String) throws(SwerlError) -> Pid? { try pid(named: name) }
 
     /// Every registered name. Throws for a stopped runtime.
+    ///
+    /// - Throws: `stopped`.
     public var registeredNames: [String] {
         get throws(SwerlError) {
             let (code, names) = engine.registeredNames()
@@ -199,9 +283,14 @@ public final class Runtime: Sendable {
     /// Delivers `bytes` to `pid` after `delay` (erlang:send_after); the
     /// timer ends with its target. Returns the timer's ref (`cancelTimer`).
     ///
+    /// - Parameters:
+    ///   - delay: At least this long; rounded up to whole milliseconds.
+    ///   - bytes: The message; copied before the call returns.
+    ///   - pid: The receiver, which sees `from` as 0 and `ref` as the timer.
+    /// - Returns: The timer's ref.
     /// - Throws: `noProcess` if `pid` is not alive, `invalidArgument` for a
     ///   negative delay or one of 49 days or more, `messageTooBig`,
-    ///   `stopped`.
+    ///   `outOfMemory`, `stopped`.
     @discardableResult
     public func sendAfter(_ delay: Duration, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
         let milliseconds = try delay.runtimeMilliseconds("sendAfter")
@@ -210,6 +299,16 @@ public final class Runtime: Sendable {
         return Ref(rawValue: ref)
     }
 
+    /// Delivers `bytes` to `pid` after `milliseconds`. Deprecated: use
+    /// `sendAfter(_:_:to:)`.
+    ///
+    /// - Parameters:
+    ///   - milliseconds: The delay; `SWERL_INFINITY` is refused.
+    ///   - bytes: The message; copied before the call returns.
+    ///   - pid: The receiver.
+    /// - Returns: The timer's ref.
+    /// - Throws: `invalidArgument` for `SWERL_INFINITY`; else as
+    ///   `sendAfter(_:_:to:)`.
     @available(*, deprecated, renamed: "sendAfter(_:_:to:)")
     @discardableResult
     public func sendAfter(milliseconds: UInt32, _ bytes: some MessagePayload, to pid: Pid) throws(SwerlError) -> Ref {
@@ -220,7 +319,12 @@ public final class Runtime: Sendable {
     }
 
     /// Cancels a timer: the time it had left (whole milliseconds), or nil if
-    /// it already fired, was cancelled, or its target exited.
+    /// it already fired, was cancelled, or its target exited. A message it
+    /// already delivered stays in the mailbox.
+    ///
+    /// - Parameter ref: The ref `sendAfter` returned.
+    /// - Returns: The time left, or nil (Erlang's false); also nil once the
+    ///   runtime has stopped.
     @discardableResult
     public func cancelTimer(_ ref: Ref) -> Duration? {
         let (result, remaining) = engine.cancelTimer(ref.rawValue)
@@ -230,6 +334,13 @@ public final class Runtime: Sendable {
     /// Answers a call later, from anywhere (a deferred reply). As OTP's
     /// `gen_server:reply`, answering a caller that gave up (it timed out or
     /// exited) is no error: it returns false (a dead letter is counted).
+    ///
+    /// - Parameters:
+    ///   - call: The ref of the `.call` message being answered.
+    ///   - bytes: The answer; copied before the call returns.
+    /// - Returns: false when nobody waits for the answer any more (an
+    ///   unknown ref included), else true.
+    /// - Throws: `messageTooBig`, `stopped`.
     @discardableResult
     public func reply(_ call: Ref, with bytes: some MessagePayload) throws(SwerlError) -> Bool {
         try SwerlError.answered(bytes.withPayloadBytes { engine.reply(call.rawValue, data: $0) })
@@ -240,6 +351,11 @@ public final class Runtime: Sendable {
     /// `timedOut`. Cancelling the task ends the wait at once with
     /// `CancellationError`, and the server's late answer is dropped.
     ///
+    /// - Parameters:
+    ///   - pid: The server.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeout: The deadline; nil: none.
+    /// - Returns: The server's answer.
     /// - Throws: `CancellationError`; a `SwerlError`: `timedOut`,
     ///   `noProcess` (not alive when called), `serverExited` (it exited
     ///   before answering: the detail and `exitReason` say why),
@@ -255,7 +371,13 @@ public final class Runtime: Sendable {
     /// Calls the process registered as `name` (gen_server:call with a
     /// registered name), as `call(_:_:timeout:)`.
     ///
-    /// - Throws: `noProcess` when no process has the name; else as
+    /// - Parameters:
+    ///   - name: The server's registered name, looked up once.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeout: The deadline; nil: none.
+    /// - Returns: The server's answer.
+    /// - Throws: `noProcess` when no process has the name, `invalidArgument`
+    ///   for a name that cannot be one; else as
     ///   `call(_:_:timeout:)`.
     nonisolated(nonsending)
     public func call(_ name: String, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
@@ -280,6 +402,12 @@ public final class Runtime: Sendable {
     /// node}, ...)), as `call(_:_:timeout:)`: `noProcess` when nobody there
     /// has the name. `node` may be this node's own name.
     ///
+    /// - Parameters:
+    ///   - name: The server's registered name on `node`.
+    ///   - node: The node's name, `name@host`.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeout: The deadline; nil: none.
+    /// - Returns: The server's answer.
     /// - Throws: as `call(_:_:timeout:)`; `invalidArgument` when this runtime
     ///   is not a node or `node` is not a node name.
     nonisolated(nonsending)
@@ -324,6 +452,15 @@ public final class Runtime: Sendable {
         }
     }
 
+    /// Calls `pid` and awaits the answer, the timeout in milliseconds.
+    /// Deprecated: use `call(_:_:timeout:)`.
+    ///
+    /// - Parameters:
+    ///   - pid: The server.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeoutMilliseconds: The deadline; `SWERL_INFINITY`: none.
+    /// - Returns: The server's answer.
+    /// - Throws: As `call(_:_:timeout:)`.
     @available(*, deprecated, renamed: "call(_:_:timeout:)")
     public func call(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
         async throws -> [UInt8]
@@ -337,13 +474,28 @@ public final class Runtime: Sendable {
     /// other process it throws `insideProcess`: use the async `call` or
     /// `Context.call`.
     ///
-    /// - Throws: as the async `call`, and `insideProcess`.
+    /// - Parameters:
+    ///   - pid: The server.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeout: The deadline; nil: none.
+    /// - Returns: The server's answer.
+    /// - Throws: as the async `call` (but not `CancellationError`), and
+    ///   `insideProcess`.
     public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeout: Duration? = .seconds(5))
         throws(SwerlError) -> [UInt8]
     {
         try Self.callBlocking(on: engine, pid, request, timeoutMilliseconds: try timeout.runtimeMilliseconds("call"))
     }
 
+    /// Calls `pid` and blocks until the answer, the timeout in milliseconds.
+    /// Deprecated: use `callBlocking(_:_:timeout:)`.
+    ///
+    /// - Parameters:
+    ///   - pid: The server.
+    ///   - request: The request; copied before the call returns.
+    ///   - timeoutMilliseconds: The deadline; `SWERL_INFINITY`: none.
+    /// - Returns: The server's answer.
+    /// - Throws: As `callBlocking(_:_:timeout:)`.
     @available(*, deprecated, renamed: "callBlocking(_:_:timeout:)")
     public func callBlocking(_ pid: Pid, _ request: some MessagePayload, timeoutMilliseconds: UInt32)
         throws(SwerlError) -> [UInt8]
@@ -368,7 +520,10 @@ public final class Runtime: Sendable {
     }
 
     /// Waits until `pid` exits and returns its reason (`noProcess` if it is
-    /// not alive).
+    /// not alive, or once the runtime has stopped).
+    ///
+    /// - Parameter pid: The process to wait for.
+    /// - Returns: Its exit reason and detail.
     public func waitForExit(_ pid: Pid) async -> ExitReason {
         let engine = self.engine
         return await withCheckedContinuation { continuation in
@@ -379,13 +534,19 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// A snapshot of a live process, or nil.
+    /// A snapshot of a live process, or nil. Read without stopping it.
+    ///
+    /// - Parameter pid: The process.
+    /// - Returns: Its snapshot; nil when it is not alive or the runtime has
+    ///   stopped.
     public func info(_ pid: Pid) -> ProcessSnapshot? {
         let (code, raw) = engine.processInfo(pid.rawValue)
         return code == 0 ? ProcessSnapshot(raw) : nil
     }
 
     /// Every live process. Throws for a stopped runtime.
+    ///
+    /// - Throws: `stopped`.
     public var processes: [Pid] {
         get throws(SwerlError) {
             let (code, pids) = engine.processes()
@@ -437,6 +598,7 @@ public struct ProcessSnapshot: Sendable {
     }
 }
 
+/// The old name of `ProcessSnapshot`. Deprecated: it clashes with Foundation's.
 @available(*, deprecated, renamed: "ProcessSnapshot")
 public typealias ProcessInfo = ProcessSnapshot
 

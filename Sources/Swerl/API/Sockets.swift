@@ -7,6 +7,9 @@ public struct Socket: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// The C `swerl_socket` value.
     public let rawValue: UInt64
 
+    /// The socket of a C `swerl_socket`: nothing checks it.
+    ///
+    /// - Parameter rawValue: The C value; 0 is never a socket.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Printed as `#Socket<n>`.
@@ -39,7 +42,8 @@ public struct SocketOptions: Sendable {
     public enum Packet: UInt32, Sendable {
         /// What each read got.
         case raw = 0
-        /// A big-endian length of 1, 2 or 4 bytes, then the payload.
+        /// A big-endian length of 1, 2 or 4 bytes, then the payload; a send
+        /// adds the length.
         case one = 1, two = 2, four = 4
         /// One line, its "\n" included.
         case line = 8
@@ -154,17 +158,45 @@ extension Message {
 extension Context {
     /// Listens on `address` for this process: each connection comes as a
     /// `socketAccepted` message while the listener is active.
+    ///
+    /// - Parameters:
+    ///   - address: "127.0.0.1:8080", "[::1]:8080", "localhost:8080" or
+    ///     "unix:/path"; port 0 asks the system for one.
+    ///   - options: The listener's, and its connections' to start with.
+    /// - Returns: The listener, bound and listening.
+    /// - Throws: `contextOutsideCallback`, and as `Runtime.listen(_:owner:options:)`.
     public func listen(_ address: String, options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
         try runtime.listen(address, owner: pid, options: options)
     }
 
     /// Connects from this process; the outcome comes as `socketConnected`
     /// (within `timeout`). Sends before it are queued.
+    ///
+    /// - Parameters:
+    ///   - address: "127.0.0.1:8080", "[::1]:8080", "localhost:8080" or
+    ///     "unix:/path". A name is resolved on this thread: prefer numbers.
+    ///   - timeout: How long the connect may take; then `socketConnected`
+    ///     says `timedOut`.
+    ///   - options: The connection's options.
+    /// - Returns: The socket, connecting. A refused or failed connect comes
+    ///   as `socketConnected` with its error, and the socket is gone.
+    /// - Throws: `invalidArgument` (a bad address, option or timeout),
+    ///   `processLimit` (2^20 sockets open), `contextOutsideCallback`, `stopped`.
     public func connect(_ address: String, timeout: Duration = .seconds(5),
                         options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
         try connect(address, milliseconds: try timeout.runtimeMilliseconds("connect"), options: options)
     }
 
+    /// Connects from this process, the timeout in milliseconds. Deprecated:
+    /// use `connect(_:timeout:options:)`.
+    ///
+    /// - Parameters:
+    ///   - address: The address to connect to.
+    ///   - timeoutMilliseconds: How long the connect may take;
+    ///     `SWERL_INFINITY`: the system's limit.
+    ///   - options: The connection's options.
+    /// - Returns: The socket, connecting.
+    /// - Throws: As `connect(_:timeout:options:)`.
     @available(*, deprecated, renamed: "connect(_:timeout:options:)")
     public func connect(_ address: String, timeoutMilliseconds: UInt32,
                         options: SocketOptions = SocketOptions()) throws(SwerlError) -> Socket {
@@ -182,27 +214,57 @@ extension Context {
 
     /// Sends on a socket this process owns (framed as its packet option
     /// says). `sendQueueFull` when too much waits: `socketWritable` follows.
+    ///
+    /// - Parameters:
+    ///   - bytes: The data; what the kernel does not take at once is copied
+    ///     and queued.
+    ///   - socket: A connection this process owns.
+    /// - Throws: `sendQueueFull` (nothing was sent), `invalidArgument` (too
+    ///   long for the length prefix), `notSupported` (a listener),
+    ///   `noSocket`, `notOwner`, `contextOutsideCallback`, `stopped`.
     public func send(_ bytes: some MessagePayload, on socket: Socket) throws(SwerlError) {
         let code = bytes.withPayloadBytes { Engine.socketSend(UnsafeRawPointer(raw), socket.rawValue, $0) }
         try SwerlError.check(code)
     }
 
     /// Lets messages come: one (the default), N, or none.
+    ///
+    /// - Parameters:
+    ///   - socket: A socket this process owns: data from a connection,
+    ///     `socketAccepted` from a listener.
+    ///   - activity: How many more messages; `.passive` stops them.
+    /// - Throws: `invalidArgument` (a count below 0), `noSocket`, `notOwner`,
+    ///   `contextOutsideCallback`, `stopped`.
     public func activate(_ socket: Socket, _ activity: SocketActivity = .once) throws(SwerlError) {
         try SwerlError.check(Engine.socketActivate(UnsafeRawPointer(raw), socket.rawValue, activity.raw))
     }
 
-    /// Closes the socket once what was queued is written.
+    /// Closes the socket once what was queued is written (5 s at most); no
+    /// message about it follows.
+    ///
+    /// - Parameter socket: A socket this process owns.
+    /// - Throws: `noSocket`, `notOwner`, `contextOutsideCallback`, `stopped`.
     public func close(_ socket: Socket) throws(SwerlError) {
         try SwerlError.check(Engine.socketClose(UnsafeRawPointer(raw), socket.rawValue))
     }
 
-    /// Closes the sending side after the queue.
+    /// Closes the sending side after the queue; reading goes on.
+    ///
+    /// - Parameter socket: A connection this process owns.
+    /// - Throws: `notSupported` (a listener), `noSocket`, `notOwner`,
+    ///   `contextOutsideCallback`, `stopped`.
     public func shutdown(_ socket: Socket) throws(SwerlError) {
         try SwerlError.check(Engine.socketShutdown(UnsafeRawPointer(raw), socket.rawValue))
     }
 
     /// Hands the socket to another process (gen_tcp's controlling_process).
+    /// Messages already sent to this process stay here.
+    ///
+    /// - Parameters:
+    ///   - socket: A socket this process owns.
+    ///   - pid: The new owner.
+    /// - Throws: `noProcess` (the new owner is not alive), `noSocket`,
+    ///   `notOwner`, `contextOutsideCallback`, `stopped`.
     public func setOwner(of socket: Socket, to pid: Pid) throws(SwerlError) {
         try SwerlError.check(Engine.socketSetOwner(UnsafeRawPointer(raw), socket.rawValue, to: pid.rawValue))
     }
@@ -210,6 +272,16 @@ extension Context {
 
 extension Runtime {
     /// Listens on `address` for process `owner` (from any thread).
+    ///
+    /// - Parameters:
+    ///   - address: "127.0.0.1:8080", "[::1]:8080", "localhost:8080" or
+    ///     "unix:/path"; port 0 asks the system for one.
+    ///   - owner: The process that gets the listener's messages.
+    ///   - options: The listener's, and its connections' to start with.
+    /// - Returns: The listener, bound and listening.
+    /// - Throws: `invalidArgument` (a bad address or option), `noProcess`
+    ///   (the owner is not alive), `addressInUse`, `network` (another
+    ///   system error, in words), `processLimit` (2^20 sockets open), `stopped`.
     public func listen(_ address: String, owner: Pid, options: SocketOptions = SocketOptions()) throws(SwerlError)
         -> Socket
     {
@@ -219,6 +291,9 @@ extension Runtime {
     }
 
     /// The socket now, or nil when it is not open.
+    ///
+    /// - Parameter socket: Any socket of this runtime.
+    /// - Returns: A snapshot, or nil (closed, never opened, or a stopped runtime).
     public func socketInfo(_ socket: Socket) -> SocketInfo? {
         let (code, info) = engine.socketInfo(socket.rawValue)
         return code == 0 ? SocketInfo(info) : nil

@@ -56,7 +56,7 @@ public enum Supervisor {
         /// - Parameters:
         ///   - strategy: What a child's exit restarts.
         ///   - intensity: Restarts allowed within `period` before the supervisor gives up.
-        ///   - period: The window of `intensity`; at least 1 ms.
+        ///   - period: The window of `intensity`; more than zero.
         ///   - autoShutdown: Whether significant children's exits end the supervisor.
         ///   - children: Started in order; for `simpleOneForOne`, exactly one template.
         public init(strategy: Strategy = .oneForOne, intensity: UInt32 = 1, period: Duration = .seconds(5),
@@ -322,13 +322,13 @@ public struct SupervisorHandle: Sendable {
         try SwerlError.check(engine.supervisorTerminatePid(pid.rawValue, pid: child.rawValue))
     }
 
-    @discardableResult
     /// OTP's restart_child: starts a terminated child's spec again.
     ///
     /// - Parameter id: The child's id.
     /// - Returns: The child's pid, or nil when its `start` threw `IgnoreStart`.
     /// - Throws: `childRunning`, `childRestarting`, `childNotFound`, `startFailed`, `simpleOneForOne`,
     ///   `noProcess`, `notSupervisor`, `insideProcess`, `stopped`.
+    @discardableResult
     public func restartChild(_ id: String) throws(SwerlError) -> Pid? {
         let (code, child) = engine.supervisorRestartChild(pid.rawValue, id: id)
         try SwerlError.check(code)
@@ -393,7 +393,7 @@ extension Runtime {
     ///   - spec: The supervisor's flags and children.
     ///   - name: A name registered for the supervisor, or nil.
     /// - Returns: The supervisor's management API.
-    /// - Throws: `invalidArgument` (a bad id or name, a period under 1 ms),
+    /// - Throws: `invalidArgument` (a bad id or name, a period of zero or less),
     ///   `duplicateChild`, `badSpec`, `startFailed` (a child's start failed:
     ///   the detail says why; those started are stopped), `nameTaken`,
     ///   `processLimit`, `outOfMemory`, `insideProcess`, `stopped`.

@@ -8,6 +8,9 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable {
         /// The C `SWERL_E*` value (negative).
         public let rawValue: Int32
+        /// The code of a C result; a code this version does not know is kept as is.
+        ///
+        /// - Parameter rawValue: A negative `SWERL_E*` value.
         public init(rawValue: Int32) { self.rawValue = rawValue }
 
         /// A bad argument (EINVAL): the detail names it.
@@ -93,6 +96,12 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     /// the runtime knows it (`Runtime.call`, `callBlocking`); else nil.
     public let exitReason: ExitReason?
 
+    /// An error of your own making, as the runtime makes them.
+    ///
+    /// - Parameters:
+    ///   - code: What kind of failure.
+    ///   - detail: What went wrong, in words; "" when the code says it all.
+    ///   - exitReason: For `serverExited`, why the server exited.
     public init(_ code: Code, detail: String = "", exitReason: ExitReason? = nil) {
         self.code = code
         self.detail = detail
@@ -100,8 +109,15 @@ public struct SwerlError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Errors are equal when their codes are: the detail only tells more.
+    ///
+    /// - Parameters:
+    ///   - lhs: An error.
+    ///   - rhs: Another error.
+    /// - Returns: Whether their codes are equal.
     public static func == (lhs: SwerlError, rhs: SwerlError) -> Bool { lhs.code == rhs.code }
     /// Hashes the code only, as `==` compares.
+    ///
+    /// - Parameter hasher: The hasher to feed.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The C name of the code, e.g. `ENOPROC`.

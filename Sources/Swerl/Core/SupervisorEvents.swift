@@ -34,6 +34,7 @@ final class SupervisorEvents: Sendable {
 /// did not stop cleanly, the restart intensity reached (the supervisor
 /// gives up).
 public struct SupervisorEvent: Sendable, Hashable {
+    /// Which report it is.
     public enum Kind: Sendable, Hashable {
         /// A child exited abnormally (`reason`).
         case childTerminated
@@ -47,7 +48,9 @@ public struct SupervisorEvent: Sendable, Hashable {
         case maxIntensityReached
     }
 
+    /// The supervisor that reports.
     public let supervisor: Pid
+    /// Which report it is.
     public let kind: Kind
     /// The child's id (nil for `maxIntensityReached`; empty for
     /// simple_one_for_one children).
@@ -65,6 +68,9 @@ extension Runtime {
     ///     for await event in runtime.supervisorEvents() where event.kind == .restarting {
     ///         metrics.restarts.increment()
     ///     }
+    ///
+    /// - Returns: The reports from now on, of every supervisor of this
+    ///   runtime; ending the iteration stops them.
     public func supervisorEvents() -> AsyncStream<SupervisorEvent> {
         let (stream, continuation) = AsyncStream<SupervisorEvent>.makeStream()
         let engine = self.engine

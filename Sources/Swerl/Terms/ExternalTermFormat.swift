@@ -61,6 +61,9 @@ public enum ExternalTermFormat {
     // MARK: Encoding
 
     /// The term as term_to_binary would write it (version byte first).
+    ///
+    /// - Parameter term: The term to write.
+    /// - Returns: Its External Term Format bytes, uncompressed.
     public static func encode(_ term: Term) -> [UInt8] {
         var out: [UInt8] = [version]
         encode(term, into: &out)
@@ -68,6 +71,10 @@ public enum ExternalTermFormat {
     }
 
     /// The term without the version byte (as it follows a distribution header).
+    ///
+    /// - Parameters:
+    ///   - term: The term to write.
+    ///   - out: The bytes to append it to.
     public static func encode(_ term: Term, into out: inout [UInt8]) {
         switch term {
         case .atom(let name):
@@ -240,6 +247,14 @@ public enum ExternalTermFormat {
     // MARK: Decoding (on TermCursor, the one reader)
 
     /// The term in `bytes` (version byte first, nothing after the term).
+    ///
+    /// - Parameters:
+    ///   - bytes: The bytes, untrusted ones included.
+    ///   - limits: How deep terms may nest.
+    /// - Returns: The term.
+    /// - Throws: `DecodeError`, saying at which byte and why: no version
+    ///   byte, an unknown tag, a count beyond the bytes left, nesting deeper
+    ///   than `limits.maxDepth`, a compressed term, bytes after the term.
     public static func decode(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws(DecodeError) -> Term {
         try reading(Array(bytes), at: 0) { (cursor: inout TermCursor) throws(DecodeError) in
             try cursor.version()
@@ -251,6 +266,14 @@ public enum ExternalTermFormat {
 
     /// A term at `offset` of `bytes`, without a version byte (as in a
     /// distribution frame); returns it and the offset after it.
+    ///
+    /// - Parameters:
+    ///   - bytes: The bytes, untrusted ones included.
+    ///   - offset: Where the term starts.
+    ///   - limits: How deep terms may nest.
+    /// - Returns: The term, and the offset of the byte after it.
+    /// - Throws: `DecodeError`, saying at which byte and why, as
+    ///   `decode(_:limits:)` (bytes after the term are no error here).
     public static func decode(_ bytes: [UInt8], at offset: Int, limits: Limits = Limits()) throws(DecodeError)
         -> (Term, Int)
     {

@@ -18,8 +18,11 @@
 public enum TermCoding {
     /// Why a term is not the value asked for: what was expected, and where.
     public struct DecodingFailure: Error, Sendable, CustomStringConvertible {
+        /// Where in the value, as coding keys joined by dots ("" for the top).
         public let path: String
+        /// What was expected, and what was found.
         public let reason: String
+        /// "cannot decode path: reason".
         public var description: String { "cannot decode \(path.isEmpty ? "the term" : path): \(reason)" }
     }
 
@@ -28,6 +31,11 @@ public enum TermCoding {
     @TaskLocal static var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
     /// `value` as a term.
+    ///
+    /// - Parameter value: The value to encode.
+    /// - Returns: The term, as the table above shapes it.
+    /// - Throws: What the value's `encode(to:)` throws; the encoder itself
+    ///   throws nothing.
     public static func term(of value: some Encodable) throws -> Term {
         if let term = leafTerm(value) { return term }
         let slot = TermSlot()
@@ -36,12 +44,23 @@ public enum TermCoding {
     }
 
     /// A `T` from `term`.
+    ///
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - term: The term to read.
+    /// - Returns: The value.
+    /// - Throws: `DecodingFailure` (not a `T`: what was expected, where), or
+    ///   what the type's `init(from:)` throws.
     public static func value<T: Decodable>(_ type: T.Type, from term: Term) throws -> T {
         try decodeChild(type, term, [])
     }
 
     /// `value` as External Term Format bytes (what a term message carries),
     /// written straight from the encoded containers (no `Term` in between).
+    ///
+    /// - Parameter value: The value to encode.
+    /// - Returns: Its term's bytes, version byte first.
+    /// - Throws: What the value's `encode(to:)` throws.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         var out: [UInt8] = [ExternalTermFormat.version]
         if let term = leafTerm(value) {
@@ -55,6 +74,13 @@ public enum TermCoding {
     }
 
     /// A `T` from External Term Format bytes.
+    ///
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - bytes: The term's bytes, version byte first.
+    /// - Returns: The value.
+    /// - Throws: `ExternalTermFormat.DecodeError` (not a term), then as
+    ///   `value(_:from:)`.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
         try value(type, from: try ExternalTermFormat.decode(bytes))
     }
@@ -534,6 +560,12 @@ private struct SingleTermDecoding: SingleValueDecodingContainer {
 /// message may hold a raw term; as its External Term Format bytes in any
 /// other coder.
 extension Term: Codable {
+    /// The term itself from a `TermCoding` decoder; from any other, a term
+    /// read from the External Term Format bytes it holds.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: What the decoder throws for a value that is not bytes;
+    ///   `ExternalTermFormat.DecodeError` for bytes that are not a term.
     public init(from decoder: any Decoder) throws {
         if let decoding = decoder as? TermDecoding {
             self = decoding.term
@@ -543,6 +575,11 @@ extension Term: Codable {
         self = try ExternalTermFormat.decode(bytes)
     }
 
+    /// The term itself into a `TermCoding` encoder; into any other, its
+    /// External Term Format bytes.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: What the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         if let encoding = encoder as? TermEncoding {
             encoding.slot.term = self

@@ -47,6 +47,12 @@ extension Context {
     /// Sends `term` (as Erlang's `!` does: a process that is no longer
     /// alive is no error, it returns false); the receiver sees this process
     /// as `from` and the message marked as a term.
+    ///
+    /// - Parameters:
+    ///   - term: The term, sent in External Term Format.
+    ///   - pid: The receiver, local or remote.
+    /// - Returns: false when the receiver is not alive, else true.
+    /// - Throws: `contextOutsideCallback`, and as `Runtime.send(term:to:)`.
     @discardableResult
     public func send(term: Term, to pid: Pid) throws(SwerlError) -> Bool {
         let engine = try checked().engine
@@ -57,12 +63,21 @@ extension Context {
 
     /// This runtime's pid for a pid in a term (a remote pid for another
     /// node's), or nil.
+    ///
+    /// - Parameter erlang: A pid read from a term.
+    /// - Returns: The pid, or nil when it names this node but no pid it
+    ///   could have made (or the table of remote pids is full).
+    /// - Throws: `contextOutsideCallback`.
     public func pid(_ erlang: ErlangPid) throws(SwerlError) -> Pid? {
         let pid = try checked().engine.pid(of: erlang)
         return pid == 0 ? nil : Pid(rawValue: pid)
     }
 
     /// `pid` as a term's pid (`Term.pid(...)`), or nil for a pid of another runtime.
+    ///
+    /// - Parameter pid: A pid of this runtime, or a remote pid it knows.
+    /// - Returns: The term's pid, or nil.
+    /// - Throws: `contextOutsideCallback`.
     public func erlangPid(_ pid: Pid) throws(SwerlError) -> ErlangPid? {
         try checked().engine.erlangPid(pid.rawValue)
     }
@@ -71,6 +86,14 @@ extension Context {
 extension Runtime {
     /// Sends `term` to `pid`, marked as a term. As `send(_:to:)`: false
     /// when the process is no longer alive; only misuse throws.
+    ///
+    /// - Parameters:
+    ///   - term: The term, sent in External Term Format.
+    ///   - pid: The receiver, local or remote.
+    /// - Returns: false when the receiver is not alive, else true.
+    /// - Throws: `invalidArgument` (a term nested deeper than 512), and as
+    ///   `send(_:to:)`: `messageTooBig`, `mailboxFull`, `memoryLimit`,
+    ///   `outOfMemory`, `noProcess` (another runtime's pid), `stopped`.
     @discardableResult
     public func send(term: Term, to pid: Pid) throws(SwerlError) -> Bool {
         let bytes = ExternalTermFormat.encode(term)
@@ -79,6 +102,12 @@ extension Runtime {
     }
 
     /// Sends `term` to the process registered as `name`.
+    ///
+    /// - Parameters:
+    ///   - term: The term, sent in External Term Format.
+    ///   - name: The receiver's registered name, looked up once.
+    /// - Throws: `nameNotRegistered`, `invalidArgument` (a bad name, a term
+    ///   nested deeper than 512), and as `send(term:to:)` with a pid.
     public func send(term: Term, to name: String) throws(SwerlError) {
         let bytes = ExternalTermFormat.encode(term)
         try SwerlError.check(bytes.withUnsafeBytes { engine.sendNamedTerm(name, bytes: $0) })
@@ -86,6 +115,9 @@ extension Runtime {
 
     /// This runtime's pid for a pid in a term: a local pid when it names
     /// this node, else a remote pid; nil when none can stand for it.
+    ///
+    /// - Parameter erlang: A pid read from a term.
+    /// - Returns: The pid, or nil.
     public func pid(_ erlang: ErlangPid) -> Pid? {
         let pid = engine.pid(of: erlang)
         return pid == 0 ? nil : Pid(rawValue: pid)
@@ -93,12 +125,21 @@ extension Runtime {
 
     /// `pid` as a term's pid, for `Term.pid(...)`; nil for a pid of
     /// another runtime.
+    ///
+    /// - Parameter pid: A pid of this runtime, or a remote pid it knows.
+    /// - Returns: The term's pid, or nil.
     public func erlangPid(_ pid: Pid) -> ErlangPid? { engine.erlangPid(pid.rawValue) }
 
     /// `ref` (a monitor's, a timer's, a call's) as a term's ref.
+    ///
+    /// - Parameter ref: A ref this runtime made.
+    /// - Returns: The term's ref, on this node.
     public func erlangRef(_ ref: Ref) -> ErlangRef { engine.erlangRef(ref.rawValue) }
 
     /// The ref of a term's ref, or nil for a ref this runtime did not make.
+    ///
+    /// - Parameter erlang: A ref read from a term.
+    /// - Returns: The ref, or nil.
     public func ref(_ erlang: ErlangRef) -> Ref? {
         engine.ref(of: erlang).map { Ref(rawValue: $0) }
     }
