@@ -2,11 +2,12 @@
 
 import asyncio
 import threading
+import time
 
 import pytest
 
 import swerl
-from swerl import errors
+from swerl import aio, errors
 
 from conftest import TIMEOUT
 
@@ -82,6 +83,48 @@ def test_timeout(rt):
             await rt.call_async(pid, b"q", timeout=0.05)
 
     run(main())
+
+
+def test_late_reply_is_a_timeout_and_is_dropped(rt, monkeypatch):
+    """Issue 11, item 2: a server that replies 0.5 s after a call with a
+    0.1 s deadline. The call raises Timeout (it returned the reply, every
+    time), and the late reply reaches nobody: a dead letter, not a second
+    REPLY to the process that makes the calls for coroutines."""
+    replied = threading.Event()
+
+    class Slow(swerl.Process):
+        blocking = True  # it sleeps in its handler: a blocking process
+
+        def handle(self, msg, ctx):
+            if msg.kind == swerl.Kind.CALL:
+                time.sleep(0.5)  # the reply comes well after the caller's deadline
+                ctx.reply(msg, b"late")  # quiet: the caller is gone
+                replied.set()
+
+    seen = []  # every REPLY the bridge process gets, in order
+    handle = aio.Bridge.handle
+
+    def recording(self, msg, ctx):
+        if msg.kind == swerl.Kind.REPLY:
+            seen.append((msg.reason, msg.data))
+        return handle(self, msg, ctx)
+
+    monkeypatch.setattr(aio.Bridge, "handle", recording)  # before the bridge starts
+    server, echo = rt.spawn(Slow), rt.spawn(reverse)
+    dead_letters = rt.stats()["dead_letters"]
+
+    async def main():
+        with pytest.raises(errors.Timeout):
+            await rt.call_async(server, b"x", timeout=0.1)
+        while not replied.is_set():  # the late reply has been made (bounded by run())
+            await asyncio.sleep(0.005)
+        # Were the late reply delivered, it would be in the bridge's mailbox
+        # before this call's reply: once this returns, the bridge has seen it.
+        return await rt.call_async(echo, b"after", timeout=TIMEOUT)
+
+    assert run(main()) == b"retfa"
+    assert len(seen) == 2 and seen[0][0] != 0 and seen[1] == (0, b"retfa")  # timeout, then "after"
+    assert rt.stats()["dead_letters"] >= dead_letters + 1  # the late reply, dropped and counted
 
 
 def test_dead_pid_is_noproc(rt):

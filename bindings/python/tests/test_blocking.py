@@ -206,6 +206,28 @@ def test_crash_reports_reach_the_swerl_logger(rt, records):
     assert any(level == 0 and "crash report" in t for level, t in rt.logs)
 
 
+def test_a_failing_init_is_reported_too(rt, records):
+    """rt.spawn returns the pid before init runs (in the new process, as
+    Erlang's spawn does); an init that raises kills the process at once,
+    and the crash report is how anyone hears of it."""
+
+    class FailingInit(swerl.Process):
+        def init(self, ctx):
+            raise ValueError("init failed, reported")
+
+        def handle(self, msg, ctx):  # pragma: no cover - init failed: never runs
+            pass
+
+    pid = rt.spawn(FailingInit, name="bad-init")
+    assert isinstance(pid, swerl.Pid)
+    found = wait_until(lambda: records.matching("crash report"), "a crash report")
+    level, text, _ = found[0]
+    assert level == logging.ERROR
+    assert repr(pid) in text and "'bad-init'" in text and "ValueError: init failed, reported" in text
+    assert any(level == 0 and "crash report" in t for level, t in rt.logs)
+    wait_until(lambda: pid not in rt.processes(), "the process's exit")
+
+
 def test_long_turns_reach_the_swerl_logger(records):
     started = threading.Event()
 
