@@ -141,6 +141,19 @@ func row(_ title: String, _ unit: String, _ cells: [(String, Double)]) {
     }
 }
 
+/// `swerl-calls N group` (or typed): only that row, N times, for a profiler.
+if CommandLine.arguments.count > 2 {
+    let only = CommandLine.arguments[2]
+    for _ in 0..<runs {
+        switch only {
+        case "group": print("group calls/s:", try await swerlGroup(schedulers: 1))
+        case "typed": print("typed µs:", try await typedSequential())
+        default: print("rows: group, typed"); exit(2)
+        }
+    }
+    exit(0)
+}
+
 let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 print("swerl-calls: \(cpus) CPUs, median of \(runs) runs")
 _ = try await swerlGroup(schedulers: 0)  // warm-up of the whole path
