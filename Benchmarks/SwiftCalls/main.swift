@@ -148,7 +148,14 @@ if CommandLine.arguments.count > 2 {
         switch only {
         case "group": print("group calls/s:", try await swerlGroup(schedulers: 1))
         case "typed": print("typed µs:", try await typedSequential())
-        default: print("rows: group, typed"); exit(2)
+        case "codec":  // TermCoding alone: encode and decode the typed row's request
+            let start = ContinuousClock.now
+            for _ in 0..<100_000 {
+                let bytes = try TermCoding.encode(typedRequest)
+                _ = try TermCoding.decode(EchoServer.Request.self, from: bytes)
+            }
+            print("encode+decode µs:", seconds(ContinuousClock.now - start) / 100_000 * 1e6)
+        default: print("rows: group, typed, codec"); exit(2)
         }
     }
     exit(0)

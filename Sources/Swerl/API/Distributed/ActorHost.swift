@@ -99,6 +99,16 @@ extension ChildSpec {
     /// process makes a fresh actor with `make` and registers as `actorName`,
     /// so `SwerlActorID(name: actorName)` reaches whichever instance is
     /// alive, on this node or from another.
+    ///
+    /// - Parameters:
+    ///   - id: The child's id, unique in its supervisor; 1 to 255 bytes.
+    ///   - restart: When it is restarted.
+    ///   - shutdown: How it is stopped.
+    ///   - significant: Whether its exit counts for `autoShutdown`; not with `permanent`.
+    ///   - actorName: The name its process registers under: the actor's ID.
+    ///   - system: The actor system the actor belongs to.
+    ///   - make: Makes the actor with the system it is given, in the child's
+    ///     process, at every (re)start.
     public init<Act: DistributedActor>(id: String, restart: Restart = .permanent,
                                        shutdown: Shutdown = .timeout(.seconds(5)), significant: Bool = false,
                                        actorName: String, in system: SwerlActorSystem,

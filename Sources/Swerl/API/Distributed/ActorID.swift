@@ -10,17 +10,25 @@ public struct SwerlActorID: Hashable, Sendable, Codable, CustomStringConvertible
     public var node: String?
 
     /// The actor registered as `name` on `node` (nil: this runtime).
+    ///
+    /// - Parameters:
+    ///   - name: The registered name of the actor's process.
+    ///   - node: The node's name, `name@host`; nil: the runtime that resolves it.
     public init(name: String, node: String? = nil) {
         self.name = name
         self.node = node
     }
 
+    /// The name, and the node if there is one: "counter on a@host".
     public var description: String { node.map { "\(name) on \($0)" } ?? name }
 
     private enum CodingKeys: String, CodingKey { case name, node }
 
     /// Sent to another node, an ID without a node names its sender's node
     /// (the actor system is in the encoder's `userInfo`).
+    ///
+    /// - Parameter encoder: The encoder to write the name and node to.
+    /// - Throws: What the encoder's container throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)

@@ -29,10 +29,15 @@ import Synchronization
 /// with it (the caller gets `serverExited`, a supervisor restarts the
 /// actor); any other thrown error goes back to the caller.
 public final class SwerlActorSystem: DistributedActorSystem, Sendable {
+    /// An actor is known by the name its process is registered under.
     public typealias ActorID = SwerlActorID
+    /// Records a call's generic types and arguments as Erlang terms.
     public typealias InvocationEncoder = SwerlInvocationEncoder
+    /// Hands a received call's generic types and arguments to the target.
     public typealias InvocationDecoder = SwerlInvocationDecoder
+    /// Turns the target's result or thrown error into the call's reply.
     public typealias ResultHandler = SwerlResultHandler
+    /// Arguments and results cross as `TermCoding` terms: they must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     /// An error a remote distributed method threw, when this program cannot
@@ -43,6 +48,7 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
         public let type: String
         /// The error's text.
         public let message: String
+        /// The error's text (`message`).
         public var description: String { message }
     }
 
@@ -56,6 +62,10 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
     private static let sequence = Atomic<UInt64>(0)
 
     /// A system on `runtime`; `callTimeout` bounds each distributed call.
+    ///
+    /// - Parameters:
+    ///   - runtime: The runtime whose processes host the actors.
+    ///   - callTimeout: How long a distributed call waits for its reply; nil: for ever.
     public init(runtime: Runtime, callTimeout: Duration? = .seconds(5)) {
         self.runtime = runtime
         self.callTimeout = callTimeout
@@ -67,9 +77,14 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
     /// Makes an actor registered as `name`: `make` runs here, and the actor
     /// it creates with this system gets the ID `name` on this node.
     ///
-    /// - Throws: `SwerlError` `nameTaken` (or another spawn failure) when
-    ///   its process cannot be started under that name; the actor is then
-    ///   dropped.
+    /// - Parameters:
+    ///   - name: The name the actor's process is registered under.
+    ///   - make: Makes the actor with this system (as its `actorSystem`).
+    /// - Returns: The actor, its process started.
+    /// - Throws: What `make` throws; `SwerlError` `nameTaken` (or another
+    ///   spawn failure: `processLimit`, `outOfMemory`, `stopped`,
+    ///   `invalidArgument` for a bad name) when its process cannot be
+    ///   started under that name; the actor is then dropped.
     public func makeActor<Act: DistributedActor>(named name: String, _ make: () throws -> Act) throws -> Act
         where Act.ID == SwerlActorID
     {
@@ -82,7 +97,10 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
     /// The pid of the process an actor of this runtime lives in (nil:
     /// none now, or the ID is another node's).
     ///
-    /// - Throws: `stopped` after the runtime's stop.
+    /// - Parameter id: The actor's ID.
+    /// - Returns: The pid of the process registered under the ID's name, or nil.
+    /// - Throws: `SwerlError` `stopped` after the runtime's stop,
+    ///   `invalidArgument` for a name that cannot be one.
     public func pid(of id: SwerlActorID) throws(SwerlError) -> Pid? {
         isLocal(id) ? try runtime.pid(named: id.name) : nil
     }
@@ -91,6 +109,13 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
 
     // MARK: - DistributedActorSystem
 
+    /// Gives a new actor its ID. The first actor made inside `makeActor`,
+    /// or inside a supervised child's start, gets the name asked for; any
+    /// other gets a fresh name, `swerl_actor.<n>`, unique in this program.
+    /// The node is this runtime's node name (nil when it is not a node).
+    ///
+    /// - Parameter actorType: The actor's type (not used).
+    /// - Returns: The ID, whose name the actor's process will register under.
     public func assignID<Act>(_ actorType: Act.Type) -> SwerlActorID
         where Act: DistributedActor, Act.ID == SwerlActorID
     {
@@ -103,6 +128,14 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
         return SwerlActorID(name: name, node: runtime.nodeName)
     }
 
+    /// Gives an initialized actor its process. A supervised child's actor
+    /// is hosted by the child's process, which made it. Any other actor
+    /// gets a process this system spawns, registered under the ID's name,
+    /// which holds the actor weakly and ends after it is deinitialized. If
+    /// the spawn fails, `makeActor` throws the error; outside `makeActor`
+    /// the error is dropped and calls to the actor fail.
+    ///
+    /// - Parameter actor: The actor, fully initialized.
     public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == SwerlActorID {
         let placement = Placement.current.flatMap { $0.id == actor.id ? $0 : nil }
         if let placement, placement.hostedHere {
@@ -121,7 +154,10 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
     /// The actor is deinitialized: its process is told to check and end.
     /// (A message, not an exit: an actor that failed to start under a name
     /// in use resigns that name's ID too, and the process holding the name
-    /// must live on.)
+    /// must live on.) Nothing happens for an ID without a process this
+    /// system spawned, such as a supervised child's.
+    ///
+    /// - Parameter id: The deinitialized actor's ID.
     public func resignID(_ id: SwerlActorID) {
         guard let pid = hosts.withLock({ $0[id] }) else { return }
         _ = try? runtime.send(term: ActorHost.resigned, to: pid)
@@ -134,20 +170,46 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
 
     /// Always nil: every reference is a proxy whose calls go to the process
     /// registered under the ID's name (see the type's documentation).
+    ///
+    /// - Parameters:
+    ///   - id: The actor's ID.
+    ///   - actorType: The actor's type (not used).
+    /// - Returns: nil.
+    /// - Throws: Nothing; it never throws.
     public func resolve<Act>(id: SwerlActorID, as actorType: Act.Type) throws -> Act?
         where Act: DistributedActor, Act.ID == SwerlActorID
     {
         nil
     }
 
+    /// A new, empty encoder for one call, tied to this system (an actor ID
+    /// passed as an argument without a node gets this runtime's node name).
+    ///
+    /// - Returns: The encoder.
     public func makeInvocationEncoder() -> SwerlInvocationEncoder { SwerlInvocationEncoder(system: self) }
 
     /// A distributed call: a CALL to the actor's process with the
     /// invocation as a term, its reply decoded as a `Res`.
     ///
+    /// - Parameters:
+    ///   - actor: The reference called; its ID names the process and node.
+    ///   - target: The distributed method, by its mangled name.
+    ///   - invocation: The call's recorded generic types and arguments.
+    ///   - throwing: The method's error type (not used: a thrown error is
+    ///     rebuilt from the type name its reply carries).
+    ///   - returning: The type the reply's value is decoded as.
+    /// - Returns: The method's result.
     /// - Throws: `SwerlError` (`noProcess`: no actor under that name;
-    ///   `timeout`; `serverExited` with the exit reason; `noConnection`),
-    ///   the method's own error, or `RemoteError`.
+    ///   `timedOut` after `callTimeout`; `serverExited` with the exit
+    ///   reason, `noConnection` when the node cannot be reached;
+    ///   `invalidArgument` when the ID names another node and this runtime
+    ///   is not a node; else as `Runtime.call`), `CancellationError`;
+    ///   the method's own error when its type is `Decodable` and in this
+    ///   program, else `RemoteError` (also when the actor could not run the
+    ///   call: an unknown target, arguments of the wrong types, the actor
+    ///   gone; or when the reply has no value); `TermCoding.DecodingFailure`
+    ///   when the value is not a `Res`; `ExternalTermFormat.DecodeError`
+    ///   when the reply is not a term.
     public func remoteCall<Act, Err, Res>(on actor: Act, target: RemoteCallTarget,
                                           invocation: inout SwerlInvocationEncoder,
                                           throwing: Err.Type, returning: Res.Type) async throws -> Res
@@ -160,6 +222,15 @@ public final class SwerlActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// The same for a method that returns nothing.
+    ///
+    /// - Parameters:
+    ///   - actor: The reference called; its ID names the process and node.
+    ///   - target: The distributed method, by its mangled name.
+    ///   - invocation: The call's recorded generic types and arguments.
+    ///   - throwing: The method's error type (not used: a thrown error is
+    ///     rebuilt from the type name its reply carries).
+    /// - Throws: As `remoteCall(on:target:invocation:throwing:returning:)`,
+    ///   except the errors about the result: a value in the reply is ignored.
     public func remoteCallVoid<Act, Err>(on actor: Act, target: RemoteCallTarget,
                                          invocation: inout SwerlInvocationEncoder,
                                          throwing: Err.Type) async throws

@@ -59,6 +59,7 @@ enum Invocation {
 
 /// Records a distributed call's generic types and arguments as terms.
 public struct SwerlInvocationEncoder: DistributedTargetInvocationEncoder {
+    /// Arguments are encoded as `TermCoding` terms: they must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     let system: SwerlActorSystem
@@ -67,6 +68,9 @@ public struct SwerlInvocationEncoder: DistributedTargetInvocationEncoder {
 
     init(system: SwerlActorSystem) { self.system = system }
 
+    /// Records a generic type of the call by its mangled name.
+    ///
+    /// - Parameter type: The type substituted for a generic parameter.
     /// - Throws: `RemoteError` for a type that has no mangled name.
     public mutating func recordGenericSubstitution<T>(_ type: T.Type) throws {
         guard let name = _mangledTypeName(type) else {
@@ -75,6 +79,9 @@ public struct SwerlInvocationEncoder: DistributedTargetInvocationEncoder {
         generics.append(name)
     }
 
+    /// Records an argument's value as a `TermCoding` term.
+    ///
+    /// - Parameter argument: The argument.
     /// - Throws: the argument's `encode(to:)` errors.
     public mutating func recordArgument<Value: Codable>(_ argument: RemoteCallArgument<Value>) throws {
         let system = self.system
@@ -83,18 +90,33 @@ public struct SwerlInvocationEncoder: DistributedTargetInvocationEncoder {
         })
     }
 
+    /// Records nothing: a thrown error's reply carries its type.
+    ///
+    /// - Parameter type: The method's error type.
+    /// - Throws: Nothing; it never throws.
     public mutating func recordErrorType<E: Error>(_ type: E.Type) throws {}
+    /// Records nothing: the caller decodes the reply as the type it expects.
+    ///
+    /// - Parameter type: The method's return type.
+    /// - Throws: Nothing; it never throws.
     public mutating func recordReturnType<R: Codable>(_ type: R.Type) throws {}
+    /// Does nothing: the recorded types and arguments are the call.
+    ///
+    /// - Throws: Nothing; it never throws.
     public mutating func doneRecording() throws {}
 }
 
 /// Hands a received call's generic types and arguments to the target.
 public struct SwerlInvocationDecoder: DistributedTargetInvocationDecoder {
+    /// Arguments are decoded from `TermCoding` terms: they must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     let generics: [String]
     var arguments: ArraySlice<Term>
 
+    /// The call's generic types, found by their mangled names.
+    ///
+    /// - Returns: The types, in the order the caller recorded them.
     /// - Throws: `RemoteError` for a type this program does not have.
     public mutating func decodeGenericSubstitutions() throws -> [Any.Type] {
         try generics.map { name in
@@ -105,6 +127,9 @@ public struct SwerlInvocationDecoder: DistributedTargetInvocationDecoder {
         }
     }
 
+    /// The call's next argument, decoded from its term.
+    ///
+    /// - Returns: The argument, as an `Argument`.
     /// - Throws: `RemoteError` when the call has fewer arguments;
     ///   `TermCoding.DecodingFailure` for one of another type.
     public mutating func decodeNextArgument<Argument: Codable>() throws -> Argument {
@@ -114,12 +139,21 @@ public struct SwerlInvocationDecoder: DistributedTargetInvocationDecoder {
         return try TermCoding.value(Argument.self, from: term)
     }
 
+    /// Always nil: a call does not carry its error type.
+    ///
+    /// - Returns: nil.
+    /// - Throws: Nothing; it never throws.
     public mutating func decodeErrorType() throws -> Any.Type? { nil }
+    /// Always nil: a call does not carry its return type.
+    ///
+    /// - Returns: nil.
+    /// - Throws: Nothing; it never throws.
     public mutating func decodeReturnType() throws -> Any.Type? { nil }
 }
 
 /// Makes the reply of a call the target answered.
 public final class SwerlResultHandler: DistributedTargetInvocationResultHandler, @unchecked Sendable {
+    /// Results are encoded as `TermCoding` terms: they must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     /// The reply; set once, by the call's task.
@@ -129,12 +163,26 @@ public final class SwerlResultHandler: DistributedTargetInvocationResultHandler,
 
     init() {}
 
+    /// Makes the reply `{ok, Value}`, the value as a `TermCoding` term.
+    ///
+    /// - Parameter value: The method's result.
+    /// - Throws: What the value's `encode(to:)` throws; the caller then
+    ///   gets that error (or a `RemoteError`) instead of the result.
     public func onReturn<Success: Codable>(value: Success) async throws {
         reply = .tuple([.atom("ok"), try TermCoding.term(of: value)])
     }
 
+    /// Makes the reply `ok`.
+    ///
+    /// - Throws: Nothing; it never throws.
     public func onReturnVoid() async throws { reply = .atom("ok") }
 
+    /// Makes the reply `{error, Type, Text, Value}` for the caller to throw
+    /// (Value is the error as a term when it is `Encodable`, else nil). A
+    /// thrown `ExitReason` makes the process exit with it instead: no reply.
+    ///
+    /// - Parameter error: The error the method threw.
+    /// - Throws: Nothing; it never throws.
     public func onThrow<Err: Error>(error: Err) async throws {
         if let reason = error as? ExitReason {
             exit = reason
