@@ -74,7 +74,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SWERL_VERSION_MAJOR 1
-#define SWERL_VERSION_MINOR 2
+#define SWERL_VERSION_MINOR 3
 #define SWERL_VERSION_PATCH 0
 /* 0xMMmmpp: compare with swerl_version() at run time. Same major: same ABI. */
 #define SWERL_VERSION_HEX \
@@ -383,6 +383,25 @@ typedef struct swerl_stats {
    Errors: EINVAL (rt or out NULL, size too small). Works after stop.
    Any thread. Since 1.0. */
 SWERL_API int swerl_runtime_stats(swerl_runtime *rt, swerl_stats *out);
+
+/* One scheduler's load, as Erlang's statistics(scheduler_wall_time):
+   utilization over an interval is (busy_ns - busy_ns before) / (wall_ns -
+   wall_ns before). Busy is the time not spent waiting for work (a handler
+   that blocks counts as busy). Measured per wait, not per turn: a loaded
+   scheduler pays nothing for it. */
+typedef struct swerl_scheduler_usage {
+    uint32_t size;       /* set by the caller for buf[0]: the records' stride */
+    uint32_t index;      /* 0 .. schedulers - 1 */
+    uint64_t busy_ns;    /* since the runtime started */
+    uint64_t wall_ns;    /* since the runtime started */
+    uint64_t run_queue;  /* processes waiting in its local run queue now (approximate) */
+} swerl_scheduler_usage;
+
+/* Write up to `cap` records, one per scheduler, into `buf` (buf[0].size set
+   by the caller; may be NULL when cap is 0) and the number of schedulers
+   into *count. Errors: EINVAL (rt or count NULL, buf NULL with cap > 0,
+   size too small). Works after stop. Any thread. Since 1.3. */
+SWERL_API int swerl_runtime_scheduler_usage(swerl_runtime *rt, swerl_scheduler_usage *buf, size_t cap, size_t *count);
 
 /* ------------------------------------------------------------------------ */
 /* Processes                                                                 */
@@ -1545,6 +1564,56 @@ SWERL_API int swerl_group_fd(swerl_group *g);
    return 0 at once: to wake the driving thread for the program's own
    reasons (its loop must quit, a signal came). Any thread. Since 1.2. */
 SWERL_API int swerl_group_wake(swerl_group *g);
+
+/* ------------------------------------------------------------------------ */
+/* The observer page (since 1.3)                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A live page of the running program in a browser, as Erlang's observer:
+   the schedulers' load, memory, the processes (sortable, filterable, each
+   with its links and monitors), the supervision trees with their restart
+   counts, and the crashes as they happen; JSON endpoints for each view and
+   a Server-Sent Events stream (docs/OBSERVER.md). Served by processes of
+   the runtime on its own sockets: no thread of its own, nothing fetched at
+   run time. Loopback only unless given a token; read-only unless
+   SWERL_OBSERVE_ACTIONS; message contents are never shown. */
+
+enum {
+    SWERL_OBSERVE_ACTIONS = 1u << 0  /* the page may kill processes and restart or terminate children */
+};
+
+/* The longest URL swerl_observer_start writes, its NUL included. */
+#define SWERL_OBSERVER_URL_MAX 512
+
+/* This struct never grows (its _init fills it). */
+typedef struct swerl_observer_opts {
+    uint32_t size;              /* set by swerl_observer_opts_init */
+    uint32_t flags;             /* SWERL_OBSERVE_*; default 0: read-only */
+    const char *address;        /* "host:port"; NULL (default): "127.0.0.1:0", port 0: any free one */
+    const char *token;          /* NULL (default), or an access token of 16 to 128 printable ASCII
+                                   characters without '&' or '%': then every request must carry it
+                                   (?token= or Authorization: Bearer). Required off loopback. */
+    uint32_t max_connections;   /* connections at once; 0 (default): 16 */
+    uint32_t reserved;          /* 0 */
+} swerl_observer_opts;
+
+/* Fill `opts` with defaults. NULL is a no-op. Any thread. Since 1.3. */
+SWERL_API void swerl_observer_opts_init(swerl_observer_opts *opts);
+
+/* Serve the observer page; `url` (may be NULL when url_cap is 0) gets its
+   address, NUL-terminated, with the token when there is one
+   ("http://127.0.0.1:40123/"). `opts` may be NULL (defaults). At most one
+   per runtime; it stops with the runtime. Errors: EINVAL (rt NULL, a bad
+   address or option, a token missing off loopback or malformed, one
+   already served), ETOOBIG (url_cap too small: nothing is served;
+   SWERL_OBSERVER_URL_MAX always suffices), EADDRINUSE, ENET, ESTOPPED.
+   Any thread (a host name in the address is resolved on it: prefer
+   numbers). Since 1.3. */
+SWERL_API int swerl_observer_start(swerl_runtime *rt, const swerl_observer_opts *opts, char *url, size_t url_cap);
+
+/* Stop serving it: its connections are closed. Errors: EINVAL (rt NULL,
+   none served), ESTOPPED. Any thread. Since 1.3. */
+SWERL_API int swerl_observer_stop(swerl_runtime *rt);
 
 /* ------------------------------------------------------------------------ */
 /* Introspection                                                             */

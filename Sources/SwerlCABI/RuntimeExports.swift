@@ -4,7 +4,7 @@ import CSwerl
 import CSwerlSupport
 import Swerl
 
-private let versionString: StaticString = "1.2.0"
+private let versionString: StaticString = "1.3.0"
 
 @c public func swerl_version() -> CUnsignedInt {
     CUnsignedInt((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)
@@ -99,5 +99,23 @@ private let versionString: StaticString = "1.2.0"
     handedOut {
         guard let engine = engine(rt) else { return null("swerl_runtime_set_blocking_threads", "rt") }
         return engine.setBlockingThreads(max)
+    }
+}
+
+@c public func swerl_runtime_scheduler_usage(_ rt: OpaquePointer?, _ buffer: UnsafeMutablePointer<swerl_scheduler_usage>?,
+                                     _ capacity: Int, _ count: UnsafeMutablePointer<Int>?) -> CInt {
+    handedOut {
+        let function = "swerl_runtime_scheduler_usage"
+        guard let engine = engine(rt) else { return null(function, "rt") }
+        guard let count else { return null(function, "count") }
+        guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
+        if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_scheduler_usage>.size {
+            return badSize(function, "buf[0]", buffer.pointee.size, "swerl_scheduler_usage",
+                           expected: MemoryLayout<swerl_scheduler_usage>.size)
+        }
+        let usage = engine.schedulerUsage()
+        if let buffer, capacity > 0 { _ = StructSizes.writeArray(usage, to: buffer, capacity: capacity) }
+        count.pointee = usage.count
+        return 0
     }
 }

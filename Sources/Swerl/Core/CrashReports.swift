@@ -19,7 +19,12 @@ final class CrashReports: @unchecked Sendable {
     }
     private let window = Lock(Window())
 
+    /// Who else hears of each crash, unthrottled (the observer's event
+    /// ring, bounded itself); nil: nobody.
+    let listener = Lock<(@Sendable (UInt64, String?, Int32, [UInt8]) -> Void)?>(nil)
+
     func report(pid: UInt64, reason: Int32, detail: [UInt8]) {
+        if let listener = listener.withLock({ $0 }) { listener(pid, engine.registry.name(of: pid), reason, detail) }
         guard engine.logCallback != nil else { return }
         let (allowed, leftOut) = window.withLock { window -> (Bool, Int) in
             // Read under the lock: a clock read before it may be older than

@@ -42,6 +42,8 @@ package final class Engine: @unchecked Sendable {
     let distribution = AtomicLazyReference<DistNode>()
     /// Supervisors' reports, for listeners (SupervisorEvents.swift).
     let supervisorEvents = SupervisorEvents()
+    /// The observer page being served, if any (swerl_observer_start).
+    let observer = Lock<Observer?>(nil)
     /// The driver of the Swift API's async processes, made on first use.
     let asyncTurns = AtomicLazyReference<AsyncTurns>()
 
@@ -532,6 +534,24 @@ package final class Engine: @unchecked Sendable {
         if isStopped { return (Code.stopped, []) }
         return (Code.ok, livePids())
     }
+
+    /// swerl_runtime_scheduler_usage: each scheduler's busy and wall time since
+    /// the runtime started, and its run queue's length now.
+    package func schedulerUsage() -> [swerl_scheduler_usage] {
+        schedulers.map { scheduler in
+            let (busy, wall) = scheduler.usage()
+            var usage = swerl_scheduler_usage()
+            usage.size = UInt32(MemoryLayout<swerl_scheduler_usage>.size)
+            usage.index = UInt32(scheduler.index)
+            usage.busy_ns = busy
+            usage.wall_ns = wall
+            usage.run_queue = UInt64(max(0, scheduler.publishedLoad.load(ordering: .relaxed)))
+            return usage
+        }
+    }
+
+    /// The library's version, as swerl_version() says it.
+    static let versionText = "\(SWERL_VERSION_MAJOR).\(SWERL_VERSION_MINOR).\(SWERL_VERSION_PATCH)"
 
     package func stats() -> swerl_stats {
         var stats = swerl_stats()

@@ -30,6 +30,8 @@ final class MemoryBudget: Sendable {
 
     /// The ceiling in bytes; 0: none.
     private let limit = Atomic<Int>(0)
+    /// The ceiling now (0: none).
+    var ceiling: Int { limit.load(ordering: .relaxed) }
     /// What a scheduler takes from the pool at once: small against the
     /// ceiling, so that credits strand little of it.
     private let grant = Atomic<Int>(4096)

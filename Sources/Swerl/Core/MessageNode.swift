@@ -47,6 +47,10 @@ enum NodeKind {
     static let sigTimer: UInt32 = 25
     /// The answer to this process's swerl_call_async; becomes REPLY.
     static let sigReply: UInt32 = 26
+    /// A question about the process's relations (Erlang's process_info of
+    /// links and monitors, a signal too): its owner answers the waiter of
+    /// `ref` with its links, monitors and watchers (`Relations`).
+    static let sigRelations: UInt32 = 27
 }
 
 /// How an exit signal was sent (its node's `aux`).

@@ -178,6 +178,14 @@ extension Worker {
             if dying { return discardUndelivered(node, of: process) }
             process.arriveConverted(node)
             process.appendMail(node)
+        case NodeKind.sigRelations:
+            if dying {
+                engine.waiters.fail(node.pointee.ref, code: Code.noProcess)
+            } else {
+                let answer = ProcessRelations(of: process).encoded()
+                answer.withUnsafeBytes { _ = engine.waiters.reply(node.pointee.ref, data: $0) }
+            }
+            Nodes.release(node)
         case NodeKind.sigReply:
             process.pointee.pendingCalls.remove(node.pointee.ref)
             if dying { return Nodes.release(node) }
@@ -476,7 +484,7 @@ extension Engine {
             } else {
                 waiters.down(node.pointee.ref, reason: Reason.noproc, detail: UnsafeRawBufferPointer(start: nil, count: 0))
             }
-        case NodeKind.sigCall:
+        case NodeKind.sigCall, NodeKind.sigRelations:
             waiters.fail(node.pointee.ref, code: Code.noProcess)
         default:
             break

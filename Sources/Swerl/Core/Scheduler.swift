@@ -43,6 +43,25 @@ final class Scheduler: @unchecked Sendable {
     /// Timers added from other threads, merged into `heap` by the holder.
     let foreignTimers = Lock<[TimerEntry]>([])
     let hasForeignTimers = Atomic<Bool>(false)
+    /// When it was made, and how long it has waited for work since (its
+    /// holder adds each wait): busy = wall - idle, Erlang's
+    /// scheduler_wall_time. Measured per wait, not per turn, so a loaded
+    /// scheduler reads no clock for it.
+    let startNanos = monotonicNanos()
+    let idleNanos = Atomic<UInt64>(0)
+    /// When the wait in progress began (0: none), so a long sleep counts
+    /// as idle while it lasts.
+    let idleSince = Atomic<UInt64>(0)
+
+    /// Busy and wall time since it was made (reads from any thread).
+    func usage() -> (busy: UInt64, wall: UInt64) {
+        let now = monotonicNanos()
+        let since = idleSince.load(ordering: .acquiring)
+        var idle = idleNanos.load(ordering: .acquiring)
+        if since != 0 && now > since { idle &+= now - since }
+        let wall = now &- startNanos
+        return (wall > idle ? wall - idle : 0, wall)
+    }
     /// The worker running this scheduler: set at start, then changed only by
     /// the TurnMonitor's thread (which alone reads it afterwards).
     var owner: Worker? = nil
@@ -160,6 +179,11 @@ final class Scheduler: @unchecked Sendable {
             if localFirst != nil { return }
         }
         let spinStart = monotonicNanos()
+        idleSince.store(spinStart, ordering: .releasing)
+        defer {
+            idleNanos.add(monotonicNanos() &- spinStart, ordering: .releasing)
+            idleSince.store(0, ordering: .releasing)
+        }
         while monotonicNanos() - spinStart < Self.spinNanos {
             if InboundQueue.hasNodes(injection) || hasForeignTimers.load(ordering: .relaxed)
                 || sockets.hasCommands.load(ordering: .relaxed) { return }

@@ -31,7 +31,7 @@ from . import terms  # Erlang terms <-> Python values (External Term Format)
 
 
 def version() -> str:
-    """The loaded library's version string ("1.2.0")."""
+    """The loaded library's version string ("1.3.0")."""
     text: bytes = _lib.swerl_version_string()
     return text.decode()
 
@@ -42,7 +42,7 @@ def version_hex() -> int:
     return number
 
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",

@@ -1,0 +1,106 @@
+// The observer's event ring: supervisor reports and crashes of processes
+// outside supervisors, newest last, the last `capacity` kept. Fed by the
+// runtime's own buses (SupervisorEvents, CrashReports) while an observer
+// runs; nothing is kept when none does.
+
+import CSwerl
+import Glibc
+
+final class ObserverEvents: Sendable {
+    struct Event: Sendable {
+        let seq: UInt64
+        let timeMillis: UInt64
+        let kind: String
+        let pid: UInt64?
+        let name: String?
+        let supervisor: UInt64?
+        let childId: String?
+        let reason: Int32?
+        let detail: String?
+
+        var json: String {
+            JSON.object([
+                ("seq", String(seq)), ("time_ms", String(timeMillis)), ("kind", JSON.string(kind)),
+                ("pid", pid.map(JSON.pid) ?? JSON.null), ("name", JSON.string(name)),
+                ("supervisor", supervisor.map(JSON.pid) ?? JSON.null), ("child_id", JSON.string(childId)),
+                ("reason", reason.map { JSON.string(Reason.name($0)) } ?? JSON.null),
+                ("detail", JSON.string(detail)),
+            ])
+        }
+    }
+
+    static let capacity = 500
+    /// A detail longer than this is cut (a traceback can be long).
+    static let detailLimit = 2048
+
+    private struct Ring {
+        var events: [Event] = []
+        var next = 0
+        var lastSeq: UInt64 = 0
+    }
+    private let ring = Lock(Ring())
+
+    func add(kind: String, pid: UInt64?, name: String?, supervisor: UInt64?, childId: String?,
+             reason: Int32?, detail: [UInt8]) {
+        let text = detail.isEmpty ? nil : detail.withUnsafeBytes { ErrorDetail.excerpt($0, limit: Self.detailLimit) }
+        ring.withLock { ring in
+            ring.lastSeq += 1
+            let event = Event(seq: ring.lastSeq, timeMillis: wallClockMillis(), kind: kind, pid: pid, name: name,
+                              supervisor: supervisor, childId: childId, reason: reason, detail: text)
+            if ring.events.count < Self.capacity {
+                ring.events.append(event)
+            } else {
+                ring.events[ring.next] = event
+                ring.next = (ring.next + 1) % Self.capacity
+            }
+        }
+    }
+
+    /// Those after `seq`, newest first, and the last seq given out.
+    func since(_ seq: UInt64) -> (events: [Event], last: UInt64) {
+        ring.withLock { ring in
+            let ordered = ring.events[ring.next...] + ring.events[..<ring.next]
+            return (ordered.filter { $0.seq > seq }.reversed(), ring.lastSeq)
+        }
+    }
+
+    func json(after seq: UInt64) -> String {
+        let (events, last) = since(seq)
+        return JSON.object(["last": String(last), "events": JSON.array(events.map(\.json))])
+    }
+
+    /// Listens to the runtime's buses; returns what stops listening.
+    func listen(to engine: Engine) -> @Sendable () -> Void {
+        let id = engine.supervisorEvents.listen { [weak self] event in
+            guard let self else { return }
+            let kind: String
+            switch event.kind {
+            case .childTerminated: kind = "child_terminated"
+            case .restarting: kind = "restarting"
+            case .startError: kind = "start_error"
+            case .shutdownError: kind = "shutdown_error"
+            case .maxIntensityReached: kind = "max_intensity"
+            }
+            let pid = event.childPid?.rawValue
+            self.add(kind: kind, pid: pid, name: nil, supervisor: event.supervisor.rawValue, childId: event.child,
+                     reason: event.reason?.code, detail: event.reason?.detail ?? [])
+        }
+        engine.crashReports.listener.withLock {
+            $0 = { [weak self] pid, name, reason, detail in
+                self?.add(kind: "crash", pid: pid, name: name, supervisor: nil, childId: nil, reason: reason,
+                          detail: detail)
+            }
+        }
+        return { [weak engine] in
+            engine?.supervisorEvents.stopListening(id)
+            engine?.crashReports.listener.withLock { $0 = nil }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (what a browser's Date takes).
+func wallClockMillis() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
+}
