@@ -65,6 +65,26 @@ struct HTTPClient {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// A connection that was answered once and stays open (keep-alive);
+    /// nil when the server closed it instead.
+    func keptAlive() -> Int32? {
+        let fd = connect()
+        _ = "GET /api/overview HTTP/1.1\r\nHost: x\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received += buffer[0..<n]
+            let response = Self.parse(String(decoding: received, as: UTF8.self))
+            if let length = response.headers["content-length"].flatMap(Int.init), response.body.utf8.count >= length {
+                return fd
+            }
+        }
+        close(fd)
+        return nil
+    }
+
     func request(_ path: String, headers: [String] = []) -> Response { request("GET", path, headers: headers) }
 
     func request(_ method: String, _ path: String, headers: [String] = []) -> Response {
@@ -187,4 +207,102 @@ struct ObserverTests {
             try runtime.stopObserving()
         }
     }
+
+    @Test("The event stream sends a sample a second, and new events")
+    func stream() async throws {
+        try await withRuntime { runtime in
+            let client = HTTPClient(url: try runtime.observe())
+            let crasher = try runtime.spawn(Probe(onHandle: { _, _ in throw ExitReason.error("stream crash") }))
+            let text = await Task.detached {
+                client.exchange("GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n") { received in
+                    if received.contains("event: sample"), !received.contains("event: events") {
+                        _ = try? runtime.send("go", to: crasher)  // a crash report after the first sample
+                    }
+                    return received.contains("event: events") && received.contains("stream crash")
+                }
+            }.value
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains("Content-Type: text/event-stream"))
+            #expect(text.contains("event: sample\ndata: {\"version\""))
+            #expect(text.contains("\"kind\":\"crash\""))
+        }
+    }
+
+    @Test("A token: requests without it get 401, with it (query or bearer) 200; off loopback it is required")
+    func token() async throws {
+        try await withRuntime { runtime in
+            #expect(throws: SwerlError.self) { try runtime.observe(address: "0.0.0.0:0") }
+            #expect(throws: SwerlError.self) { try runtime.observe(token: "short") }
+            let secret = "a-token-of-some-length-0123"
+            let url = try runtime.observe(token: secret)
+            #expect(url.hasSuffix("/?token=\(secret)"))
+            let client = HTTPClient(url: url)
+            #expect(client.request("/api/overview").status == 401)
+            #expect(client.request("/api/overview?token=wrong-token-of-some-length").status == 401)
+            #expect(client.request("/api/overview?token=\(secret)").status == 200)
+            #expect(client.request("/api/overview", headers: ["Authorization: Bearer \(secret)"]).status == 200)
+            #expect(client.request("/", headers: ["Authorization: Bearer \(secret)"]).status == 200)
+            #expect(throws: SwerlError.self) { try runtime.observe() }  // one at a time
+            try runtime.stopObserving()
+            #expect(throws: SwerlError.self) { try runtime.stopObserving() }
+        }
+    }
+
+    @Test("Actions: off, refused; on, they need their header, then kill and restart")
+    func actions() async throws {
+        try await withRuntime { runtime in
+            let victim = try runtime.spawn(Probe())
+            let id = victim.description.dropFirst().dropLast()
+            var client = HTTPClient(url: try runtime.observe())
+            #expect(client.request("POST", "/api/process/\(id)/kill", headers: ["X-Swerl-Action: 1"]).status == 403)
+            try runtime.stopObserving()
+
+            client = HTTPClient(url: try runtime.observe(actions: true))
+            #expect(client.request("/api/overview").body.contains("\"actions\":true"))
+            #expect(client.request("POST", "/api/process/\(id)/kill").status == 403)
+            let exits = runtime.exits(of: [victim])
+            #expect(client.request("POST", "/api/process/\(id)/kill", headers: ["X-Swerl-Action: 1"]).status == 200)
+            var reasons: [ExitReason] = []
+            for await exit in exits { reasons.append(exit.reason) }
+            #expect(reasons == [.killed])
+            #expect(client.request("POST", "/api/process/\(id)/kill", headers: ["X-Swerl-Action: 1"]).status == 404)
+
+            let tree = try await runtime.startSupervisor(Supervisor.Spec(children: [ChildSpec(id: "w") { Probe() }]))
+            let before = try #require(try await tree.whichChildren()[0].pid)
+            let sup = tree.pid.description.dropFirst().dropLast()
+            #expect(client.request("POST", "/api/supervisor/\(sup)/child/w/restart", headers: ["X-Swerl-Action: 1"]).status == 200)
+            let after = try #require(try await tree.whichChildren()[0].pid)
+            #expect(after != before)
+            #expect(client.request("POST", "/api/supervisor/\(sup)/child/w/terminate", headers: ["X-Swerl-Action: 1"]).status == 200)
+            #expect(try await tree.whichChildren()[0].pid == nil)
+            #expect(client.request("POST", "/api/supervisor/\(sup)/child/nobody/restart", headers: ["X-Swerl-Action: 1"]).status == 404)
+        }
+    }
+
+    @Test("Bad input: malformed, oversized and slow requests are answered or closed; the runtime goes on")
+    func badInput() async throws {
+        try await withRuntime { runtime in
+            let client = HTTPClient(url: try runtime.observe(maxConnections: 4))
+            #expect(HTTPClient.parse(client.exchange("garbage\r\n\r\n")).status == 400)
+            let big = "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 9000) + "\r\n\r\n"
+            #expect(HTTPClient.parse(client.exchange(big)).status == 431)
+            #expect(HTTPClient.parse(client.exchange("GET / HTTP/2.0\r\n\r\n")).status == 505)
+            #expect(HTTPClient.parse(client.exchange("POST /api/overview HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")).status == 413)
+            // Two requests on one connection (keep-alive, pipelined), both answered.
+            let both = client.exchange("GET /api/overview HTTP/1.1\r\nHost: x\r\n\r\nGET /api/history HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(both.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+            // More connections than allowed: the extra ones are closed at once.
+            // (Those just closed may still count for a moment: the held ones
+            // are those that were answered and stay open.)
+            var held: [Int32] = []
+            #expect(await waitUntil {
+                if let fd = client.keptAlive() { held.append(fd) }
+                return held.count == 4
+            })
+            #expect(client.exchange("GET /api/overview HTTP/1.1\r\nHost: x\r\n\r\n").isEmpty)
+            held.forEach { close($0) }
+            #expect(await waitUntil { client.request("/api/overview").status == 200 })
+        }
+    }
 }
+
