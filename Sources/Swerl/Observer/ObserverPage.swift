@@ -12,6 +12,7 @@ enum ObserverPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Swerl observer</title>
+<link rel="icon" href="data:,">
 <style>
 :root{--bg:#f4f5f7;--card:#fff;--fg:#1c2230;--muted:#6b7280;--line:#e1e4e9;--accent:#2459d6;--bad:#c62828;--warn:#b26a00;--ok:#1b7f3b}
 *{box-sizing:border-box}
@@ -63,7 +64,7 @@ th[data-sort]{cursor:pointer}
 th[data-sort]:hover{background:#e3e6eb}
 th.sorted.asc::after{content:" \25B2";font-size:9px}
 th.sorted.desc::after{content:" \25BC";font-size:9px}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.busy td{background:#fff7e6}
 a.pid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--accent);text-decoration:none;font-size:12px}
 a.pid:hover{text-decoration:underline}
@@ -222,7 +223,7 @@ function el(tag, attrs, ...kids) {
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, String(v));
   }
-  for (const c of kids.flat()) if (c != null && c !== false) e.append(c instanceof Node ? c : String(c));
+  for (const c of kids.flat(Infinity)) if (c != null && c !== false) e.append(c instanceof Node ? c : String(c));
   return e;
 }
 function svgEl(tag, attrs) {
@@ -487,16 +488,31 @@ function setLive(live) {
   s.textContent = live ? 'live' : 'reconnecting';
   s.classList.toggle('live', live);
 }
+// A page rendered under a virtual-time budget (chromium --headless --virtual-time-budget=N
+// --dump-dom) has a clock that stands still while any request is open, so an open stream
+// would keep the budget from ever running out. When samples a server-second apart keep
+// arriving with almost no page time between them, hold no stream open between samples:
+// close it after each sample and reconnect a second later (the feed stays "live").
+const stream = {es: null, prev: null, frozen: 0, short: false};
 function connect() {
   const es = new EventSource(apiUrl('api/stream'));
+  stream.es = es;
   es.onopen = () => { setLive(true); poll('events', loadEvents); };
   es.onerror = () => {
+    if (stream.es !== es) return;
     setLive(false);
     if (es.readyState === EventSource.CLOSED) { es.close(); setTimeout(connect, 3000); }
   };
   es.addEventListener('sample', m => {
-    try { const o = JSON.parse(m.data); renderOverview(o); pushSample(o); setError('stream'); }
-    catch (e) { setError('stream', 'bad sample event: ' + e.message); }
+    let o;
+    try { o = JSON.parse(m.data); setError('stream'); } catch (e) { setError('stream', 'bad sample event: ' + e.message); return; }
+    renderOverview(o);
+    pushSample(o);
+    const now = Date.now(), p = stream.prev, ds = p ? o.time_ms - p.server : 0;
+    stream.frozen = p && ds >= 500 && now - p.local < ds / 4 ? stream.frozen + 1 : 0;
+    stream.prev = {server: o.time_ms, local: now};
+    if (stream.frozen >= 2) stream.short = true;
+    if (stream.short) { stream.es = null; es.close(); setTimeout(connect, 1000); }
   });
   es.addEventListener('events', m => {
     try { addEvents(JSON.parse(m.data).events, true); } catch (e) { setError('stream', 'bad events event: ' + e.message); }
