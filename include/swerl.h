@@ -386,9 +386,12 @@ SWERL_API int swerl_runtime_stats(swerl_runtime *rt, swerl_stats *out);
 
 /* One scheduler's load, as Erlang's statistics(scheduler_wall_time):
    utilization over an interval is (busy_ns - busy_ns before) / (wall_ns -
-   wall_ns before). Busy is the time not spent waiting for work (a handler
-   that blocks counts as busy). Measured per wait, not per turn: a loaded
-   scheduler pays nothing for it. */
+   wall_ns before). Busy is the time not spent waiting for work. A turn
+   that blocks or computes long counts as busy until its scheduler is
+   handed to a spare thread ("Handlers that block": after 10 ms blocked,
+   100 ms computing); the scheduler then goes on and its time counts as
+   its own again. Measured per wait, not per turn: a loaded scheduler pays
+   nothing for it. */
 typedef struct swerl_scheduler_usage {
     uint32_t size;       /* set by the caller for buf[0]: the records' stride */
     uint32_t index;      /* 0 .. schedulers - 1 */
