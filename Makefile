@@ -66,7 +66,7 @@ RULE := ========================================================================
 # $(call banner,TARGET,what it does)
 banner = @printf '\n%s\n== %s: %s\n%s\n' '$(RULE)' '$(1)' '$(2)' '$(RULE)'
 
-.PHONY: bench-net bench-dist bench-python bench-swift wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
+.PHONY: bench-net bench-dist bench-python bench-swift observe wheel test-wheel all lib install uninstall stage deps test abi-check abi-symbols \
         abi-baseline check-all test-c test-c-asan fuzz valgrind-examples test-swift test-python test-examples demo cluster bench compare soak clean distclean help
 
 all: lib
@@ -86,6 +86,7 @@ help:
 	@echo 'make test-c | test-swift | test-python | test-wheel | test-examples'
 	@echo 'make wheel               a manylinux wheel with the library inside (build/wheel)'
 	@echo 'make demo                run the demo: C, Python and Swift processes under one supervisor'
+	@echo 'make observe             a busy program served in the observer page (its URL printed; Ctrl-C stops)'
 	@echo 'make cluster             an Elixir node and a Swerl node (C and Python processes) talking, crashing, restarting'
 	@echo 'make bench               swift run -c release swerl-bench (BENCH_ARGS=...)'
 	@echo 'make compare             Swerl beside BEAM, Elixir, CAF, Pykka, asyncio: table, JSON, PNG (COMPARE_ARGS=--quick)'
@@ -455,6 +456,13 @@ demo: deps $(STAGE_PREREQ)
 	SWERL_DEMO_WORKERS='$(CURDIR)/$(DEMO_DIR)/libdemo_workers.so' \
 	SWERL_DEMO_SWIFT_WORKER='$(CURDIR)/$(DEMO_DIR)/libdemo_swift_worker.so' \
 	    $(PYTHON) examples/demo/demo.py
+
+# A lively program to look at in the observer page (examples/c/observe.c):
+# it prints the page's URL and runs until Ctrl-C.
+observe: $(STAGE_PREREQ)
+	$(call banner,observe,examples/c/observe: a busy shop served in the observer page)
+	$(MAKE) --no-print-directory -C examples/c build/observe PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' CC='$(CC)'
+	examples/c/build/observe
 
 # The cluster example (examples/cluster/README.md): a private EPMD, a Swerl
 # node (a Python program with C processes from a shared object built

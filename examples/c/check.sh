@@ -138,5 +138,11 @@ player 3: position 60
 world stopped on the stopping thread
 END
 
+# observe serves the observer page for 2 s (its URL and counts vary).
+expect observe 0 2 <<'END'
+open it in a browser; it stops by itself
+stopped
+END
+
 echo "C examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
