@@ -10,6 +10,8 @@ enum Bench {
         "counting.core", "counting.core-flow", "counting.main", "counting.swift", "counting.swift-main",
         "restart.storm", "restart.storm-multi", "restart.short", "restart.short-multi",
         "restart.storm-100", "restart.storm-10k", "restart.scaling",
+        "observer.pingpong", "observer.pingpong-observed", "observer.counting", "observer.counting-observed",
+        "observer.overhead",
     ]
 
     static func main(_ arguments: [String]) {
@@ -29,6 +31,7 @@ enum Bench {
         pingPong(harness, options)
         counting(harness, options)
         restarts(harness, options)
+        observerOverhead(harness, options)
 
         print("")
         harness.printTable()
@@ -163,4 +166,52 @@ enum Bench {
             + "interleaved runs; 1.0: the cost of a restart does not depend on the number of children"
         harness.record(row)
     }
+
+    // MARK: What an open observer page costs
+
+    /// Ping-pong and counting with and without an observer page being read
+    /// (its stream, and the process table and trees every 2 s), their runs
+    /// interleaved so that the ratio compares like with like.
+    static func observerOverhead(_ harness: Harness, _ options: Options) {
+        func observed<T>(_ on: Bool, _ body: () -> T) -> T {
+            CoreRuntime.observed.store(on, ordering: .relaxed)
+            defer { CoreRuntime.observed.store(false, ordering: .relaxed) }
+            return body()
+        }
+        let rows: [(id: String, title: String, on: Bool, pingPong: Bool)] = [
+            ("observer.pingpong", "ping-pong round trip (1 sched), no observer", false, true),
+            ("observer.pingpong-observed", "ping-pong round trip (1 sched), observer page read", true, true),
+            ("observer.counting", "counting, process sender (1 sched), no observer", false, false),
+            ("observer.counting-observed", "counting, process sender (1 sched), observer page read", true, false),
+        ]
+        let results = harness.measureInterleaved(rows.map { row in
+            Harness.Measurement(
+                id: row.id, title: row.title, unit: row.pingPong ? "ns" : "M msg/s",
+                better: row.pingPong ? .lower : .higher, target: nil,
+                initialN: row.pingPong ? 500_000 : 2_000_000, quickN: row.pingPong ? 100_000 : 300_000,
+                neededBy: "observer.overhead"
+            ) { n in
+                observed(row.on) {
+                    row.pingPong ? CorePingPong.run(n: n, label: row.id, options: options)
+                        : CoreCounting.run(n: n, sender: .process, options: options)
+                }
+            }
+        })
+        guard options.selects("observer.overhead"), results.allSatisfy({ !$0.isEmpty }) else { return }
+        // Slowdown: > 1 is slower with the page open.
+        let pingPong = zip(results[0], results[1]).map { off, on in on.metric / off.metric }
+        let counting = zip(results[2], results[3]).map { off, on in off.metric / on.metric }
+        for (name, ratios) in [("ping-pong", pingPong), ("counting", counting)] {
+            let summary = Summary(values: ratios)
+            print("observer.overhead: \(name) with the page read / without, per pair of interleaved runs: "
+                  + ratios.map { Format.fixed($0, 3) }.joined(separator: " ")
+                  + "; median \(Format.fixed(summary.median, 3))")
+            var row = Row(id: "observer.overhead", title: "\(name): slowdown with an observer page read",
+                          unit: "ratio", better: .lower, target: nil, n: 1, summary: summary)
+            row.note = "time with the page's stream and 2 s fetches / time without; 1.03 is 3% slower"
+            harness.record(row)
+        }
+        print("")
+    }
 }
+

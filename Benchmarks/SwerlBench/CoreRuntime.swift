@@ -17,8 +17,14 @@ enum CoreRuntime {
         let engine = Engine(config: config)
         engine.start()
         startedSchedulers.store(engine.stats().schedulers, ordering: .relaxed)
+        if observed.load(ordering: .relaxed) { observerLoad.withLock { $0 = ObserverLoad(engine: engine) } }
         return engine
     }
+
+    /// Whether the runtimes started next serve an observer page that a
+    /// client reads while they run (the observer.* rows).
+    static let observed = Atomic<Bool>(false)
+    private static let observerLoad = Mutex<ObserverLoad?>(nil)
 
     /// The scheduler count of the last runtime started (the protocol's
     /// RESULT line reports what the runtime actually used).
@@ -27,6 +33,12 @@ enum CoreRuntime {
     /// swerl_runtime_stop under the watchdog; the seconds it took.
     @discardableResult
     static func stop(_ engine: Engine, _ label: String, timeoutSeconds: Double) -> Double {
+        if let load = observerLoad.withLock({ load -> ObserverLoad? in defer { load = nil }; return load }) {
+            load.stop()
+            if load.answered.load(ordering: .relaxed) == 0 || load.streamed.load(ordering: .relaxed) == 0 {
+                fail("\(label): the observer page was not read while the run went on")
+            }
+        }
         let start = Clock.now()
         let code = Watchdog.shared.guarding("\(label): Engine.stop", seconds: timeoutSeconds,
                                             diagnose: diagnosis(engine)) {
