@@ -25,7 +25,9 @@ import sys
  # terms, the distribution parsers, node calls, since 1.2
  M_TERM, M_TERM_WRITER, M_DIST, M_NODE,
  # turn groups, since 1.2
- M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC) = range(49)
+ M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC,
+ # the observer's HTTP request parser
+ M_HTTP) = range(50)
 # what a message asks a process to do (enum H_* in swerl_fuzz.c)
 (H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
  H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
@@ -427,6 +429,45 @@ GROUP_SEEDS = {
                   + group_create(7 | (4 << 3)) + group_create(0x86),
 }
 SEEDS.update(GROUP_SEEDS)
+
+
+def http(request, head=255, body=128, seed=0):
+    """M_HTTP: what a client sends, with the parser's limits (head 255:
+    8192 bytes, else 8 + head; body 128 and more: 1024, else body) and the
+    chunks' seed."""
+    data = bytes([head, body, seed]) + request
+    assert len(data) <= 255
+    return bytes([M_HTTP, len(data)]) + data
+
+
+HTTP_SEEDS = {
+    # a GET with a query, percent-encoding and keep-alive
+    "http-get": cfg() + http(b"GET /processes?sort=memory&q=a+b%C3%A9 HTTP/1.1\r\nHost: localhost:8080\r\n"
+                             b"Connection: keep-alive\r\nAccept: */*\r\n\r\n"),
+    # pipelined: a POST with a body, an HTTP/1.0 request with bare LFs after
+    # an empty line, the start of a third
+    "http-pipelined": cfg() + http(b"POST /kill?pid=%3C0.5.0%3E HTTP/1.1\r\nHost: h\r\nX-Swerl-Action: 1\r\n"
+                                   b"Content-Length: 4\r\n\r\nbody\r\nGET http://h/x HTTP/1.0\nConnection: close\n\n"
+                                   b"GET /y HTTP/1.1\r\nHo", seed=7),
+    # refusals: chunked (501), two lengths, obs-fold, HTTP/2.0 (505), bad
+    # percent-encoding, no Host
+    "http-refusals": cfg() + http(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                     + http(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1, 2\r\n\r\nab")
+                     + http(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n")
+                     + http(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n")
+                     + http(b"GET /%zz?a=%C3 HTTP/1.1\r\nHost: h\r\n\r\n")
+                     + http(b"GET / HTTP/1.1\r\n\r\n"),
+    # the limits, small: a head of 48 bytes exactly then one past (431), a
+    # body of 4 then 5 (413), a request line past 48 (414), more pipelined
+    # than the parser holds
+    "http-limits": cfg() + http(b"GET / HTTP/1.1\r\nHost: h\r\nX: 0123456789abcdef\r\n\r\n"
+                                b"GET / HTTP/1.1\r\nHost: h\r\nX: 0123456789abcdefg\r\n\r\n", head=40, body=4)
+                   + http(b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n1234"
+                          b"PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n12345", head=60, body=4, seed=3)
+                   + http(b"GET /" + b"a" * 40 + b" HTTP/1.1\r\n", head=40, body=0)
+                   + http(b"GET / HTTP/1.0\r\n\r\n" * 8, head=24, body=0, seed=1),
+}
+SEEDS.update(HTTP_SEEDS)
 
 
 def main():

@@ -1367,6 +1367,8 @@ enum {
     M_TERM, M_TERM_WRITER, M_DIST, M_NODE,
     /* turn groups, since 1.2 */
     M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC,
+    /* the observer's HTTP request parser */
+    M_HTTP,
     M_COUNT
 };
 
@@ -1634,6 +1636,20 @@ static void dist_op(input *in)
     uint8_t data[160];
     for (i = 0; i < len; i++) data[i] = in_u8(in);
     swerl_fuzz_dist(data, len);
+}
+
+/* The sanitizer build's hook into the observer server's HTTP request parser:
+   three bytes of limits and split, then what a client could send; the hook
+   checks that every way of splitting it gives the same requests. Not in
+   swerl.h. */
+void swerl_fuzz_http(const uint8_t *data, size_t len);
+
+static void http_op(input *in)
+{
+    uint8_t len = in_u8(in), i;
+    uint8_t data[255];
+    for (i = 0; i < len && in->n > 0; i++) data[i] = in_u8(in);
+    swerl_fuzz_http(data, i);
 }
 
 /* The node calls on a runtime that is not a node: each refuses (EINVAL),
@@ -2702,6 +2718,7 @@ static void main_op(input *in, uint64_t max_msg)
     case M_GROUP_BATCH:
     case M_GROUP_RESUME:
     case M_GROUP_MISC: group_op(op, in); break;
+    case M_HTTP: http_op(in); break;
     default: break;
     }
 }

@@ -42,7 +42,7 @@ built=$("$swift" build -c release --scratch-path "$scratch" --show-bin-path)/lib
 # The fuzzer's hooks (SWERL_FUZZ_HOOKS) are this build's only extra exports.
 hooks=$(mktemp)
 trap 'rm -f "$hooks"' EXIT
-{ cat abi/symbols.txt; echo swerl_fuzz_dist; } | LC_ALL=C sort > "$hooks"
+{ cat abi/symbols.txt; echo swerl_fuzz_dist; echo swerl_fuzz_http; } | LC_ALL=C sort > "$hooks"
 abi/check-exports.sh "$built" "$hooks"
 
 mkdir -p "$out/include" "$out/lib/pkgconfig"
