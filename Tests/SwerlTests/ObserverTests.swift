@@ -267,7 +267,9 @@ struct ObserverTests {
             #expect(reasons == [.killed])
             #expect(client.request("POST", "/api/process/\(id)/kill", headers: ["X-Swerl-Action: 1"]).status == 404)
 
-            let tree = try await runtime.startSupervisor(Supervisor.Spec(children: [ChildSpec(id: "w") { Probe() }]))
+            let tree = try await runtime.startSupervisor(Supervisor.Spec(children: [
+                ChildSpec(id: "w") { Probe() }, ChildSpec(id: "a/b c") { Probe() },
+            ]))
             let before = try #require(try await tree.whichChildren()[0].pid)
             let sup = tree.pid.description.dropFirst().dropLast()
             #expect(client.request("POST", "/api/supervisor/\(sup)/child/w/restart", headers: ["X-Swerl-Action: 1"]).status == 200)
@@ -276,6 +278,10 @@ struct ObserverTests {
             #expect(client.request("POST", "/api/supervisor/\(sup)/child/w/terminate", headers: ["X-Swerl-Action: 1"]).status == 200)
             #expect(try await tree.whichChildren()[0].pid == nil)
             #expect(client.request("POST", "/api/supervisor/\(sup)/child/nobody/restart", headers: ["X-Swerl-Action: 1"]).status == 404)
+            // An id with a "/" (encoded) is one segment.
+            let odd = try #require(try await tree.whichChildren()[1].pid)
+            #expect(client.request("POST", "/api/supervisor/\(sup)/child/a%2Fb%20c/restart", headers: ["X-Swerl-Action: 1"]).status == 200)
+            #expect(try await tree.whichChildren()[1].pid != odd)
         }
     }
 

@@ -60,6 +60,22 @@ package struct HTTPRequest: Sendable {
         return combined
     }
 
+    /// The path's segments after its leading "/", each percent-decoded on
+    /// its own, so an encoded "/" stays inside its segment (a child id
+    /// "a/b" in `/supervisor/X/child/a%2Fb`); nil unless the target is a
+    /// path whose segments are UTF-8.
+    package var segments: [String]? {
+        let raw = Array(target.utf8.prefix { $0 != UInt8(ascii: "?") })
+        guard raw.first == UInt8(ascii: "/") else { return nil }
+        var parts: [String] = []
+        for part in raw.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard let bytes = try? HTTPRequestParser.percentDecoded(part, plusIsSpace: false),
+                  let text = String(validating: bytes, as: UTF8.self) else { return nil }
+            parts.append(text)
+        }
+        return parts
+    }
+
     /// The first value the query gives `name`.
     package func queryValue(_ name: String) -> String? {
         query.first { $0.0 == name }?.1
@@ -337,7 +353,7 @@ package struct HTTPRequestParser: Sendable {
         return (pathBytes.isEmpty ? "/" : try utf8(pathBytes), query)
     }
 
-    private static func percentDecoded(_ bytes: ArraySlice<UInt8>, plusIsSpace: Bool) throws(Failure) -> [UInt8] {
+    fileprivate static func percentDecoded(_ bytes: ArraySlice<UInt8>, plusIsSpace: Bool) throws(Failure) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = bytes.startIndex

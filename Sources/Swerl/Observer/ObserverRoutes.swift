@@ -14,7 +14,7 @@ struct ObserverRoutes {
         if let token = observer.options.token, !Self.carries(token, request) {
             return .error(401, "this observer needs its access token: ?token=... or Authorization: Bearer ...")
         }
-        let path = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        let path = request.segments ?? []
         let api = path.first == "api" ? Array(path.dropFirst()) : nil
         let view = api?.first ?? ""
         switch (request.method, path == [""] ? "page" : view, api?.count ?? 0) {
