@@ -193,6 +193,7 @@ deps:
 	command -v gdb >/dev/null || missing+=(gdb); \
 	command -v erl >/dev/null && command -v erlc >/dev/null && command -v epmd >/dev/null || missing+=(erlang-base); \
 	command -v elixir >/dev/null || missing+=(elixir); \
+	command -v chromium >/dev/null || missing+=(chromium); \
 	if ! command -v $(PYTHON) >/dev/null; then missing+=(python3 python3-pytest python3-mypy python3-venv); \
 	else \
 	    for module in pytest mypy; do \
@@ -273,6 +274,8 @@ test-swift:
 
 # The Python tests run against the package as users install it: a wheel
 # built by pip (bundling $(LIB_OUT)) in a fresh venv, without SWERL_LIBRARY.
+# They include the observer page in headless chromium (a few seconds), which
+# leaves its screenshot in build/observer.png.
 PY_VENV := build/venv
 test-python: $(LIB_PREREQ)
 	$(call banner,test-python,pip install ./bindings/python into a venv; pytest)
@@ -282,7 +285,11 @@ test-python: $(LIB_PREREQ)
 	SWERL_WHEEL_LIBRARY=$(CURDIR)/$(LIB_OUT) $(PY_VENV)/bin/python -m pip install -q ./bindings/python
 	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -c \
 	    'import swerl, os; p = swerl._ffi.lib._name; print("swerl", swerl.version(), "from", os.path.dirname(swerl.__file__), "library", p); assert "site-packages" in p, p'
-	cd build && env -u SWERL_LIBRARY -u PYTHONPATH venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
+	rm -f build/observer.png
+	cd build && env -u SWERL_LIBRARY -u PYTHONPATH SWERL_OBSERVER_SCREENSHOT=$(CURDIR)/build/observer.png \
+	    venv/bin/python -m pytest -q ../bindings/python/tests 2>&1 | tee ../$(LOGDIR)/test-python.log
+	@if [ -f build/observer.png ]; then echo "observer page in chromium (tests/test_observer_page.py): screenshot build/observer.png"; \
+	else echo "error: no build/observer.png: the browser test of the observer page did not run" >&2; exit 1; fi
 
 # A platform wheel with the library inside (and libuv beside it, grafted by
 # auditwheel, which also gives it its manylinux tag): installs with pip and
@@ -345,7 +352,8 @@ test-examples: $(STAGE_PREREQ)
 	out=$$($(MAKE) --no-print-directory NO_PREREQS=1 demo); \
 	printf '%s\n' "$$out"; \
 	for want in 'feeder: fed 2000 messages' 'C counter: count=1000' 'Swift stats: count=1000 sum=500500 min=1 max=1000' \
-	            'restarting counter' 'restarting stats' 'restarts: counter 1, stats 1' 'demo finished'; do \
+	            'restarting counter' 'restarting stats' 'restarts: counter 1, stats 1' \
+	            'observer page: http://127.0.0.1:' '2 restarts, 2 crash reports of children' 'demo finished'; do \
 	    grep -qF -- "$$want" <<<"$$out" || { echo "error: the demo did not print '$$want'" >&2; exit 1; }; \
 	done; \
 	echo "demo: ok"; \

@@ -23,6 +23,7 @@ import os
 import queue
 import sys
 import time
+import urllib.request
 
 import swerl
 from swerl import ChildSpec, SupervisorSpec
@@ -110,6 +111,8 @@ def main():
 
     with swerl.Runtime(schedulers=2) as rt:
         say("Swerl %s demo: C, Python and Swift processes under one supervisor" % swerl.version())
+        page = rt.observe()
+        say("  observer page: %s (open it while the demo runs; `make observe` keeps one up)" % page)
         native = SupervisorSpec(strategy="one_for_one", intensity=5, period=10, children=[
             ChildSpec("counter", counter),
             ChildSpec("stats", stats),
@@ -164,6 +167,13 @@ def main():
 
         tree = json.loads(sup.tree("json"))
         say("  the tree as JSON: " + json.dumps(tree, separators=(",", ":")))
+        # What the page shows, from its own JSON endpoints.
+        with urllib.request.urlopen(page + "api/overview", timeout=TIMEOUT) as answer:
+            overview = json.load(answer)
+        with urllib.request.urlopen(page + "api/events", timeout=TIMEOUT) as answer:
+            kinds = [e["kind"] for e in json.load(answer)["events"]]
+        say("  the observer page saw: %d processes, %d restarts, %d crash reports of children"
+              % (overview["processes"], overview["restarts"], kinds.count("child_terminated")))
     say("demo finished: C, Python and Swift processes exchanged messages in one runtime;"
           " two crashes were restarted by their supervisor")
     return 0

@@ -19,14 +19,22 @@ final class ObserverEvents: Sendable {
         let detail: String?
 
         var json: String {
-            JSON.object([
+            let pid: String = self.pid.map(JSON.pid) ?? JSON.null
+            let supervisor: String = self.supervisor.map(JSON.pid) ?? JSON.null
+            let reason: String = self.reason.map { JSON.string(ObserverEvents.reasonName($0)) } ?? JSON.null
+            let fields: [(String, String)] = [
                 ("seq", String(seq)), ("time_ms", String(timeMillis)), ("kind", JSON.string(kind)),
-                ("pid", pid.map(JSON.pid) ?? JSON.null), ("name", JSON.string(name)),
-                ("supervisor", supervisor.map(JSON.pid) ?? JSON.null), ("child_id", JSON.string(childId)),
-                ("reason", reason.map { JSON.string(Reason.name($0)) } ?? JSON.null),
-                ("detail", JSON.string(detail)),
-            ])
+                ("pid", pid), ("name", JSON.string(name)), ("supervisor", supervisor),
+                ("child_id", JSON.string(childId)), ("reason", reason), ("detail", JSON.string(detail)),
+            ]
+            return JSON.object(fields)
         }
+    }
+
+    /// As Erlang writes reasons (`error`, `shutdown`, `killed`); a user
+    /// reason as its number.
+    static func reasonName(_ reason: Int32) -> String {
+        reason >= Int32(SWERL_REASON_USER) ? String(reason) : Reason.name(reason).lowercased()
     }
 
     static let capacity = 500

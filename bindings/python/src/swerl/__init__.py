@@ -25,6 +25,7 @@ from .control import CONTINUE, IGNORE, SKIP, STOP, Control
 from .message import Kind, Message, Pid, Reason, Ref, TermBytes
 from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
+from .observer import SchedulerUsage
 from .supervisor import ChildInfo, ChildSpec, Supervisor, SupervisorSpec
 from .sockets import ACTIVE_ONCE, Packet
 from . import terms  # Erlang terms <-> Python values (External Term Format)
@@ -45,7 +46,7 @@ def version_hex() -> int:
 __version__ = "1.3.0"
 
 __all__ = [
-    "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess",
+    "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess", "SchedulerUsage",
     "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
     "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE", "terms", "TermBytes",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",

@@ -37,7 +37,7 @@ from ctypes import (
 from typing import Any, Dict, List, Optional, Tuple
 
 ABI_MAJOR = 1
-MIN_MINOR = 2  # swerl_call_notify and the other 1.2 functions
+MIN_MINOR = 3  # swerl_observer_start and the other 1.3 functions
 LIBRARY_NAME = "libswerl.so.1"
 
 # ---------------------------------------------------------------------------
@@ -63,6 +63,9 @@ SWERL_DEMONITOR_FLUSH = 1
 SWERL_DEMONITOR_INFO = 2
 
 SWERL_TREE_JSON, SWERL_TREE_DOT = 0, 1
+
+SWERL_OBSERVE_ACTIONS = 1 << 0  # since 1.3
+SWERL_OBSERVER_URL_MAX = 512  # since 1.3
 
 # ---------------------------------------------------------------------------
 # Types of swerl.h
@@ -173,6 +176,27 @@ class SwerlStats(Structure):
         ("escalations", c_uint64),
         ("messages_rejected", c_uint64),  # since 1.1
         ("memory_used", c_uint64),
+    ]
+
+
+class SwerlSchedulerUsage(Structure):  # since 1.3
+    _fields_ = [
+        ("size", c_uint32),
+        ("index", c_uint32),
+        ("busy_ns", c_uint64),
+        ("wall_ns", c_uint64),
+        ("run_queue", c_uint64),
+    ]
+
+
+class SwerlObserverOpts(Structure):  # since 1.3 (never grows)
+    _fields_ = [
+        ("size", c_uint32),
+        ("flags", c_uint32),
+        ("address", c_char_p),
+        ("token", c_char_p),
+        ("max_connections", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 
@@ -327,6 +351,12 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_runtime_set_max_memory": (c_int, [_rt, c_uint64]),  # since 1.1
     "swerl_runtime_set_long_turn": (c_int, [_rt, c_uint32]),  # since 1.2
     "swerl_runtime_set_blocking_threads": (c_int, [_rt, c_uint32]),  # since 1.2
+    "swerl_runtime_scheduler_usage": (c_int, [_rt, POINTER(SwerlSchedulerUsage), c_size_t,
+                                              POINTER(c_size_t)]),  # since 1.3
+    # the observer page, since 1.3
+    "swerl_observer_opts_init": (None, [POINTER(SwerlObserverOpts)]),
+    "swerl_observer_start": (c_int, [_rt, POINTER(SwerlObserverOpts), c_char_p, c_size_t]),
+    "swerl_observer_stop": (c_int, [_rt]),
     # processes
     "swerl_spawn_opts_init": (None, [POINTER(SwerlSpawnOpts)]),
     "swerl_spawn": (c_int, [_rt, POINTER(SwerlBehavior), c_void_p, POINTER(SwerlSpawnOpts),

@@ -12,7 +12,7 @@ from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
 
-from . import _ffi, closing, distribution as _dist, sockets as _sockets
+from . import _ffi, closing, distribution as _dist, observer as _observer, sockets as _sockets
 from ._ffi import lib, quick
 from .aio import Bridge
 from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
@@ -27,6 +27,7 @@ from .errors import (ContextInvalid, InProcess, InvalidArgument, NoName, NoProce
 from .message import Kind, Message, Pid, Reason, Ref, read_message, reason as _reason
 from .native import NativeProcess
 from .notify import Notifications
+from .observer import SchedulerUsage
 from .process import Process, build as _build, spawnable as _spawnable
 from .registry import ProcessRegistry
 from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
@@ -1012,6 +1013,35 @@ class Runtime:
             check(lib.swerl_processes(self._p(), buf, cap, byref(count)), "processes")
             if count.value <= cap:
                 return [Pid(p) for p in buf[: count.value]]
+
+    def scheduler_usage(self) -> List[SchedulerUsage]:
+        """Each scheduler's busy and wall time since the runtime started, and
+        its run queue now: swerl.SchedulerUsage(index, busy_ns, wall_ns,
+        run_queue) by index. Utilization over an interval is the difference
+        of two readings' busy_ns over that of their wall_ns. Works after
+        stop()."""
+        return _observer.scheduler_usage(self._p)
+
+    # -- the observer page -------------------------------------------------------
+
+    def observe(self, port: int = 0, host: str = "127.0.0.1", token: Optional[str] = None,
+                actions: bool = False, max_connections: int = 16) -> str:
+        """Serve the observer page (docs/OBSERVER.md) on host:port (port 0:
+        any free one; an IPv6 host such as "::1" is bracketed); returns its
+        URL, with ``?token=`` when there is one. A host that is not loopback
+        needs a `token` (16 to 128 printable ASCII characters without '&' or
+        '%'), which every request must then carry. ``actions=True`` lets the
+        page kill processes and restart or terminate children. Served by the
+        runtime's own processes until stop_observing() or the runtime's
+        stop. Raises swerl.InvalidArgument (a bad option, a token missing off
+        loopback, already observing), swerl.AddressInUse,
+        swerl.NetworkError, swerl.Stopped."""
+        return _observer.start(self._p, port, host, token, actions, max_connections)
+
+    def stop_observing(self) -> None:
+        """Stop serving the observer page; its connections are closed.
+        swerl.InvalidArgument when none is served."""
+        _observer.stop(self._p)
 
 
 def _behavior(init: Any, handle: Any, terminate: Any) -> _ffi.SwerlBehavior:
