@@ -169,6 +169,7 @@ struct ObserverTests {
             #expect(overview.body.contains("\"version\":\"1.3.0\""))
             #expect(overview.body.contains("\"restarts\":1"))
             #expect(overview.body.contains("\"schedulers\":[{\"index\":0,"))
+            #expect(overview.body.contains("\"rss_bytes\":") && !overview.body.contains("\"rss_bytes\":0,"))
 
             let processes = client.request("/api/processes?sort=queue&limit=1")
             #expect(processes.status == 200)

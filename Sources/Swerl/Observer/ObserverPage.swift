@@ -119,7 +119,7 @@ tr.event.new td{animation:fresh 3s ease-out}
     <div class="card"><div class="label">Uptime</div><div class="value" id="stat-uptime">—</div></div>
     <div class="card"><div class="label">Processes</div><div class="value" id="stat-processes">—</div><div class="sub">spawned <span id="stat-spawned">—</span> · exited <span id="stat-exited">—</span></div></div>
     <div class="card"><div class="label">Messages/s</div><div class="value" id="stat-mps">—</div><div class="sub">sent <span id="stat-sent">—</span></div></div>
-    <div class="card"><div class="label">Memory used / limit</div><div class="value" id="stat-memory">—</div></div>
+    <div class="card"><div class="label">Memory resident · charged / limit</div><div class="value" id="stat-memory">—</div></div>
     <div class="card"><div class="label">Dead letters</div><div class="value" id="stat-dead-letters">—</div></div>
     <div class="card"><div class="label">Rejected</div><div class="value" id="stat-rejected">—</div></div>
     <div class="card"><div class="label">Dropped</div><div class="value" id="stat-dropped">—</div></div>
@@ -136,7 +136,7 @@ tr.event.new td{animation:fresh 3s ease-out}
       <svg id="chart-mps" class="chart" data-points="0" viewBox="0 0 600 100" preserveAspectRatio="none"></svg></div>
     <div class="card"><div class="chart-head"><h3>Processes</h3><span class="max" id="chart-processes-max"></span><span class="cur" id="chart-processes-value">—</span></div>
       <svg id="chart-processes" class="chart" data-points="0" viewBox="0 0 600 100" preserveAspectRatio="none"></svg></div>
-    <div class="card"><div class="chart-head"><h3>Memory</h3><span class="max" id="chart-memory-max"></span><span class="cur" id="chart-memory-value">—</span></div>
+    <div class="card"><div class="chart-head"><h3>Memory (resident)</h3><span class="max" id="chart-memory-max"></span><span class="cur" id="chart-memory-value">—</span></div>
       <svg id="chart-memory" class="chart" data-points="0" viewBox="0 0 600 100" preserveAspectRatio="none"></svg></div>
   </div>
 </section>
@@ -268,7 +268,7 @@ function renderOverview(o) {
   setText('stat-uptime', fmtUptime(o.uptime_ms)); setText('stat-processes', o.processes);
   setText('stat-spawned', o.spawned); setText('stat-exited', o.exited); setText('stat-sent', o.messages_sent);
   setText('stat-mps', fmtRate(o.messages_per_s));
-  setText('stat-memory', fmtBytes(o.memory_used) + ' / ' + (o.memory_limit ? fmtBytes(o.memory_limit) : 'none'));
+  setText('stat-memory', fmtBytes(o.rss_bytes) + ' · ' + fmtBytes(o.memory_used) + ' / ' + (o.memory_limit ? fmtBytes(o.memory_limit) : 'none'));
   setText('stat-dead-letters', o.dead_letters); setText('stat-rejected', o.messages_rejected);
   setText('stat-dropped', o.messages_dropped); setText('stat-restarts', o.restarts); setText('stat-escalations', o.escalations);
   setText('hdr-info', 'v' + text(o.version) + (o.node ? ' · ' + o.node : '') + ' · up ' + fmtUptime(o.uptime_ms) + (o.actions ? ' · actions on' : ''));
@@ -287,7 +287,7 @@ function renderOverview(o) {
   }
 }
 const toPoint = o => ({t: o.time_ms != null ? o.time_ms : Date.now(), util: o.utilization || (o.schedulers || []).map(s => s.utilization),
-  processes: o.processes, mps: o.messages_per_s, mem: o.memory_used});
+  processes: o.processes, mps: o.messages_per_s, mem: o.rss_bytes != null ? o.rss_bytes : o.memory_used});
 function trimHistory() {
   const h = S.history;
   if (!h.length) return;

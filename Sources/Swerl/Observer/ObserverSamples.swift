@@ -3,6 +3,7 @@
 // five minutes, so the page's charts start with history and go on live.
 
 import CSwerl
+import Glibc
 
 struct ObserverSample: Sendable {
     let timeMillis: UInt64
@@ -11,13 +12,16 @@ struct ObserverSample: Sendable {
     let processes: UInt64
     let messagesPerSecond: Double
     let memoryUsed: UInt64
+    /// The OS process's resident memory (the runtime's and the program's).
+    let residentBytes: UInt64
     let restarts: UInt64
 
     var historyJSON: String {
         JSON.object([
             ("time_ms", String(timeMillis)), ("utilization", JSON.array(utilization.map(JSON.number))),
             ("processes", String(processes)), ("messages_per_s", JSON.number(messagesPerSecond)),
-            ("memory_used", String(memoryUsed)), ("restarts", String(restarts)),
+            ("memory_used", String(memoryUsed)), ("rss_bytes", String(residentBytes)),
+            ("restarts", String(restarts)),
         ])
     }
 }
@@ -63,7 +67,8 @@ final class ObserverSamples: Sendable {
             let rate = seconds > 0 ? Double(stats.messages_sent &- state.lastSent) / seconds : 0
             let sample = ObserverSample(timeMillis: wallClockMillis(), utilization: utilization,
                                         processes: stats.processes, messagesPerSecond: rate,
-                                        memoryUsed: stats.memory_used, restarts: stats.restarts)
+                                        memoryUsed: stats.memory_used, residentBytes: residentBytes(),
+                                        restarts: stats.restarts)
             state.lastUsage = usage
             state.lastSent = stats.messages_sent
             state.lastNanos = now
@@ -108,9 +113,24 @@ final class ObserverSamples: Sendable {
             ("exited", String(stats.exited)), ("messages_sent", String(stats.messages_sent)),
             ("messages_per_s", JSON.number(sample?.messagesPerSecond ?? 0)),
             ("memory_used", String(stats.memory_used)), ("memory_limit", String(engine.memoryBudget.ceiling)),
+            ("rss_bytes", String(sample?.residentBytes ?? residentBytes())),
             ("dead_letters", String(stats.dead_letters)), ("messages_rejected", String(stats.messages_rejected)),
             ("messages_dropped", String(stats.messages_dropped)), ("restarts", String(stats.restarts)),
             ("escalations", String(stats.escalations)), ("actions", JSON.bool(actions)),
         ])
     }
 }
+
+/// The resident set of this OS process (/proc/self/statm), or 0.
+func residentBytes() -> UInt64 {
+    let fd = open("/proc/self/statm", O_RDONLY)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let count = read(fd, &buffer, buffer.count)
+    guard count > 0 else { return 0 }
+    let fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
+    guard fields.count > 1, let pages = UInt64(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+    return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+}
+
