@@ -311,5 +311,34 @@ struct ObserverTests {
             #expect(await waitUntil { client.request("/api/overview").status == 200 })
         }
     }
+
+    @Test("A slow client (a request that never ends, bytes trickling) is closed after the 10 s a request may take")
+    func slowClient() async throws {
+        try await withRuntime { runtime in
+            let client = HTTPClient(url: try runtime.observe())
+            let closedAfter = await Task.detached { () -> Double in
+                let fd = client.connect()
+                defer { close(fd) }
+                let start = ContinuousClock.now
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                // A header line a second: each arrives in time, the request never does.
+                _ = "GET /api/overview HTTP/1.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                for index in 0..<30 {
+                    var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    if Glibc.poll(&poll, 1, 1000) > 0 {
+                        let n = recv(fd, &buffer, buffer.count, 0)
+                        if n <= 0 || String(decoding: buffer[0..<max(0, n)], as: UTF8.self).hasPrefix("HTTP/1.1 408") {
+                            break
+                        }
+                    }
+                    _ = "X-Slow-\(index): 1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                }
+                let elapsed = ContinuousClock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }.value
+            #expect(closedAfter >= 9 && closedAfter < 20, "closed after \(closedAfter) s")
+            #expect(client.request("/api/overview").status == 200)  // the others go on
+        }
+    }
 }
 
