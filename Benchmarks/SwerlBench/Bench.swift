@@ -12,6 +12,7 @@ enum Bench {
         "restart.storm-100", "restart.storm-10k", "restart.scaling",
         "observer.pingpong", "observer.pingpong-observed", "observer.counting", "observer.counting-observed",
         "observer.overhead",
+        "burst.100k", "burst.1m", "burst.4m",
     ]
 
     static func main(_ arguments: [String]) {
@@ -31,6 +32,7 @@ enum Bench {
         pingPong(harness, options)
         counting(harness, options)
         restarts(harness, options)
+        bursts(harness, options)
         observerOverhead(harness, options)
 
         print("")
@@ -212,6 +214,20 @@ enum Bench {
             harness.record(row)
         }
         print("")
+    }
+
+    // MARK: Bursts: deep mailboxes
+
+    /// A producer process sends all its messages in one turn (a mailbox
+    /// that deep, then drained by the counter), as real producers burst.
+    static func bursts(_ harness: Harness, _ options: Options) {
+        for (id, n) in [("burst.100k", 100_000), ("burst.1m", 1_000_000), ("burst.4m", 4_000_000)] {
+            harness.measure(id: id, title: "burst of \(Format.grouped(n)) in one turn, drained (1 sched)",
+                            unit: "M msg/s", better: .higher, target: nil,
+                            initialN: n, quickN: n, calibrate: false) { n in
+                CoreCounting.run(n: n, sender: .process, burst: true, options: options)
+            }
+        }
     }
 }
 

@@ -260,7 +260,10 @@ enum CoreCounting {
     /// With `savinaGet` (a process sender only), the producer ends with a
     /// "get" that the counter answers with its count (Savina's counting, for
     /// the protocol); the run ends when the answer arrives and checks it.
-    static func run(n: Int, sender: Sender, schedulers: UInt32 = 1, savinaGet: Bool = false,
+    /// `burst`: the producer sends all `n` in one turn (a mailbox `n` deep,
+    /// then drained), and the run reports the resident memory before the
+    /// burst and after the drain.
+    static func run(n: Int, sender: Sender, schedulers: UInt32 = 1, savinaGet: Bool = false, burst: Bool = false,
                     options: Options) -> RunResult {
         let label: String
         switch sender {
@@ -269,7 +272,7 @@ enum CoreCounting {
         case .mainThread: label = "counting.main"
         }
         precondition(!savinaGet || sender != .mainThread, "the get needs a producer process")
-        let batch = max(2, options.senderBatch)
+        let batch = burst ? n : max(2, options.senderBatch)
         let engine = CoreRuntime.start(schedulers: schedulers)
         let latch = Latch()
         let counterState = UnsafeMutablePointer<Counter>.allocate(capacity: 1)
@@ -284,6 +287,7 @@ enum CoreCounting {
         }
 
         let start: UInt64
+        var rssBefore = 0
         var sendEnd: UInt64 = 0
         var backlog = 0
         if sender == .mainThread {
@@ -306,11 +310,21 @@ enum CoreCounting {
                                           latch: .passUnretained(latch)))
             producerState = state
             let producerPid = CoreRuntime.spawn(engine, producer, UnsafeMutableRawPointer(state))
+            rssBefore = Memory.residentBytes()
             start = Clock.now()
             CoreRuntime.kick(engine, producerPid)
         }
         let done = CoreRuntime.wait(latch, label, timeoutSeconds: options.timeoutSeconds, engine: engine,
                                     progress: progress)
+        // The memory a burst took is given back when the runtime idles
+        // after the drain: waited for (1 s at most), outside the timing.
+        var rssAfter = Memory.residentBytes()
+        if burst {
+            for _ in 0..<100 where Double(rssAfter) > Double(rssBefore) * 1.1 {
+                usleep(10_000)
+                rssAfter = Memory.residentBytes()
+            }
+        }
         if let code = producerState?.pointee.error.load(ordering: .relaxed), code != 0 {
             fail("\(label): send returned \(CoreRuntime.errorName(code))")
         }
@@ -330,6 +344,10 @@ enum CoreCounting {
 
         let seconds = Clock.seconds(done - start)
         var extras: [(String, Double)] = [("backlog-at-last-send", Double(backlog))]
+        if burst {
+            extras.append(("rss-before-MiB", Double(rssBefore) / 1_048_576))
+            extras.append(("rss-after-drain-idle-MiB", Double(rssAfter) / 1_048_576))
+        }
         if sender == .mainThread {
             extras.append(("send-loop-Mmsg/s", Double(n) / Clock.seconds(sendEnd - start) / 1e6))
         }

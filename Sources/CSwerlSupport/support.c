@@ -139,3 +139,10 @@ void swerlrt_eventfd_clear(int fd) {
     ssize_t got = read(fd, &count, sizeof count);
     (void)got;  /* EAGAIN: it was empty */
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+void swerlrt_trim_heap(void) { malloc_trim(0); }
+#else
+void swerlrt_trim_heap(void) {}
+#endif

@@ -31,6 +31,10 @@ extern _Thread_local int swerlrt_monitor_thread;
 static inline int swerlrt_on_monitor_thread(void) { return swerlrt_monitor_thread; }
 static inline void swerlrt_set_monitor_thread(int on) { swerlrt_monitor_thread = on; }
 
+/* Give the heap's free memory back to the system (glibc's malloc_trim;
+   a no-op elsewhere). */
+void swerlrt_trim_heap(void);
+
 /* Spin-wait hint (x86 PAUSE / arm YIELD). */
 static inline void swerlrt_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

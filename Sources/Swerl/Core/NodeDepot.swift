@@ -10,7 +10,9 @@
 // past that a batch goes back to free(), so a burst does not stay cached for
 // good.
 
+import CSwerlSupport
 import Glibc
+import Synchronization
 
 final class NodeDepot: @unchecked Sendable {
     static let batchSize = 256
@@ -38,7 +40,26 @@ final class NodeDepot: @unchecked Sendable {
             heads[NodePool.classCount + sizeClass] += 1
             return true
         }
-        if !kept { Self.freeChain(first) }
+        if !kept {
+            Self.freeChain(first)
+            freedSinceTrim.add(Self.batchSize * NodePool.classSize(sizeClass), ordering: .relaxed)
+        }
+    }
+
+    // A drained burst is free()d, but glibc keeps what it frees in the
+    // heap: the process's memory stayed at its peak for good. An idle
+    // scheduler gives it back to the system once enough was freed.
+
+    /// Bytes of nodes free()d since the heap was last trimmed.
+    private let freedSinceTrim = Atomic<Int>(0)
+    static let trimAfterBytes = 8 << 20
+
+    /// From an idle scheduler: returns the heap's free memory to the
+    /// system when a burst's worth has been freed since the last time.
+    func trimIfDrained() {
+        guard freedSinceTrim.load(ordering: .relaxed) >= Self.trimAfterBytes,
+              freedSinceTrim.exchange(0, ordering: .relaxed) >= Self.trimAfterBytes else { return }
+        swerlrt_trim_heap()
     }
 
     /// A chain of `batchSize` nodes of the class, or nil.

@@ -76,13 +76,36 @@ enum NodePool {
         return refill(pool, sizeClass: sizeClass)
     }
 
-    /// The pool of this class is empty: a batch from the depot, else malloc.
+    /// The pool of this class is empty: a batch from the depot, else a
+    /// batch malloc'd at once (so a burst takes the depot's lock once per
+    /// `mallocBatch` nodes, not once per node).
     private static func refill(_ pool: UnsafeMutablePointer<UInt>, sizeClass: Int) -> UnsafeMutableRawPointer? {
-        guard let first = depot(of: pool).take(sizeClass: sizeClass) else { return malloc(classSize(sizeClass)) }
-        pool[sizeClass] = first.load(as: UInt.self)
-        pool[classCount + sizeClass] = UInt(NodeDepot.batchSize - 1)
+        if let first = depot(of: pool).take(sizeClass: sizeClass) {
+            pool[sizeClass] = first.load(as: UInt.self)
+            pool[classCount + sizeClass] = UInt(NodeDepot.batchSize - 1)
+            return first
+        }
+        let size = classSize(sizeClass)
+        guard let first = malloc(size) else { return nil }
+        // In the order malloc gives them (ascending, mostly), as they would
+        // have come one at a time: a mailbox then runs through memory
+        // forwards.
+        var head: UnsafeMutableRawPointer? = nil
+        var tail: UnsafeMutableRawPointer? = nil
+        var count: UInt = 0
+        for _ in 1..<mallocBatch {
+            guard let node = malloc(size) else { break }
+            node.storeBytes(of: 0, as: UInt.self)
+            if let tail { tail.storeBytes(of: UInt(bitPattern: node), as: UInt.self) } else { head = node }
+            tail = node
+            count += 1
+        }
+        pool[sizeClass] = UInt(bitPattern: head)
+        pool[classCount + sizeClass] = count
         return first
     }
+
+    static let mallocBatch = 32
 
     @inline(__always)
     static func release(_ node: UnsafeMutableRawPointer, total: Int) {
