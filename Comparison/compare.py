@@ -43,6 +43,7 @@ SIZES = {
     # on this 2-core machine, except where a peer cannot follow (noted).
     "pingpong":   [({"n": 2_500_000}, {"n": 50_000})],
     "counting":   [({"n": 12_000_000}, {"n": 200_000})],
+    "burst":      [({"n": n}, {"n": 100_000}) for n in (100_000, 1_000_000, 4_000_000)],
     "threadring": [({"actors": 100, "n": 6_000_000}, {"actors": 100, "n": 100_000})],
     "chameneos":  [({"creatures": 100, "n": 2_000_000}, {"creatures": 100, "n": 50_000})],
     "big":        [({"workers": 120, "n": 25_000}, {"workers": 120, "n": 1_000})],
@@ -83,7 +84,7 @@ PY_SIZES = {
 }
 
 SAVINA = ["pingpong", "counting", "threadring", "chameneos", "big", "fjthrput", "fjcreate", "fib"]
-DEFAULT_BENCHES = SAVINA + ["spawn", "pingpong_payload", "restart_short", "restart_sustained",
+DEFAULT_BENCHES = SAVINA + ["spawn", "pingpong_payload", "burst", "restart_short", "restart_sustained",
                             "link_cascade", "monitors"]
 QUICK_BENCHES = SAVINA + ["spawn"]
 

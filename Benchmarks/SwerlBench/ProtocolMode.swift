@@ -56,6 +56,13 @@ enum ProtocolMode {
             return iteration(r, [("msgs_per_s", r.metric * 1e6), ("sender_batch", Double(o.senderBatch)),
                                  ("backlog_at_last_send", extra(r, "backlog-at-last-send"))])
         },
+        "burst": Benchmark(defaults: [("n", 1_000_000)]) { p, s, o in
+            let r = CoreCounting.run(n: p["n"]!, sender: .process, schedulers: s, savinaGet: true, burst: true,
+                                     options: o)
+            return iteration(r, [("msgs_per_s", r.metric * 1e6),
+                                 ("rss_before_mib", extra(r, "rss-before-MiB")),
+                                 ("rss_after_drain_idle_mib", extra(r, "rss-after-drain-idle-MiB"))])
+        },
         "threadring": Benchmark(defaults: [("actors", 100), ("n", 100_000)]) { p, s, o in
             iteration(SavinaThreadRing.run(actors: p["actors"]!, n: p["n"]!, schedulers: s, options: o))
         },

@@ -54,6 +54,9 @@
 benches() ->
     #{pingpong          => {#{n => 40000}, fun pingpong/1},
       counting          => {#{n => 1000000}, fun counting/1},
+      %% A burst is counting's program: the producer sends all n at once
+      %% (Swerl's in one turn; BEAM's until its reductions run out).
+      burst             => {#{n => 1000000}, fun counting/1},
       threadring        => {#{actors => 100, n => 100000}, fun threadring/1},
       chameneos         => {#{creatures => 100, n => 200000}, fun chameneos/1},
       big               => {#{workers => 120, n => 20000}, fun big/1},
