@@ -101,7 +101,7 @@ final class Waiters: @unchecked Sendable {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
         }
-        engine.signal(NodeKind.sigDemonitor, to: waiter.server, from: 0, ref: ref)
+        demonitorServer(waiter.server, ref: ref)
         if waiter.isLate {
             settle(waiter, ref: ref, outcome: .failure(Code.timedOut))
             engine.deadLetters.add(1, ordering: .relaxed)
@@ -112,6 +112,19 @@ final class Waiters: @unchecked Sendable {
     }
 
     /// The monitored process exited (or was not there: reason noproc).
+    /// Drops the call's monitor of its server. A server replying in its own
+    /// turn (the usual case) owns its monitor set and drops it at once; a
+    /// reply from anywhere else sends the server a signal to do it.
+    @inline(__always)
+    private func demonitorServer(_ server: UInt64, ref: UInt64) {
+        if let context = CallbackContexts.current, let process = context.pointee.process,
+           process.pointee.ownPid == server, context.engine === engine {
+            if process.pointee.monitoredBy.remove(ref: ref) != nil { process.publishRelations() }
+            return
+        }
+        engine.signal(NodeKind.sigDemonitor, to: server, from: 0, ref: ref)
+    }
+
     func down(_ ref: UInt64, reason: Int32, detail: UnsafeRawBufferPointer) {
         guard let waiter = remove(ref) else { return }
         if !waiter.isCall {
