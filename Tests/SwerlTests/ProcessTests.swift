@@ -76,10 +76,17 @@ struct ProcessTests {
             try runtime.send("go", to: handler)
             #expect(await watch.reason() == .custom(3, detail: Array("why".utf8)))
 
-            let starter = try runtime.spawn(Probe(onStart: { _ in throw ExitReason.shutdown }))
-            var reasons: [ExitReason] = []
-            for await exit in runtime.exits(of: [starter]) { reasons.append(exit.reason) }
-            #expect(reasons == [.shutdown])
+            // A start that throws: its spawner's monitor (made by the spawn
+            // itself, so it cannot come too late) sees the reason.
+            let seen = TestLock<ExitReason?>(nil)
+            _ = try runtime.spawn(Probe(onStart: { context in
+                _ = try context.spawn(Probe(onStart: { _ in throw ExitReason.shutdown }), options: SpawnOptions(monitor: true))
+            }, onHandle: { message, _ in
+                if message.kind == .down { seen.withLock { $0 = message.reason } }
+                return .continue
+            }))
+            #expect(await waitUntil { seen.withLock { $0 } != nil })
+            #expect(seen.withLock { $0 } == .shutdown)
         }
     }
 

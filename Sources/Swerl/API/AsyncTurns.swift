@@ -20,7 +20,8 @@ final class AsyncTurns: @unchecked Sendable {
         var waiting = false
         var cancelled = false
     }
-    private let state = Mutex(State())
+    // A pthread lock (Lock), not Mutex: ThreadSanitizer sees through it.
+    private let state = Lock(State())
 
     private init(engine: Engine, group: TurnGroup) {
         self.engine = engine

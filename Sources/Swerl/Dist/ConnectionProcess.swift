@@ -57,27 +57,27 @@ final class ConnectionProcess: @unchecked Sendable {
     static func start(_ connection: DistConnection, engine: Engine) -> Bool {
         let process = ConnectionProcess(engine: engine, node: connection.node, connection: connection,
                                         role: .initiator(peer: connection.peerName))
-        return spawn(process)
+        return spawn(process) != nil
     }
 
     /// Starts a process for a connection the node's process accepted; it
     /// hands the socket over, then says so with a message carrying its id.
     static func accepting(node: DistNode, engine: Engine) -> UInt64? {
         let process = ConnectionProcess(engine: engine, node: node, connection: nil, role: .acceptor)
-        guard spawn(process) else { return nil }
-        return process.selfPid
+        return spawn(process)
     }
 
-    private static func spawn(_ process: ConnectionProcess) -> Bool {
+    /// The new process's pid, or nil. (Its `selfPid` is its own to set, in
+    /// its init: written here too, it raced with that write.)
+    private static func spawn(_ process: ConnectionProcess) -> UInt64? {
         let arg = Unmanaged.passRetained(process).toOpaque()
         let (code, pid) = process.engine.spawn(behavior: behavior, arg: arg, flags: 0, name: nil, mailboxLimit: 0,
                                                overflow: 0, monitorRef: nil)
         guard code == Code.ok else {
             Unmanaged<ConnectionProcess>.fromOpaque(arg).release()
-            return false
+            return nil
         }
-        process.selfPid = pid
-        return true
+        return pid
     }
 
     static let behavior = swerl_behavior(
