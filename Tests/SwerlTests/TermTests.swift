@@ -7,8 +7,10 @@ import Testing
 
 @Suite("Terms (External Term Format)")
 struct TermTests {
-    /// (what erl printed, term_to_binary's bytes, the term)
-    static let fromErlang: [(String, [UInt8], Term)] = [
+    /// (what erl printed, term_to_binary's bytes, the term). Computed, not
+    /// a stored static: LeakSanitizer counted the stored table's boxes as
+    /// leaks at exit.
+    static var fromErlang: [(String, [UInt8], Term)] { [
         ("ok", [131, 100, 0, 2, 111, 107], .atom("ok")),
         ("{ok,1,<<\"x\">>}", [131, 104, 3, 100, 0, 2, 111, 107, 97, 1, 109, 0, 0, 0, 1, 120],
          .tuple([.atom("ok"), .integer(1), .binary("x")])),
@@ -36,7 +38,7 @@ struct TermTests {
          .export(module: "lists", function: "map", arity: 2)),
         ("-100000", [131, 98, 255, 254, 121, 96], .integer(-100_000)),
         ("<<>>", [131, 109, 0, 0, 0, 0], .binary([])),
-    ]
+    ] }
 
     @Test("Bytes Erlang wrote decode to the terms it meant")
     func decodesErlang() throws {
