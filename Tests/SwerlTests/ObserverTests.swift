@@ -54,15 +54,21 @@ struct HTTPClient {
         let fd = connect()
         defer { close(fd) }
         _ = raw.withCString { send(fd, $0, strlen($0), 0) }
+        return read(fd, until: enough).text
+    }
+
+    /// What comes on `fd` until the peer closes or `enough` says so; whether
+    /// it was `enough` that ended it.
+    func read(_ fd: Int32, until enough: (String) -> Bool) -> (text: String, enough: Bool) {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
+            if n <= 0 { return (String(decoding: received, as: UTF8.self), false) }
             received += buffer[0..<n]
-            if enough(String(decoding: received, as: UTF8.self)) { break }
+            let text = String(decoding: received, as: UTF8.self)
+            if enough(text) { return (text, true) }
         }
-        return String(decoding: received, as: UTF8.self)
     }
 
     /// A connection that was answered once and stays open (keep-alive);
@@ -70,17 +76,11 @@ struct HTTPClient {
     func keptAlive() -> Int32? {
         let fd = connect()
         _ = "GET /api/overview HTTP/1.1\r\nHost: x\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            received += buffer[0..<n]
-            let response = Self.parse(String(decoding: received, as: UTF8.self))
-            if let length = response.headers["content-length"].flatMap(Int.init), response.body.utf8.count >= length {
-                return fd
-            }
-        }
+        let answered = read(fd) { text in
+            let response = Self.parse(text)
+            return response.headers["content-length"].flatMap(Int.init).map { response.body.utf8.count >= $0 } ?? false
+        }.enough
+        if answered { return fd }
         close(fd)
         return nil
     }
@@ -233,6 +233,10 @@ struct ObserverTests {
     func token() async throws {
         try await withRuntime { runtime in
             #expect(throws: SwerlError.self) { try runtime.observe(address: "0.0.0.0:0") }
+            #expect(throws: SwerlError.self) { try runtime.observe(address: "unix:/tmp/observer") }
+            // A host name is resolved first: "localhost" is loopback, no token needed.
+            #expect(try runtime.observe(address: "localhost:0").hasPrefix("http://"))
+            try runtime.stopObserving()
             #expect(throws: SwerlError.self) { try runtime.observe(token: "short") }
             let secret = "a-token-of-some-length-0123"
             let url = try runtime.observe(token: secret)

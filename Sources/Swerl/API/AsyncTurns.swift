@@ -287,9 +287,7 @@ final class AsyncFactoryBox: @unchecked Sendable {
 
     /// An argument owning a new factory box.
     static func argument(_ make: @escaping @Sendable () -> any AsyncBehavior) -> ChildArgument {
-        ChildArgument(Unmanaged.passRetained(AsyncFactoryBox(make)).toOpaque(), release: { raw in
-            Unmanaged<AsyncFactoryBox>.fromOpaque(raw!).release()
-        }, armed: true)
+        ChildArgument.owning(AsyncFactoryBox(make))
     }
 
     static let table = swerl_behavior(

@@ -427,9 +427,7 @@ final class FactoryBox: @unchecked Sendable {
 
     /// An argument owning a new factory box.
     static func argument(_ make: @escaping @Sendable () -> any Behavior) -> ChildArgument {
-        ChildArgument(Unmanaged.passRetained(FactoryBox(make)).toOpaque(), release: { raw in
-            Unmanaged<FactoryBox>.fromOpaque(raw!).release()
-        }, armed: true)
+        ChildArgument.owning(FactoryBox(make))
     }
 
     static let table = swerl_behavior(

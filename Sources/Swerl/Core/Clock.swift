@@ -1,5 +1,6 @@
 // Time, in one place: monotonic nanoseconds (libuv's uv_hrtime:
-// clock_gettime(CLOCK_MONOTONIC), no syscall via vDSO), and the conversions
+// clock_gettime(CLOCK_MONOTONIC), no syscall via vDSO), the wall clock for
+// timestamps, and the conversions
 // between the header's milliseconds and the runtime's deadlines.
 
 import CLibUV
@@ -8,6 +9,14 @@ import Glibc
 
 @inline(__always)
 func monotonicNanos() -> UInt64 { uv_hrtime() }
+
+/// Milliseconds since the Unix epoch (the wall clock: timestamps for
+/// people and browsers, never for deadlines).
+func wallClockMillis() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
+}
 
 enum Deadline {
     static let never = UInt64.max

@@ -73,6 +73,25 @@ struct SocketAddress {
 
     var domain: Int32 { Int32(storage.ss_family) }
 
+    /// Whether it is a loopback address (127.0.0.0/8, ::1, or an IPv4
+    /// loopback mapped into IPv6): reachable from this host only.
+    var isLoopback: Bool {
+        var copy = storage
+        return withUnsafeBytes(of: &copy) { raw -> Bool in
+            switch Int32(storage.ss_family) {
+            case AF_INET:
+                return raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, as: UInt8.self) == 127
+            case AF_INET6:
+                let at = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                let bytes = Array(raw[at..<at + 16])
+                let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+                return bytes == [UInt8](repeating: 0, count: 15) + [1] || (mapped && bytes[12] == 127)
+            default:
+                return false
+            }
+        }
+    }
+
     /// The text of a sockaddr (getsockname, getpeername), "" if unknown.
     static func format(_ storage: sockaddr_storage, length: socklen_t) -> String {
         var copy = storage

@@ -42,9 +42,10 @@ final class Observer: Sendable {
     static func start(engine: Engine, options: ObserverOptions) -> (Int32, String?) {
         if engine.isStopped { return (Code.stopped, nil) }
         let function = "swerl_observer_start"
-        guard let host = host(of: options.address) else {
-            return (ErrorDetail.failing(Code.invalid, "\(function): \"\(options.address)\" is not host:port "
-                + "(\"127.0.0.1:0\", \"[::1]:8080\")"), nil)
+        let (parsed, why) = SocketAddress.parse(options.address)
+        guard let address = parsed, address.path == nil else {
+            return (ErrorDetail.failing(Code.invalid, "\(function): \"\(options.address)\" is not a TCP address "
+                + "(\"127.0.0.1:0\", \"[::1]:8080\")" + (why.isEmpty ? "" : ": " + why)), nil)
         }
         if let token = options.token, token.utf8.count < ObserverOptions.minimumTokenLength
             || !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "&") && $0 != UInt8(ascii: "%") })
@@ -52,9 +53,9 @@ final class Observer: Sendable {
             return (ErrorDetail.failing(Code.invalid, "\(function): a token is at least "
                 + "\(ObserverOptions.minimumTokenLength) printable ASCII characters, without '&' or '%'"), nil)
         }
-        if !isLoopback(host) && options.token == nil {
-            return (ErrorDetail.failing(Code.invalid, "\(function): serving on \(host), which is not a loopback "
-                + "address, needs an access token (opts.token)"), nil)
+        if !address.isLoopback && options.token == nil {
+            return (ErrorDetail.failing(Code.invalid, "\(function): serving on \(options.address), which is not a "
+                + "loopback address, needs an access token (opts.token)"), nil)
         }
         if options.maxConnections == 0 {
             return (ErrorDetail.failing(Code.invalid, "\(function): max_connections is 0"), nil)
@@ -113,22 +114,6 @@ final class Observer: Sendable {
     func listenerEnded() {
         stopListening.withLock { $0?(); $0 = nil }
         engine.observer.withLock { if $0 === self { $0 = nil } }
-    }
-
-    // MARK: - Addresses
-
-    static func host(of address: String) -> String? {
-        if address.hasPrefix("[") {
-            guard let close = address.firstIndex(of: "]"), address[close...].hasPrefix("]:") else { return nil }
-            return String(address[address.index(after: address.startIndex)..<close])
-        }
-        guard let colon = address.lastIndex(of: ":"), colon != address.startIndex,
-              !address[..<colon].contains(":"), !address.hasPrefix("unix:") else { return nil }
-        return String(address[..<colon])
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 

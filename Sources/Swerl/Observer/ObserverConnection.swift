@@ -119,7 +119,6 @@ struct HTTPResponse {
     let status: Int
     let body: Body
     let keepAlive: Bool
-    var headers: [(String, String)] = []
 
     init(status: Int, json: String, keepAlive: Bool = true) {
         self.status = status
@@ -127,11 +126,10 @@ struct HTTPResponse {
         self.keepAlive = keepAlive
     }
 
-    init(status: Int, body: Body, keepAlive: Bool = true, headers: [(String, String)] = []) {
+    init(status: Int, body: Body, keepAlive: Bool = true) {
         self.status = status
         self.body = body
         self.keepAlive = keepAlive
-        self.headers = headers
     }
 
     static func error(_ status: Int, _ reason: String) -> HTTPResponse {
@@ -153,13 +151,11 @@ struct HTTPResponse {
         case .stream(let text):
             head += "Content-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n"
             head += "X-Content-Type-Options: nosniff\r\n"
-            for (name, value) in headers { head += "\(name): \(value)\r\n" }
             return Array((head + "\r\n" + text).utf8)
         }
         head += "Content-Length: \(content.utf8.count)\r\nCache-Control: no-store\r\n"
         head += "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         return Array((head + "\r\n" + content).utf8)
     }
 

@@ -4,7 +4,6 @@
 // runs; nothing is kept when none does.
 
 import CSwerl
-import Glibc
 
 final class ObserverEvents: Sendable {
     struct Event: Sendable {
@@ -108,11 +107,4 @@ final class ObserverEvents: Sendable {
             engine.crashReports.listener.withLock { $0 = nil }
         }
     }
-}
-
-/// Milliseconds since the Unix epoch (what a browser's Date takes).
-func wallClockMillis() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_REALTIME, &time)
-    return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
 }

@@ -21,6 +21,13 @@ final class ChildArgument: @unchecked Sendable {
         self.armed.store(armed, ordering: .relaxed)
     }
 
+    /// An argument owning `object` (a +1 reference, released with the spec).
+    static func owning(_ object: AnyObject) -> ChildArgument {
+        ChildArgument(Unmanaged.passRetained(object).toOpaque(), release: { raw in
+            Unmanaged<AnyObject>.fromOpaque(raw!).release()
+        }, armed: true)
+    }
+
     func arm() { armed.store(true, ordering: .releasing) }
 
     /// Hands ownership to whoever took the pointer (a supervisor's copy).
