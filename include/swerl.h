@@ -74,7 +74,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SWERL_VERSION_MAJOR 1
-#define SWERL_VERSION_MINOR 3
+#define SWERL_VERSION_MINOR 4
 #define SWERL_VERSION_PATCH 0
 /* 0xMMmmpp: compare with swerl_version() at run time. Same major: same ABI. */
 #define SWERL_VERSION_HEX \
@@ -431,6 +431,10 @@ typedef struct swerl_message {
    MESSAGE, CALL and REPLY may carry it; a message without it is plain
    bytes, which Erlang sees as a binary. Since 1.2. */
 #define SWERL_MESSAGE_TERM 0x1u
+/* swerl_message.flags: `data` is the bytes of a shared binary (sent with
+   swerl_send_binary); swerl_binary_keep takes a reference to it instead of
+   a copy. Since 1.4. */
+#define SWERL_MESSAGE_SHARED 0x2u
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).
    Return 0; or SWERL_IGNORE: the process exits with reason NORMAL at once
@@ -545,6 +549,77 @@ SWERL_API int swerl_send(swerl_runtime *rt, swerl_pid to, const void *data, size
    Erlang's badarg). Any thread. Since 1.0. */
 SWERL_API int swerl_send_named(swerl_runtime *rt, const char *name,
                                const void *data, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Shared binaries (since 1.4)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A shared binary: immutable bytes sent by reference, Erlang's refc binary.
+   Its creator fills the bytes, then sends it to any number of processes:
+   every message carries a reference, not a copy (a fan-out of 1 MiB to
+   1,000 processes holds 1 MiB). The receiver's handler reads the bytes as
+   any message's (msg->data, msg->len, SWERL_MESSAGE_SHARED in msg->flags),
+   and may keep them past the callback with swerl_binary_keep. The binary is
+   freed when the last reference goes: the creator's (swerl_binary_release),
+   the messages' (when handled or discarded), the keepers'.
+   Rules:
+     - The bytes may be written only between swerl_binary_new and the first
+       send or swerl_binary_retain; after that they never change.
+     - Against the memory ceiling a binary counts once per runtime, its
+       length + SWERL_BINARY_OVERHEAD, charged by the first send into that
+       runtime and refunded when it is freed; each message carrying it costs
+       SWERL_MESSAGE_OVERHEAD + 8. process_info's memory and mailbox byte
+       counts see those 8 bytes per message, not the binary.
+     - Sent to a remote pid it travels as an Erlang binary (a copy on the
+       wire, as any message).
+   swerl_binary pointers may be used from any thread, and outlive the
+   runtime that carried them. */
+typedef struct swerl_binary swerl_binary;
+
+/* What a binary costs against the memory ceiling besides its length. */
+#define SWERL_BINARY_OVERHEAD 32
+
+/* A new binary of `len` bytes (not initialized) with one reference, the
+   caller's, in *out; *data (may be NULL) receives where to write the bytes.
+   Errors: EINVAL (out NULL), ETOOBIG (len above PTRDIFF_MAX / 2), ENOMEM.
+   Any thread. Since 1.4. */
+SWERL_API int swerl_binary_new(size_t len, swerl_binary **out, void **data);
+
+/* A new binary holding a copy of `data`, one reference (the caller's).
+   Errors: EINVAL (out NULL, data NULL with len > 0), ETOOBIG, ENOMEM.
+   Since 1.4. */
+SWERL_API int swerl_binary_copy(const void *data, size_t len, swerl_binary **out);
+
+/* The bytes and their length (NULL and 0 for a NULL binary). Since 1.4. */
+SWERL_API const void *swerl_binary_data(const swerl_binary *b);
+SWERL_API size_t swerl_binary_size(const swerl_binary *b);
+
+/* One more reference to `b` (returned; NULL gives NULL), for another owner
+   to release. Since 1.4. */
+SWERL_API swerl_binary *swerl_binary_retain(swerl_binary *b);
+
+/* Drop one reference (NULL: nothing); the last one frees the binary.
+   Since 1.4. */
+SWERL_API void swerl_binary_release(swerl_binary *b);
+
+/* Send `b` to `to` by reference, as swerl_send sends a copy: from, order
+   and errors as swerl_send (ETOOBIG: its length is above max_message_size;
+   EMEMLIMIT: charging it, or its message, would pass the ceiling), and
+   EINVAL for a NULL. The caller keeps its own reference (release it when
+   done: a fan-out sends, then releases once). A binary of length 0 goes as
+   an empty message. Any thread. Since 1.4. */
+SWERL_API int swerl_send_binary(swerl_runtime *rt, swerl_pid to, swerl_binary *b);
+
+/* swerl_send_binary to the process registered as `name` (looked up once).
+   Errors: as swerl_send_binary, and ENONAME. Since 1.4. */
+SWERL_API int swerl_send_named_binary(swerl_runtime *rt, const char *name, swerl_binary *b);
+
+/* A reference to the message's bytes that outlives the callback, in *out:
+   the binary itself when SWERL_MESSAGE_SHARED is set (no copy), else a new
+   binary holding a copy of msg->data. Release it when done. Call it inside
+   the handler that received `msg`. Errors: EINVAL (msg or out NULL; the
+   SHARED flag set on bytes that are not a binary), ENOMEM. Since 1.4. */
+SWERL_API int swerl_binary_keep(const swerl_message *msg, swerl_binary **out);
 
 /* Set the receive timeout of the calling process: if no message is accepted
    (handled with SWERL_CONTINUE or SWERL_STOP) within `ms` after the current

@@ -4,7 +4,7 @@ import CSwerl
 import CSwerlSupport
 import Swerl
 
-private let versionString: StaticString = "1.3.0"
+private let versionString: StaticString = "1.4.0"
 
 @c public func swerl_version() -> CUnsignedInt {
     CUnsignedInt((SWERL_VERSION_MAJOR << 16) | (SWERL_VERSION_MINOR << 8) | SWERL_VERSION_PATCH)

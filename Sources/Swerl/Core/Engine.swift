@@ -280,23 +280,8 @@ package final class Engine: @unchecked Sendable {
         // the message counter.
         let context = CallbackContexts.current
         let from = sender ?? context?.pointee.process?.pointee.ownPid ?? 0
-        let waiting = process.arrive(count)
-        if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
-            switch process.pointee.overflow.load(ordering: .relaxed) {
-            case UInt32(SWERL_OVERFLOW_DROP_OLDEST):
-                process.pointee.dropsRequested.wrappingAdd(1, ordering: .relaxed)
-                messagesDropped.add(1, ordering: .relaxed)
-            case UInt32(SWERL_OVERFLOW_KILL):
-                process.unarrive(count)
-                mailboxRefusals.add(1, ordering: .relaxed)
-                signal(NodeKind.sigExit, to: to, from: 0, aux: ExitFlags.untrappable, reason: Reason.mailboxFull)
-                return Code.full
-            default:
-                process.unarrive(count)
-                mailboxRefusals.add(1, ordering: .relaxed)
-                return Code.full
-            }
-        }
+        let admitted = admit(count, to: to, process)
+        if admitted != Code.ok { return admitted }
         let charge = runtimeTraffic ? .free : chargeMemory(count)
         if charge == .refused {
             process.unarrive(count)
@@ -309,11 +294,75 @@ package final class Engine: @unchecked Sendable {
             return Code.noMemory
         }
         deliver(node, to: process)
+        countSend(context)
+        return Code.ok
+    }
+
+    /// A message of `count` inline bytes enters `process`'s mailbox: counted,
+    /// then held to its mailbox limit and overflow policy. Code.ok or why
+    /// not (then it is not counted).
+    @inline(__always)
+    func admit(_ count: Int, to pid: UInt64, _ process: ProcessPointer) -> Int32 {
+        let waiting = process.arrive(count)
+        guard waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) else { return Code.ok }
+        switch process.pointee.overflow.load(ordering: .relaxed) {
+        case UInt32(SWERL_OVERFLOW_DROP_OLDEST):
+            process.pointee.dropsRequested.wrappingAdd(1, ordering: .relaxed)
+            messagesDropped.add(1, ordering: .relaxed)
+            return Code.ok
+        case UInt32(SWERL_OVERFLOW_KILL):
+            process.unarrive(count)
+            mailboxRefusals.add(1, ordering: .relaxed)
+            signal(NodeKind.sigExit, to: pid, from: 0, aux: ExitFlags.untrappable, reason: Reason.mailboxFull)
+            return Code.full
+        default:
+            process.unarrive(count)
+            mailboxRefusals.add(1, ordering: .relaxed)
+            return Code.full
+        }
+    }
+
+    /// One more message sent, on the sending worker's counter (or the
+    /// foreign threads' one).
+    @inline(__always)
+    func countSend(_ context: ContextPointer?) {
         if let worker = context?.pointee.worker {
             worker._withUnsafeGuaranteedRef { $0.countSent() }
         } else {
             foreignSent.add(1, ordering: .relaxed)
         }
+    }
+
+    /// swerl_send_binary: `binary` to `to` by reference. The binary is
+    /// charged to the ceiling once (SharedBinaries.charge), the message as
+    /// one of SharedBinaries.inlineSize bytes.
+    package func send(to: UInt64, binary: SharedBinaryPointer) -> Int32 {
+        let length = binary.pointee.length
+        if length == 0 { return send(to: to, data: nil, count: 0) }
+        if length > maxMessageSize { return tooBig(length) }
+        if isStopped { return Code.stopped }
+        guard let process = table.lookup(to) else {
+            return send(to: to, data: SharedBinaries.data(binary), count: length)  // remote, or a dead letter
+        }
+        let context = CallbackContexts.current
+        let from = context?.pointee.process?.pointee.ownPid ?? 0
+        let count = SharedBinaries.inlineSize
+        let admitted = admit(count, to: to, process)
+        if admitted != Code.ok { return admitted }
+        let charge = chargeMemory(count)
+        if charge == .refused || !SharedBinaries.charge(binary, to: self) {
+            process.unarrive(count)
+            unchargeMemory(count, charge)
+            return Code.memoryLimit
+        }
+        guard let node = Nodes.makeShared(target: to, from: from, counted: true, charged: charge == .charged,
+                                          binary: binary) else {
+            process.unarrive(count)
+            unchargeMemory(count, charge)
+            return Code.noMemory
+        }
+        deliver(node, to: process)
+        countSend(context)
         return Code.ok
     }
 

@@ -80,6 +80,9 @@ struct MessageNode: ~Copyable {
     /// Handed to a turn group's thread in a batch (TurnBatch): not removed
     /// from the mailbox until the batch is finished.
     var batched: Bool = false
+    /// The payload is a SharedBinaryPointer holding one reference: the
+    /// message carries a shared binary, not a copy of its bytes.
+    var shared: Bool = false
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
@@ -104,6 +107,42 @@ enum Nodes {
         return node
     }
 
+    /// A message carrying `binary` (a reference taken for it); nil when out
+    /// of memory.
+    @inline(__always)
+    static func makeShared(target: UInt64, from: UInt64, counted: Bool, charged: Bool,
+                           binary: SharedBinaryPointer) -> NodePointer? {
+        var address = UInt(bitPattern: binary)
+        guard let node = make(kind: NodeKind.message, target: target, from: from, counted: counted, charged: charged,
+                              data: &address, len: SharedBinaries.inlineSize) else { return nil }
+        node.pointee.shared = true
+        SharedBinaries.retain(binary)
+        return node
+    }
+
+    /// The binary a shared message carries.
+    @inline(__always)
+    static func binary(_ node: NodePointer) -> SharedBinaryPointer {
+        UnsafeMutablePointer(bitPattern: payload(node).load(as: UInt.self))!
+    }
+
+    /// The message a handler sees for `node`: its payload, or the bytes of
+    /// the binary it carries.
+    @inline(__always)
+    static func message(_ node: NodePointer) -> swerl_message {
+        var data = node.pointee.len > 0 ? UnsafeRawPointer(payload(node)) : nil
+        var len = node.pointee.len
+        var flags = node.pointee.term ? SWERL_MESSAGE_TERM : 0
+        if node.pointee.shared {
+            let bytes = SharedBinaries.bytes(binary(node))
+            data = bytes.baseAddress
+            len = bytes.count
+            flags |= SWERL_MESSAGE_SHARED
+        }
+        return swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
+                             ref: node.pointee.ref, data: data, len: len, flags: flags)
+    }
+
     @inline(__always)
     static func payload(_ node: NodePointer) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(node) + headerSize
@@ -119,6 +158,7 @@ enum Nodes {
     static func release(_ node: NodePointer) {
         let total = headerSize + node.pointee.len
         if node.pointee.charged { MemoryBudget.refundOnThisThread(length: node.pointee.len) }
+        if node.pointee.shared { SharedBinaries.release(binary(node)) }
         NodePool.release(UnsafeMutableRawPointer(node), total: total)
     }
 

@@ -61,8 +61,11 @@ extension Engine {
     }
 
     /// whereis: the pid, or ENONAME (0), or ESTOPPED, or EINVAL.
-    package func whereis(_ name: String) -> (Int32, UInt64) {
-        if let invalid = invalidName(name, in: "whereis") { return (invalid, 0) }
+    package func whereis(_ name: String) -> (Int32, UInt64) { registered(name, for: "whereis") }
+
+    /// The pid registered as `name`, for `function`'s errors.
+    private func registered(_ name: String, for function: String) -> (Int32, UInt64) {
+        if let invalid = invalidName(name, in: function) { return (invalid, 0) }
         if isStopped { return (Code.stopped, 0) }
         guard let pid = registry.whereis(name) else { return (Code.noName, 0) }
         return (Code.ok, pid)
@@ -74,9 +77,12 @@ extension Engine {
     }
 
     package func sendNamed(_ name: String, data: UnsafeRawPointer?, count: Int, term: Bool = false) -> Int32 {
-        if let invalid = invalidName(name, in: "send") { return invalid }
-        if isStopped { return Code.stopped }
-        guard let pid = registry.whereis(name) else { return Code.noName }
-        return send(to: pid, data: data, count: count, term: term)
+        let (code, pid) = registered(name, for: "send")
+        return code == Code.ok ? send(to: pid, data: data, count: count, term: term) : code
+    }
+
+    package func sendNamed(_ name: String, binary: SharedBinaryPointer) -> Int32 {
+        let (code, pid) = registered(name, for: "send")
+        return code == Code.ok ? send(to: pid, binary: binary) : code
     }
 }

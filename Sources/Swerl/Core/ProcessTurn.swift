@@ -298,10 +298,7 @@ extension Worker {
     // MARK: Handling messages
 
     func offer(_ node: NodePointer, to process: ProcessPointer, _ context: ContextPointer) {
-        var message = swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
-                                    ref: node.pointee.ref,
-                                    data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
-                                    len: node.pointee.len, flags: node.pointee.term ? SWERL_MESSAGE_TERM : 0)
+        var message = Nodes.message(node)
         process.pointee.extras?.fields.timeoutRequest = nil
         process.pointee.offering = node
         process.depart(node)  // being handled is not waiting

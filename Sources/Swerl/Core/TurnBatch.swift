@@ -84,10 +84,7 @@ final class TurnBatch: @unchecked Sendable {
         removed[slot] = false
         results[slot] = 0
         if let node {
-            messages[slot] = swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
-                                           ref: node.pointee.ref,
-                                           data: node.pointee.len > 0 ? UnsafeRawPointer(Nodes.payload(node)) : nil,
-                                           len: node.pointee.len, flags: node.pointee.term ? SWERL_MESSAGE_TERM : 0)
+            messages[slot] = Nodes.message(node)
         } else {
             messages[slot] = swerl_message(kind: kind, reason: 0, from: 0, ref: 0, data: nil, len: 0, flags: 0)
         }
