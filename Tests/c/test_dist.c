@@ -277,6 +277,20 @@ static void test_calls_to_erlang(void)
     CHECK_EQ_INT(swerl_call(rt, e.from, "x", 1, 5000, &reply), 0);
     CHECK_MEM(reply.data, reply.len, "pong:x", 6);
     swerl_buffer_free(&reply);
+    {
+        /* A shared binary to a remote pid travels as an Erlang binary. */
+        enum { SIZE = 100000 };
+        swerl_binary *b = NULL;
+        void *data = NULL;
+        char said[64];
+        if (CHECK_EQ_INT(swerl_binary_new(SIZE, &b, &data), 0)) {
+            for (size_t i = 0; i < SIZE; i += 2) memcpy((char *)data + i, "ab", 2);
+            CHECK_EQ_INT(swerl_send_binary(rt, e.from, b), 0);
+            swerl_binary_release(b);
+            snprintf(said, sizeof said, "binary %d ok", SIZE);
+            CHECK(dist_find(dist_is_text, said, 30000, NULL));
+        }
+    }
     CHECK_EQ_INT(swerl_call(rt, e.from, "slow", 4, 300, &reply), SWERL_ETIMEDOUT);
     CHECK_EQ_INT(swerl_call(rt, e.from, "die", 3, 5000, &reply), SWERL_EEXITED);
     CHECK_EQ_INT(swerl_call(rt, e.from, "x", 1, 5000, &reply), SWERL_ENOPROC);

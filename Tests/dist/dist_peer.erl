@@ -67,7 +67,8 @@ run(<<"call">>, Node, []) ->
     ok;
 
 %% A server here that the C side calls with swerl_call: "pong:" ++ request;
-%% `die` kills it before it answers; `slow` is never answered.
+%% `die` kills it before it answers; `slow` is never answered. A binary
+%% sent to it is checked and said ("binary Size ok").
 run(<<"serve">>, Node, []) ->
     Serve = fun Serve() ->
         receive
@@ -76,7 +77,13 @@ run(<<"serve">>, Node, []) ->
             {'$gen_call', From, Request} when is_binary(Request) ->
                 gen_server:reply(From, <<"pong:", Request/binary>>), Serve();
             {'$gen_call', From, Request} ->
-                gen_server:reply(From, {echo, Request}), Serve()
+                gen_server:reply(From, {echo, Request}), Serve();
+            %% A shared binary sent from Swerl: "ab" repeated, as a binary.
+            Bin when is_binary(Bin) ->
+                Expected = binary:copy(<<"ab">>, byte_size(Bin) div 2),
+                Verdict = case Bin of Expected -> <<"ok">>; _ -> <<"wrong bytes">> end,
+                tell(Node, <<"binary ", (integer_to_binary(byte_size(Bin)))/binary, " ", Verdict/binary>>),
+                Serve()
         end
     end,
     spawn(fun() -> tell(Node, <<"server">>), Serve() end),
