@@ -3,8 +3,9 @@
  *
  * Swerl gives C, Python and Swift programs what Erlang gives its own:
  * lightweight isolated processes that share nothing, talk only by sending
- * byte messages (copies), watch each other through links and monitors, and
- * are restarted by supervisors when they fail.
+ * byte messages (copies, or immutable shared binaries), watch each other
+ * through links and monitors, and are restarted by supervisors when they
+ * fail.
  *
  * This header is the contract. A reader of this file alone can use the
  * library. It is C99 and C++ clean and only ever grows: functions, constants
