@@ -280,8 +280,11 @@ package final class Engine: @unchecked Sendable {
         // the message counter.
         let context = CallbackContexts.current
         let from = sender ?? context?.pointee.process?.pointee.ownPid ?? 0
-        let admitted = admit(count, to: to, process)
-        if admitted != Code.ok { return admitted }
+        let waiting = process.arrive(count)
+        if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
+            let code = overflow(count, to: to, process)
+            if code != Code.ok { return code }
+        }
         let charge = runtimeTraffic ? .free : chargeMemory(count)
         if charge == .refused {
             process.unarrive(count)
@@ -298,13 +301,12 @@ package final class Engine: @unchecked Sendable {
         return Code.ok
     }
 
-    /// A message of `count` inline bytes enters `process`'s mailbox: counted,
-    /// then held to its mailbox limit and overflow policy. Code.ok or why
-    /// not (then it is not counted).
-    @inline(__always)
-    func admit(_ count: Int, to pid: UInt64, _ process: ProcessPointer) -> Int32 {
-        let waiting = process.arrive(count)
-        guard waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) else { return Code.ok }
+    /// A message of `count` inline bytes, counted in, finds `process`'s
+    /// bounded mailbox full: its overflow policy says whether it is taken
+    /// (Code.ok) or refused (then it is not counted). Out of line: the send
+    /// path only tests the limit.
+    @inline(never)
+    func overflow(_ count: Int, to pid: UInt64, _ process: ProcessPointer) -> Int32 {
         switch process.pointee.overflow.load(ordering: .relaxed) {
         case UInt32(SWERL_OVERFLOW_DROP_OLDEST):
             process.pointee.dropsRequested.wrappingAdd(1, ordering: .relaxed)
@@ -347,8 +349,11 @@ package final class Engine: @unchecked Sendable {
         let context = CallbackContexts.current
         let from = context?.pointee.process?.pointee.ownPid ?? 0
         let count = SharedBinaries.inlineSize
-        let admitted = admit(count, to: to, process)
-        if admitted != Code.ok { return admitted }
+        let waiting = process.arrive(count)
+        if waiting > 0, waiting > Int(process.pointee.mailboxLimit.load(ordering: .relaxed)) {
+            let code = overflow(count, to: to, process)
+            if code != Code.ok { return code }
+        }
         let charge = chargeMemory(count)
         if charge == .refused || !SharedBinaries.charge(binary, to: self) {
             process.unarrive(count)
