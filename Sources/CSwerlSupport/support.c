@@ -12,10 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-_Thread_local void *swerlrt_current_ctx = 0;
-_Thread_local void *swerlrt_current_worker = 0;
-_Thread_local uintptr_t swerlrt_current_token = 0;
-_Thread_local void *swerlrt_current_pool = 0;
+_Thread_local void *swerlrt_current_ctx SWERLRT_HOT_TLS = 0;
+_Thread_local void *swerlrt_current_worker SWERLRT_HOT_TLS = 0;
+_Thread_local uintptr_t swerlrt_current_token SWERLRT_HOT_TLS = 0;
+_Thread_local void *swerlrt_current_pool SWERLRT_HOT_TLS = 0;
 _Thread_local int swerlrt_monitor_thread = 0;
 
 #include "../../include/swerl.h"  /* the one error table */
