@@ -83,15 +83,15 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
 }
 
 @c public func swerl_send(_ rt: OpaquePointer?, _ to: swerl_pid, _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
-    handedOut {
-        guard let rt else { return null("swerl_send", "rt") }
-        if len < 0 { return CInt(SWERL_ETOOBIG) }
-        guard len == 0 || data != nil else { return nullData("swerl_send", "data", len) }
-        // The hot path: a guaranteed reference, no retain/release of the runtime.
-        return Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt))._withUnsafeGuaranteedRef {
-            $0.send(to: to, data: data, count: len)
+    // The hot path: one call into the core, where the send inlines.
+    guard let rt, len >= 0, len == 0 || data != nil else {
+        return handedOut {
+            guard rt != nil else { return null("swerl_send", "rt") }
+            if len < 0 { return CInt(SWERL_ETOOBIG) }
+            return nullData("swerl_send", "data", len)
         }
     }
+    return sendThroughHandle(UnsafeRawPointer(rt), to: to, data: data, count: len)
 }
 
 @c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,

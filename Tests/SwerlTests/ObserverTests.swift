@@ -166,7 +166,7 @@ struct ObserverTests {
             let overview = client.request("/api/overview")
             #expect(overview.status == 200)
             #expect(overview.headers["content-type"] == "application/json")
-            #expect(overview.body.contains("\"version\":\"1.3.0\""))
+            #expect(overview.body.contains("\"version\":\"1.4.0\""))
             #expect(overview.body.contains("\"restarts\":1"))
             #expect(overview.body.contains("\"schedulers\":[{\"index\":0,"))
             #expect(overview.body.contains("\"rss_bytes\":") && !overview.body.contains("\"rss_bytes\":0,"))

@@ -35,7 +35,7 @@ static void t_version(void)
     const char *s = swerl_version_string();
     CHECK_EQ_INT(v, SWERL_VERSION_HEX);
     CHECK_EQ_INT(v >> 16, SWERL_VERSION_MAJOR); /* same major: same ABI */
-    CHECK_EQ_INT(SWERL_VERSION_HEX, 0x010300);
+    CHECK_EQ_INT(SWERL_VERSION_HEX, 0x010400);
     CHECK(s != NULL);
     snprintf(buf, sizeof buf, "%u.%u.%u", (v >> 16) & 0xffu, (v >> 8) & 0xffu, v & 0xffu);
     CHECK_STR(s, buf);

@@ -627,3 +627,14 @@ package final class Engine: @unchecked Sendable {
         return stats
     }
 }
+
+/// swerl_send once its arguments are checked: the runtime from its C handle
+/// with no retain, the send, a failure counted. It lives here, not in the C
+/// export, so that the send inlines into it: across the module boundary it
+/// is a call, and its defaulted arguments are calls too. A free function: a
+/// static one would look up Engine's metadata first.
+package func sendThroughHandle(_ handle: UnsafeRawPointer, to: UInt64, data: UnsafeRawPointer?, count: Int) -> Int32 {
+    Unmanaged<Engine>.fromOpaque(handle)._withUnsafeGuaranteedRef {
+        ErrorDetail.handedOut($0.send(to: to, data: data, count: count))
+    }
+}
