@@ -434,8 +434,8 @@ typedef struct swerl_message {
 #define SWERL_MESSAGE_TERM 0x1u
 /* swerl_message.flags: `data` is the bytes of a shared binary (sent with
    swerl_send_binary); swerl_binary_keep takes a reference to it instead of
-   a copy. Since 1.4. */
-#define SWERL_MESSAGE_SHARED 0x2u
+   a copy (0x2 is a turn batch's SWERL_MESSAGE_WITHDRAWN). Since 1.4. */
+#define SWERL_MESSAGE_SHARED 0x4u
 
 /* init: runs first, in the new process. Set *state (it starts as `arg`).
    Return 0; or SWERL_IGNORE: the process exits with reason NORMAL at once

@@ -17,7 +17,9 @@
  *   - max_message_size, a dead pid, a name, after stop: the errors of
  *     swerl_send, and the caller's reference untouched (ASan/LSan would see
  *     a double release or a leak: test-c-asan runs this file too);
- *   - a mailbox that drops its oldest messages releases their references.
+ *   - a mailbox that drops its oldest messages releases their references;
+ *   - in a turn group's batch a shared message is flagged SHARED, not
+ *     WITHDRAWN, and keep works there.
  */
 #include "check.h"
 
@@ -388,6 +390,44 @@ static void t_errors(void)
     swerl_runtime_free(rt);
 }
 
+/* A process of a turn group, its messages taken as a batch: a shared one
+   is flagged SHARED and only that (0x2 in a batch is WITHDRAWN: a shared
+   message flagged with it would be skipped), and keep works there too. */
+static void t_turn_batch(void)
+{
+    swerl_runtime *rt = check_start_rt(1, 0);
+    swerl_group *group = NULL;
+    swerl_turn *turn = NULL;
+    swerl_binary *b, *kept = NULL;
+    swerl_pid pid;
+    CHECK_EQ_INT(SWERL_MESSAGE_SHARED & (SWERL_MESSAGE_WITHDRAWN | SWERL_MESSAGE_TERM), 0);
+    if (!CHECK(rt != NULL)) return;
+    CHECK_EQ_INT(swerl_group_create(rt, "batch", &group), 0);
+    CHECK_EQ_INT(swerl_group_spawn(group, &b_hold, NULL, NULL, &pid), 0);
+    b = new_filled(4096);
+    if (!b) return;
+    CHECK_EQ_INT(swerl_send(rt, pid, "plain", 5), 0);
+    CHECK_EQ_INT(swerl_send_binary(rt, pid, b), 0);
+    if (CHECK_EQ_INT(swerl_group_take(group, 16, CHECK_WAIT_MS, &turn), 1)) {
+        CHECK_EQ_INT(turn->count, 2);
+        CHECK_EQ_INT(turn->messages[0].flags, 0);
+        CHECK_EQ_INT(turn->messages[1].flags, SWERL_MESSAGE_SHARED);
+        CHECK(turn->messages[1].data == swerl_binary_data(b));
+        CHECK_EQ_INT(turn->messages[1].len, 4096);
+        CHECK_EQ_INT(swerl_binary_keep(&turn->messages[1], &kept), 0);
+        CHECK(kept == b);
+        for (uint32_t i = 0; i < turn->count; i++) {
+            turn->current = i;
+            turn->results[i] = SWERL_CONTINUE;
+        }
+        CHECK_EQ_INT(swerl_group_finish(turn, turn->count), 0);
+    }
+    swerl_binary_release(kept);
+    swerl_binary_release(b);
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
+    swerl_runtime_free(rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -397,5 +437,6 @@ int main(int argc, char **argv)
     check_section("binary: keep's bad input", t_keep_bad_input, 30);
     check_section("binary: the memory ceiling counts it once per runtime", t_memory_ceiling, 60);
     check_section("binary: errors, names, a dropping mailbox, after stop", t_errors, 60);
+    check_section("binary: in a turn group's batch", t_turn_batch, 60);
     return check_summary();
 }

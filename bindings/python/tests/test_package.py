@@ -67,11 +67,11 @@ def watch(rt, pid):
 def test_version_check():
     assert swerl.version().startswith("1.")
     assert swerl.version_hex() >> 16 == 1
-    _ffi.check_version(0x010300)  # any 1.x from 1.3 on is fine (the observer's functions)
-    _ffi.check_version(0x010401)
-    with pytest.raises(swerl.LibraryError, match="needs 1.3 or newer"):
-        _ffi.check_version(0x010203)
-    with pytest.raises(swerl.LibraryError, match="needs 1.3 or newer"):
+    _ffi.check_version(0x010400)  # any 1.x from 1.4 on is fine (the shared binaries' functions)
+    _ffi.check_version(0x010501)
+    with pytest.raises(swerl.LibraryError, match="needs 1.4 or newer"):
+        _ffi.check_version(0x010300)
+    with pytest.raises(swerl.LibraryError, match="needs 1.4 or newer"):
         _ffi.check_version(0x010100)
     with pytest.raises(swerl.LibraryError, match="ABI major 1"):
         _ffi.check_version(0x020000)

@@ -24,9 +24,10 @@ LEAVES = {
     "memory_map": set(),
     "registry": set(),
     "errors": {"_ffi"},
-    "message": {"_ffi", "terms"},  # Kind, Reason, Pid, Ref, Message (Message.term: the pure codec)
+    "shared_binary": {"_ffi", "errors"},  # SharedBinary: a message's data may be one
+    "message": {"_ffi", "terms", "shared_binary"},  # Kind, Reason, Pid, Ref, Message (Message.term: the pure codec)
     "terms": set(),  # the pure-Python codec
-    "control": {"_ffi"},  # CONTINUE, SKIP, STOP, IGNORE
+    "control": {"_ffi", "shared_binary"},  # CONTINUE, SKIP, STOP, IGNORE; a CALL may answer with a SharedBinary
 }
 
 

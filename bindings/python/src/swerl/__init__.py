@@ -23,6 +23,7 @@ from .errors import (  # SwerlError and one subclass per SWERL_E* code
 )
 from .control import CONTINUE, IGNORE, SKIP, STOP, Control
 from .message import Kind, Message, Pid, Reason, Ref, TermBytes
+from .shared_binary import SHARED_THRESHOLD, SharedBinary
 from .runtime import INFINITY, Ctx, Overflow, Process, Runtime
 from .native import NativeProcess
 from .observer import SchedulerUsage
@@ -32,7 +33,7 @@ from . import terms  # Erlang terms <-> Python values (External Term Format)
 
 
 def version() -> str:
-    """The loaded library's version string ("1.3.0")."""
+    """The loaded library's version string ("1.4.0")."""
     text: bytes = _lib.swerl_version_string()
     return text.decode()
 
@@ -43,12 +44,13 @@ def version_hex() -> int:
     return number
 
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"
 
 __all__ = [
     "Runtime", "Ctx", "Message", "Kind", "Reason", "Pid", "Ref", "Process", "NativeProcess", "SchedulerUsage",
     "Overflow", "Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "INFINITY",
     "ChildSpec", "SupervisorSpec", "Supervisor", "ChildInfo", "Packet", "ACTIVE_ONCE", "terms", "TermBytes",
+    "SharedBinary", "SHARED_THRESHOLD",
     "SwerlError", "LibraryError", "check", "errors", "version", "version_hex",
     "InvalidArgument", "NoProcess", "Timeout", "NameTaken", "AlreadyNamed", "NoName",
     "MailboxFull", "MessageTooBig", "OutOfMemory", "Stopped", "ContextInvalid",

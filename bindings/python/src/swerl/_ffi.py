@@ -37,7 +37,7 @@ from ctypes import (
 from typing import Any, Dict, List, Optional, Tuple
 
 ABI_MAJOR = 1
-MIN_MINOR = 3  # swerl_observer_start and the other 1.3 functions
+MIN_MINOR = 4  # the shared binaries (swerl_binary_*) and the other 1.4 functions
 LIBRARY_NAME = "libswerl.so.1"
 
 # ---------------------------------------------------------------------------
@@ -89,6 +89,10 @@ class SwerlMessage(Structure):
 
 SWERL_MESSAGE_TERM = 0x1
 SWERL_MESSAGE_WITHDRAWN = 0x2  # since 1.2: in a turn group's batch, skip it
+SWERL_MESSAGE_SHARED = 0x4  # since 1.4: `data` is a shared binary's bytes
+
+SWERL_MESSAGE_OVERHEAD = 64  # what a message costs against the memory ceiling besides its bytes
+SWERL_BINARY_OVERHEAD = 32  # since 1.4: what a binary costs besides its length
 
 
 class SwerlTerm(Structure):  # since 1.2: swerl_term_read fills it
@@ -368,6 +372,16 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_send": (c_int, [_rt, swerl_pid, c_void_p, c_size_t]),
     "swerl_send_named": (c_int, [_rt, c_char_p, c_void_p, c_size_t]),
     "swerl_receive_timeout": (c_int, [_ctx, c_uint32]),
+    # shared binaries, since 1.4: swerl_binary * travels as c_void_p
+    "swerl_binary_new": (c_int, [c_size_t, POINTER(c_void_p), POINTER(c_void_p)]),
+    "swerl_binary_copy": (c_int, [c_void_p, c_size_t, POINTER(c_void_p)]),
+    "swerl_binary_data": (c_void_p, [c_void_p]),
+    "swerl_binary_size": (c_size_t, [c_void_p]),
+    "swerl_binary_retain": (c_void_p, [c_void_p]),
+    "swerl_binary_release": (None, [c_void_p]),
+    "swerl_send_binary": (c_int, [_rt, swerl_pid, c_void_p]),
+    "swerl_send_named_binary": (c_int, [_rt, c_char_p, c_void_p]),
+    "swerl_binary_keep": (c_int, [c_void_p, POINTER(c_void_p)]),
     # links and exits
     "swerl_link": (c_int, [_ctx, swerl_pid]),
     "swerl_unlink": (c_int, [_ctx, swerl_pid]),
@@ -590,6 +604,9 @@ NONBLOCKING = (
     "swerl_pid_node", "swerl_send_remote", "swerl_send_remote_term", "swerl_reply_term",
     "swerl_monitor_nodes", "swerl_monitor_name", "swerl_set_group", "swerl_group_fd", "swerl_group_wake",
     "swerl_group_spawn",  # never runs init nested (swerl_spawn may, for a supervisor's child)
+    # shared binaries (swerl_binary_copy is in `lib` only: a large copy drops the GIL)
+    "swerl_binary_new", "swerl_binary_data", "swerl_binary_size", "swerl_binary_retain",
+    "swerl_binary_release", "swerl_send_binary", "swerl_send_named_binary", "swerl_binary_keep",
 )
 
 

@@ -13,7 +13,7 @@ no thread waits for them. The bridge uses the runtime's public methods only.
 import itertools
 import struct
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, cast
 
 from .errors import Stopped, SwerlError, error
 from .message import Kind, Message
@@ -82,10 +82,11 @@ class Bridge:
             if entry is None:
                 return
             loop, fut = entry[0], entry[1]
+            data = cast(bytes, msg.data)  # a reply is always a copy, never a shared binary
             if msg.reason == 0:
-                _resolve(loop, fut, result=msg.data)
+                _resolve(loop, fut, result=data)
             else:
-                detail = msg.data.decode("utf-8", "replace") if msg.data else ""  # EEXITED's
+                detail = data.decode("utf-8", "replace") if data else ""  # EEXITED's
                 _resolve(loop, fut, error=error(msg.reason, "call_async", detail))
 
     def terminate(self, reason: Any, ctx: "Ctx") -> None:

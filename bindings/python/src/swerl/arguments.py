@@ -7,6 +7,7 @@ from typing import Optional, Union
 
 from . import _ffi
 from .errors import InvalidArgument
+from .shared_binary import SharedBinary
 
 __all__ = ["U64", "U32", "pid", "data", "detail", "name", "milliseconds", "count"]
 
@@ -24,12 +25,15 @@ def pid(value: object) -> int:
 
 
 def data(value: object, what: str = "data") -> bytes:
-    """`value` as bytes (a bytearray or memoryview copied)."""
+    """`value` as bytes (a bytearray, memoryview or swerl.SharedBinary copied)."""
     if isinstance(value, bytes):
         return value
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
-    raise TypeError("%s must be bytes, bytearray or memoryview, not %s" % (what, type(value).__name__))
+    if isinstance(value, SharedBinary):
+        return value.tobytes()  # swerl.InvalidArgument once released
+    raise TypeError("%s must be bytes, bytearray, memoryview or swerl.SharedBinary, not %s"
+                    % (what, type(value).__name__))
 
 
 def detail(value: Union[bytes, str]) -> bytes:

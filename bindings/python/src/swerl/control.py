@@ -12,8 +12,12 @@ TypeError crash that says what to return. The C codes stay in swerl._ffi.
 from typing import Any
 
 from . import _ffi
+from .shared_binary import SharedBinary
 
-__all__ = ["Control", "CONTINUE", "SKIP", "STOP", "IGNORE"]
+__all__ = ["Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "REPLY_TYPES"]
+
+#: What a CALL's handler may return as the reply (sent as a copy).
+REPLY_TYPES = (bytes, bytearray, memoryview, SharedBinary)
 
 
 class Control:
@@ -58,6 +62,6 @@ def bad_handle_result(result: Any, is_call: bool) -> TypeError:
         return TypeError("handle returned swerl.IGNORE, which only init returns: return None or "
                          "swerl.CONTINUE, swerl.SKIP or swerl.STOP")
     kind = "bytes, which only answer a CALL" if isinstance(
-        result, (bytes, bytearray, memoryview)) else "a %s" % type(result).__name__
+        result, REPLY_TYPES) else "a %s" % type(result).__name__
     return TypeError("handle returned %r (%s): return None or swerl.CONTINUE (go on), swerl.SKIP "
                      "(leave the message in the mailbox) or swerl.STOP (exit)" % (result, kind))

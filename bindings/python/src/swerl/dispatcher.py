@@ -38,8 +38,8 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import _ffi
 from ._ffi import lib, quick
-from .control import Control, IGNORE, bad_handle_result
-from .message import Message, Pid, TermBytes, _KINDS, _REASONS, reason as _reason
+from .control import REPLY_TYPES, Control, IGNORE, bad_handle_result
+from .message import Message, Pid, _KINDS, _REASONS, flagged_payload, reason as _reason
 from .threads import mark_runtime_thread, running as _running
 
 __all__ = ["Dispatcher", "BATCH", "crash"]
@@ -53,7 +53,6 @@ _ESTOPPED = -10
 _SKIP = 1
 _CALL = 4
 _WITHDRAWN = _ffi.SWERL_MESSAGE_WITHDRAWN
-_TERM = _ffi.SWERL_MESSAGE_TERM
 _MEMORY = _ffi.MEMORY
 _read_message = _ffi.MESSAGE_LAYOUT.unpack_from
 _MESSAGE_SIZE = _ffi.MESSAGE_LAYOUT.size
@@ -191,13 +190,12 @@ class Dispatcher:
                     for i in range(count):
                         current[0] = i
                         kind, code, sender, ref, data, n, flags = read_message(memory, messages + i * size)
-                        payload = memory[data:data + n].tobytes() if n else b""
                         if flags:
                             if flags & _WITHDRAWN:
                                 continue
-                            if flags & _TERM:
-                                payload = TermBytes(payload)
-                                payload.runtime = runtime
+                            payload = flagged_payload(flags, messages + i * size, data, n, runtime)
+                        else:
+                            payload = memory[data:data + n].tobytes() if n else b""
                         if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
                             code = reasons.get(code) or _reason(code)
                         m = new_tuple(message_type, (kinds.get(kind, kind), code, Pid(sender), ref, payload))
@@ -207,7 +205,7 @@ class Dispatcher:
                                 result = 0
                             elif type(r) is Control and r is not IGNORE:
                                 result = r.code
-                            elif kind == _CALL and isinstance(r, (bytes, bytearray, memoryview)):
+                            elif kind == _CALL and isinstance(r, REPLY_TYPES):
                                 answer(c._runtime, ref, r)
                                 result = 0
                             else:

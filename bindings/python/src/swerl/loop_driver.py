@@ -28,7 +28,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional
 
 from . import _ffi
 from ._ffi import lib, quick
-from .control import Control, IGNORE, bad_handle_result
+from .control import REPLY_TYPES, Control, IGNORE, bad_handle_result
 from .dispatcher import BATCH, crash
 from .errors import check
 from .message import read_message
@@ -168,7 +168,7 @@ class LoopDriver:
             return 0
         if type(r) is Control and r is not IGNORE:
             return r.code
-        if batch.kind == _CALL and isinstance(r, (bytes, bytearray, memoryview)):
+        if batch.kind == _CALL and isinstance(r, REPLY_TYPES):
             self._answer(batch.c._runtime, batch.ref, r)
             return 0
         raise bad_handle_result(r, batch.kind == _CALL)

@@ -6,6 +6,7 @@ from typing import Any, Dict, NamedTuple, Union
 
 from . import _ffi, terms as _terms
 from ._ffi import quick
+from .shared_binary import SharedBinary, kept
 
 __all__ = ["Kind", "Reason", "Pid", "Ref", "Message", "TermBytes"]
 
@@ -92,13 +93,15 @@ class Message(NamedTuple):
     (an immutable tuple: kind, reason, sender, ref, data). For EXIT and DOWN
     ``reason`` is a Reason (user reasons included); for REPLY 0 or an error
     code. A term message's ``data`` is a TermBytes (bytes, marked) and
-    ``term`` its Python value, for ``match msg.term: case ("get", key): ...``."""
+    ``term`` its Python value, for ``match msg.term: case ("get", key): ...``.
+    A shared binary's (sent as a swerl.SharedBinary) is a SharedBinary of
+    the handler's own: a reference to the sender's bytes, not a copy."""
 
     kind: Kind
     reason: Union[Reason, int]
     sender: Pid
     ref: int
-    data: bytes
+    data: Union[bytes, SharedBinary]
 
     @property
     def is_term(self) -> bool:
@@ -131,6 +134,7 @@ _read_message = _ffi.MESSAGE_LAYOUT.unpack_from
 _MEMORY = _ffi.MEMORY
 _new_tuple = tuple.__new__
 _TERM = _ffi.SWERL_MESSAGE_TERM
+_SHARED = _ffi.SWERL_MESSAGE_SHARED
 
 
 def read_message(address: int, runtime: Any = None) -> Message:
@@ -139,8 +143,24 @@ def read_message(address: int, runtime: Any = None) -> Message:
     kind, code, sender, ref, data, n, flags = _read_message(_MEMORY, address)
     if kind == 1 or kind == 2:  # EXIT, DOWN: an exit reason
         code = _REASONS.get(code) or reason(code)
+    if flags:
+        payload = flagged_payload(flags, address, data, n, runtime)
+    else:
+        payload = _MEMORY[data:data + n].tobytes() if n else b""
+    return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref, payload))
+
+
+def flagged_payload(flags: int, address: int, data: int, n: int, runtime: Any) -> Union[bytes, SharedBinary]:
+    """The data of the swerl_message at `address` whose `flags` are not 0,
+    during its callback (the plain case, a bytes copy, stays inline where
+    messages are read): a shared binary's as a SharedBinary (a reference,
+    no copy), a term's as TermBytes that know `runtime`."""
+    if flags & _SHARED:
+        binary = kept(address, data, n)
+        if binary is not None:
+            return binary
     payload = _MEMORY[data:data + n].tobytes() if n else b""
     if flags & _TERM:
         payload = TermBytes(payload)
         payload.runtime = runtime
-    return _new_tuple(Message, (_KINDS.get(kind, kind), code, Pid(sender), ref, payload))
+    return payload

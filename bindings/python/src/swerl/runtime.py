@@ -10,7 +10,7 @@ import traceback
 import weakref
 from _thread import get_ident
 from ctypes import byref, c_size_t, c_uint32, c_void_p
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import _ffi, closing, distribution as _dist, observer as _observer, sockets as _sockets
 from ._ffi import lib, quick
@@ -18,7 +18,7 @@ from .aio import Bridge
 from .arguments import (U64 as _U64, count as _count, data as _bytes, detail as _detail,
                         milliseconds as _ms, name as _name, pid as _pid)
 from .closing import RuntimePointer
-from .control import CONTINUE, IGNORE, SKIP, STOP, Control, bad_handle_result, init_code
+from .control import CONTINUE, IGNORE, REPLY_TYPES, SKIP, STOP, Control, bad_handle_result, init_code
 from .delivery import unanswered, undelivered
 from .dispatcher import Dispatcher
 from .loop_driver import LoopDriver
@@ -30,6 +30,7 @@ from .notify import Notifications
 from .observer import SchedulerUsage
 from .process import Process, build as _build, spawnable as _spawnable
 from .registry import ProcessRegistry
+from .shared_binary import SharedBinary, for_many
 from .supervisor import Supervisor, SupervisorSpec, start_supervisor as _start_supervisor
 from .term_messages import (encode as _encode_term, format_term as _format_term, pid_from_term as _pid_from_term,
                             send_term as _send_term)
@@ -114,8 +115,12 @@ def _target(p: Pointer, to: Any, what: str, missing: Type[SwerlError] = NoProces
 
 def _send_to(p: Pointer, to: Any, data: Any) -> None:
     """Send to a pid, a name or a (name, node); quiet if it is not alive
-    (swerl.delivery)."""
+    (swerl.delivery). A SharedBinary goes by reference, but to another node
+    as its bytes."""
     if type(data) is not bytes:
+        if isinstance(data, SharedBinary) and not isinstance(to, tuple):
+            _send_shared(p, to, data)
+            return
         data = _bytes(data)
     if isinstance(to, tuple):
         _dist.send_remote(p, to, data, term=False)
@@ -126,6 +131,28 @@ def _send_to(p: Pointer, to: Any, data: Any) -> None:
         rc = quick.swerl_send(p(), _pid(to), data, len(data))
     if rc < 0:
         undelivered(rc, to, "send")
+
+
+def _send_shared(p: Pointer, to: Any, binary: SharedBinary) -> None:
+    """swerl_send_binary to a pid, swerl_send_named_binary to a name."""
+    held = binary._held()  # the binary stays alive through the call
+    if isinstance(to, str):
+        rc = quick.swerl_send_named_binary(p(), _name(to), held.binary)
+    else:
+        rc = quick.swerl_send_binary(p(), _pid(to), held.binary)
+    if rc < 0:
+        undelivered(rc, to, "send")
+
+
+def _send_many(p: Pointer, targets: Iterable[Any], data: Any) -> None:
+    """_send_to each target, with one shared copy from SHARED_THRESHOLD bytes on."""
+    message = for_many(data)
+    try:
+        for to in targets:
+            _send_to(p, to, message)
+    finally:
+        if message is not data and isinstance(message, SharedBinary):
+            message.release()  # the messages hold references of their own
 
 
 def _exit_to(p: Pointer, to: Union[int, str], reason: int, detail: Union[bytes, str]) -> None:
@@ -207,9 +234,10 @@ class Ctx:
     def pid(self) -> Pid:
         return self.self_pid()
 
-    def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
-        """Send from this process (the receiver sees it as the sender). A
-        send to a process that is not alive is quiet (a dead letter)."""
+    def send(self, to: Union[int, str, Tuple[str, str]], data: Union[bytes, SharedBinary]) -> None:
+        """Send from this process (the receiver sees it as the sender): a
+        copy of `data`, or a swerl.SharedBinary by reference. A send to a
+        process that is not alive is quiet (a dead letter)."""
         if not self._valid or get_ident() != self._thread:
             self._p()  # raises
         if type(data) is bytes and type(to) in _PID_TYPES and 0 < to < _U64:  # type: ignore[operator]
@@ -218,6 +246,11 @@ class Ctx:
                 undelivered(rc, to, "send")  # type: ignore[arg-type]
         else:
             _send_to(self._runtime, to, data)
+
+    def send_many(self, targets: Iterable[Union[int, str, Tuple[str, str]]], data: Any) -> None:
+        """Send `data` to each target from this process: see Runtime.send_many."""
+        self._p()
+        _send_many(self._runtime, targets, data)
 
     def send_term(self, to: Union[int, str, Tuple[str, str]], value: Any) -> None:
         """Send `value` as an Erlang term from this process: see Runtime.send_term."""
@@ -667,7 +700,7 @@ class Runtime:
                 return 0
             if type(r) is Control and r is not IGNORE:
                 return r.code
-            if m.kind == _CALL and isinstance(r, (bytes, bytearray, memoryview)):
+            if m.kind == _CALL and isinstance(r, REPLY_TYPES):
                 _answer(c._runtime, m.ref, r)
                 return 0
             raise bad_handle_result(r, m.kind == _CALL)
@@ -772,12 +805,25 @@ class Runtime:
             check(rc, "spawn")
         return Pid(out.word.value)
 
-    def send(self, to: Union[int, str, Tuple[str, str]], data: bytes) -> None:
-        """Send a copy of `data` to a pid or a registered name. A send to a
-        process that is not alive is quiet, as Erlang's ``!`` (a dead
-        letter, counted in stats()); a name nobody has raises swerl.NoName
-        (Erlang's badarg), a pid of another runtime swerl.NoProcess."""
+    def send(self, to: Union[int, str, Tuple[str, str]], data: Union[bytes, SharedBinary]) -> None:
+        """Send a copy of `data` (bytes-like) to a pid or a registered name;
+        a swerl.SharedBinary goes by reference (to another node, as its
+        bytes). A send to a process that is not alive is quiet, as Erlang's
+        ``!`` (a dead letter, counted in stats()); a name nobody has raises
+        swerl.NoName (Erlang's badarg), a pid of another runtime
+        swerl.NoProcess, a released SharedBinary swerl.InvalidArgument."""
         _send_to(self._p, to, data)
+
+    def send_many(self, targets: Iterable[Union[int, str, Tuple[str, str]]], data: Any) -> None:
+        """Send `data` to each of `targets` (pids, names, (name, node)), in
+        order, as send does. From swerl.SHARED_THRESHOLD
+        (64 KiB) on, bytes-like `data` is copied once into a SharedBinary
+        sent by reference to all (released here afterwards: the messages
+        hold it), so the receivers' ``msg.data`` are SharedBinaries of the
+        same bytes; below it each gets a plain copy, as bytes. Raises as
+        send does, at the first target that fails (those before it have
+        their message)."""
+        _send_many(self._p, targets, data)
 
     def send_term(self, to: Union[int, str, Tuple[str, str]], value: Any) -> None:
         """Send `value` as an Erlang term (External Term Format, marked as a
@@ -959,8 +1005,10 @@ class Runtime:
 
     def set_max_memory(self, max_memory: int) -> None:
         """The memory ceiling: bytes messages and call requests may hold in
-        all, each counted as its payload + 64 (0: none). A send over it raises
-        swerl.MemoryLimit and is counted in stats()["messages_rejected"]."""
+        all, each counted as its payload + 64 (0: none); a SharedBinary
+        counts once, its length + 32, until freed, and each message carrying
+        it 72. A send over it raises swerl.MemoryLimit and is counted in
+        stats()["messages_rejected"]."""
         if max_memory < 0:
             raise InvalidArgument("max_memory must be >= 0")
         check(lib.swerl_runtime_set_max_memory(self._p(), max_memory), "set_max_memory")
