@@ -618,8 +618,12 @@ SWERL_API int swerl_send_named_binary(swerl_runtime *rt, const char *name, swerl
 /* A reference to the message's bytes that outlives the callback, in *out:
    the binary itself when SWERL_MESSAGE_SHARED is set (no copy), else a new
    binary holding a copy of msg->data. Release it when done. Call it inside
-   the handler that received `msg`. Errors: EINVAL (msg or out NULL; the
-   SHARED flag set on bytes that are not a binary), ENOMEM. Since 1.4. */
+   the handler that received `msg` (or while holding the turn batch it came
+   in; a copy of the struct will do). Errors: EINVAL (msg or out NULL; the
+   SHARED flag set but msg->data not the bytes of a shared message handed
+   to this thread's callback now, e.g. after the handler returned; checked
+   against the runtime's own record, never by reading around msg->data),
+   ENOMEM. Since 1.4. */
 SWERL_API int swerl_binary_keep(const swerl_message *msg, swerl_binary **out);
 
 /* Set the receive timeout of the calling process: if no message is accepted

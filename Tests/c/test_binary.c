@@ -161,6 +161,7 @@ typedef struct keeper {
     const void *kept_data;       /* msg->data when it was kept */
     int kept_rc;
     int check_result;            /* 0: not yet; 1: right; -1: wrong */
+    swerl_message shared_message;  /* a copy of the shared message's struct */
     swerl_binary *copied;        /* swerl_binary_keep of an ordinary message */
     const void *copied_from;
 } keeper;
@@ -172,6 +173,7 @@ static int h_keeper(swerl_ctx *ctx, const swerl_message *msg, void *state)
     if (msg->kind != SWERL_MESSAGE) return SWERL_CONTINUE;
     if (msg->flags & SWERL_MESSAGE_SHARED) {
         if (!k->kept) {
+            k->shared_message = *msg;                                /* for a keep after the handler */
             k->kept_data = msg->data;
             AT_STORE(&k->kept_rc, swerl_binary_keep(msg, &k->kept) + 1000);
         }
@@ -234,6 +236,13 @@ static void t_keep_outlives_sender(void)
     CHECK_EQ_INT(swerl_send(rt, keeper_pid, "check", 5), 0);
     CHECK_WAIT(AT_LOAD(&k.check_result) != 0);
     CHECK_EQ_INT(AT_LOAD(&k.check_result), 1);
+    {
+        /* The struct kept past its handler (the binary freed since): keep
+           refuses it, reading nothing there. */
+        swerl_binary *late = NULL;
+        CHECK_EQ_INT(swerl_binary_keep(&k.shared_message, &late), SWERL_EINVAL);
+        CHECK(late == NULL);
+    }
 
     /* Keep on an ordinary message: a new binary holding a copy. */
     CHECK_EQ_INT(swerl_send(rt, keeper_pid, "plain bytes", 11), 0);
@@ -258,8 +267,20 @@ static void t_keep_bad_input(void)
     msg.data = not_a_binary + 128;                                   /* flagged, but not a binary's bytes */
     msg.flags = SWERL_MESSAGE_SHARED;
     CHECK_EQ_INT(swerl_binary_keep(&msg, &b), SWERL_EINVAL);
-    CHECK(strstr(swerl_last_error_detail(), "not the bytes of a shared binary") != NULL);
+    CHECK(strstr(swerl_last_error_detail(), "not the bytes of a shared message") != NULL);
     CHECK(b == NULL);
+    {
+        /* A buffer of its own: keep must not read around it (ASan sees a
+           read 32 bytes before it: fuzz finding 12). */
+        unsigned char *own = (unsigned char *)malloc(4);
+        if (CHECK(own != NULL)) {
+            memset(own, 1, 4);
+            msg.data = own;
+            CHECK_EQ_INT(swerl_binary_keep(&msg, &b), SWERL_EINVAL);
+            msg.data = not_a_binary;
+            free(own);
+        }
+    }
     msg.flags = 0;                                                   /* unflagged: a copy */
     CHECK_EQ_INT(swerl_binary_keep(&msg, &b), 0);
     CHECK_EQ_INT(swerl_binary_size(b), 4);

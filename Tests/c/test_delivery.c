@@ -34,9 +34,28 @@
  * spawner start the replacements. Senders hold a credit of in-flight messages per incarnation,
  * so mailboxes stay bounded whatever the scheduling.
  *
+ * Shared binaries (since 1.4): every SHARE_EVERY-th send of each sender is
+ * a swerl_send_binary of a new binary holding the same record and a
+ * payload, whose reference the sender releases right after the send. The
+ * receiver checks the record as any message's and the payload's bytes;
+ * some it keeps (swerl_binary_keep) past the handler, checks again and
+ * releases at a later message or in its terminate, so kept references
+ * outlive the sender's, meet every way an incarnation dies, and, in the
+ * live incarnations, outlive the sender threads themselves (joined before
+ * the stop runs the terminates). Whether
+ * each binary is freed exactly once is seen through the memory ceiling
+ * (set far above anything the run holds, so that it never refuses): a
+ * binary is charged once, at its first send, and refunded when its last
+ * reference goes. When everything is handled, what is charged is exactly
+ * the kept binaries of the live incarnations (a binary never freed would
+ * stay charged); after the stop, which runs their terminates, nothing.
+ * A binary freed twice is ASan's to see (make test-c-asan).
+ *
  * Functions covered: swerl_send (threads, processes), swerl_spawn (LINK,
  *   MONITOR inside a handler), swerl_exit, swerl_trap_exit, swerl_fail,
- *   swerl_runtime_stats, swerl_process_get_info.
+ *   swerl_runtime_stats, swerl_process_get_info, swerl_runtime_set_max_memory,
+ *   swerl_binary_new, swerl_send_binary, swerl_binary_keep,
+ *   swerl_binary_data, swerl_binary_size, swerl_binary_release.
  * Statements: OTP-7 (per-sender order, one sender to one receiver),
  *   OTP-2 (a message addressed to one incarnation never reaches the next),
  *   OTP-16/20/21b/e/h (the spawner's EXITs), OTP-24 (DOWN with the real
@@ -57,8 +76,14 @@ enum {
     POSITIONS = 16,              /* receivers alive at any time */
     MAX_INC = 1 << 15,           /* receiver incarnations in all */
     CREDIT = 128,                /* in-flight messages per sender and incarnation */
-    BATCH = 256                  /* sends per handler call of a sender process */
+    BATCH = 256,                 /* sends per handler call of a sender process */
+    SHARE_EVERY = 16,            /* every 16th send of a sender is a shared binary */
+    KEEP_EVERY = 4,              /* a receiver keeps every 4th binary it gets ... */
+    KEPT_MAX = 4                 /* ... holding at most this many at once */
 };
+
+/* Far above what the run ever holds: the ceiling only counts. */
+#define CEILING ((uint64_t)1 << 40)
 
 enum { DIE_SENDER = 0xdead };    /* the churn thread's "crash now" message */
 enum { R_EXIT = SWERL_REASON_USER + 3, R_DIE = SWERL_REASON_USER + 4 };
@@ -81,6 +106,12 @@ typedef struct incarnation {
     uint64_t order_errors, strays;   /* atomic */
     int32_t reason;
     int inited, terminated;      /* atomic */
+    /* Shared binaries: kept by the receiver (its callbacks only), and what
+       they cost against the ceiling (atomic: read at the end). */
+    swerl_binary *kept[KEPT_MAX];
+    uint32_t n_kept;
+    uint64_t kept_cost;
+    uint64_t shared, bad_binaries;   /* atomic */
 } incarnation;
 
 static incarnation g_inc[MAX_INC];
@@ -98,6 +129,7 @@ static uint64_t g_temp_exits, g_spawn_errors;                                   
 static uint64_t g_send_errors;                 /* atomic: unexpected codes */
 static int g_go, g_churn_stop;                 /* atomic */
 static uint64_t g_senders_done;                /* atomic */
+static uint64_t g_binaries, g_kept;            /* atomic: binaries made, references kept by receivers */
 
 static int other_send(swerl_runtime *rt, swerl_pid to, const void *d, size_t n)
 {
@@ -122,11 +154,74 @@ static int r_init(swerl_ctx *ctx, void *arg, void **state)
     return 0;
 }
 
+/* A binary's payload: after the record, a pattern of its length and seq. */
+static size_t binary_len(uint64_t seq) { return sizeof(data_msg) + 16 + (size_t)(seq % 8) * 16; }
+
+static uint8_t payload_byte(const data_msg *d, size_t i)
+{
+    return (uint8_t)(d->seq * 7 + d->sender + i * 31);
+}
+
+/* A shared message's bytes: a record, then the payload of its seq. */
+static int binary_intact(const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    data_msg d;
+    size_t i;
+    if (len < sizeof d) return 0;
+    memcpy(&d, p, sizeof d);
+    if (len != binary_len(d.seq)) return 0;
+    for (i = sizeof d; i < len; i++)
+        if (p[i] != payload_byte(&d, i)) return 0;
+    return 1;
+}
+
+/* A binary kept since an earlier message: still the record this
+   incarnation handled, its payload intact; then released. */
+static void release_kept(incarnation *in, swerl_binary *b)
+{
+    data_msg d;
+    const void *data = swerl_binary_data(b);
+    size_t len = swerl_binary_size(b);
+    if (!binary_intact(data, len)) {
+        AT_ADD(&in->bad_binaries, 1);
+    } else {
+        memcpy(&d, data, sizeof d);
+        if (d.inc != in->index || d.to != AT_LOAD(&in->pid) || d.sender >= SENDERS ||
+            d.seq >= AT_LOAD(&in->handled[d.sender]))
+            AT_ADD(&in->bad_binaries, 1);
+    }
+    AT_ADD(&in->kept_cost, -(uint64_t)(len + SWERL_BINARY_OVERHEAD));
+    swerl_binary_release(b);
+}
+
+/* Keep every KEEP_EVERY-th shared message's binary past the handler (the
+   oldest kept one is checked and released to make room). */
+static void keep_binary(incarnation *in, const swerl_message *m)
+{
+    swerl_binary *b = NULL;
+    if (AT_ADD(&in->shared, 1) % KEEP_EVERY != 1) return;
+    if (swerl_binary_keep(m, &b) != 0 || swerl_binary_data(b) != m->data || swerl_binary_size(b) != m->len) {
+        AT_ADD(&in->bad_binaries, 1);
+        swerl_binary_release(b);
+        return;
+    }
+    if (in->n_kept == KEPT_MAX) {
+        release_kept(in, in->kept[0]);
+        memmove(&in->kept[0], &in->kept[1], (KEPT_MAX - 1) * sizeof in->kept[0]);
+        in->n_kept--;
+    }
+    in->kept[in->n_kept++] = b;
+    AT_ADD(&in->kept_cost, (uint64_t)(m->len + SWERL_BINARY_OVERHEAD));
+    AT_ADD(&g_kept, 1);
+}
+
 static int r_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
 {
     incarnation *in = (incarnation *)state;
+    int shared = (m->flags & SWERL_MESSAGE_SHARED) != 0;
     data_msg d;
-    if (m->kind != SWERL_MESSAGE || m->len != sizeof d) {
+    if (m->kind != SWERL_MESSAGE || (shared ? !binary_intact(m->data, m->len) : m->len != sizeof d)) {
         AT_ADD(&in->strays, 1);
         return SWERL_CONTINUE;
     }
@@ -146,6 +241,7 @@ static int r_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     /* OTP-7: from one sender, 0, 1, 2, ... with nothing missing */
     if (d.seq != in->handled[d.sender]) AT_ADD(&in->order_errors, 1);
     AT_STORE(&in->handled[d.sender], d.seq + 1);
+    if (shared) keep_binary(in, m);
     return SWERL_CONTINUE;
 }
 
@@ -153,6 +249,7 @@ static void r_terminate(swerl_ctx *ctx, int32_t reason, void *state)
 {
     incarnation *in = (incarnation *)state;
     (void)ctx;
+    while (in->n_kept > 0) release_kept(in, in->kept[--in->n_kept]);
     in->reason = reason;
     AT_STORE(&in->terminated, 1);
 }
@@ -169,6 +266,25 @@ typedef struct sender {
 } sender;
 
 static sender g_senders[SENDERS];
+
+/* swerl_send_binary of a new binary holding `d` and its payload; the
+   sender's reference is released at once, whatever the send returned. */
+static int send_binary(swerl_runtime *rt, swerl_pid to, const data_msg *d)
+{
+    size_t len = binary_len(d->seq), i;
+    swerl_binary *b = NULL;
+    void *data = NULL;
+    uint8_t *bytes;
+    int rc = swerl_binary_new(len, &b, &data);
+    if (rc != 0) return rc;
+    bytes = (uint8_t *)data;
+    memcpy(bytes, d, sizeof *d);
+    for (i = sizeof *d; i < len; i++) bytes[i] = payload_byte(d, i);
+    AT_ADD(&g_binaries, 1);
+    rc = swerl_send_binary(rt, to, b);
+    swerl_binary_release(b);
+    return rc;
+}
 
 /* One send to the next position with credit; 0 if every position is full. */
 static int send_one(swerl_runtime *rt, sender *s)
@@ -191,7 +307,7 @@ static int send_one(swerl_runtime *rt, sender *s)
         d.inc = in->index;
         d.seq = in->accepted[s->id];
         d.to = to;
-        rc = swerl_send(rt, to, &d, sizeof d);
+        rc = s->sent % SHARE_EVERY == SHARE_EVERY - 1 ? send_binary(rt, to, &d) : swerl_send(rt, to, &d, sizeof d);
         if (rc == 0) {
             in->accepted[s->id]++;
             s->ok++;
@@ -452,11 +568,13 @@ static void t_delivery(void)
     uint64_t acc = 0, handled = 0, enoproc = 0, queued = 0, sent = 0, ok = 0, sender_enoproc = 0;
     uint64_t order_errors = 0, strays = 0, bad_reason = 0, bad_dead = 0, live_queued = 0;
     uint64_t more_than_accepted = 0, dead_with_queue = 0, max_queued = 0, expected_how[N_HOW] = {0, 0, 0};
+    uint64_t kept_cost = 0, shared = 0, bad_binaries = 0;
     uint32_t n, i;
     double t0, ms;
     int s, p;
     if (!rt) return;
     g_rt = rt;
+    CHECK_EQ_INT(swerl_runtime_set_max_memory(rt, CEILING), 0);
     g_per_sender = (total + SENDERS - 1) / SENDERS;
     total = g_per_sender * SENDERS;
 
@@ -579,6 +697,19 @@ static void t_delivery(void)
         }
     }
     CHECK_EQ_INT(s1.messages_dropped, 0);
+    CHECK_EQ_INT(s1.messages_rejected, 0);                        /* the ceiling never refused */
+    /* every binary was freed but the live incarnations' kept ones, and each
+       was charged once: the ceiling counts exactly those now */
+    for (i = 0; i < n; i++) {
+        kept_cost += AT_LOAD(&g_inc[i].kept_cost);        /* 0 for a dead one: its terminate released them */
+        shared += AT_LOAD(&g_inc[i].shared);
+        bad_binaries += AT_LOAD(&g_inc[i].bad_binaries);
+    }
+    WAIT_UNTIL(stats_quiet(rt).memory_used == kept_cost);
+    s1 = check_stats(rt);
+    CHECK_EQ_U64(s1.memory_used, kept_cost);
+    CHECK_EQ_INT(bad_binaries, 0);
+    CHECK(shared > 0 && AT_LOAD(&g_kept) > 0);
     /* the spawner saw each retirement once by its link and once by its
        monitor, with the real reason (OTP-16, OTP-24) */
     for (i = 0; i < N_HOW; i++) {
@@ -607,9 +738,15 @@ static void t_delivery(void)
            (unsigned long long)(AT_LOAD(&g_other_ok) - other_ok0),
            (unsigned long long)(AT_LOAD(&g_other_enoproc) - other_enoproc0),
            (unsigned long long)(g_senders[0].yields + g_senders[THREAD_SENDERS].yields));
+    printf("figure: delivery binaries=%llu shared_handled=%llu kept=%llu kept_bytes_at_end=%llu\n",
+           (unsigned long long)AT_LOAD(&g_binaries), (unsigned long long)shared,
+           (unsigned long long)AT_LOAD(&g_kept), (unsigned long long)kept_cost);
 
     CHECK_EQ_INT(swerl_runtime_stop(rt, 30000), 0);
     for (p = 0; p < POSITIONS; p++) CHECK(AT_LOAD(&AT_LOAD(&g_pos[p])->terminated));
+    /* the terminates released the last kept binaries: nothing is charged */
+    s1 = check_stats(rt);
+    CHECK_EQ_U64(s1.memory_used, 0);
     {
         data_msg d;
         memset(&d, 0, sizeof d);

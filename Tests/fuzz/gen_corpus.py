@@ -27,7 +27,9 @@ import sys
  # turn groups, since 1.2
  M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC,
  # the observer's HTTP request parser
- M_HTTP) = range(50)
+ M_HTTP,
+ # shared binaries, since 1.4
+ M_BIN_NEW, M_BIN_RETAIN, M_BIN_RELEASE, M_BIN_SEND, M_BIN_BAD) = range(55)
 # what a message asks a process to do (enum H_* in swerl_fuzz.c)
 (H_CONTINUE, H_STOP, H_SKIP, H_CRASH, H_FAIL, H_LINK, H_UNLINK, H_MONITOR,
  H_DEMONITOR, H_TRAP, H_SPAWN, H_SEND, H_EXIT, H_CALL_ASYNC, H_REPLY,
@@ -37,7 +39,9 @@ import sys
  H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
  H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET,
  # turn groups, since 1.2
- H_SET_GROUP, H_GROUP) = range(34)
+ H_SET_GROUP, H_GROUP,
+ # shared binaries, since 1.4
+ H_BIN_NEW, H_BIN_SEND, H_BIN_KEEP, H_BIN_RELEASE) = range(38)
 # what a swerl_call_notify / swerl_watch_exit done does (enum DONE_*)
 DONE_NOTHING, DONE_SEND, DONE_CANCEL_SELF, DONE_WATCH, DONE_CALL = range(5)
 # names (pick_name): index into "a", "b", "c", "sup", "w", "", max, too long, NULL
@@ -468,6 +472,85 @@ HTTP_SEEDS = {
                    + http(b"GET / HTTP/1.0\r\n\r\n" * 8, head=24, body=0, seed=1),
 }
 SEEDS.update(HTTP_SEEDS)
+
+
+# shared binaries: bin_len selectors (L_MAX: max_message_size, L_ABOVE: one past it)
+L0, L1, L8, L64, L100, L1000, L1024, L4096, L6000, L_MAX, L_ABOVE = 0, 1, 3, 8, 9, 11, 12, 14, 15, 17, 18
+# salts: what a receiving handler does with a shared message (bin_receive)
+DROP, HOLD, OWN, BOTH, SKIP_IT = 0x00, 0x02, 0x04, 0x06, 0x01
+CEILING_1000, CEILING_100000 = 4, 5     # M_SET_MAX_MEMORY selectors
+
+
+def bin_new(length, salt, s=0):
+    """M_BIN_NEW: s % 3 new with *data, new written through swerl_binary_data,
+    copy; 0x04 copy of NULL when empty; 0x80 let go at once."""
+    return bytes([M_BIN_NEW, s, length, salt])
+
+
+def bin_send(pids, k=0, s=0):
+    """M_BIN_SEND to up to four pid selectors: s 0x80 rt NULL, 0x40 binary
+    NULL, 0x20 from a thread of its own."""
+    out = bytes([M_BIN_SEND, (s & 0xe0) | (len(pids) - 1), k])
+    for p in pids:
+        out += bytes([p]) + (b"\x5a" * 8 if p >= 240 else b"")
+    return out
+
+
+def bin_send_named(name, k=0, s=0):
+    return bytes([M_BIN_SEND, 0x10 | (s & 0xe0), k, name])
+
+
+BIN_SEEDS = {
+    # a fan-out from the main thread and from a thread of its own under a
+    # ceiling; the receivers hold, keep and drop their references; the
+    # held ones let go of after the stop
+    "bin-fan-out": cfg(schedulers=2) + bytes([M_SET_MAX_MEMORY, CEILING_100000]) + spawn() + spawn() + spawn()
+                   + bin_new(L1000, HOLD) + bin_new(L64, OWN, s=1) + bin_new(L4096, BOTH, s=2)
+                   + bin_send([0, 1, 2], k=0) + bin_send([0, 1], k=1, s=0x20) + bin_send([2], k=2)
+                   + bytes([M_BIN_RETAIN, 0, 0, M_BIN_RELEASE, 0, 1]) + PAUSE + bytes([M_STATS, 0]),
+    # a process makes a binary, sends it and exits while it is in flight;
+    # the receiver's reference outlives it and is let go of later
+    "bin-sender-exits": cfg() + bytes([M_SET_MAX_MEMORY, CEILING_100000]) + spawn() + spawn() + spawn()
+                        + send(0, H_BIN_NEW, a=L1000, b=HOLD, c=2, pid=1)
+                        + send(2, H_BIN_NEW, a=L100, b=OWN, c=1 | 2 | (1 << 3), pid=1) + PAUSE
+                        + bytes([M_BIN_RELEASE, 0, 0, M_SLEEP, 2, M_BIN_RELEASE, 0, 0])
+                        + send(1, H_BIN_RELEASE, a=1) + bytes([M_SLEEP, 5]),
+    # the ceiling refuses (EMEMLIMIT) a binary, then its message; a binary
+    # sent twice is charged once
+    "bin-ceiling": cfg() + bytes([M_SET_MAX_MEMORY, CEILING_1000]) + spawn() + spawn()
+                   + bin_new(L4096, HOLD) + bin_send([0, 1], k=0) + bin_new(L100, HOLD, s=2)
+                   + bin_send([0, 1, 0, 1], k=1) + bin_new(L0, HOLD) + bin_send([0], k=2) + PAUSE
+                   + bytes([M_SET_MAX_MEMORY, 0]) + bin_send([1], k=0),
+    # around max_message_size (ETOOBIG above), empty, bad input
+    "bin-limits": cfg(max_msg=32) + spawn() + bin_new(L_MAX, HOLD) + bin_new(L_ABOVE, HOLD, s=1)
+                  + bin_new(L0, DROP, s=2 | 4) + bin_send([0], k=0) + bin_send([0], k=1) + bin_send([0], k=2)
+                  + bytes([M_BIN_BAD, 0, M_BIN_BAD, 3, M_BIN_RETAIN, 0x80, 0, M_BIN_RELEASE, 0x80, 0])
+                  + bin_new(L8, DROP, s=0x80),
+    # names, NULLs, dead, stale, forged and foreign pids
+    "bin-targets": cfg() + spawn(name=N_A) + spawn() + bin_new(L100, HOLD) + bin_send_named(N_A)
+                   + bin_send_named(N_B) + bin_send_named(N_NULL) + bin_send_named(N_EMPTY) + bin_send_named(N_LONG)
+                   + bin_send([0], s=0x40) + bin_send([0], s=0x80) + send(1, H_STOP) + bytes([M_SLEEP, 3])
+                   + bin_send([1, PID_ZERO, PID_ALL_ONES, PID_OTHER_TAG]) + bin_send([230, PID_GARBAGE])
+                   + bytes([M_OTHER_RUNTIME, 0x0c, 0]) + bin_send([2]) + PAUSE,
+    # handlers: send a held binary by pid and by name, keep copies of plain
+    # messages, forge the SHARED flag (EINVAL), let go of their own
+    "bin-handlers": cfg() + spawn(name=N_B) + spawn() + bin_new(L64, OWN) + bin_new(L1024, BOTH, s=1)
+                    + send(0, H_BIN_SEND, a=0, pid=1) + send(0, H_BIN_SEND, a=1, b=N_B, c=4)
+                    + send(1, H_BIN_KEEP, a=1) + send(1, H_BIN_KEEP, a=2) + send(1, H_BIN_KEEP, a=0x10)
+                    + send(0, H_BIN_KEEP, a=0x11) + PAUSE + send(0, H_BIN_RELEASE, a=1) + send(1, H_BIN_RELEASE, a=0)
+                    + send(1, H_BIN_NEW, a=L6000, b=DROP, pid=0) + PAUSE,
+    # a skipped shared message stays queued until its process exits; a
+    # bounded mailbox drops the oldest; a killed process's mailbox
+    "bin-mailboxes": cfg() + spawn() + spawn(limit=1, overflow=1) + spawn(mode=4) + bin_new(L100, SKIP_IT)
+                     + bin_new(L64, HOLD) + bin_send([0, 1, 2], k=0) + bin_send([0, 1, 1, 2], k=1)
+                     + send(0, H_CONTINUE) + send(0, H_STOP) + bytes([M_EXIT, 2, 2]) + PAUSE,
+    # group processes get shared messages in batches and with callbacks
+    "bin-groups": cfg() + group_create() + group_spawn() + group_spawn() + group_run(turns=4)
+                  + bin_new(L100, BOTH) + bin_new(L8, SKIP_IT) + bin_send([0, 1], k=0) + bin_send([0], k=1)
+                  + group_batch([P_HANDLE, P_HANDLE]) + group_run(turns=4) + send(1, H_BIN_NEW, a=L64, b=HOLD, pid=0)
+                  + group_run(turns=4) + group_batch([P_HANDLE] * 2) + group_run(turns=4),
+}
+SEEDS.update(BIN_SEEDS)
 
 
 def main():

@@ -1,5 +1,5 @@
 /*
- * swerl_fuzz.c — a libFuzzer harness for the C ABI (include/swerl.h, 1.2).
+ * swerl_fuzz.c — a libFuzzer harness for the C ABI (include/swerl.h, 1.4).
  *
  * Each input is a program: its bytes are decoded into a sequence of swerl_*
  * calls against a runtime of its own (started at the first byte, stopped and
@@ -18,6 +18,11 @@
  * it answers per message as the input says (swerl_group_take / _next /
  * _finish), sets aside and takes back (swerl_turn_suspend / _resume), on
  * itself or on a helper thread; nothing is held or set aside at a stop.
+ * Shared binaries (1.4) are made, retained, released and sent (fanned out,
+ * by name, from the main thread, a thread of their own and handlers) to
+ * every kind of pid; handlers check the bytes of each SWERL_MESSAGE_SHARED
+ * message and keep some past the callback, released later by an operation,
+ * by their terminate, or at the end of the input.
  *
  * What it asserts (abort() with a message otherwise): every return code is 0
  * or one the header lists for that function; every arg handed to a
@@ -34,7 +39,10 @@
  * messages than the batch minimum; a thread holding a batch may not drive,
  * wait or stop (EINPROC, EINVAL for its own group); ESTOPPED exactly after
  * the stop, ELIMIT exactly at 64 groups; a group's descriptor is one, open,
- * and closed by swerl_runtime_free. ASan/LSan and
+ * and closed by swerl_runtime_free; a shared message's bytes are its
+ * binary's, unchanged, and swerl_binary_keep gives that binary (a copy for
+ * any other message); every reference the harness takes is released once,
+ * and then nothing is charged to the memory ceiling (memory_used 0). ASan/LSan and
  * libFuzzer add: no crash, no memory error, no leak, no hang (-timeout).
  *
  * Build: Tests/fuzz/run.sh (clang -fsanitize=fuzzer,address against the
@@ -357,7 +365,10 @@ enum {
     H_SET_BLOCKING, H_BLOCKING_CALL, H_WAIT_EXIT, H_SLEEP, H_CALL_NOTIFY,
     H_WATCH_EXIT, H_CANCEL_NOTIFY, H_SEND_AFTER_NAMED, H_SOCKET,
     /* turn groups, since 1.2 */
-    H_SET_GROUP, H_GROUP, H_COUNT
+    H_SET_GROUP, H_GROUP,
+    /* shared binaries, since 1.4 */
+    H_BIN_NEW, H_BIN_SEND, H_BIN_KEEP, H_BIN_RELEASE,
+    H_COUNT
 };
 
 /* The arg of a harness process: how its init behaves, whether it was
@@ -417,11 +428,17 @@ static void arg_free(void *p)
    group's thread refuses waits as a scheduler does. A supervised child
    never joins a group: its supervisor would wait for its exit (a kill
    too) while the group's only driver, the main thread, waits in a
-   management call to that supervisor. Touched only by the process's own
-   callbacks (or the batch its driver handles), one at a time. */
+   management call to that supervisor. `own` holds references to shared
+   binaries the process keeps for itself (released by H_BIN_RELEASE or by
+   terminate). Touched only by the process's own callbacks (or the batch
+   its driver handles), one at a time. */
 enum { MODE_SCHEDULED, MODE_BLOCKING, MODE_EITHER };
-enum { STATE_MAGIC = 0x53544154u, STATE_FREED = 0xfee1deadu };
-typedef struct proc_state { uint32_t magic; uint8_t mode, blocking, supervised; } proc_state;
+enum { STATE_MAGIC = 0x53544154u, STATE_FREED = 0xfee1deadu, OWN_BINS = 4 };
+typedef struct proc_state {
+    uint32_t magic;
+    uint8_t mode, blocking, supervised, n_own;
+    swerl_binary *own[OWN_BINS];
+} proc_state;
 
 static proc_state *state_of(void *state, const char *fn)
 {
@@ -477,6 +494,7 @@ static int proc_init(swerl_ctx *ctx, void *arg, void **state)
     st->mode = blocking ? MODE_BLOCKING : MODE_SCHEDULED;
     st->blocking = (uint8_t)blocking;
     st->supervised = !a || a->supervised;               /* NULL: a simple_one_for_one template's own */
+    st->n_own = 0;
     if (a && a->blocks_in_init) {
         int was = swerl_set_blocking(ctx, 1);
         if (was != blocking) fail_contract("swerl_set_blocking", was, "not the previous value (in init)");
@@ -497,6 +515,7 @@ static void proc_terminate(swerl_ctx *ctx, int32_t reason, void *state)
     if (tracing())
         fprintf(stderr, "process %llx: terminate, reason %d\n", (unsigned long long)swerl_self(ctx), reason);
     if (swerl_self(ctx) == 0) fail_contract("swerl_self", 0, "0 inside terminate");
+    while (st->n_own > 0) swerl_binary_release(st->own[--st->n_own]);
     st->magic = STATE_FREED;
     free(st);
 }
@@ -934,8 +953,270 @@ static void group_in_handler(const op_msg *o)
     }
 }
 
-/* Do what `o` asks, as the process `ctx`; returns what handle returns. */
-static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
+/* ------------------------------------------------------------------------ */
+/* Shared binaries (since 1.4)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* The references the harness holds, the main thread's and the handlers'
+   alike (a process's own are in its state): each taken by
+   swerl_binary_new, _copy, _retain or _keep, and released exactly once, by
+   an operation or at the end of the input after the stop. So a reference
+   the library drops once too often is ASan's to see, one it never drops
+   LSan's, and a charge it never refunds shows in memory_used at the end.
+   A binary's bytes are a pattern written before its first send: byte 0 its
+   salt, byte i a function of the salt, i and the length; a handler checks
+   every byte of a SWERL_MESSAGE_SHARED message against it, and the salt
+   says what it does with the message (bin_receive). */
+enum { MAX_BINS = 64 };
+static pthread_mutex_t g_bins_lock = PTHREAD_MUTEX_INITIALIZER;
+static swerl_binary *g_bins[MAX_BINS];
+static unsigned g_n_bins;
+static uint64_t g_max_msg;              /* this input's max_message_size (set before its runtime starts) */
+
+static uint8_t bin_byte(size_t len, uint8_t salt, size_t i)
+{
+    return i == 0 ? salt : (uint8_t)(salt + 131u * (unsigned)i + 7u * (unsigned)len);
+}
+
+static void bin_fill(void *data, size_t len, uint8_t salt)
+{
+    uint8_t *p = (uint8_t *)data;
+    size_t i;
+    for (i = 0; i < len; i++) p[i] = bin_byte(len, salt, i);
+}
+
+/* Whether `len` bytes are a binary's pattern (the salt is the first). */
+static int bin_intact(const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    size_t i;
+    for (i = 1; i < len; i++)
+        if (p[i] != bin_byte(len, p[0], i)) return 0;
+    return 1;
+}
+
+/* Lengths from 0 to a few KiB, and around this input's max_message_size
+   (capped at 8 KiB: the default is 64 MiB). */
+static size_t bin_len(uint8_t s)
+{
+    static const size_t lens[16] = {0, 1, 7, 8, 9, 16, 24, 63, 64, 100, 255, 1000, 1024, 4095, 4096, 6000};
+    size_t max = (size_t)(g_max_msg < 8192 ? g_max_msg : 8192);
+    switch (s % 19) {
+    case 16: return max - 1;
+    case 17: return max;
+    case 18: return max + 1 + (s >> 6);
+    default: return lens[s % 19];
+    }
+}
+
+/* Hold `b` (a reference the caller took) in the table; released at once
+   when the table is full. */
+static void bin_hold(swerl_binary *b)
+{
+    pthread_mutex_lock(&g_bins_lock);
+    if (g_n_bins < MAX_BINS) {
+        g_bins[g_n_bins++] = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&g_bins_lock);
+    swerl_binary_release(b);
+}
+
+/* The reference in slot k % n, out of the table (the caller releases it),
+   or NULL when none is held. */
+static swerl_binary *bin_take(unsigned k)
+{
+    swerl_binary *b = NULL;
+    pthread_mutex_lock(&g_bins_lock);
+    if (g_n_bins > 0) {
+        k %= g_n_bins;
+        b = g_bins[k];
+        g_bins[k] = g_bins[--g_n_bins];
+    }
+    pthread_mutex_unlock(&g_bins_lock);
+    return b;
+}
+
+/* One more reference to slot k % n's binary (the caller releases it), or
+   NULL when none is held: what a fan-out's sender holds while it sends. */
+static swerl_binary *bin_borrow(unsigned k)
+{
+    swerl_binary *b = NULL;
+    pthread_mutex_lock(&g_bins_lock);
+    if (g_n_bins > 0) {
+        b = g_bins[k % g_n_bins];
+        if (swerl_binary_retain(b) != b) fail_contract("swerl_binary_retain", 0, "did not return its binary");
+    }
+    pthread_mutex_unlock(&g_bins_lock);
+    return b;
+}
+
+/* A process keeps `b` for itself (released by H_BIN_RELEASE or terminate). */
+static void bin_own(proc_state *st, swerl_binary *b)
+{
+    if (st->n_own < OWN_BINS) st->own[st->n_own++] = b;
+    else swerl_binary_release(b);
+}
+
+/* A new binary of `len` bytes holding the pattern of `salt`, one reference
+   (the caller's), or NULL (ENOMEM). how % 3: swerl_binary_new, written
+   through *data; swerl_binary_new without *data, written through
+   swerl_binary_data (the same address, still before any send or retain);
+   swerl_binary_copy of a buffer of exactly `len` bytes (ASan sees a read
+   past it; 0x04: NULL when len is 0, which is allowed). */
+static swerl_binary *bin_make(size_t len, uint8_t salt, unsigned how)
+{
+    swerl_binary *b = NULL;
+    void *data = NULL;
+    int rc;
+    if (how % 3 == 2) {
+        uint8_t *src = (uint8_t *)malloc(len ? len : 1);
+        if (!src) abort();
+        bin_fill(src, len, salt);
+        rc = CHECK_RC(swerl_binary_copy(len == 0 && how & 4 ? NULL : src, len, &b), OK_ | E_(ENOMEM));
+        if (rc == 0 && len > 0 && swerl_binary_data(b) == src)
+            fail_contract("swerl_binary_copy", rc, "the binary is the caller's buffer, not a copy");
+        if (rc == 0 && len > 0 && memcmp(swerl_binary_data(b), src, len) != 0)
+            fail_contract("swerl_binary_copy", rc, "the binary's bytes are not the ones copied");
+        free(src);
+    } else {
+        rc = CHECK_RC(swerl_binary_new(len, &b, how % 3 == 0 ? &data : NULL), OK_ | E_(ENOMEM));
+        if (rc == 0 && how % 3 == 0 && data != swerl_binary_data(b))
+            fail_contract("swerl_binary_new", rc, "*data is not where swerl_binary_data says the bytes are");
+        if (rc == 0) bin_fill(how % 3 == 0 ? data : (void *)swerl_binary_data(b), len, salt);
+    }
+    if (rc != 0) return NULL;
+    if (!b) fail_contract("swerl_binary_new", rc, "no binary in *out");
+    if (swerl_binary_size(b) != len) fail_contract("swerl_binary_size", (int)swerl_binary_size(b), "not its length");
+    if (len > 0 && !swerl_binary_data(b)) fail_contract("swerl_binary_data", 0, "NULL for a binary of some bytes");
+    return b;
+}
+
+/* swerl_send_binary (or _named_binary, named) of `b` from any thread: the
+   codes of swerl_send (and ENONAME); EINVAL exactly for a NULL runtime or
+   binary or a bad name; ETOOBIG exactly above max_message_size. */
+static int bin_send(swerl_runtime *rt, swerl_pid to, int named, const char *name, swerl_binary *b)
+{
+    size_t len = swerl_binary_size(b);
+    int bad = !rt || !b || (named && (!name || !*name || strlen(name) > SWERL_NAME_MAX));
+    const char *fn = named ? "swerl_send_named_binary" : "swerl_send_binary";
+    int rc = named ? expect(fn, swerl_send_named_binary(rt, name, b), SEND_CODES | E_(ENONAME))
+                   : expect_pid(fn, swerl_send_binary(rt, to, b), SEND_CODES, to);
+    if (bad != (rc == SWERL_EINVAL)) fail_contract(fn, rc, bad ? "a NULL or a bad name accepted" : "EINVAL for good input");
+    if (rc == SWERL_ETOOBIG && len <= g_max_msg) fail_contract(fn, rc, "a binary within max_message_size too big");
+    if (rc == 0 && len > g_max_msg) fail_contract(fn, rc, "a binary above max_message_size accepted");
+    return rc;
+}
+
+/* A SWERL_MESSAGE_SHARED message: a plain message (no term) with the bytes
+   of a binary, unchanged since its sender wrote them, which
+   swerl_binary_keep gives back as that binary (the same address, no
+   copy). What the handler does with it, by its salt: (salt >> 1) % 4 lets
+   go at once, holds the reference in the table (released by an operation
+   or at the end), keeps it in the process's state (released by
+   H_BIN_RELEASE or terminate), or both (two keeps); salt % 16 == 1 leaves
+   it in the mailbox (SKIP: released when the process exits, or offered
+   again). */
+static int bin_receive(const swerl_message *m, proc_state *st)
+{
+    swerl_binary *k = NULL, *again = NULL;
+    uint8_t salt = m->len > 0 ? ((const uint8_t *)m->data)[0] : 0;
+    if (m->kind != SWERL_MESSAGE || m->flags & SWERL_MESSAGE_TERM)
+        fail_contract("handle", (int)m->kind, "SWERL_MESSAGE_SHARED on a message swerl_send_binary did not send");
+    if (!bin_intact(m->data, m->len)) fail_contract("handle", 0, "a shared message's bytes are not its sender's");
+    if (CHECK_RC(swerl_binary_keep(m, &k), OK_ | E_(ENOMEM)) != 0) return SWERL_CONTINUE;
+    if (swerl_binary_data(k) != m->data || swerl_binary_size(k) != m->len)
+        fail_contract("swerl_binary_keep", 0, "a shared message kept as another binary than the one it carries");
+    switch ((salt >> 1) % 4) {
+    case 0: swerl_binary_release(k); break;
+    case 1: bin_hold(k); break;
+    case 2: bin_own(st, k); break;
+    default:
+        bin_own(st, k);
+        if (CHECK_RC(swerl_binary_keep(m, &again), OK_ | E_(ENOMEM)) != 0) break;
+        if (again != k) fail_contract("swerl_binary_keep", 0, "two keeps of a shared message, two binaries");
+        bin_hold(again);
+    }
+    return salt % 16 == 1 ? SWERL_SKIP : SWERL_CONTINUE;
+}
+
+/* H_BIN_KEEP: swerl_binary_keep of the op's own message, which is not
+   shared: a new binary with a copy of its bytes (a & 1: kept in the state,
+   else let go; never held in the table, whose binaries all carry the
+   pattern); NULLs (EINVAL); 0x10 a copy of the message with
+   SWERL_MESSAGE_SHARED set on bytes that are not a binary's (EINVAL): its
+   own bytes, or with 0x20 a copy of them in a buffer of the harness's
+   (finding 12: keep read 32 bytes before such a buffer). */
+static void bin_keep_copy(const swerl_message *m, const op_msg *o, proc_state *st)
+{
+    swerl_binary *k = NULL;
+    if (CHECK_RC(swerl_binary_keep(m, &k), OK_ | E_(ENOMEM)) == 0) {
+        if (swerl_binary_size(k) != m->len || (m->len > 0 && memcmp(swerl_binary_data(k), m->data, m->len) != 0))
+            fail_contract("swerl_binary_keep", 0, "not the message's bytes");
+        if (m->len > 0 && swerl_binary_data(k) == m->data)
+            fail_contract("swerl_binary_keep", 0, "a message that is not shared kept without a copy");
+        if (o->a & 1) bin_own(st, k);
+        else swerl_binary_release(k);
+    }
+    k = NULL;
+    CHECK_RC(swerl_binary_keep(NULL, &k), E_(EINVAL));
+    CHECK_RC(swerl_binary_keep(m, NULL), E_(EINVAL));
+    if (o->a & 0x10) {
+        swerl_message forged = *m;
+        unsigned char *bytes = (o->a & 0x20) ? (unsigned char *)malloc(m->len + 1) : NULL;
+        if (bytes) {
+            if (m->len > 0) memcpy(bytes, m->data, m->len);
+            forged.data = bytes;
+        }
+        forged.flags |= SWERL_MESSAGE_SHARED;
+        CHECK_RC(swerl_binary_keep(&forged, &k), E_(EINVAL));
+        free(bytes);
+    }
+}
+
+/* The handlers' binary operations (H_BIN_*). */
+static int bin_in_handler(swerl_ctx *ctx, const swerl_message *m, const op_msg *o, proc_state *st)
+{
+    swerl_runtime *rt = swerl_ctx_runtime(ctx);
+    swerl_binary *b;
+    switch (o->op % H_COUNT) {
+    case H_BIN_NEW:
+        /* make one (a: its length, b: its salt), send it to pid (c & 4: to
+           the name b), then hold the creator's reference (c & 1) or let it
+           go, and exit (c & 2) while it is in flight */
+        b = bin_make(bin_len(o->a), o->b, o->c >> 3);
+        if (!b) break;
+        bin_send(rt, o->pid, o->c & 4, pick_name(o->b), b);
+        if (o->c & 1) bin_hold(b);
+        else swerl_binary_release(b);
+        return o->c & 2 ? SWERL_STOP : SWERL_CONTINUE;
+    case H_BIN_SEND:
+        /* send a held one (a: which) to pid, or c & 4 to the name b; exit
+           after it (c & 2) */
+        b = bin_borrow(o->a);
+        bin_send(rt, o->pid, o->c & 4, pick_name(o->b), b);
+        swerl_binary_release(b);
+        return o->c & 2 ? SWERL_STOP : SWERL_CONTINUE;
+    case H_BIN_KEEP: bin_keep_copy(m, o, st); break;
+    default:
+        /* let go of one of the process's own (a & 1) or a held one */
+        if (o->a & 1) {
+            if (st->n_own > 0) {
+                unsigned i = o->b % st->n_own;
+                b = st->own[i];
+                st->own[i] = st->own[--st->n_own];
+                swerl_binary_release(b);
+            }
+        } else {
+            swerl_binary_release(bin_take(o->b));
+        }
+    }
+    return SWERL_CONTINUE;
+}
+
+/* Do what `o` asks, as the process `ctx` handling `m`; returns what handle
+   returns. */
+static int run_op(swerl_ctx *ctx, const swerl_message *m, const op_msg *o, proc_state *st)
 {
     swerl_runtime *rt = swerl_ctx_runtime(ctx);
     swerl_pid self = swerl_self(ctx);
@@ -1165,6 +1446,10 @@ static int run_op(swerl_ctx *ctx, const op_msg *o, proc_state *st)
         break;
     case H_SET_GROUP: set_group_op(ctx, o, st); break;
     case H_GROUP: group_in_handler(o); break;
+    case H_BIN_NEW:
+    case H_BIN_SEND:
+    case H_BIN_KEEP:
+    case H_BIN_RELEASE: return bin_in_handler(ctx, m, o, st);
     default: break;
     }
     return SWERL_CONTINUE;
@@ -1192,7 +1477,8 @@ static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
     int r;
     check_callback_thread("handle");
     if (m->len > 0 && !m->data) fail_contract("handle", 0, "message data NULL with len > 0");
-    if (m->flags & ~SWERL_MESSAGE_TERM) fail_contract("handle", 0, "unknown bits in msg->flags");
+    if (m->flags & ~(SWERL_MESSAGE_TERM | SWERL_MESSAGE_SHARED)) fail_contract("handle", 0, "unknown bits in msg->flags");
+    if (m->flags & SWERL_MESSAGE_SHARED) return bin_receive(m, st);
     if (m->flags & SWERL_MESSAGE_TERM) check_term_message(ctx, m);
     switch (m->kind) {
     case SWERL_MESSAGE:
@@ -1210,7 +1496,7 @@ static int proc_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
             o.a = 0;
         } else {
             memcpy(&o, m->data, sizeof o);
-            r = run_op(ctx, &o, st);
+            r = run_op(ctx, m, &o, st);
         }
         if (m->kind == SWERL_CALL) {
             /* Answer now, leave the ref for a later reply, or never answer. */
@@ -1369,6 +1655,8 @@ enum {
     M_GROUP_CREATE, M_GROUP_SPAWN, M_GROUP_RUN, M_GROUP_BATCH, M_GROUP_RESUME, M_GROUP_MISC,
     /* the observer's HTTP request parser */
     M_HTTP,
+    /* shared binaries, since 1.4 */
+    M_BIN_NEW, M_BIN_RETAIN, M_BIN_RELEASE, M_BIN_SEND, M_BIN_BAD,
     M_COUNT
 };
 
@@ -1728,7 +2016,7 @@ static int expect_drive(const char *fn, int rc, const swerl_group *g, int bad, i
 }
 
 /* A batch as handed out: 1..max messages, a ctx acting for its process,
-   lent data, no flags but TERM yet, a TIMEOUT alone, no fewer messages
+   lent data, no flags but TERM and SHARED yet, a TIMEOUT alone, no fewer messages
    than the group's batch minimum (unless a handler changed it). */
 static void check_batch(const char *fn, const swerl_turn *t, uint32_t max, const swerl_group *g)
 {
@@ -1744,7 +2032,8 @@ static void check_batch(const char *fn, const swerl_turn *t, uint32_t max, const
     for (i = 0; i < t->count; i++) {
         const swerl_message *m = &t->messages[i];
         if (m->len > 0 && !m->data) fail_contract(fn, 1, "message data NULL with len > 0");
-        if (m->flags & ~SWERL_MESSAGE_TERM) fail_contract(fn, 1, "a fresh batch with flags other than TERM");
+        if (m->flags & ~(SWERL_MESSAGE_TERM | SWERL_MESSAGE_SHARED))
+            fail_contract(fn, 1, "a fresh batch with flags other than TERM and SHARED");
         if (m->kind == SWERL_TIMEOUT && t->count != 1) fail_contract(fn, 1, "a TIMEOUT in a batch of more");
         touch(m->data, m->len);
     }
@@ -1779,7 +2068,7 @@ static void batch_handle(held_batch *b, input *in, uint32_t upto)
         uint8_t p = in_u8(in);
         int32_t r;
         if ((p & 0x18) != 0x18) t->current = i;
-        if (m->flags & ~(SWERL_MESSAGE_TERM | SWERL_MESSAGE_WITHDRAWN))
+        if (m->flags & ~(SWERL_MESSAGE_TERM | SWERL_MESSAGE_SHARED | SWERL_MESSAGE_WITHDRAWN))
             fail_contract("swerl_group_take", 1, "unknown bits in a batch message's flags");
         if (m->flags & SWERL_MESSAGE_WITHDRAWN) {
             t->results[i] = 0x5a5a5a5a;
@@ -2226,6 +2515,129 @@ static void group_op(uint8_t op, input *in)
     default: group_misc_op(in); break;
     }
     t_driving = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared binaries, from the main thread (and threads of their own)          */
+/* ------------------------------------------------------------------------ */
+
+/* M_BIN_NEW: a binary made as bin_make says (s % 3, s & 0x04), held in the
+   table, or let go at once (0x80); then the length selector and the salt. */
+static void bin_new_op(input *in)
+{
+    uint8_t s = in_u8(in), l = in_u8(in), salt = in_u8(in);
+    swerl_binary *b = bin_make(bin_len(l), salt, s);
+    if (s & 0x80) swerl_binary_release(b);
+    else if (b) bin_hold(b);
+}
+
+/* M_BIN_RETAIN: one more reference to a held binary, held too (0x80:
+   swerl_binary_retain(NULL), which gives NULL). */
+static void bin_retain_op(input *in)
+{
+    uint8_t s = in_u8(in), k = in_u8(in);
+    swerl_binary *b;
+    if (s & 0x80) {
+        if (swerl_binary_retain(NULL) != NULL) fail_contract("swerl_binary_retain", 0, "not NULL for NULL");
+        return;
+    }
+    b = bin_borrow(k);
+    if (b) bin_hold(b);
+}
+
+/* M_BIN_RELEASE: let go of a held reference (0x80: of NULL, nothing); the
+   processes' own and the messages' references are not the harness's. */
+static void bin_release_op(input *in)
+{
+    uint8_t s = in_u8(in), k = in_u8(in);
+    swerl_binary_release(s & 0x80 ? NULL : bin_take(k));
+}
+
+/* A send of one binary to up to four pids (a fan-out: one reference held
+   while it sends, released after), or to a name. */
+typedef struct bin_job {
+    swerl_runtime *rt;
+    swerl_binary *b;            /* a reference of the job's, or NULL */
+    swerl_pid to[4];
+    unsigned n;
+    int named;
+    const char *name;
+} bin_job;
+
+static void bin_fan_out(bin_job *j)
+{
+    unsigned i;
+    for (i = 0; i < j->n; i++) bin_send(j->rt, j->to[i], j->named, j->name, j->b);
+    swerl_binary_release(j->b);
+}
+
+static void *bin_thread(void *arg)
+{
+    bin_fan_out((bin_job *)arg);
+    return NULL;
+}
+
+/* M_BIN_SEND: s: 0x80 rt NULL, 0x40 the binary NULL, 0x20 from a thread of
+   its own (which releases the reference), 0x10 to a name (then its byte),
+   else to s % 4 + 1 pids; k which held binary; then the pids. */
+static void bin_send_op(input *in)
+{
+    uint8_t s = in_u8(in), k = in_u8(in);
+    bin_job j;
+    pthread_t thread;
+    unsigned i;
+    memset(&j, 0, sizeof j);
+    j.rt = s & 0x80 ? NULL : g_rt;
+    j.named = (s & 0x10) != 0;
+    j.name = j.named ? pick_name(in_u8(in)) : NULL;
+    j.n = j.named ? 1 : s % 4 + 1;
+    for (i = 0; !j.named && i < j.n; i++) j.to[i] = pick_pid(in);
+    j.b = s & 0x40 ? NULL : bin_borrow(k);
+    if (s & 0x20 && pthread_create(&thread, NULL, bin_thread, &j) == 0) pthread_join(thread, NULL);
+    else bin_fan_out(&j);
+}
+
+/* M_BIN_BAD: what the header refuses: out NULL, data NULL with a length
+   (EINVAL), lengths above PTRDIFF_MAX / 2 (ETOOBIG, nothing allocated
+   and nothing read); and NULL where it is harmless: data, size, release. */
+static void bin_bad_op(input *in)
+{
+    static const uint8_t few[4] = {1, 2, 3, 4};
+    uint8_t s = in_u8(in);
+    size_t huge = s & 1 ? SIZE_MAX : (size_t)PTRDIFF_MAX / 2 + 1 + (s >> 1);
+    swerl_binary *b = NULL;
+    void *data = NULL;
+    CHECK_RC(swerl_binary_new(8, NULL, &data), E_(EINVAL));
+    CHECK_RC(swerl_binary_new(huge, &b, s & 2 ? NULL : &data), E_(ETOOBIG));
+    CHECK_RC(swerl_binary_copy(few, 1 + s % 4, NULL), E_(EINVAL));
+    CHECK_RC(swerl_binary_copy(NULL, 1 + s, &b), E_(EINVAL));
+    CHECK_RC(swerl_binary_copy(few, huge, &b), E_(ETOOBIG));
+    if (swerl_binary_data(NULL) != NULL || swerl_binary_size(NULL) != 0)
+        fail_contract("swerl_binary_data", 0, "not NULL and 0 for a NULL binary");
+    swerl_binary_release(NULL);
+}
+
+/* After the stop: a send says ESTOPPED (ETOOBIG first for a binary above
+   max_message_size, as swerl_send); the harness lets go of every reference
+   it holds, and the stop released the messages' and the processes' (their
+   terminates): nothing is charged to the memory ceiling any more. */
+static void bins_after_stop(void)
+{
+    swerl_stats st;
+    swerl_binary *b = bin_borrow(0);
+    if (b) {
+        CHECK_RC(swerl_send_binary(g_rt, pool_get(&g_pids, 0), b), E_(ESTOPPED) | E_(ETOOBIG));
+        swerl_binary_release(b);
+    }
+    while ((b = bin_take(0)) != NULL) swerl_binary_release(b);
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    CHECK_RC(swerl_runtime_stats(g_rt, &st), OK_);
+    if (st.memory_used != 0) {
+        fprintf(stderr, "swerl_fuzz: memory_used is %llu after the stop, every reference released\n",
+                (unsigned long long)st.memory_used);
+        abort();
+    }
 }
 
 static void main_op(input *in, uint64_t max_msg)
@@ -2719,6 +3131,11 @@ static void main_op(input *in, uint64_t max_msg)
     case M_GROUP_RESUME:
     case M_GROUP_MISC: group_op(op, in); break;
     case M_HTTP: http_op(in); break;
+    case M_BIN_NEW: bin_new_op(in); break;
+    case M_BIN_RETAIN: bin_retain_op(in); break;
+    case M_BIN_RELEASE: bin_release_op(in); break;
+    case M_BIN_SEND: bin_send_op(in); break;
+    case M_BIN_BAD: bin_bad_op(in); break;
     default: break;
     }
 }
@@ -2821,6 +3238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.max_processes = 1 + (c0 >> 1) % 32;
     cfg.max_message_size = c1 & 1 ? 16 + (c1 >> 1) * 8u : 0;
     max_msg = cfg.max_message_size ? cfg.max_message_size : (uint64_t)64 << 20;
+    g_max_msg = max_msg;
     cfg.on_thread_start = hook_start;
     cfg.on_thread_stop = hook_stop;
     cfg.on_log = c0 & 0x80 ? on_log : NULL;
@@ -2876,6 +3294,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK_RC(swerl_send(g_rt, pool_get(&g_pids, 0), "x", 1), E_(ESTOPPED));
     CHECK_RC(swerl_runtime_stop(g_rt, 0), E_(ESTOPPED));
     groups_after_stop();
+    bins_after_stop();
     swerl_runtime_free(g_rt);
     t_driving = 0;
     g_rt = NULL;

@@ -19,7 +19,7 @@ import Glibc
 import Synchronization
 
 package struct SharedBinaryHeader: ~Copyable {
-    /// Tells a binary from anything else behind a message's bytes.
+    /// Tells a binary from anything else in a debugger or a core dump.
     package let magic: UInt32
     package let references: Atomic<Int>
     package let length: Int
@@ -80,12 +80,24 @@ package enum SharedBinaries {
         UnsafeRawBufferPointer(start: data(binary), count: binary.pointee.length)
     }
 
-    /// The binary whose bytes start at `data`, if they are a binary's
-    /// (its magic checked): a message flagged SWERL_MESSAGE_SHARED.
-    package static func owning(_ data: UnsafeRawPointer) -> SharedBinaryPointer? {
-        let binary = UnsafeMutableRawPointer(mutating: data - headerSize)
-            .assumingMemoryBound(to: SharedBinaryHeader.self)
-        return binary.pointee.magic == magic ? binary : nil
+    /// The binary whose bytes start at `data`, carried by a message handed
+    /// to the callback running on this thread (the one it is offered, or
+    /// one of its batch). Nil for any other address: a flag and a pointer
+    /// from the caller are never trusted to find a header in front of them.
+    package static func carried(at data: UnsafeRawPointer) -> SharedBinaryPointer? {
+        guard let context = CallbackContexts.current else { return nil }
+        if let batch = context.pointee.batch {
+            return batch._withUnsafeGuaranteedRef { $0.sharedBinary(at: data) }
+        }
+        guard let node = context.pointee.process?.pointee.offering else { return nil }
+        return binary(of: node, at: data)
+    }
+
+    /// The binary `node` carries if its bytes start at `data`.
+    static func binary(of node: NodePointer, at data: UnsafeRawPointer) -> SharedBinaryPointer? {
+        guard node.pointee.shared else { return nil }
+        let binary = Nodes.binary(node)
+        return UnsafeRawPointer(Self.data(binary)) == data ? binary : nil
     }
 
     @inline(__always)

@@ -196,6 +196,15 @@ final class TurnBatch: @unchecked Sendable {
     }
 
     fileprivate func node(_ slot: Int) -> NodePointer? { nodes[slot] }
+
+    /// The binary one of this batch's messages carries, if its bytes start
+    /// at `data` (SharedBinaries.carried).
+    func sharedBinary(at data: UnsafeRawPointer) -> SharedBinaryPointer? {
+        for slot in 0..<count {
+            if let node = nodes[slot], let binary = SharedBinaries.binary(of: node, at: data) { return binary }
+        }
+        return nil
+    }
     fileprivate func wasRemoved(_ slot: Int) -> Bool { removed[slot] }
     fileprivate func request(_ slot: Int) -> UInt32? { requests[slot] >= 0 ? UInt32(requests[slot]) : nil }
     fileprivate func reset() {
