@@ -54,8 +54,14 @@ SIZES = {
     "fjcreate":   [({"n": 1_200_000}, {"n": 20_000})],
     "fib":        [({"n": 28}, {"n": 20})],
     "spawn":      [({"n": 1_000_000}, {"n": 20_000})],
+    # Above 64 bytes BEAM and Swerl send one shared binary (64 KiB at 2M:
+    # Swerl ~0.3 s, BEAM ~1.2 s); CAF copies a std::string each way (~3.6 s).
     "pingpong_payload": [({"size": s, "n": 2_500_000}, {"size": s, "n": 10_000}) for s in (0, 64, 1024)]
-                        + [({"size": 65536, "n": 160_000}, {"size": 65536, "n": 2_000})],
+                        + [({"size": 65536, "n": 2_000_000}, {"size": 65536, "n": 2_000})],
+    # 1 MiB to 1,000 receivers: a round ~90 us for Swerl, ~420 us for BEAM,
+    # ~0.7-1.2 ms for CAF.
+    "fanout":     [({"size": 1_048_576, "receivers": 1_000, "rounds": 4_000},
+                    {"size": 1_048_576, "receivers": 1_000, "rounds": 100})],
     # Restart storms at BEAM's pace: its supervisor walks its restart window
     # on every restart (~3k restarts/s sustained here), so sizes that take
     # Swerl 0.5 s would take BEAM minutes per run. Swerl's runs are short.
@@ -84,7 +90,7 @@ PY_SIZES = {
 }
 
 SAVINA = ["pingpong", "counting", "threadring", "chameneos", "big", "fjthrput", "fjcreate", "fib"]
-DEFAULT_BENCHES = SAVINA + ["spawn", "pingpong_payload", "burst", "restart_short", "restart_sustained",
+DEFAULT_BENCHES = SAVINA + ["spawn", "pingpong_payload", "fanout", "burst", "restart_short", "restart_sustained",
                             "link_cascade", "monitors"]
 QUICK_BENCHES = SAVINA + ["spawn"]
 

@@ -421,7 +421,8 @@ typedef struct swerl_message {
                            SWERL_SOCKET_*: the socket (a swerl_socket); else 0 */
     const void *data;   /* payload, or a reason's detail bytes; NULL when len is 0 */
     size_t    len;
-    uint32_t  flags;    /* SWERL_MESSAGE_TERM, else 0. Since 1.2 (the library fills
+    uint32_t  flags;    /* SWERL_MESSAGE_TERM, SWERL_MESSAGE_SHARED (1.4), a turn batch's
+                           SWERL_MESSAGE_WITHDRAWN, else 0. Since 1.2 (the library fills
                            this struct; a program built with an older header
                            reads the fields before it and nothing changes) */
 } swerl_message;

@@ -6,7 +6,7 @@ import Swerl
 enum Bench {
     static let ids = [
         "spawn.process", "spawn.main",
-        "pingpong.core", "pingpong.swift",
+        "pingpong.core", "pingpong.swift", "pingpong.64k-copied", "pingpong.64k-shared", "fanout.1m",
         "counting.core", "counting.core-flow", "counting.main", "counting.swift", "counting.swift-main",
         "restart.storm", "restart.storm-multi", "restart.short", "restart.short-multi",
         "restart.storm-100", "restart.storm-10k", "restart.scaling",
@@ -33,6 +33,7 @@ enum Bench {
         counting(harness, options)
         restarts(harness, options)
         bursts(harness, options)
+        sharedBinaries(harness, options)
         observerOverhead(harness, options)
 
         print("")
@@ -214,6 +215,28 @@ enum Bench {
             harness.record(row)
         }
         print("")
+    }
+
+    // MARK: Shared binaries: large payloads by reference
+
+    /// Ping-pong with 64 KiB each way, copied and shared (the runs
+    /// interleaved), and a fan-out of one 1 MiB binary to 1,000 processes.
+    static func sharedBinaries(_ harness: Harness, _ options: Options) {
+        harness.measureInterleaved([false, true].map { shared in
+            Harness.Measurement(
+                id: shared ? "pingpong.64k-shared" : "pingpong.64k-copied",
+                title: "ping-pong, 64 KiB each way, \(shared ? "one shared binary re-sent" : "copied") (1 sched)",
+                unit: "ns", better: .lower, target: shared ? Targets.pingPong64k : nil,
+                initialN: 20_000, quickN: 5_000
+            ) { n in
+                CorePingPong.run(n: n, payload: 64 << 10, shared: shared,
+                                 label: shared ? "pingpong.64k-shared" : "pingpong.64k-copied", options: options)
+            }
+        })
+        harness.measure(id: "fanout.1m", title: "fan-out, 1 MiB shared binary to 1,000 processes, acked (1 sched)",
+                        unit: "µs/round", better: .lower, target: Targets.fanOut, initialN: 100, quickN: 100) { rounds in
+            CoreFanOut.run(size: 1 << 20, receivers: 1_000, rounds: rounds, label: "fanout.1m", options: options)
+        }
     }
 
     // MARK: Bursts: deep mailboxes

@@ -20,9 +20,14 @@ enum CorePingPong {
         /// What every ping carries (sent as a fresh copy each time); nil
         /// with count 0: an empty message.
         let payload: UnsafeRawBufferPointer
+        /// Shared mode: the payload as one shared binary, sent at the kick;
+        /// from then on each side re-sends the binary it received, as BEAM
+        /// re-sends a refc binary. nil: copies each way.
+        let binary: SharedBinaryPointer?
         /// Round trips still to start.
         let remaining: Atomic<Int>
-        /// Pongs whose payload did not have the ping's size.
+        /// Pongs whose payload did not have the ping's size, or (shared
+        /// mode) came as a copy.
         let wrongSize = Atomic<Int>(0)
         let error = Atomic<Int32>(0)
         let latch: Unmanaged<Latch>
@@ -36,70 +41,127 @@ enum CorePingPong {
     }
 
     /// Every message (the kick from main, then each pong) starts the next
-    /// round trip; when none remain, the run is over.
+    /// round trip; when none remain, the run is over. `ping` sends a copy
+    /// of its payload each time; `sharedPing` its binary at the kick, then
+    /// the binary each pong brings back.
     static let ping = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: nil,
-        handle: { _, message, state in
-            let me = state!.assumingMemoryBound(to: Ping.self)
-            let payload = me.pointee.payload
-            if message!.pointee.from != 0 && message!.pointee.len != payload.count {
-                me.pointee.wrongSize.store(me.pointee.wrongSize.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-            }
-            let remaining = me.pointee.remaining.load(ordering: .relaxed)
-            if remaining == 0 {
-                me.pointee.latch.takeUnretainedValue().signal()
-                return Int32(SWERL_CONTINUE)
-            }
-            me.pointee.remaining.store(remaining - 1, ordering: .relaxed)
-            let code = me.pointee.engine.takeUnretainedValue().send(to: me.pointee.peer, data: payload.baseAddress,
-                                                                     count: payload.count)
-            if code != 0 {
-                me.pointee.error.store(code, ordering: .relaxed)
-                me.pointee.latch.takeUnretainedValue().signal()
-            }
-            return Int32(SWERL_CONTINUE)
-        },
+        handle: { _, message, state in pingTurn(message!, state!, shared: false) },
         terminate: nil
     )
 
-    /// Sends every message back to its sender.
+    static let sharedPing = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { _, message, state in pingTurn(message!, state!, shared: true) },
+        terminate: nil
+    )
+
+    /// Sends every message back to its sender: `pong` a copy of its bytes,
+    /// `sharedPong` the binary it carries (`resend`).
     static let pong = swerl_behavior(
         size: UInt32(MemoryLayout<swerl_behavior>.size),
         init: nil,
-        handle: { _, message, state in
-            let me = state!.assumingMemoryBound(to: Pong.self)
-            let message = message!
-            let code = me.pointee.engine.takeUnretainedValue().send(to: message.pointee.from, data: message.pointee.data,
-                                                                     count: message.pointee.len)
-            me.pointee.handled.store(me.pointee.handled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-            if code != 0 {
-                me.pointee.error.store(code, ordering: .relaxed)
-                me.pointee.latch.takeUnretainedValue().signal()
-            }
-            return Int32(SWERL_CONTINUE)
-        },
+        handle: { _, message, state in pongTurn(message!, state!, shared: false) },
         terminate: nil
     )
 
+    static let sharedPong = swerl_behavior(
+        size: UInt32(MemoryLayout<swerl_behavior>.size),
+        init: nil,
+        handle: { _, message, state in pongTurn(message!, state!, shared: true) },
+        terminate: nil
+    )
+
+    /// One turn of the ping; `shared` is a constant at each call, so each
+    /// behaviour gets its own code (the copying one as it always was).
+    @inline(__always)
+    static func pingTurn(_ message: UnsafePointer<swerl_message>, _ state: UnsafeMutableRawPointer,
+                         shared: Bool) -> Int32 {
+        let me = state.assumingMemoryBound(to: Ping.self)
+        let payload = me.pointee.payload
+        if message.pointee.from != 0
+            && (message.pointee.len != payload.count || (shared && isShared(message) != (payload.count > 0))) {
+            me.pointee.wrongSize.store(me.pointee.wrongSize.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        }
+        let remaining = me.pointee.remaining.load(ordering: .relaxed)
+        if remaining == 0 {
+            me.pointee.latch.takeUnretainedValue().signal()
+            return Int32(SWERL_CONTINUE)
+        }
+        me.pointee.remaining.store(remaining - 1, ordering: .relaxed)
+        let engine = me.pointee.engine.takeUnretainedValue()
+        let code: Int32
+        if shared, let binary = me.pointee.binary {
+            code = message.pointee.from == 0 ? engine.send(to: me.pointee.peer, binary: binary)
+                : resend(message, to: me.pointee.peer, on: engine)
+        } else {
+            code = engine.send(to: me.pointee.peer, data: payload.baseAddress, count: payload.count)
+        }
+        if code != 0 {
+            me.pointee.error.store(code, ordering: .relaxed)
+            me.pointee.latch.takeUnretainedValue().signal()
+        }
+        return Int32(SWERL_CONTINUE)
+    }
+
+    @inline(__always)
+    static func pongTurn(_ message: UnsafePointer<swerl_message>, _ state: UnsafeMutableRawPointer,
+                         shared: Bool) -> Int32 {
+        let me = state.assumingMemoryBound(to: Pong.self)
+        let engine = me.pointee.engine.takeUnretainedValue()
+        let code = shared ? resend(message, to: message.pointee.from, on: engine)
+            : engine.send(to: message.pointee.from, data: message.pointee.data, count: message.pointee.len)
+        me.pointee.handled.store(me.pointee.handled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        if code != 0 {
+            me.pointee.error.store(code, ordering: .relaxed)
+            me.pointee.latch.takeUnretainedValue().signal()
+        }
+        return Int32(SWERL_CONTINUE)
+    }
+
+    @inline(__always)
+    static func isShared(_ message: UnsafePointer<swerl_message>) -> Bool {
+        message.pointee.flags & SWERL_MESSAGE_SHARED != 0
+    }
+
+    /// Sends what `message` carries to `to`, as it came: its shared binary
+    /// by reference, as a C user does (swerl_binary_keep, swerl_send_binary,
+    /// swerl_binary_release), or a copy of its bytes (swerl_send).
+    @inline(__always)
+    static func resend(_ message: UnsafePointer<swerl_message>, to: UInt64, on engine: Engine) -> Int32 {
+        guard isShared(message) else { return engine.send(to: to, data: message.pointee.data, count: message.pointee.len) }
+        guard let binary = SharedBinaries.keep(shared: message.pointee.data, count: message.pointee.len) else {
+            return Int32(SWERL_EINVAL)
+        }
+        defer { SharedBinaries.release(binary) }
+        return engine.send(to: to, binary: binary)
+    }
+
     /// `payload` bytes each way (8 in the table's row; the protocol's
     /// pingpong_payload varies it), on `schedulers` threads (1 in the table).
-    static func run(n: Int, payload: Int = 8, schedulers: UInt32 = 1, label: String = "pingpong.core",
-                    options: Options) -> RunResult {
+    /// `shared`: the payload travels as one shared binary that each side
+    /// re-sends (BEAM's refc binaries); else a copy each way.
+    static func run(n: Int, payload: Int = 8, shared: Bool = false, schedulers: UInt32 = 1,
+                    label: String = "pingpong.core", options: Options) -> RunResult {
         let engine = CoreRuntime.start(schedulers: schedulers)
         let latch = Latch()
         let ball = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, payload), alignment: 8)
         for index in 0..<payload { ball[index] = UInt8(truncatingIfNeeded: index) }
         defer { ball.deallocate() }
+        let binary = shared ? SharedBinaries.copy(UnsafeRawBufferPointer(rebasing: ball[0..<payload])) : nil
+        if shared && binary == nil { fail("\(label): no memory for a binary of \(payload) bytes") }
+        defer { binary.map(SharedBinaries.release) }
         let pongState = UnsafeMutablePointer<Pong>.allocate(capacity: 1)
         pongState.initialize(to: Pong(engine: .passUnretained(engine), latch: .passUnretained(latch)))
-        let pongPid = CoreRuntime.spawn(engine, pong, UnsafeMutableRawPointer(pongState))
+        let pongPid = CoreRuntime.spawn(engine, shared ? sharedPong : pong, UnsafeMutableRawPointer(pongState))
         let pingState = UnsafeMutablePointer<Ping>.allocate(capacity: 1)
         pingState.initialize(to: Ping(engine: .passUnretained(engine), peer: pongPid,
                                       payload: UnsafeRawBufferPointer(start: payload == 0 ? nil : ball.baseAddress,
                                                                       count: payload),
-                                      remaining: Atomic(n), latch: .passUnretained(latch)))
-        let pingPid = CoreRuntime.spawn(engine, ping, UnsafeMutableRawPointer(pingState))
+                                      binary: binary, remaining: Atomic(n), latch: .passUnretained(latch)))
+        let pingPid = CoreRuntime.spawn(engine, shared ? sharedPing : ping, UnsafeMutableRawPointer(pingState))
 
         let start = Clock.now()
         CoreRuntime.kick(engine, pingPid)
@@ -112,7 +174,9 @@ enum CorePingPong {
         let handled = pongState.pointee.handled.load(ordering: .relaxed)
         if handled != n { fail("\(label): pong handled \(handled) of \(n)") }
         let wrongSize = pingState.pointee.wrongSize.load(ordering: .relaxed)
-        if wrongSize != 0 { fail("\(label): \(wrongSize) pongs did not carry \(payload) bytes") }
+        if wrongSize != 0 {
+            fail("\(label): \(wrongSize) pongs did not carry \(payload) bytes \(shared ? "shared" : "copied")")
+        }
         CoreRuntime.stop(engine, label, timeoutSeconds: options.timeoutSeconds)
         pingState.deinitialize(count: 1)
         pingState.deallocate()

@@ -55,6 +55,9 @@ enum Targets {
     static let restartStorm = Target(limit: 100_000, beam: 8_300)  // restarts/s, sustained
     static let restartShort = Target(limit: 75_000, beam: 75_000)  // restarts/s: at least BEAM
     static let restartScaling = Target(limit: 0.8, beam: .nan)     // restarts/s, 10,000 / 100 children
+    // BEAM (erlang/1) as Comparison/compare.py measured it on the 2-core VM.
+    static let pingPong64k = Target(limit: 296, beam: 592)      // ns per round trip, 64 KiB each way: 2x BEAM
+    static let fanOut = Target(limit: 421, beam: 421)           // µs per round, 1 MiB to 1,000: at least BEAM
 }
 
 final class Harness {

@@ -46,10 +46,24 @@ enum ProtocolMode {
             let r = CorePingPong.run(n: p["n"]!, payload: 8, schedulers: s, label: "pingpong", options: o)
             return iteration(r, [("ns_per_round_trip", r.metric), ("payload_bytes", 8)])
         },
-        "pingpong_payload": Benchmark(defaults: [("size", 0), ("n", 40_000)]) { p, s, o in
-            let r = CorePingPong.run(n: p["n"]!, payload: p["size"]!, schedulers: s, label: "pingpong_payload",
-                                     options: o)
-            return iteration(r, [("ns_per_round_trip", r.metric)])
+        // As BEAM sends a binary: above 64 bytes one shared binary that each
+        // side re-sends (a refc binary), up to 64 a copy each way (a heap
+        // binary); copy=1: a copy each way at any size (BEAM's binary:copy).
+        "pingpong_payload": Benchmark(defaults: [("size", 0), ("n", 40_000), ("copy", 0)]) { p, s, o in
+            let shared = p["size"]! > 64 && p["copy"]! == 0
+            let r = CorePingPong.run(n: p["n"]!, payload: p["size"]!, shared: shared, schedulers: s,
+                                     label: "pingpong_payload", options: o)
+            return iteration(r, [("ns_per_round_trip", r.metric), ("shared", shared ? 1 : 0)])
+        },
+        // As BEAM's !: above 64 bytes one shared binary to every receiver, up
+        // to 64 a copy to each (copy=1: a copy to each at any size).
+        "fanout": Benchmark(defaults: [("size", 1_048_576), ("receivers", 1_000), ("rounds", 1_000), ("copy", 0)]) {
+            p, s, o in
+            let shared = p["size"]! > 64 && p["copy"]! == 0
+            let r = CoreFanOut.run(size: p["size"]!, receivers: p["receivers"]!, rounds: max(1, p["rounds"]!),
+                                   copied: !shared, schedulers: s, label: "fanout", options: o)
+            return iteration(r, [("us_per_round", r.metric), ("receives_per_s", extra(r, "receives/s")),
+                                 ("shared", shared ? 1 : 0)])
         },
         "counting": Benchmark(defaults: [("n", 1_000_000)]) { p, s, o in
             let r = CoreCounting.run(n: p["n"]!, sender: .process, schedulers: s, savinaGet: true, options: o)

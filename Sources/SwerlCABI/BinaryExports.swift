@@ -75,13 +75,11 @@ private func shared(_ b: OpaquePointer?) -> SharedBinaryPointer? {
         guard let msg else { return null("swerl_binary_keep", "msg") }
         guard let out else { return null("swerl_binary_keep", "out") }
         if msg.pointee.flags & SWERL_MESSAGE_SHARED != 0 {
-            guard let data = msg.pointee.data, let binary = SharedBinaries.carried(at: data),
-                  binary.pointee.length == msg.pointee.len else {
+            guard let binary = SharedBinaries.keep(shared: msg.pointee.data, count: msg.pointee.len) else {
                 return invalid("swerl_binary_keep", "msg->flags says SWERL_MESSAGE_SHARED, but msg->data is not "
                     + "the bytes of a shared message handed to this thread's handler now (call it inside the "
                     + "handler, or while holding the batch, that received the message)")
             }
-            SharedBinaries.retain(binary)
             out.pointee = OpaquePointer(binary)
             return 0
         }

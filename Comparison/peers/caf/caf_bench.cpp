@@ -53,6 +53,7 @@ using go_atom = atom_constant<atom("go")>;
 using work_atom = atom_constant<atom("work")>;
 using result_atom = atom_constant<atom("result")>;
 using ready_atom = atom_constant<atom("ready")>;
+using ack_atom = atom_constant<atom("ack")>;
 
 // -- helpers ------------------------------------------------------------------
 
@@ -208,6 +209,97 @@ sample run_pingpong(actor_system& sys, const params& p, bool with_payload) {
   s.seconds = seconds_since(t0);
   if (got != n)
     fail("pingpong: wrong count");
+  return s;
+}
+
+// ============================================================================
+// fanout
+// ============================================================================
+
+// A receiver acks every payload that has `size` bytes.
+behavior fan_receiver(event_based_actor* self, int64_t size) {
+  return {
+    [=](const std::string& payload) {
+      if (static_cast<int64_t>(payload.size()) != size)
+        fail("fanout: a receiver got " + std::to_string(payload.size()) +
+             " bytes");
+      return ack_atom::value;
+    },
+    [=](stop_atom) { self->quit(); },
+  };
+}
+
+struct fan_state {
+  std::vector<actor> receivers;
+  message payload;
+  int64_t acks_left = 0;
+  int64_t rounds_left = 0;
+};
+
+// The sender makes one message holding the payload and sends that message
+// to every receiver: CAF messages are immutable and reference counted, so
+// each receiver gets a reference (as BEAM shares a refc binary). copy=1:
+// a fresh std::string per receiver. A round ends when every ack is in.
+behavior fan_sender(stateful_actor<fan_state>* self, int64_t receivers,
+                    int64_t size, int64_t rounds, bool copy, actor driver) {
+  auto& st = self->state;
+  st.receivers.reserve(receivers);
+  for (int64_t i = 0; i < receivers; ++i)
+    st.receivers.push_back(self->spawn(fan_receiver, size));
+  st.payload = make_message(std::string(size, 'f'));
+  st.rounds_left = rounds;
+  auto round = [=] {
+    auto& st = self->state;
+    --st.rounds_left;
+    st.acks_left = receivers;
+    for (auto& r : st.receivers) {
+      if (copy)
+        self->send(r, std::string(st.payload.get_as<std::string>(0)));
+      else
+        self->send(r, st.payload);
+    }
+  };
+  self->send(driver, ready_atom::value);
+  return {
+    [=](go_atom) { round(); },
+    [=](ack_atom) {
+      auto& st = self->state;
+      if (--st.acks_left > 0)
+        return;
+      if (st.rounds_left > 0) {
+        round();
+        return;
+      }
+      self->send(driver, done_atom::value, rounds);
+      for (auto& r : st.receivers)
+        self->send(r, stop_atom::value);
+      self->quit();
+    },
+  };
+}
+
+sample run_fanout(actor_system& sys, const params& p) {
+  auto size = p.get("size", 1048576);
+  auto receivers = p.get("receivers", 1000);
+  auto rounds = p.get("rounds", 1000);
+  auto copy = p.get("copy", 0) != 0;
+  if (size < 0 || receivers < 1 || rounds < 1)
+    fail("fanout: need size >= 0, receivers >= 1, rounds >= 1");
+  scoped_actor self{sys};
+  auto sender = sys.spawn(fan_sender, receivers, size, rounds, copy,
+                          actor{self});
+  self->receive([](ready_atom) {}, after(watchdog) >> on_timeout);
+  auto t0 = clock_type::now();
+  self->send(sender, go_atom::value);
+  int64_t done = -1;
+  self->receive([&](done_atom, int64_t k) { done = k; },
+                after(watchdog) >> on_timeout);
+  sample s;
+  s.seconds = seconds_since(t0);
+  if (done != rounds)
+    fail("fanout: wrong number of rounds");
+  s.extra["us_per_round"] = s.seconds * 1e6 / rounds;
+  s.extra["receives_per_s"] = receivers * rounds / s.seconds;
   return s;
 }
 
@@ -957,6 +1049,8 @@ int main(int argc, char** argv) {
     fn = [](actor_system& s, const params& q) {
       return run_pingpong(s, q, true);
     };
+  else if (bench == "fanout")
+    fn = run_fanout;
   else if (bench == "counting" || bench == "burst")
     fn = run_counting;  // a burst is counting's program: CAF's producer sends all n in one behaviour run
   else if (bench == "threadring")

@@ -31,7 +31,7 @@
 #                     them all (Task.await_many/2)
 #
 # and prints a skipped RESULT line for the others (threadring, chameneos,
-# big, fjthrput, spawn, pingpong_payload, link_cascade, monitors): their
+# big, fjthrput, spawn, pingpong_payload, fanout, link_cascade, monitors): their
 # idiomatic Elixir form is plain processes and messages, the same as the
 # Erlang peer.
 #
@@ -53,7 +53,7 @@ defmodule SwerlElixirBench do
   }
 
   @skipped ~w(threadring chameneos big fjthrput spawn pingpong_payload
-              link_cascade monitors)
+              fanout link_cascade monitors)
 
   def main([bench | args]) do
     :logger.set_primary_config(:level, :none)

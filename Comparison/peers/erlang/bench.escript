@@ -66,6 +66,9 @@ benches() ->
       spawn             => {#{n => 1000000}, fun spawn_bench/1},
       pingpong_payload  => {#{size => 0, n => 40000, copy => 0},
                             fun pingpong_payload/1},
+      fanout            => {#{size => 1048576, receivers => 1000,
+                              rounds => 1000, copy => 0},
+                            fun fanout/1},
       restart_short     => {#{children => 100, crashes => 10,
                               worker => <<"gen_server">>},
                             fun restart_short/1},
@@ -301,6 +304,63 @@ ppong_loop(CopyP, Size, C) ->
 
 maybe_copy(true, Bin) -> binary:copy(Bin);
 maybe_copy(false, Bin) -> Bin.
+
+%%% ---------------------------------------------------------------------
+%%% fanout
+%%% ---------------------------------------------------------------------
+
+%% A sender sends one binary of `size` bytes with ! to each of `receivers`
+%% processes, each answers `ack` when it has it (checking its size), and the
+%% round ends when every ack is in; `rounds` rounds. Above 64 bytes the
+%% binary is reference counted: every message carries a reference to the
+%% one binary. copy=1 sends each receiver a fresh binary:copy/1 instead.
+fanout(#{size := Size, receivers := N, rounds := Rounds, copy := Copy}) ->
+    Me = self(),
+    CopyP = Copy =/= 0,
+    Sender = spawn(fun() ->
+                           Bin = binary:copy(<<7>>, Size),
+                           S = self(),
+                           Rs = [spawn(fun() -> fan_receiver(S, Size) end)
+                                 || _ <- lists:seq(1, N)],
+                           Me ! {self(), ready, Rs},
+                           receive go -> ok end,
+                           fan_rounds(Rs, Bin, CopyP, N, Rounds),
+                           Me ! {self(), fan_done}
+                   end),
+    Rs = ?AWAIT({Sender, ready, Rs0}, Rs0, "the receivers to start"),
+    T0 = now_(),
+    Sender ! go,
+    ?AWAIT({Sender, fan_done}, "the rounds"),
+    T = secs(T0),
+    stop_all(Rs),
+    {T, #{us_per_round => T * 1.0e6 / Rounds,
+          receives_per_s => N * Rounds / T,
+          payload_send => case {CopyP, Size > 64} of
+                              {true, _} -> <<"binary:copy per receiver">>;
+                              {false, true} -> <<"refc binary, shared">>;
+                              {false, false} -> <<"heap binary, copied">>
+                          end}}.
+
+fan_rounds(_Rs, _Bin, _CopyP, _N, 0) -> ok;
+fan_rounds(Rs, Bin, CopyP, N, K) ->
+    lists:foreach(fun(R) -> R ! maybe_copy(CopyP, Bin) end, Rs),
+    fan_acks(N),
+    fan_rounds(Rs, Bin, CopyP, N, K - 1).
+
+fan_acks(0) -> ok;
+fan_acks(K) ->
+    receive
+        ack -> fan_acks(K - 1);
+        {nack, Got} -> fail("a fanout receiver got ~b bytes", [Got])
+    after ?TIMEOUT -> fail("timed out waiting for the acks", [])
+    end.
+
+fan_receiver(Sender, Size) ->
+    receive
+        Bin when byte_size(Bin) =:= Size -> Sender ! ack;
+        Bin -> Sender ! {nack, byte_size(Bin)}
+    end,
+    fan_receiver(Sender, Size).
 
 %%% ---------------------------------------------------------------------
 %%% counting

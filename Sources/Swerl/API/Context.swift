@@ -44,6 +44,24 @@ public struct Context: @unchecked Sendable {
         return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
+    /// Sends `binary` by reference (`Runtime.send(_:to:)` with a binary);
+    /// the receiver sees this process as `from`. A dead receiver is no
+    /// error, as for bytes.
+    ///
+    /// - Parameters:
+    ///   - binary: The message; the caller keeps its reference.
+    ///   - pid: The receiver, local or (on a node) remote.
+    /// - Returns: false when the receiver is not alive, else true.
+    /// - Throws: `contextOutsideCallback`, and as `Runtime.send(_:to:)` with
+    ///   a binary: `messageTooBig`, `mailboxFull`, `memoryLimit`,
+    ///   `outOfMemory`, `noProcess` (another runtime's pid), `stopped`.
+    @discardableResult
+    public func send(_ binary: SharedBinary, to pid: Pid) throws(SwerlError) -> Bool {
+        let engine = try checked().engine
+        let result = binary.withBinary { engine.send(to: pid.rawValue, binary: $0) }
+        return try SwerlError.delivered(result, to: pid, on: engine)
+    }
+
     /// Spawns a process; `link` and `monitor` tie it to this one atomically.
     /// With `monitor`, the monitor's ref is returned too. The behaviour is
     /// `sending`, as for `Runtime.spawn`.

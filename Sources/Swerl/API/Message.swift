@@ -43,7 +43,7 @@ public struct Message: ~Escapable {
     /// The payload (or, for EXIT/DOWN, the reason's detail), valid during the callback.
     public let payload: UnsafeRawBufferPointer
     let rawReason: Int32
-    /// SWERL_MESSAGE_TERM, or 0.
+    /// SWERL_MESSAGE_TERM, SWERL_MESSAGE_SHARED, or 0.
     let flags: UInt32
 
     // Made only here, for a handler's parameter, which it cannot outlive (a
@@ -61,6 +61,21 @@ public struct Message: ~Escapable {
 
     /// A copy of the payload.
     public var bytes: [UInt8] { Array(payload) }
+
+    /// Whether the payload is the bytes of a shared binary (sent with
+    /// `send(_:to:)` and a `SharedBinary`): `sharedBinary` keeps it without
+    /// a copy.
+    public var isShared: Bool { flags & UInt32(SWERL_MESSAGE_SHARED) != 0 }
+
+    /// The payload as a binary to keep past the callback: the binary itself
+    /// when the message carries one (`isShared`: one more reference, no
+    /// copy), else a new binary holding a copy of the payload.
+    public var sharedBinary: SharedBinary {
+        if isShared, let binary = SharedBinaries.keep(shared: payload.baseAddress, count: payload.count) {
+            return SharedBinary(adopting: binary)
+        }
+        return SharedBinary(copying: payload)
+    }
 
     /// The payload as UTF-8 text.
     public var text: String { String(decoding: payload, as: UTF8.self) }

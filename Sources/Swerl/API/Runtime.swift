@@ -204,6 +204,37 @@ public final class Runtime: Sendable {
         try SwerlError.check(result)
     }
 
+    /// Sends `binary` to `pid` by reference: the receiver's payload is the
+    /// binary's own bytes (`Message.isShared`), however many processes it
+    /// goes to. Delivery and errors as `send(_:to:)` with bytes; a remote
+    /// pid gets a copy on the wire.
+    ///
+    /// - Parameters:
+    ///   - binary: The message; the caller keeps its reference.
+    ///   - pid: The receiver, local or (on a node) remote.
+    /// - Returns: false when the receiver is not alive, else true.
+    /// - Throws: `messageTooBig` (longer than `maxMessageSize`),
+    ///   `mailboxFull`, `memoryLimit` (the binary, charged once per runtime,
+    ///   or its message would pass the ceiling), `outOfMemory`, `noProcess`
+    ///   (pid 0, another runtime's pid, a remote pid when this runtime is not
+    ///   a node), `stopped`.
+    @discardableResult
+    public func send(_ binary: SharedBinary, to pid: Pid) throws(SwerlError) -> Bool {
+        let result = binary.withBinary { engine.send(to: pid.rawValue, binary: $0) }
+        return try SwerlError.delivered(result, to: pid, on: engine)
+    }
+
+    /// Sends `binary` by reference to a registered name, looked up once.
+    ///
+    /// - Parameters:
+    ///   - binary: The message; the caller keeps its reference.
+    ///   - name: The receiver's registered name.
+    /// - Throws: `nameNotRegistered`, `invalidArgument` (a name that cannot
+    ///   be one), and as `send(_:to:)` with a binary and a pid.
+    public func send(_ binary: SharedBinary, to name: String) throws(SwerlError) {
+        try SwerlError.check(binary.withBinary { engine.sendNamed(name, binary: $0) })
+    }
+
     /// Sends an exit signal (exit/2) from outside any process. `kill` is
     /// untrappable; `normal` is ignored by a process that does not trap
     /// exits; a trapping process gets an `.exit` message.

@@ -100,6 +100,16 @@ package enum SharedBinaries {
         return UnsafeRawPointer(Self.data(binary)) == data ? binary : nil
     }
 
+    /// The binary a message flagged SWERL_MESSAGE_SHARED carries, with one
+    /// more reference (swerl_binary_keep without a copy); nil when `data`
+    /// and `count` are not the bytes of a shared message handed to this
+    /// thread's callback now (`carried(at:)`).
+    package static func keep(shared data: UnsafeRawPointer?, count: Int) -> SharedBinaryPointer? {
+        guard let data, let binary = carried(at: data), binary.pointee.length == count else { return nil }
+        retain(binary)
+        return binary
+    }
+
     @inline(__always)
     package static func retain(_ binary: SharedBinaryPointer) {
         binary.pointee.references.wrappingAdd(1, ordering: .relaxed)
