@@ -210,9 +210,13 @@ def test_stop_fails_pending_calls_with_stopped():
             while not deferred.got_call.is_set():
                 await asyncio.sleep(0.001)
             started.set()
-            threading.Thread(target=rt.stop, daemon=True).start()
+            stopper = threading.Thread(target=rt.stop, daemon=True)
+            stopper.start()
             with pytest.raises((errors.Stopped, errors.ServerExited)):
                 await t
+            # Once the stop is over (while it runs, a call to a process it
+            # has already shut down is NoProcess, as in Erlang).
+            await asyncio.get_running_loop().run_in_executor(None, stopper.join)
             with pytest.raises(errors.Stopped):
                 await rt.call_async(pid, b"q")
 

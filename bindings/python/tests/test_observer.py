@@ -156,7 +156,8 @@ def body_of(response):
 def refused(url):
     try:
         socket.create_connection(address(url), timeout=TIMEOUT).close()
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # Reset: the listener closed while this connection was being accepted.
         return True
     return False
 
