@@ -616,6 +616,13 @@ SWERL_API int swerl_send_binary(swerl_runtime *rt, swerl_pid to, swerl_binary *b
    Errors: as swerl_send_binary, and ENONAME. Since 1.4. */
 SWERL_API int swerl_send_named_binary(swerl_runtime *rt, const char *name, swerl_binary *b);
 
+/* Answer the call `call` with `b`, as swerl_reply answers with bytes (its
+   errors, and EINVAL for a NULL): a caller that waits with swerl_call_async
+   gets the binary itself in its REPLY (SWERL_MESSAGE_SHARED set); one that
+   waits otherwise (swerl_call, swerl_call_notify, another node) gets a copy.
+   The caller of this function keeps its reference. Since 1.4. */
+SWERL_API int swerl_reply_binary(swerl_runtime *rt, swerl_ref call, swerl_binary *b);
+
 /* A reference to the message's bytes that outlives the callback, in *out:
    the binary itself when SWERL_MESSAGE_SHARED is set (no copy), else a new
    binary holding a copy of msg->data. Release it when done. Call it inside

@@ -69,6 +69,14 @@ private func shared(_ b: OpaquePointer?) -> SharedBinaryPointer? {
     }
 }
 
+@c public func swerl_reply_binary(_ rt: OpaquePointer?, _ call: swerl_ref, _ b: OpaquePointer?) -> CInt {
+    handedOut {
+        guard let engine = engine(rt) else { return null("swerl_reply_binary", "rt") }
+        guard let binary = shared(b) else { return null("swerl_reply_binary", "b") }
+        return engine.reply(call, binary: binary)
+    }
+}
+
 @c public func swerl_binary_keep(_ msg: UnsafePointer<swerl_message>?,
                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> CInt {
     handedOut {

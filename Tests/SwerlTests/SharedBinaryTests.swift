@@ -173,7 +173,7 @@ struct SharedBinaryTests {
         #expect(await waitUntil { runtime.statistics.memoryUsed == 0 })
     }
 
-    @Test("plain sends arrive unshared; sharedBinary copies them; MessagePayload sends copy a binary")
+    @Test("plain sends arrive unshared; sharedBinary copies them; MessagePayload sends copy a binary; a reply goes by reference to a process only")
     func plainSendsUnshared() async throws {
         try await withRuntime { runtime in
             let sightings = Box<[Sighting]>([])
@@ -189,12 +189,28 @@ struct SharedBinaryTests {
                 #expect(address(of: seen.kept) != address(of: binary))
                 #expect(address(of: seen.kept) != seen.payloadAddress)
             }
-            // A reply with a binary is a copy of its bytes.
+            // A reply with a binary: a copy of its bytes for a task's call...
             let server = try runtime.spawn(Probe(onHandle: { message, context in
-                if message.kind == .call { try context.reply(to: message, with: SharedBinary(message.payload)) }
+                if message.kind == .call { try context.reply(to: message, with: binary) }
                 return .continue
             }))
             #expect(try await runtime.call(server, binary) == binary.bytes)
+            // ...the binary itself for a process's sendRequest (swerl_reply_binary).
+            let replies = Box<[Sighting]>([])
+            let asker = try runtime.spawn(Probe(onHandle: { message, context in
+                if message.kind == .reply {
+                    replies.update { $0.append(Sighting(message)) }
+                } else {
+                    _ = try context.sendRequest(server, [1])
+                }
+                return .continue
+            }))
+            try runtime.send([0], to: asker)
+            try #require(await waitUntil { replies.value.count == 1 })
+            let reply = replies.value[0]
+            #expect(reply.isShared)
+            #expect(reply.payloadAddress == address(of: binary))
+            #expect(address(of: reply.kept) == address(of: binary))
         }
     }
 

@@ -19,7 +19,9 @@
  *     a double release or a leak: test-c-asan runs this file too);
  *   - a mailbox that drops its oldest messages releases their references;
  *   - in a turn group's batch a shared message is flagged SHARED, not
- *     WITHDRAWN, and keep works there.
+ *     WITHDRAWN, and keep works there;
+ *   - swerl_reply_binary: a swerl_call_async caller gets the binary, a
+ *     swerl_call one a copy.
  */
 #include "check.h"
 
@@ -449,6 +451,86 @@ static void t_turn_batch(void)
     swerl_runtime_free(rt);
 }
 
+/* Replies: a server answers with swerl_reply_binary; a caller waiting with
+   swerl_call_async gets the binary itself, one waiting in swerl_call a
+   copy of its bytes. */
+static swerl_binary *g_answer;
+
+static int h_server(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    (void)state;
+    if (msg->kind == SWERL_CALL) swerl_reply_binary(swerl_ctx_runtime(ctx), msg->ref, g_answer);
+    return SWERL_CONTINUE;
+}
+static const swerl_behavior b_server = { sizeof(swerl_behavior), NULL, h_server, NULL };
+
+typedef struct asker {
+    swerl_pid server;
+    int done;                    /* 1: a REPLY came */
+    int32_t reason;
+    uint32_t flags;
+    const void *data;
+    size_t len;
+    int right_bytes;
+} asker;
+
+static int i_asker(swerl_ctx *ctx, void *arg, void **state)
+{
+    asker *a = (asker *)arg;
+    swerl_ref ref;
+    *state = arg;
+    return swerl_call_async(ctx, a->server, "q", 1, 10000, &ref);
+}
+
+static int h_asker(swerl_ctx *ctx, const swerl_message *msg, void *state)
+{
+    asker *a = (asker *)state;
+    (void)ctx;
+    if (msg->kind != SWERL_REPLY) return SWERL_CONTINUE;
+    a->reason = msg->reason;
+    a->flags = msg->flags;
+    a->data = msg->data;
+    a->len = msg->len;
+    a->right_bytes = has_pattern(msg->data, msg->len);
+    AT_STORE(&a->done, 1);
+    return SWERL_CONTINUE;
+}
+static const swerl_behavior b_asker = { sizeof(swerl_behavior), i_asker, h_asker, NULL };
+
+static void t_reply(void)
+{
+    swerl_runtime *rt = check_start_rt(2, 0);
+    swerl_pid server, caller;
+    asker a;
+    swerl_buffer reply;
+    if (!CHECK(rt != NULL)) return;
+    g_answer = new_filled(BIG);
+    if (!g_answer) return;
+    CHECK_EQ_INT(swerl_spawn(rt, &b_server, NULL, NULL, &server), 0);
+    memset(&a, 0, sizeof a);
+    a.server = server;
+    CHECK_EQ_INT(swerl_spawn(rt, &b_asker, &a, NULL, &caller), 0);
+    CHECK_WAIT(AT_LOAD(&a.done) == 1);
+    CHECK_EQ_INT(a.reason, 0);
+    CHECK_EQ_INT(a.flags, SWERL_MESSAGE_SHARED);
+    CHECK(a.data == swerl_binary_data(g_answer));                   /* the binary, not a copy */
+    CHECK_EQ_INT(a.len, BIG);
+    CHECK(a.right_bytes);
+
+    CHECK_EQ_INT(swerl_call(rt, server, "q", 1, 10000, &reply), 0);   /* a thread: a copy */
+    CHECK_EQ_INT(reply.len, BIG);
+    CHECK(reply.data != swerl_binary_data(g_answer) && has_pattern(reply.data, reply.len));
+    swerl_buffer_free(&reply);
+
+    CHECK_EQ_INT(swerl_reply_binary(NULL, 1, g_answer), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_reply_binary(rt, 1, NULL), SWERL_EINVAL);
+    CHECK_EQ_INT(swerl_reply_binary(rt, 12345, g_answer), SWERL_EREF);   /* no such call */
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 5000), 0);
+    CHECK(has_pattern(swerl_binary_data(g_answer), BIG));
+    swerl_binary_release(g_answer);
+    swerl_runtime_free(rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -459,5 +541,6 @@ int main(int argc, char **argv)
     check_section("binary: the memory ceiling counts it once per runtime", t_memory_ceiling, 60);
     check_section("binary: errors, names, a dropping mailbox, after stop", t_errors, 60);
     check_section("binary: in a turn group's batch", t_turn_batch, 60);
+    check_section("binary: replies (swerl_reply_binary)", t_reply, 60);
     return check_summary();
 }

@@ -205,6 +205,25 @@ public struct Context: @unchecked Sendable {
         return try SwerlError.answered(bytes.withPayloadBytes { engine.reply(ref.rawValue, data: $0) })
     }
 
+    /// Answers a call with a shared binary: a caller waiting in a process
+    /// (`sendRequest`) gets the binary itself, without a copy
+    /// (`Message.sharedBinary`); any other caller a copy of its bytes.
+    ///
+    /// - Parameters:
+    ///   - call: The `.call` message to answer.
+    ///   - binary: The answer, by reference.
+    /// - Returns: false when nobody waits for the answer any more, else true.
+    /// - Throws: `invalidArgument` (the message is not a `.call`),
+    ///   `contextOutsideCallback`, `messageTooBig`, `stopped`.
+    @discardableResult
+    public func reply(to call: Message, with binary: SharedBinary) throws(SwerlError) -> Bool {
+        guard call.kind == .call, let ref = call.ref else {
+            throw SwerlError(.invalidArgument, detail: "reply(to:): the message is not a CALL")
+        }
+        let engine = try checked().engine
+        return try SwerlError.answered(binary.withBinary { engine.reply(ref.rawValue, binary: $0) })
+    }
+
     /// Calls `pid` and blocks until the answer: allowed in a blocking process
     /// only (`SpawnOptions.blocking`, `setBlocking`), as Elixir code calls a
     /// server from its own `handle_call`; elsewhere `insideProcess`.

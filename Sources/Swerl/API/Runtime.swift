@@ -377,6 +377,21 @@ public final class Runtime: Sendable {
         try SwerlError.answered(bytes.withPayloadBytes { engine.reply(call.rawValue, data: $0) })
     }
 
+    /// Answers a call later, from anywhere, with a shared binary: a caller
+    /// waiting in a process (`sendRequest`) gets the binary itself, any
+    /// other caller a copy of its bytes.
+    ///
+    /// - Parameters:
+    ///   - call: The ref of the `.call` message being answered.
+    ///   - binary: The answer, by reference.
+    /// - Returns: false when nobody waits for the answer any more (an
+    ///   unknown ref included), else true.
+    /// - Throws: `messageTooBig`, `stopped`.
+    @discardableResult
+    public func reply(_ call: Ref, with binary: SharedBinary) throws(SwerlError) -> Bool {
+        try SwerlError.answered(binary.withBinary { engine.reply(call.rawValue, binary: $0) })
+    }
+
     /// Sends `request` as a CALL and waits for the answer without blocking a
     /// thread. The timeout is a deadline (nil: none): a later answer is
     /// `timedOut`. Cancelling the task ends the wait at once with

@@ -202,6 +202,15 @@ extension Engine {
         return waiters.reply(ref, data: data, term: term)
     }
 
+    /// swerl_reply_binary: the reply is `binary`, by reference to a process
+    /// waiting with swerl_call_async (a copy for any other waiter).
+    package func reply(_ ref: UInt64, binary: SharedBinaryPointer) -> Int32 {
+        let bytes = SharedBinaries.bytes(binary)
+        if bytes.count > maxMessageSize { return tooBig(bytes.count) }
+        if isStopped { return Code.stopped }
+        return waiters.reply(ref, data: bytes, binary: bytes.count > 0 ? binary : nil)
+    }
+
     /// swerl_watch_exit: `done` gets the exit reason of `pid` once (noproc,
     /// at once, if it is not alive): a monitor owned by no process.
     package func watchExit(_ pid: UInt64, cancellable: Bool = false,

@@ -225,6 +225,21 @@ package final class Engine: @unchecked Sendable {
         deliver(node, to: process)
     }
 
+    /// A signal carrying `binary` by reference (a reply): to a live local
+    /// `to` only, as `signal` sends (a remote caller's reply goes as bytes
+    /// through its connection, which waits as a process of this runtime).
+    func signal(_ kind: UInt32, to: UInt64, from: UInt64, ref: UInt64, binary: SharedBinaryPointer) {
+        guard let process = table.lookup(to) else {
+            if !Pids.isLocal(to) {
+                signal(kind, to: to, from: from, ref: ref, detail: SharedBinaries.bytes(binary))
+            }
+            return
+        }
+        guard let node = Nodes.makeShared(kind: kind, target: to, from: from, ref: ref, counted: false, charged: false,
+                                          binary: binary) else { return }
+        deliver(node, to: process)
+    }
+
     @inline(__always)
     func countSent() {
         if let context = CallbackContexts.current, let worker = context.pointee.worker {

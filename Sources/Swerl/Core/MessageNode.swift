@@ -107,13 +107,13 @@ enum Nodes {
         return node
     }
 
-    /// A message carrying `binary` (a reference taken for it); nil when out
-    /// of memory.
+    /// A message (or a reply signal) carrying `binary` (a reference taken
+    /// for it); nil when out of memory.
     @inline(__always)
-    static func makeShared(target: UInt64, from: UInt64, counted: Bool, charged: Bool,
-                           binary: SharedBinaryPointer) -> NodePointer? {
+    static func makeShared(kind: UInt32 = NodeKind.message, target: UInt64, from: UInt64, ref: UInt64 = 0,
+                           counted: Bool, charged: Bool, binary: SharedBinaryPointer) -> NodePointer? {
         var address = UInt(bitPattern: binary)
-        guard let node = make(kind: NodeKind.message, target: target, from: from, counted: counted, charged: charged,
+        guard let node = make(kind: kind, target: target, from: from, ref: ref, counted: counted, charged: charged,
                               data: &address, len: SharedBinaries.inlineSize) else { return nil }
         node.pointee.shared = true
         SharedBinaries.retain(binary)

@@ -96,7 +96,11 @@ final class Waiters: @unchecked Sendable {
     /// swerl_reply. EREF if nobody waits for `ref` anymore (or it is not a
     /// call's), or its deadline passed (the caller is told it timed out):
     /// the reply is a dead letter.
-    func reply(_ ref: UInt64, data: UnsafeRawBufferPointer, term: Bool = false) -> Int32 {
+    /// `binary`: the reply's bytes are this binary's; a process waiting
+    /// gets it by reference (its REPLY flagged SWERL_MESSAGE_SHARED), other
+    /// waiters copy `data` as for any reply.
+    func reply(_ ref: UInt64, data: UnsafeRawBufferPointer, term: Bool = false,
+               binary: SharedBinaryPointer? = nil) -> Int32 {
         guard let waiter = remove(ref, if: { $0.isCall }) else {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
@@ -107,7 +111,7 @@ final class Waiters: @unchecked Sendable {
             engine.deadLetters.add(1, ordering: .relaxed)
             return Code.badRef
         }
-        settle(waiter, ref: ref, outcome: .reply(data, term: term))
+        settle(waiter, ref: ref, outcome: .reply(data, term: term), binary: binary)
         return Code.ok
     }
 
@@ -179,7 +183,7 @@ final class Waiters: @unchecked Sendable {
         }
     }
 
-    private func settle(_ waiter: Waiter, ref: UInt64, outcome: WaiterOutcome) {
+    private func settle(_ waiter: Waiter, ref: UInt64, outcome: WaiterOutcome, binary: SharedBinaryPointer? = nil) {
         switch waiter.kind {
         case .thread(let signal):
             signal.complete(outcome)
@@ -195,8 +199,12 @@ final class Waiters: @unchecked Sendable {
         case .process(let caller):
             switch outcome {
             case .reply(let data, let term):
-                engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: 0, detail: data,
-                              term: term)
+                if let binary {
+                    engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, binary: binary)
+                } else {
+                    engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: 0, detail: data,
+                                  term: term)
+                }
             case .failure(let code):
                 engine.signal(NodeKind.sigReply, to: caller, from: waiter.server, ref: ref, reason: code)
             case .serverExited(_, let detail), .exited(_, let detail):

@@ -416,3 +416,31 @@ def test_a_binary_over_the_ceiling_is_refused_and_a_failed_fan_out_leaks_nothing
         assert isinstance(received, SharedBinary) and received == half
         del received  # the last reference: send_many let go of its own
         wait_until(lambda: memory_used(rt) == 0, "the fan-out's binary freed")
+
+
+def test_a_shared_reply_reaches_a_process_by_reference(rt):
+    """A CALL handler returning a SharedBinary replies with swerl_reply_binary:
+    a process waiting with ctx.call_async gets the binary itself in its
+    REPLY; rt.call (a thread) gets a copy, as bytes."""
+    got = queue.Queue()
+    with SharedBinary(PAYLOAD) as blob:
+
+        def server(msg, ctx):
+            if msg.kind == swerl.Kind.CALL:
+                return blob
+
+        def asker(msg, ctx):
+            if msg.kind == swerl.Kind.REPLY:
+                got.put(msg.data)
+            else:
+                ctx.call_async(msg.data.decode(), b"q", timeout=TIMEOUT)
+
+        rt.spawn(server, name="shared_server")
+        pid = rt.spawn(asker)
+        rt.send(pid, b"shared_server")
+        reply = get(got)
+        assert isinstance(reply, SharedBinary) and reply.address == blob.address
+        assert reply == PAYLOAD
+        reply.release()
+        copied = rt.call("shared_server", b"q", timeout=TIMEOUT)
+        assert type(copied) is bytes and copied == PAYLOAD

@@ -380,6 +380,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "swerl_binary_retain": (c_void_p, [c_void_p]),
     "swerl_binary_release": (None, [c_void_p]),
     "swerl_send_binary": (c_int, [_rt, swerl_pid, c_void_p]),
+    "swerl_reply_binary": (c_int, [_rt, swerl_ref, c_void_p]),
     "swerl_send_named_binary": (c_int, [_rt, c_char_p, c_void_p]),
     "swerl_binary_keep": (c_int, [c_void_p, POINTER(c_void_p)]),
     # links and exits
@@ -607,6 +608,7 @@ NONBLOCKING = (
     # shared binaries (swerl_binary_copy is in `lib` only: a large copy drops the GIL)
     "swerl_binary_new", "swerl_binary_data", "swerl_binary_size", "swerl_binary_retain",
     "swerl_binary_release", "swerl_send_binary", "swerl_send_named_binary", "swerl_binary_keep",
+    "swerl_reply_binary",  # as swerl_reply: may run a swerl_call_notify `done` here
 )
 
 

@@ -16,7 +16,8 @@ from .shared_binary import SharedBinary
 
 __all__ = ["Control", "CONTINUE", "SKIP", "STOP", "IGNORE", "REPLY_TYPES"]
 
-#: What a CALL's handler may return as the reply (sent as a copy).
+#: What a CALL's handler may return as the reply (a copy; a SharedBinary by
+#: reference to a process that waits for it, swerl_reply_binary).
 REPLY_TYPES = (bytes, bytearray, memoryview, SharedBinary)
 
 

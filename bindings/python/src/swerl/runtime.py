@@ -186,8 +186,12 @@ def _wait_exit_here(p: Pointer, pid: int, ms: int) -> int:
 def _answer(p: Pointer, call: Union[Message, int], data: Any) -> None:
     """swerl_reply, quiet when the caller is gone (see swerl.delivery)."""
     ref = call.ref if isinstance(call, Message) else call
-    data = _bytes(data)
-    rc = _reply(p(), ref, data, len(data))
+    if isinstance(data, SharedBinary):  # by reference (swerl_reply_binary)
+        held = data._held()  # the binary stays alive through the call
+        rc = quick.swerl_reply_binary(p(), ref, held.binary)
+    else:
+        data = _bytes(data)
+        rc = _reply(p(), ref, data, len(data))
     if rc < 0:
         unanswered(rc, "reply")
 
