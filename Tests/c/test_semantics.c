@@ -390,6 +390,22 @@ static void t_send(void)
     }
     CHECK(ok);
 
+    /* every small length arrives whole (up to 16 bytes the copy is inline,
+       in overlapping words) */
+    for (i = 0; i <= 40; i++) {
+        unsigned char bytes[40];
+        for (int j = 0; j < i; j++) bytes[j] = (unsigned char)(i * 7 + j * 13 + 1);
+        if (swerl_send(g_rt, a->pid, bytes, (size_t)i) != 0) ok = 0;
+    }
+    CHECK(ok);
+    for (i = 0; i <= 40 && ok; i++) {
+        unsigned char bytes[40];
+        for (int j = 0; j < i; j++) bytes[j] = (unsigned char)(i * 7 + j * 13 + 1);
+        if (!agent_take(a, em(EV_MSG, SWERL_MESSAGE), &e)) { ok = 0; break; }
+        if (!CHECK_MEM(e.data, e.len, bytes, (size_t)i)) ok = 0;
+    }
+    CHECK(ok);
+
     /* inside a handler, from is the sending process (OTP-7 between processes) */
     for (i = 0; i < 100; i++) {
         snprintf(buf, sizeof buf, "p%d", i);
