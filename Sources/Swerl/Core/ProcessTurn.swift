@@ -114,6 +114,8 @@ extension Worker {
             } else if node.pointee.target != process.pointee.ownPid {
                 process.depart(node)
                 engine.bounce(node)
+            } else if node.pointee.kind == NodeKind.message && !process.pointee.dying {
+                process.appendMail(node)  // apply's commonest case, without the call
             } else {
                 apply(node, to: process)
             }
