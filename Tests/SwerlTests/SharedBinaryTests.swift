@@ -91,6 +91,35 @@ struct SharedBinaryTests {
         }
     }
 
+    @Test("send(_:to:) with many pids: one shared binary from fanOutThreshold on, copies below, dead ones skipped")
+    func fanOutOfBytes() async throws {
+        try await withRuntime { runtime in
+            let sightings = Box<[Sighting]>([])
+            let dead = try runtime.spawn(Probe(onHandle: { _, _ in .stop }))
+            try runtime.send([0], to: dead)
+            _ = await runtime.waitForExit(dead)
+            let receivers = try (0..<50).map { _ in try runtime.spawn(recorder(sightings)) } + [dead]
+            let big = pattern(SharedBinary.fanOutThreshold)
+            #expect(try runtime.send(big, to: receivers) == 50)
+            try #require(await waitUntil { sightings.value.count == 50 })
+            let shared = sightings.value
+            #expect(shared.allSatisfy { $0.isShared && $0.kept.bytes == big })
+            #expect(Set(shared.map(\.payloadAddress)).count == 1)  // one copy for all
+            sightings.update { $0.removeAll() }
+            // Below the threshold: a copy each, from a process too.
+            let small = pattern(SharedBinary.fanOutThreshold - 1)
+            let fanner = try runtime.spawn(Probe(onHandle: { _, context in
+                _ = try context.send(small, to: receivers)
+                return .continue
+            }))
+            try runtime.send([0], to: fanner)
+            try #require(await waitUntil { sightings.value.count == 50 })
+            let copied = sightings.value
+            #expect(copied.allSatisfy { !$0.isShared && $0.kept.bytes == small })
+            #expect(Set(copied.map(\.payloadAddress)).count == 50)
+        }
+    }
+
     @Test("a receiver keeps the binary past its handler and past the sender's exit, and reads it right")
     func keptPastSender() async throws {
         try await withRuntime { runtime in

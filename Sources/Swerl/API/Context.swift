@@ -44,6 +44,23 @@ public struct Context: @unchecked Sendable {
         return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
+    /// Sends `bytes` to every pid of `pids` from this process, one shared
+    /// binary from `SharedBinary.fanOutThreshold` on (`Runtime.send(_:to:)`
+    /// with a sequence of pids).
+    ///
+    /// - Parameters:
+    ///   - bytes: The message.
+    ///   - pids: The receivers.
+    /// - Returns: How many receivers were alive.
+    /// - Throws: `contextOutsideCallback`, and the first error of a send, as
+    ///   `send(_:to:)`.
+    @discardableResult
+    public func send<P: MessagePayload>(_ bytes: P, to pids: some Sequence<Pid>) throws(SwerlError) -> Int {
+        try SharedBinary.fanOut(bytes, to: pids,
+                                copying: { payload, pid throws(SwerlError) in try send(payload, to: pid) },
+                                sharing: { binary, pid throws(SwerlError) in try send(binary, to: pid) })
+    }
+
     /// Sends `binary` by reference (`Runtime.send(_:to:)` with a binary);
     /// the receiver sees this process as `from`. A dead receiver is no
     /// error, as for bytes.

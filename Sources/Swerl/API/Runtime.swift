@@ -224,6 +224,25 @@ public final class Runtime: Sendable {
         return try SwerlError.delivered(result, to: pid, on: engine)
     }
 
+    /// Sends `bytes` to every pid of `pids`: from
+    /// `SharedBinary.fanOutThreshold` (64 KiB) on as one shared binary, so
+    /// 1,000 receivers hold one copy; below it a copy each. A SharedBinary
+    /// goes by reference whatever its size. Dead receivers are skipped, as
+    /// `send(_:to:)` skips them.
+    ///
+    /// - Parameters:
+    ///   - bytes: The message.
+    ///   - pids: The receivers.
+    /// - Returns: How many receivers were alive.
+    /// - Throws: The first error of a send, as `send(_:to:)` (the sends
+    ///   before it were made).
+    @discardableResult
+    public func send<P: MessagePayload>(_ bytes: P, to pids: some Sequence<Pid>) throws(SwerlError) -> Int {
+        try SharedBinary.fanOut(bytes, to: pids,
+                                copying: { payload, pid throws(SwerlError) in try send(payload, to: pid) },
+                                sharing: { binary, pid throws(SwerlError) in try send(binary, to: pid) })
+    }
+
     /// Sends `binary` by reference to a registered name, looked up once.
     ///
     /// - Parameters:

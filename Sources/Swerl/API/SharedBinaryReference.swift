@@ -175,3 +175,36 @@ extension SharedBinary: CustomStringConvertible {
     /// `SharedBinary(1048576 bytes)`.
     public var description: String { "SharedBinary(\(count) bytes)" }
 }
+
+extension SharedBinary {
+    /// From this many bytes on, a fan-out (`send(_:to:)` with a sequence of
+    /// pids) sends one shared binary to all its receivers; below, a copy to
+    /// each. About here a copy stops being cheaper than a reference's
+    /// bookkeeping; Python's `SHARED_THRESHOLD` is the same.
+    public static let fanOutThreshold = 64 * 1024
+
+    /// A fan-out's sends: `send(one, pid)` for each pid, `one` being a
+    /// shared binary of `bytes` from `fanOutThreshold` bytes on (a
+    /// SharedBinary as it is), else `bytes`. The first error ends it.
+    /// Returns how many receivers were alive.
+    static func fanOut<P: MessagePayload>(_ bytes: P, to pids: some Sequence<Pid>,
+                                          copying: (P, Pid) throws(SwerlError) -> Bool,
+                                          sharing: (SharedBinary, Pid) throws(SwerlError) -> Bool)
+        throws(SwerlError) -> Int
+    {
+        let shared = bytes as? SharedBinary
+            ?? (bytes.withPayloadBytes { $0.count } >= fanOutThreshold
+                ? bytes.withPayloadBytes { SharedBinary(copying: $0) } : nil)
+        var alive = 0
+        for pid in pids {
+            let delivered: Bool
+            if let shared {
+                delivered = try sharing(shared, pid)
+            } else {
+                delivered = try copying(bytes, pid)
+            }
+            if delivered { alive += 1 }
+        }
+        return alive
+    }
+}
