@@ -115,8 +115,9 @@ struct SharedBinaryTests {
             try runtime.send([0], to: fanner)
             try #require(await waitUntil { sightings.value.count == 50 })
             let copied = sightings.value
+            // Copies: not shared (their payload addresses may repeat, as a
+            // handled message's node is reused for the next one).
             #expect(copied.allSatisfy { !$0.isShared && $0.kept.bytes == small })
-            #expect(Set(copied.map(\.payloadAddress)).count == 50)
         }
     }
 

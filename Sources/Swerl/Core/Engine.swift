@@ -225,29 +225,19 @@ package final class Engine: @unchecked Sendable {
         deliver(node, to: process)
     }
 
-    /// A signal carrying `binary` by reference (a reply): to a live local
-    /// `to` only, as `signal` sends (a remote caller's reply goes as bytes
-    /// through its connection, which waits as a process of this runtime).
+    /// A signal carrying `binary` by reference (a reply to a process of
+    /// this runtime: a remote caller waits through a callback, which gets
+    /// bytes); dropped, as `signal` drops it, when `to` is not alive.
     func signal(_ kind: UInt32, to: UInt64, from: UInt64, ref: UInt64, binary: SharedBinaryPointer) {
-        guard let process = table.lookup(to) else {
-            if !Pids.isLocal(to) {
-                signal(kind, to: to, from: from, ref: ref, detail: SharedBinaries.bytes(binary))
-            }
-            return
-        }
+        guard let process = table.lookup(to) else { return }
         guard let node = Nodes.makeShared(kind: kind, target: to, from: from, ref: ref, counted: false, charged: false,
                                           binary: binary) else { return }
         deliver(node, to: process)
     }
 
+    /// One more message sent, from the calling thread (countSend's rule).
     @inline(__always)
-    func countSent() {
-        if let context = CallbackContexts.current, let worker = context.pointee.worker {
-            worker._withUnsafeGuaranteedRef { $0.countSent() }
-        } else {
-            foreignSent.add(1, ordering: .relaxed)
-        }
-    }
+    func countSent() { countSend(CallbackContexts.current) }
 
     /// ETOOBIG, saying which limit and how to raise it.
     func tooBig(_ count: Int) -> Int32 {

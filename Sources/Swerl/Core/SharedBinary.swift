@@ -19,8 +19,6 @@ import Glibc
 import Synchronization
 
 package struct SharedBinaryHeader: ~Copyable {
-    /// Tells a binary from anything else in a debugger or a core dump.
-    package let magic: UInt32
     package let references: Atomic<Int>
     package let length: Int
     /// The budgets charged for this binary: a list of retained BinaryCharge,
@@ -45,7 +43,6 @@ final class BinaryCharge {
 package typealias SharedBinaryPointer = UnsafeMutablePointer<SharedBinaryHeader>
 
 package enum SharedBinaries {
-    static let magic: UInt32 = 0x5357_4249  // "SWBI"
     /// The bytes start this far into the block (16-byte aligned, as malloc's).
     package static let headerSize = (MemoryLayout<SharedBinaryHeader>.stride + 15) & ~15
     /// What a message carrying a binary holds: the binary's address.
@@ -58,7 +55,7 @@ package enum SharedBinaries {
     package static func allocate(length: Int) -> SharedBinaryPointer? {
         guard length >= 0, length <= maxLength, let raw = malloc(headerSize + length) else { return nil }
         let binary = raw.bindMemory(to: SharedBinaryHeader.self, capacity: 1)
-        binary.initialize(to: SharedBinaryHeader(magic: magic, references: Atomic(1), length: length,
+        binary.initialize(to: SharedBinaryHeader(references: Atomic(1), length: length,
                                                  charges: Atomic(0)))
         return binary
     }
