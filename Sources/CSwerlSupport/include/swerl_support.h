@@ -42,6 +42,10 @@ extern _Thread_local int swerlrt_monitor_thread;
 static inline int swerlrt_on_monitor_thread(void) { return swerlrt_monitor_thread; }
 static inline void swerlrt_set_monitor_thread(int on) { swerlrt_monitor_thread = on; }
 
+/* The message-node arena's lock (arena_lock.c): held across fork(). */
+void swerlrt_arena_lock(void);
+void swerlrt_arena_unlock(void);
+
 /* Give the heap's free memory back to the system (glibc's malloc_trim;
    a no-op elsewhere). */
 void swerlrt_trim_heap(void);

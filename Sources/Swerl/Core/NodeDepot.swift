@@ -3,12 +3,12 @@
 // A node is allocated on the sender's scheduler and freed on the receiver's.
 // When processes on two schedulers talk mostly one way (a producer and its
 // consumers), one pool fills up and the other runs dry: without a depot the
-// first would free() its surplus and the second malloc() afresh, through
-// malloc's arena locks, one node at a time. Instead a full pool hands a
+// first would give its surplus to the process-wide NodeArena and the second
+// take new nodes from it, both under the arena's one lock. Instead a full pool hands a
 // batch here and an empty one takes a batch back: one lock per `batchSize`
 // nodes. The depot keeps at most `maxBatches` per class and `bytesPerClass`:
-// past that a batch goes back to free(), so a burst does not stay cached for
-// good.
+// past that a batch goes back to the NodeArena, so a burst does not stay
+// cached for good.
 
 import CSwerlSupport
 import Glibc
@@ -31,7 +31,7 @@ final class NodeDepot: @unchecked Sendable {
     private let batches = Lock([UInt](repeating: 0, count: 2 * NodePool.classCount))
 
     /// Takes a chain of `batchSize` nodes (linked through their first word),
-    /// or frees them if the depot has enough of the class.
+    /// or gives them to the arena if the depot has enough of the class.
     func put(_ first: UnsafeMutableRawPointer, sizeClass: Int) {
         let kept = batches.withLock { heads in
             guard heads[NodePool.classCount + sizeClass] < Self.batchLimit(sizeClass: sizeClass) else { return false }
@@ -41,24 +41,39 @@ final class NodeDepot: @unchecked Sendable {
             return true
         }
         if !kept {
-            Self.freeChain(first)
-            freedSinceTrim.add(Self.batchSize * NodePool.classSize(sizeClass), ordering: .relaxed)
+            NodeArena.shared.give(first, sizeClass: sizeClass)
+            givenSinceSettle.add(Self.batchSize * NodePool.classSize(sizeClass), ordering: .relaxed)
         }
     }
 
-    // A drained burst is free()d, but glibc keeps what it frees in the
-    // heap: the process's memory stayed at its peak for good. An idle
-    // scheduler gives it back to the system once enough was freed.
+    // After a burst the nodes kept here and in the pools pin the chunks
+    // they lie in, and glibc keeps in its heap what the arena free()s (nodes
+    // malloc'd outside the runtime). Once a burst's worth has gone back
+    // since the last time, an idle scheduler hands the kept nodes back too
+    // (NodePool.settle) and trims the heap.
 
-    /// Bytes of nodes free()d since the heap was last trimmed.
-    private let freedSinceTrim = Atomic<Int>(0)
-    static let trimAfterBytes = 8 << 20
+    /// Bytes of nodes given back since the last settling.
+    private let givenSinceSettle = Atomic<Int>(0)
+    static let settleAfterBytes = 1 << 20
+    /// How many times the depot settled: a pool that has not seen the
+    /// latest gives its own nodes back.
+    let settlings = Atomic<UInt>(0)
 
-    /// From an idle scheduler: returns the heap's free memory to the
-    /// system when a burst's worth has been freed since the last time.
-    func trimIfDrained() {
-        guard freedSinceTrim.load(ordering: .relaxed) >= Self.trimAfterBytes,
-              freedSinceTrim.exchange(0, ordering: .relaxed) >= Self.trimAfterBytes else { return }
+    /// From an idle scheduler: settles when a burst's worth has gone back.
+    func settleIfDrained() {
+        guard givenSinceSettle.load(ordering: .relaxed) >= Self.settleAfterBytes,
+              givenSinceSettle.exchange(0, ordering: .relaxed) >= Self.settleAfterBytes else { return }
+        let kept = batches.withLock { heads in
+            var kept: [(UInt, Int)] = []
+            for sizeClass in 0..<NodePool.classCount where heads[sizeClass] != 0 {
+                kept.append((heads[sizeClass], sizeClass))
+                heads[sizeClass] = 0
+                heads[NodePool.classCount + sizeClass] = 0
+            }
+            return kept
+        }
+        for (first, sizeClass) in kept { Self.giveBatches(first, sizeClass: sizeClass) }
+        settlings.add(1, ordering: .relaxed)
         swerlrt_trim_heap()
     }
 
@@ -72,22 +87,20 @@ final class NodeDepot: @unchecked Sendable {
         }
     }
 
-    private static func freeChain(_ first: UnsafeMutableRawPointer) {
-        var cursor: UnsafeMutableRawPointer? = first
-        while let node = cursor {
-            cursor = UnsafeMutableRawPointer(bitPattern: node.load(as: UInt.self))
-            free(node)
+    /// Gives a stack of batches (the first nodes linked through their
+    /// second word) to the arena.
+    private static func giveBatches(_ first: UInt, sizeClass: Int) {
+        var batch = UnsafeMutableRawPointer(bitPattern: first)
+        while let node = batch {
+            batch = UnsafeMutableRawPointer(bitPattern: (node + MemoryLayout<UInt>.stride).load(as: UInt.self))
+            NodeArena.shared.give(node, sizeClass: sizeClass)
         }
     }
 
     deinit {
         batches.withLock { heads in
             for sizeClass in 0..<NodePool.classCount {
-                var batch = UnsafeMutableRawPointer(bitPattern: heads[sizeClass])
-                while let first = batch {
-                    batch = UnsafeMutableRawPointer(bitPattern: (first + MemoryLayout<UInt>.stride).load(as: UInt.self))
-                    Self.freeChain(first)
-                }
+                Self.giveBatches(heads[sizeClass], sizeClass: sizeClass)
                 heads[sizeClass] = 0
             }
         }

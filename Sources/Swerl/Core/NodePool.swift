@@ -7,7 +7,7 @@
 // in any pool: threads outside the runtime malloc, scheduler threads take
 // from and return to their own pool (no atomics). A full pool hands a batch
 // to the runtime's NodeDepot, and an empty one takes a batch from it before
-// it mallocs.
+// it takes a run of new nodes from the NodeArena.
 
 import CSwerlSupport
 import Glibc
@@ -38,12 +38,38 @@ enum NodePool {
     static func classSize(_ sizeClass: Int) -> Int { (sizeClass + 1) * granule }
 
     /// A pool: classCount heads, then classCount counts, then the depot
-    /// (unretained: the runtime outlives its scheduler threads), as words.
+    /// (unretained: the runtime outlives its scheduler threads), then the
+    /// depot's settlings it has seen, as words.
     static func makePool(depot: NodeDepot) -> UnsafeMutablePointer<UInt> {
-        let pool = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * classCount + 1)
+        let pool = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * classCount + 2)
         pool.initialize(repeating: 0, count: 2 * classCount)
         (pool + 2 * classCount).initialize(to: UInt(bitPattern: Unmanaged.passUnretained(depot).toOpaque()))
+        (pool + 2 * classCount + 1).initialize(to: 0)
         return pool
+    }
+
+    /// From an idle scheduler thread: after a drained burst (the depot
+    /// settled) this thread's spare nodes go back to the arena too, so that
+    /// the chunks they pin can be unmapped.
+    static func settle() {
+        guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else { return }
+        let depot = depot(of: pool)
+        depot.settleIfDrained()
+        let settlings = depot.settlings.load(ordering: .relaxed)
+        guard pool[2 * classCount + 1] != settlings else { return }
+        pool[2 * classCount + 1] = settlings
+        giveBack(pool)
+    }
+
+    /// Every node of the pool to the arena.
+    static func giveBack(_ pool: UnsafeMutablePointer<UInt>) {
+        for sizeClass in 0..<classCount {
+            if let first = UnsafeMutableRawPointer(bitPattern: pool[sizeClass]) {
+                NodeArena.shared.give(first, sizeClass: sizeClass)
+            }
+            pool[sizeClass] = 0
+            pool[classCount + sizeClass] = 0
+        }
     }
 
     @inline(__always)
@@ -52,13 +78,7 @@ enum NodePool {
     }
 
     static func destroyPool(_ pool: UnsafeMutablePointer<UInt>) {
-        for sizeClass in 0..<classCount {
-            var cursor = UnsafeMutableRawPointer(bitPattern: pool[sizeClass])
-            while let node = cursor {
-                cursor = UnsafeMutableRawPointer(bitPattern: node.load(as: UInt.self))
-                free(node)
-            }
-        }
+        giveBack(pool)
         pool.deallocate()
     }
 
@@ -76,47 +96,45 @@ enum NodePool {
         return refill(pool, sizeClass: sizeClass)
     }
 
-    /// The pool of this class is empty: a batch from the depot, else a
-    /// batch malloc'd at once (so a burst takes the depot's lock once per
-    /// `mallocBatch` nodes, not once per node).
+    /// The pool of this class is empty: a batch from the depot, else a run
+    /// of nodes from the arena (so a burst takes a lock once per
+    /// `arenaRun` nodes, not once per node).
     private static func refill(_ pool: UnsafeMutablePointer<UInt>, sizeClass: Int) -> UnsafeMutableRawPointer? {
         if let first = depot(of: pool).take(sizeClass: sizeClass) {
             pool[sizeClass] = first.load(as: UInt.self)
             pool[classCount + sizeClass] = UInt(NodeDepot.batchSize - 1)
             return first
         }
-        let size = classSize(sizeClass)
-        guard let first = malloc(size) else { return nil }
-        // In the order malloc gives them (ascending, mostly), as they would
-        // have come one at a time: a mailbox then runs through memory
-        // forwards.
-        var head: UnsafeMutableRawPointer? = nil
-        var tail: UnsafeMutableRawPointer? = nil
-        var count: UInt = 0
-        for _ in 1..<mallocBatch {
-            guard let node = malloc(size) else { break }
-            node.storeBytes(of: 0, as: UInt.self)
-            if let tail { tail.storeBytes(of: UInt(bitPattern: node), as: UInt.self) } else { head = node }
-            tail = node
-            count += 1
-        }
-        pool[sizeClass] = UInt(bitPattern: head)
-        pool[classCount + sizeClass] = count
-        return first
+        guard let run = NodeArena.shared.take(sizeClass: sizeClass, count: arenaRun) else { return nil }
+        pool[sizeClass] = run.first.load(as: UInt.self)
+        pool[classCount + sizeClass] = UInt(run.count - 1)
+        return run.first
     }
 
-    static let mallocBatch = 32
+    static let arenaRun = 64
 
     @inline(__always)
     static func release(_ node: UnsafeMutableRawPointer, total: Int) {
-        guard let sizeClass = sizeClass(total), let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else {
+        guard let sizeClass = sizeClass(total) else {
             free(node)
+            return
+        }
+        guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else {
+            releaseOutsidePools(node, sizeClass: sizeClass)
             return
         }
         if isFull(count: pool[classCount + sizeClass], sizeClass: sizeClass) { spill(pool, sizeClass: sizeClass) }
         node.storeBytes(of: pool[sizeClass], as: UInt.self)
         pool[sizeClass] = UInt(bitPattern: node)
         pool[classCount + sizeClass] += 1
+    }
+
+    /// On a thread without a pool: the node may have been carved by the
+    /// arena, which knows (a malloc'd one it frees).
+    @inline(never)
+    private static func releaseOutsidePools(_ node: UnsafeMutableRawPointer, sizeClass: Int) {
+        node.storeBytes(of: 0, as: UInt.self)
+        NodeArena.shared.give(node, sizeClass: sizeClass)
     }
 
     /// The pool of this class is full: its first `batchSize` nodes go to the depot.

@@ -208,7 +208,7 @@ final class Scheduler: @unchecked Sendable {
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
         askForWork()
-        engine.nodeDepot.trimIfDrained()
+        NodePool.settle()
         // Published before `sleeping` (whose store releases it): a thread
         // adding a timer that sees us asleep sees when we will wake.
         sleepUntil.store(heap.nextDeadline ?? .max, ordering: .relaxed)

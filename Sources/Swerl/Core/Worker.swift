@@ -164,7 +164,10 @@ final class Worker: @unchecked Sendable {
             while true {
                 if held != nil { runScheduler() }
                 if engine.schedulersShouldExit.load(ordering: .acquiring) { break }
-                // Lost the scheduler to a takeover: wait to be given one.
+                // Lost the scheduler to a takeover: wait to be given one,
+                // holding no spare nodes meanwhile (they would pin the
+                // arena's chunks for as long as this thread is parked).
+                NodePool.giveBack(pool)
                 guard let next = engine.turnMonitor.parkSpare(self) else { break }
                 held = Unmanaged.passUnretained(next)
             }
