@@ -49,20 +49,29 @@ final class NodeDepot: @unchecked Sendable {
     // After a burst the nodes kept here and in the pools pin the chunks
     // they lie in, and glibc keeps in its heap what the arena free()s (nodes
     // malloc'd outside the runtime). Once a burst's worth has gone back
-    // since the last time, an idle scheduler hands the kept nodes back too
-    // (NodePool.settle) and trims the heap.
+    // since the last time, the next scheduler to idle starts a settling, and
+    // every pool that sees a new one gives its nodes back, with the depot's
+    // (NodePool.settle): the last of them does so after the drain ends.
 
-    /// Bytes of nodes given back since the last settling.
+    /// Bytes of nodes given to the arena since the last settling.
     private let givenSinceSettle = Atomic<Int>(0)
     static let settleAfterBytes = 1 << 20
-    /// How many times the depot settled: a pool that has not seen the
-    /// latest gives its own nodes back.
+    /// How many settlings there were: a pool that has not seen the latest
+    /// gives its nodes back.
     let settlings = Atomic<UInt>(0)
 
-    /// From an idle scheduler: settles when a burst's worth has gone back.
-    func settleIfDrained() {
+    /// From an idle scheduler: starts a settling when a burst's worth has
+    /// gone back since the last; true if it did.
+    func settleIfDrained() -> Bool {
         guard givenSinceSettle.load(ordering: .relaxed) >= Self.settleAfterBytes,
-              givenSinceSettle.exchange(0, ordering: .relaxed) >= Self.settleAfterBytes else { return }
+              givenSinceSettle.exchange(0, ordering: .relaxed) >= Self.settleAfterBytes else { return false }
+        settlings.add(1, ordering: .relaxed)
+        swerlrt_trim_heap()
+        return true
+    }
+
+    /// Every batch kept to the arena.
+    func giveBack() {
         let kept = batches.withLock { heads in
             var kept: [(UInt, Int)] = []
             for sizeClass in 0..<NodePool.classCount where heads[sizeClass] != 0 {
@@ -73,8 +82,6 @@ final class NodeDepot: @unchecked Sendable {
             return kept
         }
         for (first, sizeClass) in kept { Self.giveBatches(first, sizeClass: sizeClass) }
-        settlings.add(1, ordering: .relaxed)
-        swerlrt_trim_heap()
     }
 
     /// A chain of `batchSize` nodes of the class, or nil.

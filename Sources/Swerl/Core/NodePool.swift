@@ -48,17 +48,20 @@ enum NodePool {
         return pool
     }
 
-    /// From an idle scheduler thread: after a drained burst (the depot
-    /// settled) this thread's spare nodes go back to the arena too, so that
-    /// the chunks they pin can be unmapped.
-    static func settle() {
-        guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else { return }
+    /// From an idle scheduler thread: after a drained burst (a settling)
+    /// this thread's spare nodes and the depot's go back to the arena, so
+    /// that the chunks they pin can be unmapped. True when this call settled the
+    /// depot: the other schedulers, asleep maybe, are to be woken to settle.
+    static func settle() -> Bool {
+        guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else { return false }
         let depot = depot(of: pool)
-        depot.settleIfDrained()
+        let settledNow = depot.settleIfDrained()
         let settlings = depot.settlings.load(ordering: .relaxed)
-        guard pool[2 * classCount + 1] != settlings else { return }
+        guard pool[2 * classCount + 1] != settlings else { return settledNow }
         pool[2 * classCount + 1] = settlings
         giveBack(pool)
+        depot.giveBack()
+        return settledNow
     }
 
     /// Every node of the pool to the arena.

@@ -208,7 +208,11 @@ final class Scheduler: @unchecked Sendable {
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
         askForWork()
-        NodePool.settle()
+        if NodePool.settle() {
+            // The others' pools pin chunks too, and a sleeping scheduler
+            // would keep them until its next message.
+            for other in engine.schedulers where other !== self { other.wakeUp() }
+        }
         // Published before `sleeping` (whose store releases it): a thread
         // adding a timer that sees us asleep sees when we will wake.
         sleepUntil.store(heap.nextDeadline ?? .max, ordering: .relaxed)
