@@ -463,8 +463,15 @@ static void t_ceiling_flood(void)
     received = AT_LOAD(&c.received);
     CHECK_EQ_U64(AT_LOAD(&c.out_of_order), 0);
     /* Rounds after the first reuse the memory the first one took: a
-       generous 16 MiB (4x the ceiling) allows for the allocator's caches. */
-    CHECK_MSG(rss_last - rss_first < 16 * 1024, "RSS grew by %ld KiB over %d rounds", rss_last - rss_first, rounds);
+       generous 16 MiB (4x the ceiling) allows for the allocator's caches.
+       Under ASan every free() of a node the threads malloc'd (they are
+       freed when a runtime settles after a flood) goes to its quarantine,
+       which run-c-asan.sh bounds at 32 MiB and which fills over the
+       sections before this one (they share the process there): that much
+       more is allowed. */
+    long bound_kib = 16 * 1024 + (CHECK_UNDER_ASAN ? 32 * 1024 : 0);
+    CHECK_MSG(rss_last - rss_first < bound_kib, "RSS grew by %ld KiB over %d rounds (bound %ld)",
+              rss_last - rss_first, rounds, bound_kib);
     printf("figure: ceiling_flood ceiling=%llu attempts=%llu accepted=%llu refused=%llu received=%llu "
            "peak_used=%llu rss_first_kib=%ld rss_last_kib=%ld\n",
            (unsigned long long)ceiling, (unsigned long long)per * SENDERS * 2 * rounds,
