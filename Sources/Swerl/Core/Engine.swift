@@ -564,7 +564,7 @@ package final class Engine: @unchecked Sendable {
         }
         info.messages_handled = block.pointee.infoHandled.load(ordering: .relaxed)
         info.memory = block.pointee.infoMemory.load(ordering: .relaxed)
-            + waiting.bytes + UInt64(waiting.count * Nodes.headerSize)
+            + waiting.bytes + UInt64(waiting.count) * UInt64(SWERL_MESSAGE_OVERHEAD)
         info.links = block.pointee.infoLinks.load(ordering: .relaxed)
         info.monitors = block.pointee.infoMonitors.load(ordering: .relaxed)
         info.monitored_by = block.pointee.infoMonitoredBy.load(ordering: .relaxed)

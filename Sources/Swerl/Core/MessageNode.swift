@@ -61,6 +61,8 @@ enum ExitFlags {
     static let untrappable: UInt64 = 1 << 1
 }
 
+/// 56 bytes, so that a message of up to 8 bytes fits a 64-byte node: one
+/// cache line, and 20% less memory in a deep mailbox than 80 bytes.
 struct MessageNode: ~Copyable {
     /// Intrusive link. Must stay the first field: queues address it at offset 0.
     let link: Atomic<UInt>
@@ -69,26 +71,80 @@ struct MessageNode: ~Copyable {
     var ref: UInt64
     var aux: UInt64
     var len: Int
-    var kind: UInt32
     var reason: Int32
+    /// The node kind (NodeKind), every value below 256.
+    private var kindByte: UInt8
+    /// The flags below, as bits.
+    private var flagBits: UInt8
+
+    init(target: UInt64, from: UInt64, ref: UInt64, aux: UInt64, len: Int, kind: UInt32, reason: Int32,
+         counted: Bool, charged: Bool, term: Bool) {
+        link = Atomic(0)
+        self.target = target
+        self.from = from
+        self.ref = ref
+        self.aux = aux
+        self.len = len
+        self.reason = reason
+        kindByte = UInt8(truncatingIfNeeded: kind)
+        flagBits = (counted ? Flag.counted : 0) | (charged ? Flag.charged : 0) | (term ? Flag.term : 0)
+    }
+
+    var kind: UInt32 {
+        @inline(__always) get { UInt32(kindByte) }
+        @inline(__always) set { kindByte = UInt8(truncatingIfNeeded: newValue) }
+    }
+
+    private enum Flag {
+        static let counted: UInt8 = 1 << 0
+        static let charged: UInt8 = 1 << 1
+        static let term: UInt8 = 1 << 2
+        static let batched: UInt8 = 1 << 3
+        static let shared: UInt8 = 1 << 4
+    }
+
+    @inline(__always)
+    private func has(_ flag: UInt8) -> Bool { flagBits & flag != 0 }
+
+    @inline(__always)
+    private mutating func set(_ flag: UInt8, _ on: Bool) {
+        flagBits = on ? flagBits | flag : flagBits & ~flag
+    }
+
     /// Counted in the receiver's mailbox accounting (MailboxAccounting).
-    var counted: Bool
+    var counted: Bool {
+        @inline(__always) get { has(Flag.counted) }
+        @inline(__always) set { set(Flag.counted, newValue) }
+    }
     /// Charged to the runtime's memory ceiling (MemoryBudget) until freed.
-    var charged: Bool
+    var charged: Bool {
+        @inline(__always) get { has(Flag.charged) }
+        @inline(__always) set { set(Flag.charged, newValue) }
+    }
     /// The payload is an Erlang term (SWERL_MESSAGE_TERM), not plain bytes.
-    var term: Bool = false
+    var term: Bool {
+        @inline(__always) get { has(Flag.term) }
+        @inline(__always) set { set(Flag.term, newValue) }
+    }
     /// Handed to a turn group's thread in a batch (TurnBatch): not removed
     /// from the mailbox until the batch is finished.
-    var batched: Bool = false
+    var batched: Bool {
+        @inline(__always) get { has(Flag.batched) }
+        @inline(__always) set { set(Flag.batched, newValue) }
+    }
     /// The payload is a SharedBinaryPointer holding one reference: the
     /// message carries a shared binary, not a copy of its bytes.
-    var shared: Bool = false
+    var shared: Bool {
+        @inline(__always) get { has(Flag.shared) }
+        @inline(__always) set { set(Flag.shared, newValue) }
+    }
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
 
 enum Nodes {
-    static let headerSize = (MemoryLayout<MessageNode>.stride + 15) & ~15
+    /// The payload follows the header, 8-byte aligned.
+    static let headerSize = (MemoryLayout<MessageNode>.stride + 7) & ~7
 
     /// Allocates a node and copies `len` bytes from `data` into it; nil when
     /// out of memory.
@@ -98,9 +154,8 @@ enum Nodes {
                      term: Bool = false, data: UnsafeRawPointer?, len: Int) -> NodePointer? {
         guard len <= Int.max - headerSize, let raw = NodePool.allocate(headerSize + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
-        node.initialize(to: MessageNode(link: Atomic(0), target: target, from: from, ref: ref,
-                                        aux: aux, len: len, kind: kind, reason: reason, counted: counted,
-                                        charged: charged, term: term))
+        node.initialize(to: MessageNode(target: target, from: from, ref: ref, aux: aux, len: len, kind: kind,
+                                        reason: reason, counted: counted, charged: charged, term: term))
         if len > 0, let data {
             if len <= 16 {
                 copySmall(to: raw + headerSize, from: data, count: len)
