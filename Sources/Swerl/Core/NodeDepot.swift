@@ -48,20 +48,22 @@ final class NodeDepot: @unchecked Sendable {
 
     // After a burst the nodes kept here and in the pools pin the chunks
     // they lie in, and glibc keeps in its heap what the arena free()s (nodes
-    // malloc'd outside the runtime). Once a burst's worth has gone back
-    // since the last time, the next scheduler to idle starts a settling, and
+    // malloc'd outside the runtime). Once any batch has overflowed into the
+    // arena since the last time, the next scheduler to idle starts a settling, and
     // every pool that sees a new one gives its nodes back, with the depot's
     // (NodePool.settle): the last of them does so after the drain ends.
 
     /// Bytes of nodes given to the arena since the last settling.
     private let givenSinceSettle = Atomic<Int>(0)
-    static let settleAfterBytes = 1 << 20
+    /// Any overflow: with a higher threshold (1 MiB) the nodes kept after
+    /// a moderate churn pinned half a megabyte of chunks now and then.
+    static let settleAfterBytes = 1
     /// How many settlings there were: a pool that has not seen the latest
     /// gives its nodes back.
     let settlings = Atomic<UInt>(0)
 
-    /// From an idle scheduler: starts a settling when a burst's worth has
-    /// gone back since the last; true if it did.
+    /// From an idle scheduler: starts a settling when nodes have gone to
+    /// the arena since the last; true if it did.
     func settleIfDrained() -> Bool {
         guard givenSinceSettle.load(ordering: .relaxed) >= Self.settleAfterBytes,
               givenSinceSettle.exchange(0, ordering: .relaxed) >= Self.settleAfterBytes else { return false }
