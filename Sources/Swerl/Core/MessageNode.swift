@@ -106,6 +106,17 @@ struct MessageNode: ~Copyable {
     @inline(__always)
     private func has(_ flag: UInt8) -> Bool { flagBits & flag != 0 }
 
+    /// Whether the node is a term or carries a binary: what a handler's
+    /// message needs beyond its payload, in one test on the common path.
+    var isTermOrShared: Bool {
+        @inline(__always) get { flagBits & (Flag.term | Flag.shared) != 0 }
+    }
+    /// Whether freeing it refunds a charge or releases a binary: one test
+    /// on the common path.
+    var isChargedOrShared: Bool {
+        @inline(__always) get { flagBits & (Flag.charged | Flag.shared) != 0 }
+    }
+
     @inline(__always)
     private mutating func set(_ flag: UInt8, _ on: Bool) {
         flagBits = on ? flagBits | flag : flagBits & ~flag
@@ -211,12 +222,15 @@ enum Nodes {
     static func message(_ node: NodePointer) -> swerl_message {
         var data = node.pointee.len > 0 ? UnsafeRawPointer(payload(node)) : nil
         var len = node.pointee.len
-        var flags = node.pointee.term ? SWERL_MESSAGE_TERM : 0
-        if node.pointee.shared {
-            let bytes = SharedBinaries.bytes(binary(node))
-            data = bytes.baseAddress
-            len = bytes.count
-            flags |= SWERL_MESSAGE_SHARED
+        var flags: UInt32 = 0
+        if node.pointee.isTermOrShared {
+            if node.pointee.term { flags = SWERL_MESSAGE_TERM }
+            if node.pointee.shared {
+                let bytes = SharedBinaries.bytes(binary(node))
+                data = bytes.baseAddress
+                len = bytes.count
+                flags |= SWERL_MESSAGE_SHARED
+            }
         }
         return swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
                              ref: node.pointee.ref, data: data, len: len, flags: flags)
@@ -236,8 +250,10 @@ enum Nodes {
     @inline(__always)
     static func release(_ node: NodePointer) {
         let total = headerSize + node.pointee.len
-        if node.pointee.charged { MemoryBudget.refundOnThisThread(length: node.pointee.len) }
-        if node.pointee.shared { SharedBinaries.release(binary(node)) }
+        if node.pointee.isChargedOrShared {
+            if node.pointee.charged { MemoryBudget.refundOnThisThread(length: node.pointee.len) }
+            if node.pointee.shared { SharedBinaries.release(binary(node)) }
+        }
         NodePool.release(UnsafeMutableRawPointer(node), total: total)
     }
 
