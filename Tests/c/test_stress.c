@@ -432,10 +432,17 @@ static void t_process_churn(void)
     printf("   RSS after warm-up %.1f MiB, after 3 more rounds %.1f MiB\n",
            rss_base / 1048576.0, rss_end / 1048576.0);
     CHECK(rss_base > 0 && rss_end > 0);
-    /* 303,000 more processes came and went: a leak of 64 bytes each would show */
-    CHECK_MSG(rss_end - rss_base <= 16L * 1024 * 1024,
-              "RSS grew by %.1f MiB over three rounds of %d processes after warm-up",
-              (rss_end - rss_base) / 1048576.0, PARENTS * (CHILDREN + 1));
+    /* 303,000 more processes came and went: a leak of 64 bytes each would
+       show. Under ASan the quarantine run-c-asan.sh bounds at 32 MiB may
+       still be filling: most message nodes come from the node arena now,
+       not malloc, so fewer free()s fill it during the warm-up (LeakSanitizer
+       checks leaks for real there). */
+    {
+        long bound = 16L * 1024 * 1024 + (CHECK_UNDER_ASAN ? 32L * 1024 * 1024 : 0);
+        CHECK_MSG(rss_end - rss_base <= bound,
+                  "RSS grew by %.1f MiB over three rounds of %d processes after warm-up (bound %.0f MiB)",
+                  (rss_end - rss_base) / 1048576.0, PARENTS * (CHILDREN + 1), bound / 1048576.0);
+    }
     printf("   DOWN reasons: %llu parent reason, %llu normal, %llu noproc\n",
            (unsigned long long)AT_LOAD(&w->down_parent_reason),
            (unsigned long long)AT_LOAD(&w->down_normal),
