@@ -428,17 +428,24 @@ static void t_process_churn(void)
         if (r > rss_base) rss_base = r;
     }
     for (round = 3; round <= 5; round++) churn_round(rt, w, round);
-    rss_end = rss_bytes();
-    printf("   RSS after warm-up %.1f MiB, after 3 more rounds %.1f MiB\n",
-           rss_base / 1048576.0, rss_end / 1048576.0);
-    CHECK(rss_base > 0 && rss_end > 0);
     /* 303,000 more processes came and went: a leak of 64 bytes each would
        show. Under ASan the quarantine run-c-asan.sh bounds at 32 MiB may
        still be filling: most message nodes come from the node arena now,
        not malloc, so fewer free()s fill it during the warm-up (LeakSanitizer
-       checks leaks for real there). */
+       checks leaks for real there). The runtime gives the nodes its pools
+       keep back when its schedulers next idle (docs/DESIGN.md, "Giving a
+       burst back"), so the end is waited for, 20 s at most. */
     {
         long bound = 16L * 1024 * 1024 + (CHECK_UNDER_ASAN ? 32L * 1024 * 1024 : 0);
+        double deadline = check_now_ms() + 20000.0;
+        rss_end = rss_bytes();
+        while (rss_end - rss_base > bound && check_now_ms() < deadline) {
+            check_sleep_ms(10);
+            rss_end = rss_bytes();
+        }
+        printf("   RSS after warm-up %.1f MiB, after 3 more rounds %.1f MiB\n",
+               rss_base / 1048576.0, rss_end / 1048576.0);
+        CHECK(rss_base > 0 && rss_end > 0);
         CHECK_MSG(rss_end - rss_base <= bound,
                   "RSS grew by %.1f MiB over three rounds of %d processes after warm-up (bound %.0f MiB)",
                   (rss_end - rss_base) / 1048576.0, PARENTS * (CHILDREN + 1), bound / 1048576.0);
