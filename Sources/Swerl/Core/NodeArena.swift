@@ -39,8 +39,6 @@ final class NodeArena: @unchecked Sendable {
         var freeList: UnsafeMutableRawPointer?
         /// Nodes carved and not given back.
         var live = 0
-        /// On its class's list of chunks with a free list.
-        var hasFreeList = false
 
         init(base: UnsafeMutableRawPointer, size: Int, sizeClass: Int) {
             self.base = base
@@ -58,7 +56,7 @@ final class NodeArena: @unchecked Sendable {
         var chunks: [Chunk] = []
         /// Per class: the chunk being carved.
         var carving = [Chunk?](repeating: nil, count: NodePool.classCount)
-        /// Per class: chunks holding given-back nodes.
+        /// Per class: the chunks whose free list is not empty.
         var withFreeList = [[Chunk]](repeating: [], count: NodePool.classCount)
         /// Per class: the size of its next chunk, and how many it has.
         var nextSize = [Int](repeating: NodeArena.smallestChunk, count: NodePool.classCount)
@@ -87,10 +85,7 @@ final class NodeArena: @unchecked Sendable {
                 let node: UnsafeMutableRawPointer
                 if let chunk = state.withFreeList[sizeClass].last, let reused = chunk.freeList {
                     chunk.freeList = UnsafeMutableRawPointer(bitPattern: reused.load(as: UInt.self))
-                    if chunk.freeList == nil {
-                        chunk.hasFreeList = false
-                        state.withFreeList[sizeClass].removeLast()
-                    }
+                    if chunk.freeList == nil { state.withFreeList[sizeClass].removeLast() }
                     chunk.live += 1
                     node = reused
                 } else if let chunk = state.carving[sizeClass], chunk.carved + nodeSize <= chunk.size {
@@ -139,12 +134,9 @@ final class NodeArena: @unchecked Sendable {
                     chunk = nil
                     continue
                 }
+                if owner.freeList == nil { state.withFreeList[sizeClass].append(owner) }
                 node.storeBytes(of: UInt(bitPattern: owner.freeList), as: UInt.self)
                 owner.freeList = node
-                if !owner.hasFreeList {
-                    owner.hasFreeList = true
-                    state.withFreeList[sizeClass].append(owner)
-                }
             }
         }
         for chunk in whole { munmap(chunk.base, chunk.size) }
@@ -179,7 +171,7 @@ final class NodeArena: @unchecked Sendable {
     private static func retire(_ chunk: Chunk, _ state: inout State) {
         let sizeClass = chunk.sizeClass
         if let index = state.chunks.firstIndex(where: { $0 === chunk }) { state.chunks.remove(at: index) }
-        if chunk.hasFreeList, let index = state.withFreeList[sizeClass].firstIndex(where: { $0 === chunk }) {
+        if chunk.freeList != nil, let index = state.withFreeList[sizeClass].firstIndex(where: { $0 === chunk }) {
             state.withFreeList[sizeClass].remove(at: index)
         }
         if state.carving[sizeClass] === chunk { state.carving[sizeClass] = nil }

@@ -42,7 +42,7 @@ final class NodeDepot: @unchecked Sendable {
         }
         if !kept {
             NodeArena.shared.give(first, sizeClass: sizeClass)
-            givenSinceSettle.add(Self.batchSize * NodePool.classSize(sizeClass), ordering: .relaxed)
+            overflowedSinceSettle.store(true, ordering: .relaxed)
         }
     }
 
@@ -53,11 +53,10 @@ final class NodeDepot: @unchecked Sendable {
     // every pool that sees a new one gives its nodes back, with the depot's
     // (NodePool.settle): the last of them does so after the drain ends.
 
-    /// Bytes of nodes given to the arena since the last settling.
-    private let givenSinceSettle = Atomic<Int>(0)
-    /// Any overflow: with a higher threshold (1 MiB) the nodes kept after
-    /// a moderate churn pinned half a megabyte of chunks now and then.
-    static let settleAfterBytes = 1
+    /// Whether a batch went to the arena since the last settling. Any
+    /// overflow, not an amount: with a threshold (1 MiB) the nodes kept
+    /// after a moderate churn pinned half a megabyte of chunks now and then.
+    private let overflowedSinceSettle = Atomic<Bool>(false)
     /// How many settlings there were: a pool that has not seen the latest
     /// gives its nodes back.
     let settlings = Atomic<UInt>(0)
@@ -65,8 +64,8 @@ final class NodeDepot: @unchecked Sendable {
     /// From an idle scheduler: starts a settling when nodes have gone to
     /// the arena since the last; true if it did.
     func settleIfDrained() -> Bool {
-        guard givenSinceSettle.load(ordering: .relaxed) >= Self.settleAfterBytes,
-              givenSinceSettle.exchange(0, ordering: .relaxed) >= Self.settleAfterBytes else { return false }
+        guard overflowedSinceSettle.load(ordering: .relaxed),
+              overflowedSinceSettle.exchange(false, ordering: .relaxed) else { return false }
         settlings.add(1, ordering: .relaxed)
         swerlrt_trim_heap()
         return true
