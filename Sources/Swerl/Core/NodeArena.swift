@@ -108,11 +108,9 @@ final class NodeArena: @unchecked Sendable {
     }
 
     /// Takes back a chain of nodes of the class (linked through their first
-    /// word), unmapping every chunk that is whole again. Returns the bytes
-    /// free()d: nodes that were malloc'd, not carved here.
-    @discardableResult
-    func give(_ first: UnsafeMutableRawPointer, sizeClass: Int) -> Int {
-        var freedBytes = 0
+    /// word), unmapping every chunk that is whole again; a node carved
+    /// nowhere here was malloc'd, and is free()d.
+    func give(_ first: UnsafeMutableRawPointer, sizeClass: Int) {
         var whole: [Chunk] = []
         withState { state in
             var cursor: UnsafeMutableRawPointer? = first
@@ -123,7 +121,6 @@ final class NodeArena: @unchecked Sendable {
                 if chunk?.contains(node) != true { chunk = Self.find(node, in: state.chunks) }
                 guard let owner = chunk else {
                     free(node)
-                    freedBytes += NodePool.classSize(sizeClass)
                     continue
                 }
                 precondition(owner.sizeClass == sizeClass, "a node given back to the wrong class")
@@ -140,7 +137,6 @@ final class NodeArena: @unchecked Sendable {
             }
         }
         for chunk in whole { munmap(chunk.base, chunk.size) }
-        return freedBytes
     }
 
     /// The chunk holding `node`, by binary search, or nil.
