@@ -1816,6 +1816,78 @@ static void t_stale_turn(void)
     stale_turn_case(1);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Mail that reaches a group process after its exit; its slot reused         */
+/* ------------------------------------------------------------------------ */
+
+/* The group process's terminate sends to itself: the message arrives after
+   the exit, while the exiting turn still holds the block. The library must
+   bounce it there (a dead letter), not queue the dead block back in the
+   group, where nobody drives it any more: the next spawn takes the same slot,
+   and its init waited behind the old token for ever (a fuzz finding, a hang
+   in swerl_supervisor_start). */
+static swerl_runtime *late_rt;
+
+static int late_handle(swerl_ctx *ctx, const swerl_message *m, void *state)
+{
+    (void)ctx;
+    (void)state;
+    if (m->kind == SWERL_CALL) swerl_reply(late_rt, m->ref, "ok", 2);
+    return m->kind == SWERL_MESSAGE && m->len == 4 && memcmp(m->data, "stop", 4) == 0 ? SWERL_STOP
+                                                                                       : SWERL_CONTINUE;
+}
+
+static void late_terminate(swerl_ctx *ctx, int32_t reason, void *state)
+{
+    (void)reason;
+    (void)state;
+    CHECK_EQ_INT(swerl_send(late_rt, swerl_self(ctx), "late", 4), 0);
+}
+
+static void t_late_mail(void)
+{
+    swerl_config cfg;
+    swerl_group *g;
+    swerl_behavior gb, sb;
+    swerl_pid p, q;
+    swerl_stats st;
+    swerl_process_info info;
+    swerl_buffer reply = { NULL, 0 };
+    memset(&gb, 0, sizeof gb);
+    gb.size = sizeof gb;
+    gb.handle = late_handle;
+    gb.terminate = late_terminate;
+    memset(&sb, 0, sizeof sb);
+    sb.size = sizeof sb;
+    sb.handle = late_handle;
+    swerl_config_init(&cfg);
+    cfg.schedulers = 1;
+    if (!CHECK_EQ_INT(swerl_runtime_start(&cfg, &late_rt), 0)) return;
+    CHECK_EQ_INT(swerl_group_create(late_rt, "g", &g), 0);
+    for (int round = 0; round < 3; round++) {
+        CHECK_EQ_INT(swerl_group_spawn(g, &gb, NULL, NULL, &p), 0);
+        CHECK_EQ_INT(swerl_send(late_rt, p, "stop", 4), 0);
+        /* One turn (init, then "stop"): the exit and its terminate on this
+           thread; then nobody drives the group. */
+        CHECK_EQ_INT(swerl_group_run(g, 1, 5000), 1);
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        CHECK_EQ_INT(swerl_process_get_info(late_rt, p, &info), SWERL_ENOPROC);
+        /* A scheduler process, most likely in the same slot, must run. */
+        CHECK_EQ_INT(swerl_spawn(late_rt, &sb, NULL, NULL, &q), 0);
+        CHECK_EQ_INT(swerl_call(late_rt, q, "hi", 2, 10000, &reply), 0);
+        CHECK(reply.len == 2 && memcmp(reply.data, "ok", 2) == 0);
+        swerl_buffer_free(&reply);
+        CHECK_EQ_INT(swerl_exit(late_rt, q, SWERL_REASON_KILL, NULL, 0), 0);
+    }
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    CHECK_EQ_INT(swerl_runtime_stats(late_rt, &st), 0);
+    CHECK(st.dead_letters >= 3); /* each "late" */
+    CHECK_EQ_INT(swerl_runtime_stop(late_rt, 5000), 0);
+    swerl_runtime_free(late_rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
@@ -1842,5 +1914,7 @@ int main(int argc, char **argv)
     check_section("suspend/resume bad input: EINVAL, EINPROC", t_suspend_errors, 60);
     check_section("suspend/resume: swerl_runtime_stop while a batch is suspended", t_suspend_stop, 60);
     check_section("a stale turn given to finish/suspend inside a take's own callback: EINVAL", t_stale_turn, 60);
+    check_section("mail reaching a group process after its exit; the slot reused by a scheduler process",
+                  t_late_mail, 60);
     return check_summary();
 }

@@ -450,7 +450,7 @@ package final class Engine: @unchecked Sendable {
             return SpawnResult(code: ErrorDetail.failing(Code.limit, "swerl_spawn: \(table.capacity) processes are "
                 + "alive, this runtime's max_processes (swerl_config.max_processes)"), pid: 0)
         }
-        guard let block = reserveBlock(takingToken: startNow) else {
+        guard let block = reserveBlock() else {
             table.live.subtract(1, ordering: .relaxed)
             return SpawnResult(code: Code.limit, pid: 0)
         }
@@ -464,7 +464,7 @@ package final class Engine: @unchecked Sendable {
             Nodes.make(kind: NodeKind.sigInit, target: pid, from: parent, data: bytes.baseAddress, len: bytes.count)
         }
         guard let initNode = made else {
-            if startNow { _ = InboundQueue.tryIdle(block.pointee.inbound) }
+            releaseDeadToken(block)
             table.releaseSlot(block.pointee.slot)
             table.live.subtract(1, ordering: .relaxed)
             return SpawnResult(code: Code.noMemory, pid: 0)
@@ -493,19 +493,17 @@ package final class Engine: @unchecked Sendable {
             block.pointee.lastScheduler.store(UInt32(next % schedulers.count), ordering: .relaxed)
         }
 
-        var tookToken = false
         let publish = {
             // The INIT goes first so that nothing can overtake it, then the pid
-            // becomes visible. The compare-exchange fails only if this very
-            // incarnation already ran and exited: then it stays dead.
-            tookToken = InboundQueue.push(block.pointee.inbound, UnsafeMutableRawPointer(initNode)) == InboundQueue.idle
-            _ = block.pointee.pidWord.compareExchange(expected: previousWord, desired: pid,
-                                                      ordering: .acquiringAndReleasing)
+            // becomes visible. The spawner holds the token, so the process
+            // cannot run (nor exit) before this.
+            _ = InboundQueue.push(block.pointee.inbound, UnsafeMutableRawPointer(initNode))
+            block.pointee.pidWord.store(pid, ordering: .releasing)
         }
         if let name {
             if !registry.registerAtSpawn(name: name, pid: pid, publish: publish) {
                 Nodes.release(initNode)
-                if startNow { _ = InboundQueue.tryIdle(block.pointee.inbound) }
+                releaseDeadToken(block)
                 table.releaseSlot(block.pointee.slot)
                 table.live.subtract(1, ordering: .relaxed)
                 return SpawnResult(code: Code.nameTaken, pid: 0)
@@ -513,7 +511,9 @@ package final class Engine: @unchecked Sendable {
         } else {
             publish()
         }
-        if tookToken { schedule(block) }
+        // startNow: this callback's worker runs the init at once (below).
+        let starter = startNow ? context?.pointee.worker?.takeUnretainedValue() : nil
+        if starter == nil { schedule(block) }
         spawned.add(1, ordering: .relaxed)
 
         if let parentBlock {
@@ -526,17 +526,18 @@ package final class Engine: @unchecked Sendable {
             }
             parentBlock.publishRelations()
         }
-        if startNow, let worker = context?.pointee.worker?.takeUnretainedValue() {
-            return SpawnResult(code: Code.ok, pid: pid, start: worker.startNow(block))
+        if let starter {
+            return SpawnResult(code: Code.ok, pid: pid, start: starter.startNow(block))
         }
         return SpawnResult(code: Code.ok, pid: pid)
     }
 
-    /// A free block; with `takingToken`, one whose scheduling token is free
-    /// so the caller can run it at once (a slot whose last incarnation is
-    /// still being cleaned up by another thread is skipped).
-    private func reserveBlock(takingToken: Bool) -> ProcessPointer? {
-        guard takingToken else { return table.reserveSlot() }
+    /// A free block, with its scheduling token taken: the spawner alone
+    /// decides where the new process first runs. A slot whose last
+    /// incarnation's token is still held (by a turn bouncing what was sent
+    /// to the dead pid) is skipped, so a new INIT is never run by whoever
+    /// holds an old token, on a thread that is not the new process's home.
+    private func reserveBlock() -> ProcessPointer? {
         var busy: [ProcessPointer] = []
         defer { for block in busy { table.releaseSlot(block.pointee.slot) } }
         while let block = table.reserveSlot() {
@@ -547,6 +548,24 @@ package final class Engine: @unchecked Sendable {
             busy.append(block)
         }
         return nil
+    }
+
+    /// Gives back the scheduling token of a block with no live process (its
+    /// holder: the turn that ran its exit, one a late send started, or a
+    /// spawn that failed), bouncing what was sent to the dead pid meanwhile
+    /// until the queue is idle. No INIT can be among it (reserveBlock).
+    func releaseDeadToken(_ block: ProcessPointer) {
+        while !InboundQueue.tryIdle(block.pointee.inbound) {
+            guard let chain = InboundQueue.takeAll(block.pointee.inbound, leave: InboundQueue.activeEmpty) else {
+                continue
+            }
+            var cursor: NodePointer? = chain.first.assumingMemoryBound(to: MessageNode.self)
+            while let node = cursor {
+                cursor = NodePointer(bitPattern: node.pointee.link.load(ordering: .relaxed))
+                block.depart(node)
+                bounce(node)
+            }
+        }
     }
 
     // MARK: Introspection

@@ -61,15 +61,13 @@ extension Worker {
     /// Ends a turn: keep the process queued if it has work, else give the
     /// scheduling token back.
     func releaseToken(_ process: ProcessPointer) {
-        let alive = process.pointee.ownPid != 0
-        if alive {
-            if process.nextOffer() != nil || receiveTimeoutDue(process) {
-                process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
-                requeue(process)
-                return
-            }
-            process.pointee.infoStatus.store(UInt32(SWERL_STATUS_WAITING), ordering: .relaxed)
+        guard process.pointee.ownPid != 0 else { return engine.releaseDeadToken(process) }
+        if process.nextOffer() != nil || receiveTimeoutDue(process) {
+            process.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
+            requeue(process)
+            return
         }
+        process.pointee.infoStatus.store(UInt32(SWERL_STATUS_WAITING), ordering: .relaxed)
         if !InboundQueue.tryIdle(process.pointee.inbound) {
             requeue(process)  // more arrived meanwhile: keep the token
         }
@@ -457,6 +455,12 @@ extension Worker {
         process.pointee.state = nil
         process.pointee.behavior = swerl_behavior()
         process.pointee.ownPid = 0
+        // Whoever holds a dead block's token bounces what reaches it; a late
+        // send that takes the token schedules the block at its home, which
+        // must be a scheduler: a turn group's thread may never come back.
+        if !ProcessBlock.isSchedulerHome(process.pointee.lastScheduler.load(ordering: .relaxed)) {
+            process.pointee.lastScheduler.store(0, ordering: .relaxed)
+        }
         process.pointee.dying = false
         process.pointee.initialized = false
         process.publishRelations()
