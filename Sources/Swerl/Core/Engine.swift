@@ -478,8 +478,9 @@ package final class Engine: @unchecked Sendable {
         block.pointee.infoLinks.store(flags & UInt32(SWERL_SPAWN_LINK) != 0 ? 1 : 0, ordering: .relaxed)
         block.pointee.infoMonitors.store(0, ordering: .relaxed)
         block.pointee.infoMonitoredBy.store(flags & UInt32(SWERL_SPAWN_MONITOR) != 0 ? 1 : 0, ordering: .relaxed)
-        block.pointee.infoTrapExit.store(flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0 ? 1 : 0, ordering: .relaxed)
+        block.pointee.infoTrapExit.store(flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0, ordering: .relaxed)
         block.pointee.infoHandled.store(0, ordering: .relaxed)
+        block.pointee.infoMemory.store(UInt32(MemoryLayout<ProcessBlock>.stride), ordering: .relaxed)
         block.pointee.infoStatus.store(UInt32(SWERL_STATUS_RUNNABLE), ordering: .relaxed)
         if let group {
             block.pointee.lastScheduler.store(group.home, ordering: .relaxed)
@@ -582,12 +583,12 @@ package final class Engine: @unchecked Sendable {
             info.status = UInt32(SWERL_STATUS_RUNNABLE)
         }
         info.messages_handled = block.pointee.infoHandled.load(ordering: .relaxed)
-        info.memory = block.pointee.infoMemory.load(ordering: .relaxed)
+        info.memory = UInt64(block.pointee.infoMemory.load(ordering: .relaxed))
             + waiting.bytes + UInt64(waiting.count) * UInt64(SWERL_MESSAGE_OVERHEAD)
         info.links = block.pointee.infoLinks.load(ordering: .relaxed)
         info.monitors = block.pointee.infoMonitors.load(ordering: .relaxed)
         info.monitored_by = block.pointee.infoMonitoredBy.load(ordering: .relaxed)
-        info.trap_exit = block.pointee.infoTrapExit.load(ordering: .relaxed)
+        info.trap_exit = block.pointee.infoTrapExit.load(ordering: .relaxed) ? 1 : 0
         if let name = registry.name(of: pid) {
             withUnsafeMutableBytes(of: &info.name) { buffer in
                 let utf8 = Array(name.utf8.prefix(Int(SWERL_NAME_MAX)))

@@ -1,53 +1,99 @@
 // A set of pids (a process's links): a small array while it is small, a
 // hash set once it grows, so a supervisor with thousands of linked children
 // finds and drops one in O(1) while an ordinary process pays for no hashing.
+// One word in the process block: an array and a class reference share it
+// (an array and a Set would not: 9 bytes).
 
 struct PidSet {
-    private var small: [UInt64] = []
-    private var large: Set<UInt64>? = nil
+    private final class Large {
+        var pids: Set<UInt64>
+        init(_ pids: Set<UInt64>) { self.pids = pids }
+    }
+
+    private enum Storage {
+        case small([UInt64])
+        case large(Large)
+    }
+
+    private var storage = Storage.small([])
     static let smallLimit = 16
 
-    var count: Int { large?.count ?? small.count }
+    var count: Int {
+        switch storage {
+        case .small(let pids): return pids.count
+        case .large(let box): return box.pids.count
+        }
+    }
 
     /// Bytes the set holds beyond the process block.
-    var memory: Int { large.map { $0.capacity * 16 } ?? small.capacity * 8 }
+    var memory: Int {
+        switch storage {
+        case .small(let pids): return pids.capacity * 8
+        case .large(let box): return box.pids.capacity * 16
+        }
+    }
 
     func contains(_ pid: UInt64) -> Bool {
-        large?.contains(pid) ?? small.contains(pid)
+        switch storage {
+        case .small(let pids): return pids.contains(pid)
+        case .large(let box): return box.pids.contains(pid)
+        }
     }
 
     /// Adds `pid`; false if it was there already.
     @discardableResult
     mutating func insert(_ pid: UInt64) -> Bool {
-        if large != nil { return large!.insert(pid).inserted }
-        if small.contains(pid) { return false }
-        if small.count == Self.smallLimit {
-            var set = Set(small)
-            set.insert(pid)
-            large = set
-            small = []
+        switch storage {
+        case .small(var pids):
+            if pids.contains(pid) { return false }
+            storage = .small([])  // pids is the array's only reference: no copy below
+            if pids.count == Self.smallLimit {
+                var set = Set(pids)
+                set.insert(pid)
+                storage = .large(Large(set))
+            } else {
+                pids.append(pid)
+                storage = .small(pids)
+            }
             return true
+        case .large:
+            return uniqueLarge().pids.insert(pid).inserted
         }
-        small.append(pid)
-        return true
     }
 
     /// Removes `pid`; false if it was not there.
     @discardableResult
     mutating func remove(_ pid: UInt64) -> Bool {
-        if large != nil { return large!.remove(pid) != nil }
-        guard let index = small.firstIndex(of: pid) else { return false }
-        small.swapAt(index, small.count - 1)
-        small.removeLast()
-        return true
+        switch storage {
+        case .small(var pids):
+            guard let index = pids.firstIndex(of: pid) else { return false }
+            storage = .small([])
+            pids.swapAt(index, pids.count - 1)
+            pids.removeLast()
+            storage = .small(pids)
+            return true
+        case .large:
+            return uniqueLarge().pids.remove(pid) != nil
+        }
+    }
+
+    /// The large set, copied first if another PidSet shares it (value semantics).
+    private mutating func uniqueLarge() -> Large {
+        guard case .large(var box) = storage else { preconditionFailure("not a large set") }
+        storage = .small([])
+        if !isKnownUniquelyReferenced(&box) { box = Large(box.pids) }
+        storage = .large(box)
+        return box
     }
 
     mutating func removeAll() {
-        small = []
-        large = nil
+        storage = .small([])
     }
 
     func forEach(_ body: (UInt64) -> Void) {
-        if let large { large.forEach(body) } else { small.forEach(body) }
+        switch storage {
+        case .small(let pids): pids.forEach(body)
+        case .large(let box): box.pids.forEach(body)
+        }
     }
 }

@@ -19,12 +19,13 @@ struct MonitorEntry {
     var pid: UInt64
 }
 
-/// A block is exactly four cache lines and the table aligns it to one, so
-/// no two processes share a line: the first line holds what senders touch,
-/// the second what the owner publishes, the rest the owner's own state.
+/// A block is exactly three cache lines and the table aligns it to one, so
+/// no two processes share a line: the first line holds what senders touch;
+/// the other two begin with what the owner publishes, then its own state.
 /// What few processes use lives in ProcessExtras, made on first use.
 struct ProcessBlock: ~Copyable {
     static let alignment = 64
+    static let cacheLines = 3
     /// `lastScheduler` of a blocking process (SWERL_SPAWN_BLOCKING).
     static let blockingHome = UInt32.max
     /// `lastScheduler` of a process of turn group i: `groupHomeBase | i`.
@@ -61,19 +62,22 @@ struct ProcessBlock: ~Copyable {
     let mailboxOut: Atomic<UInt64>
     /// Messages handled by this incarnation (the owner is the only writer).
     let infoHandled: Atomic<UInt64>
-    let infoMemory: Atomic<UInt64>
+    /// Bytes: the block and its tables (saturates at 4 GiB).
+    let infoMemory: Atomic<UInt32>
     let infoStatus: Atomic<UInt32>
     let infoLinks: Atomic<UInt32>
     let infoMonitors: Atomic<UInt32>
     let infoMonitoredBy: Atomic<UInt32>
-    let infoTrapExit: Atomic<UInt32>
+    let infoTrapExit: Atomic<Bool>
     /// Whether this incarnation is a supervisor (for the supervisor API).
     let isSupervisor: Atomic<Bool>
 
-    // --- the owner's own --------------------------------------------------
+    // --- the owner's own (the rest of line 1, line 2) ----------------------
     /// The incarnation whose signals this block accepts (0 between lives).
     var ownPid: UInt64 = 0
-    var behavior = swerl_behavior()
+    /// The behaviour's callbacks after init (init itself comes with sigInit).
+    var handle: swerl_handle_fn? = nil
+    var terminate: swerl_terminate_fn? = nil
     var state: UnsafeMutableRawPointer? = nil
 
     /// The private message queue (messages moved out of `inbound`), oldest
@@ -81,29 +85,52 @@ struct ProcessBlock: ~Copyable {
     /// to offer (nil: offer from the oldest).
     var mailFirst: NodePointer? = nil
     var mailLast: NodePointer? = nil
-    var mailCount = 0
     var offerAfter: NodePointer? = nil
     /// The message the handler is looking at now: never removed under it
     /// (nor are the messages of a turn group's batch: MessageNode.batched).
     var offering: NodePointer? = nil
 
     var links = PidSet()
-    var exitDetail: [UInt8] = []
-    /// Monitors, pending calls, swerl_fail's reason, the receive timeout:
-    /// made on first use, dropped when the incarnation ends.
+    /// Monitors, pending calls, swerl_fail's reason, the receive timeout, an
+    /// exit's detail: made on first use, dropped when the incarnation ends.
     var extras: ProcessExtras? = nil
     var exitReason: Int32 = 0
-    var trapExit = false
-    var initialized = false
-    var dying = false
+    /// The flags below, one bit each.
+    private var bits: UInt8 = 0
+
+    @inline(__always)
+    private func bit(_ mask: UInt8) -> Bool { bits & mask != 0 }
+    @inline(__always)
+    private mutating func setBit(_ mask: UInt8, _ on: Bool) { bits = on ? bits | mask : bits & ~mask }
+
+    var trapExit: Bool {
+        @inline(__always) get { bit(1) }
+        @inline(__always) set { setBit(1, newValue) }
+    }
+    var initialized: Bool {
+        @inline(__always) get { bit(2) }
+        @inline(__always) set { setBit(2, newValue) }
+    }
+    var dying: Bool {
+        @inline(__always) get { bit(4) }
+        @inline(__always) set { setBit(4, newValue) }
+    }
     /// init returned SWERL_IGNORE (OTP-42).
-    var ignoredStart = false
+    var ignoredStart: Bool {
+        get { bit(8) }
+        set { setBit(8, newValue) }
+    }
     /// It exits of its own doing (init failed, a handler crashed or stopped),
     /// not by an exit signal: an abnormal reason is worth a crash report.
-    var crashed = false
+    var crashed: Bool {
+        get { bit(16) }
+        set { setBit(16, newValue) }
+    }
     /// Started by a supervisor, which reports its children's exits itself.
-    var supervised = false
-    private let padding: UInt64 = 0
+    var supervised: Bool {
+        get { bit(32) }
+        set { setBit(32, newValue) }
+    }
 
     init(slot: UInt32) {
         self.runLink = Atomic(0)
@@ -123,7 +150,7 @@ struct ProcessBlock: ~Copyable {
         self.infoLinks = Atomic(0)
         self.infoMonitors = Atomic(0)
         self.infoMonitoredBy = Atomic(0)
-        self.infoTrapExit = Atomic(0)
+        self.infoTrapExit = Atomic(false)
         self.isSupervisor = Atomic(false)
     }
 
@@ -181,6 +208,11 @@ struct ProcessBlock: ~Copyable {
         get { extras?.fields.timeoutRequest }
         _modify { let e = madeExtras(); yield &e.fields.timeoutRequest }
     }
+    /// The exit's detail; an empty one makes no extras.
+    var exitDetail: [UInt8] {
+        get { extras?.fields.exitDetail ?? [] }
+        set { if !newValue.isEmpty || extras != nil { madeExtras().fields.exitDetail = newValue } }
+    }
 }
 
 /// The part of a process's state that most processes never use.
@@ -197,6 +229,8 @@ final class ProcessExtras {
         var timeoutDeadline: UInt64 = 0
         var timeoutInFlight = false
         var timeoutRequest: UInt32? = nil
+        /// The detail of the exit under way (swerl_exit's, swerl_fail's).
+        var exitDetail: [UInt8] = []
     }
 
     var fields = Fields()
@@ -219,7 +253,6 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
             pointee.mailFirst = node
         }
         pointee.mailLast = node
-        pointee.mailCount += 1
     }
 
     /// The next message to offer to the handler, if any.
@@ -242,7 +275,6 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         }
         if pointee.mailLast == node { pointee.mailLast = previous }
         if pointee.offerAfter == node { pointee.offerAfter = previous }
-        pointee.mailCount -= 1
     }
 
     /// Removes the first message matching `predicate`; returns it (detached).
@@ -273,7 +305,6 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         }
         pointee.mailFirst = nil
         pointee.mailLast = nil
-        pointee.mailCount = 0
         pointee.offerAfter = nil
         return messages
     }
@@ -282,12 +313,13 @@ extension UnsafeMutablePointer where Pointee == ProcessBlock {
         pointee.infoLinks.store(UInt32(pointee.links.count), ordering: .relaxed)
         pointee.infoMonitors.store(UInt32(pointee.monitors.count), ordering: .relaxed)
         pointee.infoMonitoredBy.store(UInt32(pointee.monitoredBy.count), ordering: .relaxed)
-        pointee.infoTrapExit.store(pointee.trapExit ? 1 : 0, ordering: .relaxed)
+        pointee.infoTrapExit.store(pointee.trapExit, ordering: .relaxed)
         var tables = pointee.links.memory
         if let extras = pointee.extras {
             tables += ProcessExtras.memory + extras.fields.pendingCalls.memory
                 + extras.fields.monitors.memory + extras.fields.monitoredBy.memory
         }
-        pointee.infoMemory.store(UInt64(MemoryLayout<ProcessBlock>.stride + tables), ordering: .relaxed)
+        let memory = MemoryLayout<ProcessBlock>.stride + tables
+        pointee.infoMemory.store(UInt32(clamping: memory), ordering: .relaxed)
     }
 }

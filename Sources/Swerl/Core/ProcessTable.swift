@@ -26,8 +26,8 @@ final class ProcessTable: @unchecked Sendable {
     }
 
     init(capacity: Int) {
-        precondition(MemoryLayout<ProcessBlock>.stride % ProcessBlock.alignment == 0,
-                     "a process block must be a whole number of cache lines")
+        precondition(MemoryLayout<ProcessBlock>.stride == ProcessBlock.cacheLines * ProcessBlock.alignment,
+                     "a process block is \(ProcessBlock.cacheLines) cache lines, not \(MemoryLayout<ProcessBlock>.stride) bytes")
         self.capacity = capacity
         self.chunkCount = (capacity + Self.chunkSize - 1) >> Self.chunkShift
         chunks = .allocate(capacity: chunkCount)

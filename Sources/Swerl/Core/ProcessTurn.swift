@@ -246,7 +246,8 @@ extension Worker {
         let pid = node.pointee.target
         Nodes.release(node)
         process.pointee.ownPid = pid
-        process.pointee.behavior = parameters.behavior
+        process.pointee.handle = parameters.behavior.handle
+        process.pointee.terminate = parameters.behavior.terminate
         process.pointee.state = parameters.arg
         process.pointee.trapExit = parameters.flags & UInt32(SWERL_SPAWN_TRAP_EXIT) != 0
         process.pointee.initialized = false
@@ -304,7 +305,7 @@ extension Worker {
         process.depart(node)  // being handled is not waiting
         let token = callbackToken(context)
         let outer = beginUserCode()
-        let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
+        let result = process.pointee.handle!(token, &message, process.pointee.state)
         endUserCode(outer)
         process.pointee.offering = nil
         process.pointee.handled &+= 1
@@ -376,7 +377,7 @@ extension Worker {
         var message = swerl_message(kind: UInt32(SWERL_TIMEOUT), reason: 0, from: 0, ref: 0, data: nil, len: 0, flags: 0)
         let token = callbackToken(context)
         let outer = beginUserCode()
-        let result = process.pointee.behavior.handle!(token, &message, process.pointee.state)
+        let result = process.pointee.handle!(token, &message, process.pointee.state)
         endUserCode(outer)
         process.pointee.handled &+= 1
         concludeCallback(process, result: result)
@@ -413,7 +414,7 @@ extension Worker {
         let reason = process.pointee.exitReason
         let detail = process.pointee.exitDetail
         process.pointee.infoStatus.store(UInt32(SWERL_STATUS_EXITING), ordering: .relaxed)
-        if process.pointee.initialized, let terminate = process.pointee.behavior.terminate {
+        if process.pointee.initialized, let terminate = process.pointee.terminate {
             let token = callbackToken(context)
             let outer = beginUserCode()
             terminate(token, reason, process.pointee.state)
@@ -450,10 +451,10 @@ extension Worker {
         let undelivered = process.releaseAllMail()
         if undelivered > 0 { engine.deadLetters.add(UInt64(undelivered), ordering: .relaxed) }
         process.pointee.links.removeAll()
-        process.pointee.extras = nil  // monitors, calls, fail reason, timeout
-        process.pointee.exitDetail = []
+        process.pointee.extras = nil  // monitors, calls, fail reason, timeout, exit detail
         process.pointee.state = nil
-        process.pointee.behavior = swerl_behavior()
+        process.pointee.handle = nil
+        process.pointee.terminate = nil
         process.pointee.ownPid = 0
         // Whoever holds a dead block's token bounces what reaches it; a late
         // send that takes the token schedules the block at its home, which

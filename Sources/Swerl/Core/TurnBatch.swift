@@ -165,7 +165,7 @@ final class TurnBatch: @unchecked Sendable {
     /// Drives the batch as a thread would, calling the process's handle
     /// for each message (the rules of swerl_turn); returns how many it handled.
     fileprivate func handleWithCallbacks() -> Int {
-        guard let process, let handle = process.pointee.behavior.handle else { return 0 }
+        guard let process, let handle = process.pointee.handle else { return 0 }
         drivenHere = true
         defer { drivenHere = false }
         let token = turn.pointee.ctx
