@@ -95,6 +95,30 @@ def test_control_values_still_work(rt):
     assert get(w).reason == swerl.Reason.NORMAL  # STOP after b"b"
 
 
+def test_process_base_class_has_no_instance_dict(rt):
+    """swerl.Process declares no slots of its own: a subclass that declares
+    ``__slots__`` has no __dict__ (an idle process costs less), and one that
+    does not keeps the usual dict (test_control_values_still_work)."""
+    q = queue.Queue()
+
+    class Slotted(swerl.Process):
+        __slots__ = ("seen",)
+
+        def init(self, ctx):
+            self.seen = 0
+
+        def handle(self, msg, ctx):
+            self.seen += 1
+            q.put((self.seen, msg.data))
+
+    assert not hasattr(Slotted(), "__dict__")
+    with pytest.raises(AttributeError):
+        Slotted().other = 1
+    pid = rt.spawn(Slotted)
+    rt.send(pid, b"a")
+    rt.send(pid, b"b")
+    assert [get(q), get(q)] == [(1, b"a"), (2, b"b")]
+
 def spawn_monitored(rt, proc):
     """The DOWN of `proc`, spawned with monitor=True by a parent process."""
     q = queue.Queue()

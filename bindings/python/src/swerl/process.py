@@ -23,7 +23,13 @@ class Process:
     last. An exception in any of them is a crash whose detail is the
     traceback. ``blocking = True`` on a subclass runs its callbacks on the
     runtime's blocking pool (rt.spawn and supervisors honour it), where they
-    may block."""
+    may block.
+
+    It has no instance dict of its own: a subclass that declares
+    ``__slots__`` gets none either (an idle process then costs its object
+    and the registry's entry); one that does not gets the usual dict."""
+
+    __slots__ = ()
 
     blocking = False
 
