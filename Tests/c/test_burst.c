@@ -15,7 +15,10 @@
  *     for a small baseline): the nodes' chunks are unmapped, not kept
  *     (under ASan, not for the thread's burst: its allocator's quarantine
  *     keeps what free() gets);
- *     A burst takes 64-80 MB, so memory kept would be far above the bound.
+ *     A burst takes 64-80 MB, so memory kept would be far above the bound;
+ *   - the same for a burst into a turn group's process driven by the main
+ *     thread, which then stops driving: its driver's pool gives its nodes
+ *     back too.
  */
 #include "check.h"
 
@@ -164,11 +167,54 @@ static void t_from_a_thread(void)
     swerl_runtime_free(rt);
 }
 
+/* The receiver is a turn group's process, driven by the main thread: the
+   nodes are freed into the group driver's own pool, which gives them back
+   at the next settling although no thread drives the group any more. */
+static void t_into_a_group(void)
+{
+    swerl_runtime *rt = check_start_rt(1, 0);
+    swerl_group *g = NULL;
+    receiver r;
+    producer p;
+    swerl_pid to, from;
+    uint64_t n = check_scaled(1000000, 100000);
+    double deadline;
+    long before;
+    if (!CHECK(rt != NULL)) return;
+    burst(rt, 1, check_scaled(10000, 1000), NULL);
+    if (!CHECK_EQ_INT(swerl_group_create(rt, "burst", &g), 0)) goto out;
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(swerl_group_spawn(g, &b_receiver, &r, NULL, &to), 0);
+    memset(&p, 0, sizeof p);
+    p.to = to;
+    p.count = n;
+    CHECK_EQ_INT(swerl_spawn(rt, &b_producer, &p, NULL, &from), 0);
+    CHECK(swerl_group_run(g, 1, 5000) == 1); /* the receiver's init */
+    before = check_rss_kib();
+    CHECK_EQ_INT(swerl_send(rt, from, "go", 2), 0);
+    deadline = check_now_ms() + 120000.0;
+    while (AT_LOAD(&r.received) < n && check_now_ms() < deadline) swerl_group_run(g, 64, 100);
+    CHECK_EQ_U64(AT_LOAD(&r.received), n);
+    /* The driver finds nothing more to do: an idle driver, as an idle
+       scheduler does, settles (its last run may have ended at max_turns). */
+    CHECK_EQ_INT(swerl_group_run(g, 1, 0), 0);
+    CHECK_EQ_U64(AT_LOAD(&r.disorder), 0);
+    CHECK_EQ_U64(AT_LOAD(&p.failed), 0);
+    /* Nobody drives the group from here on. */
+    check_memory_back(before, "into a turn group's process");
+    CHECK_EQ_INT(swerl_exit(rt, from, SWERL_REASON_KILL, NULL, 0), 0);
+    CHECK_EQ_INT(swerl_exit(rt, to, SWERL_REASON_KILL, NULL, 0), 0);
+out:
+    CHECK_EQ_INT(swerl_runtime_stop(rt, 10000), 0);
+    swerl_runtime_free(rt);
+}
+
 int main(int argc, char **argv)
 {
     check_begin(argc, argv);
     check_section("burst: one producer, a million messages in one turn", t_one_producer, 180);
     check_section("burst: four producers on two schedulers into one receiver", t_four_producers, 180);
     check_section("burst: from a thread outside the runtime, then from processes", t_from_a_thread, 180);
+    check_section("burst: into a turn group's process, then nobody drives the group", t_into_a_group, 180);
     return check_summary();
 }

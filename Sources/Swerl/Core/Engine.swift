@@ -190,6 +190,15 @@ package final class Engine: @unchecked Sendable {
         pushHome(process)
     }
 
+    /// A settling has begun (NodeDepot.settleIfDrained, by `from` or a group
+    /// driver): the pools of the other schedulers, which may sleep, and of
+    /// the groups' idle drivers, whose threads may not come back soon, pin
+    /// chunks too. The schedulers give theirs back when woken.
+    func spreadSettling(from settler: Scheduler?) {
+        for other in schedulers where other !== settler { other.wakeUp() }
+        for group in groups.all { group.settleIdlePools() }
+    }
+
     /// Makes `process` runnable where it lives: the scheduler that last ran
     /// it, the blocking pool or its turn group (any thread).
     func pushHome(_ process: ProcessPointer) {

@@ -40,32 +40,33 @@ final class NodeDepot: @unchecked Sendable {
             heads[NodePool.classCount + sizeClass] += 1
             return true
         }
-        if !kept {
-            NodeArena.shared.give(first, sizeClass: sizeClass)
-            overflowedSinceSettle.store(true, ordering: .relaxed)
-        }
+        if !kept { NodeArena.shared.give(first, sizeClass: sizeClass) }
+        if !returnedSinceSettle.load(ordering: .relaxed) { returnedSinceSettle.store(true, ordering: .relaxed) }
     }
 
     // After a burst the nodes kept here and in the pools pin the chunks
     // they lie in, and glibc keeps in its heap what the arena free()s (nodes
-    // malloc'd outside the runtime). Once any batch has overflowed into the
-    // arena since the last time, the next scheduler to idle starts a settling, and
-    // every pool that sees a new one gives its nodes back, with the depot's
-    // (NodePool.settle): the last of them does so after the drain ends.
+    // malloc'd outside the runtime). Once any batch has come back from a
+    // pool since the last time, the next scheduler (or group driver) to idle
+    // starts a settling, and every pool that sees a new one gives its nodes
+    // back, with the depot's (NodePool.settle): the last of them does so
+    // after the drain ends.
 
-    /// Whether a batch went to the arena since the last settling. Any
-    /// overflow, not an amount: with a threshold (1 MiB) the nodes kept
-    /// after a moderate churn pinned half a megabyte of chunks now and then.
-    private let overflowedSinceSettle = Atomic<Bool>(false)
+    /// Whether a pool handed a batch back (kept here or given to the arena)
+    /// since the last settling. Any batch, not an amount: with a threshold
+    /// (1 MiB of overflow) the nodes kept after a moderate churn pinned half
+    /// a megabyte of chunks now and then; with overflows only, the batches
+    /// kept after a settling made mid-drain pinned 2-3 chunks (2 MiB each).
+    private let returnedSinceSettle = Atomic<Bool>(false)
     /// How many settlings there were: a pool that has not seen the latest
     /// gives its nodes back.
     let settlings = Atomic<UInt>(0)
 
-    /// From an idle scheduler: starts a settling when nodes have gone to
-    /// the arena since the last; true if it did.
+    /// From an idle scheduler or group driver: starts a settling when a
+    /// batch came back since the last; true if it did.
     func settleIfDrained() -> Bool {
-        guard overflowedSinceSettle.load(ordering: .relaxed),
-              overflowedSinceSettle.exchange(false, ordering: .relaxed) else { return false }
+        guard returnedSinceSettle.load(ordering: .relaxed),
+              returnedSinceSettle.exchange(false, ordering: .relaxed) else { return false }
         settlings.add(1, ordering: .relaxed)
         swerlrt_trim_heap()
         return true

@@ -54,14 +54,20 @@ enum NodePool {
     /// depot: the other schedulers, asleep maybe, are to be woken to settle.
     static func settle() -> Bool {
         guard let pool = swerlrt_get_pool()?.assumingMemoryBound(to: UInt.self) else { return false }
+        let settledNow = depot(of: pool).settleIfDrained()
+        settle(pool)
+        return settledNow
+    }
+
+    /// `pool` (this thread's, or one no thread uses now) and the depot give
+    /// their nodes back if the pool has not seen the latest settling.
+    static func settle(_ pool: UnsafeMutablePointer<UInt>) {
         let depot = depot(of: pool)
-        let settledNow = depot.settleIfDrained()
         let settlings = depot.settlings.load(ordering: .relaxed)
-        guard pool[2 * classCount + 1] != settlings else { return settledNow }
+        guard pool[2 * classCount + 1] != settlings else { return }
         pool[2 * classCount + 1] = settlings
         giveBack(pool)
         depot.giveBack()
-        return settledNow
     }
 
     /// Every node of the pool to the arena.

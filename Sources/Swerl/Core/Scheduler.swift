@@ -208,11 +208,7 @@ final class Scheduler: @unchecked Sendable {
             for _ in 0..<32 { swerlrt_cpu_relax() }
         }
         askForWork()
-        if NodePool.settle() {
-            // The others' pools pin chunks too, and a sleeping scheduler
-            // would keep them until its next message.
-            for other in engine.schedulers where other !== self { other.wakeUp() }
-        }
+        if NodePool.settle() { engine.spreadSettling(from: self) }
         // Published before `sleeping` (whose store releases it): a thread
         // adding a timer that sees us asleep sees when we will wake.
         sleepUntil.store(heap.nextDeadline ?? .max, ordering: .relaxed)

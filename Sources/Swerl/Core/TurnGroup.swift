@@ -89,6 +89,8 @@ package final class TurnGroup: @unchecked Sendable {
         var active = 0
         var stuck = 0
         var free: [GroupDriver] = []
+        /// Drivers made: those not free are in a turn or a suspended batch.
+        var made = 0
         var sleepers = 0
         /// swerl_group_wake calls not yet seen by a waiting thread.
         var wakeRequests = 0
@@ -106,6 +108,8 @@ package final class TurnGroup: @unchecked Sendable {
     private let queued = Atomic<Int>(0)
     private let wakeRequested = Atomic<Bool>(false)
     private let spinning = Atomic<Bool>(false)
+    /// The depot's settlings every driver's pool has seen (settleIdlePools).
+    private let poolsSettled = Atomic<UInt>(0)
 
     init(engine: Engine, index: Int, name: String) {
         self.engine = engine
@@ -158,7 +162,7 @@ package final class TurnGroup: @unchecked Sendable {
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
         if timeoutMillis > 0 { spinForWork(deadline: deadline) }
         var sleeping = false
-        return state.wait(until: { state in
+        let taken = state.wait(until: { state in
             if state.stopped || state.wakeRequests > 0 || state.mayTake { return true }
             if !sleeping && timeoutMillis > 0 {
                 sleeping = true
@@ -184,12 +188,24 @@ package final class TurnGroup: @unchecked Sendable {
             }
             queued.subtract(1, ordering: .relaxed)
             state.active += 1
-            let driver = state.free.popLast() ?? makeDriver()
+            let driver = state.free.popLast() ?? makeDriver(&state)
             return .process(process, driver)
         }
+        if case .nothing = taken { settleAfterDraining() }
+        return taken
     }
 
-    private func makeDriver() -> GroupDriver {
+    /// A driving thread found no turn to take: as an idle scheduler does, it
+    /// starts a settling if nodes went to the arena since the last one, and
+    /// the group's idle pools give theirs back if they have not seen the
+    /// latest (the schedulers may have settled, and slept, mid-drain).
+    private func settleAfterDraining() {
+        if engine.nodeDepot.settleIfDrained() { engine.spreadSettling(from: nil) }
+        settleIdlePools()
+    }
+
+    private func makeDriver(_ state: inout State) -> GroupDriver {
+        state.made += 1
         let driver = GroupDriver(group: self, workerId: engine.nextWorkerIdentifier())
         driver.register()
         drivers.withLock { $0.append(driver) }
@@ -228,6 +244,19 @@ package final class TurnGroup: @unchecked Sendable {
             return !goingOn && state.sleepers > 0 && state.mayTake
         }
         if wake { state.update { _ in } }
+    }
+
+    /// The pools of the drivers no thread uses now give their nodes back to
+    /// the arena if they have not seen the latest settling (NodePool.settle).
+    func settleIdlePools() {
+        // No lock while nothing is new: an idle driver may poll often.
+        let settlings = engine.nodeDepot.settlings.load(ordering: .relaxed)
+        guard poolsSettled.load(ordering: .relaxed) != settlings else { return }
+        state.withLock { state in
+            for driver in state.free { NodePool.settle(driver.pool) }
+            // A driver in a turn settles at a later call.
+            if state.free.count == state.made { poolsSettled.store(settlings, ordering: .relaxed) }
+        }
     }
 
     /// A held turn goes off its thread (suspended): it no longer counts as
