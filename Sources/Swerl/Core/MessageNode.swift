@@ -61,33 +61,35 @@ enum ExitFlags {
     static let untrappable: UInt64 = 1 << 1
 }
 
-/// 56 bytes, so that a message of up to 8 bytes fits a 64-byte node: one
-/// cache line, and 20% less memory in a deep mailbox than 80 bytes.
+/// The header, in two lengths. A plain message's is 40 bytes (this struct),
+/// so an 8-byte message fits a 48-byte node: a deep mailbox of small
+/// messages takes a quarter less memory than with one 56-byte header for
+/// all. Every other node (signals, and what they become: DOWN, CALL,
+/// REPLY, socket events...) is long: the ref and aux words follow, at
+/// offsets 40 and 48, and its payload starts at 56. Read them through the
+/// node pointer (`node.ref`, `node.aux`): a short node has neither.
 struct MessageNode: ~Copyable {
     /// Intrusive link. Must stay the first field: queues address it at offset 0.
     let link: Atomic<UInt>
     var target: UInt64
     var from: UInt64
-    var ref: UInt64
-    var aux: UInt64
     var len: Int
-    var reason: Int32
     /// The node kind (NodeKind), every value below 256.
     private var kindByte: UInt8
     /// The flags below, as bits.
     private var flagBits: UInt8
+    var reason: Int32
 
-    init(target: UInt64, from: UInt64, ref: UInt64, aux: UInt64, len: Int, kind: UInt32, reason: Int32,
-         counted: Bool, charged: Bool, term: Bool) {
+    init(target: UInt64, from: UInt64, len: Int, kind: UInt32, reason: Int32,
+         counted: Bool, charged: Bool, term: Bool, long: Bool) {
         link = Atomic(0)
         self.target = target
         self.from = from
-        self.ref = ref
-        self.aux = aux
         self.len = len
         self.reason = reason
         kindByte = UInt8(truncatingIfNeeded: kind)
         flagBits = (counted ? Flag.counted : 0) | (charged ? Flag.charged : 0) | (term ? Flag.term : 0)
+            | (long ? Flag.long : 0)
     }
 
     var kind: UInt32 {
@@ -101,6 +103,7 @@ struct MessageNode: ~Copyable {
         static let term: UInt8 = 1 << 2
         static let batched: UInt8 = 1 << 3
         static let shared: UInt8 = 1 << 4
+        static let long: UInt8 = 1 << 5
     }
 
     @inline(__always)
@@ -149,29 +152,65 @@ struct MessageNode: ~Copyable {
         @inline(__always) get { has(Flag.shared) }
         @inline(__always) set { set(Flag.shared, newValue) }
     }
+    /// It has the long header: ref and aux, then the payload at 56.
+    var isLong: Bool {
+        @inline(__always) get { has(Flag.long) }
+    }
+    /// What the long header adds: 16 bytes or none, without a branch.
+    var longExtra: Int {
+        @inline(__always) get { Int(flagBits & Flag.long) &>> 1 }
+    }
 }
 
 typealias NodePointer = UnsafeMutablePointer<MessageNode>
 
+extension UnsafeMutablePointer where Pointee == MessageNode {
+    /// A call's, a monitor's or a timer's ref; a socket's id (0 for a plain message).
+    var ref: UInt64 {
+        @inline(__always) get {
+            pointee.isLong ? UnsafeRawPointer(self).load(fromByteOffset: Nodes.shortHeaderSize, as: UInt64.self) : 0
+        }
+    }
+    /// A signal's extra word: exit flags, a monitor's owner (0 for a plain message).
+    var aux: UInt64 {
+        @inline(__always) get {
+            pointee.isLong ? UnsafeRawPointer(self).load(fromByteOffset: Nodes.shortHeaderSize + 8, as: UInt64.self) : 0
+        }
+    }
+}
+
 enum Nodes {
-    /// The payload follows the header, 8-byte aligned.
-    static let headerSize = (MemoryLayout<MessageNode>.stride + 7) & ~7
+    /// A plain message's header; the payload follows it, 8-byte aligned.
+    static let shortHeaderSize = MemoryLayout<MessageNode>.stride
+    /// Every other node's: ref and aux follow the short header.
+    static let longHeaderSize = shortHeaderSize + 16
+
+    @inline(__always)
+    static func headerSize(_ node: NodePointer) -> Int {
+        shortHeaderSize &+ node.pointee.longExtra
+    }
 
     /// Allocates a node and copies `len` bytes from `data` into it; nil when
-    /// out of memory.
+    /// out of memory. A plain message with no ref nor aux gets the short header.
     @inline(__always)
     static func make(kind: UInt32, target: UInt64, from: UInt64, ref: UInt64 = 0,
                      aux: UInt64 = 0, reason: Int32 = 0, counted: Bool = false, charged: Bool = false,
                      term: Bool = false, data: UnsafeRawPointer?, len: Int) -> NodePointer? {
-        guard len <= Int.max - headerSize, let raw = NodePool.allocate(headerSize + len) else { return nil }
+        let long = kind != NodeKind.message || ref != 0 || aux != 0
+        let header = long ? longHeaderSize : shortHeaderSize
+        guard len <= Int.max - header, let raw = NodePool.allocate(header + len) else { return nil }
         let node = raw.bindMemory(to: MessageNode.self, capacity: 1)
-        node.initialize(to: MessageNode(target: target, from: from, ref: ref, aux: aux, len: len, kind: kind,
-                                        reason: reason, counted: counted, charged: charged, term: term))
+        node.initialize(to: MessageNode(target: target, from: from, len: len, kind: kind, reason: reason,
+                                        counted: counted, charged: charged, term: term, long: long))
+        if long {
+            raw.storeBytes(of: ref, toByteOffset: shortHeaderSize, as: UInt64.self)
+            raw.storeBytes(of: aux, toByteOffset: shortHeaderSize + 8, as: UInt64.self)
+        }
         if len > 0, let data {
             if len <= 16 {
-                copySmall(to: raw + headerSize, from: data, count: len)
+                copySmall(to: raw + header, from: data, count: len)
             } else {
-                (raw + headerSize).copyMemory(from: data, byteCount: len)
+                (raw + header).copyMemory(from: data, byteCount: len)
             }
         }
         return node
@@ -233,12 +272,12 @@ enum Nodes {
             }
         }
         return swerl_message(kind: node.pointee.kind, reason: node.pointee.reason, from: node.pointee.from,
-                             ref: node.pointee.ref, data: data, len: len, flags: flags)
+                             ref: node.ref, data: data, len: len, flags: flags)
     }
 
     @inline(__always)
     static func payload(_ node: NodePointer) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(node) + headerSize
+        UnsafeMutableRawPointer(node) + headerSize(node)
     }
 
     @inline(__always)
@@ -249,7 +288,7 @@ enum Nodes {
 
     @inline(__always)
     static func release(_ node: NodePointer) {
-        let total = headerSize + node.pointee.len
+        let total = headerSize(node) + node.pointee.len
         if node.pointee.isChargedOrShared {
             if node.pointee.charged { MemoryBudget.refundOnThisThread(length: node.pointee.len) }
             if node.pointee.shared { SharedBinaries.release(binary(node)) }

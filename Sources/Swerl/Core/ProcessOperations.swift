@@ -126,7 +126,7 @@ extension UnsafeMutablePointer where Pointee == CallbackContext {
             if let batch = pointee.batch, batch.takeUnretainedValue().withdrawDown(ref) {
                 return info ? (found ? 1 : 0) : Code.ok
             }
-            if let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.pointee.ref == ref }) {
+            if let queued = me.removeMail(where: { $0.pointee.kind == NodeKind.down && $0.ref == ref }) {
                 me.discard(queued)
             }
         }

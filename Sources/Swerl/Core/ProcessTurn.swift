@@ -141,17 +141,17 @@ extension Worker {
             }
             Nodes.release(node)
         case NodeKind.sigMonitor:
-            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.pointee.ref, pid: node.pointee.aux))
+            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.ref, pid: node.aux))
             process.publishRelations()
             Nodes.release(node)
         case NodeKind.sigDemonitor:
-            let ref = node.pointee.ref
+            let ref = node.ref
             if process.pointee.monitoredBy.remove(ref: ref) != nil {
                 process.publishRelations()
             }
             Nodes.release(node)
         case NodeKind.sigDown:
-            let ref = node.pointee.ref
+            let ref = node.ref
             guard process.pointee.monitors.remove(ref: ref) != nil else {
                 return Nodes.release(node)  // demonitored: OTP-28
             }
@@ -165,7 +165,7 @@ extension Worker {
             Nodes.release(node)
         case NodeKind.sigCall:
             // The caller waits on a monitor of this process (OTP-54).
-            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.pointee.ref, pid: 0))
+            process.pointee.monitoredBy.insert(MonitorEntry(ref: node.ref, pid: 0))
             process.publishRelations()
             if dying { return process.discard(node) }
             node.pointee.kind = NodeKind.call
@@ -180,14 +180,14 @@ extension Worker {
             process.appendMail(node)
         case NodeKind.sigRelations:
             if dying {
-                engine.waiters.fail(node.pointee.ref, code: Code.noProcess)
+                engine.waiters.fail(node.ref, code: Code.noProcess)
             } else {
                 let answer = ProcessRelations(of: process).encoded()
-                answer.withUnsafeBytes { _ = engine.waiters.reply(node.pointee.ref, data: $0) }
+                answer.withUnsafeBytes { _ = engine.waiters.reply(node.ref, data: $0) }
             }
             Nodes.release(node)
         case NodeKind.sigReply:
-            process.pointee.pendingCalls.remove(node.pointee.ref)
+            process.pointee.pendingCalls.remove(node.ref)
             if dying { return Nodes.release(node) }
             node.pointee.kind = NodeKind.reply
             process.arriveConverted(node)
@@ -209,8 +209,8 @@ extension Worker {
         if process.pointee.dying { return Nodes.release(node) }
         let from = node.pointee.from
         let reason = node.pointee.reason
-        let viaLink = node.pointee.aux & ExitFlags.viaLink != 0
-        let untrappable = node.pointee.aux & ExitFlags.untrappable != 0
+        let viaLink = node.aux & ExitFlags.viaLink != 0
+        let untrappable = node.aux & ExitFlags.untrappable != 0
         if viaLink {
             // 21a: a link already removed (unlink) drops the signal.
             guard process.pointee.links.remove(from) else { return Nodes.release(node) }
@@ -483,13 +483,13 @@ extension Engine {
         case NodeKind.sigLink:
             signal(NodeKind.sigExit, to: node.pointee.from, from: deadPid, aux: ExitFlags.viaLink, reason: Reason.noproc)
         case NodeKind.sigMonitor:
-            if node.pointee.aux != 0 {
-                signal(NodeKind.sigDown, to: node.pointee.aux, from: deadPid, ref: node.pointee.ref, reason: Reason.noproc)
+            if node.aux != 0 {
+                signal(NodeKind.sigDown, to: node.aux, from: deadPid, ref: node.ref, reason: Reason.noproc)
             } else {
-                waiters.down(node.pointee.ref, reason: Reason.noproc, detail: UnsafeRawBufferPointer(start: nil, count: 0))
+                waiters.down(node.ref, reason: Reason.noproc, detail: UnsafeRawBufferPointer(start: nil, count: 0))
             }
         case NodeKind.sigCall, NodeKind.sigRelations:
-            waiters.fail(node.pointee.ref, code: Code.noProcess)
+            waiters.fail(node.ref, code: Code.noProcess)
         default:
             break
         }

@@ -150,7 +150,7 @@ final class TurnBatch: @unchecked Sendable {
         let now = current
         for slot in 0..<count {
             guard let node = nodes[slot], !removed[slot], node.pointee.kind == NodeKind.down,
-                  node.pointee.ref == ref else { continue }
+                  node.ref == ref else { continue }
             if slot > now {
                 messages[slot].flags |= UInt32(SWERL_MESSAGE_WITHDRAWN)
             } else if slot == now || results[slot] != SWERL_SKIP {
