@@ -89,8 +89,6 @@ package final class TurnGroup: @unchecked Sendable {
         var active = 0
         var stuck = 0
         var free: [GroupDriver] = []
-        /// Drivers made: those not free are in a turn or a suspended batch.
-        var made = 0
         var sleepers = 0
         /// swerl_group_wake calls not yet seen by a waiting thread.
         var wakeRequests = 0
@@ -188,7 +186,7 @@ package final class TurnGroup: @unchecked Sendable {
             }
             queued.subtract(1, ordering: .relaxed)
             state.active += 1
-            let driver = state.free.popLast() ?? makeDriver(&state)
+            let driver = state.free.popLast() ?? makeDriver()
             return .process(process, driver)
         }
         if case .nothing = taken { settleAfterDraining() }
@@ -196,16 +194,19 @@ package final class TurnGroup: @unchecked Sendable {
     }
 
     /// A driving thread found no turn to take: as an idle scheduler does, it
-    /// starts a settling if nodes went to the arena since the last one, and
-    /// the group's idle pools give theirs back if they have not seen the
-    /// latest (the schedulers may have settled, and slept, mid-drain).
+    /// starts a settling if a pool handed a batch back since the last; and
+    /// the group's idle pools give all their nodes back. A settling alone
+    /// is not enough for them: one made mid-drain (by a scheduler) leaves a
+    /// pool that takes the rest of the drain without handing a batch back,
+    /// and what it keeps pins the last chunk (2 MiB).
     private func settleAfterDraining() {
         if engine.nodeDepot.settleIfDrained() { engine.spreadSettling(from: nil) }
-        settleIdlePools()
+        state.withLock { state in
+            for driver in state.free { NodePool.giveBack(driver.pool) }
+        }
     }
 
-    private func makeDriver(_ state: inout State) -> GroupDriver {
-        state.made += 1
+    private func makeDriver() -> GroupDriver {
         let driver = GroupDriver(group: self, workerId: engine.nextWorkerIdentifier())
         driver.register()
         drivers.withLock { $0.append(driver) }
@@ -254,8 +255,11 @@ package final class TurnGroup: @unchecked Sendable {
         guard poolsSettled.load(ordering: .relaxed) != settlings else { return }
         state.withLock { state in
             for driver in state.free { NodePool.settle(driver.pool) }
-            // A driver in a turn settles at a later call.
-            if state.free.count == state.made { poolsSettled.store(settlings, ordering: .relaxed) }
+            // A driver in a turn (or a suspended batch) settles at a later call.
+            // (The lock order state, then drivers, is makeDriver's too.)
+            if state.free.count == drivers.withLock({ $0.count }) {
+                poolsSettled.store(settlings, ordering: .relaxed)
+            }
         }
     }
 
