@@ -18,7 +18,9 @@
  *     A burst takes 64-80 MB, so memory kept would be far above the bound;
  *   - the same for a burst into a turn group's process driven by the main
  *     thread, which then stops driving: its driver's pool gives its nodes
- *     back too.
+ *     back too; and driven by a thread that waits for each turn with no
+ *     time limit (as Python's dispatcher does): it gives them back as it
+ *     goes to sleep after the drain.
  */
 #include "check.h"
 
@@ -167,19 +169,45 @@ static void t_from_a_thread(void)
     swerl_runtime_free(rt);
 }
 
-/* The receiver is a turn group's process, driven by the main thread: the
-   nodes are freed into the group driver's own pool, which gives them back
-   at the next settling although no thread drives the group any more. */
-static void t_into_a_group(void)
+/* A thread that drives a group one turn at a time with no time limit, as
+   an event loop's thread would, until told to quit. */
+typedef struct waiting_driver {
+    swerl_group *g;
+    int quit;
+    int errors;                 /* swerl_group_run results other than 0 and 1 */
+} waiting_driver;
+
+static void *drive_waiting(void *arg)
+{
+    waiting_driver *d = (waiting_driver *)arg;
+    while (!AT_LOAD(&d->quit)) {
+        int rc = swerl_group_run(d->g, 1, SWERL_INFINITY);
+        if (rc != 0 && rc != 1) AT_ADD(&d->errors, 1);
+    }
+    return NULL;
+}
+
+/* The receiver is a turn group's process: the nodes are freed into the
+   group driver's own pool, which gives them back at the next settling.
+   Driven either by the main thread, which then stops driving, or by a
+   thread that waits for each turn, the producer in the group too: no
+   scheduler idles to start a settling, and the drain's end finds the
+   driver asleep in its wait, where it never sees "nothing to run"; it
+   settles as it goes to sleep. */
+static void group_burst(int waiting)
 {
     swerl_runtime *rt = check_start_rt(1, 0);
     swerl_group *g = NULL;
+    waiting_driver d;
+    pthread_t driver;
+    int driving = 0;
     receiver r;
     producer p;
     swerl_pid to, from;
     uint64_t n = check_scaled(1000000, 100000);
     double deadline;
     long before;
+    const char *what = waiting ? "into a group driven by a waiting thread" : "into a turn group's process";
     if (!CHECK(rt != NULL)) return;
     burst(rt, 1, check_scaled(10000, 1000), NULL);
     if (!CHECK_EQ_INT(swerl_group_create(rt, "burst", &g), 0)) goto out;
@@ -188,26 +216,50 @@ static void t_into_a_group(void)
     memset(&p, 0, sizeof p);
     p.to = to;
     p.count = n;
-    CHECK_EQ_INT(swerl_spawn(rt, &b_producer, &p, NULL, &from), 0);
-    CHECK(swerl_group_run(g, 1, 5000) == 1); /* the receiver's init */
+    if (waiting) {
+        /* The producer too: no scheduler runs anything, none idles. */
+        CHECK_EQ_INT(swerl_group_spawn(g, &b_producer, &p, NULL, &from), 0);
+        CHECK(swerl_group_run(g, 2, 5000) == 2); /* the inits */
+    } else {
+        CHECK_EQ_INT(swerl_spawn(rt, &b_producer, &p, NULL, &from), 0);
+        CHECK(swerl_group_run(g, 1, 5000) == 1); /* the receiver's init */
+    }
+    if (waiting) {
+        memset(&d, 0, sizeof d);
+        d.g = g;
+        if (!CHECK_EQ_INT(pthread_create(&driver, NULL, drive_waiting, &d), 0)) goto out;
+        driving = 1;
+    }
     before = check_rss_kib();
     CHECK_EQ_INT(swerl_send(rt, from, "go", 2), 0);
     deadline = check_now_ms() + 120000.0;
-    while (AT_LOAD(&r.received) < n && check_now_ms() < deadline) swerl_group_run(g, 64, 100);
+    while (AT_LOAD(&r.received) < n && check_now_ms() < deadline) {
+        if (waiting) check_sleep_ms(10);
+        else swerl_group_run(g, 64, 100);
+    }
     CHECK_EQ_U64(AT_LOAD(&r.received), n);
-    /* The driver finds nothing more to do: an idle driver, as an idle
-       scheduler does, settles (its last run may have ended at max_turns). */
-    CHECK_EQ_INT(swerl_group_run(g, 1, 0), 0);
+    /* The main thread's driving finds nothing more to do: an idle driver,
+       as an idle scheduler does, settles (its last run may have ended at
+       max_turns). Nobody drives the group from here on. */
+    if (!waiting) CHECK_EQ_INT(swerl_group_run(g, 1, 0), 0);
     CHECK_EQ_U64(AT_LOAD(&r.disorder), 0);
     CHECK_EQ_U64(AT_LOAD(&p.failed), 0);
-    /* Nobody drives the group from here on. */
-    check_memory_back(before, "into a turn group's process");
+    check_memory_back(before, what);
     CHECK_EQ_INT(swerl_exit(rt, from, SWERL_REASON_KILL, NULL, 0), 0);
     CHECK_EQ_INT(swerl_exit(rt, to, SWERL_REASON_KILL, NULL, 0), 0);
 out:
+    if (driving) {
+        AT_STORE(&d.quit, 1);
+        CHECK_EQ_INT(swerl_group_wake(g), 0);
+        CHECK_EQ_INT(pthread_join(driver, NULL), 0);
+        CHECK_EQ_INT(AT_LOAD(&d.errors), 0);
+    }
     CHECK_EQ_INT(swerl_runtime_stop(rt, 10000), 0);
     swerl_runtime_free(rt);
 }
+
+static void t_into_a_group(void) { group_burst(0); }
+static void t_into_a_waiting_group(void) { group_burst(1); }
 
 int main(int argc, char **argv)
 {
@@ -216,5 +268,6 @@ int main(int argc, char **argv)
     check_section("burst: four producers on two schedulers into one receiver", t_four_producers, 180);
     check_section("burst: from a thread outside the runtime, then from processes", t_from_a_thread, 180);
     check_section("burst: into a turn group's process, then nobody drives the group", t_into_a_group, 180);
+    check_section("burst: into a group whose thread waits for each turn", t_into_a_waiting_group, 180);
     return check_summary();
 }

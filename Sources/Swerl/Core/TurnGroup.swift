@@ -158,7 +158,14 @@ package final class TurnGroup: @unchecked Sendable {
         // No clock read for a poll (timeout 0): the common call of a busy driver.
         let deadline: UInt64? = timeoutMillis == SWERL_INFINITY ? nil : timeoutMillis == 0 ? 0
             : monotonicNanos() &+ UInt64(timeoutMillis) * 1_000_000
-        if timeoutMillis > 0 { spinForWork(deadline: deadline) }
+        if timeoutMillis > 0 {
+            spinForWork(deadline: deadline)
+            // About to sleep: idle, as a scheduler is before it sleeps. A
+            // driver that waits sees `.nothing` only when its wait ends (with
+            // no limit: never), and the group's last burst would stay in the
+            // pools meanwhile.
+            if queued.load(ordering: .relaxed) == 0 { settleAfterDraining() }
+        }
         var sleeping = false
         let taken = state.wait(until: { state in
             if state.stopped || state.wakeRequests > 0 || state.mayTake { return true }
