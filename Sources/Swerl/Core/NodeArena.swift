@@ -23,8 +23,11 @@
 import CSwerlSupport
 import Glibc
 
-final class NodeArena: @unchecked Sendable {
+package final class NodeArena: @unchecked Sendable {
     static let shared = NodeArena()
+
+    /// The runtime uses `shared`; a test makes its own.
+    package init() {}
 
     static let smallestChunk = 64 << 10
     static let largestChunk = 2 << 20
@@ -75,33 +78,51 @@ final class NodeArena: @unchecked Sendable {
 
     /// Up to `count` nodes of the class, chained through their first word
     /// (the last one's is 0), and how many; nil when out of memory.
-    func take(sizeClass: Int, count: Int) -> (first: UnsafeMutableRawPointer, count: Int)? {
+    /// Nodes go out a run at a time: a chunk's free list is already a
+    /// chain, and a carved run is linked in one pass, with no per-node
+    /// bookkeeping.
+    package func take(sizeClass: Int, count: Int) -> (first: UnsafeMutableRawPointer, count: Int)? {
         let nodeSize = NodePool.classSize(sizeClass)
         var first: UnsafeMutableRawPointer? = nil
         var last: UnsafeMutableRawPointer? = nil
         var taken = 0
+        func append(_ runFirst: UnsafeMutableRawPointer, _ runLast: UnsafeMutableRawPointer, _ nodes: Int) {
+            runLast.storeBytes(of: 0, as: UInt.self)
+            if let last { last.storeBytes(of: UInt(bitPattern: runFirst), as: UInt.self) } else { first = runFirst }
+            last = runLast
+            taken += nodes
+        }
         withState { state in
+            // What came back first (a slab allocator): the chunks' free lists.
+            while taken < count, let chunk = state.withFreeList[sizeClass].last, let runFirst = chunk.freeList {
+                var runLast = runFirst
+                var nodes = 1
+                while nodes < count - taken,
+                      let next = UnsafeMutableRawPointer(bitPattern: runLast.load(as: UInt.self)) {
+                    runLast = next
+                    nodes += 1
+                }
+                chunk.freeList = UnsafeMutableRawPointer(bitPattern: runLast.load(as: UInt.self))
+                if chunk.freeList == nil { state.withFreeList[sizeClass].removeLast() }
+                chunk.live += nodes
+                append(runFirst, runLast, nodes)
+            }
             while taken < count {
-                let node: UnsafeMutableRawPointer
-                if let chunk = state.withFreeList[sizeClass].last, let reused = chunk.freeList {
-                    chunk.freeList = UnsafeMutableRawPointer(bitPattern: reused.load(as: UInt.self))
-                    if chunk.freeList == nil { state.withFreeList[sizeClass].removeLast() }
-                    chunk.live += 1
-                    node = reused
-                } else if let chunk = state.carving[sizeClass], chunk.carved + nodeSize <= chunk.size {
-                    node = chunk.base + chunk.carved
-                    chunk.carved += nodeSize
-                    chunk.live += 1
-                } else if let chunk = Self.newChunk(&state, sizeClass: sizeClass) {
+                guard let chunk = state.carving[sizeClass], chunk.carved + nodeSize <= chunk.size else {
+                    guard let chunk = Self.newChunk(&state, sizeClass: sizeClass) else { break }
                     state.carving[sizeClass] = chunk
                     continue
-                } else {
-                    break
                 }
-                node.storeBytes(of: 0, as: UInt.self)
-                if let last { last.storeBytes(of: UInt(bitPattern: node), as: UInt.self) } else { first = node }
-                last = node
-                taken += 1
+                let nodes = min(count - taken, (chunk.size - chunk.carved) / nodeSize)
+                let runFirst = chunk.base + chunk.carved
+                var node = runFirst
+                for _ in 1..<nodes {
+                    node.storeBytes(of: UInt(bitPattern: node + nodeSize), as: UInt.self)
+                    node += nodeSize
+                }
+                chunk.carved += nodes * nodeSize
+                chunk.live += nodes
+                append(runFirst, node, nodes)
             }
         }
         return first.map { ($0, taken) }
@@ -109,34 +130,44 @@ final class NodeArena: @unchecked Sendable {
 
     /// Takes back a chain of nodes of the class (linked through their first
     /// word), unmapping every chunk that is whole again; a node carved
-    /// nowhere here was malloc'd, and is free()d.
-    func give(_ first: UnsafeMutableRawPointer, sizeClass: Int) {
+    /// nowhere here was malloc'd, and is free()d. A run of the chain that
+    /// lies in one chunk (the common case: nodes go out and mostly come
+    /// back in runs) is spliced onto its free list whole.
+    package func give(_ first: UnsafeMutableRawPointer, sizeClass: Int) {
         var whole: [Chunk] = []
         withState { state in
             var cursor: UnsafeMutableRawPointer? = first
-            var chunk: Chunk? = nil
-            while let node = cursor {
-                cursor = UnsafeMutableRawPointer(bitPattern: node.load(as: UInt.self))
-                // A run's nodes mostly share a chunk: look up only on a change.
-                if chunk?.contains(node) != true { chunk = Self.find(node, in: state.chunks) }
-                guard let owner = chunk else {
-                    free(node)
+            while let runFirst = cursor {
+                cursor = UnsafeMutableRawPointer(bitPattern: runFirst.load(as: UInt.self))
+                guard let owner = Self.find(runFirst, in: state.chunks) else {
+                    free(runFirst)
                     continue
                 }
                 precondition(owner.sizeClass == sizeClass, "a node given back to the wrong class")
-                owner.live -= 1
+                var runLast = runFirst
+                var nodes = 1
+                while let node = cursor, owner.contains(node) {
+                    runLast = node
+                    nodes += 1
+                    cursor = UnsafeMutableRawPointer(bitPattern: node.load(as: UInt.self))
+                }
+                owner.live -= nodes
                 if owner.live == 0 {
                     Self.retire(owner, &state)
                     whole.append(owner)
-                    chunk = nil
                     continue
                 }
                 if owner.freeList == nil { state.withFreeList[sizeClass].append(owner) }
-                node.storeBytes(of: UInt(bitPattern: owner.freeList), as: UInt.self)
-                owner.freeList = node
+                runLast.storeBytes(of: UInt(bitPattern: owner.freeList), as: UInt.self)
+                owner.freeList = runFirst
             }
         }
         for chunk in whole { munmap(chunk.base, chunk.size) }
+    }
+
+    /// How many chunks the class has mapped now.
+    package func chunkCount(sizeClass: Int) -> Int {
+        withState { $0.chunkCount[sizeClass] }
     }
 
     /// The chunk holding `node`, by binary search, or nil.
