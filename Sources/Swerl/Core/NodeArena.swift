@@ -208,11 +208,15 @@ package final class NodeArena: @unchecked Sendable {
     }
 
     /// `size` bytes from the system; the largest chunks aligned to their size
-    /// and marked for huge pages.
+    /// and marked for huge pages. A chunk between the smallest and the
+    /// largest is made only once the previous one filled up, so it is
+    /// populated at once: one system call instead of a page fault per 4 KiB
+    /// (on this VM about 8% of a 100k-message burst).
     private static func map(_ size: Int) -> UnsafeMutableRawPointer? {
         let huge = size == largestChunk
         let span = huge ? 2 * size : size
-        guard let raw = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        let populate = !huge && size > smallestChunk ? MAP_POPULATE : 0
+        guard let raw = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0),
               raw != MAP_FAILED else { return nil }
         guard huge else { return raw }
         let address = UInt(bitPattern: raw)
