@@ -48,6 +48,19 @@ def test_slots_are_drawn_once_by_many_threads():
     assert 0 < key < len(reg.objects) and reg.take(key) == "again" and reg.take(key) is None
 
 
+def test_a_slot_drawn_before_a_clear_is_not_used_after_it():
+    """A spawn racing the runtime's close may draw a slot, then find the
+    list cleared (swerl_runtime_free has returned): it draws again."""
+    reg = ProcessRegistry()
+    held = reg.register("held")
+    reg.clear()
+    assert reg.take(held) is None and reg.process_count() == 0
+    reg._free.append(5000)  # the slot the racing spawn drew, past the cleared list
+    key = reg.register("late")
+    assert reg.objects[key] == "late" and reg.process_count() == 1
+    assert reg.take(key) == "late" and reg.process_count() == 0
+
+
 def test_a_reused_key_reaches_only_its_new_process(rt):
     class Named(swerl.Process):
         __slots__ = ("name",)

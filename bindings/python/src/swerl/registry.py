@@ -72,12 +72,16 @@ class ProcessRegistry:
 
     def register(self, proc: Any) -> int:
         """Hold `proc`; returns its key (never 0)."""
-        try:
-            key = self._free.pop()
-        except IndexError:
-            key = self._grow()
-        self._slots[key] = proc
-        return key
+        while True:
+            try:
+                key = self._free.pop()
+            except IndexError:
+                key = self._grow()
+            try:
+                self._slots[key] = proc
+                return key
+            except IndexError:  # cleared meanwhile (a spawn racing the runtime's close): draw again
+                continue
 
     def _grow(self) -> int:
         """A slot when none was free: _GROWTH more, under the lock (another
