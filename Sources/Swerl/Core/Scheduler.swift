@@ -19,7 +19,11 @@
 //
 // Stealing: an idle scheduler asks the busiest one for work by setting its
 // `stealRequest`; the busy one hands over half its local queue at its next
-// chores. No thread ever touches another's local queue.
+// chores. No thread ever touches another's local queue. An idle scheduler
+// asks as it goes to sleep; a queue that grows later is seen by the turn
+// monitor only if its turns are long (seen at two of its ticks): it asks on
+// behalf of a sleeping scheduler, answered when that turn ends. Short turns
+// are never shared so: on two cores a move costs more than they do.
 
 import CLibUV
 import CSwerl
@@ -38,6 +42,10 @@ final class Scheduler: @unchecked Sendable {
     /// never). A timer added from another thread wakes it only if earlier.
     let sleepUntil = Atomic<UInt64>(.max)
     let stealRequest = Atomic<Int>(-1)
+    /// Set by the turn monitor during a long turn: the holder answers the
+    /// steal request as soon as the turn ends, handing over even one
+    /// process (see askToShare).
+    let shareAfterTurn = Atomic<Bool>(false)
     /// Local queue length, published for thieves (relaxed).
     let publishedLoad = Atomic<Int>(0)
     /// Timers added from other threads, merged into `heap` by the holder.
@@ -284,11 +292,30 @@ final class Scheduler: @unchecked Sendable {
         _ = busiest.stealRequest.compareExchange(expected: -1, desired: index, ordering: .relaxed)
     }
 
-    private func answerStealRequest() {
+    /// From the turn monitor, while this scheduler's holder is in a long
+    /// turn and `sleeper` sleeps: the processes queued behind the turn go
+    /// to `sleeper` once it ends. A sleeping scheduler asks for work only as
+    /// it goes idle, so without this a queue that grew later (processes
+    /// spawned by processes, each computing for milliseconds) ran on one
+    /// core while the other slept.
+    func askToShare(with sleeper: Scheduler) {
+        _ = stealRequest.compareExchange(expected: -1, desired: sleeper.index, ordering: .relaxed)
+        shareAfterTurn.store(true, ordering: .releasing)
+    }
+
+    /// After a turn the monitor found long (holder only).
+    func shareAfterLongTurn() {
+        shareAfterTurn.store(false, ordering: .relaxed)
+        answerStealRequest(atLeastOne: true)
+    }
+
+    private func answerStealRequest(atLeastOne: Bool = false) {
         let thief = stealRequest.load(ordering: .relaxed)
         guard thief >= 0 else { return }
         stealRequest.store(-1, ordering: .relaxed)
-        let share = localCount / 2
+        // Half the queue; behind a long turn even a single process, which
+        // would otherwise wait for the next one.
+        let share = atLeastOne ? (localCount + 1) / 2 : localCount / 2
         guard share > 0 else { return }
         let target = engine.schedulers[thief]
         for _ in 0..<share {

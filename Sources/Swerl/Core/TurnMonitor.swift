@@ -65,6 +65,8 @@ final class TurnMonitor: @unchecked Sendable {
         var cpuSince: UInt64?
         var reported = false
         var tookOver = false
+        /// A sleeping scheduler was offered the processes queued behind it.
+        var shared = false
     }
     private var watches: [ObjectIdentifier: Watch] = [:]
     /// When the turns watched now began (pid -> monotonic ns), for others
@@ -175,6 +177,17 @@ final class TurnMonitor: @unchecked Sendable {
                 continue
             }
             let elapsed = now - watch.since
+            // A turn seen at two ticks is long enough (5 ms at least) that
+            // running what waits behind it on another core pays for the
+            // move; a turn of microseconds never is seen twice.
+            if !watch.shared, let scheduler = holders[key] {
+                watch.shared = true
+                if let sleeper = engine.schedulers.first(where: {
+                    $0 !== scheduler && $0.sleeping.load(ordering: .relaxed)
+                }) {
+                    scheduler.askToShare(with: sleeper)
+                }
+            }
             let limit = longTurnNanos.load(ordering: .relaxed)
             if !watch.reported && limit != 0 && elapsed >= limit {
                 watch.reported = true

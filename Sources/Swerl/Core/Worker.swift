@@ -192,6 +192,9 @@ final class Worker: @unchecked Sendable {
             if let process = scheduler._withUnsafeGuaranteedRef({ $0.nextProcess() }) {
                 runTurn(process)
                 if !afterTurn.isEmpty { runAfterTurn() }
+                if let still = held, still._withUnsafeGuaranteedRef({ $0.shareAfterTurn.load(ordering: .acquiring) }) {
+                    still._withUnsafeGuaranteedRef { $0.shareAfterLongTurn() }
+                }
                 count &+= 1
                 if count & 63 == 0, let still = held { still._withUnsafeGuaranteedRef { $0.periodicChores() } }
                 continue
