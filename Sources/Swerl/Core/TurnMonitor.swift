@@ -69,6 +69,12 @@ final class TurnMonitor: @unchecked Sendable {
         var shared = false
     }
     private var watches: [ObjectIdentifier: Watch] = [:]
+    /// Per scheduler worker: its turn count and CPU time at the last tick.
+    private var lastTick: [ObjectIdentifier: (turns: UInt64, cpu: UInt64, at: UInt64)] = [:]
+    /// At most this many turns in a tick of a busy thread: turns of 100 us
+    /// or more, long enough that running some on another core pays for the
+    /// move and the wake-ups across cores it brings.
+    static let fewTurnsPerTick: UInt64 = 50
     /// When the turns watched now began (pid -> monotonic ns), for others
     /// to read (a stop that names what it could not stop).
     private let turnStarts = Lock<[UInt64: UInt64]>([:])
@@ -171,22 +177,18 @@ final class TurnMonitor: @unchecked Sendable {
             seen.insert(key)
             let pid = worker.runningPid.load(ordering: .relaxed)
             let turns = worker.turns.load(ordering: .relaxed)
+            if let scheduler = holders[key] { watchPace(worker, key, turns: turns, now: now, scheduler) }
             guard var watch = watches[key], pid != 0, watch.turns == turns, watch.pid == pid else {
                 if let ended = watches[key], ended.reported { reportEnd(ended, now: now) }
                 watches[key] = pid == 0 ? nil : Watch(turns: turns, pid: pid, since: now, cpuSince: worker.cpuNanos())
                 continue
             }
             let elapsed = now - watch.since
-            // A turn seen at two ticks is long enough (5 ms at least) that
-            // running what waits behind it on another core pays for the
-            // move; a turn of microseconds never is seen twice.
+            // A turn seen at two ticks (5 ms at least): what waits behind it
+            // may run on a sleeping core meanwhile.
             if !watch.shared, let scheduler = holders[key] {
                 watch.shared = true
-                if let sleeper = engine.schedulers.first(where: {
-                    $0 !== scheduler && $0.sleeping.load(ordering: .relaxed)
-                }) {
-                    scheduler.askToShare(with: sleeper)
-                }
+                offerShare(scheduler)
             }
             let limit = longTurnNanos.load(ordering: .relaxed)
             if !watch.reported && limit != 0 && elapsed >= limit {
@@ -204,8 +206,34 @@ final class TurnMonitor: @unchecked Sendable {
             watches[key] = watch
         }
         watches = watches.filter { seen.contains($0.key) }
+        lastTick = lastTick.filter { seen.contains($0.key) }
         let starts = Dictionary(watches.values.map { ($0.pid, $0.since) }, uniquingKeysWith: min)
         turnStarts.withLock { $0 = starts }
+    }
+
+    /// A scheduler's pace over the last tick: busy all along with few
+    /// turns (long ones, 100 us or more on average), it shares its queue
+    /// with a sleeping scheduler. Turns of microseconds never are: on two
+    /// cores a move and the wake-ups across cores it brings cost more.
+    private func watchPace(_ worker: Worker, _ key: ObjectIdentifier, turns: UInt64, now: UInt64,
+                           _ scheduler: Scheduler) {
+        guard let cpu = worker.cpuNanos() else { return }
+        defer { lastTick[key] = (turns, cpu, now) }
+        guard let last = lastTick[key], now > last.at else { return }
+        let ran = turns &- last.turns
+        let wall = now - last.at
+        // Busy: on a CPU three quarters of the time at least.
+        if ran > 0 && ran <= Self.fewTurnsPerTick * max(1, wall / Self.tick) && (cpu &- last.cpu) * 4 >= wall * 3 {
+            offerShare(scheduler)
+        }
+    }
+
+    /// Asks `scheduler` to hand half its queue to a sleeping scheduler, if
+    /// one sleeps (Scheduler.askToShare).
+    private func offerShare(_ scheduler: Scheduler) {
+        if let sleeper = engine.schedulers.first(where: { $0 !== scheduler && $0.sleeping.load(ordering: .relaxed) }) {
+            scheduler.askToShare(with: sleeper)
+        }
     }
 
     /// When the turn `pid` is in now began, as far as the monitor has seen it.
