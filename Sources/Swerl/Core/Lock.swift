@@ -7,7 +7,9 @@ import Glibc
 
 final class Lock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    // The mutex makes access exclusive: no run-time check on top of it
+    // (a swift_beginAccess per lock, 2% of a spawn and exit).
+    @exclusivity(unchecked) private var value: Value
 
     init(_ value: Value) {
         self.value = value
@@ -30,7 +32,9 @@ final class Lock<Value>: @unchecked Sendable {
 final class ConditionLock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private var value: Value
+    // The mutex makes access exclusive: no run-time check on top of it
+    // (a swift_beginAccess per lock, 2% of a spawn and exit).
+    @exclusivity(unchecked) private var value: Value
 
     init(_ value: Value) {
         self.value = value

@@ -41,12 +41,19 @@ struct MonitorSet: Sequence {
         return small.remove(at: index)  // in order: a small set keeps the order monitors were set in
     }
 
-    func makeIterator() -> AnyIterator<MonitorEntry> {
-        if let large {
-            var inner = large.makeIterator()
-            return AnyIterator { inner.next().map { MonitorEntry(ref: $0.key, pid: $0.value) } }
+    /// A plain iterator, not an AnyIterator: that one boxed its closure's
+    /// state on the heap at every loop, for every exit of every process.
+    struct Iterator: IteratorProtocol {
+        fileprivate var small: IndexingIterator<[MonitorEntry]>
+        fileprivate var large: Dictionary<UInt64, UInt64>.Iterator?
+
+        mutating func next() -> MonitorEntry? {
+            if large != nil { return large!.next().map { MonitorEntry(ref: $0.key, pid: $0.value) } }
+            return small.next()
         }
-        var inner = small.makeIterator()
-        return AnyIterator { inner.next() }
+    }
+
+    func makeIterator() -> Iterator {
+        Iterator(small: small.makeIterator(), large: large?.makeIterator())
     }
 }

@@ -233,7 +233,9 @@ final class ProcessExtras {
         var exitDetail: [UInt8] = []
     }
 
-    var fields = Fields()
+    /// Touched only by the process's owner (its turn): no run-time
+    /// exclusivity check.
+    @exclusivity(unchecked) var fields = Fields()
 
     /// Bytes it takes (object header, fields), for process_info.memory.
     static let memory = 16 + MemoryLayout<Fields>.stride

@@ -420,54 +420,65 @@ extension Worker {
             terminate(token, reason, process.pointee.state)
             endUserCode(outer)
         }
-        if process.pointee.crashed && !process.pointee.supervised && Reason.isAbnormal(reason) {
-            engine.crashReports.report(pid: pid, reason: reason, detail: detail)
-        }
-        // sequentiallyConsistent: pairs with the registry's and the timer
-        // table's counters (see Registry.releaseName, TimerTable).
-        process.pointee.pidWord.store(pid | Pids.deadBit, ordering: .sequentiallyConsistent)
-        engine.registry.releaseName(of: pid)
-        engine.timerTable.cancelAll(of: pid)
-        process.pointee.pendingCalls.forEach { engine.waiters.abandon($0) }
-        engine.closeSockets(ownedBy: pid)
-
-        detail.withUnsafeBytes { detailBytes in
-            process.pointee.links.forEach { partner in
-                engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: ExitFlags.viaLink, reason: reason,
-                              detail: detailBytes)
+        // A guaranteed reference: the runtime's registry, timer table and
+        // waiters are then borrowed, not retained and released for each call
+        // (six pairs an exit, on objects every scheduler's exits share).
+        Unmanaged.passUnretained(engine)._withUnsafeGuaranteedRef { engine in
+            if process.pointee.crashed && !process.pointee.supervised && Reason.isAbnormal(reason) {
+                engine.crashReports.report(pid: pid, reason: reason, detail: detail)
             }
-            for watcher in process.pointee.monitoredBy {
-                if watcher.pid != 0 {
-                    engine.signal(NodeKind.sigDown, to: watcher.pid, from: pid, ref: watcher.ref,
-                                  reason: reason, detail: detailBytes)
-                } else {
-                    engine.waiters.down(watcher.ref, reason: reason, detail: detailBytes)
+            // sequentiallyConsistent: pairs with the registry's and the timer
+            // table's counters (see Registry.releaseName, TimerTable).
+            process.pointee.pidWord.store(pid | Pids.deadBit, ordering: .sequentiallyConsistent)
+            engine.registry.releaseName(of: pid)
+            engine.timerTable.cancelAll(of: pid)
+            // Calls and monitors live in the extras: most processes have none.
+            let extras = process.pointee.extras
+            extras?.fields.pendingCalls.forEach { engine.waiters.abandon($0) }
+            engine.closeSockets(ownedBy: pid)
+
+            detail.withUnsafeBytes { detailBytes in
+                process.pointee.links.forEach { partner in
+                    engine.signal(NodeKind.sigExit, to: partner, from: pid, aux: ExitFlags.viaLink, reason: reason,
+                                  detail: detailBytes)
+                }
+                if let extras {
+                    for watcher in extras.fields.monitoredBy {
+                        if watcher.pid != 0 {
+                            engine.signal(NodeKind.sigDown, to: watcher.pid, from: pid, ref: watcher.ref,
+                                          reason: reason, detail: detailBytes)
+                        } else {
+                            engine.waiters.down(watcher.ref, reason: reason, detail: detailBytes)
+                        }
+                    }
                 }
             }
+            if let extras {
+                for monitor in extras.fields.monitors {
+                    engine.signal(NodeKind.sigDemonitor, to: monitor.pid, from: pid, ref: monitor.ref)  // OTP-29
+                }
+            }
+            let undelivered = process.releaseAllMail()
+            if undelivered > 0 { engine.deadLetters.add(UInt64(undelivered), ordering: .relaxed) }
+            process.pointee.links.removeAll()
+            process.pointee.extras = nil  // monitors, calls, fail reason, timeout, exit detail
+            process.pointee.state = nil
+            process.pointee.handle = nil
+            process.pointee.terminate = nil
+            process.pointee.ownPid = 0
+            // Whoever holds a dead block's token bounces what reaches it; a late
+            // send that takes the token schedules the block at its home, which
+            // must be a scheduler: a turn group's thread may never come back.
+            if !ProcessBlock.isSchedulerHome(process.pointee.lastScheduler.load(ordering: .relaxed)) {
+                process.pointee.lastScheduler.store(0, ordering: .relaxed)
+            }
+            process.pointee.dying = false
+            process.pointee.initialized = false
+            process.publishRelations()
+            engine.exited.add(1, ordering: .relaxed)
+            engine.table.live.subtract(1, ordering: .releasing)
+            engine.table.releaseSlot(process.pointee.slot)
         }
-        for monitor in process.pointee.monitors {
-            engine.signal(NodeKind.sigDemonitor, to: monitor.pid, from: pid, ref: monitor.ref)  // OTP-29
-        }
-        let undelivered = process.releaseAllMail()
-        if undelivered > 0 { engine.deadLetters.add(UInt64(undelivered), ordering: .relaxed) }
-        process.pointee.links.removeAll()
-        process.pointee.extras = nil  // monitors, calls, fail reason, timeout, exit detail
-        process.pointee.state = nil
-        process.pointee.handle = nil
-        process.pointee.terminate = nil
-        process.pointee.ownPid = 0
-        // Whoever holds a dead block's token bounces what reaches it; a late
-        // send that takes the token schedules the block at its home, which
-        // must be a scheduler: a turn group's thread may never come back.
-        if !ProcessBlock.isSchedulerHome(process.pointee.lastScheduler.load(ordering: .relaxed)) {
-            process.pointee.lastScheduler.store(0, ordering: .relaxed)
-        }
-        process.pointee.dying = false
-        process.pointee.initialized = false
-        process.publishRelations()
-        engine.exited.add(1, ordering: .relaxed)
-        engine.table.live.subtract(1, ordering: .releasing)
-        engine.table.releaseSlot(process.pointee.slot)
     }
 }
 
