@@ -69,8 +69,7 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
 }
 
 @c public func swerl_ctx_runtime(_ ctx: OpaquePointer?) -> OpaquePointer? {
-    guard let engine = Engine.contextEngine(UnsafeRawPointer(ctx)) else { return nil }
-    return OpaquePointer(Unmanaged.passUnretained(engine).toOpaque())
+    Engine.contextEngineHandle(UnsafeRawPointer(ctx)).map(OpaquePointer.init)
 }
 
 @c public func swerl_fail(_ ctx: OpaquePointer?, _ reason: Int32, _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
