@@ -53,27 +53,30 @@ private func shared(_ b: OpaquePointer?) -> SharedBinaryPointer? {
 
 @c public func swerl_send_binary(_ rt: OpaquePointer?, _ to: swerl_pid, _ b: OpaquePointer?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_send_binary", "rt") }
-        guard let binary = shared(b) else { return null("swerl_send_binary", "b") }
-        return engine.send(to: to, binary: binary)
+        return withEngine(rt, "swerl_send_binary") { engine in
+            guard let binary = shared(b) else { return null("swerl_send_binary", "b") }
+            return engine.send(to: to, binary: binary)
+        }
     }
 }
 
 @c public func swerl_send_named_binary(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,
                                        _ b: OpaquePointer?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_send_named_binary", "rt") }
-        guard let binary = shared(b) else { return null("swerl_send_named_binary", "b") }
-        guard let registered = name(rawName) else { return invalid("swerl_send_named_binary", nameProblem(rawName)) }
-        return engine.sendNamed(registered, binary: binary)
+        return withEngine(rt, "swerl_send_named_binary") { engine in
+            guard let binary = shared(b) else { return null("swerl_send_named_binary", "b") }
+            guard let registered = name(rawName) else { return invalid("swerl_send_named_binary", nameProblem(rawName)) }
+            return engine.sendNamed(registered, binary: binary)
+        }
     }
 }
 
 @c public func swerl_reply_binary(_ rt: OpaquePointer?, _ call: swerl_ref, _ b: OpaquePointer?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_reply_binary", "rt") }
-        guard let binary = shared(b) else { return null("swerl_reply_binary", "b") }
-        return engine.reply(call, binary: binary)
+        return withEngine(rt, "swerl_reply_binary") { engine in
+            guard let binary = shared(b) else { return null("swerl_reply_binary", "b") }
+            return engine.reply(call, binary: binary)
+        }
     }
 }
 

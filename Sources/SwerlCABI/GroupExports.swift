@@ -13,12 +13,13 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> CInt {
     handedOut {
         let function = "swerl_group_create"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let out else { return null(function, "out") }
-        guard let valid = SwerlCABI.name(name) else { return invalid(function, nameProblem(name)) }
-        let (code, made) = engine.createGroup(name: valid)
-        if let made { out.pointee = made.opaque }
-        return code
+        return withEngine(rt, function) { engine in
+            guard let out else { return null(function, "out") }
+            guard let valid = SwerlCABI.name(name) else { return invalid(function, nameProblem(name)) }
+            let (code, made) = engine.createGroup(name: valid)
+            if let made { out.pointee = made.opaque }
+            return code
+        }
     }
 }
 

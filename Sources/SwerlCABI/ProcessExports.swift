@@ -13,8 +13,9 @@ import Swerl
                            _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
                            _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_spawn", "rt") }
-        return spawn("swerl_spawn", engine, behavior, arg, opts, out, group: nil)
+        return withEngine(rt, "swerl_spawn") { engine in
+            return spawn("swerl_spawn", engine, behavior, arg, opts, out, group: nil)
+        }
     }
 }
 
@@ -96,11 +97,12 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
 @c public func swerl_send_named(_ rt: OpaquePointer?, _ rawName: UnsafePointer<CChar>?,
                                 _ data: UnsafeRawPointer?, _ len: Int) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_send_named", "rt") }
-        if len < 0 { return CInt(SWERL_ETOOBIG) }
-        guard len == 0 || data != nil else { return nullData("swerl_send_named", "data", len) }
-        guard let registered = name(rawName) else { return invalid("swerl_send_named", nameProblem(rawName)) }
-        return engine.sendNamed(registered, data: data, count: len)
+        return withEngine(rt, "swerl_send_named") { engine in
+            if len < 0 { return CInt(SWERL_ETOOBIG) }
+            guard len == 0 || data != nil else { return nullData("swerl_send_named", "data", len) }
+            guard let registered = name(rawName) else { return invalid("swerl_send_named", nameProblem(rawName)) }
+            return engine.sendNamed(registered, data: data, count: len)
+        }
     }
 }
 
@@ -137,10 +139,11 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
 @c public func swerl_exit(_ rt: OpaquePointer?, _ pid: swerl_pid, _ reason: Int32,
                           _ detail: UnsafeRawPointer?, _ len: Int) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_exit", "rt") }
-        if len < 0 { return CInt(SWERL_ETOOBIG) }
-        guard let detail = bytes(detail, len) else { return nullData("swerl_exit", "detail", len) }
-        return engine.exit(pid, reason: reason, detail: detail)
+        return withEngine(rt, "swerl_exit") { engine in
+            if len < 0 { return CInt(SWERL_ETOOBIG) }
+            guard let detail = bytes(detail, len) else { return nullData("swerl_exit", "detail", len) }
+            return engine.exit(pid, reason: reason, detail: detail)
+        }
     }
 }
 
@@ -170,29 +173,31 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
                                       _ out: UnsafeMutablePointer<swerl_process_info>?) -> CInt {
     handedOut {
         let function = "swerl_process_get_info"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let out else { return null(function, "out") }
-        guard StructSizes.size(out) >= MemoryLayout<swerl_process_info>.size else {
-            return badSize(function, "out", out.pointee.size, "swerl_process_info",
-                           expected: MemoryLayout<swerl_process_info>.size)
+        return withEngine(rt, function) { engine in
+            guard let out else { return null(function, "out") }
+            guard StructSizes.size(out) >= MemoryLayout<swerl_process_info>.size else {
+                return badSize(function, "out", out.pointee.size, "swerl_process_info",
+                               expected: MemoryLayout<swerl_process_info>.size)
+            }
+            let (code, info) = engine.processInfo(pid)
+            if code == 0 { StructSizes.write(info, to: out) }
+            return code
         }
-        let (code, info) = engine.processInfo(pid)
-        if code == 0 { StructSizes.write(info, to: out) }
-        return code
     }
 }
 
 @c public func swerl_processes(_ rt: OpaquePointer?, _ buffer: UnsafeMutablePointer<swerl_pid>?, _ capacity: Int,
                                _ count: UnsafeMutablePointer<Int>?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_processes", "rt") }
-        guard let count else { return null("swerl_processes", "count") }
-        guard capacity == 0 || buffer != nil else { return invalid("swerl_processes", "buf is NULL with cap \(capacity)") }
-        let (code, pids) = engine.processes()
-        guard code == 0 else { return code }
-        for (index, pid) in pids.prefix(capacity).enumerated() { buffer![index] = pid }
-        count.pointee = pids.count
-        return 0
+        return withEngine(rt, "swerl_processes") { engine in
+            guard let count else { return null("swerl_processes", "count") }
+            guard capacity == 0 || buffer != nil else { return invalid("swerl_processes", "buf is NULL with cap \(capacity)") }
+            let (code, pids) = engine.processes()
+            guard code == 0 else { return code }
+            for (index, pid) in pids.prefix(capacity).enumerated() { buffer![index] = pid }
+            count.pointee = pids.count
+            return 0
+        }
     }
 }
 

@@ -56,8 +56,9 @@ private let versionString: StaticString = "1.4.0"
 
 @c public func swerl_runtime_stop(_ rt: OpaquePointer?, _ timeoutMillis: UInt32) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_runtime_stop", "rt") }
-        return engine.stop(timeoutMillis: timeoutMillis)
+        return withEngine(rt, "swerl_runtime_stop") { engine in
+            return engine.stop(timeoutMillis: timeoutMillis)
+        }
     }
 }
 
@@ -71,34 +72,38 @@ private let versionString: StaticString = "1.4.0"
 
 @c public func swerl_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<swerl_stats>?) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_runtime_stats", "rt") }
-        guard let out else { return null("swerl_runtime_stats", "out") }
-        guard StructSizes.write(engine.stats(), to: out, minimum: StructSizes.statsMinimum) else {
-            return badSize("swerl_runtime_stats", "out", out.pointee.size, "swerl_stats",
-                           expected: MemoryLayout<swerl_stats>.size)
+        return withEngine(rt, "swerl_runtime_stats") { engine in
+            guard let out else { return null("swerl_runtime_stats", "out") }
+            guard StructSizes.write(engine.stats(), to: out, minimum: StructSizes.statsMinimum) else {
+                return badSize("swerl_runtime_stats", "out", out.pointee.size, "swerl_stats",
+                               expected: MemoryLayout<swerl_stats>.size)
+            }
+            return 0
         }
-        return 0
     }
 }
 
 @c public func swerl_runtime_set_max_memory(_ rt: OpaquePointer?, _ bytes: UInt64) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_runtime_set_max_memory", "rt") }
-        return engine.setMaxMemory(bytes)
+        return withEngine(rt, "swerl_runtime_set_max_memory") { engine in
+            return engine.setMaxMemory(bytes)
+        }
     }
 }
 
 @c public func swerl_runtime_set_long_turn(_ rt: OpaquePointer?, _ reportMillis: UInt32) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_runtime_set_long_turn", "rt") }
-        return engine.setLongTurn(millis: reportMillis)
+        return withEngine(rt, "swerl_runtime_set_long_turn") { engine in
+            return engine.setLongTurn(millis: reportMillis)
+        }
     }
 }
 
 @c public func swerl_runtime_set_blocking_threads(_ rt: OpaquePointer?, _ max: UInt32) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_runtime_set_blocking_threads", "rt") }
-        return engine.setBlockingThreads(max)
+        return withEngine(rt, "swerl_runtime_set_blocking_threads") { engine in
+            return engine.setBlockingThreads(max)
+        }
     }
 }
 
@@ -106,16 +111,17 @@ private let versionString: StaticString = "1.4.0"
                                      _ capacity: Int, _ count: UnsafeMutablePointer<Int>?) -> CInt {
     handedOut {
         let function = "swerl_runtime_scheduler_usage"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let count else { return null(function, "count") }
-        guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
-        if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_scheduler_usage>.size {
-            return badSize(function, "buf[0]", buffer.pointee.size, "swerl_scheduler_usage",
-                           expected: MemoryLayout<swerl_scheduler_usage>.size)
+        return withEngine(rt, function) { engine in
+            guard let count else { return null(function, "count") }
+            guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
+            if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_scheduler_usage>.size {
+                return badSize(function, "buf[0]", buffer.pointee.size, "swerl_scheduler_usage",
+                               expected: MemoryLayout<swerl_scheduler_usage>.size)
+            }
+            let usage = engine.schedulerUsage()
+            if let buffer, capacity > 0 { _ = StructSizes.writeArray(usage, to: buffer, capacity: capacity) }
+            count.pointee = usage.count
+            return 0
         }
-        let usage = engine.schedulerUsage()
-        if let buffer, capacity > 0 { _ = StructSizes.writeArray(usage, to: buffer, capacity: capacity) }
-        count.pointee = usage.count
-        return 0
     }
 }

@@ -31,16 +31,17 @@ private struct SocketArgumentError: Error {
                                    _ out: UnsafeMutablePointer<swerl_socket>?) -> CInt {
     handedOut {
         let function = "swerl_socket_listen"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let address else { return null(function, "address") }
-        guard let out else { return null(function, "out") }
-        switch socketOptions(opts, function) {
-        case .failure(let error): return error.code
-        case .success(let options):
-            let (code, id) = engine.socketListen(owner: owner, address: String(decoding: UnsafeRawBufferPointer(
-                start: address, count: strlen(address)), as: UTF8.self), options: options)
-            if code == 0 { out.pointee = id }
-            return code
+        return withEngine(rt, function) { engine in
+            guard let address else { return null(function, "address") }
+            guard let out else { return null(function, "out") }
+            switch socketOptions(opts, function) {
+            case .failure(let error): return error.code
+            case .success(let options):
+                let (code, id) = engine.socketListen(owner: owner, address: String(decoding: UnsafeRawBufferPointer(
+                    start: address, count: strlen(address)), as: UTF8.self), options: options)
+                if code == 0 { out.pointee = id }
+                return code
+            }
         }
     }
 }
@@ -97,14 +98,15 @@ private struct SocketArgumentError: Error {
                                      _ out: UnsafeMutablePointer<swerl_socket_info>?) -> CInt {
     handedOut {
         let function = "swerl_socket_info_get"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let out else { return null(function, "out") }
-        guard StructSizes.size(out) >= MemoryLayout<swerl_socket_info>.size else {
-            return badSize(function, "out", out.pointee.size, "swerl_socket_info",
-                           expected: MemoryLayout<swerl_socket_info>.size)
+        return withEngine(rt, function) { engine in
+            guard let out else { return null(function, "out") }
+            guard StructSizes.size(out) >= MemoryLayout<swerl_socket_info>.size else {
+                return badSize(function, "out", out.pointee.size, "swerl_socket_info",
+                               expected: MemoryLayout<swerl_socket_info>.size)
+            }
+            let (code, info) = engine.socketInfo(socket)
+            if code == 0 { StructSizes.write(info, to: out) }
+            return code
         }
-        let (code, info) = engine.socketInfo(socket)
-        if code == 0 { StructSizes.write(info, to: out) }
-        return code
     }
 }

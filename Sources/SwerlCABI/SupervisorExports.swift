@@ -110,15 +110,16 @@ import Swerl
                                                _ out: UnsafeMutablePointer<swerl_child_counts>?) -> CInt {
     handedOut {
         let function = "swerl_supervisor_count_children"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let out else { return null(function, "out") }
-        guard StructSizes.size(out) >= MemoryLayout<swerl_child_counts>.size else {
-            return badSize(function, "out", out.pointee.size, "swerl_child_counts",
-                           expected: MemoryLayout<swerl_child_counts>.size)
+        return withEngine(rt, function) { engine in
+            guard let out else { return null(function, "out") }
+            guard StructSizes.size(out) >= MemoryLayout<swerl_child_counts>.size else {
+                return badSize(function, "out", out.pointee.size, "swerl_child_counts",
+                               expected: MemoryLayout<swerl_child_counts>.size)
+            }
+            let (code, counts) = engine.supervisorCountChildren(sup)
+            if code == 0 { StructSizes.write(counts, to: out) }
+            return code
         }
-        let (code, counts) = engine.supervisorCountChildren(sup)
-        if code == 0 { StructSizes.write(counts, to: out) }
-        return code
     }
 }
 
@@ -127,19 +128,20 @@ import Swerl
                                                _ count: UnsafeMutablePointer<Int>?) -> CInt {
     handedOut {
         let function = "swerl_supervisor_which_children"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        guard let count else { return null(function, "count") }
-        guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
-        if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_child_info>.size {
-            return badSize(function, "buf[0]", buffer.pointee.size, "swerl_child_info",
-                           expected: MemoryLayout<swerl_child_info>.size)
+        return withEngine(rt, function) { engine in
+            guard let count else { return null(function, "count") }
+            guard capacity == 0 || buffer != nil else { return invalid(function, "buf is NULL with cap \(capacity)") }
+            if let buffer, capacity > 0, StructSizes.size(buffer) < MemoryLayout<swerl_child_info>.size {
+                return badSize(function, "buf[0]", buffer.pointee.size, "swerl_child_info",
+                               expected: MemoryLayout<swerl_child_info>.size)
+            }
+            let (code, children) = engine.supervisorWhichChildren(sup)
+            guard code == 0 else { return code }
+            // Records at the caller's stride: a newer caller's are larger.
+            if let buffer, capacity > 0 { _ = StructSizes.writeArray(children, to: buffer, capacity: capacity) }
+            count.pointee = children.count
+            return 0
         }
-        let (code, children) = engine.supervisorWhichChildren(sup)
-        guard code == 0 else { return code }
-        // Records at the caller's stride: a newer caller's are larger.
-        if let buffer, capacity > 0 { _ = StructSizes.writeArray(children, to: buffer, capacity: capacity) }
-        count.pointee = children.count
-        return 0
     }
 }
 

@@ -13,10 +13,11 @@ func notATerm(_ function: String, _ argument: String, _ problem: ExternalTermFor
 
 @c public func swerl_send_term(_ rt: OpaquePointer?, _ to: swerl_pid, _ etf: UnsafeRawPointer?, _ len: Int) -> CInt {
     handedOut {
-        guard let engine = engine(rt) else { return null("swerl_send_term", "rt") }
-        if len < 0 { return CInt(SWERL_ETOOBIG) }
-        guard let etf = bytes(etf, len) else { return nullData("swerl_send_term", "etf", len) }
-        return engine.sendTerm(to: to, bytes: etf)
+        return withEngine(rt, "swerl_send_term") { engine in
+            if len < 0 { return CInt(SWERL_ETOOBIG) }
+            guard let etf = bytes(etf, len) else { return nullData("swerl_send_term", "etf", len) }
+            return engine.sendTerm(to: to, bytes: etf)
+        }
     }
 }
 
@@ -24,11 +25,12 @@ func notATerm(_ function: String, _ argument: String, _ problem: ExternalTermFor
                                      _ etf: UnsafeRawPointer?, _ len: Int) -> CInt {
     handedOut {
         let function = "swerl_send_named_term"
-        guard let engine = engine(rt) else { return null(function, "rt") }
-        if len < 0 { return CInt(SWERL_ETOOBIG) }
-        guard let etf = bytes(etf, len) else { return nullData(function, "etf", len) }
-        guard let registered = name(rawName) else { return invalid(function, nameProblem(rawName)) }
-        return engine.sendNamedTerm(registered, bytes: etf)
+        return withEngine(rt, function) { engine in
+            if len < 0 { return CInt(SWERL_ETOOBIG) }
+            guard let etf = bytes(etf, len) else { return nullData(function, "etf", len) }
+            guard let registered = name(rawName) else { return invalid(function, nameProblem(rawName)) }
+            return engine.sendNamedTerm(registered, bytes: etf)
+        }
     }
 }
 
