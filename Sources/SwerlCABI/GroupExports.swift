@@ -27,8 +27,9 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
                                  _ arg: UnsafeMutableRawPointer?, _ opts: UnsafePointer<swerl_spawn_opts>?,
                                  _ out: UnsafeMutablePointer<swerl_pid>?) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_spawn", "g") }
-        return spawn("swerl_group_spawn", group.runtime, behavior, arg, opts, out, group: group)
+        return withObject(g, "swerl_group_spawn", "g") { (group: TurnGroup) in
+            return spawn("swerl_group_spawn", group.runtime, behavior, arg, opts, out, group: group)
+        }
     }
 }
 
@@ -40,17 +41,19 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
 
 @c public func swerl_group_run(_ g: OpaquePointer?, _ maxTurns: UInt32, _ timeoutMillis: UInt32) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_run", "g") }
-        return group.runTurns(max: maxTurns, timeoutMillis: timeoutMillis)
+        return withObject(g, "swerl_group_run", "g") { (group: TurnGroup) in
+            return group.runTurns(max: maxTurns, timeoutMillis: timeoutMillis)
+        }
     }
 }
 
 @c public func swerl_group_take(_ g: OpaquePointer?, _ maxMessages: UInt32, _ timeoutMillis: UInt32,
                                 _ out: UnsafeMutablePointer<UnsafeMutablePointer<swerl_turn>?>?) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_take", "g") }
-        guard let out else { return null("swerl_group_take", "out") }
-        return group.next(done: nil, handled: 0, maxMessages: maxMessages, timeoutMillis: timeoutMillis, out: out)
+        return withObject(g, "swerl_group_take", "g") { (group: TurnGroup) in
+            guard let out else { return null("swerl_group_take", "out") }
+            return group.next(done: nil, handled: 0, maxMessages: maxMessages, timeoutMillis: timeoutMillis, out: out)
+        }
     }
 }
 
@@ -65,32 +68,36 @@ private func group(_ raw: OpaquePointer?) -> TurnGroup? {
                                 _ maxMessages: UInt32, _ timeoutMillis: UInt32,
                                 _ out: UnsafeMutablePointer<UnsafeMutablePointer<swerl_turn>?>?) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_next", "g") }
-        guard let out else { return null("swerl_group_next", "out") }
-        return group.next(done: done, handled: handled, maxMessages: maxMessages, timeoutMillis: timeoutMillis,
-                          out: out)
+        return withObject(g, "swerl_group_next", "g") { (group: TurnGroup) in
+            guard let out else { return null("swerl_group_next", "out") }
+            return group.next(done: done, handled: handled, maxMessages: maxMessages, timeoutMillis: timeoutMillis,
+                              out: out)
+        }
     }
 }
 
 @c public func swerl_group_fd(_ g: OpaquePointer?) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_fd", "g") }
-        return group.readinessFd()
+        return withObject(g, "swerl_group_fd", "g") { (group: TurnGroup) in
+            return group.readinessFd()
+        }
     }
 }
 
 @c public func swerl_group_wake(_ g: OpaquePointer?) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_wake", "g") }
-        group.wakeDriver()
-        return 0
+        return withObject(g, "swerl_group_wake", "g") { (group: TurnGroup) in
+            group.wakeDriver()
+            return 0
+        }
     }
 }
 
 @c public func swerl_group_set_batch_min(_ g: OpaquePointer?, _ messages: UInt32) -> CInt {
     handedOut {
-        guard let group = group(g) else { return null("swerl_group_set_batch_min", "g") }
-        return group.setBatchMinimum(messages)
+        return withObject(g, "swerl_group_set_batch_min", "g") { (group: TurnGroup) in
+            return group.setBatchMinimum(messages)
+        }
     }
 }
 

@@ -17,8 +17,17 @@ func engine(_ rt: OpaquePointer?) -> Engine? {
 /// `rt` is `function`'s EINVAL.
 @inline(__always)
 func withEngine(_ rt: OpaquePointer?, _ function: String, _ body: (Engine) -> CInt) -> CInt {
-    guard let rt else { return null(function, "rt") }
-    return Unmanaged<Engine>.fromOpaque(UnsafeRawPointer(rt))._withUnsafeGuaranteedRef(body)
+    withObject(rt, function, "rt", body)
+}
+
+/// `body` with the object behind handle `raw` (a runtime, a turn group, a
+/// term writer) borrowed, not retained; a NULL `raw` is `function`'s
+/// EINVAL naming `argument`.
+@inline(__always)
+func withObject<Object: AnyObject>(_ raw: OpaquePointer?, _ function: String, _ argument: String,
+                                   _ body: (Object) -> CInt) -> CInt {
+    guard let raw else { return null(function, argument) }
+    return Unmanaged<Object>.fromOpaque(UnsafeRawPointer(raw))._withUnsafeGuaranteedRef(body)
 }
 
 @inline(__always)

@@ -117,10 +117,11 @@ func writer(_ w: OpaquePointer?) -> TermWriter? {
 /// A put's outcome for C: 0, or EINVAL with the function's name and why.
 private func put(_ function: String, _ w: OpaquePointer?, _ body: (TermWriter) -> TermWriter.Outcome) -> CInt {
     handedOut {
-        guard let writer = writer(w) else { return null(function, "w") }
-        switch body(writer) {
-        case .success: return 0
-        case .failure(let problem): return invalid(function, problem.text)
+        withObject(w, function, "w") { (writer: TermWriter) in
+            switch body(writer) {
+            case .success: return 0
+            case .failure(let problem): return invalid(function, problem.text)
+            }
         }
     }
 }
