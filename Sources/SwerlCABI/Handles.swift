@@ -59,6 +59,22 @@ func null(_ function: String, _ argument: String) -> CInt {
     invalid(function, "\(argument) is NULL")
 }
 
+/// Fills `out`, a struct the caller sized, with what `produce` returns when
+/// its code is 0: the `_get_info`-style entry points. NULL or too small an
+/// `out` is `function`'s EINVAL, and `produce` is not called.
+@inline(__always)
+func fillSized<Info>(_ out: UnsafeMutablePointer<Info>?, _ function: String, _ type: String,
+                     _ produce: () -> (CInt, Info)) -> CInt {
+    guard let out else { return null(function, "out") }
+    let given = StructSizes.size(out)
+    guard given >= MemoryLayout<Info>.size else {
+        return badSize(function, "out", UInt32(truncatingIfNeeded: given), type, expected: MemoryLayout<Info>.size)
+    }
+    let (code, info) = produce()
+    if code == 0 { StructSizes.write(info, to: out) }
+    return code
+}
+
 /// EINVAL for a struct whose `size` was not set (its _init not called).
 @inline(never)
 func badSize(_ function: String, _ argument: String, _ size: UInt32, _ type: String, expected: Int) -> CInt {

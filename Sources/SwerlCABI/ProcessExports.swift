@@ -174,14 +174,7 @@ func spawn(_ function: String, _ engine: Engine, _ behavior: UnsafePointer<swerl
     handedOut {
         let function = "swerl_process_get_info"
         return withEngine(rt, function) { engine in
-            guard let out else { return null(function, "out") }
-            guard StructSizes.size(out) >= MemoryLayout<swerl_process_info>.size else {
-                return badSize(function, "out", out.pointee.size, "swerl_process_info",
-                               expected: MemoryLayout<swerl_process_info>.size)
-            }
-            let (code, info) = engine.processInfo(pid)
-            if code == 0 { StructSizes.write(info, to: out) }
-            return code
+            fillSized(out, function, "swerl_process_info") { engine.processInfo(pid) }
         }
     }
 }

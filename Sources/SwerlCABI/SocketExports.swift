@@ -99,14 +99,7 @@ private struct SocketArgumentError: Error {
     handedOut {
         let function = "swerl_socket_info_get"
         return withEngine(rt, function) { engine in
-            guard let out else { return null(function, "out") }
-            guard StructSizes.size(out) >= MemoryLayout<swerl_socket_info>.size else {
-                return badSize(function, "out", out.pointee.size, "swerl_socket_info",
-                               expected: MemoryLayout<swerl_socket_info>.size)
-            }
-            let (code, info) = engine.socketInfo(socket)
-            if code == 0 { StructSizes.write(info, to: out) }
-            return code
+            fillSized(out, function, "swerl_socket_info") { engine.socketInfo(socket) }
         }
     }
 }

@@ -111,14 +111,7 @@ import Swerl
     handedOut {
         let function = "swerl_supervisor_count_children"
         return withEngine(rt, function) { engine in
-            guard let out else { return null(function, "out") }
-            guard StructSizes.size(out) >= MemoryLayout<swerl_child_counts>.size else {
-                return badSize(function, "out", out.pointee.size, "swerl_child_counts",
-                               expected: MemoryLayout<swerl_child_counts>.size)
-            }
-            let (code, counts) = engine.supervisorCountChildren(sup)
-            if code == 0 { StructSizes.write(counts, to: out) }
-            return code
+            fillSized(out, function, "swerl_child_counts") { engine.supervisorCountChildren(sup) }
         }
     }
 }
